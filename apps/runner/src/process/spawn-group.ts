@@ -1,0 +1,193 @@
+/**
+ * Child processes in their own process group, so that a cancel reaches everything they
+ * started (a test runner's workers, `sleep` in a shell script…), not just the direct child.
+ *
+ * Used by the command engine, the run_command tool and the claude-code engine.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface SpawnGroupOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Aborting terminates the whole group (SIGTERM, then SIGKILL after `graceMs`). */
+  signal?: AbortSignal;
+  /** Time between SIGTERM and SIGKILL. Default 3000 ms. */
+  graceMs?: number;
+  onStdout?(text: string): void;
+  onStderr?(text: string): void;
+}
+
+export interface GroupProcess {
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /**
+   * Settles once the leader has exited, the rest of its group is gone and its output is
+   * drained. Rejects only when the process could not be started (e.g. ENOENT).
+   */
+  readonly done: Promise<ExitInfo>;
+  /** SIGTERM to the group, SIGKILL to whatever is left after the grace period. */
+  terminate(graceMs?: number): Promise<void>;
+}
+
+export const DEFAULT_GRACE_MS = 3_000;
+
+/** Sends `sig` to every process of the group led by `pgid`; false when none is left. */
+export function signalGroup(pgid: number, sig: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function groupAlive(pgid: number): boolean {
+  return signalGroup(pgid, 0);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits until the group is empty or `ms` has passed; true when it emptied. */
+async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  // Processes outside our own children cannot be waited on, only probed.
+  while (groupAlive(pgid)) {
+    if (Date.now() >= until) return false;
+    await delay(25);
+  }
+  return true;
+}
+
+export function spawnGroup(file: string, args: readonly string[], opts: SpawnGroupOptions): GroupProcess {
+  const graceDefault = opts.graceMs ?? DEFAULT_GRACE_MS;
+  const child = spawn(file, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    // setsid(): the child leads a new process group whose id is its pid.
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+
+  child.stdout?.setEncoding("utf8");
+  child.stderr?.setEncoding("utf8");
+  if (opts.onStdout) child.stdout?.on("data", opts.onStdout);
+  else child.stdout?.resume();
+  if (opts.onStderr) child.stderr?.on("data", opts.onStderr);
+  else child.stderr?.resume();
+
+  let terminating: Promise<void> | undefined;
+  const terminate = (graceMs = graceDefault): Promise<void> => {
+    const pid = child.pid;
+    if (pid === undefined) return Promise.resolve();
+    terminating ??= (async () => {
+      signalGroup(pid, "SIGTERM");
+      if (!(await waitGroupGone(pid, graceMs))) {
+        signalGroup(pid, "SIGKILL");
+        await waitGroupGone(pid, 2_000);
+      }
+    })();
+    return terminating;
+  };
+
+  const onAbort = (): void => {
+    void terminate();
+  };
+
+  const done = new Promise<ExitInfo>((resolve, reject) => {
+    let exit: ExitInfo | undefined;
+    child.once("error", (err) => {
+      opts.signal?.removeEventListener("abort", onAbort);
+      // "error" after a successful spawn (a failed kill) is not fatal; exit still follows.
+      if (child.pid === undefined) reject(err);
+    });
+    child.once("exit", (code, signal) => {
+      exit = { code, signal };
+      // The leader is gone, but members of its group may still hold the output pipes
+      // open (a backgrounded job); they belong to this run and must not outlive it.
+      if (child.pid !== undefined && groupAlive(child.pid)) void terminate();
+    });
+    child.once("close", (code, signal) => {
+      opts.signal?.removeEventListener("abort", onAbort);
+      const info = exit ?? { code, signal };
+      // Output is drained; make sure no member that closed its stdio lingers either.
+      (terminating ?? Promise.resolve()).then(() => resolve(info), () => resolve(info));
+    });
+  });
+
+  if (opts.signal) {
+    if (opts.signal.aborted) onAbort();
+    else opts.signal.addEventListener("abort", onAbort, { once: true });
+  }
+
+  return {
+    get pid(): number {
+      return child.pid ?? -1;
+    },
+    child,
+    done,
+    terminate,
+  };
+}
+
+/** Splits a text stream into lines; `end()` flushes a last unterminated line. */
+export function createLineSplitter(onLine: (line: string) => void): { push(text: string): void; end(): void } {
+  let buffer = "";
+  return {
+    push(text: string): void {
+      buffer += text;
+      let nl = buffer.indexOf("\n");
+      while (nl !== -1) {
+        onLine(buffer.slice(0, nl).replace(/\r$/, ""));
+        buffer = buffer.slice(nl + 1);
+        nl = buffer.indexOf("\n");
+      }
+    },
+    end(): void {
+      if (buffer.length > 0) onLine(buffer);
+      buffer = "";
+    },
+  };
+}
+
+/** Keeps the first and the last part of a long output, up to `max` characters in all. */
+export class BoundedOutput {
+  private head = "";
+  private tail = "";
+  private dropped = 0;
+
+  constructor(private readonly max: number) {}
+
+  push(text: string): void {
+    const headMax = Math.floor(this.max / 2);
+    if (this.head.length < headMax) {
+      const take = Math.min(headMax - this.head.length, text.length);
+      this.head += text.slice(0, take);
+      text = text.slice(take);
+    }
+    if (text.length === 0) return;
+    this.tail += text;
+    const tailMax = this.max - headMax;
+    if (this.tail.length > tailMax) {
+      this.dropped += this.tail.length - tailMax;
+      this.tail = this.tail.slice(this.tail.length - tailMax);
+    }
+  }
+
+  /** The tail only, for error messages. */
+  last(chars: number): string {
+    const all = this.head + this.tail;
+    return all.slice(Math.max(0, all.length - chars));
+  }
+
+  toString(): string {
+    if (this.dropped === 0) return this.head + this.tail;
+    return `${this.head}\n… [${this.dropped} characters omitted] …\n${this.tail}`;
+  }
+}

@@ -1,0 +1,10 @@
+export { appRouter, type AppRouter } from "./root.js";
+export { createApiCore, type ApiCore, type ApiCoreOptions } from "./server.js";
+export type { Context } from "./trpc.js";
+export type { Principal } from "./auth/principal.js";
+export { ensureBootstrapAdmin } from "./services/tokens.js";
+export { reapExpiredLeases } from "./services/reaper.js";
+export { VERSION, checkHealth } from "./services/health.js";
+export { AppError, type ErrorReason } from "./errors.js";
+export { topics } from "./infra/notifier.js";
+export type { Deps } from "./services/deps.js";

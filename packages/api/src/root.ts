@@ -1,0 +1,22 @@
+import { router } from "./trpc.js";
+import { boardRouter } from "./router/board.js";
+import { cardRouter } from "./router/card.js";
+import { healthRouter } from "./router/health.js";
+import { projectRouter } from "./router/project.js";
+import { runRouter } from "./router/run.js";
+import { runnerRouter } from "./router/runner.js";
+import { tokenRouter } from "./router/token.js";
+import { workspaceRouter } from "./router/workspace.js";
+
+export const appRouter = router({
+  health: healthRouter,
+  workspace: workspaceRouter,
+  board: boardRouter,
+  project: projectRouter,
+  card: cardRouter,
+  token: tokenRouter,
+  runner: runnerRouter,
+  run: runRouter,
+});
+
+export type AppRouter = typeof appRouter;

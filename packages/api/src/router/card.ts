@@ -1,0 +1,44 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import { z } from "zod";
+import { authedProcedure } from "../trpc.js";
+import { zColumn, zId, zLabels } from "../schemas.js";
+import * as cards from "../services/cards.js";
+import { badRequest } from "../errors.js";
+
+const zTitle = z.string().trim().min(1).max(300);
+const zDescription = z.string().max(50_000);
+
+export const cardRouter = {
+  create: authedProcedure
+    .input(z.object({ boardId: zId, projectId: zId, title: zTitle, description: zDescription.optional(), column: zColumn.optional(), labels: zLabels.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const ws = await ctx.authorize.board(input.boardId, "member");
+      const projectWs = await ctx.authorize.project(input.projectId, "member");
+      if (ws !== projectWs) throw badRequest("the project belongs to another workspace", "projectId");
+      return cards.createCard(ctx.deps, input);
+    }),
+  update: authedProcedure
+    .input(z.object({ cardId: zId, title: zTitle.optional(), description: zDescription.optional(), labels: zLabels.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.authorize.card(input.cardId, "member");
+      return cards.updateCard(ctx.deps, input);
+    }),
+  move: authedProcedure
+    .input(z.object({ cardId: zId, column: zColumn, afterCardId: zId.nullish(), beforeCardId: zId.nullish() }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.authorize.card(input.cardId, "member");
+      return cards.moveCard(ctx.deps, input);
+    }),
+  delete: authedProcedure.input(z.object({ cardId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.card(input.cardId, "member");
+    return cards.deleteCard(ctx.deps, input.cardId);
+  }),
+  list: authedProcedure.input(z.object({ boardId: zId })).query(async ({ ctx, input }) => {
+    await ctx.authorize.board(input.boardId, "viewer");
+    return cards.listCards(ctx.deps, input.boardId);
+  }),
+  byId: authedProcedure.input(z.object({ cardId: zId })).query(async ({ ctx, input }) => {
+    await ctx.authorize.card(input.cardId, "viewer");
+    return cards.getCard(ctx.deps, input.cardId);
+  }),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,47 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import { z } from "zod";
+import { authedProcedure } from "../trpc.js";
+import { zBranch, zId, zName, zShellCommand } from "../schemas.js";
+import * as projects from "../services/projects.js";
+
+const zHooks = z.object({
+  pre: z.array(zShellCommand).max(20).optional(),
+  post: z.array(zShellCommand).max(20).optional(),
+  error: z.array(zShellCommand).max(20).optional(),
+});
+
+/** An absolute path on the runner's machine; never used in a shell. */
+const zRepoPath = z.string().min(1).max(1024).refine((p) => p.startsWith("/") && !p.split("/").includes(".."), "must be an absolute path without ..");
+const zRemote = z.string().max(2048).refine((u) => /^(https?|ssh|git|file):\/\//.test(u), "must be an http(s), ssh, git or file URL");
+
+export const ZCreateProjectInput = z.object({
+  workspaceId: zId,
+  name: zName,
+  repoPath: zRepoPath,
+  baseBranch: zBranch.default("main"),
+  remoteUrl: zRemote.nullish(),
+  setupScript: zShellCommand.nullish(),
+  testCommand: zShellCommand.nullish(),
+  hooks: zHooks.nullish(),
+});
+
+export const projectRouter = {
+  create: authedProcedure.input(ZCreateProjectInput).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.workspace(input.workspaceId, "admin");
+    return projects.createProject(ctx.deps, input);
+  }),
+  update: authedProcedure
+    .input(ZCreateProjectInput.omit({ workspaceId: true }).partial().extend({ projectId: zId }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.authorize.project(input.projectId, "admin");
+      return projects.updateProject(ctx.deps, input);
+    }),
+  list: authedProcedure.input(z.object({ workspaceId: zId })).query(async ({ ctx, input }) => {
+    await ctx.authorize.workspace(input.workspaceId, "viewer");
+    return projects.listProjects(ctx.deps, input.workspaceId);
+  }),
+  byId: authedProcedure.input(z.object({ projectId: zId })).query(async ({ ctx, input }) => {
+    await ctx.authorize.project(input.projectId, "viewer");
+    return projects.getProject(ctx.deps, input.projectId);
+  }),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,154 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import { actorOf } from "../auth/principal.js";
+import { authedProcedure } from "../trpc.js";
+import { zEngine, zId, zLabels, zLeaseToken, zRunStatus } from "../schemas.js";
+import * as runs from "../services/runs.js";
+import * as queue from "../services/queue.js";
+import { followRunEvents } from "../services/streams.js";
+
+const MB = 1024 * 1024;
+
+export const ZCreateRunInput = z.object({
+  cardId: zId,
+  prompt: z.string().min(1).max(200_000).optional(),
+  workflowId: zId.optional(),
+  engine: zEngine.optional(),
+  model: z.string().min(1).max(100).regex(/^[A-Za-z0-9._:@-]+$/, "invalid model name").optional(),
+  command: z.string().min(1).max(10_000).optional(),
+  priority: z.number().int().min(-1000).max(1000).optional(),
+  labels: zLabels.optional(),
+  maxTurns: z.number().int().min(1).max(1000).optional(),
+  timeoutMs: z.number().int().min(1000).max(24 * 3600 * 1000).optional(),
+  budgetUsd: z.number().positive().max(100_000).optional(),
+  maxAttempts: z.number().int().min(1).max(20).optional(),
+});
+
+const zLease = { runId: zId, leaseToken: zLeaseToken };
+
+const zEventType = z.string().min(1).max(64).regex(/^[a-z][a-z0-9_.-]*$/, "lowercase dotted event type");
+const zPayload = z
+  .record(z.string(), z.json())
+  .refine((p) => JSON.stringify(p).length <= 256 * 1024, "event payload is larger than 256 KiB");
+
+export const ZCompleteInput = z.object({
+  ...zLease,
+  status: z.enum(["succeeded", "failed", "cancelled"]),
+  output: z
+    .object({
+      summary: z.string().max(100_000).optional(),
+      filesChanged: z.array(z.string().max(4096)).max(100_000).optional(),
+      diff: z.string().max(20 * MB).optional(),
+      diffHash: z.string().max(128).optional(),
+      diffStat: z.object({ files: z.number().int().nonnegative(), additions: z.number().int().nonnegative(), deletions: z.number().int().nonnegative() }).optional(),
+      testsRun: z.boolean().optional(),
+      testsPassed: z.boolean().optional(),
+      testOutput: z.string().max(MB).optional(),
+      logs: z.string().max(5 * MB).optional(),
+      worktreePath: z.string().max(4096).optional(),
+    })
+    .optional(),
+  metrics: z
+    .object({
+      tokensIn: z.number().int().nonnegative().optional(),
+      tokensOut: z.number().int().nonnegative().optional(),
+      costUsd: z.number().nonnegative().optional(),
+      toolCalls: z.number().int().nonnegative().optional(),
+      durationMs: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
+  error: z.object({ message: z.string().max(10_000), reason: z.string().max(64).regex(/^[a-z_]+$/).optional() }).optional(),
+});
+
+export const runRouter = {
+  create: authedProcedure.input(ZCreateRunInput).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.card(input.cardId, "member");
+    if (input.workflowId) await ctx.authorize.workflow(input.workflowId, "member");
+    return runs.createRun(ctx.deps, actorOf(ctx.principal), input);
+  }),
+
+  byId: authedProcedure.input(z.object({ runId: zId })).query(async ({ ctx, input }) => {
+    await ctx.authorize.runRead(input.runId);
+    const { leaseToken: _hidden, ...run } = await runs.getRun(ctx.deps, input.runId);
+    return run;
+  }),
+
+  list: authedProcedure
+    .input(z.object({
+      workspaceId: zId,
+      status: z.union([zRunStatus, z.array(zRunStatus).max(8)]).optional(),
+      boardId: zId.optional(),
+      cardId: zId.optional(),
+      projectId: zId.optional(),
+      since: z.coerce.date().optional(),
+      cursor: zId.optional(),
+      limit: z.number().int().min(1).max(200).optional(),
+    }))
+    .query(async ({ ctx, input }) => {
+      await ctx.authorize.workspace(input.workspaceId, "viewer");
+      return runs.listRuns(ctx.deps, input);
+    }),
+
+  cancel: authedProcedure.input(z.object({ runId: zId, reason: z.string().max(1000).optional() })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "member");
+    return runs.cancelRun(ctx.deps, actorOf(ctx.principal), input.runId, input.reason);
+  }),
+
+  /** Events of a run after a sequence number (a page; use onEvents to follow live). */
+  events: authedProcedure
+    .input(z.object({ runId: zId, afterSeq: z.number().int().nonnegative().optional(), limit: z.number().int().min(1).max(1000).optional() }))
+    .query(async ({ ctx, input }) => {
+      await ctx.authorize.runRead(input.runId);
+      return runs.listRunEvents(ctx.deps, input);
+    }),
+
+  /** Backfill, then follow; resume with the last event id (the run-local sequence). */
+  onEvents: authedProcedure
+    .input(z.object({ runId: zId, lastEventId: z.coerce.number().int().nonnegative().nullish() }))
+    .subscription(async function* ({ ctx, input, signal }) {
+      await ctx.authorize.runRead(input.runId);
+      for await (const event of followRunEvents(ctx.deps, input.runId, input.lastEventId ?? 0, signal)) {
+        yield tracked(String(event.seq), event);
+      }
+    }),
+
+  // ── The runner protocol (docs/runner-protocol.md) ──────────────────────────────────
+
+  claim: authedProcedure
+    .input(z.object({
+      workspaceId: zId,
+      boardId: zId.optional(),
+      labels: zLabels.optional(),
+      runId: zId.optional(),
+      runnerId: zId.optional(),
+      waitMs: z.number().int().min(0).max(25_000).optional(),
+    }))
+    .mutation(async ({ ctx, input, signal }) => {
+      await ctx.authorize.workspace(input.workspaceId, "runner");
+      const runnerId = await ctx.runners.resolve(ctx.deps, ctx.principal, input.workspaceId, input.runnerId);
+      return queue.claimRun(ctx.deps, { runnerId, actor: actorOf(ctx.principal) }, input, signal);
+    }),
+
+  start: authedProcedure.input(z.object({ ...zLease, worktreePath: z.string().max(4096).optional() })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "runner");
+    return queue.startRun(ctx.deps, actorOf(ctx.principal), input);
+  }),
+
+  heartbeat: authedProcedure.input(z.object(zLease)).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "runner");
+    return queue.heartbeat(ctx.deps, input);
+  }),
+
+  appendEvents: authedProcedure
+    .input(z.object({ ...zLease, events: z.array(z.object({ type: zEventType, payload: zPayload.optional() })).min(1).max(500) }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.authorize.run(input.runId, "runner");
+      return queue.appendEvents(ctx.deps, actorOf(ctx.principal), input);
+    }),
+
+  complete: authedProcedure.input(ZCompleteInput).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "runner");
+    return queue.completeRun(ctx.deps, actorOf(ctx.principal), input);
+  }),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,70 @@
+import { openDatabase, type Database, type DatabaseConfig } from "@agentboard/db";
+import { createLocalNotifier, createPostgresNotifier, type Notifier } from "./infra/notifier.js";
+import { defaultServiceConfig, type Deps, type ServiceConfig } from "./services/deps.js";
+import { startReaper } from "./services/reaper.js";
+import { TokenCache } from "./services/tokens.js";
+import { RunnerIdentity } from "./services/runners.js";
+import { createCallerFactory, type Context } from "./trpc.js";
+import { appRouter } from "./root.js";
+import type { Principal } from "./auth/principal.js";
+
+/**
+ * Everything one API process holds: the database, the notifier, the reaper and the
+ * caches. The web server and the tests build it the same way.
+ */
+const createCaller = createCallerFactory(appRouter);
+export type Caller = ReturnType<typeof createCaller>;
+
+export interface ApiCore {
+  deps: Deps;
+  createContext(opts: { authorization?: string | null }): Promise<Context>;
+  /** A server-side caller acting as the given principal (tests, scripts). */
+  callerFor(principal: Principal | null): Caller;
+  close(): Promise<void>;
+}
+
+export interface ApiCoreOptions {
+  database: DatabaseConfig;
+  dataDir: string;
+  leaseMs?: number;
+  maxClaimWaitMs?: number;
+  /** Reaper period; 0 disables the reaper (tests call it directly). */
+  reaperEveryMs?: number;
+  poolSize?: number;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
+  const db: Database = await openDatabase(opts.database, { poolSize: opts.poolSize });
+  const notifier: Notifier =
+    db.provider === "postgresql" && db.pool && opts.database.provider === "postgresql"
+      ? await createPostgresNotifier(opts.database.url, db.pool)
+      : createLocalNotifier();
+  const config: ServiceConfig = {
+    leaseMs: opts.leaseMs ?? defaultServiceConfig.leaseMs,
+    maxClaimWaitMs: opts.maxClaimWaitMs ?? defaultServiceConfig.maxClaimWaitMs,
+    dataDir: opts.dataDir,
+  };
+  const deps: Deps = { db, notifier, config };
+  const tokens = new TokenCache();
+  const runners = new RunnerIdentity();
+  const log = opts.log ?? ((msg: string, err?: unknown) => console.error(`[agentboard] ${msg}`, err ?? ""));
+  const reaper = opts.reaperEveryMs === 0 ? null : startReaper(deps, { everyMs: opts.reaperEveryMs, onError: (err) => log("reaper failed", err) });
+
+  return {
+    deps,
+    async createContext({ authorization }) {
+      const match = authorization?.match(/^Bearer\s+(\S+)$/i);
+      const principal = match?.[1] ? await tokens.resolve(deps, match[1]) : null;
+      return { deps, principal, tokens, runners, log };
+    },
+    callerFor(principal) {
+      return createCaller({ deps, principal, tokens, runners, log });
+    },
+    async close() {
+      reaper?.stop();
+      await notifier.close();
+      await db.close();
+    },
+  };
+}

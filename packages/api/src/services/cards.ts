@@ -1,0 +1,102 @@
+import type { CardColumn } from "@agentboard/db";
+import type { Deps } from "./deps.js";
+import { badRequest, notFound } from "../errors.js";
+import { topics } from "../infra/notifier.js";
+
+export async function createCard(
+  deps: Deps,
+  input: { boardId: string; projectId: string; title: string; description?: string; column?: CardColumn; labels?: string[] },
+) {
+  const [board, project] = await Promise.all([
+    deps.db.prisma.board.findUnique({ where: { id: input.boardId } }),
+    deps.db.prisma.project.findUnique({ where: { id: input.projectId } }),
+  ]);
+  if (!board) throw notFound("board", input.boardId);
+  if (!project || project.workspaceId !== board.workspaceId) throw notFound("project", input.projectId);
+  const column = input.column ?? "backlog";
+  const last = await deps.db.prisma.card.findFirst({
+    where: { boardId: input.boardId, column },
+    orderBy: { position: "desc" },
+    select: { position: true },
+  });
+  const card = await deps.db.prisma.card.create({
+    data: {
+      boardId: input.boardId,
+      projectId: input.projectId,
+      title: input.title,
+      description: input.description ?? "",
+      column,
+      labels: input.labels ?? [],
+      position: (last?.position ?? 0) + 1024,
+    },
+  });
+  await deps.notifier.publish(topics.board(card.boardId));
+  return card;
+}
+
+export async function updateCard(deps: Deps, input: { cardId: string; title?: string; description?: string; labels?: string[] }) {
+  await getCard(deps, input.cardId);
+  const card = await deps.db.prisma.card.update({
+    where: { id: input.cardId },
+    data: { title: input.title, description: input.description, labels: input.labels },
+  });
+  await deps.notifier.publish(topics.board(card.boardId));
+  return card;
+}
+
+/**
+ * Moves a card to a column, between two neighbours (fractional positions, so a move
+ * writes one row). Without neighbours it goes to the end of the column.
+ */
+export async function moveCard(deps: Deps, input: { cardId: string; column: CardColumn; afterCardId?: string | null; beforeCardId?: string | null }) {
+  const card = await getCard(deps, input.cardId);
+  const neighbour = async (id: string | null | undefined) => {
+    if (!id) return null;
+    const n = await deps.db.prisma.card.findUnique({ where: { id }, select: { position: true, boardId: true, column: true } });
+    if (!n || n.boardId !== card.boardId || n.column !== input.column) throw badRequest(`card ${id} is not in column ${input.column}`, "afterCardId");
+    return n.position;
+  };
+  const [after, before] = await Promise.all([neighbour(input.afterCardId), neighbour(input.beforeCardId)]);
+  let position: number;
+  if (after != null && before != null) position = (after + before) / 2;
+  else if (after != null) position = after + 1024;
+  else if (before != null) position = before - 1024;
+  else {
+    const last = await deps.db.prisma.card.findFirst({
+      where: { boardId: card.boardId, column: input.column, NOT: { id: card.id } },
+      orderBy: { position: "desc" },
+      select: { position: true },
+    });
+    position = (last?.position ?? 0) + 1024;
+  }
+  const moved = await deps.db.prisma.card.update({ where: { id: card.id }, data: { column: input.column, position } });
+  await deps.notifier.publish(topics.board(card.boardId));
+  return moved;
+}
+
+export async function listCards(deps: Deps, boardId: string) {
+  return deps.db.prisma.card.findMany({
+    where: { boardId },
+    orderBy: [{ column: "asc" }, { position: "asc" }],
+    include: {
+      runs: {
+        orderBy: { createdAt: "desc" },
+        take: 1,
+        select: { id: true, status: true, engine: true, costUsd: true, createdAt: true, finishedAt: true, errorReason: true },
+      },
+    },
+  });
+}
+
+export async function getCard(deps: Deps, id: string) {
+  const card = await deps.db.prisma.card.findUnique({ where: { id } });
+  if (!card) throw notFound("card", id);
+  return card;
+}
+
+export async function deleteCard(deps: Deps, cardId: string) {
+  const card = await getCard(deps, cardId);
+  await deps.db.prisma.card.delete({ where: { id: cardId } });
+  await deps.notifier.publish(topics.board(card.boardId));
+  return { id: cardId };
+}

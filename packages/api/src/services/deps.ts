@@ -1,0 +1,20 @@
+import type { Database } from "@agentboard/db";
+import type { Notifier } from "../infra/notifier.js";
+
+export interface ServiceConfig {
+  /** How long a claim or heartbeat holds a run (PRODUCT.md: ~30 s). */
+  leaseMs: number;
+  /** Longest a claim may wait for work. */
+  maxClaimWaitMs: number;
+  /** Where uploaded evidence files live. */
+  dataDir: string;
+}
+
+export const defaultServiceConfig = { leaseMs: 30_000, maxClaimWaitMs: 25_000 } as const;
+
+/** What every service function needs; built once per server process. */
+export interface Deps {
+  db: Database;
+  notifier: Notifier;
+  config: ServiceConfig;
+}

@@ -1,0 +1,218 @@
+import { randomBytes } from "node:crypto";
+import { RowLockedError, type Prisma, type Run } from "@agentboard/db";
+import type { Deps } from "./deps.js";
+import { badRequest, conflict, notFound } from "../errors.js";
+import { createWaiter, topics } from "../infra/notifier.js";
+import { transition, type NewEvent } from "./run-events.js";
+import { ACTIVE_STATUSES } from "./runs.js";
+
+/**
+ * The runner side of the run lifecycle: claim → start → heartbeat/appendEvents → complete.
+ * Every call after the claim carries the lease token; a stale token changes nothing and
+ * answers CONFLICT/LEASE_LOST (the fencing that keeps a reclaimed runner's writes out).
+ */
+
+export interface ClaimInput {
+  workspaceId: string;
+  boardId?: string;
+  labels?: string[];
+  runId?: string;
+  waitMs?: number;
+}
+
+export interface Claimant {
+  runnerId: string;
+  actor: string;
+}
+
+export interface Claim {
+  run: Run;
+  leaseToken: string;
+}
+
+const newLeaseToken = () => randomBytes(18).toString("base64url");
+
+export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, signal?: AbortSignal): Promise<Claim | null> {
+  const leaseMs = deps.config.leaseMs;
+  const event = { actor: who.actor, payload: { runnerId: who.runnerId } };
+
+  if (input.runId) {
+    const leaseToken = newLeaseToken();
+    let id: string | null;
+    try {
+      id = await deps.db.queue.claimById(deps.db.prisma, { runId: input.runId, workspaceId: input.workspaceId, runnerId: who.runnerId, leaseToken, leaseMs, event });
+    } catch (err) {
+      if (err instanceof RowLockedError) throw conflict("RUN_LOCKED", `run ${input.runId} is being claimed right now; retry`, { retryable: true });
+      throw err;
+    }
+    if (id) return claimed(deps, id, leaseToken);
+    const run = await deps.db.prisma.run.findUnique({ where: { id: input.runId } });
+    if (!run || run.workspaceId !== input.workspaceId) throw notFound("run", input.runId);
+    const held = (ACTIVE_STATUSES as readonly string[]).includes(run.status);
+    // Idempotent for the same runner: it gets its own lease back.
+    if (held && run.runnerId === who.runnerId && run.leaseToken) return { run, leaseToken: run.leaseToken };
+    if (held) throw conflict("ALREADY_CLAIMED", `run ${run.id} is already claimed by another runner`, { status: run.status });
+    throw conflict("NOT_CLAIMABLE", `run ${run.id} is ${run.status}`, { status: run.status });
+  }
+
+  const deadline = Date.now() + Math.min(input.waitMs ?? 0, deps.config.maxClaimWaitMs);
+  const waiter = createWaiter(deps.notifier, topics.queued(input.workspaceId));
+  try {
+    for (;;) {
+      const leaseToken = newLeaseToken();
+      const id = await deps.db.queue.claimNext(deps.db.prisma, {
+        workspaceId: input.workspaceId,
+        boardId: input.boardId ?? null,
+        labels: input.labels ?? [],
+        runnerId: who.runnerId,
+        leaseToken,
+        leaseMs,
+        event,
+      });
+      if (id) return claimed(deps, id, leaseToken);
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted) return null;
+      await waiter.wait(left, signal);
+    }
+  } finally {
+    waiter.close();
+  }
+}
+
+async function claimed(deps: Deps, runId: string, leaseToken: string): Promise<Claim> {
+  const run = await deps.db.prisma.run.findUniqueOrThrow({ where: { id: runId } });
+  void deps.notifier.publish(topics.board(run.boardId)).catch(() => undefined);
+  return { run, leaseToken };
+}
+
+export interface LeaseInput {
+  runId: string;
+  leaseToken: string;
+}
+
+function leaseLost(runId: string) {
+  return conflict("LEASE_LOST", `the lease on run ${runId} is not held by this token (expired, reclaimed or finished)`);
+}
+
+export async function startRun(deps: Deps, actor: string, input: LeaseInput & { worktreePath?: string }) {
+  const now = new Date();
+  const holder = await deps.db.prisma.run.findUnique({ where: { id: input.runId }, select: { runnerId: true } });
+  const result = await deps.db.prisma.$transaction(async (tx) => {
+    const run = await transition(
+      tx, input.runId, { leaseToken: input.leaseToken, status: "claimed" },
+      { status: "running", startedAt: now, worktreePath: input.worktreePath ?? undefined },
+      [{ type: "run.started", actor, payload: { runnerId: holder?.runnerId ?? null, worktreePath: input.worktreePath ?? null } }],
+    );
+    if (run) {
+      await tx.card.updateMany({ where: { id: run.cardId, column: { in: ["backlog", "todo"] } }, data: { column: "in_progress" } });
+    }
+    return run;
+  });
+  if (!result) {
+    const run = await deps.db.prisma.run.findUnique({ where: { id: input.runId } });
+    // A repeated start by the lease holder is harmless.
+    if (!(run?.status === "running" && run.leaseToken === input.leaseToken)) throw leaseLost(input.runId);
+  }
+  const lease = await deps.db.queue.extendLease(deps.db.prisma, { runId: input.runId, leaseToken: input.leaseToken, leaseMs: deps.config.leaseMs });
+  if (!lease) throw leaseLost(input.runId);
+  const run = await deps.db.prisma.run.findUniqueOrThrow({ where: { id: input.runId } });
+  await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
+  return { run, ...lease };
+}
+
+export async function heartbeat(deps: Deps, input: LeaseInput) {
+  const lease = await deps.db.queue.extendLease(deps.db.prisma, { runId: input.runId, leaseToken: input.leaseToken, leaseMs: deps.config.leaseMs });
+  if (!lease) throw leaseLost(input.runId);
+  return lease;
+}
+
+export interface IncomingEvent {
+  type: string;
+  payload?: Prisma.InputJsonValue;
+}
+
+export async function appendEvents(deps: Deps, actor: string, input: LeaseInput & { events: IncomingEvent[] }) {
+  const events: NewEvent[] = input.events.map((e) => ({ type: e.type, actor, payload: e.payload ?? {} }));
+  const run = await deps.db.prisma.$transaction((tx) =>
+    transition(tx, input.runId, { leaseToken: input.leaseToken, status: { in: [...ACTIVE_STATUSES] } }, {}, events),
+  );
+  if (!run) throw leaseLost(input.runId);
+  await deps.notifier.publish(topics.run(run.id));
+  return { lastSeq: run.eventSeq, appended: events.length };
+}
+
+export interface CompleteInput extends LeaseInput {
+  status: "succeeded" | "failed" | "cancelled";
+  output?: {
+    summary?: string;
+    filesChanged?: string[];
+    diff?: string;
+    diffHash?: string;
+    diffStat?: { files: number; additions: number; deletions: number };
+    testsRun?: boolean;
+    testsPassed?: boolean;
+    testOutput?: string;
+    logs?: string;
+    worktreePath?: string;
+  };
+  metrics?: { tokensIn?: number; tokensOut?: number; costUsd?: number; toolCalls?: number; durationMs?: number };
+  error?: { message: string; reason?: string };
+}
+
+export async function completeRun(deps: Deps, actor: string, input: CompleteInput) {
+  const current = await deps.db.prisma.run.findUnique({ where: { id: input.runId } });
+  if (!current) throw notFound("run", input.runId);
+  if (input.status === "cancelled" && !current.cancelRequestedAt) {
+    throw badRequest("a run can be reported cancelled only after a cancel was requested", "status");
+  }
+  const now = new Date();
+  const o = input.output ?? {};
+  const m = input.metrics ?? {};
+  const durationMs = m.durationMs ?? (current.startedAt ? now.getTime() - current.startedAt.getTime() : null);
+  const run = await deps.db.prisma.$transaction(async (tx) => {
+    const done = await transition(
+      tx, input.runId, { leaseToken: input.leaseToken, status: { in: [...ACTIVE_STATUSES] } },
+      {
+        status: input.status,
+        finishedAt: now,
+        leaseExpiresAt: null,
+        summary: o.summary,
+        filesChanged: o.filesChanged,
+        diff: o.diff,
+        diffHash: o.diffHash,
+        diffStat: o.diffStat,
+        testsRun: o.testsRun,
+        testsPassed: o.testsPassed,
+        testOutput: o.testOutput,
+        logs: o.logs,
+        worktreePath: o.worktreePath,
+        tokensIn: m.tokensIn ?? 0,
+        tokensOut: m.tokensOut ?? 0,
+        costUsd: m.costUsd ?? 0,
+        toolCalls: m.toolCalls ?? 0,
+        durationMs,
+        error: input.error?.message ?? null,
+        errorReason: input.error?.reason ?? (input.status === "failed" ? "engine_error" : null),
+      },
+      [{
+        type: `run.${input.status}`,
+        actor,
+        payload: {
+          summary: o.summary ?? null,
+          error: input.error ?? null,
+          metrics: { tokensIn: m.tokensIn ?? 0, tokensOut: m.tokensOut ?? 0, costUsd: m.costUsd ?? 0, toolCalls: m.toolCalls ?? 0, durationMs },
+          filesChanged: o.filesChanged?.length ?? 0,
+        },
+      }],
+    );
+    if (!done) return null;
+    if (m.costUsd) await tx.workspace.update({ where: { id: done.workspaceId }, data: { spentUsd: { increment: m.costUsd } } });
+    if (input.status === "succeeded") {
+      await tx.card.updateMany({ where: { id: done.cardId, column: { in: ["backlog", "todo", "in_progress"] } }, data: { column: "in_review" } });
+    }
+    return done;
+  });
+  if (!run) throw leaseLost(input.runId);
+  await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
+  return run;
+}

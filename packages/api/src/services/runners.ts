@@ -1,0 +1,59 @@
+import type { Deps } from "./deps.js";
+import type { Principal } from "../auth/principal.js";
+import { forbidden, notFound } from "../errors.js";
+
+export interface RegisterRunnerInput {
+  workspaceId: string;
+  name: string;
+  labels?: string[];
+  capacity?: number;
+  hostname?: string;
+  version?: string;
+}
+
+export async function registerRunner(deps: Deps, principal: Principal, input: RegisterRunnerInput) {
+  return deps.db.prisma.runner.upsert({
+    where: { workspaceId_name: { workspaceId: input.workspaceId, name: input.name } },
+    update: { labels: input.labels ?? [], capacity: input.capacity ?? 1, hostname: input.hostname, version: input.version, tokenId: principal.tokenId, lastSeenAt: new Date() },
+    create: { workspaceId: input.workspaceId, name: input.name, labels: input.labels ?? [], capacity: input.capacity ?? 1, hostname: input.hostname, version: input.version, tokenId: principal.tokenId },
+  });
+}
+
+/**
+ * The runner record a claim is made for: the one named by `runnerId` (it must belong to
+ * the caller's token), or one implicitly registered for the token itself. Cached per
+ * process: claims are the hot path.
+ */
+export class RunnerIdentity {
+  private readonly cache = new Map<string, string>();
+
+  async resolve(deps: Deps, principal: Principal, workspaceId: string, runnerId?: string): Promise<string> {
+    const key = `${principal.tokenId}|${workspaceId}|${runnerId ?? ""}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    let id: string;
+    if (runnerId) {
+      const runner = await deps.db.prisma.runner.findUnique({ where: { id: runnerId } });
+      if (!runner || runner.workspaceId !== workspaceId) throw notFound("runner", runnerId);
+      if (principal.role !== "admin" && runner.tokenId !== principal.tokenId) throw forbidden("runner belongs to another token");
+      id = runner.id;
+    } else {
+      id = (await registerRunner(deps, principal, { workspaceId, name: `token:${principal.name}` })).id;
+    }
+    this.cache.set(key, id);
+    return id;
+  }
+}
+
+export async function listRunners(deps: Deps, workspaceId: string) {
+  const runners = await deps.db.prisma.runner.findMany({
+    where: { workspaceId },
+    orderBy: { name: "asc" },
+    include: { runs: { where: { status: { in: ["claimed", "running"] } }, select: { id: true, status: true, cardId: true } } },
+  });
+  return runners;
+}
+
+export async function touchRunner(deps: Deps, runnerId: string) {
+  await deps.db.prisma.runner.update({ where: { id: runnerId }, data: { lastSeenAt: new Date() } });
+}

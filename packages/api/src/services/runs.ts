@@ -1,0 +1,172 @@
+import type { Engine, Prisma, RunStatus } from "@agentboard/db";
+import type { Deps } from "./deps.js";
+import { conflict, notFound } from "../errors.js";
+import { topics } from "../infra/notifier.js";
+import { transition } from "./run-events.js";
+import { dodOf, getWorkflow, renderPrompt } from "./workflows.js";
+import { branchNameForRun } from "./branch-name.js";
+
+export const ACTIVE_STATUSES = ["claimed", "running"] as const satisfies RunStatus[];
+export const TERMINAL_STATUSES = ["succeeded", "failed", "cancelled", "merged", "aborted"] as const satisfies RunStatus[];
+
+export interface CreateRunInput {
+  cardId: string;
+  prompt?: string;
+  workflowId?: string;
+  engine?: Engine;
+  model?: string;
+  command?: string;
+  priority?: number;
+  labels?: string[];
+  maxTurns?: number;
+  timeoutMs?: number;
+  budgetUsd?: number;
+  maxAttempts?: number;
+}
+
+export async function createRun(deps: Deps, actor: string, input: CreateRunInput) {
+  const card = await deps.db.prisma.card.findUnique({ where: { id: input.cardId }, include: { board: true, project: true } });
+  if (!card) throw notFound("card", input.cardId);
+  const workspaceId = card.board.workspaceId;
+  const workflow = input.workflowId
+    ? await getWorkflow(deps, input.workflowId)
+    : await deps.db.prisma.workflow.findFirst({ where: { workspaceId, isDefault: true } });
+  if (workflow && workflow.workspaceId !== workspaceId) throw notFound("workflow", workflow.id);
+
+  const engine = input.engine ?? workflow?.engine ?? "anthropic";
+  const prompt =
+    input.prompt ??
+    (workflow
+      ? renderPrompt(workflow.promptTemplate, {
+          card: { title: card.title, description: card.description, id: card.id },
+          project: { name: card.project.name, baseBranch: card.project.baseBranch, testCommand: card.project.testCommand },
+        })
+      : `${card.title}\n\n${card.description}`.trim());
+  const dod = workflow ? dodOf(workflow) : [];
+
+  const run = await deps.db.prisma.$transaction(async (tx) => {
+    const created = await tx.run.create({
+      data: {
+        workspaceId,
+        boardId: card.boardId,
+        cardId: card.id,
+        projectId: card.projectId,
+        workflowId: workflow?.id ?? null,
+        prompt,
+        engine,
+        model: input.model ?? workflow?.model ?? null,
+        command: input.command ?? workflow?.command ?? null,
+        maxTurns: input.maxTurns ?? workflow?.maxTurns ?? null,
+        timeoutMs: input.timeoutMs ?? workflow?.timeoutMs ?? null,
+        budgetUsd: input.budgetUsd ?? workflow?.budgetUsd ?? null,
+        priority: input.priority ?? 0,
+        labels: input.labels ?? [],
+        maxAttempts: input.maxAttempts ?? 3,
+        baseBranch: card.project.baseBranch,
+        // The branch needs the run id; it is set right below in the same transaction.
+        branch: "",
+        createdBy: actor,
+      },
+    });
+    if (dod.length > 0) {
+      await tx.dodItem.createMany({
+        data: dod.map((d, i) => ({ runId: created.id, key: d.key, title: d.title, required: d.required, check: d.check ?? null, autoValidate: d.autoValidate ?? false, position: i })),
+      });
+    }
+    return transition(
+      tx,
+      created.id,
+      {},
+      { branch: branchNameForRun(created.id, card.title) },
+      [{ type: "run.queued", actor, payload: { engine, model: created.model, priority: created.priority, workflowId: created.workflowId } }],
+    );
+  });
+  if (!run) throw new Error("run vanished while being created");
+  await Promise.all([deps.notifier.publish(topics.queued(workspaceId)), deps.notifier.publish(topics.board(run.boardId))]);
+  return run;
+}
+
+export async function getRun(deps: Deps, runId: string) {
+  const run = await deps.db.prisma.run.findUnique({
+    where: { id: runId },
+    include: {
+      dodItems: { orderBy: { position: "asc" }, include: { evidence: { orderBy: { createdAt: "asc" } } } },
+      card: { select: { id: true, title: true, column: true } },
+      runner: { select: { id: true, name: true, hostname: true } },
+    },
+  });
+  if (!run) throw notFound("run", runId);
+  return run;
+}
+
+export interface ListRunsInput {
+  workspaceId: string;
+  status?: RunStatus | RunStatus[];
+  boardId?: string;
+  cardId?: string;
+  projectId?: string;
+  since?: Date;
+  cursor?: string;
+  limit?: number;
+}
+
+/** Newest first, paginated by an opaque cursor (the last run id of the previous page). */
+export async function listRuns(deps: Deps, input: ListRunsInput) {
+  const limit = input.limit ?? 50;
+  const where: Prisma.RunWhereInput = {
+    workspaceId: input.workspaceId,
+    ...(input.status ? { status: Array.isArray(input.status) ? { in: input.status } : input.status } : {}),
+    ...(input.boardId ? { boardId: input.boardId } : {}),
+    ...(input.cardId ? { cardId: input.cardId } : {}),
+    ...(input.projectId ? { projectId: input.projectId } : {}),
+    ...(input.since ? { createdAt: { gte: input.since } } : {}),
+  };
+  const rows = await deps.db.prisma.run.findMany({
+    where,
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: limit + 1,
+    ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
+    omit: { diff: true, logs: true, testOutput: true, leaseToken: true },
+  });
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+/**
+ * Cancel: a queued run is cancelled at once; a claimed or running run gets a cancel
+ * request that its runner sees on its event stream or next heartbeat; a finished run
+ * cannot be cancelled.
+ */
+export async function cancelRun(deps: Deps, actor: string, runId: string, reason?: string) {
+  const run = await deps.db.prisma.run.findUnique({ where: { id: runId } });
+  if (!run) throw notFound("run", runId);
+  const now = new Date();
+  const updated = await deps.db.prisma.$transaction(async (tx) => {
+    const cancelled = await transition(
+      tx, runId, { status: "queued" },
+      { status: "cancelled", finishedAt: now, closedBy: actor, closedReason: reason ?? null, cancelRequestedAt: now, cancelRequestedBy: actor },
+      [{ type: "run.cancelled", actor, payload: { reason: reason ?? null, from: "queued" } }],
+    );
+    if (cancelled) return cancelled;
+    return transition(
+      tx, runId, { status: { in: [...ACTIVE_STATUSES] }, cancelRequestedAt: null },
+      { cancelRequestedAt: now, cancelRequestedBy: actor, closedReason: reason ?? null },
+      [{ type: "run.cancel_requested", actor, payload: { reason: reason ?? null } }],
+    );
+  });
+  if (!updated) {
+    const current = await deps.db.prisma.run.findUnique({ where: { id: runId } });
+    if (current && (ACTIVE_STATUSES as readonly string[]).includes(current.status) && current.cancelRequestedAt) return current;
+    throw conflict("NOT_CANCELLABLE", `run ${runId} is ${current?.status ?? "gone"} and cannot be cancelled`, { status: current?.status });
+  }
+  await Promise.all([deps.notifier.publish(topics.run(runId)), deps.notifier.publish(topics.board(updated.boardId))]);
+  return updated;
+}
+
+export async function listRunEvents(deps: Deps, input: { runId: string; afterSeq?: number; limit?: number }) {
+  return deps.db.prisma.runEvent.findMany({
+    where: { runId: input.runId, seq: { gt: input.afterSeq ?? 0 } },
+    orderBy: { seq: "asc" },
+    take: input.limit ?? 500,
+  });
+}

@@ -1,0 +1,80 @@
+import type { RunEvent } from "@agentboard/db";
+import type { Deps } from "./deps.js";
+import { createWaiter, topics } from "../infra/notifier.js";
+
+const PAGE = 500;
+/** Longest a follower sleeps without a notification before it re-reads anyway. */
+const POLL_MS = 5_000;
+
+/**
+ * Every event of a run after `afterSeq`, then each new one as it is committed: a backfill
+ * from the event table, then follow. Sequence numbers are gap-free and in commit order per
+ * run, so a client that resumes from its last seq gets everything it missed, once.
+ */
+export async function* followRunEvents(deps: Deps, runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<RunEvent> {
+  const waiter = createWaiter(deps.notifier, topics.run(runId));
+  let cursor = afterSeq;
+  try {
+    while (!signal?.aborted) {
+      const events = await deps.db.prisma.runEvent.findMany({
+        where: { runId, seq: { gt: cursor } },
+        orderBy: { seq: "asc" },
+        take: PAGE,
+      });
+      for (const e of events) {
+        cursor = e.seq;
+        yield e;
+      }
+      if (events.length === PAGE) continue;
+      await waiter.wait(POLL_MS, signal);
+    }
+  } finally {
+    waiter.close();
+  }
+}
+
+export interface BoardChange {
+  /** Global event id: the resume point for `board.onChanges`. */
+  id: number;
+  runId: string;
+  cardId: string;
+  type: string;
+  actor: string;
+  createdAt: Date;
+}
+
+/**
+ * Run events of a board, for live boards. Global ids can commit out of order across
+ * concurrent transactions, so each read looks back over a short window and de-duplicates
+ * by id, rather than trusting `id > last` alone.
+ */
+export async function* followBoardChanges(deps: Deps, boardId: string, afterId: number, signal?: AbortSignal): AsyncGenerator<BoardChange> {
+  const waiter = createWaiter(deps.notifier, topics.board(boardId));
+  const seen = new Set<number>();
+  let cursor = afterId;
+  const LOOKBACK = 200;
+  try {
+    while (!signal?.aborted) {
+      const floor = Math.max(afterId, cursor - LOOKBACK);
+      const rows = await deps.db.prisma.runEvent.findMany({
+        where: { id: { gt: floor }, run: { boardId } },
+        orderBy: { id: "asc" },
+        take: PAGE,
+        select: { id: true, runId: true, type: true, actor: true, createdAt: true, run: { select: { cardId: true } } },
+      });
+      let fresh = 0;
+      for (const r of rows) {
+        if (seen.has(r.id)) continue;
+        seen.add(r.id);
+        fresh++;
+        if (r.id > cursor) cursor = r.id;
+        yield { id: r.id, runId: r.runId, cardId: r.run.cardId, type: r.type, actor: r.actor, createdAt: r.createdAt };
+      }
+      for (const id of seen) if (id <= cursor - LOOKBACK) seen.delete(id);
+      if (rows.length === PAGE && fresh > 0) continue;
+      await waiter.wait(POLL_MS, signal);
+    }
+  } finally {
+    waiter.close();
+  }
+}

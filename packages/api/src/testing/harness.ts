@@ -1,0 +1,54 @@
+import type { Provider } from "@agentboard/db";
+import { createTestDatabase, type TestDatabase } from "@agentboard/testkit";
+import { createApiCore, type ApiCore, type ApiCoreOptions, type Caller } from "../server.js";
+import { ensureBootstrapAdmin } from "../services/tokens.js";
+import type { Role } from "@agentboard/db";
+
+/**
+ * A real API core on a fresh database of the given provider, with callers that go through
+ * the real token resolution and authorization. For service and contract tests.
+ */
+export interface TestApi {
+  core: ApiCore;
+  db: TestDatabase;
+  /** The bootstrap admin (spans every workspace). */
+  admin: Caller;
+  adminToken: string;
+  /** A caller holding a new token of `role` in `workspaceId`. */
+  as(role: Role, workspaceId: string, name?: string): Promise<Caller & { token: string }>;
+  anonymous: Caller;
+  close(): Promise<void>;
+}
+
+export async function startTestApi(provider: Provider, opts: Partial<ApiCoreOptions> = {}): Promise<TestApi> {
+  const db = await createTestDatabase(provider);
+  const core = await createApiCore({ database: db.config, dataDir: db.dir, reaperEveryMs: 0, log: () => undefined, ...opts });
+  const { token: adminToken } = await ensureBootstrapAdmin(core.deps, { dataDir: db.dir });
+  const callerForToken = async (token: string) => core.callerFor((await core.createContext({ authorization: `Bearer ${token}` })).principal);
+  const admin = await callerForToken(adminToken);
+  let n = 0;
+  return {
+    core,
+    db,
+    admin,
+    adminToken,
+    async as(role, workspaceId, name) {
+      const { token } = await admin.token.create({ workspaceId, role, name: name ?? `${role}-${++n}` });
+      return Object.assign(await callerForToken(token), { token });
+    },
+    anonymous: core.callerFor(null),
+    async close() {
+      await core.close();
+      await db.drop();
+    },
+  };
+}
+
+/** A workspace with a board, a project and a card. */
+export async function seedBoard(api: TestApi, slug = "acme") {
+  const workspace = await api.admin.workspace.create({ name: slug, slug });
+  const board = await api.admin.board.create({ workspaceId: workspace.id, name: "Main" });
+  const project = await api.admin.project.create({ workspaceId: workspace.id, name: "app", repoPath: "/tmp/agentboard-none", baseBranch: "main" });
+  const card = await api.admin.card.create({ boardId: board.id, projectId: project.id, title: "Fix the bug" });
+  return { workspace, board, project, card };
+}

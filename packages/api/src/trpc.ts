@@ -1,0 +1,132 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError, z } from "zod";
+import type { Principal, Need } from "./auth/principal.js";
+import { allows } from "./auth/principal.js";
+import { appErrorOf, forbidden, notFound, toTRPCError } from "./errors.js";
+import type { Deps } from "./services/deps.js";
+import type { TokenCache } from "./services/tokens.js";
+import type { RunnerIdentity } from "./services/runners.js";
+
+export interface Context {
+  deps: Deps;
+  principal: Principal | null;
+  tokens: TokenCache;
+  runners: RunnerIdentity;
+  /** Server log for errors that the client only sees as INTERNAL_SERVER_ERROR. */
+  log: (msg: string, err?: unknown) => void;
+}
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  sse: {
+    ping: { enabled: true, intervalMs: 10_000 },
+    client: { reconnectAfterInactivityMs: 25_000 },
+  },
+  errorFormatter({ shape, error }) {
+    const app = appErrorOf(error);
+    const zod = error.cause instanceof ZodError ? error.cause : null;
+    return {
+      ...shape,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        reason: app?.reason ?? (zod ? "BAD_REQUEST" : shape.data.code),
+        details: app?.details ?? null,
+        fieldErrors: zod ? z.flattenError(zod).fieldErrors : null,
+        issues: zod ? zod.issues.map((i) => ({ path: i.path.join("."), message: i.message })) : null,
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** The one place domain errors become tRPC errors; unknown errors are logged and hidden. */
+const mapErrors = t.middleware(async ({ ctx, next, path }) => {
+  const result = await next();
+  if (!result.ok) {
+    const mapped = toTRPCError(result.error.cause && !(result.error.cause instanceof ZodError) && result.error.code === "INTERNAL_SERVER_ERROR" ? result.error.cause : result.error);
+    if (mapped.code === "INTERNAL_SERVER_ERROR") ctx.log(`${path} failed`, mapped.cause);
+    return { ...result, error: mapped };
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(mapErrors);
+
+/** Every procedure but health: a valid bearer token is required. */
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.principal) throw new TRPCError({ code: "UNAUTHORIZED", message: "a valid bearer token is required" });
+  const principal = ctx.principal;
+  return next({ ctx: { ...ctx, principal, authorize: makeAuthorizer(ctx.deps, principal) } });
+});
+
+export type Authorizer = ReturnType<typeof makeAuthorizer>;
+
+/**
+ * Permission checks used by routers: each resolves the workspace an object belongs to and
+ * checks the principal's role there. Objects in other workspaces answer NOT_FOUND, so a
+ * token learns nothing about workspaces it cannot see.
+ */
+function makeAuthorizer(deps: Deps, p: Principal) {
+  const check = (workspaceId: string, need: Need, what: string, id: string) => {
+    if (p.workspaceId !== null && p.workspaceId !== workspaceId) throw notFound(what, id);
+    if (!allows(p, workspaceId, need)) throw forbidden(`this token (${p.role}) cannot do that`);
+    return workspaceId;
+  };
+  const prisma = deps.db.prisma;
+  return {
+    globalAdmin() {
+      if (!(p.role === "admin" && p.workspaceId === null)) throw forbidden("only the server's admin token can do that");
+    },
+    workspace: async (id: string, need: Need) => {
+      if (p.workspaceId !== null && p.workspaceId !== id) throw notFound("workspace", id);
+      const ws = await prisma.workspace.findUnique({ where: { id }, select: { id: true } });
+      if (!ws) throw notFound("workspace", id);
+      return check(id, need, "workspace", id);
+    },
+    board: async (id: string, need: Need) => {
+      const row = await prisma.board.findUnique({ where: { id }, select: { workspaceId: true } });
+      if (!row) throw notFound("board", id);
+      return check(row.workspaceId, need, "board", id);
+    },
+    project: async (id: string, need: Need) => {
+      const row = await prisma.project.findUnique({ where: { id }, select: { workspaceId: true } });
+      if (!row) throw notFound("project", id);
+      return check(row.workspaceId, need, "project", id);
+    },
+    card: async (id: string, need: Need) => {
+      const row = await prisma.card.findUnique({ where: { id }, select: { board: { select: { workspaceId: true } } } });
+      if (!row) throw notFound("card", id);
+      return check(row.board.workspaceId, need, "card", id);
+    },
+    workflow: async (id: string, need: Need) => {
+      const row = await prisma.workflow.findUnique({ where: { id }, select: { workspaceId: true } });
+      if (!row) throw notFound("workflow", id);
+      return check(row.workspaceId, need, "workflow", id);
+    },
+    run: async (id: string, need: Need) => {
+      const row = await prisma.run.findUnique({ where: { id }, select: { workspaceId: true } });
+      if (!row) throw notFound("run", id);
+      return check(row.workspaceId, need, "run", id);
+    },
+    token: async (id: string, need: Need) => {
+      const row = await prisma.apiToken.findUnique({ where: { id }, select: { workspaceId: true } });
+      if (!row || row.workspaceId === null) throw notFound("token", id);
+      return check(row.workspaceId, need, "token", id);
+    },
+    /** Viewers and up may read a run; a runner may read the runs it holds. */
+    runRead: async (id: string) => {
+      const row = await prisma.run.findUnique({ where: { id }, select: { workspaceId: true, runner: { select: { tokenId: true } } } });
+      if (!row) throw notFound("run", id);
+      if (p.role === "runner") {
+        if (p.workspaceId !== row.workspaceId || row.runner?.tokenId !== p.tokenId) throw notFound("run", id);
+        return row.workspaceId;
+      }
+      return check(row.workspaceId, "viewer", "run", id);
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import type { DatabaseConfig, Provider } from "./config.js";
+import { PrismaClient } from "./generated/postgresql/client.js";
+import { PrismaClient as SqlitePrismaClient } from "./generated/sqlite/client.js";
+import { postgresqlQueue } from "./sql/postgresql.js";
+import { sqliteQueue } from "./sql/sqlite.js";
+import type { QueueSql } from "./sql/types.js";
+
+export { PrismaClient };
+
+export interface Database {
+  readonly provider: Provider;
+  readonly config: DatabaseConfig;
+  readonly prisma: PrismaClient;
+  readonly queue: QueueSql;
+  /** The PostgreSQL pool (for LISTEN/NOTIFY); undefined on SQLite. */
+  readonly pool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+export interface CreateDatabaseOptions {
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+}
+
+export function createDatabase(config: DatabaseConfig, opts: CreateDatabaseOptions = {}): Database {
+  if (config.provider === "postgresql") {
+    const pool = new pg.Pool({ connectionString: config.url, max: opts.poolSize ?? 10 });
+    // An idle client that loses its connection must not crash the process.
+    pool.on("error", () => undefined);
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    return {
+      provider: "postgresql",
+      config,
+      prisma,
+      queue: postgresqlQueue,
+      pool,
+      async close() {
+        await prisma.$disconnect();
+        await pool.end();
+      },
+    };
+  }
+
+  mkdirSync(dirname(config.file), { recursive: true });
+  const adapter = new PrismaBetterSqlite3(
+    { url: config.file, timeout: 5000 },
+    { timestampFormat: "unixepoch-ms" },
+  );
+  // Both clients are generated from one schema (prisma/sqlite is derived from it and a test
+  // guards the derivation), so the SQLite client has the PostgreSQL client's shape; the
+  // services are written once against that shape.
+  const prisma = new SqlitePrismaClient({ adapter }) as unknown as PrismaClient;
+  return {
+    provider: "sqlite",
+    config,
+    prisma,
+    queue: sqliteQueue,
+    async close() {
+      await prisma.$disconnect();
+    },
+  };
+}
+
+/** Pragmas for the embedded database: WAL for concurrent readers, NORMAL sync under WAL. */
+export async function tuneSqlite(db: Database): Promise<void> {
+  if (db.provider !== "sqlite") return;
+  await db.prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+  await db.prisma.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
+  await db.prisma.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
+  await db.prisma.$queryRawUnsafe("PRAGMA foreign_keys = ON");
+}

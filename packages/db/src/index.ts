@@ -1,0 +1,22 @@
+export { createDatabase, tuneSqlite, PrismaClient, type Database, type CreateDatabaseOptions } from "./client.js";
+export { resolveDatabaseConfig, describeDatabase, type DatabaseConfig, type Provider } from "./config.js";
+export { migrate, migrationsDir, readMigrations, MigrationError, type MigrateResult } from "./migrate.js";
+export { RowLockedError, type QueueSql, type LeaseState, type ExpiredLease } from "./sql/types.js";
+export * from "./generated/postgresql/enums.js";
+export type {
+  Workspace, Board, Project, Card, Workflow, Run, RunEvent, Runner, Worktree, DodItem, DodEvidence, ApiToken,
+} from "./generated/postgresql/client.js";
+export { Prisma } from "./generated/postgresql/client.js";
+
+import type { Database } from "./client.js";
+import { createDatabase, tuneSqlite } from "./client.js";
+import type { DatabaseConfig } from "./config.js";
+import { migrate } from "./migrate.js";
+
+/** Migrates, connects and tunes: what a server does at start. */
+export async function openDatabase(config: DatabaseConfig, opts?: { poolSize?: number }): Promise<Database> {
+  await migrate(config);
+  const db = createDatabase(config, opts);
+  await tuneSqlite(db);
+  return db;
+}

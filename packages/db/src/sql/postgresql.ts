@@ -1,0 +1,93 @@
+import type { PrismaClient } from "../client.js";
+import { RowLockedError, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+
+/** PostgreSQL: claims use FOR UPDATE SKIP LOCKED and write the claim event in the same statement. */
+
+const claimUpdate = `
+  UPDATE runs r SET status = 'claimed', runner_id = $RUNNER, lease_token = $TOKEN,
+    lease_expires_at = now() + $LEASE * interval '1 millisecond', heartbeat_at = now(),
+    claimed_at = now(), attempt = r.attempt + 1, event_seq = r.event_seq + 1, updated_at = now()
+  FROM next WHERE r.id = next.id
+  RETURNING r.id, r.event_seq`;
+
+const claimEvent = `
+  INSERT INTO run_events (run_id, seq, type, actor, payload, created_at)
+  SELECT id, event_seq, 'run.claimed', $ACTOR, $PAYLOAD::jsonb, now() FROM claimed`;
+
+function bind(sql: string, names: string[]): string {
+  return names.reduce((s, name, i) => s.replaceAll(`$${name}`, `$${i + 1}`), sql);
+}
+
+const CLAIM_NEXT = bind(
+  `WITH next AS (
+    SELECT id FROM runs
+    WHERE workspace_id = $WS AND status = 'queued'
+      AND ($BOARD::text IS NULL OR board_id = $BOARD)
+      AND labels <@ $LABELS::jsonb
+      AND NOT EXISTS (SELECT 1 FROM workspaces w
+        WHERE w.id = $WS AND w.budget_usd IS NOT NULL AND w.spent_usd >= w.budget_usd)
+    ORDER BY priority DESC, created_at, id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+  ), claimed AS (${claimUpdate}), ev AS (${claimEvent})
+  SELECT id FROM claimed`,
+  ["WS", "BOARD", "LABELS", "RUNNER", "TOKEN", "LEASE", "ACTOR", "PAYLOAD"],
+);
+
+const CLAIM_BY_ID = bind(
+  `WITH next AS (
+    SELECT id FROM runs WHERE id = $RUN AND workspace_id = $WS AND status = 'queued'
+    FOR UPDATE NOWAIT
+  ), claimed AS (${claimUpdate}), ev AS (${claimEvent})
+  SELECT id FROM claimed`,
+  ["RUN", "WS", "RUNNER", "TOKEN", "LEASE", "ACTOR", "PAYLOAD"],
+);
+
+const EXTEND_LEASE = `
+  UPDATE runs SET lease_expires_at = now() + $3 * interval '1 millisecond', heartbeat_at = now()
+  WHERE id = $1 AND lease_token = $2 AND status IN ('claimed', 'running')
+  RETURNING lease_expires_at AS "leaseExpiresAt", cancel_requested_at IS NOT NULL AS "cancelRequested"`;
+
+const EXPIRED_LEASES = `
+  SELECT id, status::text AS status, lease_token AS "leaseToken", cancel_requested_at IS NOT NULL AS "cancelRequested"
+  FROM runs WHERE status IN ('claimed', 'running') AND lease_expires_at < now()
+  ORDER BY lease_expires_at LIMIT $1`;
+
+/** lock_not_available: NOWAIT met a row locked by a concurrent claim. */
+function rethrowLocked(err: unknown): never {
+  const text = String((err as { message?: unknown })?.message ?? err);
+  if (text.includes("55P03") || /could not obtain lock/i.test(text)) throw new RowLockedError("run is locked by a concurrent claim", { cause: err });
+  throw err;
+}
+
+export const postgresqlQueue: QueueSql = {
+  async claimNext(db, a) {
+    const rows = await db.$queryRawUnsafe<{ id: string }[]>(
+      CLAIM_NEXT, a.workspaceId, a.boardId, JSON.stringify(a.labels), a.runnerId, a.leaseToken, a.leaseMs,
+      a.event.actor, JSON.stringify(a.event.payload),
+    );
+    return rows[0]?.id ?? null;
+  },
+
+  async claimById(db, a) {
+    try {
+      const rows = await db.$queryRawUnsafe<{ id: string }[]>(
+        CLAIM_BY_ID, a.runId, a.workspaceId, a.runnerId, a.leaseToken, a.leaseMs,
+        a.event.actor, JSON.stringify(a.event.payload),
+      );
+      return rows[0]?.id ?? null;
+    } catch (err) {
+      rethrowLocked(err);
+    }
+  },
+
+  async extendLease(db: PrismaClient, a): Promise<LeaseState | null> {
+    const rows = await db.$queryRawUnsafe<LeaseState[]>(EXTEND_LEASE, a.runId, a.leaseToken, a.leaseMs);
+    const row = rows[0];
+    return row ? { leaseExpiresAt: new Date(row.leaseExpiresAt), cancelRequested: Boolean(row.cancelRequested) } : null;
+  },
+
+  async expiredLeases(db, limit): Promise<ExpiredLease[]> {
+    return db.$queryRawUnsafe<ExpiredLease[]>(EXPIRED_LEASES, limit);
+  },
+};

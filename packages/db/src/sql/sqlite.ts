@@ -1,0 +1,82 @@
+import type { PrismaClient } from "../client.js";
+import type { ClaimEvent, ExpiredLease, LeaseState, QueueSql } from "./types.js";
+
+/**
+ * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
+ * RETURNING, followed by its event in the same transaction. Times are integer
+ * milliseconds since the epoch (the adapter's `unixepoch-ms` format).
+ */
+
+const NOW_MS = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
+
+const CLAIM_SET = `status = 'claimed', runner_id = ?, lease_token = ?,
+  lease_expires_at = ${NOW_MS} + ?, heartbeat_at = ${NOW_MS}, claimed_at = ${NOW_MS},
+  attempt = attempt + 1, event_seq = event_seq + 1, updated_at = ${NOW_MS}`;
+
+const CLAIM_NEXT = `
+  UPDATE runs SET ${CLAIM_SET}
+  WHERE id = (
+    SELECT r.id FROM runs r
+    WHERE r.workspace_id = ? AND r.status = 'queued'
+      AND (? IS NULL OR r.board_id = ?)
+      AND NOT EXISTS (SELECT 1 FROM json_each(r.labels) l WHERE l.value NOT IN (SELECT value FROM json_each(?)))
+      AND NOT EXISTS (SELECT 1 FROM workspaces w
+        WHERE w.id = r.workspace_id AND w.budget_usd IS NOT NULL AND w.spent_usd >= w.budget_usd)
+    ORDER BY r.priority DESC, r.created_at, r.id
+    LIMIT 1)
+  RETURNING id, event_seq AS seq`;
+
+const CLAIM_BY_ID = `
+  UPDATE runs SET ${CLAIM_SET}
+  WHERE id = ? AND workspace_id = ? AND status = 'queued'
+  RETURNING id, event_seq AS seq`;
+
+const INSERT_EVENT = `
+  INSERT INTO run_events (run_id, seq, type, actor, payload, created_at)
+  VALUES (?, ?, 'run.claimed', ?, ?, ${NOW_MS})`;
+
+const EXTEND_LEASE = `
+  UPDATE runs SET lease_expires_at = ${NOW_MS} + ?, heartbeat_at = ${NOW_MS}
+  WHERE id = ? AND lease_token = ? AND status IN ('claimed', 'running')
+  RETURNING lease_expires_at AS leaseExpiresAt, cancel_requested_at IS NOT NULL AS cancelRequested`;
+
+const EXPIRED_LEASES = `
+  SELECT id, status, lease_token AS leaseToken, cancel_requested_at IS NOT NULL AS cancelRequested
+  FROM runs WHERE status IN ('claimed', 'running') AND lease_expires_at < ${NOW_MS}
+  ORDER BY lease_expires_at LIMIT ?`;
+
+async function claimWithEvent(db: PrismaClient, sql: string, params: unknown[], event: ClaimEvent): Promise<string | null> {
+  return db.$transaction(async (tx) => {
+    const rows = await tx.$queryRawUnsafe<{ id: string; seq: number | bigint }[]>(sql, ...params);
+    const row = rows[0];
+    if (!row) return null;
+    await tx.$executeRawUnsafe(INSERT_EVENT, row.id, Number(row.seq), event.actor, JSON.stringify(event.payload));
+    return row.id;
+  });
+}
+
+export const sqliteQueue: QueueSql = {
+  claimNext(db, a) {
+    const params = [a.runnerId, a.leaseToken, a.leaseMs, a.workspaceId, a.boardId, a.boardId, JSON.stringify(a.labels)];
+    return claimWithEvent(db, CLAIM_NEXT, params, a.event);
+  },
+
+  claimById(db, a) {
+    return claimWithEvent(db, CLAIM_BY_ID, [a.runnerId, a.leaseToken, a.leaseMs, a.runId, a.workspaceId], a.event);
+  },
+
+  async extendLease(db, a): Promise<LeaseState | null> {
+    const rows = await db.$queryRawUnsafe<{ leaseExpiresAt: number | bigint; cancelRequested: number | bigint }[]>(
+      EXTEND_LEASE, a.leaseMs, a.runId, a.leaseToken,
+    );
+    const row = rows[0];
+    return row ? { leaseExpiresAt: new Date(Number(row.leaseExpiresAt)), cancelRequested: Number(row.cancelRequested) === 1 } : null;
+  },
+
+  async expiredLeases(db, limit): Promise<ExpiredLease[]> {
+    const rows = await db.$queryRawUnsafe<(Omit<ExpiredLease, "cancelRequested"> & { cancelRequested: number | bigint })[]>(
+      EXPIRED_LEASES, limit,
+    );
+    return rows.map((r) => ({ ...r, cancelRequested: Number(r.cancelRequested) === 1 }));
+  },
+};

@@ -1,0 +1,65 @@
+import type { PrismaClient } from "../client.js";
+
+/**
+ * The few statements of the run queue that must be one atomic statement or must use the
+ * database's clock. Everything else goes through the typed Prisma client.
+ * One implementation per dialect, side by side: postgresql.ts and sqlite.ts.
+ */
+export interface QueueSql {
+  /** Claims the next eligible queued run (priority, then age) and appends `run.claimed`. */
+  claimNext(db: PrismaClient, args: ClaimNextArgs): Promise<string | null>;
+  /** Claims one queued run by id and appends `run.claimed`; null when it is not queued. */
+  claimById(db: PrismaClient, args: ClaimByIdArgs): Promise<string | null>;
+  /** Extends a held lease by `leaseMs` from database time; null when the lease is not held. */
+  extendLease(db: PrismaClient, args: ExtendLeaseArgs): Promise<LeaseState | null>;
+  /** Claimed or running runs whose lease ran out by database time. */
+  expiredLeases(db: PrismaClient, limit: number): Promise<ExpiredLease[]>;
+}
+
+export interface ClaimEvent {
+  actor: string;
+  payload: Record<string, unknown>;
+}
+
+export interface ClaimNextArgs {
+  workspaceId: string;
+  boardId: string | null;
+  /** The claimant's labels; a run is eligible when its labels are a subset of them. */
+  labels: string[];
+  runnerId: string;
+  leaseToken: string;
+  leaseMs: number;
+  event: ClaimEvent;
+}
+
+export interface ClaimByIdArgs {
+  runId: string;
+  workspaceId: string;
+  runnerId: string;
+  leaseToken: string;
+  leaseMs: number;
+  event: ClaimEvent;
+}
+
+export interface ExtendLeaseArgs {
+  runId: string;
+  leaseToken: string;
+  leaseMs: number;
+}
+
+export interface LeaseState {
+  leaseExpiresAt: Date;
+  cancelRequested: boolean;
+}
+
+export interface ExpiredLease {
+  id: string;
+  status: "claimed" | "running";
+  leaseToken: string;
+  cancelRequested: boolean;
+}
+
+/** Raised when a row is locked by a concurrent claim or start; the caller may retry. */
+export class RowLockedError extends Error {
+  override name = "RowLockedError";
+}

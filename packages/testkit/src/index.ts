@@ -1,0 +1,2 @@
+export * from "./messages-server.js";
+export * from "./databases.js";
