@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
@@ -122,6 +122,7 @@ async function migratePostgres(url: string, migrations: Migration[]): Promise<Mi
 }
 
 async function migrateSqlite(file: string, migrations: Migration[]): Promise<MigrateResult> {
+  mkdirSync(dirname(file), { recursive: true });
   const db = new BetterSqlite3(file);
   try {
     db.pragma("journal_mode = WAL");

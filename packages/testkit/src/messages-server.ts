@@ -428,6 +428,12 @@ export async function startMessagesServer(options: MessagesServerOptions): Promi
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     const method = req.method ?? "GET";
     const raw = await readBody(req);
+    // Claude Code probes the base URL for reachability before its first request.
+    if (path === "/" && (method === "HEAD" || method === "GET")) {
+      res.writeHead(200, { "content-type": "application/json", "request-id": requestId });
+      res.end(method === "GET" ? "{}" : undefined);
+      return;
+    }
     let body: MessagesRequestBody;
     try {
       if (path !== "/v1/messages") throw new HttpError(404, "not_found_error", `Not found: ${method} ${path}`);

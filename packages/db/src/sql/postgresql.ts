@@ -15,7 +15,7 @@ const claimEvent = `
   SELECT id, event_seq, 'run.claimed', $ACTOR, $PAYLOAD::jsonb, now() FROM claimed`;
 
 function bind(sql: string, names: string[]): string {
-  return names.reduce((s, name, i) => s.replaceAll(`$${name}`, `$${i + 1}`), sql);
+  return names.reduce((s, name, i) => s.replace(new RegExp(`\\$${name}\\b`, "g"), `$${i + 1}`), sql);
 }
 
 const CLAIM_NEXT = bind(

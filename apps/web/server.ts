@@ -1,0 +1,40 @@
+// The agentboard server: one Node process serving the tRPC API (/api/trpc), the health
+// endpoint and the Next.js board, with the reaper and, by default, a local runner.
+// The API is mounted on Node's http server directly rather than through a Next route
+// handler: the runner protocol's hot paths (claim, heartbeat) skip Next's request
+// pipeline, and long-polls and SSE streams are plain Node responses.
+import { createServer } from "node:http";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import next from "next";
+import { startApiServer } from "./src/server/api-server.js";
+import { loadEnv } from "./src/server/env.js";
+
+const env = loadEnv();
+const dev = env.NODE_ENV !== "production";
+const app = next({ dev, dir: dirname(fileURLToPath(import.meta.url)), hostname: env.HOST, port: env.PORT });
+await app.prepare();
+const handleNext = app.getRequestHandler();
+
+const api = await startApiServer(env);
+const server = createServer((req, res) => {
+  if (api.handles(req)) return api.handle(req, res);
+  void handleNext(req, res);
+});
+server.listen(env.PORT, env.HOST, () => {
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : env.PORT;
+  void api.started({ host: env.HOST, port });
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`[agentboard] ${signal}: shutting down`);
+  server.close();
+  await api.close();
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));

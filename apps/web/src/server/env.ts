@@ -1,0 +1,32 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+
+/**
+ * The server's configuration, validated once. Nothing else reads process.env.
+ * npm runs workspace scripts in the package folder, so relative paths are taken from
+ * where npm was invoked (INIT_CWD).
+ */
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATABASE_URL: z.string().optional(),
+  AGENTBOARD_DATA_DIR: z.string().default(".agentboard"),
+  AGENTBOARD_ADMIN_TOKEN: z.string().min(16, "AGENTBOARD_ADMIN_TOKEN must be at least 16 characters").optional(),
+  AGENTBOARD_LOCAL_RUNNER: z.enum(["0", "1"]).default("1"),
+  AGENTBOARD_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  AGENTBOARD_REAPER_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  INIT_CWD: z.string().optional(),
+});
+
+export type Env = z.infer<typeof schema> & { dataDir: string };
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const env = parsed.data;
+  return { ...env, dataDir: resolve(env.INIT_CWD ?? process.cwd(), env.AGENTBOARD_DATA_DIR) };
+}

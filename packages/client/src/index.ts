@@ -1,0 +1,71 @@
+import {
+  createTRPCClient,
+  httpBatchStreamLink,
+  httpSubscriptionLink,
+  splitLink,
+  TRPCClientError,
+  type TRPCClient,
+} from "@trpc/client";
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { EventSource } from "eventsource";
+import superjson from "superjson";
+import type { AppRouter, ErrorReason } from "@agentboard/api";
+
+export type { AppRouter, ErrorReason };
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type AgentboardClient = TRPCClient<AppRouter>;
+
+export interface AgentboardClientOptions {
+  /** The server's base URL, e.g. http://127.0.0.1:3000 (the API lives at /api/trpc). */
+  url: string;
+  /** An API token (`Authorization: Bearer …`). */
+  token: string;
+  /** Custom fetch (tests, proxies). */
+  fetch?: typeof globalThis.fetch;
+}
+
+/**
+ * The typed client of the whole agentboard API, for Node 20 and browsers: superjson,
+ * batched queries and mutations streamed back as each finishes (so a long-polling claim
+ * never holds up a heartbeat), and subscriptions over server-sent events.
+ */
+export function createAgentboardClient(opts: AgentboardClientOptions): AgentboardClient {
+  const url = `${opts.url.replace(/\/+$/, "")}/api/trpc`;
+  const authorization = `Bearer ${opts.token}`;
+  const baseFetch = opts.fetch ?? globalThis.fetch;
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url,
+          transformer: superjson,
+          EventSource,
+          eventSourceOptions: () => ({
+            fetch: (input, init) => baseFetch(input, { ...init, headers: { ...init?.headers, authorization } }),
+          }),
+        }),
+        false: httpBatchStreamLink({
+          url,
+          transformer: superjson,
+          fetch: baseFetch,
+          headers: () => ({ authorization }),
+        }),
+      }),
+    ],
+  });
+}
+
+/** The machine-readable reason of an API error (`CONFLICT` → `LEASE_LOST`, …). */
+export function errorReason(err: unknown): ErrorReason | string | undefined {
+  if (err instanceof TRPCClientError) {
+    const data = err.data as { reason?: string } | undefined;
+    return data?.reason;
+  }
+  return undefined;
+}
+
+export function isAgentboardError(err: unknown): err is TRPCClientError<AppRouter> {
+  return err instanceof TRPCClientError;
+}
