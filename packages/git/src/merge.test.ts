@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { commitAll } from "./changes.js";
 import { LockTimeoutError, withFileLock } from "./lock.js";
-import { MERGE_LOCK_FILE, MergeConflictError, mergeBaseIntoBranchForVerification, mergeRunBranch } from "./merge.js";
+import { BaseBranchMovedError, MERGE_LOCK_FILE, MergeConflictError, mergeBaseIntoBranchForVerification, mergeRunBranch } from "./merge.js";
 import { worktreeDirForRun } from "./names.js";
 import { makeRepo, sh, write, type Fixture } from "./test-helpers.js";
 import { createWorktree, removeWorktree } from "./worktree.js";
@@ -113,6 +113,47 @@ describe("mergeRunBranch", () => {
     expect(sh(fx.repo, "rev-parse", `${firstParents[1]}^1`)).toBe(start);
     expect(existsSync(path.join(fx.repo, "one.txt")) && existsSync(path.join(fx.repo, "two.txt"))).toBe(true);
     expect(sh(fx.repo, "status", "--porcelain")).toBe("");
+    expect(worktreeCount()).toBe(1);
+  });
+
+  it("retries once when the base moves during the merge, then gives up safely", async () => {
+    const branch = await runBranch("m1", { "m.txt": "m\n" });
+    const userCommit = (n: number) => {
+      write(fx.repo, `user-${n}.txt`, `${n}\n`);
+      sh(fx.repo, "add", "-A");
+      sh(fx.repo, "commit", "-q", "-m", `user commit ${n}`);
+      return sh(fx.repo, "rev-parse", "main");
+    };
+    let moved = "";
+    const res = await mergeRunBranch({
+      repoPath: fx.repo,
+      baseBranch: "main",
+      branch,
+      author: admin,
+      beforeRefUpdate: async (attempt) => {
+        if (attempt === 1) moved = userCommit(1);
+      },
+    });
+    expect(res.attempts).toBe(2);
+    expect(res.baseBefore).toBe(moved);
+    expect(sh(fx.repo, "rev-parse", "main^1")).toBe(moved);
+    expect(sh(fx.repo, "status", "--porcelain")).toBe("");
+
+    const branch2 = await runBranch("m2", { "m2.txt": "m\n" });
+    let last = "";
+    const err = await mergeRunBranch({
+      repoPath: fx.repo,
+      baseBranch: "main",
+      branch: branch2,
+      author: admin,
+      beforeRefUpdate: async (attempt) => {
+        last = userCommit(10 + attempt);
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BaseBranchMovedError);
+    // The user's commits are all there and no merge commit was forced on top of them.
+    expect(sh(fx.repo, "rev-parse", "main")).toBe(last);
+    expect(sh(fx.repo, "log", "-1", "--format=%s", "main")).toBe("user commit 12");
     expect(worktreeCount()).toBe(1);
   });
 

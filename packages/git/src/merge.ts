@@ -105,6 +105,11 @@ export interface MergeRunBranchInput {
   message?: string;
   author?: GitIdentity;
   lock?: FileLockOptions;
+  /**
+   * Called between making the merge commit and moving the base ref. Exists so tests can
+   * move the base underneath a merge deterministically; production callers leave it out.
+   */
+  beforeRefUpdate?: (attempt: number) => Promise<void>;
 }
 
 export interface CheckoutUpdate {
@@ -152,7 +157,9 @@ export async function mergeRunBranch(input: MergeRunBranchInput): Promise<MergeR
       // human pushed/committed meanwhile, which is rare enough that twice in a row is news.
       const maxAttempts = 2;
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const result = await attemptMerge(repoPath, baseBranch, branch, message, config);
+        const result = await attemptMerge(repoPath, baseBranch, branch, message, config, () =>
+          input.beforeRefUpdate ? input.beforeRefUpdate(attempt) : Promise.resolve(),
+        );
         if (result !== "base-moved") return { ...result, attempts: attempt };
       }
       throw new BaseBranchMovedError(baseBranch, maxAttempts);
@@ -167,6 +174,7 @@ async function attemptMerge(
   branch: string,
   message: string,
   identity: string[],
+  beforeRefUpdate: () => Promise<void>,
 ): Promise<Omit<MergeRunBranchResult, "attempts"> | "base-moved"> {
   const baseBefore = await branchCommit(repoPath, baseBranch);
   if (baseBefore === null) throw new MissingBranchError(baseBranch);
@@ -193,6 +201,8 @@ async function attemptMerge(
   } finally {
     await temp.remove();
   }
+
+  await beforeRefUpdate();
 
   // Cleanliness must be judged before the ref moves: afterwards every merged change
   // would show up as a (reverse) modification in that checkout.

@@ -1,4 +1,4 @@
-import { promises as fs } from "node:fs";
+import { promises as fs, type Dirent } from "node:fs";
 import path from "node:path";
 import { git, gitTry, splitNul } from "./exec.js";
 import { assertInside, assertSafeRefName } from "./names.js";
@@ -180,7 +180,7 @@ export interface SweepResult {
  */
 export async function sweepStaleWorktrees({ root, olderThanMs, isKept, now = Date.now() }: SweepInput): Promise<SweepResult> {
   const result: SweepResult = { removed: [], kept: [], failed: [] };
-  let entries: import("node:fs").Dirent[];
+  let entries: Dirent[];
   try {
     entries = await fs.readdir(root, { withFileTypes: true });
   } catch (err) {

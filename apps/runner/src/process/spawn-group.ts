@@ -5,6 +5,7 @@
  * Used by the command engine, the run_command tool and the claude-code engine.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 export interface ExitInfo {
   code: number | null;
@@ -39,15 +40,60 @@ export const DEFAULT_GRACE_MS = 3_000;
 /** Sends `sig` to every process of the group led by `pgid`; false when none is left. */
 export function signalGroup(pgid: number, sig: NodeJS.Signals | 0): boolean {
   try {
-    process.kill(-pgid, sig);
+    process.kill(pgid, sig);
     return true;
   } catch {
     return false;
   }
 }
 
+/** State letter and process group of a process, from /proc (Linux); null if it is gone. */
+function procStat(pid: number): { state: string; pgrp: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // "pid (comm) state ppid pgrp …"; comm may itself contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state: fields[0] ?? "", pgrp: Number(fields[2]) };
+  } catch {
+    return null;
+  }
+}
+
+const HAVE_PROC = existsSync("/proc/self/stat");
+
+/**
+ * True while the process runs. A zombie counts as gone: it has exited and only waits for
+ * its parent to collect the status, which for orphans may never happen when PID 1 does
+ * not reap (as in some containers), while kill(pid, 0) still succeeds on it.
+ */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  if (!HAVE_PROC) return true;
+  const st = procStat(pid);
+  return st !== null && st.state !== "Z" && st.state !== "X";
+}
+
+/** True while any process of the group is running (zombies excluded, see isProcessAlive). */
 export function groupAlive(pgid: number): boolean {
-  return signalGroup(pgid, 0);
+  if (!signalGroup(pgid, 0)) return false;
+  if (!HAVE_PROC) return true;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return true;
+  }
+  for (const name of entries) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    const st = procStat(pid);
+    if (st && st.pgrp === pgid && st.state !== "Z" && st.state !== "X") return true;
+  }
+  return false;
 }
 
 function delay(ms: number): Promise<void> {

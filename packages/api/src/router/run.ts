@@ -130,7 +130,7 @@ export const runRouter = {
       return queue.claimRun(ctx.deps, { runnerId, actor: actorOf(ctx.principal) }, input, signal);
     }),
 
-  start: authedProcedure.input(z.object({ ...zLease, worktreePath: z.string().max(4096).optional() })).mutation(async ({ ctx, input }) => {
+  start: authedProcedure.input(z.object({ ...zLease, worktreePath: z.string().max(4096).optional(), sizeBytes: z.number().int().nonnegative().optional() })).mutation(async ({ ctx, input }) => {
     await ctx.authorize.run(input.runId, "runner");
     return queue.startRun(ctx.deps, actorOf(ctx.principal), input);
   }),

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { RowLockedError, type Prisma, type Run } from "@agentboard/db";
+import { RowLockedError, type DodItem, type Prisma, type Project, type Run } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { createWaiter, topics } from "../infra/notifier.js";
@@ -28,6 +28,10 @@ export interface Claimant {
 export interface Claim {
   run: Run;
   leaseToken: string;
+  /** What the runner needs to prepare the worktree: the repository, setup, tests, hooks. */
+  project: Project;
+  /** The run's Definition-of-Done items that carry an automatic check. */
+  checks: Pick<DodItem, "id" | "key" | "title" | "check" | "autoValidate" | "required">[];
 }
 
 const newLeaseToken = () => randomBytes(18).toString("base64url");
@@ -50,7 +54,7 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, sig
     if (!run || run.workspaceId !== input.workspaceId) throw notFound("run", input.runId);
     const held = (ACTIVE_STATUSES as readonly string[]).includes(run.status);
     // Idempotent for the same runner: it gets its own lease back.
-    if (held && run.runnerId === who.runnerId && run.leaseToken) return { run, leaseToken: run.leaseToken };
+    if (held && run.runnerId === who.runnerId && run.leaseToken) return claimed(deps, run.id, run.leaseToken);
     if (held) throw conflict("ALREADY_CLAIMED", `run ${run.id} is already claimed by another runner`, { status: run.status });
     throw conflict("NOT_CLAIMABLE", `run ${run.id} is ${run.status}`, { status: run.status });
   }
@@ -80,9 +84,15 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, sig
 }
 
 async function claimed(deps: Deps, runId: string, leaseToken: string): Promise<Claim> {
-  const run = await deps.db.prisma.run.findUniqueOrThrow({ where: { id: runId } });
+  const { project, dodItems, ...run } = await deps.db.prisma.run.findUniqueOrThrow({
+    where: { id: runId },
+    include: {
+      project: true,
+      dodItems: { where: { check: { not: null } }, orderBy: { position: "asc" }, select: { id: true, key: true, title: true, check: true, autoValidate: true, required: true } },
+    },
+  });
   void deps.notifier.publish(topics.board(run.boardId)).catch(() => undefined);
-  return { run, leaseToken };
+  return { run, leaseToken, project, checks: dodItems };
 }
 
 export interface LeaseInput {
@@ -94,7 +104,7 @@ function leaseLost(runId: string) {
   return conflict("LEASE_LOST", `the lease on run ${runId} is not held by this token (expired, reclaimed or finished)`);
 }
 
-export async function startRun(deps: Deps, actor: string, input: LeaseInput & { worktreePath?: string }) {
+export async function startRun(deps: Deps, actor: string, input: LeaseInput & { worktreePath?: string; sizeBytes?: number }) {
   const now = new Date();
   const holder = await deps.db.prisma.run.findUnique({ where: { id: input.runId }, select: { runnerId: true } });
   const result = await deps.db.prisma.$transaction(async (tx) => {
@@ -105,6 +115,11 @@ export async function startRun(deps: Deps, actor: string, input: LeaseInput & { 
     );
     if (run) {
       await tx.card.updateMany({ where: { id: run.cardId, column: { in: ["backlog", "todo"] } }, data: { column: "in_progress" } });
+      if (input.worktreePath) {
+        await tx.worktree.create({
+          data: { runId: run.id, projectId: run.projectId, runnerId: run.runnerId, path: input.worktreePath, branch: run.branch, sizeBytes: input.sizeBytes ?? null },
+        });
+      }
     }
     return run;
   });

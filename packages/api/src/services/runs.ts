@@ -4,7 +4,7 @@ import { conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
 import { transition } from "./run-events.js";
 import { dodOf, getWorkflow, renderPrompt } from "./workflows.js";
-import { branchNameForRun } from "./branch-name.js";
+import { branchNameForRun } from "@agentboard/git";
 
 export const ACTIVE_STATUSES = ["claimed", "running"] as const satisfies RunStatus[];
 export const TERMINAL_STATUSES = ["succeeded", "failed", "cancelled", "merged", "aborted"] as const satisfies RunStatus[];
@@ -77,7 +77,7 @@ export async function createRun(deps: Deps, actor: string, input: CreateRunInput
       tx,
       created.id,
       {},
-      { branch: branchNameForRun(created.id, card.title) },
+      { branch: branchNameForRun({ runId: created.id, title: card.title }) },
       [{ type: "run.queued", actor, payload: { engine, model: created.model, priority: created.priority, workflowId: created.workflowId } }],
     );
   });

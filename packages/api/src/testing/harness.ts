@@ -15,7 +15,9 @@ export interface TestApi {
   admin: Caller;
   adminToken: string;
   /** A caller holding a new token of `role` in `workspaceId`. */
-  as(role: Role, workspaceId: string, name?: string): Promise<Caller & { token: string }>;
+  as(role: Role, workspaceId: string, name?: string): Promise<Caller>;
+  /** The same, with the token's secret. */
+  withToken(role: Role, workspaceId: string, name?: string): Promise<{ caller: Caller; token: string }>;
   anonymous: Caller;
   close(): Promise<void>;
 }
@@ -27,14 +29,18 @@ export async function startTestApi(provider: Provider, opts: Partial<ApiCoreOpti
   const callerForToken = async (token: string) => core.callerFor((await core.createContext({ authorization: `Bearer ${token}` })).principal);
   const admin = await callerForToken(adminToken);
   let n = 0;
+  const withToken = async (role: Role, workspaceId: string, name?: string) => {
+    const { token } = await admin.token.create({ workspaceId, role, name: name ?? `${role}-${++n}` });
+    return { caller: await callerForToken(token), token };
+  };
   return {
     core,
     db,
     admin,
     adminToken,
+    withToken,
     async as(role, workspaceId, name) {
-      const { token } = await admin.token.create({ workspaceId, role, name: name ?? `${role}-${++n}` });
-      return Object.assign(await callerForToken(token), { token });
+      return (await withToken(role, workspaceId, name)).caller;
     },
     anonymous: core.callerFor(null),
     async close() {

@@ -1,0 +1,343 @@
+/**
+ * The `claude_code` engine: the Claude Code CLI run headless in the worktree
+ * (`claude -p … --output-format stream-json --verbose`), its JSON lines turned into
+ * engine events and its final `result` line into the run's metrics.
+ */
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { abortError, throwIfAborted } from "./abort.js";
+import { costUsd } from "./pricing.js";
+import { BoundedOutput, createLineSplitter, DEFAULT_GRACE_MS, spawnGroup, type ExitInfo } from "../process/spawn-group.js";
+import { EngineError, type AgentEngine, type EngineContext, type EngineEvent, type EngineResult } from "./types.js";
+
+// ---------------------------------------------------------------------------------------
+// Stream parser (pure): one JSON line in, engine events out.
+// ---------------------------------------------------------------------------------------
+
+const textBlock = z.object({ type: z.literal("text"), text: z.string() });
+const thinkingBlock = z.object({ type: z.literal("thinking"), thinking: z.string() });
+const toolUseBlock = z.object({ type: z.literal("tool_use"), id: z.string(), name: z.string(), input: z.unknown() });
+const toolResultBlock = z.object({
+  type: z.literal("tool_result"),
+  tool_use_id: z.string(),
+  content: z.union([z.string(), z.array(z.looseObject({ type: z.string(), text: z.string().optional() }))]).optional(),
+  is_error: z.boolean().nullish(),
+});
+// Any other block (images, server tools…) passes through unreported.
+const anyBlock = z.looseObject({ type: z.string() });
+
+const messageLine = z.object({
+  type: z.enum(["assistant", "user"]),
+  message: z.looseObject({ content: z.union([z.string(), z.array(anyBlock)]) }),
+});
+
+const usageShape = z.looseObject({
+  input_tokens: z.number().optional(),
+  output_tokens: z.number().optional(),
+  cache_creation_input_tokens: z.number().nullish(),
+  cache_read_input_tokens: z.number().nullish(),
+});
+
+const modelUsageShape = z.looseObject({
+  inputTokens: z.number().optional(),
+  outputTokens: z.number().optional(),
+  cacheReadInputTokens: z.number().optional(),
+  cacheCreationInputTokens: z.number().optional(),
+  costUSD: z.number().optional(),
+});
+
+const resultLine = z.looseObject({
+  type: z.literal("result"),
+  subtype: z.string(),
+  is_error: z.boolean().optional(),
+  result: z.string().optional(),
+  num_turns: z.number().optional(),
+  total_cost_usd: z.number().optional(),
+  usage: usageShape.optional(),
+  modelUsage: z.record(z.string(), modelUsageShape).optional(),
+  errors: z.array(z.string()).optional(),
+  api_error_status: z.number().nullish(),
+});
+
+const initLine = z.looseObject({ type: z.literal("system"), subtype: z.literal("init"), model: z.string().optional() });
+
+export interface ClaudeCodeFinal {
+  subtype: string;
+  isError: boolean;
+  summary: string;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+  turns: number;
+  errors: string[];
+}
+
+function toolResultText(content: z.infer<typeof toolResultBlock>["content"]): string {
+  if (content === undefined) return "";
+  if (typeof content === "string") return content;
+  return content.map((c) => (c.type === "text" ? (c.text ?? "") : `[${c.type}]`)).join("\n");
+}
+
+/**
+ * Incremental parser of Claude Code's stream-json output. Keeps the tool names (results
+ * only carry the tool_use id), counts tool calls, and captures the final `result` line.
+ */
+export class ClaudeStreamParser {
+  private readonly toolNames = new Map<string, string>();
+  private model: string | undefined;
+  toolCalls = 0;
+  lastText = "";
+  final: ClaudeCodeFinal | undefined;
+
+  constructor(private readonly fallbackModel?: string) {}
+
+  /** Events for one line of output; lines that are not JSON objects are shown as output. */
+  push(line: string): EngineEvent[] {
+    const trimmed = line.trim();
+    if (trimmed === "") return [];
+    let json: unknown;
+    try {
+      json = JSON.parse(trimmed);
+    } catch {
+      return [{ type: "command.output", payload: { stream: "stdout", text: `${line}\n` } }];
+    }
+
+    const init = initLine.safeParse(json);
+    if (init.success) {
+      this.model = init.data.model;
+      return [];
+    }
+
+    const msg = messageLine.safeParse(json);
+    if (msg.success) return this.message(msg.data);
+
+    const res = resultLine.safeParse(json);
+    if (res.success) return this.result(res.data);
+
+    // Other system lines (thinking_tokens, hooks, compaction…) carry nothing to report.
+    return [];
+  }
+
+  private message(line: z.infer<typeof messageLine>): EngineEvent[] {
+    const role = line.type;
+    const content = line.message.content;
+    if (typeof content === "string") {
+      return content.trim() === "" ? [] : [{ type: "agent.message", payload: { role, text: content } }];
+    }
+    const events: EngineEvent[] = [];
+    for (const raw of content) {
+      const text = textBlock.safeParse(raw);
+      if (text.success) {
+        if (text.data.text.trim() === "") continue;
+        if (role === "assistant") this.lastText = text.data.text;
+        events.push({ type: "agent.message", payload: { role, text: text.data.text } });
+        continue;
+      }
+      const thinking = thinkingBlock.safeParse(raw);
+      if (thinking.success) {
+        if (thinking.data.thinking.trim() !== "") events.push({ type: "agent.thinking", payload: { text: thinking.data.thinking } });
+        continue;
+      }
+      const use = toolUseBlock.safeParse(raw);
+      if (use.success) {
+        this.toolCalls++;
+        this.toolNames.set(use.data.id, use.data.name);
+        events.push({ type: "tool.call", payload: { id: use.data.id, name: use.data.name, input: use.data.input } });
+        continue;
+      }
+      const result = toolResultBlock.safeParse(raw);
+      if (result.success) {
+        events.push({
+          type: "tool.result",
+          payload: {
+            id: result.data.tool_use_id,
+            name: this.toolNames.get(result.data.tool_use_id) ?? "unknown",
+            output: toolResultText(result.data.content),
+            isError: result.data.is_error === true,
+          },
+        });
+      }
+    }
+    return events;
+  }
+
+  private result(line: z.infer<typeof resultLine>): EngineEvent[] {
+    // On some failures `usage` is all zeros while modelUsage has the real figures.
+    const perModel = Object.entries(line.modelUsage ?? {});
+    let tokensIn: number;
+    let tokensOut: number;
+    const fromModels = perModel.reduce(
+      (acc, [, u]) => ({
+        input: acc.input + (u.inputTokens ?? 0) + (u.cacheReadInputTokens ?? 0) + (u.cacheCreationInputTokens ?? 0),
+        output: acc.output + (u.outputTokens ?? 0),
+      }),
+      { input: 0, output: 0 },
+    );
+    const u = line.usage;
+    const fromUsage = {
+      input: (u?.input_tokens ?? 0) + (u?.cache_creation_input_tokens ?? 0) + (u?.cache_read_input_tokens ?? 0),
+      output: u?.output_tokens ?? 0,
+    };
+    if (fromUsage.input + fromUsage.output >= fromModels.input + fromModels.output) {
+      tokensIn = fromUsage.input;
+      tokensOut = fromUsage.output;
+    } else {
+      tokensIn = fromModels.input;
+      tokensOut = fromModels.output;
+    }
+    const cost =
+      line.total_cost_usd ??
+      costUsd(this.model ?? this.fallbackModel ?? "", {
+        inputTokens: u?.input_tokens ?? 0,
+        outputTokens: u?.output_tokens ?? 0,
+        cacheCreationInputTokens: u?.cache_creation_input_tokens ?? 0,
+        cacheReadInputTokens: u?.cache_read_input_tokens ?? 0,
+      });
+    this.final = {
+      subtype: line.subtype,
+      isError: line.is_error === true || line.subtype !== "success",
+      summary: line.result ?? this.lastText,
+      tokensIn,
+      tokensOut,
+      costUsd: cost,
+      turns: line.num_turns ?? 0,
+      errors: line.errors ?? [],
+    };
+    return [{ type: "agent.usage", payload: { tokensIn, tokensOut, costUsd: cost } }];
+  }
+}
+
+/** Parses a whole transcript at once (tests, replays). */
+export function parseClaudeStream(text: string, model?: string): { events: EngineEvent[]; parser: ClaudeStreamParser } {
+  const parser = new ClaudeStreamParser(model);
+  const events = text.split("\n").flatMap((line) => parser.push(line));
+  return { events, parser };
+}
+
+/** The engine's result, or the EngineError, for a finished stream. */
+export function outcome(parser: ClaudeStreamParser): EngineResult {
+  const f = parser.final;
+  if (!f) throw new EngineError("engine_error", "Claude Code ended without a result");
+  if (f.subtype === "error_max_turns") {
+    throw new EngineError("max_turns", `Claude Code stopped at its turn limit after ${f.turns} turns`);
+  }
+  if (f.subtype === "error_max_budget_usd" || f.subtype.includes("budget")) {
+    throw new EngineError("budget_exceeded", `Claude Code reached its budget ($${f.costUsd.toFixed(4)} spent)`);
+  }
+  if (f.isError) {
+    const why = [...f.errors, f.summary].filter((s) => s.trim() !== "").join("; ");
+    throw new EngineError("engine_error", `Claude Code failed (${f.subtype})${why ? `: ${why}` : ""}`);
+  }
+  return {
+    summary: f.summary || parser.lastText,
+    tokensIn: f.tokensIn,
+    tokensOut: f.tokensOut,
+    costUsd: f.costUsd,
+    toolCalls: parser.toolCalls,
+    turns: f.turns,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Engine
+// ---------------------------------------------------------------------------------------
+
+export interface ClaudeCodeEngineOptions {
+  /** Path of the `claude` executable; else CLAUDE_CODE_BIN, else `claude` on PATH. */
+  bin?: string;
+  graceMs?: number;
+  /** Extra CLI arguments, placed before the prompt. */
+  extraArgs?: readonly string[];
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function locateClaudeCode(opts: { bin?: string; env: NodeJS.ProcessEnv }): Promise<string | null> {
+  const explicit = opts.bin ?? opts.env.CLAUDE_CODE_BIN ?? process.env.CLAUDE_CODE_BIN;
+  if (explicit) return (await isExecutable(explicit)) ? explicit : null;
+  const dirs = (opts.env.PATH ?? process.env.PATH ?? "").split(path.delimiter).filter((d) => d !== "");
+  for (const dir of dirs) {
+    const candidate = path.join(dir, "claude");
+    if (await isExecutable(candidate)) return candidate;
+  }
+  return null;
+}
+
+export class ClaudeCodeEngine implements AgentEngine {
+  readonly name = "claude_code" as const;
+
+  constructor(private readonly options: ClaudeCodeEngineOptions = {}) {}
+
+  async run(ctx: EngineContext): Promise<EngineResult> {
+    throwIfAborted(ctx.signal);
+    const bin = await locateClaudeCode({ bin: this.options.bin, env: ctx.env });
+    if (!bin) {
+      throw new EngineError(
+        "engine_error",
+        "Claude Code CLI not found: install it (npm install -g @anthropic-ai/claude-code) so that `claude` is on PATH, or set CLAUDE_CODE_BIN to its path",
+      );
+    }
+
+    const args = ["-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "bypassPermissions", "--no-session-persistence"];
+    if (ctx.model) args.push("--model", ctx.model);
+    if (ctx.maxTurns != null) args.push("--max-turns", String(ctx.maxTurns));
+    if (ctx.budgetUsd != null) args.push("--max-budget-usd", String(ctx.budgetUsd));
+    args.push(...(this.options.extraArgs ?? []));
+    // `--` so that a prompt starting with "-" is not taken for an option.
+    args.push("--", ctx.prompt);
+
+    const env: NodeJS.ProcessEnv = {
+      ...ctx.env,
+      // The CLI phones home for updates and telemetry otherwise; a run needs neither.
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      DISABLE_AUTOUPDATER: "1",
+    };
+    if (ctx.anthropic?.apiKey) env.ANTHROPIC_API_KEY = ctx.anthropic.apiKey;
+    if (ctx.anthropic?.baseURL) env.ANTHROPIC_BASE_URL = ctx.anthropic.baseURL;
+    // Claude Code refuses to bypass permissions as root unless told it is sandboxed. A run
+    // is confined to its worktree by the runner just as the anthropic engine's
+    // run_command is, so root there is no different from root in any other engine.
+    if (process.getuid?.() === 0) env.IS_SANDBOX = "1";
+
+    const parser = new ClaudeStreamParser(ctx.model ?? undefined);
+    const stderr = new BoundedOutput(8 * 1024);
+    const lines = createLineSplitter((line) => {
+      for (const event of parser.push(line)) ctx.emit(event);
+    });
+    const proc = spawnGroup(bin, args, {
+      cwd: ctx.worktree,
+      env,
+      signal: ctx.signal,
+      graceMs: this.options.graceMs ?? DEFAULT_GRACE_MS,
+      onStdout: (text) => lines.push(text),
+      onStderr: (text) => {
+        stderr.push(text);
+        ctx.emit({ type: "command.output", payload: { stream: "stderr", text } });
+      },
+    });
+
+    let exit: ExitInfo;
+    try {
+      exit = await proc.done;
+    } catch (err) {
+      throw new EngineError("engine_error", `could not start Claude Code (${bin}): ${err instanceof Error ? err.message : String(err)}`);
+    }
+    lines.end();
+    if (ctx.signal.aborted) throw abortError(ctx.signal);
+    if (!parser.final) {
+      const how = exit.code !== null ? `exited with code ${exit.code}` : `was killed by ${exit.signal ?? "a signal"}`;
+      const tail = stderr.last(2_000).trim();
+      throw new EngineError("engine_error", `Claude Code ${how} without a result${tail ? `: ${tail}` : ""}`);
+    }
+    return outcome(parser);
+  }
+}

@@ -1,0 +1,32 @@
+import { AnthropicEngine, type AnthropicEngineOptions } from "./anthropic.js";
+import { ClaudeCodeEngine, type ClaudeCodeEngineOptions } from "./claude-code.js";
+import { CommandEngine, type CommandEngineOptions } from "./command.js";
+import type { AgentEngine, EngineName } from "./types.js";
+
+export * from "./types.js";
+export { AnthropicEngine, DEFAULT_MODEL, DEFAULT_MAX_TURNS, type AnthropicEngineOptions } from "./anthropic.js";
+export { ClaudeCodeEngine, ClaudeStreamParser, parseClaudeStream, locateClaudeCode, type ClaudeCodeEngineOptions } from "./claude-code.js";
+export { CommandEngine, type CommandEngineOptions } from "./command.js";
+export { priceFor, costUsd, DEFAULT_PRICE, type ModelPrice, type TokenUsage } from "./pricing.js";
+export { abortError } from "./abort.js";
+
+export interface EngineOptions {
+  anthropic?: AnthropicEngineOptions;
+  claudeCode?: ClaudeCodeEngineOptions;
+  command?: CommandEngineOptions;
+}
+
+export function createEngine(name: EngineName, options: EngineOptions = {}): AgentEngine {
+  switch (name) {
+    case "anthropic":
+      return new AnthropicEngine(options.anthropic);
+    case "claude_code":
+      return new ClaudeCodeEngine(options.claudeCode);
+    case "command":
+      return new CommandEngine(options.command);
+    default: {
+      const unknownName: never = name;
+      throw new Error(`unknown engine ${String(unknownName)}`);
+    }
+  }
+}
