@@ -7,6 +7,8 @@ import { runRouter } from "./router/run.js";
 import { runnerRouter } from "./router/runner.js";
 import { tokenRouter } from "./router/token.js";
 import { workspaceRouter } from "./router/workspace.js";
+import { workflowRouter } from "./router/workflow.js";
+import { worktreeRouter } from "./router/worktree.js";
 
 export const appRouter = router({
   health: healthRouter,
@@ -17,6 +19,8 @@ export const appRouter = router({
   token: tokenRouter,
   runner: runnerRouter,
   run: runRouter,
+  workflow: workflowRouter,
+  worktree: worktreeRouter,
 });
 
 export type AppRouter = typeof appRouter;

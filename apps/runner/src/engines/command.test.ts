@@ -94,9 +94,11 @@ describe("command engine", () => {
     const running = new CommandEngine({ graceMs: 300 }).run(rec.ctx).catch((e: unknown) => e);
     await rec.waitForOutput("ready");
     const pids = [...pidsFrom(rec.output(), "leader"), ...pidsFrom(rec.output(), "child")];
+    const started = Date.now();
     rec.controller.abort();
     const err = await running;
     expect((err as EngineError).reason).toBe("cancelled");
+    expect(Date.now() - started).toBeLessThan(3_000);
     expect(alive(pids)).toEqual([]);
   });
 

@@ -40,7 +40,7 @@ export const DEFAULT_GRACE_MS = 3_000;
 /** Sends `sig` to every process of the group led by `pgid`; false when none is left. */
 export function signalGroup(pgid: number, sig: NodeJS.Signals | 0): boolean {
   try {
-    process.kill(pgid, sig);
+    process.kill(-pgid, sig);
     return true;
   } catch {
     return false;
@@ -148,10 +148,11 @@ export function spawnGroup(file: string, args: readonly string[], opts: SpawnGro
 
   const done = new Promise<ExitInfo>((resolve, reject) => {
     let exit: ExitInfo | undefined;
-    child.once("error", (err) => {
-      opts.signal?.removeEventListener("abort", onAbort);
+    child.on("error", (err) => {
       // "error" after a successful spawn (a failed kill) is not fatal; exit still follows.
-      if (child.pid === undefined) reject(err);
+      if (child.pid !== undefined) return;
+      opts.signal?.removeEventListener("abort", onAbort);
+      reject(err);
     });
     child.once("exit", (code, signal) => {
       exit = { code, signal };
@@ -162,7 +163,7 @@ export function spawnGroup(file: string, args: readonly string[], opts: SpawnGro
     child.once("close", (code, signal) => {
       opts.signal?.removeEventListener("abort", onAbort);
       const info = exit ?? { code, signal };
-      // Output is drained; make sure no member that closed its stdio lingers either.
+      // Output is drained; settle only once the cleanup of leftovers begun at exit is over.
       (terminating ?? Promise.resolve()).then(() => resolve(info), () => resolve(info));
     });
   });

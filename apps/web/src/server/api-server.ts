@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { appRouter, checkHealth, createApiCore, ensureBootstrapAdmin, type ApiCore } from "@agentboard/api";
+import { createApiCore, createApiHttpHandler, ensureBootstrapAdmin, type ApiCore } from "@agentboard/api";
 import { describeDatabase, resolveDatabaseConfig } from "@agentboard/db";
 import type { Env } from "./env.js";
-import { SESSION_COOKIE, readCookie } from "./session.js";
+import { sessionTokenOf } from "./session.js";
+import { createSessionRoutes } from "./session-routes.js";
 
 export interface ApiServer {
   core: ApiCore;
@@ -24,43 +24,24 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
   });
   const admin = await ensureBootstrapAdmin(core.deps, { envToken: env.AGENTBOARD_ADMIN_TOKEN, dataDir: env.dataDir });
 
-  const trpc = createHTTPHandler({
-    router: appRouter,
-    basePath: "/api/trpc/",
-    // The browser authenticates with the httpOnly session cookie set by /login;
-    // programs send a bearer token.
-    createContext: ({ req }) => {
-      const header = req.headers.authorization;
-      const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
-      return core.createContext({ authorization: header ?? (cookie ? `Bearer ${cookie}` : null) });
-    },
-    onError: ({ error, path }) => {
-      if (error.code === "INTERNAL_SERVER_ERROR") console.error(`[agentboard] ${path ?? "?"}:`, error.cause ?? error);
-    },
+  // The browser authenticates with the httpOnly session cookie set by /login;
+  // programs send a bearer token.
+  const api = createApiHttpHandler(core, {
+    tokenFromRequest: sessionTokenOf,
+    onInternalError: (path, err) => console.error(`[agentboard] ${path ?? "?"}:`, err),
   });
+  const session = createSessionRoutes(core);
 
   let stopLocalRunner: (() => Promise<void>) | null = null;
 
   return {
     core,
     handles(req) {
-      const path = req.url ?? "";
-      return path.startsWith("/api/trpc/") || path === "/api/health" || path.startsWith("/api/health?");
+      return api.handles(req) || session.handles(req);
     },
     handle(req, res) {
-      if ((req.url ?? "").startsWith("/api/health")) {
-        checkHealth(core.deps)
-          .then((body) => {
-            res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
-            res.end(JSON.stringify(body));
-          })
-          .catch(() => {
-            res.writeHead(503, { "content-type": "application/json" });
-            res.end(JSON.stringify({ status: "error", db: core.deps.db.provider }));
-          });
-        return;
-      }
-      void trpc(req, res);
+      if (session.handles(req)) return session.handle(req, res);
+      api.handle(req, res);
     },
     async started({ host, port }) {
       const base = `http://${host}:${port}`;

@@ -19,6 +19,8 @@ export const topics = {
   queued: (workspaceId: string) => `queued:${workspaceId}`,
   run: (runId: string) => `run:${runId}`,
   board: (boardId: string) => `board:${boardId}`,
+  /** Cards of a board were created, edited, moved or deleted (no run event records that). */
+  cards: (boardId: string) => `cards:${boardId}`,
 };
 
 /** Every subscriber is woken with this topic after a lost LISTEN connection comes back. */
@@ -127,16 +129,19 @@ export async function createPostgresNotifier(url: string, pool: pg.Pool): Promis
 }
 
 /**
- * Resolves when the topic is notified or `ms` pass or `signal` aborts. Subscribe before
+ * Resolves when a topic is notified or `ms` pass or `signal` aborts. Subscribe before
  * reading the database so that a change in between is not missed.
  */
-export function createWaiter(notifier: Notifier, topic: string) {
+export function createWaiter(notifier: Notifier, topic: string | readonly string[]) {
   let pending = false;
   let wake: (() => void) | null = null;
-  const unsubscribe = notifier.subscribe(topic, () => {
-    pending = true;
-    wake?.();
-  });
+  const unsubscribes = (typeof topic === "string" ? [topic] : topic).map((t) =>
+    notifier.subscribe(t, () => {
+      pending = true;
+      wake?.();
+    }),
+  );
+  const unsubscribe = () => unsubscribes.forEach((u) => u());
   return {
     wait(ms: number, signal?: AbortSignal): Promise<void> {
       if (pending || signal?.aborted) {

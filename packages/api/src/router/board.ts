@@ -19,13 +19,26 @@ export const boardRouter = {
     await ctx.authorize.board(input.boardId, "viewer");
     return boards.getBoard(ctx.deps, input.boardId);
   }),
-  /** Run events of every run on the board, resumable by the last event id. */
+  /**
+   * Where `onChanges` should start for a view that has just read the cards: a board's full
+   * history is every event of every run, which a live view does not need.
+   */
+  cursor: authedProcedure.input(z.object({ boardId: zId })).query(async ({ ctx, input }) => {
+    await ctx.authorize.board(input.boardId, "viewer");
+    return { lastEventId: await boards.latestBoardEventId(ctx.deps, input.boardId) };
+  }),
+  /**
+   * Live changes of the board: run events of its runs (tracked, resumable by the last event
+   * id) and untracked `{ kind: "cards" }` signals when cards were created, edited, moved or
+   * deleted, which write no run event.
+   */
   onChanges: authedProcedure
     .input(z.object({ boardId: zId, lastEventId: z.coerce.number().int().nonnegative().nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
       await ctx.authorize.board(input.boardId, "viewer");
       for await (const change of followBoardChanges(ctx.deps, input.boardId, input.lastEventId ?? 0, signal)) {
-        yield tracked(String(change.id), change);
+        if (change.kind === "run") yield tracked(String(change.id), change);
+        else yield change;
       }
     }),
 } satisfies TRPCRouterRecord;

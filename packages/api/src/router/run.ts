@@ -5,6 +5,8 @@ import { actorOf } from "../auth/principal.js";
 import { authedProcedure } from "../trpc.js";
 import { zEngine, zId, zLabels, zLeaseToken, zRunStatus } from "../schemas.js";
 import * as runs from "../services/runs.js";
+import { planRun } from "../services/run-plan.js";
+import { touchRunner } from "../services/runners.js";
 import * as queue from "../services/queue.js";
 import { followRunEvents } from "../services/streams.js";
 
@@ -68,6 +70,23 @@ export const runRouter = {
     return runs.createRun(ctx.deps, actorOf(ctx.principal), input);
   }),
 
+  /** What `create` with the same choices would send: the rendered prompt and settings. */
+  previewPrompt: authedProcedure
+    .input(ZCreateRunInput.pick({ cardId: true, workflowId: true, engine: true, model: true, command: true }))
+    .query(async ({ ctx, input }) => {
+      await ctx.authorize.card(input.cardId, "viewer");
+      if (input.workflowId) await ctx.authorize.workflow(input.workflowId, "viewer");
+      const plan = await planRun(ctx.deps, input);
+      return {
+        prompt: plan.prompt,
+        engine: plan.engine,
+        model: plan.model,
+        command: plan.command,
+        workflow: plan.workflow ? { id: plan.workflow.id, name: plan.workflow.name } : null,
+        dod: plan.dod,
+      };
+    }),
+
   byId: authedProcedure.input(z.object({ runId: zId })).query(async ({ ctx, input }) => {
     await ctx.authorize.runRead(input.runId);
     const { leaseToken: _hidden, ...run } = await runs.getRun(ctx.deps, input.runId);
@@ -127,6 +146,8 @@ export const runRouter = {
     .mutation(async ({ ctx, input, signal }) => {
       await ctx.authorize.workspace(input.workspaceId, "runner");
       const runnerId = await ctx.runners.resolve(ctx.deps, ctx.principal, input.workspaceId, input.runnerId);
+      // An idle runner's only sign of life is its claim long-poll: the runners page shows it.
+      void touchRunner(ctx.deps, runnerId).catch(() => undefined);
       return queue.claimRun(ctx.deps, { runnerId, actor: actorOf(ctx.principal) }, input, signal);
     }),
 

@@ -14,3 +14,9 @@ export async function getBoard(deps: Deps, id: string) {
   if (!board) throw notFound("board", id);
   return board;
 }
+
+/** The id of the board's newest run event: where a live view that just loaded starts following. */
+export async function latestBoardEventId(deps: Deps, boardId: string): Promise<number> {
+  const row = await deps.db.prisma.runEvent.findFirst({ where: { run: { boardId } }, orderBy: { id: "desc" }, select: { id: true } });
+  return row?.id ?? 0;
+}

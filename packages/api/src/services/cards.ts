@@ -30,7 +30,7 @@ export async function createCard(
       position: (last?.position ?? 0) + 1024,
     },
   });
-  await deps.notifier.publish(topics.board(card.boardId));
+  await deps.notifier.publish(topics.cards(card.boardId));
   return card;
 }
 
@@ -40,7 +40,7 @@ export async function updateCard(deps: Deps, input: { cardId: string; title?: st
     where: { id: input.cardId },
     data: { title: input.title, description: input.description, labels: input.labels },
   });
-  await deps.notifier.publish(topics.board(card.boardId));
+  await deps.notifier.publish(topics.cards(card.boardId));
   return card;
 }
 
@@ -70,7 +70,7 @@ export async function moveCard(deps: Deps, input: { cardId: string; column: Card
     position = (last?.position ?? 0) + 1024;
   }
   const moved = await deps.db.prisma.card.update({ where: { id: card.id }, data: { column: input.column, position } });
-  await deps.notifier.publish(topics.board(card.boardId));
+  await deps.notifier.publish(topics.cards(card.boardId));
   return moved;
 }
 
@@ -97,6 +97,6 @@ export async function getCard(deps: Deps, id: string) {
 export async function deleteCard(deps: Deps, cardId: string) {
   const card = await getCard(deps, cardId);
   await deps.db.prisma.card.delete({ where: { id: cardId } });
-  await deps.notifier.publish(topics.board(card.boardId));
+  await deps.notifier.publish(topics.cards(card.boardId));
   return { id: cardId };
 }

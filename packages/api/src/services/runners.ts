@@ -49,7 +49,12 @@ export async function listRunners(deps: Deps, workspaceId: string) {
   const runners = await deps.db.prisma.runner.findMany({
     where: { workspaceId },
     orderBy: { name: "asc" },
-    include: { runs: { where: { status: { in: ["claimed", "running"] } }, select: { id: true, status: true, cardId: true } } },
+    include: {
+      runs: {
+        where: { status: { in: ["claimed", "running"] } },
+        select: { id: true, status: true, cardId: true, heartbeatAt: true, startedAt: true, card: { select: { title: true } } },
+      },
+    },
   });
   return runners;
 }

@@ -3,7 +3,7 @@ import type { Deps } from "./deps.js";
 import { conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
 import { transition } from "./run-events.js";
-import { dodOf, getWorkflow, renderPrompt } from "./workflows.js";
+import { planRun } from "./run-plan.js";
 import { branchNameForRun } from "@agentboard/git";
 
 export const ACTIVE_STATUSES = ["claimed", "running"] as const satisfies RunStatus[];
@@ -25,24 +25,7 @@ export interface CreateRunInput {
 }
 
 export async function createRun(deps: Deps, actor: string, input: CreateRunInput) {
-  const card = await deps.db.prisma.card.findUnique({ where: { id: input.cardId }, include: { board: true, project: true } });
-  if (!card) throw notFound("card", input.cardId);
-  const workspaceId = card.board.workspaceId;
-  const workflow = input.workflowId
-    ? await getWorkflow(deps, input.workflowId)
-    : await deps.db.prisma.workflow.findFirst({ where: { workspaceId, isDefault: true } });
-  if (workflow && workflow.workspaceId !== workspaceId) throw notFound("workflow", workflow.id);
-
-  const engine = input.engine ?? workflow?.engine ?? "anthropic";
-  const prompt =
-    input.prompt ??
-    (workflow
-      ? renderPrompt(workflow.promptTemplate, {
-          card: { title: card.title, description: card.description, id: card.id },
-          project: { name: card.project.name, baseBranch: card.project.baseBranch, testCommand: card.project.testCommand },
-        })
-      : `${card.title}\n\n${card.description}`.trim());
-  const dod = workflow ? dodOf(workflow) : [];
+  const { card, workspaceId, workflow, engine, prompt, model, command, dod } = await planRun(deps, input);
 
   const run = await deps.db.prisma.$transaction(async (tx) => {
     const created = await tx.run.create({
@@ -54,8 +37,8 @@ export async function createRun(deps: Deps, actor: string, input: CreateRunInput
         workflowId: workflow?.id ?? null,
         prompt,
         engine,
-        model: input.model ?? workflow?.model ?? null,
-        command: input.command ?? workflow?.command ?? null,
+        model,
+        command,
         maxTurns: input.maxTurns ?? workflow?.maxTurns ?? null,
         timeoutMs: input.timeoutMs ?? workflow?.timeoutMs ?? null,
         budgetUsd: input.budgetUsd ?? workflow?.budgetUsd ?? null,

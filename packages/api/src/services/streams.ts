@@ -1,4 +1,4 @@
-import type { RunEvent } from "@agentboard/db";
+import type { RunEvent, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { createWaiter, topics } from "../infra/notifier.js";
 
@@ -33,34 +33,58 @@ export async function* followRunEvents(deps: Deps, runId: string, afterSeq: numb
   }
 }
 
-export interface BoardChange {
-  /** Global event id: the resume point for `board.onChanges`. */
+/** A run event on the board: `id` is the global event id, the resume point. */
+export interface BoardRunChange {
+  kind: "run";
   id: number;
   runId: string;
   cardId: string;
   type: string;
   actor: string;
   createdAt: Date;
+  /** The run's status when the event was read (it may have moved on since the event). */
+  status: RunStatus;
 }
 
 /**
- * Run events of a board, for live boards. Global ids can commit out of order across
- * concurrent transactions, so each read looks back over a short window and de-duplicates
- * by id, rather than trusting `id > last` alone.
+ * Cards were created, edited, moved or deleted: re-read the card list. These changes are
+ * not run events, so they have no id to resume from; a client that reconnects re-reads
+ * the cards anyway.
+ */
+export interface BoardCardsChange {
+  kind: "cards";
+}
+
+export type BoardChange = BoardRunChange | BoardCardsChange;
+
+/**
+ * Changes of a board, for live boards: its runs' events (backfilled and resumable) and
+ * card edits (live only). Global event ids can commit out of order across concurrent
+ * transactions, so each read looks back over a short window and de-duplicates by id,
+ * rather than trusting `id > last` alone.
  */
 export async function* followBoardChanges(deps: Deps, boardId: string, afterId: number, signal?: AbortSignal): AsyncGenerator<BoardChange> {
-  const waiter = createWaiter(deps.notifier, topics.board(boardId));
+  let cardsChanged = false;
+  // Subscribed before the first read, like the waiter, so no change slips in between.
+  const stopCards = deps.notifier.subscribe(topics.cards(boardId), () => {
+    cardsChanged = true;
+  });
+  const waiter = createWaiter(deps.notifier, [topics.board(boardId), topics.cards(boardId)]);
   const seen = new Set<number>();
   let cursor = afterId;
   const LOOKBACK = 200;
   try {
     while (!signal?.aborted) {
+      if (cardsChanged) {
+        cardsChanged = false;
+        yield { kind: "cards" };
+      }
       const floor = Math.max(afterId, cursor - LOOKBACK);
       const rows = await deps.db.prisma.runEvent.findMany({
         where: { id: { gt: floor }, run: { boardId } },
         orderBy: { id: "asc" },
         take: PAGE,
-        select: { id: true, runId: true, type: true, actor: true, createdAt: true, run: { select: { cardId: true } } },
+        select: { id: true, runId: true, type: true, actor: true, createdAt: true, run: { select: { cardId: true, status: true } } },
       });
       let fresh = 0;
       for (const r of rows) {
@@ -68,13 +92,15 @@ export async function* followBoardChanges(deps: Deps, boardId: string, afterId: 
         seen.add(r.id);
         fresh++;
         if (r.id > cursor) cursor = r.id;
-        yield { id: r.id, runId: r.runId, cardId: r.run.cardId, type: r.type, actor: r.actor, createdAt: r.createdAt };
+        yield { kind: "run", id: r.id, runId: r.runId, cardId: r.run.cardId, type: r.type, actor: r.actor, createdAt: r.createdAt, status: r.run.status };
       }
       for (const id of seen) if (id <= cursor - LOOKBACK) seen.delete(id);
       if (rows.length === PAGE && fresh > 0) continue;
+      if (cardsChanged) continue;
       await waiter.wait(POLL_MS, signal);
     }
   } finally {
+    stopCards();
     waiter.close();
   }
 }

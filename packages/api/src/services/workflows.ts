@@ -1,6 +1,6 @@
-import type { Prisma } from "@agentboard/db";
+import type { Engine, Prisma } from "@agentboard/db";
 import type { Deps } from "./deps.js";
-import { notFound } from "../errors.js";
+import { badRequest, notFound } from "../errors.js";
 
 /** A DoD item of a workflow; `check` is a shell command the runner runs in the worktree. */
 export interface DodSpec {
@@ -23,6 +23,9 @@ export const DEFAULT_WORKFLOW = {
     "",
     "Make the change, keep the project's tests passing, and finish with a short summary of what you did.",
   ].join("\n"),
+  // No `check` here: the default workflow exists before any project does and cannot know
+  // a project's test command. Admins add checks (with autoValidate) per workspace; until
+  // then a person attaches the test output and another validates it.
   dod: [
     { key: "tests", title: "Tests pass", required: true },
     { key: "review", title: "Change reviewed by a person", required: true },
@@ -43,8 +46,26 @@ export async function getWorkflow(deps: Deps, id: string) {
   return wf;
 }
 
+/**
+ * The DoD of a stored workflow. Rows are written through the validated API, but the
+ * column is JSON: anything malformed (a hand-edited row) is dropped rather than trusted.
+ */
 export function dodOf(wf: { dod: Prisma.JsonValue }): DodSpec[] {
-  return Array.isArray(wf.dod) ? (wf.dod as unknown as DodSpec[]) : [];
+  if (!Array.isArray(wf.dod)) return [];
+  const specs: DodSpec[] = [];
+  for (const entry of wf.dod) {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) continue;
+    const { key, title, required, check, autoValidate } = entry;
+    if (typeof key !== "string" || typeof title !== "string") continue;
+    specs.push({
+      key,
+      title,
+      required: required !== false,
+      check: typeof check === "string" ? check : null,
+      autoValidate: autoValidate === true && typeof check === "string",
+    });
+  }
+  return specs;
 }
 
 /** Fills `{{card.title}}`-style variables; unknown variables are left as they are. */
@@ -52,5 +73,95 @@ export function renderPrompt(template: string, vars: Record<string, Record<strin
   return template.replace(/\{\{\s*([a-z]+)\.([a-zA-Z]+)\s*\}\}/g, (whole, scope: string, key: string) => {
     const value = vars[scope]?.[key];
     return value == null ? whole : value;
+  });
+}
+
+export async function listWorkflows(deps: Deps, workspaceId: string) {
+  return deps.db.prisma.workflow.findMany({
+    where: { workspaceId },
+    orderBy: [{ isDefault: "desc" }, { name: "asc" }],
+  });
+}
+
+export interface WorkflowInput {
+  workspaceId: string;
+  name: string;
+  promptTemplate: string;
+  engine: Engine;
+  model?: string | null;
+  command?: string | null;
+  maxTurns?: number | null;
+  timeoutMs?: number | null;
+  budgetUsd?: number | null;
+  dod: DodSpec[];
+  isDefault?: boolean;
+}
+
+export type WorkflowUpdate = Partial<Omit<WorkflowInput, "workspaceId">> & { workflowId: string };
+
+/** Normalised for storage: optional fields are written explicitly so reads need no defaults. */
+function storedDod(dod: DodSpec[]): Prisma.InputJsonValue {
+  return dod.map((d) => ({ key: d.key, title: d.title, required: d.required, check: d.check ?? null, autoValidate: d.autoValidate ?? false }));
+}
+
+function assertRunnable(engine: Engine, command: string | null | undefined) {
+  if (engine === "command" && !command) throw badRequest("the command engine needs a command", "command");
+}
+
+export async function createWorkflow(deps: Deps, input: WorkflowInput) {
+  assertRunnable(input.engine, input.command);
+  return deps.db.prisma.$transaction(async (tx) => {
+    // One default per workspace: making this one the default demotes the previous one in
+    // the same transaction, so a reader never sees two or none.
+    if (input.isDefault) await tx.workflow.updateMany({ where: { workspaceId: input.workspaceId, isDefault: true }, data: { isDefault: false } });
+    return tx.workflow.create({
+      data: {
+        workspaceId: input.workspaceId,
+        name: input.name,
+        promptTemplate: input.promptTemplate,
+        engine: input.engine,
+        model: input.model ?? null,
+        command: input.command ?? null,
+        maxTurns: input.maxTurns ?? null,
+        timeoutMs: input.timeoutMs ?? null,
+        budgetUsd: input.budgetUsd ?? null,
+        dod: storedDod(input.dod),
+        isDefault: input.isDefault ?? false,
+      },
+    });
+  });
+}
+
+/**
+ * Changes apply to runs created afterwards: a run copies its prompt, settings and DoD
+ * items when it is created, so editing a workflow never rewrites a run's contract.
+ */
+export async function updateWorkflow(deps: Deps, input: WorkflowUpdate) {
+  const current = await getWorkflow(deps, input.workflowId);
+  if (input.isDefault === false && current.isDefault) {
+    throw badRequest("a workspace always has a default workflow: make another workflow the default instead", "isDefault");
+  }
+  const engine = input.engine ?? current.engine;
+  const command = input.command !== undefined ? input.command : current.command;
+  assertRunnable(engine, command);
+  return deps.db.prisma.$transaction(async (tx) => {
+    if (input.isDefault && !current.isDefault) {
+      await tx.workflow.updateMany({ where: { workspaceId: current.workspaceId, isDefault: true }, data: { isDefault: false } });
+    }
+    return tx.workflow.update({
+      where: { id: input.workflowId },
+      data: {
+        name: input.name,
+        promptTemplate: input.promptTemplate,
+        engine: input.engine,
+        model: input.model,
+        command: input.command,
+        maxTurns: input.maxTurns,
+        timeoutMs: input.timeoutMs,
+        budgetUsd: input.budgetUsd,
+        isDefault: input.isDefault,
+        ...(input.dod ? { dod: storedDod(input.dod) } : {}),
+      },
+    });
   });
 }

@@ -1,18 +1,23 @@
 import type { PrismaClient } from "../client.js";
 import { RowLockedError, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
-/** PostgreSQL: claims use FOR UPDATE SKIP LOCKED and write the claim event in the same statement. */
+/**
+ * PostgreSQL: claims use FOR UPDATE SKIP LOCKED and write the claim event in the same statement.
+ * Prisma keeps DateTime as UTC in `timestamp(3)` columns, so database time is taken as
+ * UTC explicitly, whatever the session's TimeZone.
+ */
+const NOW = "(now() AT TIME ZONE 'UTC')";
 
 const claimUpdate = `
   UPDATE runs r SET status = 'claimed', runner_id = $RUNNER, lease_token = $TOKEN,
-    lease_expires_at = now() + $LEASE * interval '1 millisecond', heartbeat_at = now(),
-    claimed_at = now(), attempt = r.attempt + 1, event_seq = r.event_seq + 1, updated_at = now()
+    lease_expires_at = ${NOW} + $LEASE * interval '1 millisecond', heartbeat_at = ${NOW},
+    claimed_at = ${NOW}, attempt = r.attempt + 1, event_seq = r.event_seq + 1, updated_at = ${NOW}
   FROM next WHERE r.id = next.id
   RETURNING r.id, r.event_seq`;
 
 const claimEvent = `
   INSERT INTO run_events (run_id, seq, type, actor, payload, created_at)
-  SELECT id, event_seq, 'run.claimed', $ACTOR, $PAYLOAD::jsonb, now() FROM claimed`;
+  SELECT id, event_seq, 'run.claimed', $ACTOR, $PAYLOAD::jsonb, ${NOW} FROM claimed`;
 
 function bind(sql: string, names: string[]): string {
   return names.reduce((s, name, i) => s.replace(new RegExp(`\\$${name}\\b`, "g"), `$${i + 1}`), sql);
@@ -44,13 +49,13 @@ const CLAIM_BY_ID = bind(
 );
 
 const EXTEND_LEASE = `
-  UPDATE runs SET lease_expires_at = now() + $3 * interval '1 millisecond', heartbeat_at = now()
+  UPDATE runs SET lease_expires_at = ${NOW} + $3 * interval '1 millisecond', heartbeat_at = ${NOW}
   WHERE id = $1 AND lease_token = $2 AND status IN ('claimed', 'running')
   RETURNING lease_expires_at AS "leaseExpiresAt", cancel_requested_at IS NOT NULL AS "cancelRequested"`;
 
 const EXPIRED_LEASES = `
   SELECT id, status::text AS status, lease_token AS "leaseToken", cancel_requested_at IS NOT NULL AS "cancelRequested"
-  FROM runs WHERE status IN ('claimed', 'running') AND lease_expires_at < now()
+  FROM runs WHERE status IN ('claimed', 'running') AND lease_expires_at < ${NOW}
   ORDER BY lease_expires_at LIMIT $1`;
 
 /** lock_not_available: NOWAIT met a row locked by a concurrent claim. */

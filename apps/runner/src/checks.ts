@@ -1,0 +1,54 @@
+/**
+ * The run's automatic Definition-of-Done checks (DoD items that carry a `check` shell
+ * command), run in the worktree after the agent. For now each result is reported as a
+ * `dod.check` run event; turning them into evidence is the server's business.
+ */
+import { runShell, tail, type ShellOptions } from "./shell.js";
+
+export interface DodCheck {
+  id: string;
+  key: string;
+  title: string;
+  check: string | null;
+  required: boolean;
+  autoValidate: boolean;
+}
+
+export interface CheckResult {
+  itemId: string;
+  key: string;
+  title: string;
+  command: string;
+  exitCode: number | null;
+  passed: boolean;
+  durationMs: number;
+  timedOut: boolean;
+  required: boolean;
+  autoValidate: boolean;
+  /** The last part of the output, enough to see why a check failed. */
+  outputTail: string;
+}
+
+export async function runChecks(checks: readonly DodCheck[], opts: ShellOptions & { onResult(r: CheckResult): void }): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const item of checks) {
+    if (!item.check || opts.signal.aborted) continue;
+    const r = await runShell(item.check, opts);
+    const result: CheckResult = {
+      itemId: item.id,
+      key: item.key,
+      title: item.title,
+      command: item.check,
+      exitCode: r.exitCode,
+      passed: r.ok,
+      durationMs: r.durationMs,
+      timedOut: r.timedOut,
+      required: item.required,
+      autoValidate: item.autoValidate,
+      outputTail: tail(r.output, 4_000),
+    };
+    results.push(result);
+    opts.onResult(result);
+  }
+  return results;
+}

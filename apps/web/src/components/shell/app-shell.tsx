@@ -1,0 +1,61 @@
+"use client";
+
+import type { ReactNode } from "react";
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+import { useSession } from "@/components/session/use-session";
+import { SignOutButton } from "@/components/session/sign-out-button";
+import { cn } from "@/components/ui/cn";
+import { ThemeToggle } from "./theme-toggle";
+
+const NAV = [
+  { href: "/", label: "Boards", match: (p: string) => p === "/" || p.startsWith("/boards") || p.startsWith("/runs") },
+  { href: "/runners", label: "Runners", match: (p: string) => p.startsWith("/runners") },
+  { href: "/worktrees", label: "Worktrees", match: (p: string) => p.startsWith("/worktrees") },
+];
+
+export function AppShell({ children }: { children: ReactNode }) {
+  const pathname = usePathname();
+  const { session } = useSession();
+  return (
+    <div className="flex min-h-full flex-col">
+      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 dark:focus:bg-zinc-900">
+        Skip to content
+      </a>
+      <header className="sticky top-0 z-30 border-b border-zinc-200 bg-white/90 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/90">
+        <div className="flex h-12 items-center gap-6 px-4">
+          <Link href="/" className="font-semibold tracking-tight">
+            agent<span className="text-indigo-600 dark:text-indigo-400">board</span>
+          </Link>
+          <nav aria-label="Main" className="flex items-center gap-1">
+            {NAV.map((n) => (
+              <Link
+                key={n.href}
+                href={n.href}
+                aria-current={n.match(pathname) ? "page" : undefined}
+                className={cn(
+                  "rounded-md px-2.5 py-1 text-sm",
+                  n.match(pathname) ? "bg-zinc-100 font-medium text-zinc-900 dark:bg-zinc-800 dark:text-zinc-50" : "text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100",
+                )}
+              >
+                {n.label}
+              </Link>
+            ))}
+          </nav>
+          <div className="ml-auto flex items-center gap-2">
+            {session ? (
+              <span className="text-xs text-zinc-500" data-testid="whoami">
+                {session.name} · <span className="font-medium text-zinc-700 dark:text-zinc-300">{session.role}</span>
+              </span>
+            ) : null}
+            <ThemeToggle />
+            <SignOutButton />
+          </div>
+        </div>
+      </header>
+      <main id="main" className="flex min-h-0 flex-1 flex-col">
+        {children}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,118 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ApiCore, Principal } from "@agentboard/api";
+import { clearedSessionCookie, sessionCookie } from "./session.js";
+
+/**
+ * Signing in to the board until user accounts exist: an API token becomes an httpOnly
+ * session cookie.
+ *   GET    /login?token=…  the link printed at start: sets the cookie, redirects to the board
+ *   POST   /api/session     JSON { token } → { name, role, workspaceId }; a form post redirects
+ *   DELETE /api/session     signs out
+ */
+export interface SessionRoutes {
+  handles(req: IncomingMessage): boolean;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+type Verdict = { ok: true; principal: Principal } | { ok: false; status: 401 | 403; message: string };
+
+const MAX_BODY = 16 * 1024;
+
+export function createSessionRoutes(core: ApiCore): SessionRoutes {
+  async function verify(token: string): Promise<Verdict> {
+    const trimmed = token.trim();
+    if (!trimmed || trimmed.length > 512) return { ok: false, status: 401, message: "that token is not valid" };
+    const { principal } = await core.createContext({ authorization: `Bearer ${trimmed}` });
+    if (!principal) return { ok: false, status: 401, message: "that token is not valid (unknown or revoked)" };
+    if (principal.role === "runner") return { ok: false, status: 403, message: "runner tokens cannot sign in to the board" };
+    return { ok: true, principal };
+  }
+
+  async function signInByLink(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const token = url.searchParams.get("token") ?? "";
+    const verdict = await verify(token);
+    if (!verdict.ok) {
+      redirect(res, `/login?error=${verdict.status === 403 ? "runner" : "invalid"}`);
+      return;
+    }
+    // The redirect drops the token from the address bar and the history.
+    redirect(res, "/", sessionCookie(req, token.trim()));
+  }
+
+  async function signIn(req: IncomingMessage, res: ServerResponse) {
+    const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim();
+    const body = await readBody(req);
+    const isForm = type === "application/x-www-form-urlencoded";
+    let token = "";
+    if (isForm) token = new URLSearchParams(body).get("token") ?? "";
+    else {
+      try {
+        const parsed: unknown = JSON.parse(body);
+        if (parsed && typeof parsed === "object" && "token" in parsed && typeof parsed.token === "string") token = parsed.token;
+      } catch {
+        return json(res, 400, { error: "expected JSON { token }" });
+      }
+    }
+    const verdict = await verify(token);
+    if (!verdict.ok) {
+      if (isForm) return redirect(res, `/login?error=${verdict.status === 403 ? "runner" : "invalid"}`);
+      return json(res, verdict.status, { error: verdict.message });
+    }
+    const cookie = sessionCookie(req, token.trim());
+    if (isForm) return redirect(res, "/", cookie);
+    const { name, role, workspaceId } = verdict.principal;
+    json(res, 200, { name, role, workspaceId }, cookie);
+  }
+
+  return {
+    handles(req) {
+      const path = (req.url ?? "").split("?")[0];
+      if (path === "/api/session") return true;
+      return path === "/login" && req.method === "GET" && new URL(req.url ?? "/", "http://x").searchParams.has("token");
+    },
+    handle(req, res) {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const work =
+        url.pathname === "/login"
+          ? signInByLink(req, res, url)
+          : req.method === "POST"
+            ? signIn(req, res)
+            : req.method === "DELETE"
+              ? Promise.resolve(json(res, 200, { ok: true }, clearedSessionCookie(req)))
+              : Promise.resolve(json(res, 405, { error: "use POST or DELETE" }));
+      work.catch((err: unknown) => {
+        console.error("[agentboard] session:", err);
+        if (!res.headersSent) json(res, 500, { error: "internal error" });
+        else res.end();
+      });
+    },
+  };
+}
+
+function redirect(res: ServerResponse, location: string, cookie?: string) {
+  res.writeHead(303, { location, "cache-control": "no-store", ...(cookie ? { "set-cookie": cookie } : {}) });
+  res.end();
+}
+
+function json(res: ServerResponse, status: number, body: unknown, cookie?: string) {
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", ...(cookie ? { "set-cookie": cookie } : {}) });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error("body too large"));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}

@@ -1,0 +1,114 @@
+// npm run bench:claim — claims per second through @agentboard/client over HTTP against a
+// running server (16 concurrent claimers), beside a raw-SQL claim loop on the same
+// database in the same run, for each provider. Prints both and their ratio.
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+import { createAgentboardClient } from "@agentboard/client";
+import { createDatabase, migrate, type DatabaseConfig, type Provider } from "@agentboard/db";
+import { createTestDatabase } from "@agentboard/testkit";
+import { spawnApiServer } from "./support/spawn-server.js";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 4000);
+const CLAIMERS = 16;
+const providers = (process.env.BENCH_PROVIDERS ?? "sqlite,postgresql").split(",") as Provider[];
+
+async function insertRuns(config: DatabaseConfig, scope: { workspaceId: string; boardId: string; cardId: string; projectId: string }, n: number) {
+  const db = createDatabase(config);
+  try {
+    const base = Date.now();
+    for (let i = 0; i < n; i += 1000) {
+      await db.prisma.run.createMany({
+        data: Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({
+          ...scope, prompt: "bench", engine: "command" as const, branch: `agentboard/bench-${i + j}`, baseBranch: "main", createdAt: new Date(base + i + j),
+        })),
+      });
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+/** The claim statement alone, as a database would run it for a hand-written queue. */
+async function rawClaims(config: DatabaseConfig, workspaceId: string): Promise<number> {
+  const t0 = performance.now();
+  let claimed = 0;
+  if (config.provider === "postgresql") {
+    const pool = new pg.Pool({ connectionString: config.url, max: CLAIMERS });
+    const sql = `UPDATE runs SET status = 'claimed', lease_token = $2, lease_expires_at = now() + interval '30 seconds', claimed_at = now(), attempt = attempt + 1
+      WHERE id = (SELECT id FROM runs WHERE workspace_id = $1 AND status = 'queued' ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING id`;
+    await Promise.all(Array.from({ length: CLAIMERS }, async (_, w) => {
+      for (;;) {
+        const { rows } = await pool.query(sql, [workspaceId, `raw-${w}`]);
+        if (rows.length === 0) return;
+        claimed++;
+      }
+    }));
+    await pool.end();
+  } else {
+    const db = new BetterSqlite3(config.file);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    const stmt = db.prepare(`UPDATE runs SET status = 'claimed', lease_token = ?, lease_expires_at = CAST(unixepoch('subsec') * 1000 AS INTEGER) + 30000, attempt = attempt + 1
+      WHERE id = (SELECT id FROM runs WHERE workspace_id = ? AND status = 'queued' ORDER BY priority DESC, created_at, id LIMIT 1) RETURNING id`);
+    const claimOne = db.transaction(() => stmt.get("raw", workspaceId));
+    while (claimOne.immediate()) claimed++;
+    db.close();
+  }
+  return claimed / ((performance.now() - t0) / 1000);
+}
+
+async function apiClaims(url: string, tokens: string[], workspaceId: string): Promise<{ perSecond: number; claimed: number; unique: number }> {
+  const clients = tokens.map((token) => createAgentboardClient({ url, token }));
+  const ids: string[] = [];
+  const t0 = performance.now();
+  await Promise.all(clients.map(async (client) => {
+    for (;;) {
+      const c = await client.run.claim.mutate({ workspaceId });
+      if (!c) return;
+      ids.push(c.run.id);
+    }
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  return { perSecond: ids.length / seconds, claimed: ids.length, unique: new Set(ids).size };
+}
+
+const results: string[] = [];
+for (const provider of providers) {
+  const tdb = await createTestDatabase(provider);
+  try {
+    await migrate(tdb.config);
+    const server = await spawnApiServer({
+      DATABASE_URL: tdb.config.provider === "postgresql" ? tdb.config.url : `file:${tdb.config.file}`,
+      AGENTBOARD_DATA_DIR: tdb.dir,
+      AGENTBOARD_POOL_SIZE: String(CLAIMERS),
+    });
+    try {
+      const admin = createAgentboardClient({ url: server.url, token: server.token });
+      const ws = await admin.workspace.create.mutate({ name: "bench", slug: "bench" });
+      const board = await admin.board.create.mutate({ workspaceId: ws.id, name: "b" });
+      const project = await admin.project.create.mutate({ workspaceId: ws.id, name: "p", repoPath: "/tmp/none", baseBranch: "main" });
+      const card = await admin.card.create.mutate({ boardId: board.id, projectId: project.id, title: "c" });
+      const scope = { workspaceId: ws.id, boardId: board.id, cardId: card.id, projectId: project.id };
+      const tokens = await Promise.all(Array.from({ length: CLAIMERS }, (_, i) =>
+        admin.token.create.mutate({ workspaceId: ws.id, role: "runner", name: `bench-${i}` }).then((t) => t.token)));
+      // Warm up both paths (connections, JIT, caches) on a small batch.
+      await insertRuns(tdb.config, scope, 200);
+      await apiClaims(server.url, tokens, ws.id);
+
+      await insertRuns(tdb.config, scope, RUNS);
+      const raw = await rawClaims(tdb.config, ws.id);
+      await insertRuns(tdb.config, scope, RUNS);
+      const api = await apiClaims(server.url, tokens, ws.id);
+      if (api.claimed !== RUNS || api.unique !== RUNS) throw new Error(`API claimed ${api.claimed} (${api.unique} unique) of ${RUNS}`);
+      const line = `${provider.padEnd(10)} raw SQL ${raw.toFixed(0).padStart(6)} claims/s | API over HTTP (${CLAIMERS} claimers) ${api.perSecond.toFixed(0).padStart(6)} claims/s | ratio ${(api.perSecond / raw).toFixed(2)}`;
+      console.log(line);
+      results.push(line);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await tdb.drop();
+  }
+}
+console.log(`\n${RUNS} runs per phase; each API claim also writes its run.claimed event and returns the run, its project and checks.`);

@@ -1,0 +1,23 @@
+// A server process with only the API (no Next.js), for benchmarks: the same core and
+// HTTP handler the web server mounts. Prints its URL as one JSON line when ready.
+import { createApiCore, ensureBootstrapAdmin, listenApi } from "@agentboard/api";
+import { resolveDatabaseConfig } from "@agentboard/db";
+
+const dataDir = process.env.AGENTBOARD_DATA_DIR ?? ".agentboard-bench";
+const core = await createApiCore({
+  database: resolveDatabaseConfig({ databaseUrl: process.env.DATABASE_URL, dataDir }),
+  dataDir,
+  poolSize: Number(process.env.AGENTBOARD_POOL_SIZE ?? 10),
+  // Benchmarks leave runs claimed without heartbeats; the reaper must not requeue them.
+  reaperEveryMs: Number(process.env.AGENTBOARD_REAPER_MS ?? 0),
+});
+const { token } = await ensureBootstrapAdmin(core.deps, { envToken: process.env.AGENTBOARD_ADMIN_TOKEN, dataDir });
+const http = await listenApi(core, { port: Number(process.env.PORT ?? 0) });
+console.log(JSON.stringify({ url: http.url, token }));
+const stop = async () => {
+  await http.close();
+  await core.close();
+  process.exit(0);
+};
+process.on("SIGTERM", () => void stop());
+process.on("SIGINT", () => void stop());

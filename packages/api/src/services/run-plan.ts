@@ -1,0 +1,48 @@
+import type { Engine } from "@agentboard/db";
+import type { Deps } from "./deps.js";
+import { notFound } from "../errors.js";
+import { dodOf, getWorkflow, renderPrompt } from "./workflows.js";
+
+export interface RunPlanInput {
+  cardId: string;
+  prompt?: string;
+  workflowId?: string;
+  engine?: Engine;
+  model?: string;
+  command?: string;
+}
+
+/**
+ * What a run on a card would be given: the workflow (the chosen one or the workspace's
+ * default), the engine, model and command, and the rendered prompt. One function serves
+ * both `run.create` and `run.previewPrompt`, so the preview is exactly what gets sent.
+ */
+export async function planRun(deps: Deps, input: RunPlanInput) {
+  const card = await deps.db.prisma.card.findUnique({ where: { id: input.cardId }, include: { board: true, project: true } });
+  if (!card) throw notFound("card", input.cardId);
+  const workspaceId = card.board.workspaceId;
+  const workflow = input.workflowId
+    ? await getWorkflow(deps, input.workflowId)
+    : await deps.db.prisma.workflow.findFirst({ where: { workspaceId, isDefault: true } });
+  if (workflow && workflow.workspaceId !== workspaceId) throw notFound("workflow", workflow.id);
+
+  const engine: Engine = input.engine ?? workflow?.engine ?? "anthropic";
+  const prompt =
+    input.prompt ??
+    (workflow
+      ? renderPrompt(workflow.promptTemplate, {
+          card: { title: card.title, description: card.description, id: card.id },
+          project: { name: card.project.name, baseBranch: card.project.baseBranch, testCommand: card.project.testCommand },
+        })
+      : `${card.title}\n\n${card.description}`.trim());
+  return {
+    card,
+    workspaceId,
+    workflow,
+    engine,
+    prompt,
+    model: input.model ?? workflow?.model ?? null,
+    command: input.command ?? workflow?.command ?? null,
+    dod: workflow ? dodOf(workflow) : [],
+  };
+}

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listenApi } from "@agentboard/api";
+import { seedBoard, startTestApi, type TestApi } from "@agentboard/api/testing";
+import { testProviders } from "@agentboard/testkit";
+import { createAgentboardClient, errorReason, type AgentboardClient } from "./index.js";
+
+/** The typed client against a real HTTP server: what runners and scripts use. */
+describe.each(testProviders)("@agentboard/client over HTTP on %s", (provider) => {
+  let api: TestApi;
+  let http: Awaited<ReturnType<typeof listenApi>>;
+  let admin: AgentboardClient;
+  let seed: Awaited<ReturnType<typeof seedBoard>>;
+
+  beforeAll(async () => {
+    api = await startTestApi(provider);
+    http = await listenApi(api.core);
+    admin = createAgentboardClient({ url: http.url, token: api.adminToken });
+    seed = await seedBoard(api);
+  });
+  afterAll(async () => {
+    await http.close();
+    await api.close();
+  });
+
+  it("serves health without a token", async () => {
+    const res = await fetch(`${http.url}/api/health`);
+    expect(await res.json()).toEqual({ status: "ok", db: provider, version: expect.any(String) });
+  });
+
+  it("rejects a bad token with UNAUTHORIZED and no stack trace", async () => {
+    const bad = createAgentboardClient({ url: http.url, token: "ab_nope" });
+    const err = await bad.workspace.list.query().catch((e: unknown) => e);
+    expect(errorReason(err)).toBe("UNAUTHORIZED");
+    const raw = await fetch(`${http.url}/api/trpc/workspace.list`, { headers: { authorization: "Bearer ab_nope" } });
+    const text = await raw.text();
+    expect(raw.status).toBe(401);
+    expect(text).not.toMatch(/at .*\.ts:\d+/);
+    expect(text).not.toContain("stack");
+  });
+
+  it("runs the whole runner protocol with typed results and machine-readable errors", async () => {
+    const { token } = await admin.token.create.mutate({ workspaceId: seed.workspace.id, role: "runner", name: "http-runner" });
+    const runner = createAgentboardClient({ url: http.url, token });
+    const run = await admin.run.create.mutate({ cardId: seed.card.id, engine: "command", command: "echo hi" });
+    const claim = await runner.run.claim.mutate({ workspaceId: seed.workspace.id });
+    expect(claim?.run.id).toBe(run.id);
+    expect(claim?.run.createdAt).toBeInstanceOf(Date); // superjson keeps dates
+    expect(claim?.project.repoPath).toBe(seed.project.repoPath);
+    const started = await runner.run.start.mutate({ runId: run.id, leaseToken: claim!.leaseToken });
+    expect(started.leaseExpiresAt).toBeInstanceOf(Date);
+    await runner.run.appendEvents.mutate({ runId: run.id, leaseToken: claim!.leaseToken, events: [{ type: "command.output", payload: { stream: "stdout", text: "hi\n" } }] });
+    const stale = await runner.run.heartbeat.mutate({ runId: run.id, leaseToken: "wrong" }).catch((e: unknown) => e);
+    expect(errorReason(stale)).toBe("LEASE_LOST");
+    const done = await runner.run.complete.mutate({ runId: run.id, leaseToken: claim!.leaseToken, status: "succeeded", output: { summary: "ok" } });
+    expect(done.status).toBe("succeeded");
+    const list = await admin.run.list.query({ workspaceId: seed.workspace.id, status: "succeeded" });
+    expect(list.items.map((r) => r.id)).toContain(run.id);
+  });
+
+  it("a long-polling claim does not hold up other calls in the same batch", async () => {
+    const { token } = await admin.token.create.mutate({ workspaceId: seed.workspace.id, role: "runner", name: "poller" });
+    const runner = createAgentboardClient({ url: http.url, token });
+    const t0 = Date.now();
+    const polling = runner.run.claim.mutate({ workspaceId: seed.workspace.id, waitMs: 3_000 });
+    const quick = await runner.run.claim.mutate({ workspaceId: seed.workspace.id, runId: "doesnotexist" }).catch((e: unknown) => errorReason(e));
+    expect(quick).toBe("NOT_FOUND");
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(await polling).toBeNull();
+  });
+
+  it("streams run events over SSE and resumes from the last event id", async () => {
+    const run = await admin.run.create.mutate({ cardId: seed.card.id, engine: "command", command: "true" });
+    const got: number[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      const sub = admin.run.onEvents.subscribe(
+        { runId: run.id, lastEventId: null },
+        {
+          onData(e) {
+            got.push(e.data.seq);
+            expect(e.id).toBe(String(e.data.seq));
+            if (e.data.type === "run.cancelled") {
+              sub.unsubscribe();
+              resolve();
+            }
+          },
+          onError: reject,
+        },
+      );
+    });
+    await admin.run.cancel.mutate({ runId: run.id });
+    await done;
+    expect(got).toEqual([1, 2]);
+    // Resuming after seq 1 yields only what came after.
+    const resumed = await new Promise<number[]>((resolve, reject) => {
+      const seen: number[] = [];
+      const sub = admin.run.onEvents.subscribe(
+        { runId: run.id, lastEventId: 1 },
+        {
+          onData(e) {
+            seen.push(e.data.seq);
+            sub.unsubscribe();
+            resolve(seen);
+          },
+          onError: reject,
+        },
+      );
+    });
+    expect(resumed).toEqual([2]);
+  });
+});
