@@ -1,13 +1,97 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { authedProcedure } from "../trpc.js";
-import { zId } from "../schemas.js";
+import { zEngine, zId, zName, zShellCommand } from "../schemas.js";
 import * as workflows from "../services/workflows.js";
 
+/**
+ * A DoD item key: it names the item in evidence calls (`itemKey`), in events and in the
+ * UI, so it is kept to a small alphabet that is safe in URLs, logs and file listings.
+ */
+export const zDodKey = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_.-]*$/, "lowercase letters, digits and _ . - (starting with a letter or digit)");
+export const zDodTitle = z.string().trim().min(1).max(200);
+
+export const ZDodSpec = z
+  .object({
+    key: zDodKey,
+    title: zDodTitle,
+    required: z.boolean().default(true),
+    /** Run by the runner in the worktree after the agent, and again by a re-verifying merge. */
+    check: zShellCommand.nullish(),
+    /** A passing check validates the item without a person. */
+    autoValidate: z.boolean().default(false),
+  })
+  .refine((d) => !d.autoValidate || !!d.check, { message: "autoValidate needs a check command", path: ["autoValidate"] });
+
+export const ZDodSchema = z
+  .array(ZDodSpec)
+  .max(50)
+  .superRefine((items, ctx) => {
+    const seen = new Set<string>();
+    items.forEach((item, i) => {
+      if (seen.has(item.key)) ctx.addIssue({ code: "custom", message: `duplicate key "${item.key}"`, path: [i, "key"] });
+      seen.add(item.key);
+    });
+  });
+
+const zModel = z.string().min(1).max(100).regex(/^[A-Za-z0-9._:@-]+$/, "invalid model name");
+
+export const ZCreateWorkflowInput = z.object({
+  workspaceId: zId,
+  name: zName,
+  /** `{{card.title}}`, `{{card.description}}`, `{{card.id}}`, `{{project.name}}`, `{{project.baseBranch}}`, `{{project.testCommand}}`. */
+  promptTemplate: z.string().min(1).max(200_000),
+  engine: zEngine.default("anthropic"),
+  model: zModel.nullish(),
+  command: zShellCommand.nullish(),
+  maxTurns: z.number().int().min(1).max(1000).nullish(),
+  timeoutMs: z.number().int().min(1000).max(24 * 3600 * 1000).nullish(),
+  budgetUsd: z.number().positive().max(100_000).nullish(),
+  dod: ZDodSchema.default([]),
+  isDefault: z.boolean().optional(),
+});
+
+export const ZUpdateWorkflowInput = z.object({
+  workflowId: zId,
+  name: zName.optional(),
+  promptTemplate: z.string().min(1).max(200_000).optional(),
+  engine: zEngine.optional(),
+  model: zModel.nullish(),
+  command: zShellCommand.nullish(),
+  maxTurns: z.number().int().min(1).max(1000).nullish(),
+  timeoutMs: z.number().int().min(1000).max(24 * 3600 * 1000).nullish(),
+  budgetUsd: z.number().positive().max(100_000).nullish(),
+  dod: ZDodSchema.optional(),
+  isDefault: z.boolean().optional(),
+});
+
 export const workflowRouter = {
+  /**
+   * Admins only: a workflow's checks are shell commands that runners run, and that a
+   * re-verifying merge runs on the server itself.
+   */
+  create: authedProcedure.input(ZCreateWorkflowInput).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.workspace(input.workspaceId, "admin");
+    return workflows.viewWorkflow(await workflows.createWorkflow(ctx.deps, input));
+  }),
+
+  update: authedProcedure.input(ZUpdateWorkflowInput).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.workflow(input.workflowId, "admin");
+    return workflows.viewWorkflow(await workflows.updateWorkflow(ctx.deps, input));
+  }),
+
   /** The workspace's prompt templates, the default first (for the start-run form). */
   list: authedProcedure.input(z.object({ workspaceId: zId })).query(async ({ ctx, input }) => {
     await ctx.authorize.workspace(input.workspaceId, "viewer");
     return workflows.listWorkflows(ctx.deps, input.workspaceId);
+  }),
+
+  byId: authedProcedure.input(z.object({ workflowId: zId })).query(async ({ ctx, input }) => {
+    await ctx.authorize.workflow(input.workflowId, "viewer");
+    return workflows.viewWorkflow(await workflows.getWorkflow(ctx.deps, input.workflowId));
   }),
 } satisfies TRPCRouterRecord;

@@ -77,10 +77,16 @@ export function renderPrompt(template: string, vars: Record<string, Record<strin
 }
 
 export async function listWorkflows(deps: Deps, workspaceId: string) {
-  return deps.db.prisma.workflow.findMany({
+  const rows = await deps.db.prisma.workflow.findMany({
     where: { workspaceId },
     orderBy: [{ isDefault: "desc" }, { name: "asc" }],
   });
+  return rows.map(viewWorkflow);
+}
+
+/** A workflow as clients see it: the DoD typed instead of raw JSON. */
+export function viewWorkflow<W extends { dod: Prisma.JsonValue }>(wf: W): Omit<W, "dod"> & { dod: DodSpec[] } {
+  return { ...wf, dod: dodOf(wf) };
 }
 
 export interface WorkflowInput {

@@ -1,0 +1,60 @@
+"use client";
+
+import { useState, type FormEvent } from "react";
+import { useSearchParams } from "next/navigation";
+import { Button } from "@/components/ui/button";
+import { Field, Input } from "@/components/ui/field";
+
+const REASONS: Record<string, string> = {
+  invalid: "That token is not valid (unknown or revoked).",
+  runner: "Runner tokens cannot sign in to the board.",
+  expired: "Your session ended. Sign in again.",
+};
+
+export function LoginForm() {
+  const params = useSearchParams();
+  const initial = params.get("error");
+  const [error, setError] = useState<string | null>(initial ? (REASONS[initial] ?? "Sign in again.") : null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const token = String(new FormData(e.currentTarget).get("token") ?? "").trim();
+    if (!token) return setError("Paste a token first.");
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await fetch("/api/session", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ token }),
+      });
+      if (!res.ok) {
+        const body: unknown = await res.json().catch(() => null);
+        const message = body && typeof body === "object" && "error" in body && typeof body.error === "string" ? body.error : `sign in failed (${res.status})`;
+        throw new Error(message);
+      }
+      window.location.assign("/");
+    } catch (err) {
+      setBusy(false);
+      setError(err instanceof Error ? err.message : "sign in failed");
+    }
+  }
+
+  return (
+    // Without JavaScript the form posts itself and the server redirects.
+    <form method="post" action="/api/session" onSubmit={submit} className="space-y-4 rounded-xl bg-white p-6 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
+      <Field label="API token">
+        <Input name="token" type="password" autoComplete="off" autoFocus required placeholder="ab_…" aria-describedby={error ? "login-error" : undefined} />
+      </Field>
+      {error ? (
+        <p id="login-error" role="alert" className="text-sm text-red-600 dark:text-red-400">
+          {error}
+        </p>
+      ) : null}
+      <Button type="submit" variant="primary" disabled={busy} className="w-full">
+        {busy ? "Signing in…" : "Sign in"}
+      </Button>
+    </form>
+  );
+}
