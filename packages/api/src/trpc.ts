@@ -47,12 +47,12 @@ export const createCallerFactory = t.createCallerFactory;
 /** The one place domain errors become tRPC errors; unknown errors are logged and hidden. */
 const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   const result = await next();
-  if (!result.ok) {
-    const mapped = toTRPCError(result.error.cause && !(result.error.cause instanceof ZodError) && result.error.code === "INTERNAL_SERVER_ERROR" ? result.error.cause : result.error);
-    if (mapped.code === "INTERNAL_SERVER_ERROR") ctx.log(`${path} failed`, mapped.cause);
-    return { ...result, error: mapped };
-  }
-  return result;
+  if (result.ok) return result;
+  // tRPC wraps anything thrown below in an INTERNAL_SERVER_ERROR whose cause is the original.
+  const thrown = result.error.code === "INTERNAL_SERVER_ERROR" && result.error.cause ? result.error.cause : result.error;
+  const error = toTRPCError(thrown);
+  if (error.code === "INTERNAL_SERVER_ERROR") ctx.log(`${path} failed`, error.cause);
+  return { ...result, error };
 });
 
 export const publicProcedure = t.procedure.use(mapErrors);
@@ -84,6 +84,9 @@ function makeAuthorizer(deps: Deps, p: Principal) {
     },
     workspace: async (id: string, need: Need) => {
       if (p.workspaceId !== null && p.workspaceId !== id) throw notFound("workspace", id);
+      // A workspace token's workspace exists (deleting it deletes its tokens): no lookup on
+      // the hot paths (claim). Only the bootstrap admin needs the existence check.
+      if (p.workspaceId === id) return check(id, need, "workspace", id);
       const ws = await prisma.workspace.findUnique({ where: { id }, select: { id: true } });
       if (!ws) throw notFound("workspace", id);
       return check(id, need, "workspace", id);

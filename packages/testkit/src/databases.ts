@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import type { DatabaseConfig, Provider } from "@agentboard/db";
+
+// Structurally the same as @agentboard/db's DatabaseConfig; declared here so that the
+// database package can test itself with this kit without a dependency cycle.
+export type Provider = "sqlite" | "postgresql";
+export type DatabaseConfig = { provider: "sqlite"; file: string } | { provider: "postgresql"; url: string };
 
 /**
  * Real databases for tests: a fresh SQLite file, or a fresh database on the machine's

@@ -1,0 +1,485 @@
+/**
+ * One claimed run, from worktree to report (docs/runner-protocol.md, "Runner"):
+ * worktree → setup script → pre hooks (veto) → run.start → engine, its events streamed →
+ * commit, diff, tests, DoD checks → post/error hooks → run.complete.
+ *
+ * Two ways to stop: a *stop* (cancel, timeout, shutdown) interrupts the agent and the run
+ * is still reported; a *lost lease* means the server has moved on, so everything stops
+ * and nothing more is written.
+ */
+import type { AgentboardClient } from "@agentboard/client";
+import { dirSize } from "@agentboard/git";
+import { isTransient, sleep } from "./call.js";
+import { watchForCancel, type CancelWatch } from "./cancel-watch.js";
+import { runChecks } from "./checks.js";
+import { scrubbedEnv } from "./child-env.js";
+import { commitAndDiff, commitMessage, pushRunBranch, runTestCommand, type CollectedChanges } from "./collect.js";
+import type { RunnerConfig } from "./config.js";
+import { formatDuration } from "./duration.js";
+import { createEngine } from "./engines/index.js";
+import { EngineError, type EngineEvent, type EngineResult } from "./engines/types.js";
+import { EventBatcher } from "./event-batcher.js";
+import { outgoing } from "./event-payload.js";
+import { parseHooks, runHooks, type HookKind, type ProjectHooks } from "./hooks.js";
+import { isLeaseLost, Lease } from "./lease.js";
+import { errorMessage, type Logger } from "./log.js";
+import { prepareWorktree, type PreparedWorktree } from "./prepare-worktree.js";
+import { RunFailure } from "./run-failure.js";
+import { RunLog } from "./run-log.js";
+import { runShell, tail, type ShellOptions, type ShellResult } from "./shell.js";
+import type { Claim, CompleteInput, RunnerObserver, RunOutcome, StopCause } from "./types.js";
+
+export interface ExecuteDeps {
+  client: AgentboardClient;
+  config: RunnerConfig;
+  log: Logger;
+  /** The environment child processes start from, before secrets are scrubbed. */
+  baseEnv: NodeJS.ProcessEnv;
+  observer: RunnerObserver;
+}
+
+type Report = Omit<CompleteInput, "runId" | "leaseToken">;
+type Output = NonNullable<Report["output"]>;
+
+const DEFAULT_LEASE_MS = 30_000;
+
+class LeaseGoneError extends Error {
+  override readonly name = "LeaseGoneError";
+}
+class StoppedError extends Error {
+  override readonly name = "StoppedError";
+}
+
+export class RunExecution {
+  readonly runId: string;
+  /** Aborted by any stop: the agent and every command of the run end. */
+  private readonly agentStop = new AbortController();
+  /** Aborted only when the lease is lost: even reporting hooks end. */
+  private readonly leaseGone = new AbortController();
+  private cause: StopCause | null = null;
+  private readonly lease: Lease;
+  private readonly batcher: EventBatcher;
+  private readonly runLog = new RunLog();
+  private readonly log: Logger;
+  private watch: CancelWatch | null = null;
+  private worktree: PreparedWorktree | null = null;
+  private hooks: ProjectHooks = { pre: [], post: [], error: [] };
+  private engineStarted = false;
+  private startedAt: number | null = null;
+  private lastSummary = "";
+  private readonly usage = { tokensIn: 0, tokensOut: 0, costUsd: 0, toolCalls: 0 };
+
+  constructor(
+    private readonly claim: Claim,
+    private readonly deps: ExecuteDeps,
+    /** Local time the claim's answer arrived. */
+    claimedAt: number,
+  ) {
+    const { run, leaseToken } = claim;
+    this.runId = run.id;
+    this.log = deps.log.child({ run: run.id });
+    const leaseMs =
+      run.leaseExpiresAt && run.claimedAt ? Math.max(1_000, run.leaseExpiresAt.getTime() - run.claimedAt.getTime()) : DEFAULT_LEASE_MS;
+    this.lease = new Lease({
+      client: deps.client,
+      runId: run.id,
+      leaseToken,
+      leaseMs,
+      heldUntil: claimedAt + leaseMs,
+      heartbeatMs: deps.config.heartbeatMs,
+      graceMs: deps.config.leaseGraceMs,
+      onCancelRequested: () => this.stop("cancel"),
+      onLost: (why) => this.stop("lease_lost", why),
+      log: this.log,
+    });
+    this.batcher = new EventBatcher({
+      flushMs: deps.config.eventFlushMs,
+      send: async (events) => {
+        await deps.client.run.appendEvents.mutate({ runId: run.id, leaseToken, events });
+      },
+      isFatal: (err) => isLeaseLost(err) || this.lease.lost,
+      onFatal: () => this.lease.markLost("the server refused this run's events"),
+      onRetry: (err) => this.log.warn("sending events failed; retrying", { error: errorMessage(err) }),
+    });
+  }
+
+  /**
+   * Stops the run's agent. The first cause decides how the run is reported; a lost lease
+   * additionally silences the run, whatever happened before.
+   */
+  stop(cause: StopCause, detail?: string): void {
+    if (cause === "lease_lost") {
+      if (this.leaseGone.signal.aborted) return;
+      this.log.warn("lease lost: stopping the agent and reporting nothing", { why: detail });
+      this.batcher.close();
+      this.leaseGone.abort(new LeaseGoneError(detail ?? "lease lost"));
+    } else if (this.cause !== null || this.agentStop.signal.aborted) {
+      return;
+    }
+    this.cause ??= cause;
+    if (cause !== "lease_lost") {
+      this.log.info("stopping the agent", { cause });
+      this.runLog.note(`stopping: ${cause}`);
+      this.emit("runner.stop", { cause });
+    }
+    const engineReason = cause === "timeout" ? "timeout" : "cancelled";
+    this.agentStop.abort(new EngineError(engineReason, `run stopped: ${cause}`));
+    this.deps.observer.onStop?.(this.runId, cause, Date.now());
+  }
+
+  async execute(): Promise<RunOutcome> {
+    this.lease.start();
+    this.watch = watchForCancel({
+      client: this.deps.client,
+      runId: this.runId,
+      afterSeq: this.claim.run.eventSeq,
+      onCancelRequested: () => this.stop("cancel"),
+      log: this.log,
+    });
+    // Requested between the claim and now (the stream backfills, but this is free).
+    if (this.claim.run.cancelRequestedAt) this.stop("cancel");
+    let outcome: RunOutcome;
+    try {
+      const report = await this.produceReport();
+      outcome = report ? await this.deliver(report) : this.silenced();
+    } catch (err) {
+      outcome = this.lease.lost ? this.silenced() : { kind: "unreported", error: errorMessage(err) };
+    } finally {
+      this.lease.stop();
+      this.watch.stop();
+      this.batcher.close();
+    }
+    this.log.info("run finished", outcome.kind === "reported" ? { status: outcome.status, reason: outcome.reason } : { outcome: outcome.kind });
+    this.deps.observer.onFinished?.(this.runId, outcome);
+    return outcome;
+  }
+
+  private silenced(): RunOutcome {
+    return { kind: "lease_lost", why: String((this.leaseGone.signal.reason as Error | undefined)?.message ?? "lease lost") };
+  }
+
+  // ── the pipeline ─────────────────────────────────────────────────────────────────
+
+  private async produceReport(): Promise<Report | null> {
+    try {
+      return await this.pipeline();
+    } catch (err) {
+      if (this.lease.lost) return null;
+      return await this.failureReport(err);
+    }
+  }
+
+  private async pipeline(): Promise<Report> {
+    const { run, project } = this.claim;
+    const { config } = this.deps;
+    this.hooks = parseHooks(project.hooks);
+
+    this.runLog.note(`runner ${config.name} claimed the run (attempt ${run.attempt}, engine ${run.engine})`);
+    const t0 = Date.now();
+    const wt = await prepareWorktree(
+      config.worktreesDir,
+      { runId: run.id, branch: run.branch, baseBranch: run.baseBranch, repoPath: project.repoPath, remoteUrl: project.remoteUrl },
+      config.gitToken,
+    );
+    this.worktree = wt;
+    this.emit("runner.worktree", { path: wt.path, branch: run.branch, baseBranch: run.baseBranch, baseCommit: wt.baseCommit, mode: wt.mode, durationMs: Date.now() - t0 });
+    this.runLog.note(`worktree ${wt.path} on ${run.branch} from ${run.baseBranch} (${wt.baseCommit.slice(0, 12)}, ${wt.mode})`);
+    // Measured while setup and hooks run; it only feeds the worktree record.
+    const size = dirSize(wt.path).catch(() => undefined);
+    this.throwIfStopped();
+
+    if (project.setupScript?.trim()) {
+      const setup = await this.shell(project.setupScript, this.agentStop.signal);
+      this.emit("runner.setup", this.shellPayload(setup));
+      if (!setup.ok) {
+        this.throwIfStopped();
+        throw new RunFailure("setup_failed", `the setup script ${this.exitText(setup)}:\n${tail(setup.output, 4_000)}`);
+      }
+    }
+
+    const pre = await this.hooksOf("pre", this.agentStop.signal, true);
+    const veto = pre.find((r) => !r.ok);
+    this.throwIfStopped();
+    if (veto) {
+      throw new RunFailure("hook_veto", `pre hook \`${tail(veto.command, 200)}\` ${this.exitText(veto)} and vetoed the run:\n${tail(veto.output, 4_000)}`);
+    }
+
+    const sizeBytes = await size;
+    await this.guarded(() => this.deps.client.run.start.mutate({ runId: run.id, leaseToken: this.claim.leaseToken, worktreePath: wt.path, sizeBytes }));
+    this.startedAt = Date.now();
+    this.throwIfStopped();
+
+    const result = await this.runEngine(wt);
+    this.runLog.note(`agent finished: ${result.turns} turns, ${result.toolCalls} tool calls, ${result.tokensIn}+${result.tokensOut} tokens, $${result.costUsd.toFixed(4)}`);
+
+    const changes = await this.collectChanges(wt, commitMessage(result.summary, `agentboard: run ${run.id}`));
+    this.throwIfStopped();
+
+    const tests = await runTestCommand(project.testCommand, this.shellOptions(this.agentStop.signal));
+    if (tests.result) {
+      this.emit("runner.tests", this.shellPayload(tests.result));
+      this.runLog.note(`test command ${this.exitText(tests.result)}`);
+    }
+    this.throwIfStopped();
+
+    await runChecks(this.claim.checks, {
+      ...this.shellOptions(this.agentStop.signal),
+      onResult: (r) => {
+        this.emit("dod.check", { ...r });
+        this.runLog.note(`DoD check ${r.key}: ${r.passed ? "passed" : "failed"} (exit ${r.exitCode ?? "killed"})`);
+      },
+    });
+    this.throwIfStopped();
+
+    await this.hooksOf("post", this.leaseGone.signal, false, { AGENTBOARD_RUN_STATUS: "succeeded" });
+    if (this.lease.lost) throw new LeaseGoneError();
+
+    return {
+      status: "succeeded",
+      output: {
+        ...this.changesOutput(changes),
+        summary: result.summary.slice(0, 100_000),
+        testsRun: tests.testsRun,
+        testsPassed: tests.testsPassed,
+        testOutput: tests.testOutput?.slice(-1024 * 1024),
+        logs: this.runLog.toString(),
+        worktreePath: wt.path,
+      },
+      metrics: this.metrics(result),
+    };
+  }
+
+  private async runEngine(wt: PreparedWorktree): Promise<EngineResult> {
+    const { run } = this.claim;
+    const { config } = this.deps;
+    const engine = createEngine(run.engine, {
+      command: { graceMs: config.killGraceMs },
+      claudeCode: { bin: config.claudeCodeBin, graceMs: config.killGraceMs },
+    });
+    const timeoutMs = run.timeoutMs ?? config.agentTimeoutMs;
+    const timer = setTimeout(() => this.stop("timeout"), timeoutMs);
+    this.engineStarted = true;
+    this.deps.observer.onEngineStart?.(run.id, Date.now());
+    this.runLog.note(`agent started (${engine.name}${run.model ?? config.model ? `, ${run.model ?? config.model}` : ""}, timeout ${formatDuration(timeoutMs)})`);
+    try {
+      return await engine.run({
+        worktree: wt.path,
+        prompt: run.prompt,
+        model: run.model ?? config.model ?? null,
+        command: run.command,
+        maxTurns: run.maxTurns,
+        signal: this.agentStop.signal,
+        env: this.childEnv(),
+        anthropic: { apiKey: config.anthropicApiKey, baseURL: config.anthropicBaseUrl },
+        budgetUsd: run.budgetUsd,
+        emit: (e) => this.onEngineEvent(e),
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private onEngineEvent(e: EngineEvent): void {
+    if (this.leaseGone.signal.aborted) return;
+    if (e.type === "agent.usage") Object.assign(this.usage, { tokensIn: e.payload.tokensIn, tokensOut: e.payload.tokensOut, costUsd: e.payload.costUsd });
+    if (e.type === "tool.call") this.usage.toolCalls++;
+    if (e.type === "agent.message" && e.payload.role === "assistant") this.lastSummary = e.payload.text;
+    this.runLog.engineEvent(e);
+    this.emit(e.type, e.payload);
+  }
+
+  private async collectChanges(wt: PreparedWorktree, message: string): Promise<CollectedChanges> {
+    let changes: CollectedChanges;
+    try {
+      changes = await commitAndDiff(wt.path, wt.baseCommit, message);
+    } catch (err) {
+      throw new RunFailure("collect_failed", `could not commit or diff the run's work: ${errorMessage(err)}`);
+    }
+    if (wt.mode === "clone" && changes.commit) {
+      try {
+        await pushRunBranch(wt.path, this.claim.run.branch, this.deps.config.gitToken);
+      } catch (err) {
+        throw new RunFailure("push_failed", `could not push ${this.claim.run.branch} to the project's remote: ${errorMessage(err)}`);
+      }
+    }
+    const { diff } = changes;
+    this.emit("runner.commit", { commit: changes.commit, diffHash: diff.hash, ...diff.stat, truncated: diff.truncated, files: diff.files.map((f) => ({ ...f })) });
+    this.runLog.note(changes.commit ? `committed ${changes.commit.slice(0, 12)}: ${diff.stat.files} files, +${diff.stat.additions} -${diff.stat.deletions}` : "no changes to commit");
+    return changes;
+  }
+
+  private changesOutput(c: CollectedChanges): Output {
+    return {
+      filesChanged: c.diff.files.map((f) => f.path),
+      diff: c.diff.diff,
+      diffHash: c.diff.hash,
+      diffStat: c.diff.stat,
+    };
+  }
+
+  // ── failure ──────────────────────────────────────────────────────────────────────
+
+  private classify(err: unknown): { status: "failed" | "cancelled"; reason: string; message: string } {
+    const timeoutMs = this.claim.run.timeoutMs ?? this.deps.config.agentTimeoutMs;
+    switch (this.cause) {
+      case "cancel":
+        return { status: "cancelled", reason: "cancelled", message: "cancelled on request" };
+      case "timeout":
+        return { status: "failed", reason: "timeout", message: `the agent did not finish within ${formatDuration(timeoutMs)}` };
+      case "shutdown":
+        return { status: "failed", reason: "runner_shutdown", message: "the runner shut down before the agent finished" };
+      default:
+        break;
+    }
+    if (err instanceof RunFailure || err instanceof EngineError) return { status: "failed", reason: err.reason, message: err.message };
+    return { status: "failed", reason: "runner_error", message: `the runner failed: ${errorMessage(err)}` };
+  }
+
+  private async failureReport(err: unknown): Promise<Report> {
+    const { status, reason, message } = this.classify(err);
+    this.log.info("run did not succeed", { status, reason });
+    this.runLog.note(`run ${status} (${reason}): ${message}`);
+    let output: Output = {};
+    // Partial work is committed too: the reviewer sees what the agent got to.
+    if (this.worktree && this.engineStarted) {
+      try {
+        const changes = await this.collectChanges(this.worktree, commitMessage(this.lastSummary, `agentboard: partial work of run ${this.runId} (${reason})`));
+        output = this.changesOutput(changes);
+      } catch (e) {
+        this.runLog.note(`could not collect the partial work: ${errorMessage(e)}`);
+      }
+    }
+    if (status === "failed" && this.worktree) {
+      await this.hooksOf("error", this.leaseGone.signal, false, {
+        AGENTBOARD_RUN_STATUS: "failed",
+        AGENTBOARD_ERROR_REASON: reason,
+        AGENTBOARD_ERROR: message.slice(0, 4_000),
+      });
+    }
+    return {
+      status,
+      output: { ...output, logs: this.runLog.toString(), worktreePath: this.worktree?.path },
+      metrics: this.metrics(null),
+      error: { message: message.slice(0, 10_000), reason },
+    };
+  }
+
+  // ── reporting ────────────────────────────────────────────────────────────────────
+
+  private async deliver(report: Report): Promise<RunOutcome> {
+    await this.batcher.flush();
+    if (this.lease.lost) return this.silenced();
+    const base = { runId: this.runId, leaseToken: this.claim.leaseToken };
+    try {
+      await this.guarded(() => this.deps.client.run.complete.mutate({ ...base, ...report }));
+      return { kind: "reported", status: report.status, reason: report.error?.reason };
+    } catch (err) {
+      if (this.lease.lost) return this.silenced();
+      // The report itself was refused (too large, invalid): report that, minimally.
+      this.log.error("run.complete was refused; reporting the failure instead", { error: errorMessage(err) });
+      await this.guarded(() =>
+        this.deps.client.run.complete.mutate({
+          ...base,
+          status: "failed",
+          metrics: report.metrics,
+          error: { message: `the runner could not report this run: ${errorMessage(err)}`.slice(0, 10_000), reason: "report_failed" },
+        }),
+      );
+      return { kind: "reported", status: "failed", reason: "report_failed" };
+    }
+  }
+
+  private metrics(result: EngineResult | null): Report["metrics"] {
+    const m = result ?? this.usage;
+    return {
+      tokensIn: m.tokensIn,
+      tokensOut: m.tokensOut,
+      costUsd: m.costUsd,
+      toolCalls: m.toolCalls,
+      durationMs: this.startedAt === null ? undefined : Date.now() - this.startedAt,
+    };
+  }
+
+  /** A call under the lease: transient failures retried until the lease runs out. */
+  private async guarded<T>(call: () => Promise<T>): Promise<T> {
+    let backoff = 250;
+    for (;;) {
+      if (this.lease.lost) throw new LeaseGoneError();
+      try {
+        return await call();
+      } catch (err) {
+        if (isLeaseLost(err)) {
+          this.lease.markLost("the server refused the lease");
+          throw new LeaseGoneError();
+        }
+        if (!isTransient(err)) throw err;
+        this.log.warn("server call failed; retrying", { error: errorMessage(err) });
+        await sleep(backoff, this.leaseGone.signal);
+        backoff = Math.min(backoff * 2, 2_000);
+      }
+    }
+  }
+
+  // ── helpers ──────────────────────────────────────────────────────────────────────
+
+  private throwIfStopped(): void {
+    if (this.lease.lost) throw new LeaseGoneError();
+    if (this.agentStop.signal.aborted) throw new StoppedError(this.cause ?? "stopped");
+  }
+
+  private emit(type: string, payload: object): void {
+    this.batcher.push(outgoing(type, payload));
+  }
+
+  private childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    const { run } = this.claim;
+    return scrubbedEnv(this.deps.baseEnv, {
+      AGENTBOARD_RUN_ID: run.id,
+      AGENTBOARD_PROJECT_ID: run.projectId,
+      AGENTBOARD_BRANCH: run.branch,
+      AGENTBOARD_BASE_BRANCH: run.baseBranch,
+      AGENTBOARD_WORKTREE: this.worktree?.path ?? "",
+      AGENTBOARD_BASE_COMMIT: this.worktree?.baseCommit ?? "",
+      // Nothing a run starts may wait for a password on a terminal nobody watches.
+      GIT_TERMINAL_PROMPT: "0",
+      ...extra,
+    });
+  }
+
+  private shellOptions(signal: AbortSignal, extraEnv: Record<string, string> = {}): ShellOptions {
+    return {
+      cwd: this.worktree?.path ?? this.deps.config.worktreesDir,
+      env: this.childEnv(extraEnv),
+      timeoutMs: this.deps.config.hookTimeoutMs,
+      signal,
+      killGraceMs: this.deps.config.killGraceMs,
+      onOutput: (_stream, text) => this.runLog.raw(text),
+    };
+  }
+
+  private shell(command: string, signal: AbortSignal): Promise<ShellResult> {
+    return runShell(command, this.shellOptions(signal));
+  }
+
+  private async hooksOf(kind: HookKind, signal: AbortSignal, stopOnFailure: boolean, env: Record<string, string> = {}): Promise<ShellResult[]> {
+    const commands = this.hooks[kind];
+    if (commands.length === 0) return [];
+    return runHooks(kind, commands, {
+      ...this.shellOptions(signal, env),
+      stopOnFailure,
+      onResult: (k, index, r) => {
+        this.emit("hook.result", { kind: k, index, ...this.shellPayload(r) });
+        this.runLog.note(`${k} hook ${index + 1} ${this.exitText(r)}`);
+      },
+    });
+  }
+
+  private shellPayload(r: ShellResult): object {
+    return { command: r.command, exitCode: r.exitCode, ok: r.ok, durationMs: r.durationMs, timedOut: r.timedOut, outputTail: tail(r.output, 4_000) };
+  }
+
+  private exitText(r: ShellResult): string {
+    if (r.timedOut) return `timed out after ${formatDuration(this.deps.config.hookTimeoutMs)}`;
+    return r.exitCode === null ? `was killed (${r.signal ?? "signal"})` : `exited with ${r.exitCode}`;
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * The runner: long-polls `run.claim` while it has a free slot (at most `concurrency`
+ * runs at once), executes each claim (execute-run.ts), sweeps stale worktrees, and shuts
+ * down gracefully. It talks to the server only through @agentboard/client.
+ */
+import { createAgentboardClient, errorReason, type AgentboardClient } from "@agentboard/client";
+import { sleep } from "./call.js";
+import type { RunnerConfig } from "./config.js";
+import { formatDuration } from "./duration.js";
+import { RunExecution } from "./execute-run.js";
+import { createLogger, errorMessage, type Logger } from "./log.js";
+import { resolveScopes, type ClaimScope } from "./scopes.js";
+import { sweepWorktrees } from "./sweep.js";
+import type { Claim, RunnerObserver } from "./types.js";
+
+export interface RunnerOptions {
+  config: RunnerConfig;
+  /** Custom fetch for the client (proxies; tests that watch or cut the traffic). */
+  fetch?: typeof globalThis.fetch;
+  log?: Logger;
+  /** The environment child processes start from (secrets are scrubbed from it). */
+  baseEnv?: NodeJS.ProcessEnv;
+  observer?: RunnerObserver;
+}
+
+/** With several workspaces, each is long-polled this long in turn (a claim takes one workspace). */
+const ROTATION_WAIT_MS = 1_000;
+/** How often a runner that serves every workspace looks for new ones. */
+const SCOPE_REFRESH_MS = 30_000;
+/** Sweep again this soon when a worktree's run is still held elsewhere (it may be a dead runner's). */
+const RECHECK_SWEEP_MS = 60_000;
+
+export class Runner {
+  readonly client: AgentboardClient;
+  private readonly config: RunnerConfig;
+  private readonly log: Logger;
+  private readonly observer: RunnerObserver;
+  private readonly baseEnv: NodeJS.ProcessEnv;
+  private readonly active = new Map<string, RunExecution>();
+  private readonly finished = new Map<string, Promise<void>>();
+  private scopes: ClaimScope[] = [];
+  private followsAll = false;
+  private scopesReadAt = 0;
+  private nextScope = 0;
+  private stopping = false;
+  private readonly claimAbort = new AbortController();
+  private slotFreed: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+
+  constructor(opts: RunnerOptions) {
+    this.config = opts.config;
+    this.log = opts.log ?? createLogger({ format: opts.config.logFormat, fields: { runner: opts.config.name } });
+    this.observer = opts.observer ?? {};
+    this.baseEnv = opts.baseEnv ?? process.env;
+    this.client = createAgentboardClient({ url: opts.config.server, token: opts.config.token, fetch: opts.fetch });
+  }
+
+  get activeRuns(): number {
+    return this.active.size;
+  }
+
+  /** Registers with the server, sweeps once, and starts claiming. */
+  async start(): Promise<void> {
+    const set = await resolveScopes(this.client, this.config);
+    this.scopes = set.scopes;
+    this.followsAll = set.followsAll;
+    this.scopesReadAt = Date.now();
+    this.log.info("runner started", {
+      server: this.config.server,
+      workspaces: this.scopes.map((s) => s.slug).join(",") || "(none yet)",
+      concurrency: this.config.concurrency,
+      worktrees: this.config.worktreesDir,
+    });
+    this.scheduleSweep(0);
+    this.loop = this.claimLoop();
+  }
+
+  /**
+   * Stops claiming, gives running agents `graceMs` to finish, then stops them (reported
+   * as failed with reason `runner_shutdown`) and waits for their reports.
+   */
+  async stop(graceMs = this.config.shutdownGraceMs): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      this.claimAbort.abort();
+      this.slotFreed?.();
+      if (this.sweepTimer) clearTimeout(this.sweepTimer);
+      this.log.info("runner stopping", { running: this.active.size, grace: formatDuration(graceMs) });
+    }
+    await this.loop;
+    const all = () => Promise.all([...this.finished.values()]).then(() => undefined);
+    if (this.active.size > 0) {
+      await Promise.race([all(), sleep(graceMs)]);
+      for (const run of this.active.values()) run.stop("shutdown");
+    }
+    await all();
+    await this.sweeping;
+    this.log.info("runner stopped");
+  }
+
+  /** Stops one run (used on shutdown; exposed for embedding programs). */
+  stopRun(runId: string): boolean {
+    const run = this.active.get(runId);
+    run?.stop("shutdown");
+    return run !== undefined;
+  }
+
+  private async claimLoop(): Promise<void> {
+    let backoff = 500;
+    while (!this.stopping) {
+      if (this.active.size >= this.config.concurrency) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        this.slotFreed = null;
+        continue;
+      }
+      if (this.followsAll && Date.now() - this.scopesReadAt > SCOPE_REFRESH_MS) await this.refreshScopes();
+      const scope = this.scopes[this.nextScope++ % Math.max(1, this.scopes.length)];
+      if (!scope) {
+        await sleep(SCOPE_REFRESH_MS / 6, this.claimAbort.signal);
+        this.scopesReadAt = 0;
+        continue;
+      }
+      const waitMs = this.scopes.length === 1 ? this.config.claimWaitMs : Math.min(this.config.claimWaitMs, ROTATION_WAIT_MS);
+      let claim: Claim | null;
+      try {
+        claim = await this.client.run.claim.mutate(
+          { workspaceId: scope.workspaceId, boardId: this.config.boardId, labels: this.config.labels, runnerId: scope.runnerId, waitMs },
+          { signal: this.claimAbort.signal },
+        );
+        backoff = 500;
+      } catch (err) {
+        if (this.stopping) break;
+        this.log.warn("claim failed", { workspace: scope.slug, error: errorMessage(err) });
+        // A deleted workspace or runner record: read the scopes again.
+        if (errorReason(err) === "NOT_FOUND") this.scopesReadAt = 0;
+        await sleep(backoff, this.claimAbort.signal);
+        backoff = Math.min(backoff * 2, 10_000);
+        continue;
+      }
+      if (claim) this.launch(claim, Date.now());
+    }
+  }
+
+  private launch(claim: Claim, claimedAt: number): void {
+    const { run } = claim;
+    this.log.info("claimed run", { run: run.id, engine: run.engine, branch: run.branch, attempt: run.attempt });
+    this.observer.onClaimed?.(claim, claimedAt);
+    const execution = new RunExecution(claim, { client: this.client, config: this.config, log: this.log, baseEnv: this.baseEnv, observer: this.observer }, claimedAt);
+    this.active.set(run.id, execution);
+    const done = execution
+      .execute()
+      .then(
+        () => undefined,
+        (err: unknown) => this.log.error("run crashed", { run: run.id, error: errorMessage(err) }),
+      )
+      .finally(() => {
+        this.active.delete(run.id);
+        this.finished.delete(run.id);
+        this.slotFreed?.();
+      });
+    this.finished.set(run.id, done);
+  }
+
+  private async refreshScopes(): Promise<void> {
+    try {
+      const set = await resolveScopes(this.client, this.config, this.scopes);
+      const added = set.scopes.filter((s) => !this.scopes.some((o) => o.workspaceId === s.workspaceId));
+      if (added.length > 0) this.log.info("serving new workspaces", { workspaces: added.map((s) => s.slug).join(",") });
+      this.scopes = set.scopes;
+    } catch (err) {
+      this.log.warn("could not read the workspaces", { error: errorMessage(err) });
+    }
+    this.scopesReadAt = Date.now();
+  }
+
+  private scheduleSweep(delayMs: number): void {
+    if (this.stopping) return;
+    this.sweepTimer = setTimeout(() => {
+      this.sweeping = this.sweep().finally(() => (this.sweeping = null));
+    }, delayMs);
+    this.sweepTimer.unref();
+  }
+
+  private async sweep(): Promise<void> {
+    let next = this.config.sweepEveryMs;
+    try {
+      const outcome = await sweepWorktrees({
+        client: this.client,
+        root: this.config.worktreesDir,
+        maxAgeMs: this.config.worktreeMaxAgeMs,
+        isActive: (runId) => this.active.has(runId),
+        log: this.log,
+      });
+      if (outcome.recheckSoon) next = Math.min(next, RECHECK_SWEEP_MS);
+    } catch (err) {
+      this.log.warn("worktree sweep failed", { error: errorMessage(err) });
+    }
+    this.scheduleSweep(next);
+  }
+}
+
+/** Builds a runner and starts it. */
+export async function startRunner(opts: RunnerOptions): Promise<Runner> {
+  const runner = new Runner(opts);
+  await runner.start();
+  return runner;
+}

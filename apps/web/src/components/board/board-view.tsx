@@ -1,0 +1,150 @@
+"use client";
+
+import { useCallback, useMemo, useState } from "react";
+import {
+  closestCorners,
+  DndContext,
+  DragOverlay,
+  KeyboardSensor,
+  PointerSensor,
+  useSensor,
+  useSensors,
+  type Announcements,
+  type DragEndEvent,
+  type DragOverEvent,
+  type DragStartEvent,
+} from "@dnd-kit/core";
+import { sortableKeyboardCoordinates } from "@dnd-kit/sortable";
+import type { CardRow } from "@/trpc/types";
+import { COLUMNS, columnTitle, isColumn } from "@/lib/columns";
+import { BoardColumn } from "./board-column";
+import { CardTile } from "./card-tile";
+import { columnOf, groupByColumn, moveInOrder, neighboursOf, type ColumnOrder } from "./ordering";
+import { useMoveCard } from "./use-move-card";
+
+interface Props {
+  boardId: string;
+  cards: CardRow[];
+  projectNames: Map<string, string>;
+  canEdit: boolean;
+  onOpen: (cardId: string) => void;
+}
+
+/**
+ * The five columns with drag and drop. While a card is dragged the board works on a local
+ * copy of the order (so crossing columns is instant); on drop, `card.move` gets the card's
+ * new neighbours and the cache is updated optimistically.
+ */
+export function BoardView({ boardId, cards, projectNames, canEdit, onOpen }: Props) {
+  const serverOrder = useMemo(() => groupByColumn(cards), [cards]);
+  const cardsById = useMemo(() => new Map(cards.map((c) => [c.id, c])), [cards]);
+  const [dragOrder, setDragOrder] = useState<ColumnOrder | null>(null);
+  const [activeId, setActiveId] = useState<string | null>(null);
+  const order = dragOrder ?? serverOrder;
+  const move = useMoveCard(boardId);
+
+  const sensors = useSensors(
+    // A few pixels of travel before a drag starts, so a click still opens the card.
+    useSensor(PointerSensor, { activationConstraint: { distance: 5 } }),
+    useSensor(KeyboardSensor, {
+      coordinateGetter: sortableKeyboardCoordinates,
+      // Enter opens a card; Space picks it up and drops it.
+      keyboardCodes: { start: ["Space"], cancel: ["Escape"], end: ["Space", "Enter"] },
+    }),
+  );
+
+  const containerOf = useCallback((o: ColumnOrder, id: string) => (isColumn(id) ? id : columnOf(o, id)), []);
+
+  const onDragStart = ({ active }: DragStartEvent) => {
+    setActiveId(String(active.id));
+    setDragOrder(serverOrder);
+  };
+
+  const onDragOver = ({ active, over }: DragOverEvent) => {
+    if (!over) return;
+    setDragOrder((current) => {
+      const o = current ?? serverOrder;
+      const id = String(active.id);
+      const from = columnOf(o, id);
+      const to = containerOf(o, String(over.id));
+      if (!from || !to || from === to) return o;
+      const target = o[to];
+      const overIndex = target.indexOf(String(over.id));
+      const translated = active.rect.current.translated;
+      const below = translated ? translated.top > over.rect.top + over.rect.height / 2 : false;
+      const index = overIndex >= 0 ? overIndex + (below ? 1 : 0) : target.length;
+      return moveInOrder(o, id, to, index);
+    });
+  };
+
+  const onDragEnd = ({ active, over }: DragEndEvent) => {
+    const id = String(active.id);
+    setActiveId(null);
+    const o = dragOrder ?? serverOrder;
+    setDragOrder(null);
+    if (!over) return;
+    const col = columnOf(o, id);
+    const to = containerOf(o, String(over.id));
+    if (!col || !to) return;
+    let final = o;
+    if (col === to && !isColumn(String(over.id))) {
+      const list = o[col];
+      final = moveInOrder(o, id, col, list.indexOf(String(over.id)));
+    }
+    const target = neighboursOf(final, id);
+    const before = neighboursOf(serverOrder, id);
+    if (!target) return;
+    if (before && before.column === target.column && before.afterCardId === target.afterCardId && before.beforeCardId === target.beforeCardId) return;
+    move.mutate({ cardId: id, ...target });
+  };
+
+  const announcements: Announcements = {
+    onDragStart: ({ active }) => `Picked up ${cardsById.get(String(active.id))?.title ?? "card"}.`,
+    onDragOver: ({ active, over }) => {
+      if (!over) return undefined;
+      const col = containerOf(dragOrder ?? serverOrder, String(over.id));
+      return col ? `${cardsById.get(String(active.id))?.title ?? "Card"} is over ${columnTitle(col)}.` : undefined;
+    },
+    onDragEnd: ({ active, over }) => {
+      const col = over ? containerOf(dragOrder ?? serverOrder, String(active.id)) : undefined;
+      return col ? `Dropped in ${columnTitle(col)}.` : "Dropped.";
+    },
+    onDragCancel: () => "Move cancelled.",
+  };
+
+  const active = activeId ? cardsById.get(activeId) : undefined;
+  return (
+    <DndContext
+      sensors={sensors}
+      collisionDetection={closestCorners}
+      onDragStart={onDragStart}
+      onDragOver={onDragOver}
+      onDragEnd={onDragEnd}
+      onDragCancel={() => {
+        setActiveId(null);
+        setDragOrder(null);
+      }}
+      accessibility={{
+        announcements,
+        screenReaderInstructions: { draggable: "Press Space to pick up the card, arrow keys to move it, Space to drop it, Escape to cancel. Press Enter to open it." },
+      }}
+    >
+      <div className="flex h-full min-h-0 gap-3 overflow-x-auto p-4" data-testid="board">
+        {COLUMNS.map((c) => (
+          <BoardColumn
+            key={c.id}
+            boardId={boardId}
+            column={c.id}
+            title={c.title}
+            cardIds={order[c.id]}
+            cardsById={cardsById}
+            projectNames={projectNames}
+            canEdit={canEdit}
+            onOpen={onOpen}
+          />
+        ))}
+      </div>
+      <DragOverlay>{active ? <CardTile card={active} projectName={projectNames.get(active.projectId)} overlay /> : null}</DragOverlay>
+    </DndContext>
+  );
+}

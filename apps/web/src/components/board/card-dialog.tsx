@@ -1,0 +1,150 @@
+"use client";
+
+import { useState } from "react";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { toast } from "sonner";
+import { useTRPC } from "@/trpc/react";
+import type { CardRow } from "@/trpc/types";
+import { COLUMNS, isColumn } from "@/lib/columns";
+import { toastError } from "@/lib/errors";
+import { labelsOf } from "@/lib/format";
+import { Button } from "@/components/ui/button";
+import { Dialog } from "@/components/ui/dialog";
+import { Field, Input, Select, Textarea } from "@/components/ui/field";
+import { CardRuns } from "./card-runs";
+import { StartRunForm } from "./start-run-form";
+import { useMoveCard } from "./use-move-card";
+
+interface Props {
+  card: CardRow | undefined;
+  boardId: string;
+  canEdit: boolean;
+  onClose: () => void;
+}
+
+/** A card opened from the board: edit it, move it, see its runs, start one. */
+export function CardDialog({ card, boardId, canEdit, onClose }: Props) {
+  return (
+    <Dialog open={!!card} onClose={onClose} title={card ? card.title : "Card"} wide>
+      {/* Keyed by card so the form starts from the card it shows. */}
+      {card ? <CardDetail key={card.id} card={card} boardId={boardId} canEdit={canEdit} onClose={onClose} /> : null}
+    </Dialog>
+  );
+}
+
+function CardDetail({ card, boardId, canEdit, onClose }: { card: CardRow; boardId: string; canEdit: boolean; onClose: () => void }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [title, setTitle] = useState(card.title);
+  const [description, setDescription] = useState(card.description);
+  const [labels, setLabels] = useState(labelsOf(card.labels).join(", "));
+  const [starting, setStarting] = useState(false);
+  const cardsKey = trpc.card.list.queryKey({ boardId });
+  const update = useMutation(
+    trpc.card.update.mutationOptions({
+      onSuccess: () => {
+        toast.success("Card saved");
+        void qc.invalidateQueries({ queryKey: cardsKey });
+      },
+      onError: toastError("Could not save the card"),
+    }),
+  );
+  const remove = useMutation(
+    trpc.card.delete.mutationOptions({
+      onSuccess: () => {
+        toast.success("Card deleted");
+        onClose();
+        void qc.invalidateQueries({ queryKey: cardsKey });
+      },
+      onError: toastError("Could not delete the card"),
+    }),
+  );
+  const move = useMoveCard(boardId);
+  const parsedLabels = labels
+    .split(",")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const dirty = title.trim() !== card.title || description !== card.description || parsedLabels.join(",") !== labelsOf(card.labels).join(",");
+  const save = () => {
+    if (!title.trim()) return toast.error("A card needs a title");
+    update.mutate({ cardId: card.id, title: title.trim(), description, labels: parsedLabels });
+  };
+
+  return (
+    <div className="space-y-6">
+      <form
+        className="space-y-3"
+        onSubmit={(e) => {
+          e.preventDefault();
+          save();
+        }}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" && (e.metaKey || e.ctrlKey)) {
+            e.preventDefault();
+            save();
+          }
+        }}
+      >
+        <Field label="Title">
+          <Input value={title} onChange={(e) => setTitle(e.target.value)} readOnly={!canEdit} maxLength={300} />
+        </Field>
+        <Field label="Description" hint={canEdit ? "Ctrl+Enter saves." : undefined}>
+          <Textarea rows={5} value={description} onChange={(e) => setDescription(e.target.value)} readOnly={!canEdit} />
+        </Field>
+        <div className="grid gap-3 sm:grid-cols-2">
+          <Field label="Labels" hint="Comma separated.">
+            <Input value={labels} onChange={(e) => setLabels(e.target.value)} readOnly={!canEdit} />
+          </Field>
+          <Field label="Column">
+            <Select
+              value={card.column}
+              disabled={!canEdit || move.isPending}
+              onChange={(e) => {
+                const column = e.target.value;
+                if (isColumn(column)) move.mutate({ cardId: card.id, column });
+              }}
+            >
+              {COLUMNS.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.title}
+                </option>
+              ))}
+            </Select>
+          </Field>
+        </div>
+        {canEdit ? (
+          <div className="flex items-center justify-between gap-2">
+            <Button
+              variant="ghost"
+              className="text-red-600 dark:text-red-400"
+              disabled={remove.isPending}
+              onClick={() => {
+                if (window.confirm(`Delete “${card.title}” and its runs?`)) remove.mutate({ cardId: card.id });
+              }}
+            >
+              Delete card
+            </Button>
+            <Button type="submit" variant="primary" disabled={!dirty || update.isPending}>
+              {update.isPending ? "Saving…" : "Save"}
+            </Button>
+          </div>
+        ) : null}
+      </form>
+
+      <section aria-labelledby="card-runs" className="space-y-3">
+        <div className="flex items-center justify-between">
+          <h3 id="card-runs" className="text-sm font-semibold">
+            Runs
+          </h3>
+          {canEdit && !starting ? (
+            <Button variant="primary" size="sm" onClick={() => setStarting(true)}>
+              Start run
+            </Button>
+          ) : null}
+        </div>
+        {starting ? <StartRunForm card={card} boardId={boardId} onDone={() => setStarting(false)} /> : null}
+        <CardRuns cardId={card.id} />
+      </section>
+    </div>
+  );
+}
