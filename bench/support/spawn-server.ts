@@ -7,7 +7,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** Starts bench/support/api-server.ts in its own process and waits for its URL. */
 export async function spawnApiServer(env: Record<string, string>): Promise<{ url: string; token: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(here, "api-server.ts")], {
+  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", join(here, "api-server.ts")], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -192,6 +192,9 @@ export function loadRunnerConfig(opts: LoadConfigOptions = {}): RunnerConfig {
     gitToken: env.AGENTBOARD_GIT_TOKEN || undefined,
   };
   for (const [key, value] of Object.entries(fromSources)) if (value !== undefined) raw[key] = value;
+  // `npm run runner` runs in apps/runner; a relative path means where the user typed it.
+  const dir = fromSources.worktreesDir;
+  if (dir !== undefined && !path.isAbsolute(dir) && !dir.startsWith("~")) raw.worktreesDir = path.resolve(env.INIT_CWD ?? process.cwd(), dir);
   Object.assign(raw, opts.overrides);
 
   const parsed = schema.safeParse(raw);

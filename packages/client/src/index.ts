@@ -1,6 +1,7 @@
 import {
   createTRPCClient,
-  httpBatchStreamLink,
+  httpBatchLink,
+  httpLink,
   httpSubscriptionLink,
   splitLink,
   TRPCClientError,
@@ -27,8 +28,9 @@ export interface AgentboardClientOptions {
 
 /**
  * The typed client of the whole agentboard API, for Node 20 and browsers: superjson,
- * batched queries and mutations streamed back as each finishes (so a long-polling claim
- * never holds up a heartbeat), and subscriptions over server-sent events.
+ * subscriptions over server-sent events, queries batched, and mutations sent one request
+ * each — the runner protocol is mutations, and a long-polling claim must never hold up a
+ * heartbeat in a shared batch.
  */
 export function createAgentboardClient(opts: AgentboardClientOptions): AgentboardClient {
   const url = `${opts.url.replace(/\/+$/, "")}/api/trpc`;
@@ -46,11 +48,10 @@ export function createAgentboardClient(opts: AgentboardClientOptions): Agentboar
             fetch: (input, init) => baseFetch(input, { ...init, headers: { ...init?.headers, authorization } }),
           }),
         }),
-        false: httpBatchStreamLink({
-          url,
-          transformer: superjson,
-          fetch: baseFetch,
-          headers: () => ({ authorization }),
+        false: splitLink({
+          condition: (op) => op.type === "mutation",
+          true: httpLink({ url, transformer: superjson, fetch: baseFetch, headers: () => ({ authorization }) }),
+          false: httpBatchLink({ url, transformer: superjson, fetch: baseFetch, headers: () => ({ authorization }) }),
         }),
       }),
     ],

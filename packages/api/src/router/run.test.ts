@@ -245,6 +245,23 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
     }
   });
 
+  it("does not claim once the workspace has spent its budget", async () => {
+    await drain();
+    const ws = await api.admin.workspace.create({ name: "Budget", slug: `budget-${provider}`, budgetUsd: 0.05 });
+    const board = await api.admin.board.create({ workspaceId: ws.id, name: "b" });
+    const project = await api.admin.project.create({ workspaceId: ws.id, name: "p", repoPath: "/tmp/x", baseBranch: "main" });
+    const card = await api.admin.card.create({ boardId: board.id, projectId: project.id, title: "t" });
+    const r = await api.as("runner", ws.id);
+    const first = await api.admin.run.create({ cardId: card.id, engine: "command", command: "true" });
+    const c = await r.run.claim({ workspaceId: ws.id });
+    await r.run.start({ runId: first.id, leaseToken: c!.leaseToken });
+    await r.run.complete({ runId: first.id, leaseToken: c!.leaseToken, status: "succeeded", metrics: { costUsd: 0.06 } });
+    const second = await api.admin.run.create({ cardId: card.id, engine: "command", command: "true" });
+    expect(await r.run.claim({ workspaceId: ws.id })).toBeNull();
+    await api.admin.workspace.update({ workspaceId: ws.id, budgetUsd: 1 });
+    expect((await r.run.claim({ workspaceId: ws.id }))?.run.id).toBe(second.id);
+  });
+
   it("a long-polling claim is woken at once by an enqueue", async () => {
     await drain();
     const t0 = Date.now();

@@ -1,0 +1,84 @@
+"use client";
+
+import { useCallback, useEffect, useMemo, useState } from "react";
+import Link from "next/link";
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC } from "@/trpc/react";
+import { useSession } from "@/components/session/use-session";
+import { can } from "@/lib/roles";
+import { isNotFound } from "@/lib/errors";
+import { rememberWorkspace } from "@/components/workspace/use-workspace-choice";
+import { Empty, ErrorState, Loading } from "@/components/ui/states";
+import { cn } from "@/components/ui/cn";
+import { BoardProvider, type BoardInfo } from "./board-context";
+import { BoardView } from "./board-view";
+import { CardDialog } from "./card-dialog";
+import { useBoardLive, type LiveState } from "./use-board-live";
+
+export function BoardPage({ boardId }: { boardId: string }) {
+  const trpc = useTRPC();
+  const { session } = useSession();
+  const board = useQuery(trpc.board.byId.queryOptions({ boardId }));
+  const workspaceId = board.data?.workspaceId;
+  const cards = useQuery(trpc.card.list.queryOptions({ boardId }));
+  const projects = useQuery(trpc.project.list.queryOptions({ workspaceId: workspaceId ?? "" }, { enabled: !!workspaceId }));
+  const live = useBoardLive(boardId);
+  const [openCardId, setOpenCardId] = useState<string | null>(null);
+  const onOpen = useCallback((id: string) => setOpenCardId(id), []);
+
+  useEffect(() => {
+    if (workspaceId) rememberWorkspace(workspaceId);
+  }, [workspaceId]);
+
+  const projectNames = useMemo(() => new Map((projects.data ?? []).map((p) => [p.id, p.name])), [projects.data]);
+  const info = useMemo<BoardInfo | null>(
+    () => (workspaceId ? { boardId, workspaceId, projects: projects.data ?? [] } : null),
+    [boardId, workspaceId, projects.data],
+  );
+
+  if (board.error) {
+    return (
+      <div className="p-6">
+        {isNotFound(board.error) ? (
+          <Empty title="This board does not exist (or is not yours to see)">
+            <Link href="/" className="text-indigo-600 underline">
+              Back to the boards
+            </Link>
+          </Empty>
+        ) : (
+          <ErrorState error={board.error} retry={() => void board.refetch()} />
+        )}
+      </div>
+    );
+  }
+  if (board.isLoading || cards.isLoading || !info) return <Loading label="Loading the board" />;
+  if (cards.error) return <div className="p-6"><ErrorState error={cards.error} retry={() => void cards.refetch()} /></div>;
+
+  const canEdit = can(session, "member");
+  const openCard = openCardId ? cards.data?.find((c) => c.id === openCardId) : undefined;
+  return (
+    <BoardProvider value={info}>
+      <div className="flex h-[calc(100vh-3rem)] min-h-0 flex-col">
+        <div className="flex items-center gap-3 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
+          <h1 className="text-lg font-semibold">{board.data?.name}</h1>
+          <LiveIndicator state={live} />
+          <span className="ml-auto text-xs text-zinc-500">{cards.data?.length ?? 0} cards</span>
+        </div>
+        <div className="min-h-0 flex-1">
+          <BoardView boardId={boardId} cards={cards.data ?? []} projectNames={projectNames} canEdit={canEdit} onOpen={onOpen} />
+        </div>
+      </div>
+      <CardDialog card={openCard} boardId={boardId} canEdit={canEdit} onClose={() => setOpenCardId(null)} />
+    </BoardProvider>
+  );
+}
+
+function LiveIndicator({ state }: { state: LiveState }) {
+  const label = state === "live" ? "Live" : state === "connecting" ? "Connecting" : "Reconnecting";
+  return (
+    <span className="flex items-center gap-1.5 text-xs text-zinc-500" data-testid="live-state" data-state={state} role="status">
+      <span className={cn("size-2 rounded-full", state === "live" ? "bg-emerald-500" : "animate-pulse-dot bg-amber-500")} aria-hidden />
+      {label}
+    </span>
+  );
+}

@@ -1,0 +1,73 @@
+"use client";
+
+import { useEffect, useRef, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import { useTRPC } from "@/trpc/react";
+import type { RunEventRow } from "@/trpc/types";
+
+export interface RunEventsState {
+  events: RunEventRow[];
+  /** Events that arrived twice (dropped here). The protocol promises none; the e2e test checks. */
+  duplicates: number;
+  /** Jumps in the sequence (an event missing). The protocol promises none either. */
+  gaps: number;
+  connection: "connecting" | "live" | "reconnecting" | "error";
+  error: unknown;
+}
+
+/**
+ * The run's event log, live: `run.onEvents` backfills and follows; after a dropped
+ * connection the link resumes from the last event id it saw. Events arrive in bursts
+ * (a backfill can be thousands), so they are applied once per animation frame.
+ */
+export function useRunEvents(runId: string): RunEventsState {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [state, setState] = useState<RunEventsState>({ events: [], duplicates: 0, gaps: 0, connection: "connecting", error: null });
+  const pending = useRef<RunEventRow[]>([]);
+  const lastSeq = useRef(0);
+  const counters = useRef({ duplicates: 0, gaps: 0 });
+  const frame = useRef<number | null>(null);
+
+  useEffect(
+    () => () => {
+      if (frame.current != null) cancelAnimationFrame(frame.current);
+    },
+    [],
+  );
+
+  const flush = () => {
+    frame.current = null;
+    const batch = pending.current;
+    pending.current = [];
+    if (batch.length === 0) return;
+    setState((s) => ({ ...s, events: s.events.concat(batch), ...counters.current }));
+    // A status event changes the run's row (status, metrics, diff): re-read it.
+    if (batch.some((e) => e.type.startsWith("run."))) void qc.invalidateQueries({ queryKey: trpc.run.byId.queryKey({ runId }) });
+  };
+
+  useSubscription(
+    trpc.run.onEvents.subscriptionOptions(
+      { runId },
+      {
+        onStarted: () => setState((s) => ({ ...s, connection: "live", error: null })),
+        onConnectionStateChange: (c) => {
+          if (c.state === "connecting") setState((s) => (s.connection === "connecting" ? s : { ...s, connection: "reconnecting" }));
+        },
+        onError: (error) => setState((s) => ({ ...s, connection: "error", error })),
+        onData: ({ data: event }) => {
+          if (event.seq <= lastSeq.current) {
+            counters.current.duplicates++;
+            return;
+          }
+          if (event.seq !== lastSeq.current + 1) counters.current.gaps++;
+          lastSeq.current = event.seq;
+          pending.current.push(event);
+          if (frame.current == null) frame.current = requestAnimationFrame(flush);
+        },
+      },
+    ),
+  );
+  return state;
+}

@@ -1,0 +1,293 @@
+import {
+  BaseBranchMovedError,
+  branchCommit,
+  DEFAULT_AUTHOR,
+  MergeConflictError,
+  mergeRunBranch,
+  MissingBranchError,
+  type MergeRunBranchResult,
+} from "@agentboard/git";
+import type { Prisma, RunStatus } from "@agentboard/db";
+import type { Deps } from "./deps.js";
+import { conflict, notFound, type ErrorReason } from "../errors.js";
+import { topics } from "../infra/notifier.js";
+import { transition, type Tx } from "./run-events.js";
+import { gateOf, type GateItem } from "./dod.js";
+import { repositoryAvailable, withRunPipelineLock } from "./merge-lock.js";
+import { reverifyIntegratedState, type CheckRun, type ReverifyReport } from "./merge-reverify.js";
+import { recordCleanup, removeRunWorktrees, type CleanupReport } from "./worktrees.js";
+import { ABORTABLE_STATUSES } from "./abort.js";
+
+export interface MergeInput {
+  runId: string;
+  /** Run the automatic checks again on the base merged into the branch before merging. */
+  reverify?: boolean;
+  /** Remove the run's worktrees and delete its branch after the merge (default true). */
+  cleanup?: boolean;
+  /** Per command, for re-verification. */
+  checkTimeoutMs?: number;
+}
+
+const EVENT_OUTPUT_CHARS = 4 * 1024;
+
+const oneLine = (s: string) => s.replace(/[\r\n]+/g, " ").trim();
+
+function loadRun(deps: Deps, runId: string) {
+  return deps.db.prisma.run.findUnique({
+    where: { id: runId },
+    include: {
+      project: true,
+      card: { select: { id: true, title: true, column: true } },
+      dodItems: { orderBy: { position: "asc" }, include: { evidence: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] } } },
+    },
+  });
+}
+
+function summarizeCheck(c: CheckRun) {
+  const { output, ...rest } = c;
+  return { ...rest, output: output.length > EVENT_OUTPUT_CHARS ? `…${output.slice(-EVENT_OUTPUT_CHARS)}` : output };
+}
+
+function reverifyPayload(r: ReverifyReport): Prisma.InputJsonValue {
+  return {
+    passed: r.passed,
+    baseCommit: r.baseCommit,
+    branchCommit: r.branchCommit,
+    head: r.head,
+    conflict: r.conflict ?? null,
+    setup: r.setup ? summarizeCheck(r.setup) : null,
+    checks: r.checks.map(summarizeCheck),
+  };
+}
+
+async function appendEvent(deps: Deps, runId: string, boardId: string, type: string, actor: string, payload: Prisma.InputJsonValue) {
+  await deps.db.prisma.$transaction((tx) => transition(tx, runId, {}, {}, [{ type, actor, payload }]));
+  await Promise.all([deps.notifier.publish(topics.run(runId)), deps.notifier.publish(topics.board(boardId))]);
+}
+
+async function moveCardToDone(tx: Tx, cardId: string, boardId: string) {
+  const card = await tx.card.findUnique({ where: { id: cardId }, select: { column: true } });
+  if (!card || card.column === "done") return;
+  const last = await tx.card.findFirst({ where: { boardId, column: "done" }, orderBy: { position: "desc" }, select: { position: true } });
+  await tx.card.update({ where: { id: cardId }, data: { column: "done", position: (last?.position ?? 0) + 1024 } });
+}
+
+export interface MergeResult {
+  run: Awaited<ReturnType<typeof finishMerge>>;
+  merge: Pick<MergeRunBranchResult, "status" | "mergeCommit" | "baseBefore" | "branchCommit" | "parents" | "checkout">;
+  reverify: ReverifyReport | null;
+  cleanup: CleanupReport | null;
+}
+
+/**
+ * Merges a succeeded run whose Definition of Done is complete, as an admin decided.
+ *
+ * Order, chosen so that every failure leaves a consistent state:
+ * 1. everything runs under the repository's pipeline lock (merges and aborts of one
+ *    repository never interleave);
+ * 2. the gate and the run's status are read inside the lock;
+ * 3. re-verification, if asked, happens in a throwaway worktree — nothing to undo;
+ * 4. the git merge (`--no-ff`, a compare-and-swap on the base ref): a conflict changes
+ *    nothing;
+ * 5. then the database: status `merged`, the card to Done and the `run.merged` event in one
+ *    transaction. Git goes first because a merge commit cannot be taken back safely once
+ *    others may have fetched it, while the database step can be redone: if the process
+ *    dies between 4 and 5, merging again finds the branch already merged and records it;
+ * 6. cleanup last, reported rather than thrown: the merge has happened whatever it says.
+ */
+export async function mergeRun(deps: Deps, actor: string, input: MergeInput): Promise<MergeResult> {
+  const first = await loadRun(deps, input.runId);
+  if (!first) throw notFound("run", input.runId);
+  const repoPath = first.project.repoPath;
+  if (!(await repositoryAvailable(repoPath))) {
+    throw conflict("REPOSITORY_UNAVAILABLE", `the repository of project ${first.project.name} is not on this server`, { projectId: first.projectId });
+  }
+
+  return withRunPipelineLock(repoPath, async () => {
+    const run = await loadRun(deps, input.runId);
+    if (!run) throw notFound("run", input.runId);
+    if (run.status !== "succeeded") {
+      throw conflict("INVALID_STATE", run.status === "merged" ? `run ${run.id} is already merged` : `run ${run.id} is ${run.status}; only a succeeded run can be merged`, {
+        status: run.status,
+      });
+    }
+    const gate = gateOf(run.dodItems);
+    if (!gate.satisfied) {
+      throw conflict("DOD_INCOMPLETE", `the Definition of Done is incomplete: ${gate.missing.map((m) => m.key).join(", ")}`, { missing: gate.missing });
+    }
+    if ((await branchCommit(repoPath, run.branch)) === null) {
+      throw conflict("BRANCH_MISSING", `branch ${run.branch} does not exist in the project's repository`, { branch: run.branch });
+    }
+
+    let reverify: ReverifyReport | null = null;
+    if (input.reverify) {
+      reverify = await reverifyIntegratedState({
+        runId: run.id,
+        repoPath,
+        baseBranch: run.baseBranch,
+        branch: run.branch,
+        setupScript: run.project.setupScript,
+        checks: run.dodItems.filter((i) => i.check).map((i) => ({ key: i.key, title: i.title, required: i.required, command: i.check ?? "" })),
+        timeoutMs: input.checkTimeoutMs,
+      });
+      await appendEvent(deps, run.id, run.boardId, "run.reverified", actor, reverifyPayload(reverify));
+      if (reverify.conflict) {
+        throw conflict("MERGE_CONFLICT", `${run.baseBranch} does not merge cleanly into ${run.branch}`, { files: reverify.conflict, stage: "reverify" });
+      }
+      if (!reverify.passed) {
+        const failed = [reverify.setup, ...reverify.checks].filter((c): c is CheckRun => c !== null && !c.passed && c.required);
+        throw conflict("REVERIFY_FAILED", `re-verification on the integrated state failed: ${failed.map((c) => c.key).join(", ")}`, {
+          failed: failed.map((c) => ({ key: c.key, title: c.title, command: c.command, exitCode: c.exitCode, timedOut: c.timedOut, durationMs: c.durationMs, output: c.output })),
+          baseCommit: reverify.baseCommit,
+          head: reverify.head,
+        });
+      }
+    }
+
+    let merged: MergeRunBranchResult;
+    try {
+      merged = await mergeRunBranch({
+        repoPath,
+        baseBranch: run.baseBranch,
+        branch: run.branch,
+        author: DEFAULT_AUTHOR,
+        message: [
+          `Merge branch '${run.branch}' into ${run.baseBranch}`,
+          "",
+          oneLine(run.card.title),
+          "",
+          `Agentboard-Run: ${run.id}`,
+          `Merged-by: ${oneLine(actor)}`,
+        ].join("\n"),
+      });
+    } catch (err) {
+      const mapped = mapMergeError(err, run.baseBranch);
+      if (!mapped) throw err;
+      if (mapped.reason === "MERGE_CONFLICT") {
+        await appendEvent(deps, run.id, run.boardId, "run.merge_conflict", actor, { files: mapped.details.files ?? [], baseBranch: run.baseBranch });
+      }
+      throw conflict(mapped.reason, mapped.message, mapped.details);
+    }
+
+    const updated = await finishMerge(deps, actor, run, merged, reverify !== null);
+
+    let cleanup: CleanupReport | null = null;
+    if (input.cleanup !== false) {
+      cleanup = await removeRunWorktrees(deps, run, repoPath, { deleteBranch: true });
+      await recordCleanup(deps, run.id, actor, "run.cleaned", cleanup);
+    }
+    const { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout } = merged;
+    return { run: updated, merge: { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout }, reverify, cleanup };
+  });
+}
+
+function mapMergeError(err: unknown, baseBranch: string): { reason: ErrorReason; message: string; details: Record<string, unknown> & { files?: string[] } } | null {
+  if (err instanceof MergeConflictError) {
+    return { reason: "MERGE_CONFLICT", message: err.message, details: { files: err.files, baseCommit: err.baseCommit, branchCommit: err.branchCommit } };
+  }
+  if (err instanceof MissingBranchError) return { reason: "BRANCH_MISSING", message: err.message, details: { branch: err.branch } };
+  if (err instanceof BaseBranchMovedError) {
+    return { reason: "BASE_MOVED", message: `${baseBranch} kept moving during the merge; retry`, details: { retryable: true } };
+  }
+  return null;
+}
+
+async function finishMerge(
+  deps: Deps,
+  actor: string,
+  run: { id: string; cardId: string; boardId: string; baseBranch: string; branch: string },
+  merged: MergeRunBranchResult,
+  reverified: boolean,
+) {
+  const now = new Date();
+  const updated = await deps.db.prisma.$transaction(async (tx) => {
+    const r = await transition(
+      tx, run.id, { status: "succeeded" },
+      { status: "merged", mergedBy: actor, mergedAt: now, mergeCommit: merged.mergeCommit },
+      [{
+        type: "run.merged",
+        actor,
+        payload: {
+          by: actor,
+          mergeCommit: merged.mergeCommit,
+          baseBefore: merged.baseBefore,
+          branchCommit: merged.branchCommit,
+          parents: merged.parents,
+          baseBranch: run.baseBranch,
+          branch: run.branch,
+          alreadyMerged: merged.status === "already-merged",
+          reverified,
+          checkout: merged.checkout ? { path: merged.checkout.path, updated: merged.checkout.updated, reason: merged.checkout.reason ?? null } : null,
+        },
+      }],
+    );
+    if (r) await moveCardToDone(tx, run.cardId, run.boardId);
+    return r;
+  });
+  // Unreachable through the API (aborts of succeeded runs take the same lock); if the row
+  // was changed behind our back the git merge stands and the error says so.
+  if (!updated) throw new Error(`run ${run.id} changed while it was being merged; ${run.branch} is merged at ${merged.mergeCommit}`);
+  await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
+  const { leaseToken: _hidden, ...rest } = updated;
+  return rest;
+}
+
+// ── run.mergeability ───────────────────────────────────────────────────────────────────
+
+export interface MergeBlocker {
+  /** The error reason `run.merge` would answer with. */
+  reason: ErrorReason;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * What the merge button needs: whether a merge can succeed now, and if not, every reason
+ * (not just the first). Conflicts and re-verification failures are only found by trying.
+ */
+export async function mergeability(deps: Deps, runId: string, opts: { callerCanMerge: boolean; callerCanAbort: boolean }) {
+  const run = await loadRun(deps, runId);
+  if (!run) throw notFound("run", runId);
+  const reasons: MergeBlocker[] = [];
+  if (!opts.callerCanMerge) reasons.push({ reason: "FORBIDDEN", message: "only an admin can merge" });
+  if (run.status !== "succeeded") {
+    reasons.push({
+      reason: "INVALID_STATE",
+      message: run.status === "merged" ? "already merged" : `the run is ${run.status}; only a succeeded run can be merged`,
+      details: { status: run.status },
+    });
+  }
+  const gate = gateOf(run.dodItems);
+  if (!gate.satisfied) {
+    reasons.push({ reason: "DOD_INCOMPLETE", message: `missing validated evidence: ${gate.missing.map((m) => m.title).join(", ")}`, details: { missing: gate.missing } });
+  }
+  if (run.status === "succeeded") {
+    if (!(await repositoryAvailable(run.project.repoPath))) {
+      reasons.push({ reason: "REPOSITORY_UNAVAILABLE", message: `the repository of project ${run.project.name} is not on this server` });
+    } else if ((await branchCommit(run.project.repoPath, run.branch)) === null) {
+      reasons.push({ reason: "BRANCH_MISSING", message: `branch ${run.branch} does not exist`, details: { branch: run.branch } });
+    }
+  }
+  const missing: GateItem[] = gate.missing;
+  return {
+    runId: run.id,
+    status: run.status,
+    canMerge: reasons.length === 0,
+    reasons,
+    missing,
+    items: run.dodItems.map((i) => ({
+      id: i.id,
+      key: i.key,
+      title: i.title,
+      required: i.required,
+      status: i.status,
+      hasCheck: i.check !== null,
+      satisfied: i.evidence.some((e) => e.validatedAt !== null && e.rejectedAt === null),
+    })),
+    /** Items whose checks a re-verifying merge would run. */
+    reverifiableChecks: run.dodItems.filter((i) => i.check !== null).length,
+    canAbort: opts.callerCanAbort && (ABORTABLE_STATUSES as readonly RunStatus[]).includes(run.status),
+    baseBranch: run.baseBranch,
+    branch: run.branch,
+  };
+}
