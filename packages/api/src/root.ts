@@ -9,6 +9,7 @@ import { tokenRouter } from "./router/token.js";
 import { workspaceRouter } from "./router/workspace.js";
 import { workflowRouter } from "./router/workflow.js";
 import { worktreeRouter } from "./router/worktree.js";
+import { dodRouter } from "./router/dod.js";
 
 export const appRouter = router({
   health: healthRouter,
@@ -21,6 +22,7 @@ export const appRouter = router({
   run: runRouter,
   workflow: workflowRouter,
   worktree: worktreeRouter,
+  dod: dodRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -59,7 +59,9 @@ export function formatDateTime(date: Date | null | undefined): string {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
 }
 
-/** Labels are stored as JSON; anything that is not a list of strings shows as none. */
-export function labelsOf(value: unknown): string[] {
+/** Lists (labels, changed files) are stored as JSON; anything else reads as an empty list. */
+export function stringsOf(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
+
+export const labelsOf = stringsOf;

@@ -44,7 +44,7 @@ const zFilePayload = z.union([
 ]);
 const zCheckPayload = z.strictObject({
   command: zShellCommand,
-  exitCode: z.number().int().min(-1).max(255),
+  exitCode: z.number().int().min(-1).max(255).nullable(),
   durationMs: z.number().int().nonnegative().max(7 * 24 * 3600 * 1000).optional(),
   output: z.string().max(MB).optional(),
 });
@@ -68,8 +68,10 @@ export const ZReportCheckInput = z
     leaseToken: zLeaseToken,
     ...zItemRef,
     command: zShellCommand,
-    exitCode: z.number().int().min(-1).max(255),
+    /** null when the check was killed (timeout or signal). */
+    exitCode: z.number().int().min(-1).max(255).nullable(),
     durationMs: z.number().int().nonnegative().max(7 * 24 * 3600 * 1000),
+    timedOut: z.boolean().optional(),
     /** The end of the combined output; the server keeps the last 64 KiB. */
     output: z.string().max(MB).optional(),
   })

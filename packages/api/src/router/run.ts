@@ -9,6 +9,10 @@ import { planRun } from "../services/run-plan.js";
 import { touchRunner } from "../services/runners.js";
 import * as queue from "../services/queue.js";
 import { followRunEvents } from "../services/streams.js";
+import { mergeability, mergeRun } from "../services/merge.js";
+import { abortRun } from "../services/abort.js";
+import { runProvenance } from "../services/provenance.js";
+import { allows } from "../auth/principal.js";
 
 const MB = 1024 * 1024;
 
@@ -112,6 +116,42 @@ export const runRouter = {
   cancel: authedProcedure.input(z.object({ runId: zId, reason: z.string().max(1000).optional() })).mutation(async ({ ctx, input }) => {
     await ctx.authorize.run(input.runId, "member");
     return runs.cancelRun(ctx.deps, actorOf(ctx.principal), input.runId, input.reason);
+  }),
+
+  // ── Definition of Done, merge and abort (docs/dod-and-merge.md) ──────────────────────
+
+  /**
+   * Admin only. Gate: status succeeded and every required DoD item validated
+   * (DOD_INCOMPLETE with details.missing); optional re-verification on the base merged in
+   * (REVERIFY_FAILED); then `--no-ff` into the base branch (MERGE_CONFLICT with
+   * details.files, nothing changed).
+   */
+  merge: authedProcedure
+    .input(z.object({ runId: zId, reverify: z.boolean().optional(), cleanup: z.boolean().optional() }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.authorize.run(input.runId, "admin");
+      return mergeRun(ctx.deps, actorOf(ctx.principal), input);
+    }),
+
+  /** For the merge button: `canMerge` and every reason it cannot, as `run.merge` would answer. */
+  mergeability: authedProcedure.input(z.object({ runId: zId })).query(async ({ ctx, input }) => {
+    const workspaceId = await ctx.authorize.runRead(input.runId);
+    return mergeability(ctx.deps, input.runId, {
+      callerCanMerge: allows(ctx.principal, workspaceId, "admin"),
+      callerCanAbort: allows(ctx.principal, workspaceId, "member"),
+    });
+  }),
+
+  /** Throw the run's work away: cancel its agent, remove its worktree (force), delete its branch. */
+  abort: authedProcedure.input(z.object({ runId: zId, reason: z.string().trim().min(1).max(1000).optional() })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "member");
+    return abortRun(ctx.deps, actorOf(ctx.principal), input);
+  }),
+
+  /** Prompt, engine, model, diff hash, cost, and who created, merged, rejected or aborted it and why. */
+  provenance: authedProcedure.input(z.object({ runId: zId })).query(async ({ ctx, input }) => {
+    await ctx.authorize.runRead(input.runId);
+    return runProvenance(ctx.deps, input.runId);
   }),
 
   /** Events of a run after a sequence number (a page; use onEvents to follow live). */

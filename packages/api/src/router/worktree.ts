@@ -1,12 +1,20 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
+import { actorOf } from "../auth/principal.js";
 import { authedProcedure } from "../trpc.js";
 import { zId } from "../schemas.js";
 import * as worktrees from "../services/worktrees.js";
 
 export const worktreeRouter = {
+  /** Every worktree of the workspace's runs: run, card, path, branch, state, created, size on disk. */
   list: authedProcedure.input(z.object({ workspaceId: zId, includeRemoved: z.boolean().optional() })).query(async ({ ctx, input }) => {
     await ctx.authorize.workspace(input.workspaceId, "viewer");
     return worktrees.listWorktrees(ctx.deps, input);
+  }),
+
+  /** Admin: frees a finished run's worktree (the branch stays). RUN_ACTIVE while the run is claimed or running. */
+  remove: authedProcedure.input(z.object({ worktreeId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(await worktrees.runIdOfWorktree(ctx.deps, input.worktreeId), "admin");
+    return worktrees.removeWorktreeById(ctx.deps, actorOf(ctx.principal), input.worktreeId);
   }),
 } satisfies TRPCRouterRecord;

@@ -23,7 +23,8 @@ export type EvidenceBody =
   | { kind: "text"; payload: { text: string } }
   | { kind: "url"; payload: { url: string; note?: string } }
   | { kind: "file"; payload: FilePayload }
-  | { kind: "check"; payload: { command: string; exitCode: number; durationMs?: number; output?: string } };
+  /** exitCode null: the check was killed (timeout, signal) — a failure. */
+  | { kind: "check"; payload: { command: string; exitCode: number | null; durationMs?: number; output?: string } };
 
 export interface ItemRef {
   itemId?: string;
@@ -252,8 +253,9 @@ export interface ReportCheckInput extends ItemRef {
   runId: string;
   leaseToken: string;
   command: string;
-  exitCode: number;
+  exitCode: number | null;
   durationMs: number;
+  timedOut?: boolean;
   output?: string;
 }
 
@@ -282,7 +284,7 @@ export async function reportCheck(deps: Deps, actor: string, input: ReportCheckI
     const itemStatus = await refreshItemStatus(tx, item.id);
     const base = { evidenceId: evidence.id, itemId: item.id, itemKey: item.key };
     const events: NewEvent[] = [
-      { type: "dod.evidence", actor, payload: { ...base, kind: "check", createdItem: created, exitCode: input.exitCode, durationMs: input.durationMs, itemStatus } },
+      { type: "dod.evidence", actor, payload: { ...base, kind: "check", createdItem: created, exitCode: input.exitCode, durationMs: input.durationMs, timedOut: input.timedOut ?? false, itemStatus } },
     ];
     if (auto) events.push({ type: "dod.validated", actor, payload: { ...base, auto: true, itemStatus } });
     await transition(tx, input.runId, {}, {}, events);

@@ -1,0 +1,210 @@
+/**
+ * Runner tests against the real thing: an API core on a fresh database of the provider,
+ * served over HTTP on 127.0.0.1, real git repositories, real child processes.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { listenApi, type ApiCoreOptions } from "@agentboard/api";
+import { startTestApi, type TestApi } from "@agentboard/api/testing";
+import { createAgentboardClient, type AgentboardClient, type RouterInputs, type RouterOutputs } from "@agentboard/client";
+import type { Provider } from "@agentboard/db";
+import { loadRunnerConfig, type RunnerConfig, type RunnerConfigInput } from "../config.js";
+import { silentLogger } from "../log.js";
+import { Runner } from "../runner.js";
+import type { RunOutcome, RunnerObserver } from "../types.js";
+
+type RunEvent = RouterOutputs["run"]["events"][number];
+type Project = RouterOutputs["project"]["create"];
+
+function gitEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("GIT_")) env[k] = v;
+  return { ...env, LC_ALL: "C" };
+}
+
+/** git in `cwd` with a fixed identity; returns trimmed stdout. */
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgSign=false", ...args], {
+    cwd,
+    env: gitEnv(),
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  }).trim();
+}
+
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    const file = path.join(dir, rel);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, content);
+  }
+}
+
+/** A repository with `main` and one commit of `files`. */
+export function makeRepo(dir: string, files: Record<string, string> = {}): string {
+  mkdirSync(dir, { recursive: true });
+  git(dir, "init", "-q", "-b", "main");
+  writeFiles(dir, {
+    "README.md": "# demo\n",
+    "src/app.ts": "export const a = 1;\nexport const b = 2;\n",
+    ".gitignore": ".cache/\nnode_modules/\n",
+    ...files,
+  });
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "initial");
+  return dir;
+}
+
+export interface Harness {
+  provider: Provider;
+  api: TestApi;
+  url: string;
+  admin: AgentboardClient;
+  workspace: RouterOutputs["workspace"]["create"];
+  board: RouterOutputs["board"]["create"];
+  runnerToken: string;
+  /** Temp directory for repositories and worktrees, removed on close. */
+  root: string;
+  worktreesDir: string;
+  project(opts?: Partial<RouterInputs["project"]["create"]> & { files?: Record<string, string> }): Promise<Project & { repo: string }>;
+  createRun(project: Project, input: Omit<RouterInputs["run"]["create"], "cardId">, title?: string): Promise<RouterOutputs["run"]["create"]>;
+  config(over?: RunnerConfigInput): RunnerConfig;
+  /** An in-process runner, stopped on close. */
+  startRunner(over?: RunnerConfigInput, extra?: { fetch?: typeof fetch; observer?: RunnerObserver; baseEnv?: NodeJS.ProcessEnv }): Promise<Runner & { outcomes: Map<string, RunOutcome> }>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+export async function startHarness(provider: Provider, opts: Partial<ApiCoreOptions> = {}): Promise<Harness> {
+  const api = await startTestApi(provider, opts);
+  const http = await listenApi(api.core);
+  const admin = createAgentboardClient({ url: http.url, token: api.adminToken });
+  const slug = `ws-${provider}-${++counter}`;
+  const workspace = await admin.workspace.create.mutate({ name: slug, slug });
+  const board = await admin.board.create.mutate({ workspaceId: workspace.id, name: "Main" });
+  const { token: runnerToken } = await admin.token.create.mutate({ workspaceId: workspace.id, role: "runner", name: "test-runner" });
+  const root = realpathSync(mkdtempSync(path.join(tmpdir(), "agentboard-runner-test-")));
+  const worktreesDir = path.join(root, "worktrees");
+  const runners: Runner[] = [];
+  let projects = 0;
+
+  const harness: Harness = {
+    provider,
+    api,
+    url: http.url,
+    admin,
+    workspace,
+    board,
+    runnerToken,
+    root,
+    worktreesDir,
+    async project(p = {}) {
+      const { files, ...input } = p;
+      const repo = makeRepo(path.join(root, `repo-${++projects}`), files);
+      const project = await admin.project.create.mutate({ workspaceId: workspace.id, name: `app-${projects}`, repoPath: repo, baseBranch: "main", ...input });
+      return { ...project, repo };
+    },
+    async createRun(project, input, title = "Fix the bug") {
+      const card = await admin.card.create.mutate({ boardId: board.id, projectId: project.id, title });
+      return admin.run.create.mutate({ cardId: card.id, ...input });
+    },
+    config(over = {}) {
+      return loadRunnerConfig({
+        argv: [],
+        env: {},
+        overrides: {
+          server: http.url,
+          token: runnerToken,
+          worktreesDir,
+          name: "test-runner",
+          claimWaitMs: 5_000,
+          ...over,
+        },
+      });
+    },
+    async startRunner(over = {}, extra = {}) {
+      const outcomes = new Map<string, RunOutcome>();
+      const observer: RunnerObserver = {
+        ...extra.observer,
+        onFinished(runId, outcome) {
+          outcomes.set(runId, outcome);
+          extra.observer?.onFinished?.(runId, outcome);
+        },
+      };
+      const runner = new Runner({ config: harness.config(over), log: silentLogger, fetch: extra.fetch, observer, baseEnv: extra.baseEnv ?? process.env });
+      runners.push(runner);
+      await runner.start();
+      return Object.assign(runner, { outcomes });
+    },
+    async close() {
+      await Promise.all(runners.map((r) => r.stop(0)));
+      await http.close();
+      await api.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+const FINAL = new Set(["run.succeeded", "run.failed", "run.cancelled"]);
+
+/** Resolves with the first event of the run (past or future) that matches. */
+export function waitForEvent(client: AgentboardClient, runId: string, match: (e: RunEvent) => boolean, timeoutMs = 30_000): Promise<RunEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.unsubscribe();
+      reject(new Error(`no matching event on run ${runId} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const sub = client.run.onEvents.subscribe(
+      { runId, lastEventId: null },
+      {
+        onData(e) {
+          if (!match(e.data)) return;
+          clearTimeout(timer);
+          sub.unsubscribe();
+          resolve(e.data);
+        },
+        onError(err) {
+          clearTimeout(timer);
+          reject(err);
+        },
+      },
+    );
+  });
+}
+
+/** Resolves once the run's command output (so far and to come) contains every text; returns all of it. */
+export function waitForOutput(client: AgentboardClient, runId: string, texts: string | string[], timeoutMs = 30_000): Promise<string> {
+  const wanted = typeof texts === "string" ? [texts] : texts;
+  let seen = "";
+  return waitForEvent(
+    client,
+    runId,
+    (e) => {
+      if (e.type === "command.output" || e.type === "tool.result") {
+        const p = e.payload as { text?: unknown; output?: unknown };
+        seen += typeof p.text === "string" ? p.text : typeof p.output === "string" ? p.output : "";
+      }
+      return wanted.every((t) => seen.includes(t));
+    },
+    timeoutMs,
+  ).then(() => seen);
+}
+
+/** Waits for the run's terminal event and returns the run as the API shows it. */
+export async function waitForFinish(client: AgentboardClient, runId: string, timeoutMs = 30_000): Promise<RouterOutputs["run"]["byId"]> {
+  await waitForEvent(client, runId, (e) => FINAL.has(e.type), timeoutMs);
+  return client.run.byId.query({ runId });
+}
+
+export async function eventsOf(client: AgentboardClient, runId: string): Promise<RunEvent[]> {
+  return client.run.events.query({ runId, limit: 1000 });
+}
+
+/** Pids a test command printed as `<label>:<pid>`. */
+export function pidsFrom(text: string, label: string): number[] {
+  return [...text.matchAll(new RegExp(`${label}:(\\d+)`, "g"))].map((m) => Number(m[1]));
+}

@@ -1,0 +1,120 @@
+"use client";
+
+import { memo, useMemo, useState } from "react";
+import { Diff, Hunk, markEdits, parseDiff, tokenize, type FileData, type HunkData } from "react-diff-view";
+import { cn } from "@/components/ui/cn";
+import { diffHighlighter, languageOf } from "./highlight";
+
+/** Files with more changed lines than this open collapsed; highlighting happens on open. */
+const OPEN_UP_TO_LINES = 600;
+
+interface FileStat {
+  file: FileData;
+  path: string;
+  additions: number;
+  deletions: number;
+}
+
+function statOf(file: FileData): FileStat {
+  let additions = 0;
+  let deletions = 0;
+  for (const h of file.hunks) {
+    for (const c of h.changes) {
+      if (c.type === "insert") additions++;
+      else if (c.type === "delete") deletions++;
+    }
+  }
+  const path = file.type === "delete" ? file.oldPath : file.newPath;
+  return { file, path, additions, deletions };
+}
+
+/** The run's diff: a file list with counts, and each file with syntax highlighting. */
+export function DiffViewer({ diff }: { diff: string }) {
+  const files = useMemo(() => {
+    try {
+      return parseDiff(diff, { nearbySequences: "zip" }).map(statOf);
+    } catch {
+      return null;
+    }
+  }, [diff]);
+  const [view, setView] = useState<"unified" | "split">("unified");
+
+  if (!files) return <pre className="overflow-auto p-4 font-mono text-xs">{diff}</pre>;
+  if (files.length === 0) return <p className="p-4 text-sm text-zinc-500">The diff is empty.</p>;
+  const totals = files.reduce((t, f) => ({ a: t.a + f.additions, d: t.d + f.deletions }), { a: 0, d: 0 });
+  return (
+    <div className="grid gap-4 lg:grid-cols-[16rem_1fr]" data-testid="diff-viewer">
+      <nav aria-label="Changed files" className="lg:sticky lg:top-14 lg:self-start">
+        <p className="mb-2 text-xs text-zinc-500">
+          {files.length} files · <span className="text-emerald-600">+{totals.a}</span> <span className="text-red-600">−{totals.d}</span>
+        </p>
+        <ul className="space-y-0.5 text-xs" data-testid="diff-files">
+          {files.map((f, i) => (
+            <li key={`${f.path}-${i}`}>
+              <a href={`#diff-file-${i}`} className="flex items-center gap-2 rounded px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-800">
+                <span className={cn("w-3 font-mono", f.file.type === "add" ? "text-emerald-600" : f.file.type === "delete" ? "text-red-600" : "text-amber-600")} aria-label={f.file.type}>
+                  {f.file.type === "add" ? "A" : f.file.type === "delete" ? "D" : f.file.type === "rename" ? "R" : "M"}
+                </span>
+                <span className="min-w-0 flex-1 truncate font-mono" title={f.path}>
+                  {f.path}
+                </span>
+                <span className="text-emerald-600">+{f.additions}</span>
+                <span className="text-red-600">−{f.deletions}</span>
+              </a>
+            </li>
+          ))}
+        </ul>
+        <div className="mt-3 flex gap-1 text-xs" role="group" aria-label="Diff layout">
+          {(["unified", "split"] as const).map((v) => (
+            <button key={v} type="button" aria-pressed={view === v} onClick={() => setView(v)} className={cn("rounded px-2 py-1", view === v ? "bg-zinc-200 dark:bg-zinc-700" : "hover:bg-zinc-100 dark:hover:bg-zinc-800")}>
+              {v}
+            </button>
+          ))}
+        </div>
+      </nav>
+      <div className="min-w-0 space-y-4">
+        {files.map((f, i) => (
+          <FileDiff key={`${f.path}-${i}`} index={i} stat={f} view={view} />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+const FileDiff = memo(function FileDiff({ index, stat, view }: { index: number; stat: FileStat; view: "unified" | "split" }) {
+  const [open, setOpen] = useState(stat.additions + stat.deletions <= OPEN_UP_TO_LINES);
+  const { file, path } = stat;
+  return (
+    <section id={`diff-file-${index}`} aria-label={path} className="overflow-hidden rounded-lg ring-1 ring-zinc-200 dark:ring-zinc-800">
+      <header className="flex items-center gap-2 bg-zinc-50 px-3 py-2 text-xs dark:bg-zinc-900">
+        <button type="button" aria-expanded={open} onClick={() => setOpen((o) => !o)} className="font-mono" aria-label={open ? `Collapse ${path}` : `Expand ${path}`}>
+          {open ? "▾" : "▸"}
+        </button>
+        <span className="font-mono font-medium">{file.type === "rename" ? `${file.oldPath} → ${file.newPath}` : path}</span>
+        <span className="ml-auto text-emerald-600">+{stat.additions}</span>
+        <span className="text-red-600">−{stat.deletions}</span>
+      </header>
+      {open ? file.isBinary ? <p className="p-3 text-xs text-zinc-500">Binary file</p> : <FileHunks hunks={file.hunks} path={path} view={view} type={file.type} /> : null}
+    </section>
+  );
+});
+
+function FileHunks({ hunks, path, view, type }: { hunks: HunkData[]; path: string; view: "unified" | "split"; type: FileData["type"] }) {
+  const tokens = useMemo(() => {
+    const language = languageOf(path);
+    try {
+      const enhancers = [markEdits(hunks, { type: "block" })];
+      return language ? tokenize(hunks, { highlight: true, refractor: diffHighlighter, language, enhancers }) : tokenize(hunks, { enhancers });
+    } catch {
+      // A grammar that chokes on a fragment must not take the page down: show it plain.
+      return undefined;
+    }
+  }, [hunks, path]);
+  return (
+    <div className="overflow-x-auto">
+      <Diff viewType={view} diffType={type} hunks={hunks} tokens={tokens}>
+        {(hs) => hs.map((h) => <Hunk key={h.content} hunk={h} />)}
+      </Diff>
+    </div>
+  );
+}
