@@ -28,7 +28,7 @@ const EXACT = new Set([
 ]);
 
 // Names that announce a credential, whatever the product: FOO_TOKEN, GITHUB_PAT, DB_PASSWORD…
-const SUFFIXES = ["_TOKEN", "_SECRET", "_PASSWORD", "_PASSWD", "_API_KEY", "_APIKEY", "_PRIVATE_KEY", "_CREDENTIALS", "_PAT", "_AUTH"];
+const SUFFIXES = ["TOKEN", "_SECRET", "_PASSWORD", "_PASSWD", "_KEY", "_APIKEY", "_CREDENTIALS", "_PAT", "_AUTH"];
 const PREFIXES = ["AGENTBOARD_"];
 
 export function isSecretName(name: string): boolean {
@@ -42,7 +42,8 @@ export function isSecretName(name: string): boolean {
 
 /** A copy of `source` without secrets, plus `extra` (run facts the hooks may use). */
 export function scrubbedEnv(source: NodeJS.ProcessEnv, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
+  // Starts empty: NODE_ENV is only what the source had (Next's typings make it required).
+  const env = {} as NodeJS.ProcessEnv;
   for (const [key, value] of Object.entries(source)) {
     if (value === undefined || isSecretName(key)) continue;
     // A database URL smuggles its password whatever the variable is called.

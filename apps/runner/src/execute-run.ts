@@ -8,7 +8,6 @@
  * and nothing more is written.
  */
 import type { AgentboardClient } from "@agentboard/client";
-import { dirSize } from "@agentboard/git";
 import { isTransient, sleep } from "./call.js";
 import { watchForCancel, type CancelWatch } from "./cancel-watch.js";
 import { runChecks } from "./checks.js";
@@ -27,6 +26,7 @@ import { prepareWorktree, type PreparedWorktree } from "./prepare-worktree.js";
 import { RunFailure } from "./run-failure.js";
 import { RunLog } from "./run-log.js";
 import { runShell, tail, type ShellOptions, type ShellResult } from "./shell.js";
+import { worktreeBytes } from "./worktree-size.js";
 import type { Claim, CompleteInput, RunnerObserver, RunOutcome, StopCause } from "./types.js";
 
 export interface ExecuteDeps {
@@ -65,6 +65,8 @@ export class RunExecution {
   private worktree: PreparedWorktree | null = null;
   private hooks: ProjectHooks = { pre: [], post: [], error: [] };
   private engineStarted = false;
+  /** Set once run.complete is under way: from then on our own final event is expected on the stream. */
+  private reporting = false;
   private startedAt: number | null = null;
   private lastSummary = "";
   private readonly usage = { tokensIn: 0, tokensOut: 0, costUsd: 0, toolCalls: 0 };
@@ -134,6 +136,9 @@ export class RunExecution {
       runId: this.runId,
       afterSeq: this.claim.run.eventSeq,
       onCancelRequested: () => this.stop("cancel"),
+      onGone: (why) => {
+        if (!this.reporting) this.lease.markLost(why);
+      },
       log: this.log,
     });
     // Requested between the claim and now (the stream backfills, but this is free).
@@ -185,7 +190,7 @@ export class RunExecution {
     this.emit("runner.worktree", { path: wt.path, branch: run.branch, baseBranch: run.baseBranch, baseCommit: wt.baseCommit, mode: wt.mode, durationMs: Date.now() - t0 });
     this.runLog.note(`worktree ${wt.path} on ${run.branch} from ${run.baseBranch} (${wt.baseCommit.slice(0, 12)}, ${wt.mode})`);
     // Measured while setup and hooks run; it only feeds the worktree record.
-    const size = dirSize(wt.path).catch(() => undefined);
+    const size = worktreeBytes(wt.path, wt.baseCommit, wt.mode);
     this.throwIfStopped();
 
     if (project.setupScript?.trim()) {
@@ -341,6 +346,7 @@ export class RunExecution {
     this.runLog.note(`run ${status} (${reason}): ${message}`);
     let output: Output = {};
     // Partial work is committed too: the reviewer sees what the agent got to.
+    if (this.lease.lost) throw new LeaseGoneError();
     if (this.worktree && this.engineStarted) {
       try {
         const changes = await this.collectChanges(this.worktree, commitMessage(this.lastSummary, `agentboard: partial work of run ${this.runId} (${reason})`));
@@ -370,6 +376,7 @@ export class RunExecution {
     await this.batcher.flush();
     if (this.lease.lost) return this.silenced();
     const base = { runId: this.runId, leaseToken: this.claim.leaseToken };
+    this.reporting = true;
     try {
       await this.guarded(() => this.deps.client.run.complete.mutate({ ...base, ...report }));
       return { kind: "reported", status: report.status, reason: report.error?.reason };

@@ -274,6 +274,17 @@ describe.each(testProviders)("runner on %s", (provider) => {
     }
   });
 
+  it("shutting down stops agents that outlast the grace period and reports them", async () => {
+    const runner = await h.startRunner({ killGraceMs: 500 });
+    const project = await h.project();
+    const queued = await h.createRun(project, { engine: "command", command: 'echo "leader:$$"; sleep 300' });
+    const output = await waitForOutput(h.admin, queued.id, "leader:");
+    await runner.stop(200);
+    const run = await h.admin.run.byId.query({ runId: queued.id });
+    expect(run).toMatchObject({ status: "failed", errorReason: "runner_shutdown" });
+    expect(isProcessAlive(pidsFrom(output, "leader")[0]!)).toBe(false);
+  });
+
   it("child processes do not see the runner's secrets", async () => {
     const runner = await h.startRunner({}, { baseEnv: { ...process.env, ANTHROPIC_API_KEY: "sk-leak", GITHUB_TOKEN: "ghp-leak", DATABASE_URL: "postgres://u:pw@db/x", HARMLESS: "visible" } });
     try {

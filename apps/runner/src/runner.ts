@@ -26,7 +26,7 @@ export interface RunnerOptions {
 /** With several workspaces, each is long-polled this long in turn (a claim takes one workspace). */
 const ROTATION_WAIT_MS = 1_000;
 /** How often a runner that serves every workspace looks for new ones. */
-const SCOPE_REFRESH_MS = 30_000;
+const SCOPE_REFRESH_MS = 10_000;
 /** Sweep again this soon when a worktree's run is still held elsewhere (it may be a dead runner's). */
 const RECHECK_SWEEP_MS = 60_000;
 
@@ -37,7 +37,7 @@ export class Runner {
   private readonly observer: RunnerObserver;
   private readonly baseEnv: NodeJS.ProcessEnv;
   private readonly active = new Map<string, RunExecution>();
-  private readonly finished = new Map<string, Promise<void>>();
+  private readonly inFlight = new Map<string, Promise<void>>();
   private scopes: ClaimScope[] = [];
   private followsAll = false;
   private scopesReadAt = 0;
@@ -90,7 +90,7 @@ export class Runner {
       this.log.info("runner stopping", { running: this.active.size, grace: formatDuration(graceMs) });
     }
     await this.loop;
-    const all = () => Promise.all([...this.finished.values()]).then(() => undefined);
+    const all = () => Promise.all([...this.inFlight.values()]).then(() => undefined);
     if (this.active.size > 0) {
       await Promise.race([all(), sleep(graceMs)]);
       for (const run of this.active.values()) run.stop("shutdown");
@@ -157,10 +157,10 @@ export class Runner {
       )
       .finally(() => {
         this.active.delete(run.id);
-        this.finished.delete(run.id);
+        this.inFlight.delete(run.id);
         this.slotFreed?.();
       });
-    this.finished.set(run.id, done);
+    this.inFlight.set(run.id, done);
   }
 
   private async refreshScopes(): Promise<void> {

@@ -150,7 +150,8 @@ export function gitStream(
   return new Promise((resolve, reject) => {
     const child = spawn("git", [...configArgs, ...args], {
       cwd,
-      env: gitEnv(opts.env),
+      // `as`: Next.js types make NODE_ENV required on ProcessEnv, and the web build type-checks this file.
+      env: gitEnv(opts.env) as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
       windowsHide: true,
     });

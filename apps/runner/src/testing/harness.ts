@@ -57,6 +57,11 @@ export function makeRepo(dir: string, files: Record<string, string> = {}): strin
   return dir;
 }
 
+export interface TestRunner extends Runner {
+  /** Resolves with how the runner ended the run (reported, lease lost…). */
+  finished(runId: string): Promise<RunOutcome>;
+}
+
 export interface Harness {
   provider: Provider;
   api: TestApi;
@@ -72,7 +77,7 @@ export interface Harness {
   createRun(project: Project, input: Omit<RouterInputs["run"]["create"], "cardId">, title?: string): Promise<RouterOutputs["run"]["create"]>;
   config(over?: RunnerConfigInput): RunnerConfig;
   /** An in-process runner, stopped on close. */
-  startRunner(over?: RunnerConfigInput, extra?: { fetch?: typeof fetch; observer?: RunnerObserver; baseEnv?: NodeJS.ProcessEnv }): Promise<Runner & { outcomes: Map<string, RunOutcome> }>;
+  startRunner(over?: RunnerConfigInput, extra?: { fetch?: typeof fetch; observer?: RunnerObserver; baseEnv?: NodeJS.ProcessEnv }): Promise<TestRunner>;
   close(): Promise<void>;
 }
 
@@ -127,17 +132,25 @@ export async function startHarness(provider: Provider, opts: Partial<ApiCoreOpti
     },
     async startRunner(over = {}, extra = {}) {
       const outcomes = new Map<string, RunOutcome>();
+      const waiting = new Map<string, (o: RunOutcome) => void>();
       const observer: RunnerObserver = {
         ...extra.observer,
         onFinished(runId, outcome) {
           outcomes.set(runId, outcome);
+          waiting.get(runId)?.(outcome);
           extra.observer?.onFinished?.(runId, outcome);
         },
       };
       const runner = new Runner({ config: harness.config(over), log: silentLogger, fetch: extra.fetch, observer, baseEnv: extra.baseEnv ?? process.env });
       runners.push(runner);
       await runner.start();
-      return Object.assign(runner, { outcomes });
+      const finished = (runId: string) =>
+        new Promise<RunOutcome>((resolve) => {
+          const known = outcomes.get(runId);
+          if (known) resolve(known);
+          else waiting.set(runId, resolve);
+        });
+      return Object.assign(runner, { finished });
     },
     async close() {
       await Promise.all(runners.map((r) => r.stop(0)));

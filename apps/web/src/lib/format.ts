@@ -51,7 +51,7 @@ export function timeAgo(date: Date | null | undefined, now: number = Date.now())
 
 export function formatTime(date: Date | null | undefined): string {
   if (!date) return "—";
-  return date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
 }
 
 export function formatDateTime(date: Date | null | undefined): string {

@@ -1,4 +1,4 @@
-import type { DodEvidence, DodItem, DodItemStatus, Prisma, RunStatus } from "@agentboard/db";
+import type { DodEvidence, DodItem, DodItemStatus, Prisma, Run, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
@@ -95,6 +95,20 @@ async function closedOrMissing(deps: Deps, runId: string): Promise<never> {
 
 class Closed extends Error {}
 
+/** Runs `fn` in a transaction that holds the run's row lock, refusing merged and aborted runs. */
+async function inOpenRun<T>(deps: Deps, runId: string, fn: (tx: Tx, run: Run) => Promise<T>): Promise<T> {
+  try {
+    return await deps.db.prisma.$transaction(async (tx) => {
+      const run = await lockRun(tx, runId, { status: { notIn: [...CLOSED_STATUSES] } });
+      if (!run) throw new Closed();
+      return fn(tx, run);
+    });
+  } catch (err) {
+    if (err instanceof Closed) return closedOrMissing(deps, runId);
+    throw err;
+  }
+}
+
 async function resolveItem(tx: Tx, runId: string, ref: ItemRef): Promise<{ item: DodItem; created: boolean }> {
   if (ref.itemId) {
     const item = await tx.dodItem.findUnique({ where: { id: ref.itemId } });
@@ -157,26 +171,22 @@ export async function addEvidence(deps: Deps, actor: string, input: AddEvidenceI
   // File first, row second: a failure in between leaves an unreferenced file, never a
   // row pointing at nothing. The file is discarded if the transaction does not commit.
   const stored = input.kind === "file" ? await storeEvidenceFile(deps.config.dataDir, decodeFilePayload(input.payload)) : null;
-  const columns = evidenceColumns(input);
-  if (stored && input.kind === "file") Object.assign(columns, { fileName: stored.fileName, fileSize: stored.size, text: input.payload.name });
-  let result;
-  try {
-    result = await deps.db.prisma.$transaction(async (tx) => {
-      const run = await lockRun(tx, input.runId, { status: { notIn: [...CLOSED_STATUSES] } });
-      if (!run) throw new Closed();
-      const { item, created } = await resolveItem(tx, input.runId, input);
-      const evidence = await tx.dodEvidence.create({ data: { ...columns, itemId: item.id, runId: input.runId, createdBy: actor } });
-      const itemStatus = await refreshItemStatus(tx, item.id);
-      await transition(tx, input.runId, {}, {}, [
-        { type: "dod.evidence", actor, payload: { evidenceId: evidence.id, itemId: item.id, itemKey: item.key, kind: evidence.kind, createdItem: created, itemStatus } },
-      ]);
-      return { evidence, item: { ...item, status: itemStatus }, boardId: run.boardId };
-    });
-  } catch (err) {
+  const columns =
+    stored && input.kind === "file"
+      ? { ...evidenceColumns(input), fileName: stored.fileName, fileSize: stored.size, text: input.payload.name }
+      : evidenceColumns(input);
+  const result = await inOpenRun(deps, input.runId, async (tx, run) => {
+    const { item, created } = await resolveItem(tx, input.runId, input);
+    const evidence = await tx.dodEvidence.create({ data: { ...columns, itemId: item.id, runId: input.runId, createdBy: actor } });
+    const itemStatus = await refreshItemStatus(tx, item.id);
+    await transition(tx, input.runId, {}, {}, [
+      { type: "dod.evidence", actor, payload: { evidenceId: evidence.id, itemId: item.id, itemKey: item.key, kind: evidence.kind, createdItem: created, itemStatus } },
+    ]);
+    return { evidence, item: { ...item, status: itemStatus }, boardId: run.boardId };
+  }).catch(async (err: unknown) => {
     await stored?.discard();
-    if (err instanceof Closed) return closedOrMissing(deps, input.runId);
     throw err;
-  }
+  });
   await notifyRun(deps, input.runId, result.boardId);
   return { evidence: result.evidence, item: result.item };
 }
@@ -202,40 +212,36 @@ type Decision = { kind: "validate" } | { kind: "reject"; reason: string };
 async function decide(deps: Deps, actor: string, evidenceId: string, decision: Decision) {
   const { runId } = await loadEvidence(deps, evidenceId);
   const now = new Date();
-  let result;
-  try {
-    result = await deps.db.prisma.$transaction(async (tx) => {
-      const run = await lockRun(tx, runId, { status: { notIn: [...CLOSED_STATUSES] } });
-      if (!run) throw new Closed();
-      // Read again under the run lock: the decision applies to the evidence as it is now.
-      const current = await tx.dodEvidence.findUniqueOrThrow({ where: { id: evidenceId }, include: { item: true } });
-      if (decision.kind === "validate" && isFailingCheck(current)) {
-        throw conflict("INVALID_STATE", `a failing check (exit ${current.exitCode}) cannot be validated; rerun it or attach other evidence`, {
-          evidenceId,
-          exitCode: current.exitCode,
-        });
-      }
-      const unchanged = decision.kind === "validate" ? current.validatedAt !== null && current.rejectedAt === null : false;
-      if (unchanged) return { evidence: current, itemStatus: current.item.status, item: current.item, boardId: run.boardId };
-      const evidence = await tx.dodEvidence.update({
-        where: { id: evidenceId },
-        data:
-          decision.kind === "validate"
-            ? { validatedAt: now, validatedBy: actor, rejectedAt: null, rejectedBy: null, rejectReason: null }
-            : { rejectedAt: now, rejectedBy: actor, rejectReason: decision.reason, validatedAt: null, validatedBy: null },
+  const result = await inOpenRun(deps, runId, async (tx, run) => {
+    // Read again under the run lock: the decision applies to the evidence as it is now.
+    const current = await tx.dodEvidence.findUniqueOrThrow({ where: { id: evidenceId }, include: { item: true } });
+    if (decision.kind === "validate" && isFailingCheck(current)) {
+      throw conflict("INVALID_STATE", `a failing check (exit ${current.exitCode}) cannot be validated; rerun it or attach other evidence`, {
+        evidenceId,
+        exitCode: current.exitCode,
       });
-      const itemStatus = await refreshItemStatus(tx, current.itemId);
-      const event: NewEvent =
+    }
+    const unchanged = decision.kind === "validate" ? current.validatedAt !== null && current.rejectedAt === null : false;
+    if (unchanged) {
+      // Validating twice is harmless and records nothing new.
+      const { item, ...evidence } = current;
+      return { evidence, itemStatus: item.status, item, boardId: run.boardId };
+    }
+    const evidence = await tx.dodEvidence.update({
+      where: { id: evidenceId },
+      data:
         decision.kind === "validate"
-          ? { type: "dod.validated", actor, payload: { evidenceId, itemId: current.itemId, itemKey: current.item.key, auto: false, itemStatus } }
-          : { type: "dod.rejected", actor, payload: { evidenceId, itemId: current.itemId, itemKey: current.item.key, reason: decision.reason, itemStatus } };
-      await transition(tx, runId, {}, {}, [event]);
-      return { evidence, itemStatus, item: current.item, boardId: run.boardId };
+          ? { validatedAt: now, validatedBy: actor, rejectedAt: null, rejectedBy: null, rejectReason: null }
+          : { rejectedAt: now, rejectedBy: actor, rejectReason: decision.reason, validatedAt: null, validatedBy: null },
     });
-  } catch (err) {
-    if (err instanceof Closed) return closedOrMissing(deps, runId);
-    throw err;
-  }
+    const itemStatus = await refreshItemStatus(tx, current.itemId);
+    const event: NewEvent =
+      decision.kind === "validate"
+        ? { type: "dod.validated", actor, payload: { evidenceId, itemId: current.itemId, itemKey: current.item.key, auto: false, itemStatus } }
+        : { type: "dod.rejected", actor, payload: { evidenceId, itemId: current.itemId, itemKey: current.item.key, reason: decision.reason, itemStatus } };
+    await transition(tx, runId, {}, {}, [event]);
+    return { evidence, itemStatus, item: current.item, boardId: run.boardId };
+  });
   await notifyRun(deps, runId, result.boardId);
   const { item, boardId: _board, itemStatus, evidence } = result;
   return { evidence, item: { ...item, status: itemStatus } };

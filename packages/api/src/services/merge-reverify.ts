@@ -64,7 +64,8 @@ export interface ReverifyInput {
  */
 function checkEnv(runId: string, dir: string): NodeJS.ProcessEnv {
   const keep = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "TMPDIR", "TZ"];
-  const env: NodeJS.ProcessEnv = {};
+  // `as`: Next.js types make NODE_ENV required on ProcessEnv, and the web build type-checks this file.
+  const env = {} as NodeJS.ProcessEnv;
   for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k];
   return { ...env, CI: "1", AGENTBOARD_RUN_ID: runId, AGENTBOARD_REVERIFY: "1", AGENTBOARD_WORKTREE: dir };
 }

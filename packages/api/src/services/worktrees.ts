@@ -30,7 +30,7 @@ const SIZE_MEASURE_LIMIT = 50;
 const SIZE_MEASURE_TIMEOUT_MS = 2_000;
 const SIZE_MEASURE_CONCURRENCY = 4;
 
-export type WorktreeState = "active" | "idle" | "missing" | "removed";
+export type WorktreeStatus = "active" | "idle" | "missing" | "removed";
 
 async function exists(p: string): Promise<boolean> {
   return fs.lstat(p).then(
@@ -86,7 +86,7 @@ export async function listWorktrees(deps: Deps, input: ListWorktreesInput) {
     );
   }
   return rows.map((r, i) => {
-    const state: WorktreeState = r.removedAt
+    const status: WorktreeStatus = r.removedAt
       ? "removed"
       : !present[i]
         ? "missing"
@@ -94,7 +94,7 @@ export async function listWorktrees(deps: Deps, input: ListWorktreesInput) {
           ? "active"
           : "idle";
     const size = measured.get(r.id);
-    return { ...r, state, sizeBytes: size ?? r.sizeBytes, sizeMeasured: size !== undefined };
+    return { ...r, status, sizeBytes: size ?? r.sizeBytes, sizeMeasured: size !== undefined };
   });
 }
 
@@ -117,7 +117,8 @@ function errorText(err: unknown): string {
 
 /** Environment for git: nothing inherited that could point it at another repository. */
 function gitEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
+  // `as`: Next.js types make NODE_ENV required on ProcessEnv, and the web build type-checks this file.
+  const env = {} as NodeJS.ProcessEnv;
   for (const [k, v] of Object.entries(process.env)) if (!k.toUpperCase().startsWith("GIT_")) env[k] = v;
   return { ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
 }

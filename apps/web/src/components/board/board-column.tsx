@@ -42,7 +42,7 @@ export const BoardColumn = memo(function BoardColumn({ boardId, column, title, c
       data-column={column}
       data-testid={`column-${column}`}
       className={cn(
-        "flex h-full w-72 shrink-0 flex-col rounded-xl bg-zinc-100/80 dark:bg-zinc-900/60",
+        "flex h-full w-64 shrink-0 flex-col rounded-xl xl:w-auto xl:min-w-64 xl:flex-1 bg-zinc-100/80 dark:bg-zinc-900/60",
         isOver && "ring-2 ring-indigo-400",
       )}
     >
