@@ -57,6 +57,7 @@ export class RunExecution {
   /** Aborted only when the lease is lost: even reporting hooks end. */
   private readonly leaseGone = new AbortController();
   private cause: StopCause | null = null;
+  private lostWhy = "lease lost";
   private readonly lease: Lease;
   private readonly batcher: EventBatcher;
   private readonly runLog = new RunLog();
@@ -112,9 +113,10 @@ export class RunExecution {
   stop(cause: StopCause, detail?: string): void {
     if (cause === "lease_lost") {
       if (this.leaseGone.signal.aborted) return;
-      this.log.warn("lease lost: stopping the agent and reporting nothing", { why: detail });
+      this.lostWhy = detail ?? this.lostWhy;
+      this.log.warn("lease lost: stopping the agent and reporting nothing", { why: this.lostWhy });
       this.batcher.close();
-      this.leaseGone.abort(new LeaseGoneError(detail ?? "lease lost"));
+      this.leaseGone.abort(new LeaseGoneError(this.lostWhy));
     } else if (this.cause !== null || this.agentStop.signal.aborted) {
       return;
     }
@@ -160,7 +162,7 @@ export class RunExecution {
   }
 
   private silenced(): RunOutcome {
-    return { kind: "lease_lost", why: String((this.leaseGone.signal.reason as Error | undefined)?.message ?? "lease lost") };
+    return { kind: "lease_lost", why: this.lostWhy };
   }
 
   // ── the pipeline ─────────────────────────────────────────────────────────────────

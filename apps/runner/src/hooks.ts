@@ -4,6 +4,7 @@
  * `error` commands after a failed one — both are reported but do not change the outcome.
  */
 import { z } from "zod";
+import { RunFailure } from "./run-failure.js";
 import { runShell, type ShellOptions, type ShellResult } from "./shell.js";
 
 export type HookKind = "pre" | "post" | "error";
@@ -21,7 +22,7 @@ export type ProjectHooks = Record<HookKind, string[]>;
 /** The project's `hooks` column (JSON) as lists; malformed configuration is an error, not silence. */
 export function parseHooks(raw: unknown): ProjectHooks {
   const parsed = zHooks.safeParse(raw);
-  if (!parsed.success) throw new Error(`the project's hooks are malformed: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+  if (!parsed.success) throw new RunFailure("invalid_hooks", `the project's hooks are malformed: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
   return { pre: parsed.data?.pre ?? [], post: parsed.data?.post ?? [], error: parsed.data?.error ?? [] };
 }
 

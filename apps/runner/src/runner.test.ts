@@ -301,6 +301,25 @@ describe.each(testProviders)("runner on %s", (provider) => {
     }
   });
 
+  it("with the admin token and no --workspace it serves every workspace (the local runner's mode)", async () => {
+    const other = await h.admin.workspace.create.mutate({ name: "Other", slug: `other-${provider}` });
+    const otherBoard = await h.admin.board.create.mutate({ workspaceId: other.id, name: "B" });
+    const mine = await h.project();
+    const theirs = await h.admin.project.create.mutate({ workspaceId: other.id, name: "theirs", repoPath: mine.repo, baseBranch: "main" });
+    const runner = await h.startRunner({ token: h.api.adminToken, workspaces: [], name: "local-test" });
+    try {
+      const card = await h.admin.card.create.mutate({ boardId: otherBoard.id, projectId: theirs.id, title: "Elsewhere" });
+      const a = await h.admin.run.create.mutate({ cardId: card.id, engine: "command", command: "echo a > a.txt" });
+      const b = await h.createRun(mine, { engine: "command", command: "echo b > b.txt" });
+      const [ra, rb] = await Promise.all([waitForFinish(h.admin, a.id), waitForFinish(h.admin, b.id)]);
+      expect([ra.status, rb.status]).toEqual(["succeeded", "succeeded"]);
+      const runners = await h.admin.runner.list.query({ workspaceId: other.id });
+      expect(runners.map((r) => r.name)).toContain("local-test");
+    } finally {
+      await runner.stop(0);
+    }
+  });
+
   it("an anthropic run without an API key fails at once with a clear error", async () => {
     const runner = await h.startRunner({ anthropicApiKey: undefined });
     try {

@@ -4,7 +4,7 @@
  * down gracefully. It talks to the server only through @agentboard/client.
  */
 import { createAgentboardClient, errorReason, type AgentboardClient } from "@agentboard/client";
-import { sleep } from "./call.js";
+import { isTransient, sleep } from "./call.js";
 import type { RunnerConfig } from "./config.js";
 import { formatDuration } from "./duration.js";
 import { RunExecution } from "./execute-run.js";
@@ -63,7 +63,7 @@ export class Runner {
 
   /** Registers with the server, sweeps once, and starts claiming. */
   async start(): Promise<void> {
-    const set = await resolveScopes(this.client, this.config);
+    const set = await this.firstContact();
     this.scopes = set.scopes;
     this.followsAll = set.followsAll;
     this.scopesReadAt = Date.now();
@@ -75,6 +75,21 @@ export class Runner {
     });
     this.scheduleSweep(0);
     this.loop = this.claimLoop();
+  }
+
+  /** Reads the scopes, waiting for a server that is not up yet; a refused token fails at once. */
+  private async firstContact() {
+    let backoff = 500;
+    for (;;) {
+      try {
+        return await resolveScopes(this.client, this.config);
+      } catch (err) {
+        if (!isTransient(err) || this.stopping) throw err;
+        this.log.warn("server not reachable; retrying", { server: this.config.server, error: errorMessage(err) });
+        await sleep(backoff, this.claimAbort.signal);
+        backoff = Math.min(backoff * 2, 10_000);
+      }
+    }
   }
 
   /**

@@ -1,7 +1,9 @@
 import { openDatabase, type Database, type DatabaseConfig } from "@agentboard/db";
 import { createLocalNotifier, createPostgresNotifier, type Notifier } from "./infra/notifier.js";
 import { defaultServiceConfig, type Deps, type ServiceConfig } from "./services/deps.js";
-import { startReaper } from "./services/reaper.js";
+import { reapExpiredLeases } from "./services/reaper.js";
+import { sweepStaleWorktrees } from "./services/worktrees.js";
+import { runEvery } from "./infra/periodic.js";
 import { TokenCache } from "./services/tokens.js";
 import { RunnerIdentity } from "./services/runners.js";
 import { createCallerFactory, type Context } from "./trpc.js";
@@ -30,6 +32,8 @@ export interface ApiCoreOptions {
   maxClaimWaitMs?: number;
   /** Reaper period; 0 disables the reaper (tests call it directly). */
   reaperEveryMs?: number;
+  /** Removes worktrees of finished runs older than `olderThanMs`; off unless given. */
+  worktreeSweep?: { everyMs: number; olderThanMs: number };
   poolSize?: number;
   log?: (msg: string, err?: unknown) => void;
 }
@@ -49,7 +53,13 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   const tokens = new TokenCache();
   const runners = new RunnerIdentity();
   const log = opts.log ?? ((msg: string, err?: unknown) => console.error(`[agentboard] ${msg}`, err ?? ""));
-  const reaper = opts.reaperEveryMs === 0 ? null : startReaper(deps, { everyMs: opts.reaperEveryMs, onError: (err) => log("reaper failed", err) });
+  const sweep = opts.worktreeSweep;
+  const background = [
+    opts.reaperEveryMs === 0 ? null : runEvery(opts.reaperEveryMs ?? 2_000, () => reapExpiredLeases(deps), (err) => log("reaper failed", err)),
+    sweep
+      ? runEvery(sweep.everyMs, () => sweepStaleWorktrees(deps, { olderThanMs: sweep.olderThanMs }), (err) => log("worktree sweep failed", err))
+      : null,
+  ];
 
   return {
     deps,
@@ -62,7 +72,7 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
       return createCaller({ deps, principal, tokens, runners, log });
     },
     async close() {
-      reaper?.stop();
+      for (const task of background) task?.stop();
       await notifier.close();
       await db.close();
     },

@@ -21,6 +21,7 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
     dataDir: env.dataDir,
     leaseMs: env.AGENTBOARD_LEASE_MS,
     reaperEveryMs: env.AGENTBOARD_REAPER_MS,
+    worktreeSweep: { everyMs: 10 * 60_000, olderThanMs: env.AGENTBOARD_WORKTREE_MAX_AGE_HOURS * 3_600_000 },
   });
   const admin = await ensureBootstrapAdmin(core.deps, { envToken: env.AGENTBOARD_ADMIN_TOKEN, dataDir: env.dataDir });
 

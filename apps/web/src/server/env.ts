@@ -15,6 +15,8 @@ const schema = z.object({
   AGENTBOARD_LOCAL_RUNNER: z.enum(["0", "1"]).default("1"),
   AGENTBOARD_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   AGENTBOARD_REAPER_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  /** Worktrees of finished, unmerged runs are kept this long for review, then swept. */
+  AGENTBOARD_WORKTREE_MAX_AGE_HOURS: z.coerce.number().min(0.01).max(24 * 365).default(168),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   INIT_CWD: z.string().optional(),
 });

@@ -54,19 +54,3 @@ export async function reapExpiredLeases(deps: Deps, limit = 100): Promise<ReapRe
   }
   return result;
 }
-
-/** Runs the reaper every `everyMs` until stopped. Errors are reported, never fatal. */
-export function startReaper(deps: Deps, opts: { everyMs?: number; onError?: (err: unknown) => void } = {}) {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    reapExpiredLeases(deps)
-      .catch((err) => opts.onError?.(err))
-      .finally(() => {
-        running = false;
-      });
-  }, opts.everyMs ?? 2_000);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
-}
