@@ -4,7 +4,7 @@ import { E2E } from "./env";
 /** The sign-in link `npm start` prints: sets the session cookie and lands on the boards. */
 export async function signIn(page: Page, token: string = E2E.adminToken, base: string = E2E.baseURL) {
   await page.goto(`${base}/login?token=${encodeURIComponent(token)}`);
-  await expect(page.getByRole("heading", { name: "Boards" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Boards", level: 1 })).toBeVisible();
 }
 
 export function column(page: Page, id: "backlog" | "todo" | "in_progress" | "in_review" | "done"): Locator {

@@ -67,8 +67,8 @@ const zLabel = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "labels use letters, 
 const DAY = 86_400_000;
 
 const schema = z.object({
-  server: z.url({ protocol: /^https?$/, error: "--server must be an http(s) URL" }).transform((u) => u.replace(/\/+$/, "")),
-  token: z.string().min(8, "--token (or AGENTBOARD_TOKEN / --token-file) is required"),
+  server: z.url({ protocol: /^https?$/, error: "--server (or AGENTBOARD_SERVER) must be the server's http(s) URL" }).transform((u) => u.replace(/\/+$/, "")),
+  token: z.string({ error: "--token (or AGENTBOARD_TOKEN / --token-file) is required" }).min(8, "the token is too short to be an agentboard token"),
   workspaces: zList.pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "workspace ids and slugs use letters, digits, _ and -"))).default([]),
   boardId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "invalid board id").optional(),
   labels: zList.pipe(z.array(zLabel).max(32)).default([]),

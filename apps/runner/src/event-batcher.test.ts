@@ -22,7 +22,7 @@ const ev = (type: string, payload: Record<string, string | number> = {}): Outgoi
 describe("EventBatcher", () => {
   it("sends a lone event within the flush interval, and many in one batch", async () => {
     const r = recorder();
-    const b = new EventBatcher({ send: r.send, flushMs: 50, isFatal: () => false });
+    const b = new EventBatcher({ send: r.send, flushMs: 50, isFatal: () => false, isRetryable: () => true });
     const t0 = Date.now();
     b.push(ev("a"));
     b.push(ev("b"));
@@ -34,7 +34,7 @@ describe("EventBatcher", () => {
 
   it("keeps order across batches and retries a failed send with the same batch", async () => {
     const r = recorder({ failTimes: 2 });
-    const b = new EventBatcher({ send: r.send, flushMs: 10, maxBatch: 2, isFatal: () => false });
+    const b = new EventBatcher({ send: r.send, flushMs: 10, maxBatch: 2, isFatal: () => false, isRetryable: () => true });
     for (let i = 0; i < 5; i++) b.push(ev("n", { i }));
     await b.flush();
     expect(r.sent.flat().map((e) => e.payload.i)).toEqual([0, 1, 2, 3, 4]);
@@ -43,7 +43,7 @@ describe("EventBatcher", () => {
 
   it("merges consecutive output of one stream, not across streams or other events", async () => {
     const r = recorder();
-    const b = new EventBatcher({ send: r.send, flushMs: 20, isFatal: () => false });
+    const b = new EventBatcher({ send: r.send, flushMs: 20, isFatal: () => false, isRetryable: () => true });
     b.push(ev("command.output", { stream: "stdout", text: "a\n" }));
     b.push(ev("command.output", { stream: "stdout", text: "b\n" }));
     b.push(ev("command.output", { stream: "stderr", text: "oops\n" }));
@@ -61,7 +61,7 @@ describe("EventBatcher", () => {
   it("drops everything and refuses more after a fatal error (a lost lease)", async () => {
     const r = recorder({ fatal: true });
     let fatal: unknown;
-    const b = new EventBatcher({ send: r.send, flushMs: 10, isFatal: (e) => e instanceof Fatal, onFatal: (e) => (fatal = e) });
+    const b = new EventBatcher({ send: r.send, flushMs: 10, isFatal: (e) => e instanceof Fatal, isRetryable: () => true, onFatal: (e) => (fatal = e) });
     b.push(ev("a"));
     await b.flush();
     expect(fatal).toBeInstanceOf(Fatal);
@@ -69,6 +69,30 @@ describe("EventBatcher", () => {
     b.push(ev("b"));
     await b.flush();
     expect(r.sent).toEqual([]);
+  });
+});
+
+describe("EventBatcher and a refusing server", () => {
+  it("skips a batch the server refuses as such, and later events still flow", async () => {
+    const sent: string[] = [];
+    let dropped = 0;
+    const b = new EventBatcher({
+      flushMs: 10,
+      maxBatch: 1,
+      send: async (events) => {
+        if (events[0]!.type === "bad") throw new Error("BAD_REQUEST");
+        sent.push(events[0]!.type);
+      },
+      isFatal: () => false,
+      isRetryable: () => false,
+      onDropped: (_e, n) => (dropped += n),
+    });
+    b.push(ev("a"));
+    b.push(ev("bad"));
+    b.push(ev("c"));
+    await b.flush();
+    expect(sent).toEqual(["a", "c"]);
+    expect(dropped).toBe(1);
   });
 });
 

@@ -21,8 +21,12 @@ export interface EventBatcherOptions {
   maxBatch?: number;
   /** True when a send error means no later send can succeed (LEASE_LOST): pending events are dropped. */
   isFatal(err: unknown): boolean;
+  /** True when the same batch may succeed later (no answer, server error); otherwise the batch is dropped. */
+  isRetryable(err: unknown): boolean;
   onFatal?(err: unknown): void;
   onRetry?(err: unknown): void;
+  /** A batch the server refused as such (invalid, too large): it is skipped so later events still flow. */
+  onDropped?(err: unknown, events: number): void;
 }
 
 /** Consecutive output chunks are merged up to this size, so a chatty command is not one row per line. */
@@ -108,6 +112,10 @@ export class EventBatcher {
             this.close();
             this.opts.onFatal?.(err);
             return;
+          }
+          if (!this.opts.isRetryable(err)) {
+            this.opts.onDropped?.(err, batch.length);
+            break;
           }
           this.opts.onRetry?.(err);
           await this.sleep(backoff);

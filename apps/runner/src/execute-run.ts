@@ -8,7 +8,7 @@
  * and nothing more is written.
  */
 import type { AgentboardClient } from "@agentboard/client";
-import { isTransient, sleep } from "./call.js";
+import { callUnderLease, isTransient, LeaseGoneError } from "./call.js";
 import { watchForCancel, type CancelWatch } from "./cancel-watch.js";
 import { runChecks } from "./checks.js";
 import { scrubbedEnv } from "./child-env.js";
@@ -23,9 +23,9 @@ import { parseHooks, runHooks, type HookKind, type ProjectHooks } from "./hooks.
 import { isLeaseLost, Lease } from "./lease.js";
 import { errorMessage, type Logger } from "./log.js";
 import { prepareWorktree, type PreparedWorktree } from "./prepare-worktree.js";
-import { RunFailure } from "./run-failure.js";
+import { classifyFailure, RunFailure } from "./run-failure.js";
 import { RunLog } from "./run-log.js";
-import { runShell, tail, type ShellOptions, type ShellResult } from "./shell.js";
+import { describeExit, runShell, shellPayload, tail, type ShellOptions, type ShellResult } from "./shell.js";
 import { worktreeBytes } from "./worktree-size.js";
 import type { Claim, CompleteInput, RunnerObserver, RunOutcome, StopCause } from "./types.js";
 
@@ -43,9 +43,6 @@ type Output = NonNullable<Report["output"]>;
 
 const DEFAULT_LEASE_MS = 30_000;
 
-class LeaseGoneError extends Error {
-  override readonly name = "LeaseGoneError";
-}
 class StoppedError extends Error {
   override readonly name = "StoppedError";
 }
@@ -101,8 +98,13 @@ export class RunExecution {
         await deps.client.run.appendEvents.mutate({ runId: run.id, leaseToken, events });
       },
       isFatal: (err) => isLeaseLost(err) || this.lease.lost,
+      isRetryable: isTransient,
       onFatal: () => this.lease.markLost("the server refused this run's events"),
       onRetry: (err) => this.log.warn("sending events failed; retrying", { error: errorMessage(err) }),
+      onDropped: (err, n) => {
+        this.log.error("the server refused a batch of events; skipped", { events: n, error: errorMessage(err) });
+        this.runLog.note(`${n} events were refused by the server and are missing from the stream: ${errorMessage(err)}`);
+      },
     });
   }
 
@@ -197,10 +199,10 @@ export class RunExecution {
 
     if (project.setupScript?.trim()) {
       const setup = await this.shell(project.setupScript, this.agentStop.signal);
-      this.emit("runner.setup", this.shellPayload(setup));
+      this.emit("runner.setup", shellPayload(setup));
       if (!setup.ok) {
         this.throwIfStopped();
-        throw new RunFailure("setup_failed", `the setup script ${this.exitText(setup)}:\n${tail(setup.output, 4_000)}`);
+        throw new RunFailure("setup_failed", `the setup script ${describeExit(setup)}:\n${tail(setup.output, 4_000)}`);
       }
     }
 
@@ -208,7 +210,7 @@ export class RunExecution {
     const veto = pre.find((r) => !r.ok);
     this.throwIfStopped();
     if (veto) {
-      throw new RunFailure("hook_veto", `pre hook \`${tail(veto.command, 200)}\` ${this.exitText(veto)} and vetoed the run:\n${tail(veto.output, 4_000)}`);
+      throw new RunFailure("hook_veto", `pre hook \`${tail(veto.command, 200)}\` ${describeExit(veto)} and vetoed the run:\n${tail(veto.output, 4_000)}`);
     }
 
     const sizeBytes = await size;
@@ -224,8 +226,8 @@ export class RunExecution {
 
     const tests = await runTestCommand(project.testCommand, this.shellOptions(this.agentStop.signal));
     if (tests.result) {
-      this.emit("runner.tests", this.shellPayload(tests.result));
-      this.runLog.note(`test command ${this.exitText(tests.result)}`);
+      this.emit("runner.tests", shellPayload(tests.result));
+      this.runLog.note(`test command ${describeExit(tests.result)}`);
     }
     this.throwIfStopped();
 
@@ -326,24 +328,9 @@ export class RunExecution {
 
   // ── failure ──────────────────────────────────────────────────────────────────────
 
-  private classify(err: unknown): { status: "failed" | "cancelled"; reason: string; message: string } {
-    const timeoutMs = this.claim.run.timeoutMs ?? this.deps.config.agentTimeoutMs;
-    switch (this.cause) {
-      case "cancel":
-        return { status: "cancelled", reason: "cancelled", message: "cancelled on request" };
-      case "timeout":
-        return { status: "failed", reason: "timeout", message: `the agent did not finish within ${formatDuration(timeoutMs)}` };
-      case "shutdown":
-        return { status: "failed", reason: "runner_shutdown", message: "the runner shut down before the agent finished" };
-      default:
-        break;
-    }
-    if (err instanceof RunFailure || err instanceof EngineError) return { status: "failed", reason: err.reason, message: err.message };
-    return { status: "failed", reason: "runner_error", message: `the runner failed: ${errorMessage(err)}` };
-  }
-
   private async failureReport(err: unknown): Promise<Report> {
-    const { status, reason, message } = this.classify(err);
+    const timeoutMs = this.claim.run.timeoutMs ?? this.deps.config.agentTimeoutMs;
+    const { status, reason, message } = classifyFailure(this.cause, err, timeoutMs);
     this.log.info("run did not succeed", { status, reason });
     this.runLog.note(`run ${status} (${reason}): ${message}`);
     let output: Output = {};
@@ -410,23 +397,11 @@ export class RunExecution {
   }
 
   /** A call under the lease: transient failures retried until the lease runs out. */
-  private async guarded<T>(call: () => Promise<T>): Promise<T> {
-    let backoff = 250;
-    for (;;) {
-      if (this.lease.lost) throw new LeaseGoneError();
-      try {
-        return await call();
-      } catch (err) {
-        if (isLeaseLost(err)) {
-          this.lease.markLost("the server refused the lease");
-          throw new LeaseGoneError();
-        }
-        if (!isTransient(err)) throw err;
-        this.log.warn("server call failed; retrying", { error: errorMessage(err) });
-        await sleep(backoff, this.leaseGone.signal);
-        backoff = Math.min(backoff * 2, 2_000);
-      }
-    }
+  private guarded<T>(call: () => Promise<T>): Promise<T> {
+    return callUnderLease(this.lease, call, {
+      signal: this.leaseGone.signal,
+      onRetry: (err) => this.log.warn("server call failed; retrying", { error: errorMessage(err) }),
+    });
   }
 
   // ── helpers ──────────────────────────────────────────────────────────────────────
@@ -477,18 +452,9 @@ export class RunExecution {
       ...this.shellOptions(signal, env),
       stopOnFailure,
       onResult: (k, index, r) => {
-        this.emit("hook.result", { kind: k, index, ...this.shellPayload(r) });
-        this.runLog.note(`${k} hook ${index + 1} ${this.exitText(r)}`);
+        this.emit("hook.result", { kind: k, index, ...shellPayload(r) });
+        this.runLog.note(`${k} hook ${index + 1} ${describeExit(r)}`);
       },
     });
-  }
-
-  private shellPayload(r: ShellResult): object {
-    return { command: r.command, exitCode: r.exitCode, ok: r.ok, durationMs: r.durationMs, timedOut: r.timedOut, outputTail: tail(r.output, 4_000) };
-  }
-
-  private exitText(r: ShellResult): string {
-    if (r.timedOut) return `timed out after ${formatDuration(this.deps.config.hookTimeoutMs)}`;
-    return r.exitCode === null ? `was killed (${r.signal ?? "signal"})` : `exited with ${r.exitCode}`;
   }
 }

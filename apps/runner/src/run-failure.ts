@@ -1,3 +1,8 @@
+import { EngineError } from "./engines/types.js";
+import { formatDuration } from "./duration.js";
+import { errorMessage } from "./log.js";
+import type { StopCause } from "./types.js";
+
 /**
  * A run that cannot go on, with the machine-readable reason the server records
  * (`errorReason`): hook_veto, setup_failed, timeout, worktree_failed, engine_error…
@@ -10,4 +15,22 @@ export class RunFailure extends Error {
   ) {
     super(message);
   }
+}
+
+export interface FailureVerdict {
+  status: "failed" | "cancelled";
+  reason: string;
+  message: string;
+}
+
+/**
+ * How a run that did not succeed is reported. Why it was stopped comes first (a cancel is
+ * a cancel even if the agent then failed noisily); otherwise the error's own reason.
+ */
+export function classifyFailure(cause: StopCause | null, err: unknown, timeoutMs: number): FailureVerdict {
+  if (cause === "cancel") return { status: "cancelled", reason: "cancelled", message: "cancelled on request" };
+  if (cause === "timeout") return { status: "failed", reason: "timeout", message: `the agent did not finish within ${formatDuration(timeoutMs)}` };
+  if (cause === "shutdown") return { status: "failed", reason: "runner_shutdown", message: "the runner shut down before the agent finished" };
+  if (err instanceof RunFailure || err instanceof EngineError) return { status: "failed", reason: err.reason, message: err.message };
+  return { status: "failed", reason: "runner_error", message: `the runner failed: ${errorMessage(err)}` };
 }

@@ -3,6 +3,7 @@
  * These are shell by design: the project's admin wrote them. Run facts (ids, branch,
  * paths) reach them as environment variables, never spliced into the command text.
  */
+import { formatDuration } from "./duration.js";
 import { BoundedOutput, spawnGroup } from "./process/spawn-group.js";
 
 export interface ShellResult {
@@ -15,6 +16,7 @@ export interface ShellResult {
   output: string;
   durationMs: number;
   timedOut: boolean;
+  timeoutMs: number;
   /** Stopped by the caller's signal (cancel, lost lease, shutdown). */
   aborted: boolean;
 }
@@ -66,6 +68,7 @@ export async function runShell(command: string, opts: ShellOptions): Promise<She
     output: output.toString(),
     durationMs: Date.now() - started,
     timedOut,
+    timeoutMs: opts.timeoutMs,
     aborted: opts.signal.aborted,
   };
 }
@@ -73,4 +76,15 @@ export async function runShell(command: string, opts: ShellOptions): Promise<She
 /** The last `chars` characters, for error messages and event payloads. */
 export function tail(text: string, chars: number): string {
   return text.length <= chars ? text : `…${text.slice(text.length - chars)}`;
+}
+
+/** "exited with 3", "was killed (SIGKILL)", "timed out after 10m". */
+export function describeExit(r: ShellResult): string {
+  if (r.timedOut) return `timed out after ${formatDuration(r.timeoutMs)}`;
+  return r.exitCode === null ? `was killed (${r.signal ?? "signal"})` : `exited with ${r.exitCode}`;
+}
+
+/** A command's result as an event payload. */
+export function shellPayload(r: ShellResult) {
+  return { command: r.command, exitCode: r.exitCode, ok: r.ok, durationMs: r.durationMs, timedOut: r.timedOut, outputTail: tail(r.output, 4_000) };
 }

@@ -74,17 +74,26 @@ export async function moveCard(deps: Deps, input: { cardId: string; column: Card
   return moved;
 }
 
+const LATEST_RUN = { id: true, status: true, engine: true, costUsd: true, createdAt: true, finishedAt: true, errorReason: true } as const;
+
+/**
+ * The board's cards, each with its latest run. The latest runs are read per board, not
+ * per card: an `IN (…card ids)` list of a 2,000-card board exceeds SQLite's parameter limit.
+ */
 export async function listCards(deps: Deps, boardId: string) {
-  return deps.db.prisma.card.findMany({
-    where: { boardId },
-    orderBy: [{ column: "asc" }, { position: "asc" }],
-    include: {
-      runs: {
-        orderBy: { createdAt: "desc" },
-        take: 1,
-        select: { id: true, status: true, engine: true, costUsd: true, createdAt: true, finishedAt: true, errorReason: true },
-      },
-    },
+  const [cards, runs] = await Promise.all([
+    deps.db.prisma.card.findMany({ where: { boardId }, orderBy: [{ column: "asc" }, { position: "asc" }] }),
+    deps.db.prisma.run.findMany({
+      where: { boardId },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      distinct: ["cardId"],
+      select: { ...LATEST_RUN, cardId: true },
+    }),
+  ]);
+  const latest = new Map(runs.map(({ cardId, ...run }) => [cardId, run]));
+  return cards.map((card) => {
+    const run = latest.get(card.id);
+    return { ...card, runs: run ? [run] : [] };
   });
 }
 

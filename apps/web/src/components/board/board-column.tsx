@@ -18,6 +18,7 @@ interface Props {
   projectNames: Map<string, string>;
   canEdit: boolean;
   onOpen: (cardId: string) => void;
+  onMoveKey: (cardId: string, key: "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown") => void;
 }
 
 const GAP = 8;
@@ -26,7 +27,7 @@ const GAP = 8;
  * One column: a drop target and a virtualized list, so a column of thousands of cards
  * renders only what is on screen.
  */
-export const BoardColumn = memo(function BoardColumn({ boardId, column, title, cardIds, cardsById, projectNames, canEdit, onOpen }: Props) {
+export const BoardColumn = memo(function BoardColumn({ boardId, column, title, cardIds, cardsById, projectNames, canEdit, onOpen, onMoveKey }: Props) {
   const { setNodeRef, isOver } = useDroppable({ id: column });
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
@@ -83,7 +84,7 @@ export const BoardColumn = memo(function BoardColumn({ boardId, column, title, c
                   ref={virtualizer.measureElement}
                   style={{ position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${item.start}px)`, paddingBottom: GAP }}
                 >
-                  <SortableCard card={card} projectName={projectNames.get(card.projectId)} disabled={!canEdit} onOpen={onOpen} />
+                  <SortableCard card={card} projectName={projectNames.get(card.projectId)} disabled={!canEdit} onOpen={onOpen} onMoveKey={onMoveKey} />
                 </div>
               );
             })}

@@ -1,6 +1,6 @@
 "use client";
 
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import {
   closestCorners,
   DndContext,
@@ -16,7 +16,7 @@ import {
 } from "@dnd-kit/core";
 import { sortableKeyboardCoordinates } from "@dnd-kit/sortable";
 import type { CardRow } from "@/trpc/types";
-import { COLUMNS, columnTitle, isColumn } from "@/lib/columns";
+import { COLUMN_IDS, COLUMNS, columnTitle, isColumn } from "@/lib/columns";
 import { BoardColumn } from "./board-column";
 import { CardTile } from "./card-tile";
 import { columnOf, groupByColumn, moveInOrder, neighboursOf, type ColumnOrder } from "./ordering";
@@ -98,6 +98,42 @@ export function BoardView({ boardId, cards, projectNames, canEdit, onOpen }: Pro
     move.mutate({ cardId: id, ...target });
   };
 
+  const refocus = useRef<{ cardId: string; column: string } | null>(null);
+
+  /** Alt+arrows on a focused card: the keyboard way across columns (and up and down). */
+  const moveByKey = useCallback(
+    (cardId: string, key: "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown") => {
+      const from = columnOf(serverOrder, cardId);
+      if (!from) return;
+      const ci = COLUMN_IDS.indexOf(from);
+      const index = serverOrder[from].indexOf(cardId);
+      let next: ColumnOrder;
+      if (key === "ArrowLeft" || key === "ArrowRight") {
+        const to = COLUMN_IDS[ci + (key === "ArrowRight" ? 1 : -1)];
+        if (!to) return;
+        next = moveInOrder(serverOrder, cardId, to, Math.min(index, serverOrder[to].length));
+      } else {
+        const target = index + (key === "ArrowDown" ? 1 : -1);
+        if (target < 0 || target >= serverOrder[from].length) return;
+        next = moveInOrder(serverOrder, cardId, from, target);
+      }
+      const n = neighboursOf(next, cardId);
+      if (!n) return;
+      refocus.current = { cardId, column: n.column };
+      move.mutate({ cardId, ...n });
+    },
+    [serverOrder, move],
+  );
+
+  // A card moved by keyboard is rendered anew in its new place: give it the focus back
+  // once the (optimistic) order shows it there.
+  useEffect(() => {
+    const want = refocus.current;
+    if (!want || columnOf(serverOrder, want.cardId) !== want.column) return;
+    refocus.current = null;
+    requestAnimationFrame(() => document.querySelector<HTMLElement>(`[data-card-id="${want.cardId}"]`)?.focus());
+  }, [serverOrder]);
+
   const announcements: Announcements = {
     onDragStart: ({ active }) => `Picked up ${cardsById.get(String(active.id))?.title ?? "card"}.`,
     onDragOver: ({ active, over }) => {
@@ -126,7 +162,9 @@ export function BoardView({ boardId, cards, projectNames, canEdit, onOpen }: Pro
       }}
       accessibility={{
         announcements,
-        screenReaderInstructions: { draggable: "Press Space to pick up the card, arrow keys to move it, Space to drop it, Escape to cancel. Press Enter to open it." },
+        screenReaderInstructions: {
+          draggable: "Press Space to pick up the card, arrow keys to move it, Space to drop it, Escape to cancel. Alt with an arrow key moves it to the next column or place at once. Enter opens it.",
+        },
       }}
     >
       <div className="flex h-full min-h-0 gap-3 overflow-x-auto p-4" data-testid="board">
@@ -141,6 +179,7 @@ export function BoardView({ boardId, cards, projectNames, canEdit, onOpen }: Pro
             projectNames={projectNames}
             canEdit={canEdit}
             onOpen={onOpen}
+            onMoveKey={moveByKey}
           />
         ))}
       </div>

@@ -11,21 +11,25 @@ interface Props {
   projectName?: string;
   disabled: boolean;
   onOpen: (cardId: string) => void;
+  onMoveKey: (cardId: string, key: "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown") => void;
 }
+
+const MOVE_KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"] as const;
+const isMoveKey = (k: string): k is (typeof MOVE_KEYS)[number] => (MOVE_KEYS as readonly string[]).includes(k);
 
 /**
  * A draggable card. Space picks it up for a keyboard move (arrows, Space to drop, Escape
- * to cancel); Enter and a click open it.
+ * to cancel), Alt+arrows move it a column or a place at once; Enter and a click open it.
  */
-export const SortableCard = memo(function SortableCard({ card, projectName, disabled, onOpen }: Props) {
+export const SortableCard = memo(function SortableCard({ card, projectName, disabled, onOpen, onMoveKey }: Props) {
   const { attributes, listeners, setNodeRef, transform, transition, isDragging } = useSortable({ id: card.id, disabled });
   return (
     <div
       ref={setNodeRef}
       style={{ transform: CSS.Translate.toString(transform), transition }}
-      {...attributes}
-      {...listeners}
-      aria-roledescription="card"
+      // Read-only sessions get a plain button that opens the card: no drag handle to announce.
+      {...(disabled ? { role: "button", tabIndex: 0 } : { ...attributes, ...listeners })}
+      aria-roledescription={disabled ? undefined : "draggable card"}
       aria-label={`${card.title}${card.runs[0] ? `, latest run ${card.runs[0].status}` : ""}`}
       data-card-id={card.id}
       data-testid="card"
@@ -36,7 +40,12 @@ export const SortableCard = memo(function SortableCard({ card, projectName, disa
           onOpen(card.id);
           return;
         }
-        listeners?.onKeyDown?.(e);
+        if (e.altKey && !disabled && isMoveKey(e.key)) {
+          e.preventDefault();
+          onMoveKey(card.id, e.key);
+          return;
+        }
+        if (!disabled) listeners?.onKeyDown?.(e);
       }}
       className="cursor-grab rounded-lg outline-offset-2 active:cursor-grabbing"
     >

@@ -114,12 +114,12 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
         </Field>
         <Field label="Model">
           <Input list="run-models" value={model} placeholder={wf?.model ?? "runner default"} onChange={(e) => setModel(e.target.value)} disabled={effectiveEngine === "command"} />
-          <datalist id="run-models">
-            {MODELS.map((m) => (
-              <option key={m} value={m} />
-            ))}
-          </datalist>
         </Field>
+        <datalist id="run-models">
+          {MODELS.map((m) => (
+            <option key={m} value={m} />
+          ))}
+        </datalist>
       </div>
       {effectiveEngine === "command" ? (
         <Field label="Command" hint="Runs with /bin/sh in the run's worktree.">

@@ -1,0 +1,174 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+import { startMessagesServer, type MessagesServer } from "@agentboard/testkit/messages-server";
+import { adminClient, seedWorkspace, unique } from "./support/api";
+import { E2E } from "./support/env";
+import { startRunner, startWebServer, type Proc } from "./support/processes";
+import { cardIn, column, shot, signIn } from "./support/ui";
+
+/**
+ * The whole flow with a real runner process: create a card, start a run, watch the event log
+ * fill live, see the diff, the run succeed and the card move to In review — with the
+ * `command` engine, with the `anthropic` engine against the local Messages API server, and
+ * across a server restart in the middle of a run.
+ */
+
+async function createCardInUi(page: Page, title: string) {
+  await column(page, "todo").getByRole("button", { name: "+ Add card" }).click();
+  await page.getByLabel("New card title (todo)").fill(title);
+  await page.keyboard.press("Enter");
+  await expect(cardIn(column(page, "todo"), title)).toBeVisible();
+  await page.getByRole("button", { name: "Close" }).first().click();
+}
+
+/** Opens the card, starts a run with the given engine, and follows the toast to the run page. */
+async function startRunInUi(page: Page, title: string, engine: "command" | "anthropic", opts: { command?: string; model?: string }) {
+  await cardIn(page, title).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByRole("button", { name: "Start run" }).click();
+  await dialog.getByLabel("Engine").selectOption(engine);
+  if (opts.command) await dialog.getByLabel("Command", { exact: true }).fill(opts.command);
+  if (opts.model) await dialog.getByLabel("Model", { exact: true }).fill(opts.model);
+  await expect(dialog.getByTestId("prompt-preview")).toContainText(title);
+  await dialog.getByRole("button", { name: "Start run" }).click();
+  await page.getByRole("button", { name: "Open" }).click();
+  await expect(page).toHaveURL(/\/runs\//);
+}
+
+async function expectCleanLog(page: Page, runId: string, url = E2E.baseURL) {
+  const log = page.getByTestId("event-log");
+  const all = await adminClient(url).run.events.query({ runId, limit: 1000 });
+  await expect(log).toHaveAttribute("data-count", String(all.length));
+  await expect(log).toHaveAttribute("data-last-seq", String(all.at(-1)!.seq));
+  await expect(log).toHaveAttribute("data-duplicates", "0");
+  await expect(log).toHaveAttribute("data-gaps", "0");
+}
+
+test.describe("a run from the board to In review", () => {
+  let runner: Proc | undefined;
+  let messages: MessagesServer | undefined;
+
+  test.afterEach(async () => {
+    await runner?.stop();
+    await messages?.close();
+    runner = undefined;
+    messages = undefined;
+  });
+
+  test("command engine: live output, diff, success, card in review — seen by a second browser", async ({ page, browser }) => {
+    const { workspace, board } = await seedWorkspace();
+    runner = startRunner({ server: E2E.baseURL, token: E2E.adminToken, workspaceId: workspace.id });
+    const title = unique("Write the greeting file");
+    await signIn(page);
+    await page.goto(`/boards/${board.id}`);
+    await createCardInUi(page, title);
+
+    const watcher = await (await browser.newContext()).newPage();
+    await signIn(watcher);
+    await watcher.goto(`/boards/${board.id}`);
+    await expect(cardIn(column(watcher, "todo"), title)).toBeVisible();
+
+    const command = "for i in 1 2 3 4 5 6; do echo \"step $i\"; sleep 0.4; done; printf 'hello, board\\n' > greeting.txt; echo finished";
+    await startRunInUi(page, title, "command", { command });
+    const log = page.getByTestId("event-log");
+    await expect(log).toContainText("step 1");
+    // Still going while the first lines are already on screen: the log is live.
+    await expect(page.getByTestId("run-status")).toContainText("running");
+    await expect(cardIn(column(watcher, "in_progress"), title).getByTestId("card-run")).toContainText("running");
+    await expect(log).toContainText("step 6");
+    await expect(page.getByTestId("run-status")).toContainText("succeeded", { timeout: 60_000 });
+    await expect(page.getByTestId("diff-files")).toContainText("greeting.txt");
+    await expect(page.getByTestId("diff-viewer")).toContainText("hello, board");
+    await expect(page.getByTestId("status-history")).toContainText("succeeded");
+    const runId = page.url().split("/runs/")[1]!;
+    await expectCleanLog(page, runId);
+    await expect(cardIn(column(watcher, "in_review"), title).getByTestId("card-run")).toContainText("succeeded");
+    await shot(page, "run-detail-command");
+  });
+
+  test("anthropic engine against the local Messages API: messages, tool calls, diff with highlighting", async ({ page }) => {
+    messages = await startMessagesServer({
+      script: [
+        {
+          delayMs: 400,
+          content: [
+            { type: "text", text: "I'll add a typed greeting helper and check it." },
+            { type: "tool_use", name: "write_file", input: { path: "src/greeting.ts", content: 'export function greet(name: string): string {\n  return `Hello, ${name}!`;\n}\n' } },
+          ],
+          usage: { input_tokens: 1200, output_tokens: 90 },
+        },
+        { delayMs: 400, content: [{ type: "tool_use", name: "run_command", input: { command: "cat src/greeting.ts" } }], usage: { input_tokens: 1400, output_tokens: 40 } },
+        { delayMs: 400, text: "Added src/greeting.ts with a `greet` function.", usage: { input_tokens: 1500, output_tokens: 30 } },
+      ],
+    });
+    const { workspace, board } = await seedWorkspace();
+    runner = startRunner({ server: E2E.baseURL, token: E2E.adminToken, workspaceId: workspace.id, anthropicBaseUrl: messages.url });
+    const title = unique("Add a greeting helper");
+    await signIn(page);
+    await page.goto(`/boards/${board.id}`);
+    await createCardInUi(page, title);
+    await startRunInUi(page, title, "anthropic", { model: "claude-sonnet-4-5" });
+
+    const log = page.getByTestId("event-log");
+    await expect(log).toContainText("I'll add a typed greeting helper");
+    const toolCall = log.getByTestId("tool-call").filter({ hasText: "write_file" });
+    await expect(toolCall).toContainText("src/greeting.ts");
+    await expect(page.getByTestId("run-status")).toContainText("succeeded", { timeout: 60_000 });
+    await toolCall.locator("summary").click();
+    await expect(toolCall).toContainText("Output");
+    await expect(log.getByTestId("tool-call").filter({ hasText: "run_command" })).toContainText("done");
+    await expect(log).toContainText("Added src/greeting.ts");
+
+    const diff = page.getByTestId("diff-viewer");
+    await expect(page.getByTestId("diff-files")).toContainText("src/greeting.ts");
+    // Highlighted: the TypeScript keyword is a token of its own.
+    await expect(diff.locator(".token.keyword").first()).toBeVisible();
+    await expect(page.locator('[data-stat="Tool calls"]')).toHaveText("2");
+    await expect(page.locator('[data-stat="Tokens"]')).not.toHaveText("0 in · 0 out");
+    const runId = page.url().split("/runs/")[1]!;
+    await expectCleanLog(page, runId);
+    expect(messages.requests.length).toBe(3);
+    await shot(page, "run-detail");
+
+    await page.goto(`/boards/${board.id}`);
+    await expect(cardIn(column(page, "in_review"), title).getByTestId("card-run")).toContainText("succeeded");
+    await shot(page, "board");
+  });
+
+  test("the server restarts mid-run: the page resumes with no event lost or doubled", async ({ page }) => {
+    test.setTimeout(150_000);
+    const dataDir = mkdtempSync(join(tmpdir(), "agentboard-e2e-restart-"));
+    const start = () => startWebServer({ port: E2E.restartPort, dataDir, adminToken: E2E.adminToken });
+    let server = await start();
+    try {
+      const api = adminClient(server.url);
+      const { workspace, board, project } = await seedWorkspace(api);
+      runner = startRunner({ server: server.url, token: E2E.adminToken, workspaceId: workspace.id });
+      const card = await api.card.create.mutate({ boardId: board.id, projectId: project.id, title: unique("Long job"), column: "todo" });
+      const run = await api.run.create.mutate({
+        cardId: card.id,
+        engine: "command",
+        command: "for i in $(seq 1 40); do echo \"line $i\"; sleep 0.25; done; echo ok > done.txt",
+      });
+      await signIn(page, E2E.adminToken, server.url);
+      await page.goto(`${server.url}/runs/${run.id}`);
+      const log = page.getByTestId("event-log");
+      await expect(log).toContainText("line 5");
+
+      await server.stop("SIGKILL");
+      await expect(page.getByTestId("live-state")).not.toHaveAttribute("data-state", "live");
+      server = await start();
+
+      await expect(page.getByTestId("live-state")).toHaveAttribute("data-state", "live", { timeout: 30_000 });
+      await expect(page.getByTestId("run-status")).toContainText("succeeded", { timeout: 90_000 });
+      await expect(log).toContainText("line 40");
+      await expectCleanLog(page, run.id, server.url);
+    } finally {
+      await runner?.stop();
+      runner = undefined;
+      await server.stop();
+    }
+  });
+});
