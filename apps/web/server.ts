@@ -32,7 +32,9 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   console.log(`[agentboard] ${signal}: shutting down`);
+  await api.stopRunner();
   server.close();
+  server.closeAllConnections();
   await api.close();
   process.exit(0);
 }

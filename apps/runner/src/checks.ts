@@ -1,7 +1,7 @@
 /**
  * The run's automatic Definition-of-Done checks (DoD items that carry a `check` shell
- * command), run in the worktree after the agent. For now each result is reported as a
- * `dod.check` run event; turning them into evidence is the server's business.
+ * command), run in the worktree after the agent. Each result is handed to `onResult`, which
+ * reports it as check evidence (the server validates the item when the workflow says so).
  */
 import { runShell, tail, type ShellOptions } from "./shell.js";
 
@@ -29,7 +29,7 @@ export interface CheckResult {
   outputTail: string;
 }
 
-export async function runChecks(checks: readonly DodCheck[], opts: ShellOptions & { onResult(r: CheckResult): void }): Promise<CheckResult[]> {
+export async function runChecks(checks: readonly DodCheck[], opts: ShellOptions & { onResult(r: CheckResult): Promise<void> }): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const item of checks) {
     if (!item.check || opts.signal.aborted) continue;
@@ -48,7 +48,7 @@ export async function runChecks(checks: readonly DodCheck[], opts: ShellOptions 
       outputTail: tail(r.output, 4_000),
     };
     results.push(result);
-    opts.onResult(result);
+    await opts.onResult(result);
   }
   return results;
 }

@@ -233,9 +233,20 @@ export class RunExecution {
 
     await runChecks(this.claim.checks, {
       ...this.shellOptions(this.agentStop.signal),
-      onResult: (r) => {
-        this.emit("dod.check", { ...r });
+      onResult: async (r) => {
         this.runLog.note(`DoD check ${r.key}: ${r.passed ? "passed" : "failed"} (exit ${r.exitCode ?? "killed"})`);
+        await this.guarded(() =>
+          this.deps.client.dod.reportCheck.mutate({
+            runId: run.id,
+            leaseToken: this.claim.leaseToken,
+            itemId: r.itemId,
+            command: r.command,
+            exitCode: r.exitCode,
+            durationMs: r.durationMs,
+            timedOut: r.timedOut,
+            output: r.outputTail,
+          }),
+        );
       },
     });
     this.throwIfStopped();

@@ -103,7 +103,7 @@ describe.each(testProviders)("runner on %s", (provider) => {
           engine: "command",
           command: "test -f .cache/setup && echo hello > result.txt",
           dod: [
-            { key: "has-result", title: "result.txt says hello", required: true, check: "grep -q hello result.txt" },
+            { key: "has-result", title: "result.txt says hello", required: true, check: "grep -q hello result.txt", autoValidate: true },
             { key: "never", title: "a check that fails", required: false, check: "echo nope >&2; exit 4" },
             { key: "manual", title: "looked at by a human", required: true },
           ],
@@ -116,14 +116,19 @@ describe.each(testProviders)("runner on %s", (provider) => {
       expect(run).toMatchObject({ status: "succeeded", testsRun: true, testsPassed: true, filesChanged: ["result.txt"] });
       expect(run.testOutput).toContain("tests-ok");
       const events = await eventsOf(h.admin, run.id);
-      const checks = events.filter((e) => e.type === "dod.check").map((e) => e.payload as { key: string; passed: boolean; exitCode: number; command: string; outputTail: string; durationMs: number });
-      expect(checks.map((c) => [c.key, c.passed, c.exitCode])).toEqual([
-        ["has-result", true, 0],
-        ["never", false, 4],
-      ]);
-      expect(checks[1]!.outputTail).toContain("nope");
-      expect(checks[0]!.command).toBe("grep -q hello result.txt");
-      expect(typeof checks[0]!.durationMs).toBe("number");
+      // Each check became evidence on its DoD item; the auto-validating one validated itself.
+      const items = new Map(run.dodItems.map((i) => [i.key, i]));
+      expect(items.get("has-result")).toMatchObject({ status: "validated" });
+      expect(items.get("never")).toMatchObject({ status: "failed" });
+      expect(items.get("manual")).toMatchObject({ status: "pending" });
+      const passed = items.get("has-result")!.evidence[0]!;
+      expect(passed).toMatchObject({ kind: "check", command: "grep -q hello result.txt", exitCode: 0, validatedBy: expect.stringContaining("runner") });
+      expect(typeof passed.durationMs).toBe("number");
+      const failed = items.get("never")!.evidence[0]!;
+      expect(failed).toMatchObject({ kind: "check", exitCode: 4, validatedAt: null });
+      expect(failed.text).toContain("nope");
+      expect(events.filter((e) => e.type === "dod.evidence")).toHaveLength(2);
+      expect(events.filter((e) => e.type === "dod.validated")).toHaveLength(1);
       const post = events.find((e) => e.type === "hook.result");
       expect(post?.payload).toMatchObject({ kind: "post", ok: true });
       expect((post?.payload as { outputTail: string }).outputTail).toContain(`post-succeeded-${run.id}`);

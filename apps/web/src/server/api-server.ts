@@ -11,6 +11,8 @@ export interface ApiServer {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Called once the HTTP server listens: prints how to sign in, starts the local runner. */
   started(addr: { host: string; port: number }): Promise<void>;
+  /** Stops the local runner; it reports its runs over HTTP, so this comes before the server closes. */
+  stopRunner(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -54,8 +56,13 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
         stopLocalRunner = await startLocalRunner({ server: base, adminToken: admin.token, core, dataDir: env.dataDir });
       }
     },
+    async stopRunner() {
+      const stop = stopLocalRunner;
+      stopLocalRunner = null;
+      await stop?.();
+    },
     async close() {
-      await stopLocalRunner?.();
+      await this.stopRunner();
       await core.close();
     },
   };
