@@ -36,6 +36,11 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
   const session = createSessionRoutes(core);
 
   let stopLocalRunner: (() => Promise<void>) | null = null;
+  const stopRunner = async () => {
+    const stop = stopLocalRunner;
+    stopLocalRunner = null;
+    await stop?.();
+  };
 
   return {
     core,
@@ -56,13 +61,9 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
         stopLocalRunner = await startLocalRunner({ server: base, adminToken: admin.token, core, dataDir: env.dataDir });
       }
     },
-    async stopRunner() {
-      const stop = stopLocalRunner;
-      stopLocalRunner = null;
-      await stop?.();
-    },
+    stopRunner,
     async close() {
-      await this.stopRunner();
+      await stopRunner();
       await core.close();
     },
   };
