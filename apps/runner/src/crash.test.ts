@@ -103,7 +103,13 @@ describe.each(testProviders)("runner process killed mid-run on %s", (provider) =
     expect((await waitForFinish(h.admin, next.id)).status).toBe("succeeded");
     const events = await eventsOf(h.admin, queued.id);
     expect(events.filter((e) => e.type === "run.claimed")).toHaveLength(1);
-    expect(events.at(-1)).toMatchObject({ type: "run.failed", actor: "system:reaper" });
+    const failedAt = events.findIndex((e) => e.type === "run.failed");
+    expect(events[failedAt]).toMatchObject({ actor: "system:reaper" });
+    // After the reaper's verdict, only the sweep's record: the server knows the worktree is gone.
+    expect(events.slice(failedAt + 1).map((e) => e.type)).toEqual(["worktree.removed"]);
+    const rows = await h.api.core.deps.db.prisma.worktree.findMany({ where: { runId: queued.id } });
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.removedAt !== null)).toBe(true);
 
     // SIGTERM with nothing running: a clean exit.
     const longRun = await h.createRun(project, { engine: "command", command: 'echo "started"; sleep 0.5; echo done > done.txt' });

@@ -80,7 +80,11 @@ export async function sweepWorktrees(opts: SweepOptions): Promise<SweepOutcome> 
   }
   // Asked again at removal time: a run requeued a moment ago may have been claimed here since.
   const result = await sweepStaleWorktrees({ root: opts.root, olderThanMs: 0, isKept: (dir) => !doomed.has(dir) || opts.isActive(path.basename(dir)), now });
-  for (const dir of result.removed) opts.log.info("swept worktree", { dir });
+  for (const dir of result.removed) {
+    opts.log.info("swept worktree", { dir });
+    // Best effort: the server's record is for display; the directory is already gone.
+    await opts.client.worktree.markRemoved.mutate({ runId: path.basename(dir), path: dir }).catch(() => undefined);
+  }
   for (const f of result.failed) opts.log.warn("could not sweep worktree", { dir: f.path, error: f.error });
   outcome.removed = result.removed;
   return outcome;

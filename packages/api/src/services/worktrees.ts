@@ -333,3 +333,22 @@ export async function sweepStaleWorktrees(deps: Deps, opts: SweepOptions): Promi
   }
   return report;
 }
+
+/**
+ * A runner removed a worktree on its own machine (its stale sweep): the record follows,
+ * so the board stops showing it as live. Only rows of that run with that exact path.
+ */
+export async function markWorktreeRemoved(deps: Deps, actor: string, input: { runId: string; path: string }) {
+  const rows = await deps.db.prisma.worktree.findMany({
+    where: { runId: input.runId, path: input.path, removedAt: null },
+    select: { id: true, branch: true },
+  });
+  if (rows.length === 0) return { marked: 0 };
+  await deps.db.prisma.worktree.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { removedAt: new Date() } });
+  await recordCleanup(deps, input.runId, actor, "worktree.removed", {
+    repository: "unavailable",
+    worktrees: rows.map((r) => ({ worktreeId: r.id, path: input.path, outcome: "removed" as const })),
+    branch: { name: rows[0]!.branch, deleted: false, kept: "requested" },
+  });
+  return { marked: rows.length };
+}
