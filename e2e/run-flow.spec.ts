@@ -20,7 +20,7 @@ async function createCardInUi(page: Page, title: string) {
   await page.getByLabel("New card title (todo)").fill(title);
   await page.keyboard.press("Enter");
   await expect(cardIn(column(page, "todo"), title)).toBeVisible();
-  await page.getByRole("button", { name: "Close" }).first().click();
+  await column(page, "todo").getByRole("button", { name: "Close", exact: true }).click();
 }
 
 /** Opens the card, starts a run with the given engine, and follows the toast to the run page. */
@@ -33,7 +33,7 @@ async function startRunInUi(page: Page, title: string, engine: "command" | "anth
   if (opts.model) await dialog.getByLabel("Model", { exact: true }).fill(opts.model);
   await expect(dialog.getByTestId("prompt-preview")).toContainText(title);
   await dialog.getByRole("button", { name: "Start run" }).click();
-  await page.getByRole("button", { name: "Open" }).click();
+  await dialog.getByTestId("open-run").click();
   await expect(page).toHaveURL(/\/runs\//);
 }
 

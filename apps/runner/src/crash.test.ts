@@ -63,7 +63,8 @@ describe.each(testProviders)("runner process killed mid-run on %s", (provider) =
   const children: RunnerProcess[] = [];
 
   beforeAll(async () => {
-    h = await startHarness(provider, { leaseMs: 2_000, reaperEveryMs: 200 });
+    // Short enough to see the reaper act, long enough that a busy CI machine does not lose live leases.
+    h = await startHarness(provider, { leaseMs: 5_000, reaperEveryMs: 200 });
   });
   afterAll(async () => {
     for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");

@@ -1,6 +1,7 @@
 "use client";
 
 import { useState } from "react";
+import Link from "next/link";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { toast } from "sonner";
 import { useTRPC } from "@/trpc/react";
@@ -39,6 +40,7 @@ function CardDetail({ card, boardId, canEdit, onClose }: { card: CardRow; boardI
   const [description, setDescription] = useState(card.description);
   const [labels, setLabels] = useState(labelsOf(card.labels).join(", "));
   const [starting, setStarting] = useState(false);
+  const [started, setStarted] = useState<string | null>(null);
   const cardsKey = trpc.card.list.queryKey({ boardId });
   const update = useMutation(
     trpc.card.update.mutationOptions({
@@ -137,12 +139,36 @@ function CardDetail({ card, boardId, canEdit, onClose }: { card: CardRow; boardI
             Runs
           </h3>
           {canEdit && !starting ? (
-            <Button variant="primary" size="sm" onClick={() => setStarting(true)}>
+            <Button
+              variant="primary"
+              size="sm"
+              onClick={() => {
+                setStarted(null);
+                setStarting(true);
+              }}
+            >
               Start run
             </Button>
           ) : null}
         </div>
-        {starting ? <StartRunForm card={card} boardId={boardId} onDone={() => setStarting(false)} /> : null}
+        {started ? (
+          <p role="status" className="rounded-lg bg-emerald-50 px-3 py-2 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200">
+            Run queued.{" "}
+            <Link href={`/runs/${started}`} className="font-medium underline" data-testid="open-run">
+              Watch it live →
+            </Link>
+          </p>
+        ) : null}
+        {starting ? (
+          <StartRunForm
+            card={card}
+            boardId={boardId}
+            onDone={(runId) => {
+              setStarting(false);
+              if (runId) setStarted(runId);
+            }}
+          />
+        ) : null}
         <CardRuns cardId={card.id} />
       </section>
     </div>

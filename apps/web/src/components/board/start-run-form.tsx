@@ -1,7 +1,6 @@
 "use client";
 
 import { useEffect, useState, type FormEvent } from "react";
-import { useRouter } from "next/navigation";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { toast } from "sonner";
 import { useTRPC } from "@/trpc/react";
@@ -38,10 +37,9 @@ function useSettled<T>(value: T, ms = 300): T {
  * Start a run: workflow, engine and model, and the exact prompt that will be sent
  * (`run.previewPrompt` renders it the way `run.create` will). The prompt can be edited.
  */
-export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId: string; onDone: () => void }) {
+export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId: string; onDone: (runId?: string) => void }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const router = useRouter();
   const { workspaceId } = useBoardInfo();
   const workflows = useQuery(trpc.workflow.list.queryOptions({ workspaceId }));
   const [workflowId, setWorkflowId] = useState<string>("");
@@ -64,13 +62,10 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
   const create = useMutation(
     trpc.run.create.mutationOptions({
       onSuccess: (run) => {
-        toast.success("Run queued", {
-          description: `${run.engine}${run.model ? ` · ${run.model}` : ""} on ${run.branch}`,
-          action: { label: "Open", onClick: () => router.push(`/runs/${run.id}`) },
-        });
+        toast.success("Run queued", { description: `${run.engine}${run.model ? ` · ${run.model}` : ""} on ${run.branch}` });
         void qc.invalidateQueries({ queryKey: trpc.card.list.queryKey({ boardId }) });
         void qc.invalidateQueries({ queryKey: trpc.run.list.queryKey() });
-        onDone();
+        onDone(run.id);
       },
       onError: toastError("Could not start the run"),
     }),
@@ -157,7 +152,7 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
         ) : null}
       </div>
       <div className="flex justify-end gap-2">
-        <Button variant="ghost" onClick={onDone}>
+        <Button variant="ghost" onClick={() => onDone()}>
           Cancel
         </Button>
         <Button type="submit" variant="primary" disabled={create.isPending}>
