@@ -120,10 +120,15 @@ test("cards are reordered within a column by mouse and moved by keyboard", async
   await expect.poll(async () => (await api.card.list.query({ boardId: board.id })).find((c) => c.title === titles[1])?.column).toBe("in_progress");
 
   // Keyboard drag and drop: Space picks up, ArrowUp moves, Space drops.
+  const announcer = page.locator("[id^=DndLiveRegion]");
   await cardIn(todo, titles[0]!).focus();
   await page.keyboard.press("Space");
+  // The sensor listens for arrows only once the pick-up is done (and announced).
+  await expect(announcer).toContainText("is over Todo, position 2 of 2");
   await page.keyboard.press("ArrowUp");
+  await expect(announcer).toContainText("is over Todo, position 1 of 2");
   await page.keyboard.press("Space");
+  await expect(announcer).toContainText("Dropped in Todo");
   await expect(todo.getByTestId("card-title")).toHaveText([titles[0]!, titles[2]!]);
   await expect.poll(order).toEqual([titles[0], titles[2]]);
 });
@@ -144,7 +149,7 @@ test("a run started on a card shows its live status on every board", async ({ br
   await dialog.getByLabel("Engine").selectOption("command");
   await dialog.getByLabel("Command", { exact: true }).fill("echo hello");
   await dialog.getByRole("button", { name: "Start run" }).click();
-  await expect(a.getByText("Run queued")).toBeVisible();
+  await expect(dialog.getByText("Run queued.")).toBeVisible();
   await dialog.getByRole("button", { name: "Close" }).click();
 
   await expect(cardIn(b, title).getByTestId("card-run")).toContainText("queued");

@@ -85,7 +85,16 @@ test.describe("a run from the board to In review", () => {
     const runId = page.url().split("/runs/")[1]!;
     await expectCleanLog(page, runId);
     await expect(cardIn(column(watcher, "in_review"), title).getByTestId("card-run")).toContainText("succeeded");
-    await shot(page, "run-detail-command");
+    await shot(page, "run-detail-command", { fullPage: true });
+
+    // The runner and the run's worktree are on their pages.
+    await page.goto(`/runners?workspace=${workspace.id}`);
+    const runnerRow = page.getByTestId("runners-table").getByRole("row").filter({ hasText: "e2e-runner" });
+    await expect(runnerRow).toContainText("online");
+    await page.goto(`/worktrees?workspace=${workspace.id}`);
+    const worktree = page.getByTestId("worktrees-table").getByRole("row").filter({ hasText: title });
+    await expect(worktree).toContainText("agentboard/");
+    await expect(worktree).toContainText("succeeded");
   });
 
   test("anthropic engine against the local Messages API: messages, tool calls, diff with highlighting", async ({ page }) => {
@@ -103,7 +112,7 @@ test.describe("a run from the board to In review", () => {
         { delayMs: 400, text: "Added src/greeting.ts with a `greet` function.", usage: { input_tokens: 1500, output_tokens: 30 } },
       ],
     });
-    const { workspace, board } = await seedWorkspace();
+    const { workspace, board, project } = await seedWorkspace();
     runner = startRunner({ server: E2E.baseURL, token: E2E.adminToken, workspaceId: workspace.id, anthropicBaseUrl: messages.url });
     const title = unique("Add a greeting helper");
     await signIn(page);
@@ -130,7 +139,21 @@ test.describe("a run from the board to In review", () => {
     const runId = page.url().split("/runs/")[1]!;
     await expectCleanLog(page, runId);
     expect(messages.requests.length).toBe(3);
-    await shot(page, "run-detail");
+    await shot(page, "run-detail", { fullPage: true });
+
+    // A few more cards, so the board in the README looks like a board in use.
+    const api = adminClient();
+    const more: [string, "backlog" | "todo" | "in_progress" | "done", string[]][] = [
+      ["Rate-limit the login endpoint", "backlog", ["security"]],
+      ["Migrate settings page to the new form kit", "backlog", ["ui"]],
+      ["Dark mode for the billing emails", "todo", ["ui", "email"]],
+      ["Flaky test: checkout times out on CI", "todo", ["ci"]],
+      ["Cache the pricing table", "in_progress", ["perf"]],
+      ["Upgrade to Node 22", "done", ["infra"]],
+    ];
+    for (const [t, col, labels] of more) await api.card.create.mutate({ boardId: board.id, projectId: project.id, title: t, column: col, labels });
+    const queued = (await api.card.list.query({ boardId: board.id })).find((c) => c.title === "Cache the pricing table")!;
+    await api.run.create.mutate({ cardId: queued.id, engine: "command", command: "true", labels: ["gpu"] });
 
     await page.goto(`/boards/${board.id}`);
     await expect(cardIn(column(page, "in_review"), title).getByTestId("card-run")).toContainText("succeeded");

@@ -33,6 +33,8 @@ export async function drag(page: Page, from: Locator, to: Locator, opts: { toEdg
   await page.mouse.up();
 }
 
-export async function shot(page: Page, name: string) {
-  await page.screenshot({ path: `docs/screenshots/${name}.png` });
+/** A screenshot for the README (docs/screenshots), without transient toasts. */
+export async function shot(page: Page, name: string, opts: { fullPage?: boolean } = {}) {
+  await page.addStyleTag({ content: "[data-sonner-toaster] { display: none !important; }" });
+  await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: opts.fullPage });
 }

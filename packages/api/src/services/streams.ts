@@ -16,11 +16,7 @@ export async function* followRunEvents(deps: Deps, runId: string, afterSeq: numb
   let cursor = afterSeq;
   try {
     while (!signal?.aborted) {
-      const events = await deps.db.prisma.runEvent.findMany({
-        where: { runId, seq: { gt: cursor } },
-        orderBy: { seq: "asc" },
-        take: PAGE,
-      });
+      const events = await readRunEvents(deps, runId, cursor);
       for (const e of events) {
         cursor = e.seq;
         yield e;
@@ -34,6 +30,25 @@ export async function* followRunEvents(deps: Deps, runId: string, afterSeq: numb
 }
 
 /** A run event on the board: `id` is the global event id, the resume point. */
+/**
+ * Reads in flight, by run and cursor. Every live follower of a run sits at the same cursor
+ * and is woken by the same notification, so one query serves them all instead of one each.
+ */
+const inFlight = new WeakMap<Deps, Map<string, Promise<RunEvent[]>>>();
+
+function readRunEvents(deps: Deps, runId: string, afterSeq: number): Promise<RunEvent[]> {
+  let reads = inFlight.get(deps);
+  if (!reads) inFlight.set(deps, (reads = new Map()));
+  const key = `${runId}:${afterSeq}`;
+  const pending = reads.get(key);
+  if (pending) return pending;
+  const read = deps.db.prisma.runEvent
+    .findMany({ where: { runId, seq: { gt: afterSeq } }, orderBy: { seq: "asc" }, take: PAGE })
+    .finally(() => reads.delete(key));
+  reads.set(key, read);
+  return read;
+}
+
 export interface BoardRunChange {
   kind: "run";
   id: number;

@@ -62,7 +62,7 @@ export function BoardPage({ boardId }: { boardId: string }) {
         <div className="flex items-center gap-3 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
           <h1 className="text-lg font-semibold">{board.data?.name}</h1>
           <LiveIndicator state={live} />
-          <span className="ml-auto text-xs text-zinc-500">{cards.data?.length ?? 0} cards</span>
+          <span className="ml-auto text-xs text-zinc-500">{cards.data?.length === 1 ? "1 card" : `${cards.data?.length ?? 0} cards`}</span>
         </div>
         <div className="min-h-0 flex-1">
           <BoardView boardId={boardId} cards={cards.data ?? []} projectNames={projectNames} canEdit={canEdit} onOpen={onOpen} />

@@ -138,8 +138,12 @@ export function BoardView({ boardId, cards, projectNames, canEdit, onOpen }: Pro
     onDragStart: ({ active }) => `Picked up ${cardsById.get(String(active.id))?.title ?? "card"}.`,
     onDragOver: ({ active, over }) => {
       if (!over) return undefined;
-      const col = containerOf(dragOrder ?? serverOrder, String(over.id));
-      return col ? `${cardsById.get(String(active.id))?.title ?? "Card"} is over ${columnTitle(col)}.` : undefined;
+      const o = dragOrder ?? serverOrder;
+      const col = containerOf(o, String(over.id));
+      if (!col) return undefined;
+      const title = cardsById.get(String(active.id))?.title ?? "Card";
+      const at = o[col].indexOf(String(over.id));
+      return at < 0 ? `${title} is over ${columnTitle(col)}.` : `${title} is over ${columnTitle(col)}, position ${at + 1} of ${o[col].length}.`;
     },
     onDragEnd: ({ active, over }) => {
       const col = over ? containerOf(dragOrder ?? serverOrder, String(active.id)) : undefined;

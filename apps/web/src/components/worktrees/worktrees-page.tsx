@@ -9,6 +9,22 @@ import { useWorkspaceChoice } from "@/components/workspace/use-workspace-choice"
 import { WorkspacePicker } from "@/components/workspace/workspace-picker";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { Empty, ErrorState, Loading } from "@/components/ui/states";
+import { cn } from "@/components/ui/cn";
+import type { WorktreeRow } from "@/trpc/types";
+
+const STATE_CLASS: Record<WorktreeRow["status"], string> = {
+  active: "bg-blue-50 text-blue-700 ring-blue-300 dark:bg-blue-950 dark:text-blue-300 dark:ring-blue-800",
+  idle: "bg-zinc-100 text-zinc-700 ring-zinc-300 dark:bg-zinc-800 dark:text-zinc-300 dark:ring-zinc-600",
+  missing: "bg-amber-50 text-amber-800 ring-amber-300 dark:bg-amber-950 dark:text-amber-300 dark:ring-amber-800",
+  removed: "bg-zinc-50 text-zinc-500 ring-zinc-200 dark:bg-zinc-900 dark:text-zinc-500 dark:ring-zinc-700",
+};
+
+const STATE_HINT: Record<WorktreeRow["status"], string> = {
+  active: "its run is claimed or running",
+  idle: "its run is finished; the worktree is still on disk",
+  missing: "not on this server's disk (a remote runner's, or deleted by hand)",
+  removed: "removed; kept for the record",
+};
 
 /** Every worktree runners made for runs. Removing one (with its branch) comes with issue 5. */
 export function WorktreesPage() {
@@ -43,6 +59,7 @@ export function WorktreesPage() {
             <thead className="border-b border-zinc-200 text-xs text-zinc-500 dark:border-zinc-800">
               <tr>
                 <th className="px-4 py-2 font-medium">Path</th>
+                <th className="px-4 py-2 font-medium">State</th>
                 <th className="px-4 py-2 font-medium">Branch</th>
                 <th className="px-4 py-2 font-medium">Run</th>
                 <th className="px-4 py-2 font-medium">Age</th>
@@ -62,6 +79,11 @@ export function WorktreesPage() {
                     </span>
                   </td>
                   <td className="px-4 py-2">
+                    <span className={cn("rounded-full px-2 py-0.5 text-xs ring-1 ring-inset", STATE_CLASS[w.status])} title={STATE_HINT[w.status]}>
+                      {w.status}
+                    </span>
+                  </td>
+                  <td className="px-4 py-2">
                     <code className="text-xs">{w.branch}</code>
                   </td>
                   <td className="px-4 py-2">
@@ -73,7 +95,10 @@ export function WorktreesPage() {
                   <td className="px-4 py-2 text-xs text-zinc-500" title={w.createdAt.toISOString()}>
                     {timeAgo(w.createdAt, now)}
                   </td>
-                  <td className="px-4 py-2 text-xs tabular-nums">{formatBytes(w.sizeBytes)}</td>
+                  <td className="px-4 py-2 text-xs tabular-nums" title={w.sizeMeasured ? "measured now" : "as last recorded"}>
+                    {formatBytes(w.sizeBytes)}
+                    {w.sizeMeasured || w.sizeBytes == null ? "" : "*"}
+                  </td>
                 </tr>
               ))}
             </tbody>
