@@ -60,7 +60,8 @@ test.describe("a run from the board to In review", () => {
   test("command engine: live output, diff, success, card in review — seen by a second browser", async ({ page, browser }) => {
     const { workspace, board } = await seedWorkspace();
     runner = startRunner({ server: E2E.baseURL, token: E2E.adminToken, workspaceId: workspace.id });
-    const title = unique("Write the greeting file");
+    // Each test has a board of its own, so plain titles are unique enough (and read well in the screenshots).
+    const title = "Write the greeting file";
     await signIn(page);
     await page.goto(`/boards/${board.id}`);
     await createCardInUi(page, title);
@@ -114,7 +115,7 @@ test.describe("a run from the board to In review", () => {
     });
     const { workspace, board, project } = await seedWorkspace();
     runner = startRunner({ server: E2E.baseURL, token: E2E.adminToken, workspaceId: workspace.id, anthropicBaseUrl: messages.url });
-    const title = unique("Add a greeting helper");
+    const title = "Add a greeting helper";
     await signIn(page);
     await page.goto(`/boards/${board.id}`);
     await createCardInUi(page, title);
@@ -158,6 +159,11 @@ test.describe("a run from the board to In review", () => {
     await page.goto(`/boards/${board.id}`);
     await expect(cardIn(column(page, "in_review"), title).getByTestId("card-run")).toContainText("succeeded");
     await shot(page, "board");
+
+    // Dark mode follows the system setting until a theme is picked in the header.
+    await page.emulateMedia({ colorScheme: "dark" });
+    await expect(page.locator("html")).toHaveClass(/dark/);
+    await shot(page, "board-dark");
   });
 
   test("the server restarts mid-run: the page resumes with no event lost or doubled", async ({ page }) => {

@@ -71,7 +71,7 @@ export const BoardColumn = memo(function BoardColumn({ boardId, column, title, c
           />
         </div>
       ) : null}
-      <div ref={scrollRef} className="min-h-0 flex-1 overflow-y-auto px-2 pb-2" data-testid={`column-scroll-${column}`}>
+      <div ref={scrollRef} className="min-h-0 flex-1 overflow-y-auto px-2 pt-1 pb-2" data-testid={`column-scroll-${column}`}>
         <div ref={setNodeRef} style={{ height: Math.max(virtualizer.getTotalSize(), 48), position: "relative" }}>
           <SortableContext id={column} items={cardIds} strategy={verticalListSortingStrategy}>
             {virtualizer.getVirtualItems().map((item) => {

@@ -46,7 +46,7 @@ export function DiffViewer({ diff }: { diff: string }) {
     <div className="grid gap-4 lg:grid-cols-[16rem_1fr]" data-testid="diff-viewer">
       <nav aria-label="Changed files" className="lg:sticky lg:top-14 lg:self-start">
         <p className="mb-2 text-xs text-zinc-500">
-          {files.length} files · <span className="text-emerald-600">+{totals.a}</span> <span className="text-red-600">−{totals.d}</span>
+          {files.length === 1 ? "1 file" : `${files.length} files`} · <span className="text-emerald-600">+{totals.a}</span> <span className="text-red-600">−{totals.d}</span>
         </p>
         <ul className="space-y-0.5 text-xs" data-testid="diff-files">
           {files.map((f, i) => (
