@@ -52,6 +52,7 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   const deps: Deps = { db, notifier, config };
   const tokens = new TokenCache();
   const runners = new RunnerIdentity();
+  const runWorkspaces = new Map<string, string>();
   const log = opts.log ?? ((msg: string, err?: unknown) => console.error(`[agentboard] ${msg}`, err ?? ""));
   const sweep = opts.worktreeSweep;
   const background = [
@@ -66,10 +67,10 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
     async createContext({ authorization }) {
       const match = authorization?.match(/^Bearer\s+(\S+)$/i);
       const principal = match?.[1] ? await tokens.resolve(deps, match[1]) : null;
-      return { deps, principal, tokens, runners, log };
+      return { deps, principal, tokens, runners, runWorkspaces, log };
     },
     callerFor(principal) {
-      return createCaller({ deps, principal, tokens, runners, log });
+      return createCaller({ deps, principal, tokens, runners, runWorkspaces, log });
     },
     async close() {
       for (const task of background) task?.stop();

@@ -13,6 +13,8 @@ export interface Context {
   principal: Principal | null;
   tokens: TokenCache;
   runners: RunnerIdentity;
+  /** Which workspace a run belongs to never changes: remembered for the runner hot paths. */
+  runWorkspaces: Map<string, string>;
   /** Server log for errors that the client only sees as INTERNAL_SERVER_ERROR. */
   log: (msg: string, err?: unknown) => void;
 }
@@ -61,7 +63,7 @@ export const publicProcedure = t.procedure.use(mapErrors);
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.principal) throw new TRPCError({ code: "UNAUTHORIZED", message: "a valid bearer token is required" });
   const principal = ctx.principal;
-  return next({ ctx: { ...ctx, principal, authorize: makeAuthorizer(ctx.deps, principal) } });
+  return next({ ctx: { ...ctx, principal, authorize: makeAuthorizer(ctx.deps, principal, ctx.runWorkspaces) } });
 });
 
 export type Authorizer = ReturnType<typeof makeAuthorizer>;
@@ -71,7 +73,7 @@ export type Authorizer = ReturnType<typeof makeAuthorizer>;
  * checks the principal's role there. Objects in other workspaces answer NOT_FOUND, so a
  * token learns nothing about workspaces it cannot see.
  */
-function makeAuthorizer(deps: Deps, p: Principal) {
+function makeAuthorizer(deps: Deps, p: Principal, runWorkspaces: Map<string, string>) {
   const check = (workspaceId: string, need: Need, what: string, id: string) => {
     if (p.workspaceId !== null && p.workspaceId !== workspaceId) throw notFound(what, id);
     if (!allows(p, workspaceId, need)) throw forbidden(`this token (${p.role}) cannot do that`);
@@ -112,9 +114,15 @@ function makeAuthorizer(deps: Deps, p: Principal) {
       return check(row.workspaceId, need, "workflow", id);
     },
     run: async (id: string, need: Need) => {
-      const row = await prisma.run.findUnique({ where: { id }, select: { workspaceId: true } });
-      if (!row) throw notFound("run", id);
-      return check(row.workspaceId, need, "run", id);
+      let workspaceId = runWorkspaces.get(id);
+      if (!workspaceId) {
+        const row = await prisma.run.findUnique({ where: { id }, select: { workspaceId: true } });
+        if (!row) throw notFound("run", id);
+        workspaceId = row.workspaceId;
+        if (runWorkspaces.size >= 100_000) runWorkspaces.clear();
+        runWorkspaces.set(id, workspaceId);
+      }
+      return check(workspaceId, need, "run", id);
     },
     token: async (id: string, need: Need) => {
       const row = await prisma.apiToken.findUnique({ where: { id }, select: { workspaceId: true } });

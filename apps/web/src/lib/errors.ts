@@ -6,6 +6,7 @@ interface ErrorData {
   reason?: string;
   httpStatus?: number;
   issues?: { path: string; message: string }[] | null;
+  details?: unknown;
 }
 
 function dataOf(err: unknown): ErrorData | undefined {
@@ -32,4 +33,9 @@ export function toastError(title: string) {
   return (err: unknown) => {
     toast.error(title, { description: errorMessage(err) });
   };
+}
+
+/** The server's machine-readable details of a domain error (`error.data.details`), unchecked. */
+export function errorDetails(err: unknown): unknown {
+  return dataOf(err)?.details ?? null;
 }

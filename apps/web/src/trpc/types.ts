@@ -17,3 +17,7 @@ export type RunnerRow = RouterOutputs["runner"]["list"][number];
 export type WorktreeRow = RouterOutputs["worktree"]["list"][number];
 export type Workflow = RouterOutputs["workflow"]["list"][number];
 export type Project = RouterOutputs["project"]["list"][number];
+export type DodItem = RunDetail["dodItems"][number];
+export type DodEvidence = DodItem["evidence"][number];
+export type Mergeability = RouterOutputs["run"]["mergeability"];
+export type Provenance = RouterOutputs["run"]["provenance"];

@@ -131,6 +131,13 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
       events: [{ type: "agent.message", payload: { text: "hi" } }, { type: "tool.call", payload: { name: "read_file", input: { path: "a" } } }],
     });
     expect(r).toEqual({ lastSeq: 5, appended: 2 });
+    await runner.run.appendEvents({ runId: run.id, leaseToken: c!.leaseToken, events: [{ type: "agent.thinking" }] });
+    const logged = (await api.admin.run.events({ runId: run.id, afterSeq: 3 })).map((e) => [e.seq, e.type, e.actor, e.payload]);
+    expect(logged).toEqual([
+      [4, "agent.message", "runner:rig-1", { text: "hi" }],
+      [5, "tool.call", "runner:rig-1", { name: "read_file", input: { path: "a" } }],
+      [6, "agent.thinking", "runner:rig-1", {}],
+    ]);
     const done = await runner.run.complete({
       runId: run.id, leaseToken: c!.leaseToken, status: "succeeded",
       output: { summary: "did it", filesChanged: ["a.ts"], diff: "diff --git a/a.ts b/a.ts", testsRun: true, testsPassed: true },

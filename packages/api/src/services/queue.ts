@@ -3,7 +3,7 @@ import { RowLockedError, type DodItem, type Prisma, type Project, type Run } fro
 import type { Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { createWaiter, topics } from "../infra/notifier.js";
-import { transition, type NewEvent } from "./run-events.js";
+import { transition } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
 
 /**
@@ -146,14 +146,17 @@ export interface IncomingEvent {
   payload?: Prisma.InputJsonValue;
 }
 
+/** The streaming hot path: one dialect statement does what `transition()` would. */
 export async function appendEvents(deps: Deps, actor: string, input: LeaseInput & { events: IncomingEvent[] }) {
-  const events: NewEvent[] = input.events.map((e) => ({ type: e.type, actor, payload: e.payload ?? {} }));
-  const run = await deps.db.prisma.$transaction((tx) =>
-    transition(tx, input.runId, { leaseToken: input.leaseToken, status: { in: [...ACTIVE_STATUSES] } }, {}, events),
-  );
-  if (!run) throw leaseLost(input.runId);
-  await deps.notifier.publish(topics.run(run.id));
-  return { lastSeq: run.eventSeq, appended: events.length };
+  const done = await deps.db.queue.appendEvents(deps.db.prisma, {
+    runId: input.runId,
+    leaseToken: input.leaseToken,
+    actor,
+    events: input.events.map((e) => ({ type: e.type, payload: e.payload ?? {} })),
+  });
+  if (!done) throw leaseLost(input.runId);
+  await deps.notifier.publish(topics.run(input.runId));
+  return { lastSeq: done.lastSeq, appended: input.events.length };
 }
 
 export interface CompleteInput extends LeaseInput {

@@ -58,6 +58,20 @@ const EXPIRED_LEASES = `
   FROM runs WHERE status IN ('claimed', 'running') AND lease_expires_at < ${NOW}
   ORDER BY lease_expires_at LIMIT $1`;
 
+const APPEND_EVENTS = bind(
+  `WITH r AS (
+    UPDATE runs SET event_seq = event_seq + $COUNT, updated_at = ${NOW}
+    WHERE id = $RUN AND lease_token = $TOKEN AND status IN ('claimed', 'running')
+    RETURNING id, event_seq, board_id
+  ), ins AS (
+    INSERT INTO run_events (run_id, seq, type, actor, payload, created_at)
+    SELECT r.id, r.event_seq - $COUNT + e.ord, e.value->>'type', $ACTOR, COALESCE(e.value->'payload', '{}'::jsonb), ${NOW}
+    FROM r, jsonb_array_elements($EVENTS::jsonb) WITH ORDINALITY AS e(value, ord)
+  )
+  SELECT event_seq AS "lastSeq", board_id AS "boardId" FROM r`,
+  ["RUN", "TOKEN", "COUNT", "ACTOR", "EVENTS"],
+);
+
 /** lock_not_available: NOWAIT met a row locked by a concurrent claim. */
 function rethrowLocked(err: unknown): never {
   const text = String((err as { message?: unknown })?.message ?? err);
@@ -94,5 +108,13 @@ export const postgresqlQueue: QueueSql = {
 
   async expiredLeases(db, limit): Promise<ExpiredLease[]> {
     return db.$queryRawUnsafe<ExpiredLease[]>(EXPIRED_LEASES, limit);
+  },
+
+  async appendEvents(db, a) {
+    const rows = await db.$queryRawUnsafe<{ lastSeq: number; boardId: string }[]>(
+      APPEND_EVENTS, a.runId, a.leaseToken, a.events.length, a.actor, JSON.stringify(a.events),
+    );
+    const row = rows[0];
+    return row ? { lastSeq: Number(row.lastSeq), boardId: row.boardId } : null;
   },
 };

@@ -45,6 +45,17 @@ const EXPIRED_LEASES = `
   FROM runs WHERE status IN ('claimed', 'running') AND lease_expires_at < ${NOW_MS}
   ORDER BY lease_expires_at LIMIT ?`;
 
+const RESERVE_SEQ = `
+  UPDATE runs SET event_seq = event_seq + ?, updated_at = ${NOW_MS}
+  WHERE id = ? AND lease_token = ? AND status IN ('claimed', 'running')
+  RETURNING event_seq AS lastSeq, board_id AS boardId`;
+
+/** json_each walks the array in order; its key is the 0-based index. */
+const INSERT_EVENTS = `
+  INSERT INTO run_events (run_id, seq, type, actor, payload, created_at)
+  SELECT ?, ? + key + 1, json_extract(value, '$.type'), ?, COALESCE(json_extract(value, '$.payload'), '{}'), ${NOW_MS}
+  FROM json_each(?)`;
+
 async function claimWithEvent(db: PrismaClient, sql: string, params: unknown[], event: ClaimEvent): Promise<string | null> {
   return db.$transaction(async (tx) => {
     const rows = await tx.$queryRawUnsafe<{ id: string; seq: number | bigint }[]>(sql, ...params);
@@ -78,5 +89,16 @@ export const sqliteQueue: QueueSql = {
       EXPIRED_LEASES, limit,
     );
     return rows.map((r) => ({ ...r, cancelRequested: Number(r.cancelRequested) === 1 }));
+  },
+
+  appendEvents(db, a) {
+    return db.$transaction(async (tx) => {
+      const rows = await tx.$queryRawUnsafe<{ lastSeq: number | bigint; boardId: string }[]>(RESERVE_SEQ, a.events.length, a.runId, a.leaseToken);
+      const row = rows[0];
+      if (!row) return null;
+      const lastSeq = Number(row.lastSeq);
+      await tx.$executeRawUnsafe(INSERT_EVENTS, a.runId, lastSeq - a.events.length, a.actor, JSON.stringify(a.events));
+      return { lastSeq, boardId: row.boardId };
+    });
   },
 };

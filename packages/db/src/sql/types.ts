@@ -14,6 +14,19 @@ export interface QueueSql {
   extendLease(db: PrismaClient, args: ExtendLeaseArgs): Promise<LeaseState | null>;
   /** Claimed or running runs whose lease ran out by database time. */
   expiredLeases(db: PrismaClient, limit: number): Promise<ExpiredLease[]>;
+  /**
+   * The streaming hot path: under a held lease, reserves sequence numbers on the run row
+   * and appends the events, atomically (what `transition()` does, in one round trip).
+   * Null when the lease is not held; nothing is written then.
+   */
+  appendEvents(db: PrismaClient, args: AppendEventsArgs): Promise<{ lastSeq: number; boardId: string } | null>;
+}
+
+export interface AppendEventsArgs {
+  runId: string;
+  leaseToken: string;
+  actor: string;
+  events: { type: string; payload: unknown }[];
 }
 
 export interface ClaimEvent {

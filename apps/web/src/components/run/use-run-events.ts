@@ -1,10 +1,10 @@
 "use client";
 
 import { useEffect, useRef, useState } from "react";
-import { useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useTRPC } from "@/trpc/react";
 import type { RunEventRow } from "@/trpc/types";
+import { changesRun, useRefreshRun } from "./use-refresh-run";
 
 export interface RunEventsState {
   events: RunEventRow[];
@@ -23,7 +23,7 @@ export interface RunEventsState {
  */
 export function useRunEvents(runId: string): RunEventsState {
   const trpc = useTRPC();
-  const qc = useQueryClient();
+  const refreshRun = useRefreshRun(runId);
   const [state, setState] = useState<RunEventsState>({ events: [], duplicates: 0, gaps: 0, connection: "connecting", error: null });
   const pending = useRef<RunEventRow[]>([]);
   const lastSeq = useRef(0);
@@ -43,8 +43,9 @@ export function useRunEvents(runId: string): RunEventsState {
     pending.current = [];
     if (batch.length === 0) return;
     setState((s) => ({ ...s, events: s.events.concat(batch), ...counters.current }));
-    // A status event changes the run's row (status, metrics, diff): re-read it.
-    if (batch.some((e) => e.type.startsWith("run."))) void qc.invalidateQueries({ queryKey: trpc.run.byId.queryKey({ runId }) });
+    // A status or DoD event changes the run's row (status, metrics, diff, checklist) and its
+    // merge gate: re-read them, so a decision made in another browser shows here at once.
+    if (batch.some((e) => changesRun(e.type))) refreshRun();
   };
 
   useSubscription(
