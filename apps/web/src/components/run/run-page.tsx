@@ -12,6 +12,8 @@ import { cn } from "@/components/ui/cn";
 import { DiffViewer } from "./diff-viewer";
 import { DodPanel } from "./dod-panel";
 import { EventLog } from "./event-log";
+import { MergePanel } from "./merge-panel";
+import { ProvenancePanel } from "./provenance-panel";
 import { RunActions } from "./run-actions";
 import { RunStats } from "./run-stats";
 import { StatusHistory } from "./status-history";
@@ -66,12 +68,18 @@ export function RunPage({ runId }: { runId: string }) {
 
       <RunStats run={r} events={live.events} />
 
+      {/* The review row: what the Definition of Done says, and the merge it gates. */}
+      <div className="grid items-start gap-4 lg:grid-cols-[1fr_20rem]">
+        <DodPanel run={r} />
+        <MergePanel run={r} />
+      </div>
+
       <div className="grid gap-4 lg:grid-cols-[1fr_20rem]">
         <LogPanel live={live} />
         <aside className="space-y-4">
           <StatusHistory events={live.events} />
-          <DodPanel run={r} />
           <RunFacts run={r} />
+          <ProvenancePanel runId={r.id} />
         </aside>
       </div>
 
@@ -122,10 +130,6 @@ function RunFacts({ run }: { run: RunDetail }) {
           </div>
         ))}
       </dl>
-      <details className="mt-3 text-xs">
-        <summary className="cursor-pointer font-medium">Prompt</summary>
-        <pre className="mt-1 max-h-64 overflow-auto rounded bg-zinc-50 p-2 whitespace-pre-wrap dark:bg-zinc-950">{run.prompt}</pre>
-      </details>
       {run.summary ? (
         <div className="mt-3 text-xs">
           <p className="font-medium">Summary</p>

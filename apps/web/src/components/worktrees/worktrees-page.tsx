@@ -11,6 +11,9 @@ import { StatusBadge } from "@/components/ui/status-badge";
 import { Empty, ErrorState, Loading } from "@/components/ui/states";
 import { cn } from "@/components/ui/cn";
 import type { WorktreeRow } from "@/trpc/types";
+import { useSession } from "@/components/session/use-session";
+import { can } from "@/lib/roles";
+import { RemoveWorktreeAction } from "./remove-worktree";
 
 const STATE_CLASS: Record<WorktreeRow["status"], string> = {
   active: "bg-blue-50 text-blue-700 ring-blue-300 dark:bg-blue-950 dark:text-blue-300 dark:ring-blue-800",
@@ -26,11 +29,12 @@ const STATE_HINT: Record<WorktreeRow["status"], string> = {
   removed: "removed; kept for the record",
 };
 
-/** Every worktree runners made for runs. Removing one (with its branch) comes with issue 5. */
+/** Every worktree runners made for runs; admins can remove one (its branch stays). */
 export function WorktreesPage() {
   const trpc = useTRPC();
   const { workspaces, chosen, choose } = useWorkspaceChoice();
   const [includeRemoved, setIncludeRemoved] = useState(false);
+  const isAdmin = can(useSession().session, "admin");
   const worktrees = useQuery(trpc.worktree.list.queryOptions({ workspaceId: chosen?.id ?? "", includeRemoved }, { enabled: !!chosen, refetchInterval: 10_000 }));
   const now = worktrees.dataUpdatedAt || Date.now();
 
@@ -64,7 +68,11 @@ export function WorktreesPage() {
                 <th className="px-4 py-2 font-medium">Run</th>
                 <th className="px-4 py-2 font-medium">Age</th>
                 <th className="px-4 py-2 font-medium">Size</th>
-                {/* Issue 5 adds a Remove action column here. */}
+                {isAdmin ? (
+                  <th className="px-4 py-2 font-medium">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                ) : null}
               </tr>
             </thead>
             <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">
@@ -99,6 +107,11 @@ export function WorktreesPage() {
                     {formatBytes(w.sizeBytes)}
                     {w.sizeMeasured || w.sizeBytes == null ? "" : "*"}
                   </td>
+                  {isAdmin ? (
+                    <td className="px-4 py-2 text-right">
+                      <RemoveWorktreeAction worktree={w} />
+                    </td>
+                  ) : null}
                 </tr>
               ))}
             </tbody>

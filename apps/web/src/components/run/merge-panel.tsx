@@ -1,0 +1,267 @@
+"use client";
+
+import { useId, useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { toast } from "sonner";
+import { z } from "zod";
+import { useTRPC } from "@/trpc/react";
+import type { Mergeability, RunDetail } from "@/trpc/types";
+import { useSession } from "@/components/session/use-session";
+import { can } from "@/lib/roles";
+import { errorDetails, errorMessage, errorReason } from "@/lib/errors";
+import { formatDateTime, formatDuration } from "@/lib/format";
+import { Button } from "@/components/ui/button";
+import { Spinner } from "@/components/ui/states";
+import { cn } from "@/components/ui/cn";
+import { describeCleanup } from "./cleanup-summary";
+import { useRefreshRun } from "./use-refresh-run";
+
+const panelClass = "rounded-xl bg-white p-4 ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800";
+
+/**
+ * The merge gate and, for admins, the merge button. The gate is `run.mergeability`: every
+ * reason `run.merge` would refuse with, at once, so the button is disabled exactly when a
+ * merge cannot succeed — except for conflicts and re-verification failures, which only
+ * trying can find; those come back as the merge's error and are shown here in full.
+ */
+export function MergePanel({ run }: { run: RunDetail }) {
+  if (run.status === "merged") return <MergedSummary run={run} />;
+  if (run.status === "aborted") return <AbortedSummary run={run} />;
+  return <MergeGate run={run} />;
+}
+
+function MergedSummary({ run }: { run: RunDetail }) {
+  return (
+    <section aria-labelledby="merge" className={cn(panelClass, "ring-violet-300 dark:ring-violet-800")} data-testid="merge-panel" data-state="merged">
+      <h2 id="merge" className="text-sm font-semibold">
+        Merged
+      </h2>
+      <p className="mt-1 text-sm" data-testid="merge-result">
+        <code>{run.branch}</code> was merged into <code>{run.baseBranch}</code> by {run.mergedBy ?? "?"}
+        {run.mergedAt ? ` · ${formatDateTime(run.mergedAt)}` : ""}
+      </p>
+      {run.mergeCommit ? (
+        <p className="mt-1 text-xs text-zinc-500">
+          merge commit <code title={run.mergeCommit}>{run.mergeCommit.slice(0, 12)}</code>
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function AbortedSummary({ run }: { run: RunDetail }) {
+  return (
+    <section aria-labelledby="merge" className={panelClass} data-testid="merge-panel" data-state="aborted">
+      <h2 id="merge" className="text-sm font-semibold">
+        Aborted
+      </h2>
+      <p className="mt-1 text-sm">
+        Aborted by {run.closedBy ?? "?"}
+        {run.finishedAt ? ` · ${formatDateTime(run.finishedAt)}` : ""}. Its worktree and branch are removed; nothing was merged.
+      </p>
+      {run.closedReason ? <p className="mt-1 text-sm whitespace-pre-wrap text-zinc-600 dark:text-zinc-300">“{run.closedReason}”</p> : null}
+    </section>
+  );
+}
+
+function MergeGate({ run }: { run: RunDetail }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const refresh = useRefreshRun(run.id);
+  const { session } = useSession();
+  const isAdmin = can(session, "admin");
+  const gate = useQuery(trpc.run.mergeability.queryOptions({ runId: run.id }));
+  const [reverify, setReverify] = useState(false);
+  const [cleanup, setCleanup] = useState(true);
+  const [failure, setFailure] = useState<unknown>(null);
+  const reasonsId = useId();
+
+  const merge = useMutation(
+    trpc.run.merge.mutationOptions({
+      onMutate: () => setFailure(null),
+      onSuccess: (r) => {
+        toast.success(`Merged into ${r.run.baseBranch}`, {
+          description: `${r.merge.status === "already-merged" ? "already contained in the base" : `merge commit ${r.merge.mergeCommit.slice(0, 12)}`} · ${describeCleanup(r.cleanup)}`,
+        });
+        refresh();
+        void qc.invalidateQueries({ queryKey: trpc.card.list.queryKey({ boardId: run.boardId }) });
+      },
+      onError: (err) => {
+        setFailure(err);
+        toast.error(`Merge refused${errorReason(err) ? `: ${errorReason(err)}` : ""}`, { description: errorMessage(err) });
+        // A refusal often means the gate changed under us (someone rejected evidence): re-read it.
+        refresh();
+      },
+    }),
+  );
+
+  const g = gate.data;
+  const blocked = !g || !g.canMerge;
+  return (
+    <section aria-labelledby="merge" className={panelClass} data-testid="merge-panel" data-state={g ? (g.canMerge ? "ready" : "blocked") : "loading"}>
+      <h2 id="merge" className="text-sm font-semibold">
+        Merge
+      </h2>
+      <p className="mt-0.5 text-xs text-zinc-500">
+        <code>{run.branch}</code> → <code>{run.baseBranch}</code>, as a merge commit (<code>--no-ff</code>)
+      </p>
+
+      <div className="mt-3" id={reasonsId}>
+        {gate.isLoading ? <Spinner label="Checking the gate" /> : null}
+        {gate.error ? (
+          <p role="alert" className="text-sm text-red-700 dark:text-red-400">
+            Could not check the gate: {errorMessage(gate.error)}{" "}
+            <button type="button" className="underline" onClick={() => void gate.refetch()}>
+              Try again
+            </button>
+          </p>
+        ) : null}
+        {g ? <GateReasons gate={g} /> : null}
+      </div>
+
+      {isAdmin ? (
+        <div className="mt-3 space-y-2 border-t border-zinc-100 pt-3 dark:border-zinc-800">
+          <label className="flex items-start gap-2 text-xs">
+            <input type="checkbox" className="mt-0.5" checked={reverify} onChange={(e) => setReverify(e.target.checked)} />
+            <span>
+              Re-verify on the integrated state
+              <span className="block text-zinc-500">
+                {g && g.reverifiableChecks > 0
+                  ? `merges ${run.baseBranch} into the branch in a scratch worktree and runs ${g.reverifiableChecks} ${g.reverifiableChecks === 1 ? "check" : "checks"} there first`
+                  : `merges ${run.baseBranch} into the branch in a scratch worktree first (this run has no automatic checks)`}
+              </span>
+            </span>
+          </label>
+          <label className="flex items-start gap-2 text-xs">
+            <input type="checkbox" className="mt-0.5" checked={cleanup} onChange={(e) => setCleanup(e.target.checked)} />
+            <span>Remove the worktree and delete the branch afterwards</span>
+          </label>
+          <Button
+            variant="primary"
+            className="w-full"
+            disabled={blocked || merge.isPending}
+            aria-describedby={reasonsId}
+            onClick={() => merge.mutate({ runId: run.id, reverify, cleanup })}
+            data-testid="merge-button"
+          >
+            {merge.isPending ? (reverify ? "Re-verifying and merging…" : "Merging…") : `Merge into ${run.baseBranch}`}
+          </Button>
+        </div>
+      ) : null}
+
+      {failure ? <MergeFailure error={failure} onDismiss={() => setFailure(null)} /> : null}
+    </section>
+  );
+}
+
+const REASON_LABEL: Record<string, string> = {
+  FORBIDDEN: "Admins only",
+  INVALID_STATE: "Run not mergeable",
+  DOD_INCOMPLETE: "Definition of Done incomplete",
+  REPOSITORY_UNAVAILABLE: "Repository not here",
+  BRANCH_MISSING: "Branch missing",
+};
+
+function GateReasons({ gate }: { gate: Mergeability }) {
+  if (gate.canMerge) {
+    return (
+      <p className="text-sm text-emerald-700 dark:text-emerald-400" data-testid="merge-ready">
+        ✓ Ready: the run succeeded and every required item has validated evidence.
+      </p>
+    );
+  }
+  return (
+    <ul className="space-y-2" data-testid="merge-reasons" aria-label="Why this run cannot be merged yet">
+      {gate.reasons.map((r) => (
+        <li key={r.reason} className="text-sm" data-reason={r.reason}>
+          <span className="block text-xs font-semibold text-amber-800 dark:text-amber-300">{REASON_LABEL[r.reason] ?? r.reason}</span>
+          {r.reason === "DOD_INCOMPLETE" ? (
+            <span className="text-zinc-700 dark:text-zinc-300">
+              Missing validated evidence:{" "}
+              {gate.missing.map((m, i) => (
+                <span key={m.itemId}>
+                  {i ? ", " : ""}
+                  {m.title} <span className="text-xs text-zinc-500">({m.status})</span>
+                </span>
+              ))}
+            </span>
+          ) : (
+            <span className="text-zinc-700 dark:text-zinc-300">{r.message}</span>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+// The error details `run.merge` documents (docs/dod-and-merge.md), checked before they are shown.
+const zConflict = z.object({ files: z.array(z.string()), stage: z.string().optional() });
+const zReverifyFailed = z.object({
+  failed: z.array(
+    z.object({
+      key: z.string(),
+      title: z.string(),
+      command: z.string(),
+      exitCode: z.number().nullable(),
+      timedOut: z.boolean().optional(),
+      durationMs: z.number().optional(),
+      output: z.string(),
+    }),
+  ),
+});
+const zIncomplete = z.object({ missing: z.array(z.object({ key: z.string(), title: z.string(), status: z.string() })) });
+
+function MergeFailure({ error, onDismiss }: { error: unknown; onDismiss: () => void }) {
+  const reason = errorReason(error);
+  const details = errorDetails(error);
+  const conflict = reason === "MERGE_CONFLICT" ? zConflict.safeParse(details) : null;
+  const reverify = reason === "REVERIFY_FAILED" ? zReverifyFailed.safeParse(details) : null;
+  const incomplete = reason === "DOD_INCOMPLETE" ? zIncomplete.safeParse(details) : null;
+  return (
+    <div role="alert" className="mt-3 rounded-lg bg-red-50 p-3 text-sm text-red-900 ring-1 ring-red-200 dark:bg-red-950 dark:text-red-100 dark:ring-red-900" data-testid="merge-error" data-reason={reason}>
+      <div className="flex items-start gap-2">
+        <p className="flex-1 font-medium">
+          {reason ? <span className="font-mono">{reason}: </span> : null}
+          {errorMessage(error)}
+        </p>
+        <button type="button" onClick={onDismiss} className="rounded px-1 text-red-700 hover:bg-red-100 dark:text-red-300 dark:hover:bg-red-900" aria-label="Dismiss the merge error">
+          ✕
+        </button>
+      </div>
+      {conflict?.success ? (
+        <div className="mt-2">
+          <p className="text-xs">
+            {conflict.data.stage === "reverify" ? "The base does not merge cleanly into the branch; conflicting files:" : "Conflicting files (the base branch is unchanged):"}
+          </p>
+          <ul className="mt-1 list-disc pl-5 font-mono text-xs" data-testid="merge-conflict-files">
+            {conflict.data.files.map((f) => (
+              <li key={f}>{f}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {reverify?.success ? (
+        <ul className="mt-2 space-y-2">
+          {reverify.data.failed.map((c) => (
+            <li key={c.key} className="text-xs">
+              <p>
+                <span className="font-medium">{c.title}</span> <code>$ {c.command}</code> —{" "}
+                {c.timedOut ? "timed out" : c.exitCode === null ? "killed" : `exit ${c.exitCode}`}
+                {c.durationMs != null ? ` after ${formatDuration(c.durationMs)}` : ""}
+              </p>
+              {c.output ? (
+                <details>
+                  <summary className="cursor-pointer">Output (tail)</summary>
+                  <pre className="mt-1 max-h-48 overflow-auto rounded bg-zinc-900 p-2 font-mono text-[11px] whitespace-pre-wrap text-zinc-100">{c.output}</pre>
+                </details>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {incomplete?.success ? (
+        <p className="mt-1 text-xs">Missing: {incomplete.data.missing.map((m) => `${m.title} (${m.status})`).join(", ")}</p>
+      ) : null}
+    </div>
+  );
+}
