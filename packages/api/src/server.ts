@@ -49,7 +49,8 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
     maxClaimWaitMs: opts.maxClaimWaitMs ?? defaultServiceConfig.maxClaimWaitMs,
     dataDir: opts.dataDir,
   };
-  const deps: Deps = { db, notifier, config };
+  const stopping = new AbortController();
+  const deps: Deps = { db, notifier, config, stopping: stopping.signal };
   const tokens = new TokenCache();
   const runners = new RunnerIdentity();
   const runWorkspaces = new Map<string, string>();
@@ -73,6 +74,7 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
       return createCaller({ deps, principal, tokens, runners, runWorkspaces, log });
     },
     async close() {
+      stopping.abort();
       for (const task of background) task?.stop();
       await notifier.close();
       await db.close();

@@ -17,4 +17,11 @@ export interface Deps {
   db: Database;
   notifier: Notifier;
   config: ServiceConfig;
+  /** Aborted when the process closes its API: long-polls and streams end before the database does. */
+  stopping: AbortSignal;
+}
+
+/** A request's signal, also aborted when the API shuts down. */
+export function untilStopped(deps: Deps, signal?: AbortSignal): AbortSignal {
+  return signal ? AbortSignal.any([signal, deps.stopping]) : deps.stopping;
 }

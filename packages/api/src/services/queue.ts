@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { RowLockedError, type DodItem, type Prisma, type Project, type Run } from "@agentboard/db";
-import type { Deps } from "./deps.js";
+import { untilStopped, type Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { createWaiter, topics } from "../infra/notifier.js";
 import { transition } from "./run-events.js";
@@ -36,7 +36,8 @@ export interface Claim {
 
 const newLeaseToken = () => randomBytes(18).toString("base64url");
 
-export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, signal?: AbortSignal): Promise<Claim | null> {
+export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, requestSignal?: AbortSignal): Promise<Claim | null> {
+  const signal = untilStopped(deps, requestSignal);
   const leaseMs = deps.config.leaseMs;
   const event = { actor: who.actor, payload: { runnerId: who.runnerId } };
 
@@ -75,8 +76,9 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, sig
       });
       if (id) return claimed(deps, id, leaseToken);
       const left = deadline - Date.now();
-      if (left <= 0 || signal?.aborted) return null;
+      if (left <= 0 || signal.aborted) return null;
       await waiter.wait(left, signal);
+      if (signal.aborted) return null;
     }
   } finally {
     waiter.close();

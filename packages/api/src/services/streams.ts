@@ -1,5 +1,5 @@
 import type { RunEvent, RunStatus } from "@agentboard/db";
-import type { Deps } from "./deps.js";
+import { untilStopped, type Deps } from "./deps.js";
 import { createWaiter, topics } from "../infra/notifier.js";
 
 const PAGE = 500;
@@ -11,11 +11,12 @@ const POLL_MS = 5_000;
  * from the event table, then follow. Sequence numbers are gap-free and in commit order per
  * run, so a client that resumes from its last seq gets everything it missed, once.
  */
-export async function* followRunEvents(deps: Deps, runId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<RunEvent> {
+export async function* followRunEvents(deps: Deps, runId: string, afterSeq: number, requestSignal?: AbortSignal): AsyncGenerator<RunEvent> {
+  const signal = untilStopped(deps, requestSignal);
   const waiter = createWaiter(deps.notifier, topics.run(runId));
   let cursor = afterSeq;
   try {
-    while (!signal?.aborted) {
+    while (!signal.aborted) {
       const events = await readRunEvents(deps, runId, cursor);
       for (const e of events) {
         cursor = e.seq;
@@ -78,7 +79,8 @@ export type BoardChange = BoardRunChange | BoardCardsChange;
  * transactions, so each read looks back over a short window and de-duplicates by id,
  * rather than trusting `id > last` alone.
  */
-export async function* followBoardChanges(deps: Deps, boardId: string, afterId: number, signal?: AbortSignal): AsyncGenerator<BoardChange> {
+export async function* followBoardChanges(deps: Deps, boardId: string, afterId: number, requestSignal?: AbortSignal): AsyncGenerator<BoardChange> {
+  const signal = untilStopped(deps, requestSignal);
   let cardsChanged = false;
   // Subscribed before the first read, like the waiter, so no change slips in between.
   const stopCards = deps.notifier.subscribe(topics.cards(boardId), () => {
@@ -89,7 +91,7 @@ export async function* followBoardChanges(deps: Deps, boardId: string, afterId: 
   let cursor = afterId;
   const LOOKBACK = 200;
   try {
-    while (!signal?.aborted) {
+    while (!signal.aborted) {
       if (cardsChanged) {
         cardsChanged = false;
         yield { kind: "cards" };

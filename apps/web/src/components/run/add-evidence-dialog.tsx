@@ -118,7 +118,7 @@ function AddEvidenceForm({ run, initialItemId, onDone }: { run: RunDetail; initi
 
   const busy = reading || add.isPending;
   return (
-    <form onSubmit={(e) => void submit(e)} className="space-y-3" aria-label="Add evidence">
+    <form onSubmit={(e) => void submit(e)} className="space-y-3">
       <Field label="Item" hint={isNew ? "A new item is optional: evidence cannot add a condition to someone's merge." : undefined}>
         <Select value={itemChoice} onChange={(e) => setItemChoice(e.target.value)}>
           {run.dodItems.map((i) => (
