@@ -30,7 +30,6 @@ export async function* followRunEvents(deps: Deps, runId: string, afterSeq: numb
   }
 }
 
-/** A run event on the board: `id` is the global event id, the resume point. */
 /**
  * Reads in flight, by run and cursor. Every live follower of a run sits at the same cursor
  * and is woken by the same notification, so one query serves them all instead of one each.
