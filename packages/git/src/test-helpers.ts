@@ -1,25 +1,10 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { git, writeFile } from "@agentboard/testkit";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-// Test-side git runs with the same isolation as the library: a GIT_DIR inherited from a
-// hook (tests started by a pre-commit hook) must not redirect fixtures to the real repo.
-function env(): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("GIT_")) out[k] = v;
-  return { ...out, LC_ALL: "C" };
-}
-
 /** Runs git synchronously in `cwd` with a fixed identity; returns trimmed stdout. */
-export function sh(cwd: string, ...args: string[]): string {
-  return execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgSign=false", ...args], {
-    cwd,
-    env: env(),
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-  }).trim();
-}
+export const sh = git;
 
 /** Exit status of a git command instead of its output. */
 export function shStatus(cwd: string, ...args: string[]): number {
@@ -32,11 +17,7 @@ export function shStatus(cwd: string, ...args: string[]): number {
   }
 }
 
-export function write(dir: string, rel: string, content: string): void {
-  const file = path.join(dir, rel);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, content);
-}
+export const write = writeFile;
 
 export interface Fixture {
   /** Temp dir holding everything; removed by cleanup(). */

@@ -1,2 +1,3 @@
 export * from "./messages-server.js";
 export * from "./databases.js";
+export * from "./git.js";

@@ -2,11 +2,11 @@
  * Runner tests against the real thing: an API core on a fresh database of the provider,
  * served over HTTP on 127.0.0.1, real git repositories, real child processes.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { listenApi, type ApiCoreOptions } from "@agentboard/api";
+import { git, writeFiles } from "@agentboard/testkit";
 import { startTestApi, type TestApi } from "@agentboard/api/testing";
 import { createAgentboardClient, type AgentboardClient, type RouterInputs, type RouterOutputs } from "@agentboard/client";
 import type { Provider } from "@agentboard/db";
@@ -18,29 +18,7 @@ import type { RunOutcome, RunnerObserver } from "../types.js";
 type RunEvent = RouterOutputs["run"]["events"][number];
 type Project = RouterOutputs["project"]["create"];
 
-function gitEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("GIT_")) env[k] = v;
-  return { ...env, LC_ALL: "C" };
-}
-
-/** git in `cwd` with a fixed identity; returns trimmed stdout. */
-export function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgSign=false", ...args], {
-    cwd,
-    env: gitEnv(),
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-  }).trim();
-}
-
-export function writeFiles(dir: string, files: Record<string, string>): void {
-  for (const [rel, content] of Object.entries(files)) {
-    const file = path.join(dir, rel);
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, content);
-  }
-}
+export { git, writeFiles };
 
 /** A repository with `main` and one commit of `files`. */
 export function makeRepo(dir: string, files: Record<string, string> = {}): string {

@@ -1,8 +1,10 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { git, writeFile } from "@agentboard/testkit";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { commitAll, createWorktree } from "@agentboard/git";
+
+export { git, writeFile };
 import type { TestApi } from "./harness.js";
 
 /**
@@ -13,29 +15,6 @@ import type { TestApi } from "./harness.js";
  */
 
 type Caller = Awaited<ReturnType<TestApi["as"]>>;
-
-function env(): NodeJS.ProcessEnv {
-  // `as`: Next.js types make NODE_ENV required on ProcessEnv.
-  const out = {} as NodeJS.ProcessEnv;
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("GIT_")) out[k] = v;
-  return { ...out, LC_ALL: "C" };
-}
-
-/** git in `cwd` with a fixed identity; trimmed stdout. */
-export function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgSign=false", ...args], {
-    cwd,
-    env: env(),
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-  }).trim();
-}
-
-export function writeFile(dir: string, rel: string, content: string): void {
-  const file = path.join(dir, rel);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, content);
-}
 
 /** Commits files straight onto a branch of the main checkout (someone else landing work). */
 export function commitOnMain(repo: string, files: Record<string, string | null>, message: string): string {
