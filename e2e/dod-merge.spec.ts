@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { expect, test, type Locator, type Page } from "@playwright/test";
+import { git } from "@agentboard/testkit";
 import { adminClient, seedWorkspace } from "./support/api";
 import { E2E } from "./support/env";
-import { git } from "./support/git";
 import { waitForRunStatus } from "./support/runs";
 import { startRunner, type Proc } from "./support/processes";
 import { cardIn, column, shot, signIn } from "./support/ui";

@@ -146,6 +146,7 @@ describe.each(testProviders)("live streams over HTTP on %s", (provider) => {
     }
   });
 
+  // Replicas share PostgreSQL only: the SQLite file is owned by one server process by design.
   it.runIf(provider === "postgresql")("two API processes on one database: a write through one reaches a subscriber of the other", async () => {
     const b = await startApiProcess(env);
     try {
