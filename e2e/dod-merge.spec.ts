@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { expect, test, type Locator, type Page } from "@playwright/test";
-import { git } from "@agentboard/testkit";
+import { git, writeFile } from "@agentboard/testkit";
 import { adminClient, seedWorkspace } from "./support/api";
 import { E2E } from "./support/env";
 import { waitForRunStatus } from "./support/runs";
@@ -42,13 +42,23 @@ test.describe("Definition of Done, merge and abort from the run page", () => {
     const api = adminClient();
     const { workspace, board, project, repoPath } = await seedWorkspace(api);
     runner = startRunner({ server: E2E.baseURL, token: E2E.adminToken, workspaceId: workspace.id });
-    const title = "Start a changelog";
-    const card = await api.card.create.mutate({ boardId: board.id, projectId: project.id, title, column: "todo" });
-    const run = await api.run.create.mutate({
-      cardId: card.id,
+    // Two required items for people, and an optional automatic check the runner runs after
+    // the agent (and the merge runs again on the integrated state when asked to re-verify).
+    const workflow = await api.workflow.create.mutate({
+      workspaceId: workspace.id,
+      name: "Changelog",
+      promptTemplate: "{{card.title}}",
       engine: "command",
       command: "printf '# Changelog\\n\\n## 0.2.0\\n- A greeting on the home page\\n' > CHANGELOG.md; echo wrote CHANGELOG.md",
+      dod: [
+        { key: "tests", title: "Tests pass", required: true },
+        { key: "review", title: "Change reviewed by a person", required: true },
+        { key: "changelog", title: "Changelog mentions the feature", required: false, check: "grep -n greeting CHANGELOG.md" },
+      ],
     });
+    const title = "Start a changelog";
+    const card = await api.card.create.mutate({ boardId: board.id, projectId: project.id, title, column: "todo" });
+    const run = await api.run.create.mutate({ cardId: card.id, workflowId: workflow.id });
     const mainBefore = git(repoPath, "rev-parse", "main");
 
     await signIn(page);
@@ -62,6 +72,13 @@ test.describe("Definition of Done, merge and abort from the run page", () => {
     await expect(reasons.locator('[data-reason="DOD_INCOMPLETE"]')).toContainText("Tests pass");
     await expect(reasons.locator('[data-reason="DOD_INCOMPLETE"]')).toContainText("Change reviewed by a person");
     await expect(page.getByTestId("dod-progress")).toHaveText("0 of 2 required items validated");
+    // The runner's check result: command, exit code, duration and the tail of its output.
+    const check = dodItem(page, "changelog");
+    await expect(check).toHaveAttribute("data-status", "done");
+    await expect(check.getByTestId("check-exit")).toHaveText("exit 0");
+    await expect(check).toContainText("$ grep -n greeting CHANGELOG.md");
+    await check.getByText("Output (tail)").click();
+    await expect(check.locator("pre")).toContainText("4:- A greeting on the home page");
 
     // Evidence under a new key makes an optional item; a file over the limit never leaves the browser.
     await page.getByRole("button", { name: "+ Add evidence" }).click();
@@ -128,6 +145,7 @@ test.describe("Definition of Done, merge and abort from the run page", () => {
     await expect(member.getByRole("button", { name: "Abort…" })).toBeVisible();
     await member.context().close();
 
+    await page.getByLabel("Re-verify on the integrated state").check();
     await mergeButton.click();
     await expect(page.getByTestId("run-status")).toContainText("merged");
     await expect(page.getByTestId("merge-result")).toContainText(`${run.branch} was merged into main by admin:`);
@@ -145,6 +163,9 @@ test.describe("Definition of Done, merge and abort from the run page", () => {
     expect(git(repoPath, "show", "main:CHANGELOG.md")).toContain("A greeting on the home page");
     const merged = await api.run.byId.query({ runId: run.id });
     expect(merged.mergeCommit).toBe(head);
+    const events = await api.run.events.query({ runId: run.id, limit: 1000 });
+    expect(events.find((e) => e.type === "run.reverified")?.payload).toMatchObject({ passed: true });
+    expect(events.find((e) => e.type === "run.merged")?.payload).toMatchObject({ reverified: true, parents });
     // Cleanup: the run's branch and worktree are gone.
     expect(git(repoPath, "branch", "--list", run.branch)).toBe("");
     if (merged.worktreePath) expect(existsSync(merged.worktreePath)).toBe(false);
@@ -152,6 +173,41 @@ test.describe("Definition of Done, merge and abort from the run page", () => {
     await page.goto(`/boards/${board.id}`);
     await expect(cardIn(column(page, "done"), title)).toBeVisible();
     await expect(cardIn(column(page, "done"), title).getByTestId("card-run")).toContainText("merged");
+  });
+
+  test("a merge conflict is shown with its files and leaves the base branch untouched", async ({ page }) => {
+    const api = adminClient();
+    const { workspace, board, project, repoPath } = await seedWorkspace(api);
+    runner = startRunner({ server: E2E.baseURL, token: E2E.adminToken, workspaceId: workspace.id });
+    const card = await api.card.create.mutate({ boardId: board.id, projectId: project.id, title: "Retitle the README", column: "todo" });
+    const run = await api.run.create.mutate({ cardId: card.id, engine: "command", command: "printf '# demo, retitled by the agent\\n' > README.md" });
+    await waitForRunStatus(api, run.id, "succeeded");
+    // Meanwhile someone changed the same line on main.
+    writeFile(repoPath, "README.md", "# demo, retitled by a person\n");
+    git(repoPath, "commit", "-q", "-am", "Retitle the README by hand");
+    const mainBefore = git(repoPath, "rev-parse", "main");
+    // The Definition of Done is complete (through the typed client: the UI flow is tested above).
+    for (const itemKey of ["tests", "review"]) {
+      const { evidence } = await api.dod.addEvidence.mutate({ runId: run.id, itemKey, kind: "text", payload: { text: "checked" } });
+      await api.dod.validate.mutate({ evidenceId: evidence.id });
+    }
+
+    await signIn(page);
+    await page.goto(`/runs/${run.id}`);
+    await expect(page.getByTestId("merge-button")).toBeEnabled();
+    await page.getByTestId("merge-button").click();
+    const error = page.getByTestId("merge-error");
+    await expect(error).toHaveAttribute("data-reason", "MERGE_CONFLICT");
+    await expect(error.getByTestId("merge-conflict-files")).toHaveText("README.md");
+    await expect(page.getByText("Merge refused: MERGE_CONFLICT")).toBeVisible();
+    await expect(page.getByTestId("run-status")).toContainText("succeeded");
+    expect(git(repoPath, "rev-parse", "main")).toBe(mainBefore);
+    expect(git(repoPath, "status", "--porcelain")).toBe("");
+    expect(git(repoPath, "branch", "--list", run.branch)).toContain(run.branch);
+    // The conflict is part of the record.
+    await page.getByTestId("provenance").getByText(/^Decisions/).click();
+    await expect(page.getByTestId("provenance-decisions")).toContainText("run.merge_conflict");
+    await expect(page.getByTestId("provenance-decisions")).toContainText("files README.md");
   });
 
   test("abort from the run page removes the worktree and the branch; an idle worktree is removed from the worktrees page", async ({ page }) => {

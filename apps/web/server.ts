@@ -7,6 +7,7 @@ import { createServer } from "node:http";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
+import { keepConnectionsAlive } from "@agentboard/api";
 import { startApiServer } from "./src/server/api-server.js";
 import { loadEnv } from "./src/server/env.js";
 
@@ -21,6 +22,7 @@ const server = createServer((req, res) => {
   if (api.handles(req)) return api.handle(req, res);
   void handleNext(req, res);
 });
+keepConnectionsAlive(server);
 server.listen(env.PORT, env.HOST, () => {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : env.PORT;

@@ -55,6 +55,15 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
   };
 }
 
+/**
+ * Keeps idle keep-alive connections open longer than clients do (undici: 4 s), so a
+ * client never sends a request on a socket the server is closing ("other side closed").
+ */
+export function keepConnectionsAlive(server: Server): void {
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+}
+
 /** An HTTP server with only the API, on 127.0.0.1 and a free port unless told otherwise. */
 export async function listenApi(core: ApiCore, opts: ApiHttpOptions & { port?: number; host?: string } = {}): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const handler = createApiHttpHandler(core, opts);
@@ -62,6 +71,7 @@ export async function listenApi(core: ApiCore, opts: ApiHttpOptions & { port?: n
     if (handler.handles(req)) return handler.handle(req, res);
     res.writeHead(404).end();
   });
+  keepConnectionsAlive(server);
   const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, host, resolve));
   const address = server.address();

@@ -6,8 +6,8 @@ import pg from "pg";
 import type { DatabaseConfig, Provider } from "./config.js";
 import { PrismaClient } from "./generated/postgresql/client.js";
 import { PrismaClient as SqlitePrismaClient } from "./generated/sqlite/client.js";
-import { postgresqlQueue } from "./sql/postgresql.js";
-import { sqliteQueue } from "./sql/sqlite.js";
+import { createPostgresqlQueue } from "./sql/postgresql.js";
+import { createSqliteQueue } from "./sql/sqlite.js";
 import type { QueueSql } from "./sql/types.js";
 
 export { PrismaClient };
@@ -37,7 +37,7 @@ export function createDatabase(config: DatabaseConfig, opts: CreateDatabaseOptio
       provider: "postgresql",
       config,
       prisma,
-      queue: postgresqlQueue,
+      queue: createPostgresqlQueue(pool),
       pool,
       async close() {
         await prisma.$disconnect();
@@ -59,7 +59,7 @@ export function createDatabase(config: DatabaseConfig, opts: CreateDatabaseOptio
     provider: "sqlite",
     config,
     prisma,
-    queue: sqliteQueue,
+    queue: createSqliteQueue(prisma),
     async close() {
       await prisma.$disconnect();
     },

@@ -22,8 +22,7 @@ describe("the server's local runner", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "agentboard-local-"));
-    // `as`: Next.js types make NODE_ENV required on ProcessEnv; loadEnv defaults it.
-    const env = loadEnv({ AGENTBOARD_DATA_DIR: join(dir, "data"), AGENTBOARD_ADMIN_TOKEN: ADMIN, AGENTBOARD_LOCAL_RUNNER: "1", INIT_CWD: dir, PORT: "0" } as NodeJS.ProcessEnv);
+    const env = loadEnv({ NODE_ENV: "test", AGENTBOARD_DATA_DIR: join(dir, "data"), AGENTBOARD_ADMIN_TOKEN: ADMIN, AGENTBOARD_LOCAL_RUNNER: "1", INIT_CWD: dir, PORT: "0" });
     api = await startApiServer(env);
     server = createServer((req, res) => (api.handles(req) ? api.handle(req, res) : res.writeHead(404).end()));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { RowLockedError, type DodItem, type Prisma, type Project, type Run } from "@agentboard/db";
+import { RowLockedError, type Claimed, type Prisma } from "@agentboard/db";
 import { untilStopped, type Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { createWaiter, topics } from "../infra/notifier.js";
@@ -25,13 +25,13 @@ export interface Claimant {
   actor: string;
 }
 
-export interface Claim {
-  run: Run;
+/**
+ * A claim: the run, its lease token, its project (what the runner needs to prepare the
+ * worktree: the repository, setup, tests, hooks) and the Definition-of-Done items that
+ * carry an automatic check.
+ */
+export interface Claim extends Claimed {
   leaseToken: string;
-  /** What the runner needs to prepare the worktree: the repository, setup, tests, hooks. */
-  project: Project;
-  /** The run's Definition-of-Done items that carry an automatic check. */
-  checks: Pick<DodItem, "id" | "key" | "title" | "check" | "autoValidate" | "required">[];
 }
 
 const newLeaseToken = () => randomBytes(18).toString("base64url");
@@ -43,19 +43,19 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
 
   if (input.runId) {
     const leaseToken = newLeaseToken();
-    let id: string | null;
+    let got: Claimed | null;
     try {
-      id = await deps.db.queue.claimById(deps.db.prisma, { runId: input.runId, workspaceId: input.workspaceId, runnerId: who.runnerId, leaseToken, leaseMs, event });
+      got = await deps.db.queue.claimById({ runId: input.runId, workspaceId: input.workspaceId, runnerId: who.runnerId, leaseToken, leaseMs, event });
     } catch (err) {
       if (err instanceof RowLockedError) throw conflict("RUN_LOCKED", `run ${input.runId} is being claimed right now; retry`, { retryable: true });
       throw err;
     }
-    if (id) return claimed(deps, id, leaseToken);
+    if (got) return claimed(deps, got, leaseToken);
     const run = await deps.db.prisma.run.findUnique({ where: { id: input.runId } });
     if (!run || run.workspaceId !== input.workspaceId) throw notFound("run", input.runId);
     const held = (ACTIVE_STATUSES as readonly string[]).includes(run.status);
     // Idempotent for the same runner: it gets its own lease back.
-    if (held && run.runnerId === who.runnerId && run.leaseToken) return claimed(deps, run.id, run.leaseToken);
+    if (held && run.runnerId === who.runnerId && run.leaseToken) return claimed(deps, await loadClaim(deps, run.id), run.leaseToken);
     if (held) throw conflict("ALREADY_CLAIMED", `run ${run.id} is already claimed by another runner`, { status: run.status });
     throw conflict("NOT_CLAIMABLE", `run ${run.id} is ${run.status}`, { status: run.status });
   }
@@ -65,7 +65,7 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
   try {
     for (;;) {
       const leaseToken = newLeaseToken();
-      const id = await deps.db.queue.claimNext(deps.db.prisma, {
+      const got = await deps.db.queue.claimNext({
         workspaceId: input.workspaceId,
         boardId: input.boardId ?? null,
         labels: input.labels ?? [],
@@ -74,7 +74,7 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
         leaseMs,
         event,
       });
-      if (id) return claimed(deps, id, leaseToken);
+      if (got) return claimed(deps, got, leaseToken);
       const left = deadline - Date.now();
       if (left <= 0 || signal.aborted) return null;
       await waiter.wait(left, signal);
@@ -85,7 +85,13 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
   }
 }
 
-async function claimed(deps: Deps, runId: string, leaseToken: string): Promise<Claim> {
+function claimed(deps: Deps, got: Claimed, leaseToken: string): Claim {
+  void deps.notifier.publish(topics.board(got.run.boardId)).catch(() => undefined);
+  return { ...got, leaseToken };
+}
+
+/** What a claim returns, for a run already held (the idempotent re-claim). */
+async function loadClaim(deps: Deps, runId: string): Promise<Claimed> {
   const { project, dodItems, ...run } = await deps.db.prisma.run.findUniqueOrThrow({
     where: { id: runId },
     include: {
@@ -93,8 +99,7 @@ async function claimed(deps: Deps, runId: string, leaseToken: string): Promise<C
       dodItems: { where: { check: { not: null } }, orderBy: { position: "asc" }, select: { id: true, key: true, title: true, check: true, autoValidate: true, required: true } },
     },
   });
-  void deps.notifier.publish(topics.board(run.boardId)).catch(() => undefined);
-  return { run, leaseToken, project, checks: dodItems };
+  return { run, project, checks: dodItems };
 }
 
 export interface LeaseInput {
@@ -130,7 +135,7 @@ export async function startRun(deps: Deps, actor: string, input: LeaseInput & { 
     // A repeated start by the lease holder is harmless.
     if (!(run?.status === "running" && run.leaseToken === input.leaseToken)) throw leaseLost(input.runId);
   }
-  const lease = await deps.db.queue.extendLease(deps.db.prisma, { runId: input.runId, leaseToken: input.leaseToken, leaseMs: deps.config.leaseMs });
+  const lease = await deps.db.queue.extendLease({ runId: input.runId, leaseToken: input.leaseToken, leaseMs: deps.config.leaseMs });
   if (!lease) throw leaseLost(input.runId);
   const run = await deps.db.prisma.run.findUniqueOrThrow({ where: { id: input.runId } });
   await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
@@ -138,7 +143,7 @@ export async function startRun(deps: Deps, actor: string, input: LeaseInput & { 
 }
 
 export async function heartbeat(deps: Deps, input: LeaseInput) {
-  const lease = await deps.db.queue.extendLease(deps.db.prisma, { runId: input.runId, leaseToken: input.leaseToken, leaseMs: deps.config.leaseMs });
+  const lease = await deps.db.queue.extendLease({ runId: input.runId, leaseToken: input.leaseToken, leaseMs: deps.config.leaseMs });
   if (!lease) throw leaseLost(input.runId);
   return lease;
 }
@@ -150,7 +155,7 @@ export interface IncomingEvent {
 
 /** The streaming hot path: one dialect statement does what `transition()` would. */
 export async function appendEvents(deps: Deps, actor: string, input: LeaseInput & { events: IncomingEvent[] }) {
-  const done = await deps.db.queue.appendEvents(deps.db.prisma, {
+  const done = await deps.db.queue.appendEvents({
     runId: input.runId,
     leaseToken: input.leaseToken,
     actor,

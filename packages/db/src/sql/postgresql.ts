@@ -1,8 +1,11 @@
-import type { PrismaClient } from "../client.js";
-import { RowLockedError, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import type pg from "pg";
+import type { Project, Run } from "../generated/postgresql/client.js";
+import { fromRowJson } from "./rows.js";
+import { RowLockedError, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * PostgreSQL: claims use FOR UPDATE SKIP LOCKED and write the claim event in the same statement.
+ *
  * Prisma keeps DateTime as UTC in `timestamp(3)` columns, so database time is taken as
  * UTC explicitly, whatever the session's TimeZone.
  */
@@ -13,11 +16,18 @@ const claimUpdate = `
     lease_expires_at = ${NOW} + $LEASE * interval '1 millisecond', heartbeat_at = ${NOW},
     claimed_at = ${NOW}, attempt = r.attempt + 1, event_seq = r.event_seq + 1, updated_at = ${NOW}
   FROM next WHERE r.id = next.id
-  RETURNING r.id, r.event_seq`;
+  RETURNING r.*`;
 
 const claimEvent = `
   INSERT INTO run_events (run_id, seq, type, actor, payload, created_at)
   SELECT id, event_seq, 'run.claimed', $ACTOR, $PAYLOAD::jsonb, ${NOW} FROM claimed`;
+
+const claimResult = `
+  SELECT row_to_json(c) AS run, row_to_json(p) AS project,
+    COALESCE((SELECT json_agg(json_build_object('id', d.id, 'key', d.key, 'title', d.title, 'check', d."check",
+        'autoValidate', d.auto_validate, 'required', d.required) ORDER BY d.position)
+      FROM dod_items d WHERE d.run_id = c.id AND d."check" IS NOT NULL), '[]'::json) AS checks
+  FROM claimed c JOIN projects p ON p.id = c.project_id`;
 
 function bind(sql: string, names: string[]): string {
   return names.reduce((s, name, i) => s.replace(new RegExp(`\\$${name}\\b`, "g"), `$${i + 1}`), sql);
@@ -35,7 +45,7 @@ const CLAIM_NEXT = bind(
     LIMIT 1
     FOR UPDATE SKIP LOCKED
   ), claimed AS (${claimUpdate}), ev AS (${claimEvent})
-  SELECT id FROM claimed`,
+  ${claimResult}`,
   ["WS", "BOARD", "LABELS", "RUNNER", "TOKEN", "LEASE", "ACTOR", "PAYLOAD"],
 );
 
@@ -44,14 +54,14 @@ const CLAIM_BY_ID = bind(
     SELECT id FROM runs WHERE id = $RUN AND workspace_id = $WS AND status = 'queued'
     FOR UPDATE NOWAIT
   ), claimed AS (${claimUpdate}), ev AS (${claimEvent})
-  SELECT id FROM claimed`,
+  ${claimResult}`,
   ["RUN", "WS", "RUNNER", "TOKEN", "LEASE", "ACTOR", "PAYLOAD"],
 );
 
 const EXTEND_LEASE = `
   UPDATE runs SET lease_expires_at = ${NOW} + $3 * interval '1 millisecond', heartbeat_at = ${NOW}
   WHERE id = $1 AND lease_token = $2 AND status IN ('claimed', 'running')
-  RETURNING lease_expires_at AS "leaseExpiresAt", cancel_requested_at IS NOT NULL AS "cancelRequested"`;
+  RETURNING (extract(epoch FROM lease_expires_at) * 1000)::float8 AS "leaseExpiresAtMs", cancel_requested_at IS NOT NULL AS "cancelRequested"`;
 
 const EXPIRED_LEASES = `
   SELECT id, status::text AS status, lease_token AS "leaseToken", cancel_requested_at IS NOT NULL AS "cancelRequested"
@@ -74,47 +84,57 @@ const APPEND_EVENTS = bind(
 
 /** lock_not_available: NOWAIT met a row locked by a concurrent claim. */
 function rethrowLocked(err: unknown): never {
-  const text = String((err as { message?: unknown })?.message ?? err);
-  if (text.includes("55P03") || /could not obtain lock/i.test(text)) throw new RowLockedError("run is locked by a concurrent claim", { cause: err });
+  if ((err as { code?: unknown }).code === "55P03") throw new RowLockedError("run is locked by a concurrent claim", { cause: err });
   throw err;
 }
 
-export const postgresqlQueue: QueueSql = {
-  async claimNext(db, a) {
-    const rows = await db.$queryRawUnsafe<{ id: string }[]>(
-      CLAIM_NEXT, a.workspaceId, a.boardId, JSON.stringify(a.labels), a.runnerId, a.leaseToken, a.leaseMs,
-      a.event.actor, JSON.stringify(a.event.payload),
-    );
-    return rows[0]?.id ?? null;
-  },
+interface ClaimRow {
+  run: Record<string, unknown>;
+  project: Record<string, unknown>;
+  checks: ClaimCheck[];
+}
 
-  async claimById(db, a) {
-    try {
-      const rows = await db.$queryRawUnsafe<{ id: string }[]>(
-        CLAIM_BY_ID, a.runId, a.workspaceId, a.runnerId, a.leaseToken, a.leaseMs,
-        a.event.actor, JSON.stringify(a.event.payload),
-      );
-      return rows[0]?.id ?? null;
-    } catch (err) {
-      rethrowLocked(err);
-    }
-  },
+function toClaimed(row: ClaimRow | undefined): Claimed | null {
+  if (!row) return null;
+  return { run: fromRowJson<Run>(row.run), project: fromRowJson<Project>(row.project), checks: row.checks };
+}
 
-  async extendLease(db: PrismaClient, a): Promise<LeaseState | null> {
-    const rows = await db.$queryRawUnsafe<LeaseState[]>(EXTEND_LEASE, a.runId, a.leaseToken, a.leaseMs);
-    const row = rows[0];
-    return row ? { leaseExpiresAt: new Date(row.leaseExpiresAt), cancelRequested: Boolean(row.cancelRequested) } : null;
-  },
+export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
+  return {
+    async claimNext(a) {
+      const { rows } = await pool.query<ClaimRow>(CLAIM_NEXT, [
+        a.workspaceId, a.boardId, JSON.stringify(a.labels), a.runnerId, a.leaseToken, a.leaseMs, a.event.actor, JSON.stringify(a.event.payload),
+      ]);
+      return toClaimed(rows[0]);
+    },
 
-  async expiredLeases(db, limit): Promise<ExpiredLease[]> {
-    return db.$queryRawUnsafe<ExpiredLease[]>(EXPIRED_LEASES, limit);
-  },
+    async claimById(a) {
+      try {
+        const { rows } = await pool.query<ClaimRow>(CLAIM_BY_ID, [
+          a.runId, a.workspaceId, a.runnerId, a.leaseToken, a.leaseMs, a.event.actor, JSON.stringify(a.event.payload),
+        ]);
+        return toClaimed(rows[0]);
+      } catch (err) {
+        rethrowLocked(err);
+      }
+    },
 
-  async appendEvents(db, a) {
-    const rows = await db.$queryRawUnsafe<{ lastSeq: number; boardId: string }[]>(
-      APPEND_EVENTS, a.runId, a.leaseToken, a.events.length, a.actor, JSON.stringify(a.events),
-    );
-    const row = rows[0];
-    return row ? { lastSeq: Number(row.lastSeq), boardId: row.boardId } : null;
-  },
-};
+    async extendLease(a): Promise<LeaseState | null> {
+      const { rows } = await pool.query<{ leaseExpiresAtMs: number; cancelRequested: boolean }>(EXTEND_LEASE, [a.runId, a.leaseToken, a.leaseMs]);
+      const row = rows[0];
+      return row ? { leaseExpiresAt: new Date(row.leaseExpiresAtMs), cancelRequested: row.cancelRequested } : null;
+    },
+
+    async expiredLeases(limit): Promise<ExpiredLease[]> {
+      return (await pool.query<ExpiredLease>(EXPIRED_LEASES, [limit])).rows;
+    },
+
+    async appendEvents(a) {
+      const { rows } = await pool.query<{ lastSeq: number; boardId: string }>(APPEND_EVENTS, [
+        a.runId, a.leaseToken, a.events.length, a.actor, JSON.stringify(a.events),
+      ]);
+      const row = rows[0];
+      return row ? { lastSeq: Number(row.lastSeq), boardId: row.boardId } : null;
+    },
+  };
+}

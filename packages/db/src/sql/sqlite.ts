@@ -1,5 +1,5 @@
 import type { PrismaClient } from "../client.js";
-import type { ClaimEvent, ExpiredLease, LeaseState, QueueSql } from "./types.js";
+import type { ClaimEvent, Claimed, ExpiredLease, LeaseState, QueueSql } from "./types.js";
 
 /**
  * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
@@ -56,27 +56,38 @@ const INSERT_EVENTS = `
   SELECT ?, ? + key + 1, json_extract(value, '$.type'), ?, COALESCE(json_extract(value, '$.payload'), '{}'), ${NOW_MS}
   FROM json_each(?)`;
 
-async function claimWithEvent(db: PrismaClient, sql: string, params: unknown[], event: ClaimEvent): Promise<string | null> {
-  return db.$transaction(async (tx) => {
+async function claimWithEvent(db: PrismaClient, sql: string, params: unknown[], event: ClaimEvent): Promise<Claimed | null> {
+  const id = await db.$transaction(async (tx) => {
     const rows = await tx.$queryRawUnsafe<{ id: string; seq: number | bigint }[]>(sql, ...params);
     const row = rows[0];
     if (!row) return null;
     await tx.$executeRawUnsafe(INSERT_EVENT, row.id, Number(row.seq), event.actor, JSON.stringify(event.payload));
     return row.id;
   });
+  if (!id) return null;
+  // SQLite is in-process: loading through the client after the claim costs little.
+  const { project, dodItems, ...run } = await db.run.findUniqueOrThrow({
+    where: { id },
+    include: {
+      project: true,
+      dodItems: { where: { check: { not: null } }, orderBy: { position: "asc" }, select: { id: true, key: true, title: true, check: true, autoValidate: true, required: true } },
+    },
+  });
+  return { run, project, checks: dodItems };
 }
 
-export const sqliteQueue: QueueSql = {
-  claimNext(db, a) {
+export function createSqliteQueue(db: PrismaClient): QueueSql {
+  return {
+  claimNext(a) {
     const params = [a.runnerId, a.leaseToken, a.leaseMs, a.workspaceId, a.boardId, a.boardId, JSON.stringify(a.labels)];
     return claimWithEvent(db, CLAIM_NEXT, params, a.event);
   },
 
-  claimById(db, a) {
+  claimById(a) {
     return claimWithEvent(db, CLAIM_BY_ID, [a.runnerId, a.leaseToken, a.leaseMs, a.runId, a.workspaceId], a.event);
   },
 
-  async extendLease(db, a): Promise<LeaseState | null> {
+  async extendLease(a): Promise<LeaseState | null> {
     const rows = await db.$queryRawUnsafe<{ leaseExpiresAt: number | bigint; cancelRequested: number | bigint }[]>(
       EXTEND_LEASE, a.leaseMs, a.runId, a.leaseToken,
     );
@@ -84,14 +95,14 @@ export const sqliteQueue: QueueSql = {
     return row ? { leaseExpiresAt: new Date(Number(row.leaseExpiresAt)), cancelRequested: Number(row.cancelRequested) === 1 } : null;
   },
 
-  async expiredLeases(db, limit): Promise<ExpiredLease[]> {
+  async expiredLeases(limit): Promise<ExpiredLease[]> {
     const rows = await db.$queryRawUnsafe<(Omit<ExpiredLease, "cancelRequested"> & { cancelRequested: number | bigint })[]>(
       EXPIRED_LEASES, limit,
     );
     return rows.map((r) => ({ ...r, cancelRequested: Number(r.cancelRequested) === 1 }));
   },
 
-  appendEvents(db, a) {
+  appendEvents(a) {
     return db.$transaction(async (tx) => {
       const rows = await tx.$queryRawUnsafe<{ lastSeq: number | bigint; boardId: string }[]>(RESERVE_SEQ, a.events.length, a.runId, a.leaseToken);
       const row = rows[0];
@@ -102,3 +113,4 @@ export const sqliteQueue: QueueSql = {
     });
   },
 };
+}

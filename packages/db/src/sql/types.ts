@@ -1,25 +1,29 @@
-import type { PrismaClient } from "../client.js";
+import type { DodItem, Project, Run } from "../generated/postgresql/client.js";
 
 /**
  * The few statements of the run queue that must be one atomic statement or must use the
  * database's clock. Everything else goes through the typed Prisma client.
- * One implementation per dialect, side by side: postgresql.ts and sqlite.ts.
+ * One implementation per dialect, side by side: postgresql.ts and sqlite.ts, each made for
+ * one database connection.
  */
 export interface QueueSql {
-  /** Claims the next eligible queued run (priority, then age) and appends `run.claimed`. */
-  claimNext(db: PrismaClient, args: ClaimNextArgs): Promise<string | null>;
-  /** Claims one queued run by id and appends `run.claimed`; null when it is not queued. */
-  claimById(db: PrismaClient, args: ClaimByIdArgs): Promise<string | null>;
+  /**
+   * Claims the next eligible queued run (priority, then age), appends `run.claimed`, and
+   * returns what the runner needs: the run, its project and its automatic DoD checks.
+   */
+  claimNext(args: ClaimNextArgs): Promise<Claimed | null>;
+  /** Claims one queued run by id the same way; null when it is not queued. */
+  claimById(args: ClaimByIdArgs): Promise<Claimed | null>;
   /** Extends a held lease by `leaseMs` from database time; null when the lease is not held. */
-  extendLease(db: PrismaClient, args: ExtendLeaseArgs): Promise<LeaseState | null>;
+  extendLease(args: ExtendLeaseArgs): Promise<LeaseState | null>;
   /** Claimed or running runs whose lease ran out by database time. */
-  expiredLeases(db: PrismaClient, limit: number): Promise<ExpiredLease[]>;
+  expiredLeases(limit: number): Promise<ExpiredLease[]>;
   /**
    * The streaming hot path: under a held lease, reserves sequence numbers on the run row
    * and appends the events, atomically (what `transition()` does, in one round trip).
    * Null when the lease is not held; nothing is written then.
    */
-  appendEvents(db: PrismaClient, args: AppendEventsArgs): Promise<{ lastSeq: number; boardId: string } | null>;
+  appendEvents(args: AppendEventsArgs): Promise<{ lastSeq: number; boardId: string } | null>;
 }
 
 export interface AppendEventsArgs {
@@ -27,6 +31,14 @@ export interface AppendEventsArgs {
   leaseToken: string;
   actor: string;
   events: { type: string; payload: unknown }[];
+}
+
+export type ClaimCheck = Pick<DodItem, "id" | "key" | "title" | "check" | "autoValidate" | "required">;
+
+export interface Claimed {
+  run: Run;
+  project: Project;
+  checks: ClaimCheck[];
 }
 
 export interface ClaimEvent {

@@ -103,7 +103,7 @@ function MergeGate({ run }: { run: RunDetail }) {
         Merge
       </h2>
       <p className="mt-0.5 text-xs text-zinc-500">
-        <code>{run.branch}</code> → <code>{run.baseBranch}</code>, as a merge commit (<code>--no-ff</code>)
+        <code className="break-all">{run.branch}</code> → <code>{run.baseBranch}</code>, as a merge commit (<code className="whitespace-nowrap">--no-ff</code>)
       </p>
 
       <div className="mt-3" id={reasonsId}>

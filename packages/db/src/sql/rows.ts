@@ -1,0 +1,15 @@
+/**
+ * A row as PostgreSQL's `row_to_json` gives it → the shape the Prisma client gives: keys
+ * in camelCase (every column is the snake_case of its field, by the schema's @map
+ * convention) and `…At` timestamps, stored as UTC without a zone, as Dates. A test
+ * compares this with the client's own reads for every model the queue returns, so a
+ * schema change that breaks the convention fails there.
+ */
+export function fromRowJson<T>(row: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) {
+    const field = column.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    out[field] = field.endsWith("At") && typeof value === "string" ? new Date(`${value}Z`) : value;
+  }
+  return out as T;
+}
