@@ -4,7 +4,10 @@ import { fromRowJson } from "./rows.js";
 import { RowLockedError, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
- * PostgreSQL: claims use FOR UPDATE SKIP LOCKED and write the claim event in the same statement.
+ * PostgreSQL: a claim is one statement — FOR UPDATE SKIP LOCKED, the claim event, and the
+ * run, its project and its checks returned as JSON. The queue's statements go straight
+ * through the `pg` driver: they are every runner's hot path, and the client's per-query
+ * overhead would multiply their cost.
  *
  * Prisma keeps DateTime as UTC in `timestamp(3)` columns, so database time is taken as
  * UTC explicitly, whatever the session's TimeZone.
