@@ -6,7 +6,6 @@ import { authedProcedure } from "../trpc.js";
 import { zEngine, zId, zLabels, zLeaseToken, zRunStatus } from "../schemas.js";
 import * as runs from "../services/runs.js";
 import { planRun } from "../services/run-plan.js";
-import { touchRunner } from "../services/runners.js";
 import * as queue from "../services/queue.js";
 import { followRunEvents } from "../services/streams.js";
 import { mergeability, mergeRun } from "../services/merge.js";
@@ -187,7 +186,7 @@ export const runRouter = {
       await ctx.authorize.workspace(input.workspaceId, "runner");
       const runnerId = await ctx.runners.resolve(ctx.deps, ctx.principal, input.workspaceId, input.runnerId);
       // An idle runner's only sign of life is its claim long-poll: the runners page shows it.
-      void touchRunner(ctx.deps, runnerId).catch(() => undefined);
+      void ctx.runners.touch(ctx.deps, runnerId).catch(() => undefined);
       return queue.claimRun(ctx.deps, { runnerId, actor: actorOf(ctx.principal) }, input, signal);
     }),
 

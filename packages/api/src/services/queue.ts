@@ -37,7 +37,6 @@ export interface Claim extends Claimed {
 const newLeaseToken = () => randomBytes(18).toString("base64url");
 
 export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, requestSignal?: AbortSignal): Promise<Claim | null> {
-  const signal = untilStopped(deps, requestSignal);
   const leaseMs = deps.config.leaseMs;
   const event = { actor: who.actor, payload: { runnerId: who.runnerId } };
 
@@ -60,21 +59,30 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
     throw conflict("NOT_CLAIMABLE", `run ${run.id} is ${run.status}`, { status: run.status });
   }
 
-  const deadline = Date.now() + Math.min(input.waitMs ?? 0, deps.config.maxClaimWaitMs);
+  const claimNext = async (): Promise<Claim | null> => {
+    const leaseToken = newLeaseToken();
+    const got = await deps.db.queue.claimNext({
+      workspaceId: input.workspaceId,
+      boardId: input.boardId ?? null,
+      labels: input.labels ?? [],
+      runnerId: who.runnerId,
+      leaseToken,
+      leaseMs,
+      event,
+    });
+    return got && claimed(deps, got, leaseToken);
+  };
+  const waitMs = Math.min(input.waitMs ?? 0, deps.config.maxClaimWaitMs);
+  if (waitMs === 0) return claimNext();
+
+  // Long-poll: subscribe before the first try, so an enqueue in between is not missed.
+  const signal = untilStopped(deps, requestSignal);
+  const deadline = Date.now() + waitMs;
   const waiter = createWaiter(deps.notifier, topics.queued(input.workspaceId));
   try {
     for (;;) {
-      const leaseToken = newLeaseToken();
-      const got = await deps.db.queue.claimNext({
-        workspaceId: input.workspaceId,
-        boardId: input.boardId ?? null,
-        labels: input.labels ?? [],
-        runnerId: who.runnerId,
-        leaseToken,
-        leaseMs,
-        event,
-      });
-      if (got) return claimed(deps, got, leaseToken);
+      const got = await claimNext();
+      if (got) return got;
       const left = deadline - Date.now();
       if (left <= 0 || signal.aborted) return null;
       await waiter.wait(left, signal);

@@ -26,6 +26,20 @@ export async function registerRunner(deps: Deps, principal: Principal, input: Re
  */
 export class RunnerIdentity {
   private readonly cache = new Map<string, string>();
+  private readonly lastTouched = new Map<string, number>();
+
+  /**
+   * Records that a runner is alive. Called on every claim (an idle runner's only sign of
+   * life is its long-poll), so it writes at most once per runner every few seconds — far
+   * below the runners page's "offline" threshold.
+   */
+  async touch(deps: Deps, runnerId: string): Promise<void> {
+    const now = Date.now();
+    if (now - (this.lastTouched.get(runnerId) ?? 0) < 5_000) return;
+    if (this.lastTouched.size > 10_000) this.lastTouched.clear();
+    this.lastTouched.set(runnerId, now);
+    await deps.db.prisma.runner.update({ where: { id: runnerId }, data: { lastSeenAt: new Date(now) } });
+  }
 
   async resolve(deps: Deps, principal: Principal, workspaceId: string, runnerId?: string): Promise<string> {
     const key = `${principal.tokenId}|${workspaceId}|${runnerId ?? ""}`;
@@ -59,6 +73,3 @@ export async function listRunners(deps: Deps, workspaceId: string) {
   return runners;
 }
 
-export async function touchRunner(deps: Deps, runnerId: string) {
-  await deps.db.prisma.runner.update({ where: { id: runnerId }, data: { lastSeenAt: new Date() } });
-}
