@@ -90,10 +90,10 @@ describe("mergeRunBranch", () => {
     expect(conflict.files).toEqual(["src/app.ts"]);
     expect(conflict.baseCommit).toBe(before);
     expect(sh(fx.repo, "rev-parse", "main")).toBe(before);
+    // No temporary worktree is left registered (the machine's temp dir is shared with
+    // other tests merging at the same time, so it is not scanned here).
     expect(worktreeCount()).toBe(1);
     expect(sh(fx.repo, "status", "--porcelain")).toBe("");
-    const tmpLeftovers = (await import("node:fs")).readdirSync(os.tmpdir()).filter((n) => n.startsWith("agentboard-merge-"));
-    for (const n of tmpLeftovers) expect(existsSync(path.join(os.tmpdir(), n, "wt"))).toBe(false);
   });
 
   it("serializes concurrent merges into one repository so both land", async () => {
