@@ -1,21 +1,15 @@
-import type { Engine, Prisma, RunStatus } from "@agentboard/db";
+import type { Prisma, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
 import { transition } from "./run-events.js";
-import { planRun } from "./run-plan.js";
+import { planRun, type RunPlanInput } from "./run-plan.js";
 import { branchNameForRun } from "@agentboard/git";
 
 export const ACTIVE_STATUSES = ["claimed", "running"] as const satisfies RunStatus[];
 export const TERMINAL_STATUSES = ["succeeded", "failed", "cancelled", "merged", "aborted"] as const satisfies RunStatus[];
 
-export interface CreateRunInput {
-  cardId: string;
-  prompt?: string;
-  workflowId?: string;
-  engine?: Engine;
-  model?: string;
-  command?: string;
+export interface CreateRunInput extends RunPlanInput {
   priority?: number;
   labels?: string[];
   maxTurns?: number;
