@@ -11,6 +11,7 @@ import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { EventSource } from "eventsource";
 import superjson from "superjson";
 import type { AppRouter, ErrorReason } from "@agentboard/api";
+import { requestFetch } from "./transport.js";
 
 export type { AppRouter, ErrorReason };
 export type RouterInputs = inferRouterInputs<AppRouter>;
@@ -22,20 +23,21 @@ export interface AgentboardClientOptions {
   url: string;
   /** An API token (`Authorization: Bearer …`). */
   token: string;
-  /** Custom fetch (tests, proxies). */
+  /** Custom fetch (tests, proxies); used for subscriptions and for every other call. */
   fetch?: typeof globalThis.fetch;
 }
 
 /**
- * The typed client of the whole agentboard API, for Node 20 and browsers: superjson,
- * subscriptions over server-sent events, queries batched, and mutations sent one request
- * each — the runner protocol is mutations, and a long-polling claim must never hold up a
- * heartbeat in a shared batch.
+ * The typed client of the whole agentboard API, for Node 20 (runners, the CLI, scripts;
+ * the web app has its own links): superjson, subscriptions over server-sent events,
+ * queries batched, and mutations sent one request each — the runner protocol is
+ * mutations, and a long-polling claim must never hold up a heartbeat in a shared batch.
  */
 export function createAgentboardClient(opts: AgentboardClientOptions): AgentboardClient {
   const url = `${opts.url.replace(/\/+$/, "")}/api/trpc`;
   const authorization = `Bearer ${opts.token}`;
   const baseFetch = opts.fetch ?? globalThis.fetch;
+  const callFetch = opts.fetch ?? requestFetch;
   return createTRPCClient<AppRouter>({
     links: [
       splitLink({
@@ -50,8 +52,8 @@ export function createAgentboardClient(opts: AgentboardClientOptions): Agentboar
         }),
         false: splitLink({
           condition: (op) => op.type === "mutation",
-          true: httpLink({ url, transformer: superjson, fetch: baseFetch, headers: () => ({ authorization }) }),
-          false: httpBatchLink({ url, transformer: superjson, fetch: baseFetch, headers: () => ({ authorization }) }),
+          true: httpLink({ url, transformer: superjson, fetch: callFetch, headers: () => ({ authorization }) }),
+          false: httpBatchLink({ url, transformer: superjson, fetch: callFetch, headers: () => ({ authorization }) }),
         }),
       }),
     ],

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import pg from "pg";
 
@@ -56,11 +57,23 @@ export function createLocalNotifier(): Notifier {
 }
 
 const CHANNEL = "agentboard";
+/** pg_notify payloads must stay under 8000 bytes. */
+const MAX_PAYLOAD = 7_900;
 
+/**
+ * PostgreSQL. A publish wakes this replica's subscribers at once and is queued for the
+ * other replicas: one NOTIFY at a time carries every topic published meanwhile (each
+ * NOTIFY is a transaction that serializes on the server's notification queue, so under
+ * load many claims or event batches share one). The payload starts with this replica's
+ * id, so that it ignores its own notifications when they come back.
+ */
 class PostgresNotifier extends LocalNotifier {
   private listener: pg.Client | null = null;
   private closed = false;
   private retryMs = 100;
+  private readonly origin = randomBytes(6).toString("base64url");
+  private pending = new Set<string>();
+  private flushing: Promise<void> | null = null;
 
   constructor(
     private readonly url: string,
@@ -76,7 +89,7 @@ class PostgresNotifier extends LocalNotifier {
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url });
     client.on("notification", (msg) => {
-      if (msg.channel === CHANNEL && msg.payload) this.deliver(msg.payload);
+      if (msg.channel === CHANNEL && msg.payload) this.received(msg.payload);
     });
     client.on("error", () => this.reconnect(client));
     client.on("end", () => this.reconnect(client));
@@ -84,6 +97,12 @@ class PostgresNotifier extends LocalNotifier {
     await client.query(`LISTEN ${CHANNEL}`);
     this.listener = client;
     this.retryMs = 100;
+  }
+
+  private received(payload: string): void {
+    const [origin, ...published] = payload.split("\n");
+    if (origin === this.origin) return;
+    for (const topic of published) this.deliver(topic);
   }
 
   private reconnect(client: pg.Client): void {
@@ -104,8 +123,40 @@ class PostgresNotifier extends LocalNotifier {
     setTimeout(attempt, this.retryMs).unref();
   }
 
+  /**
+   * Resolves once the change is announced here; other replicas hear it with the next
+   * NOTIFY. A failed NOTIFY is not the caller's failure: the change is committed, and
+   * followers re-read on their own within their poll interval.
+   */
   override async publish(topic: string): Promise<void> {
-    await this.pool.query("SELECT pg_notify($1, $2)", [CHANNEL, topic]);
+    this.deliver(topic);
+    this.pending.add(topic);
+    this.flushing ??= this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    // Let the rest of this turn's publishes join the batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.pending.size > 0 && !this.closed) {
+      const batch = [...this.pending];
+      this.pending.clear();
+      for (const payload of this.payloads(batch)) {
+        await this.pool.query({ name: "agentboard_notify", text: "SELECT pg_notify($1, $2)", values: [CHANNEL, payload] }).catch(() => undefined);
+      }
+    }
+    this.flushing = null;
+  }
+
+  private *payloads(batch: string[]): Generator<string> {
+    let payload = this.origin;
+    for (const topic of batch) {
+      if (payload.length + topic.length + 1 > MAX_PAYLOAD && payload !== this.origin) {
+        yield payload;
+        payload = this.origin;
+      }
+      payload += `\n${topic}`;
+    }
+    if (payload !== this.origin) yield payload;
   }
 
   /** For tests: drop the LISTEN connection as a network failure would. */
@@ -114,6 +165,7 @@ class PostgresNotifier extends LocalNotifier {
   }
 
   override async close(): Promise<void> {
+    await this.flushing;
     this.closed = true;
     const l = this.listener;
     this.listener = null;

@@ -36,7 +36,15 @@ function bind(sql: string, names: string[]): string {
   return names.reduce((s, name, i) => s.replace(new RegExp(`\\$${name}\\b`, "g"), `$${i + 1}`), sql);
 }
 
-const CLAIM_NEXT = bind(
+/**
+ * A named statement: each pooled connection parses and plans it once, then only binds and
+ * executes it (these run on every claim, heartbeat and event batch).
+ */
+function prepared(name: string, text: string) {
+  return (values: unknown[]): pg.QueryConfig => ({ name: `agentboard_${name}`, text, values });
+}
+
+const CLAIM_NEXT = prepared("claim_next", bind(
   `WITH next AS (
     SELECT id FROM runs
     WHERE workspace_id = $WS AND status = 'queued'
@@ -50,28 +58,28 @@ const CLAIM_NEXT = bind(
   ), claimed AS (${claimUpdate}), ev AS (${claimEvent})
   ${claimResult}`,
   ["WS", "BOARD", "LABELS", "RUNNER", "TOKEN", "LEASE", "ACTOR", "PAYLOAD"],
-);
+));
 
-const CLAIM_BY_ID = bind(
+const CLAIM_BY_ID = prepared("claim_by_id", bind(
   `WITH next AS (
     SELECT id FROM runs WHERE id = $RUN AND workspace_id = $WS AND status = 'queued'
     FOR UPDATE NOWAIT
   ), claimed AS (${claimUpdate}), ev AS (${claimEvent})
   ${claimResult}`,
   ["RUN", "WS", "RUNNER", "TOKEN", "LEASE", "ACTOR", "PAYLOAD"],
-);
+));
 
-const EXTEND_LEASE = `
+const EXTEND_LEASE = prepared("extend_lease", `
   UPDATE runs SET lease_expires_at = ${NOW} + $3 * interval '1 millisecond', heartbeat_at = ${NOW}
   WHERE id = $1 AND lease_token = $2 AND status IN ('claimed', 'running')
-  RETURNING (extract(epoch FROM lease_expires_at) * 1000)::float8 AS "leaseExpiresAtMs", cancel_requested_at IS NOT NULL AS "cancelRequested"`;
+  RETURNING (extract(epoch FROM lease_expires_at) * 1000)::float8 AS "leaseExpiresAtMs", cancel_requested_at IS NOT NULL AS "cancelRequested"`);
 
-const EXPIRED_LEASES = `
+const EXPIRED_LEASES = prepared("expired_leases", `
   SELECT id, status::text AS status, lease_token AS "leaseToken", cancel_requested_at IS NOT NULL AS "cancelRequested"
   FROM runs WHERE status IN ('claimed', 'running') AND lease_expires_at < ${NOW}
-  ORDER BY lease_expires_at LIMIT $1`;
+  ORDER BY lease_expires_at LIMIT $1`);
 
-const APPEND_EVENTS = bind(
+const APPEND_EVENTS = prepared("append_events", bind(
   `WITH r AS (
     UPDATE runs SET event_seq = event_seq + $COUNT, updated_at = ${NOW}
     WHERE id = $RUN AND lease_token = $TOKEN AND status IN ('claimed', 'running')
@@ -83,7 +91,7 @@ const APPEND_EVENTS = bind(
   )
   SELECT event_seq AS "lastSeq", board_id AS "boardId" FROM r`,
   ["RUN", "TOKEN", "COUNT", "ACTOR", "EVENTS"],
-);
+));
 
 /** lock_not_available: NOWAIT met a row locked by a concurrent claim. */
 function rethrowLocked(err: unknown): never {
@@ -105,17 +113,17 @@ function toClaimed(row: ClaimRow | undefined): Claimed | null {
 export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
   return {
     async claimNext(a) {
-      const { rows } = await pool.query<ClaimRow>(CLAIM_NEXT, [
+      const { rows } = await pool.query<ClaimRow>(CLAIM_NEXT([
         a.workspaceId, a.boardId, JSON.stringify(a.labels), a.runnerId, a.leaseToken, a.leaseMs, a.event.actor, JSON.stringify(a.event.payload),
-      ]);
+      ]));
       return toClaimed(rows[0]);
     },
 
     async claimById(a) {
       try {
-        const { rows } = await pool.query<ClaimRow>(CLAIM_BY_ID, [
+        const { rows } = await pool.query<ClaimRow>(CLAIM_BY_ID([
           a.runId, a.workspaceId, a.runnerId, a.leaseToken, a.leaseMs, a.event.actor, JSON.stringify(a.event.payload),
-        ]);
+        ]));
         return toClaimed(rows[0]);
       } catch (err) {
         rethrowLocked(err);
@@ -123,19 +131,19 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
     },
 
     async extendLease(a): Promise<LeaseState | null> {
-      const { rows } = await pool.query<{ leaseExpiresAtMs: number; cancelRequested: boolean }>(EXTEND_LEASE, [a.runId, a.leaseToken, a.leaseMs]);
+      const { rows } = await pool.query<{ leaseExpiresAtMs: number; cancelRequested: boolean }>(EXTEND_LEASE([a.runId, a.leaseToken, a.leaseMs]));
       const row = rows[0];
       return row ? { leaseExpiresAt: new Date(row.leaseExpiresAtMs), cancelRequested: row.cancelRequested } : null;
     },
 
     async expiredLeases(limit): Promise<ExpiredLease[]> {
-      return (await pool.query<ExpiredLease>(EXPIRED_LEASES, [limit])).rows;
+      return (await pool.query<ExpiredLease>(EXPIRED_LEASES([limit]))).rows;
     },
 
     async appendEvents(a) {
-      const { rows } = await pool.query<{ lastSeq: number; boardId: string }>(APPEND_EVENTS, [
+      const { rows } = await pool.query<{ lastSeq: number; boardId: string }>(APPEND_EVENTS([
         a.runId, a.leaseToken, a.events.length, a.actor, JSON.stringify(a.events),
-      ]);
+      ]));
       const row = rows[0];
       return row ? { lastSeq: Number(row.lastSeq), boardId: row.boardId } : null;
     },

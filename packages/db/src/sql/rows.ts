@@ -7,9 +7,22 @@
  */
 export function fromRowJson<T>(row: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
-  for (const [column, value] of Object.entries(row)) {
-    const field = column.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-    out[field] = field.endsWith("At") && typeof value === "string" ? new Date(`${value}Z`) : value;
+  for (const column in row) {
+    const value = row[column];
+    const f = fieldOf(column);
+    out[f.name] = f.isTime && typeof value === "string" ? new Date(`${value}Z`) : value;
   }
   return out as T;
+}
+
+/** Column → field, worked out once per column name (this runs for every claimed row). */
+const fields = new Map<string, { name: string; isTime: boolean }>();
+
+function fieldOf(column: string): { name: string; isTime: boolean } {
+  let f = fields.get(column);
+  if (!f) {
+    const name = column.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    fields.set(column, (f = { name, isTime: name.endsWith("At") }));
+  }
+  return f;
 }
