@@ -1,6 +1,7 @@
 // npm run bench:claim — claims per second through @agentboard/client over HTTP against a
 // running server (16 concurrent claimers), beside a raw-SQL claim loop on the same
 // database in the same run, for each provider. Prints both and their ratio.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { createAgentboardClient } from "@agentboard/client";
@@ -9,6 +10,8 @@ import { createTestDatabase } from "@agentboard/testkit";
 import { spawnApiServer } from "./support/spawn-server.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 4000);
+/** Raw and API phases alternate this many times; the medians are compared. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLAIMERS = 16;
 const providers = (process.env.BENCH_PROVIDERS ?? "sqlite,postgresql").split(",") as Provider[];
 
@@ -73,6 +76,50 @@ async function apiClaims(url: string, tokens: string[], workspaceId: string): Pr
   return { perSecond: ids.length / seconds, claimed: ids.length, unique: new Set(ids).size };
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * CPU time spent per claim by the API server, this process (the clients) and PostgreSQL,
+ * from /proc (Linux); null elsewhere. Shows where an API claim's cost goes.
+ */
+function cpuMeter(serverPid: number | undefined) {
+  if (!serverPid || !existsSync("/proc/self/stat")) return null;
+  const ticksOf = (pid: string | number): number => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return 0;
+    }
+  };
+  const postgresTicks = () =>
+    readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .reduce((sum, d) => {
+        try {
+          return readFileSync(`/proc/${d}/cmdline`, "utf8").startsWith("postgres") ? sum + ticksOf(d) : sum;
+        } catch {
+          return sum;
+        }
+      }, 0);
+  const start = { server: ticksOf(serverPid), postgres: postgresTicks(), clients: process.cpuUsage() };
+  return {
+    perClaim(n: number): string {
+      const usPerTick = 1e6 / 100;
+      const server = ((ticksOf(serverPid) - start.server) * usPerTick) / n;
+      const postgres = ((postgresTicks() - start.postgres) * usPerTick) / n;
+      const c = process.cpuUsage(start.clients);
+      const clients = (c.user + c.system) / n;
+      return `server ${server.toFixed(0)} us, clients ${clients.toFixed(0)} us, postgres ${postgres.toFixed(0)} us`;
+    },
+  };
+}
+
 const results: string[] = [];
 for (const provider of providers) {
   const tdb = await createTestDatabase(provider);
@@ -93,15 +140,25 @@ for (const provider of providers) {
       const tokens = await Promise.all(Array.from({ length: CLAIMERS }, (_, i) =>
         admin.token.create.mutate({ workspaceId: ws.id, role: "runner", name: `bench-${i}` }).then((t) => t.token)));
       // Warm up both paths (connections, JIT, caches) on a small batch.
-      await insertRuns(tdb.config, scope, 200);
+      await insertRuns(tdb.config, scope, 1000);
       await apiClaims(server.url, tokens, ws.id);
 
-      await insertRuns(tdb.config, scope, RUNS);
-      const raw = await rawClaims(tdb.config, ws.id);
-      await insertRuns(tdb.config, scope, RUNS);
-      const api = await apiClaims(server.url, tokens, ws.id);
-      if (api.claimed !== RUNS || api.unique !== RUNS) throw new Error(`API claimed ${api.claimed} (${api.unique} unique) of ${RUNS}`);
-      const line = `${provider.padEnd(10)} raw SQL ${raw.toFixed(0).padStart(6)} claims/s | API over HTTP (${CLAIMERS} claimers) ${api.perSecond.toFixed(0).padStart(6)} claims/s | ratio ${(api.perSecond / raw).toFixed(2)}`;
+      const raws: number[] = [];
+      const apis: number[] = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        await insertRuns(tdb.config, scope, RUNS);
+        const raw = await rawClaims(tdb.config, ws.id);
+        await insertRuns(tdb.config, scope, RUNS);
+        const cpu = cpuMeter(server.child.pid);
+        const api = await apiClaims(server.url, tokens, ws.id);
+        if (api.claimed !== RUNS || api.unique !== RUNS) throw new Error(`API claimed ${api.claimed} (${api.unique} unique) of ${RUNS}`);
+        raws.push(raw);
+        apis.push(api.perSecond);
+        console.log(`  ${provider} round ${round}: raw ${raw.toFixed(0)} claims/s, API ${api.perSecond.toFixed(0)} claims/s${cpu ? ` (CPU per API claim: ${cpu.perClaim(api.claimed)})` : ""}`);
+      }
+      const raw = median(raws);
+      const api = median(apis);
+      const line = `${provider.padEnd(10)} raw SQL ${raw.toFixed(0).padStart(6)} claims/s | API over HTTP (${CLAIMERS} claimers) ${api.toFixed(0).padStart(6)} claims/s | ratio ${(api / raw).toFixed(2)}`;
       console.log(line);
       results.push(line);
     } finally {
@@ -111,4 +168,4 @@ for (const provider of providers) {
     await tdb.drop();
   }
 }
-console.log(`\n${RUNS} runs per phase; each API claim also writes its run.claimed event and returns the run, its project and checks.`);
+console.log(`\n${RUNS} runs per phase, ${ROUNDS} rounds (medians); each API claim also writes its run.claimed event and returns the run, its project and checks.`);

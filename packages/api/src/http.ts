@@ -16,6 +16,28 @@ export interface ApiHttpHandler {
 }
 
 /**
+ * The largest request body accepted: a run's completion may carry a diff of up to 20 MB,
+ * which JSON escaping can inflate. Larger bodies answer PAYLOAD_TOO_LARGE.
+ */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads a body whose length is declared, so tRPC gets it as a string instead of wrapping
+ * the request in a web stream (a measurable share of a small call's cost).
+ */
+function readDeclaredBody(req: IncomingMessage): Promise<string> | null {
+  if (req.method !== "POST") return null;
+  const length = Number(req.headers["content-length"]);
+  if (!Number.isSafeInteger(length) || length > MAX_BODY_BYTES) return null;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+/**
  * The API over HTTP: tRPC at /api/trpc/ (batching, streaming, SSE subscriptions) and
  * GET /api/health. Mounted by the web server; tests and benchmarks mount it alone.
  */
@@ -23,6 +45,7 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
+    maxBodySize: MAX_BODY_BYTES,
     createContext: ({ req }) => {
       const header = req.headers.authorization;
       const fallback = header ? undefined : opts.tokenFromRequest?.(req);
@@ -50,7 +73,16 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
           });
         return;
       }
-      void trpc(req, res);
+      const body = readDeclaredBody(req);
+      if (!body) return void trpc(req, res);
+      body.then(
+        (text) => {
+          // tRPC takes a body that a middleware already read from `req.body`.
+          (req as IncomingMessage & { body?: string }).body = text;
+          void trpc(req, res);
+        },
+        () => res.destroy(),
+      );
     },
   };
 }

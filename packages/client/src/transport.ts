@@ -19,7 +19,7 @@ export const requestFetch: FetchEsque = async (input, init) => {
   }
   const res = await request(url, {
     method: (init?.method ?? "GET") as Dispatcher.HttpMethod,
-    headers: Array.isArray(init?.headers) ? Object.fromEntries(init.headers) : init?.headers,
+    headers: headerRecord(init?.headers),
     body: body ?? undefined,
     signal: init?.signal ?? undefined,
   });
@@ -30,3 +30,9 @@ export const requestFetch: FetchEsque = async (input, init) => {
     json: async () => JSON.parse(text) as unknown,
   };
 };
+
+function headerRecord(headers: unknown): Record<string, string> | undefined {
+  if (headers == null) return undefined;
+  if (Array.isArray(headers) || headers instanceof Headers) return Object.fromEntries(headers as Iterable<[string, string]>);
+  return headers as Record<string, string>;
+}

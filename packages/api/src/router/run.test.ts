@@ -91,6 +91,22 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
     expect(await reasonOf(runner.run.claim({ workspaceId: other.id }))).toBe("NOT_FOUND");
   });
 
+  it("concurrent claims of different scopes are never mixed", async () => {
+    await drain();
+    const gpu = await Promise.all(Array.from({ length: 3 }, () => newRun({ labels: ["gpu"] })));
+    const plain = await Promise.all(Array.from({ length: 3 }, () => newRun()));
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => runner.run.claim({ workspaceId: seed.workspace.id, labels: i % 2 ? ["gpu"] : [] })),
+    );
+    const withoutLabel = claims.filter((_, i) => i % 2 === 0).flatMap((c) => (c ? [c.run.id] : []));
+    const withGpu = claims.filter((_, i) => i % 2 === 1).flatMap((c) => (c ? [c.run.id] : []));
+    // Runs needing gpu go only to gpu claimants; plain runs may go to either.
+    expect(withoutLabel.every((id) => plain.some((r) => r.id === id))).toBe(true);
+    expect(new Set([...withoutLabel, ...withGpu]).size).toBe(withoutLabel.length + withGpu.length);
+    expect(withoutLabel.length + withGpu.length).toBe(6);
+    expect(gpu.every((r) => withGpu.includes(r.id))).toBe(true);
+  });
+
   it("claim by id is idempotent for the same runner and ALREADY_CLAIMED for another", async () => {
     await drain();
     const run = await newRun();
@@ -296,6 +312,10 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
     });
     const claimers = await Promise.all(Array.from({ length: 4 }, (_, i) => api.as("runner", seed.workspace.id, `bulk-${i}`)));
     const got: string[] = [];
+    // Concurrent claims are claimed in groups: each must come back with its own lease and
+    // its own runner recorded on the run.
+    const runnerIdsBy = claimers.map(() => new Set<string | null>());
+    let crossed = 0;
     await Promise.all(
       Array.from({ length: 32 }, async (_, i) => {
         const me = claimers[i % claimers.length]!;
@@ -303,11 +323,16 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
           const c = await me.run.claim({ workspaceId: seed.workspace.id });
           if (!c) return;
           got.push(c.run.id);
+          runnerIdsBy[i % claimers.length]!.add(c.run.runnerId);
+          if (c.run.leaseToken !== c.leaseToken) crossed++;
         }
       }),
     );
     expect(got).toHaveLength(N);
     expect(new Set(got).size).toBe(N);
+    expect(crossed).toBe(0);
+    expect(runnerIdsBy.map((ids) => ids.size)).toEqual([1, 1, 1, 1]);
+    expect(new Set(runnerIdsBy.flatMap((ids) => [...ids])).size).toBe(4);
     const events = await prisma.runEvent.count({ where: { type: "run.claimed", run: { branch: { startsWith: "agentboard/bulk-" } } } });
     expect(events).toBe(N);
   });

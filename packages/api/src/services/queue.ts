@@ -1,8 +1,9 @@
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { RowLockedError, type Claimed, type Prisma } from "@agentboard/db";
 import { untilStopped, type Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { createWaiter, topics } from "../infra/notifier.js";
+import { claimNextBatched } from "./claim-batcher.js";
 import { transition } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
 
@@ -34,7 +35,7 @@ export interface Claim extends Claimed {
   leaseToken: string;
 }
 
-const newLeaseToken = () => randomBytes(18).toString("base64url");
+const newLeaseToken = () => randomUUID();
 
 export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, requestSignal?: AbortSignal): Promise<Claim | null> {
   const leaseMs = deps.config.leaseMs;
@@ -61,15 +62,11 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
 
   const claimNext = async (): Promise<Claim | null> => {
     const leaseToken = newLeaseToken();
-    const got = await deps.db.queue.claimNext({
-      workspaceId: input.workspaceId,
-      boardId: input.boardId ?? null,
-      labels: input.labels ?? [],
-      runnerId: who.runnerId,
-      leaseToken,
-      leaseMs,
-      event,
-    });
+    const got = await claimNextBatched(
+      deps.db.queue,
+      { workspaceId: input.workspaceId, boardId: input.boardId ?? null, labels: input.labels ?? [], leaseMs },
+      { runnerId: who.runnerId, leaseToken, event },
+    );
     return got && claimed(deps, got, leaseToken);
   };
   const waitMs = Math.min(input.waitMs ?? 0, deps.config.maxClaimWaitMs);

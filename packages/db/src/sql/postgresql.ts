@@ -5,32 +5,34 @@ import { RowLockedError, type ClaimCheck, type Claimed, type ExpiredLease, type 
 
 /**
  * PostgreSQL: a claim is one statement — FOR UPDATE SKIP LOCKED, the claim event, and the
- * run, its project and its checks returned as JSON. The queue's statements go straight
- * through the `pg` driver: they are every runner's hot path, and the client's per-query
- * overhead would multiply their cost.
+ * run, its project and its checks returned as JSON. Concurrent claims of one scope are
+ * claimed together by one such statement, each claimant paired with one run. The queue's
+ * statements go straight through the `pg` driver: they are every runner's hot path, and
+ * the client's per-query overhead would multiply their cost.
  *
  * Prisma keeps DateTime as UTC in `timestamp(3)` columns, so database time is taken as
  * UTC explicitly, whatever the session's TimeZone.
  */
 const NOW = "(now() AT TIME ZONE 'UTC')";
 
-const claimUpdate = `
-  UPDATE runs r SET status = 'claimed', runner_id = $RUNNER, lease_token = $TOKEN,
-    lease_expires_at = ${NOW} + $LEASE * interval '1 millisecond', heartbeat_at = ${NOW},
-    claimed_at = ${NOW}, attempt = r.attempt + 1, event_seq = r.event_seq + 1, updated_at = ${NOW}
-  FROM next WHERE r.id = next.id
-  RETURNING r.*`;
-
-const claimEvent = `
-  INSERT INTO run_events (run_id, seq, type, actor, payload, created_at)
-  SELECT id, event_seq, 'run.claimed', $ACTOR, $PAYLOAD::jsonb, ${NOW} FROM claimed`;
-
-const claimResult = `
-  SELECT row_to_json(c) AS run, row_to_json(p) AS project,
+/** After `pair` (run id, runner_id, lease_token, actor, payload, ord): claim, record, return. */
+const claimPairs = `
+  claimed AS (
+    UPDATE runs r SET status = 'claimed', runner_id = pair.runner_id, lease_token = pair.lease_token,
+      lease_expires_at = ${NOW} + $LEASE * interval '1 millisecond', heartbeat_at = ${NOW},
+      claimed_at = ${NOW}, attempt = r.attempt + 1, event_seq = r.event_seq + 1, updated_at = ${NOW}
+    FROM pair WHERE r.id = pair.id
+    RETURNING r.*
+  ), ev AS (
+    INSERT INTO run_events (run_id, seq, type, actor, payload, created_at)
+    SELECT c.id, c.event_seq, 'run.claimed', pair.actor, pair.payload, ${NOW}
+    FROM claimed c JOIN pair ON pair.id = c.id
+  )
+  SELECT pair.ord, row_to_json(c) AS run, row_to_json(p) AS project,
     COALESCE((SELECT json_agg(json_build_object('id', d.id, 'key', d.key, 'title', d.title, 'check', d."check",
         'autoValidate', d.auto_validate, 'required', d.required) ORDER BY d.position)
       FROM dod_items d WHERE d.run_id = c.id AND d."check" IS NOT NULL), '[]'::json) AS checks
-  FROM claimed c JOIN projects p ON p.id = c.project_id`;
+  FROM claimed c JOIN pair ON pair.id = c.id JOIN projects p ON p.id = c.project_id`;
 
 function bind(sql: string, names: string[]): string {
   return names.reduce((s, name, i) => s.replace(new RegExp(`\\$${name}\\b`, "g"), `$${i + 1}`), sql);
@@ -44,28 +46,35 @@ function prepared(name: string, text: string) {
   return (values: unknown[]): pg.QueryConfig => ({ name: `agentboard_${name}`, text, values });
 }
 
+/** Claimant `ord` (1-based, in arrival order) gets the `ord`-th eligible run. */
 const CLAIM_NEXT = prepared("claim_next", bind(
-  `WITH next AS (
-    SELECT id FROM runs
+  `WITH want AS (
+    SELECT * FROM unnest($RUNNERS::text[], $TOKENS::text[], $ACTORS::text[], $PAYLOADS::jsonb[])
+      WITH ORDINALITY AS w(runner_id, lease_token, actor, payload, ord)
+  ), picked AS MATERIALIZED (
+    SELECT id, priority, created_at FROM runs
     WHERE workspace_id = $WS AND status = 'queued'
       AND ($BOARD::text IS NULL OR board_id = $BOARD)
       AND labels <@ $LABELS::jsonb
       AND NOT EXISTS (SELECT 1 FROM workspaces w
         WHERE w.id = $WS AND w.budget_usd IS NOT NULL AND w.spent_usd >= w.budget_usd)
     ORDER BY priority DESC, created_at, id
-    LIMIT 1
+    LIMIT cardinality($RUNNERS::text[])
     FOR UPDATE SKIP LOCKED
-  ), claimed AS (${claimUpdate}), ev AS (${claimEvent})
-  ${claimResult}`,
-  ["WS", "BOARD", "LABELS", "RUNNER", "TOKEN", "LEASE", "ACTOR", "PAYLOAD"],
+  ), pair AS (
+    SELECT n.id, want.runner_id, want.lease_token, want.actor, want.payload, want.ord
+    FROM (SELECT id, row_number() OVER (ORDER BY priority DESC, created_at, id) AS ord FROM picked) n
+    JOIN want ON want.ord = n.ord
+  ), ${claimPairs}`,
+  ["WS", "BOARD", "LABELS", "LEASE", "RUNNERS", "TOKENS", "ACTORS", "PAYLOADS"],
 ));
 
 const CLAIM_BY_ID = prepared("claim_by_id", bind(
-  `WITH next AS (
-    SELECT id FROM runs WHERE id = $RUN AND workspace_id = $WS AND status = 'queued'
+  `WITH pair AS (
+    SELECT id, $RUNNER::text AS runner_id, $TOKEN::text AS lease_token, $ACTOR::text AS actor, $PAYLOAD::jsonb AS payload, 1::bigint AS ord
+    FROM runs WHERE id = $RUN AND workspace_id = $WS AND status = 'queued'
     FOR UPDATE NOWAIT
-  ), claimed AS (${claimUpdate}), ev AS (${claimEvent})
-  ${claimResult}`,
+  ), ${claimPairs}`,
   ["RUN", "WS", "RUNNER", "TOKEN", "LEASE", "ACTOR", "PAYLOAD"],
 ));
 
@@ -100,6 +109,7 @@ function rethrowLocked(err: unknown): never {
 }
 
 interface ClaimRow {
+  ord: string;
   run: Record<string, unknown>;
   project: Record<string, unknown>;
   checks: ClaimCheck[];
@@ -114,9 +124,12 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
   return {
     async claimNext(a) {
       const { rows } = await pool.query<ClaimRow>(CLAIM_NEXT([
-        a.workspaceId, a.boardId, JSON.stringify(a.labels), a.runnerId, a.leaseToken, a.leaseMs, a.event.actor, JSON.stringify(a.event.payload),
+        a.workspaceId, a.boardId, JSON.stringify(a.labels), a.leaseMs,
+        a.claimants.map((c) => c.runnerId), a.claimants.map((c) => c.leaseToken),
+        a.claimants.map((c) => c.event.actor), a.claimants.map((c) => JSON.stringify(c.event.payload)),
       ]));
-      return toClaimed(rows[0]);
+      const byOrd = new Map(rows.map((row) => [Number(row.ord), row]));
+      return a.claimants.map((_, i) => toClaimed(byOrd.get(i + 1)));
     },
 
     async claimById(a) {

@@ -78,9 +78,14 @@ async function claimWithEvent(db: PrismaClient, sql: string, params: unknown[], 
 
 export function createSqliteQueue(db: PrismaClient): QueueSql {
   return {
-  claimNext(a) {
-    const params = [a.runnerId, a.leaseToken, a.leaseMs, a.workspaceId, a.boardId, a.boardId, JSON.stringify(a.labels)];
-    return claimWithEvent(db, CLAIM_NEXT, params, a.event);
+  async claimNext(a) {
+    // One writer at a time and no round trips: each claimant's claim is its own statement.
+    const claimed: (Claimed | null)[] = [];
+    for (const c of a.claimants) {
+      const params = [c.runnerId, c.leaseToken, a.leaseMs, a.workspaceId, a.boardId, a.boardId, JSON.stringify(a.labels)];
+      claimed.push(await claimWithEvent(db, CLAIM_NEXT, params, c.event));
+    }
+    return claimed;
   },
 
   claimById(a) {

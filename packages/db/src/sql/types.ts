@@ -8,10 +8,12 @@ import type { DodItem, Project, Run } from "../generated/postgresql/client.js";
  */
 export interface QueueSql {
   /**
-   * Claims the next eligible queued run (priority, then age), appends `run.claimed`, and
-   * returns what the runner needs: the run, its project and its automatic DoD checks.
+   * Claims the next eligible queued run (priority, then age) for each claimant, in one
+   * statement, appends a `run.claimed` for each, and returns what each runner needs: the
+   * run, its project and its automatic DoD checks. Result `i` is claimant `i`'s, null when
+   * no eligible run was left for it; earlier claimants get the earlier runs.
    */
-  claimNext(args: ClaimNextArgs): Promise<Claimed | null>;
+  claimNext(args: ClaimNextArgs): Promise<(Claimed | null)[]>;
   /** Claims one queued run by id the same way; null when it is not queued. */
   claimById(args: ClaimByIdArgs): Promise<Claimed | null>;
   /** Extends a held lease by `leaseMs` from database time; null when the lease is not held. */
@@ -46,15 +48,19 @@ export interface ClaimEvent {
   payload: Record<string, unknown>;
 }
 
+export interface ClaimantLease {
+  runnerId: string;
+  leaseToken: string;
+  event: ClaimEvent;
+}
+
 export interface ClaimNextArgs {
   workspaceId: string;
   boardId: string | null;
-  /** The claimant's labels; a run is eligible when its labels are a subset of them. */
+  /** The claimants' labels; a run is eligible when its labels are a subset of them. */
   labels: string[];
-  runnerId: string;
-  leaseToken: string;
   leaseMs: number;
-  event: ClaimEvent;
+  claimants: ClaimantLease[];
 }
 
 export interface ClaimByIdArgs {

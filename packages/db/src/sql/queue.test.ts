@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, testProviders, type TestDatabase } from "@agentboard/testkit";
+import { createDatabase, type Database } from "../client.js";
+import { migrate } from "../migrate.js";
+import type { ClaimantLease } from "./types.js";
+
+/** The queue's group claim: one statement serves several claimants of one scope. */
+describe.each(testProviders)("claimNext for several claimants on %s", (provider) => {
+  let tdb: TestDatabase;
+  let db: Database;
+  let scope: { workspaceId: string; boardId: string; cardId: string; projectId: string };
+  let runners: string[];
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase(provider);
+    await migrate(tdb.config);
+    db = createDatabase(tdb.config);
+    const p = db.prisma;
+    const ws = await p.workspace.create({ data: { name: "W", slug: "w" } });
+    const board = await p.board.create({ data: { workspaceId: ws.id, name: "B" } });
+    const project = await p.project.create({ data: { workspaceId: ws.id, name: "P", repoPath: "/r" } });
+    const card = await p.card.create({ data: { boardId: board.id, projectId: project.id, title: "T" } });
+    scope = { workspaceId: ws.id, boardId: board.id, cardId: card.id, projectId: project.id };
+    runners = await Promise.all(["a", "b", "c", "d"].map(async (name) => (await p.runner.create({ data: { workspaceId: ws.id, name } })).id));
+  });
+  afterAll(async () => {
+    await db.close();
+    await tdb.drop();
+  });
+
+  const claimant = (runnerId: string, i: number): ClaimantLease => ({
+    runnerId,
+    leaseToken: `lease-${runnerId}-${i}`,
+    event: { actor: `runner:${runnerId}`, payload: { runnerId } },
+  });
+
+  it("pairs claimants in arrival order with runs in claim order, each with its own lease and event; the rest get null", async () => {
+    const base = Date.UTC(2026, 0, 1);
+    const mk = (branch: string, priority: number, ms: number) =>
+      db.prisma.run.create({ data: { ...scope, prompt: "p", engine: "command", branch, baseBranch: "main", priority, createdAt: new Date(base + ms) } });
+    const old = await mk("old", 0, 0);
+    const urgent = await mk("urgent", 5, 2);
+    const young = await mk("young", 0, 1);
+
+    const claimants = runners.map((r, i) => claimant(r, i));
+    const got = await db.queue.claimNext({ workspaceId: scope.workspaceId, boardId: null, labels: [], leaseMs: 30_000, claimants });
+
+    expect(got.map((c) => c?.run.id ?? null)).toEqual([urgent.id, old.id, young.id, null]);
+    for (const [i, c] of got.entries()) {
+      if (!c) continue;
+      expect(c.run).toMatchObject({ status: "claimed", runnerId: runners[i], leaseToken: claimants[i]!.leaseToken, attempt: 1, eventSeq: 1 });
+      expect(c.project.id).toBe(scope.projectId);
+      const events = await db.prisma.runEvent.findMany({ where: { runId: c.run.id } });
+      expect(events).toEqual([expect.objectContaining({ seq: 1, type: "run.claimed", actor: claimants[i]!.event.actor, payload: { runnerId: runners[i] } })]);
+    }
+  });
+
+  it("concurrent group claims never hand one run to two claimants", async () => {
+    await db.prisma.run.createMany({
+      data: Array.from({ length: 120 }, (_, i) => ({ ...scope, prompt: "p", engine: "command" as const, branch: `many-${i}`, baseBranch: "main" })),
+    });
+    const rounds = await Promise.all(
+      Array.from({ length: 8 }, (_, g) =>
+        db.queue.claimNext({ workspaceId: scope.workspaceId, boardId: scope.boardId, labels: [], leaseMs: 30_000, claimants: runners.map((r, i) => claimant(r, g * 10 + i)) }),
+      ),
+    );
+    const ids = rounds.flat().flatMap((c) => (c ? [c.run.id] : []));
+    expect(ids.length).toBe(32);
+    expect(new Set(ids).size).toBe(32);
+  });
+});
