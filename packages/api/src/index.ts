@@ -8,4 +8,4 @@ export { VERSION, checkHealth } from "./services/health.js";
 export { AppError, type ErrorReason } from "./errors.js";
 export { topics } from "./infra/notifier.js";
 export type { Deps } from "./services/deps.js";
-export { createApiHttpHandler, listenApi, keepConnectionsAlive, type ApiHttpHandler, type ApiHttpOptions } from "./http.js";
+export { createApiHttpHandler, listenApi, keepConnectionsAlive, MAX_BODY_BYTES, type ApiHttpHandler, type ApiHttpOptions } from "./http.js";

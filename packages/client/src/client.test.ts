@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listenApi } from "@agentboard/api";
+import { listenApi, MAX_BODY_BYTES } from "@agentboard/api";
 import { seedBoard, startTestApi, type TestApi } from "@agentboard/api/testing";
 import { testProviders } from "@agentboard/testkit";
 import { createAgentboardClient, errorReason, type AgentboardClient } from "./index.js";
@@ -36,6 +36,19 @@ describe.each(testProviders)("@agentboard/client over HTTP on %s", (provider) =>
     expect(raw.status).toBe(401);
     expect(text).not.toMatch(/at .*\.ts:\d+/);
     expect(text).not.toContain("stack");
+  });
+
+  it("refuses a request body over the size limit with 413 and writes nothing", async () => {
+    const before = await api.core.deps.db.prisma.card.count();
+    const title = "x".repeat(MAX_BODY_BYTES);
+    const res = await fetch(`${http.url}/api/trpc/card.create`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${api.adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ json: { boardId: seed.board.id, projectId: seed.project.id, title } }),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.text()).toContain("PAYLOAD_TOO_LARGE");
+    expect(await api.core.deps.db.prisma.card.count()).toBe(before);
   });
 
   it("runs the whole runner protocol with typed results and machine-readable errors", async () => {
