@@ -17,7 +17,7 @@ import { createTestDatabase } from "@agentboard/testkit";
 import { spawnApiServer } from "./support/spawn-server.js";
 
 const EVENTS_PER_SECOND = 20;
-const SUBSCRIBERS = 100;
+const SUBSCRIBERS = Number(process.env.BENCH_SUBS ?? 100);
 /** Running runs per scenario: the specified 50, then a lighter write load for comparison. */
 const LOADS = (process.env.BENCH_LOADS ?? "50,10").split(",").map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);

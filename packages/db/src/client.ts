@@ -55,12 +55,14 @@ export function createDatabase(config: DatabaseConfig, opts: CreateDatabaseOptio
   // guards the derivation), so the SQLite client has the PostgreSQL client's shape; the
   // services are written once against that shape.
   const prisma = new SqlitePrismaClient({ adapter }) as unknown as PrismaClient;
+  const queue = createSqliteQueue(prisma, config.file);
   return {
     provider: "sqlite",
     config,
     prisma,
-    queue: createSqliteQueue(prisma),
+    queue,
     async close() {
+      queue.close();
       await prisma.$disconnect();
     },
   };

@@ -42,9 +42,7 @@ function readRunEvents(deps: Deps, runId: string, afterSeq: number): Promise<Run
   const key = `${runId}:${afterSeq}`;
   const pending = reads.get(key);
   if (pending) return pending;
-  const read = deps.db.prisma.runEvent
-    .findMany({ where: { runId, seq: { gt: afterSeq } }, orderBy: { seq: "asc" }, take: PAGE })
-    .finally(() => reads.delete(key));
+  const read = deps.db.queue.eventsAfter(runId, afterSeq, PAGE).finally(() => reads.delete(key));
   reads.set(key, read);
   return read;
 }

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { Project, Run } from "../generated/postgresql/client.js";
+import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
 import { fromRowJson } from "./rows.js";
 import { RowLockedError, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
@@ -102,6 +102,10 @@ const APPEND_EVENTS = prepared("append_events", bind(
   ["RUN", "TOKEN", "COUNT", "ACTOR", "EVENTS"],
 ));
 
+const EVENTS_AFTER = prepared("events_after", `
+  SELECT id, run_id AS "runId", seq, type, actor, payload, (extract(epoch FROM created_at) * 1000)::float8 AS "createdAtMs"
+  FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`);
+
 /** lock_not_available: NOWAIT met a row locked by a concurrent claim. */
 function rethrowLocked(err: unknown): never {
   if ((err as { code?: unknown }).code === "55P03") throw new RowLockedError("run is locked by a concurrent claim", { cause: err });
@@ -160,5 +164,12 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
       const row = rows[0];
       return row ? { lastSeq: Number(row.lastSeq), boardId: row.boardId } : null;
     },
+
+    async eventsAfter(runId, afterSeq, limit) {
+      const { rows } = await pool.query<Omit<RunEvent, "createdAt"> & { createdAtMs: number }>(EVENTS_AFTER([runId, afterSeq, limit]));
+      return rows.map(({ createdAtMs, ...e }) => ({ ...e, createdAt: new Date(createdAtMs) }));
+    },
+
+    close() {},
   };
 }

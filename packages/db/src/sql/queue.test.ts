@@ -68,4 +68,43 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
     expect(ids.length).toBe(32);
     expect(new Set(ids).size).toBe(32);
   });
+
+  it("appendEvents numbers events gap-free under the lease, and eventsAfter reads them as the client does", async () => {
+    const run = await db.prisma.run.create({
+      data: { ...scope, prompt: "p", engine: "command", branch: "events", baseBranch: "main", status: "running", leaseToken: "held", eventSeq: 2 },
+    });
+    const payloads = [{ text: "é ✓", n: 1.5, nested: { list: [1, null, "x"] } }, {}, { quote: "\"'\\" }];
+    const done = await db.queue.appendEvents({ runId: run.id, leaseToken: "held", actor: "runner:a", events: payloads.map((payload, i) => ({ type: `t.${i}`, payload })) });
+    expect(done).toEqual({ lastSeq: 5, boardId: scope.boardId });
+    expect(await db.queue.appendEvents({ runId: run.id, leaseToken: "stale", actor: "runner:a", events: [{ type: "t.x", payload: {} }] })).toBeNull();
+
+    const viaClient = await db.prisma.runEvent.findMany({ where: { runId: run.id, seq: { gt: 3 } }, orderBy: { seq: "asc" } });
+    expect(await db.queue.eventsAfter(run.id, 3, 500)).toEqual(viaClient);
+    expect(viaClient.map((e) => [e.seq, e.type, e.payload])).toEqual([[4, "t.1", {}], [5, "t.2", payloads[2]]]);
+    expect(await db.queue.eventsAfter(run.id, 2, 1)).toEqual([expect.objectContaining({ seq: 3, payload: payloads[0] })]);
+  });
+
+  it("an append waits for a transaction the client holds open, then lands", async () => {
+    const run = await db.prisma.run.create({
+      data: { ...scope, prompt: "p", engine: "command", branch: "busy", baseBranch: "main", status: "running", leaseToken: "held" },
+    });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let appended = false;
+    const tx = db.prisma.$transaction(async (t) => {
+      await t.card.update({ where: { id: scope.cardId }, data: { title: "held open" } });
+      await held;
+    }, { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    const append = db.queue.appendEvents({ runId: run.id, leaseToken: "held", actor: "runner:a", events: [{ type: "t", payload: {} }] }).then((r) => {
+      appended = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    // PostgreSQL appends alongside (different rows); SQLite has one writer at a time.
+    if (provider === "sqlite") expect(appended).toBe(false);
+    release();
+    await tx;
+    expect(await append).toEqual({ lastSeq: 1, boardId: scope.boardId });
+  });
 });

@@ -1,5 +1,7 @@
+import BetterSqlite3 from "better-sqlite3";
 import type { PrismaClient } from "../client.js";
-import type { ClaimEvent, Claimed, ExpiredLease, LeaseState, QueueSql } from "./types.js";
+import type { RunEvent } from "../generated/postgresql/client.js";
+import type { AppendEventsArgs, ClaimEvent, Claimed, ExpiredLease, LeaseState, QueueSql } from "./types.js";
 
 /**
  * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
@@ -76,7 +78,61 @@ async function claimWithEvent(db: PrismaClient, sql: string, params: unknown[], 
   return { run, project, checks: dodItems };
 }
 
-export function createSqliteQueue(db: PrismaClient): QueueSql {
+const EVENTS_AFTER = `
+  SELECT id, run_id AS runId, seq, type, actor, payload, created_at AS createdAt
+  FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`;
+
+/** How long an append waits, in all, for the client's open transaction to end. */
+const BUSY_WAIT_MS = 5_000;
+
+/**
+ * The streaming hot path — events appended by runners, read back by followers — runs on a
+ * connection of its own with statements prepared once; through the client, every call
+ * would be compiled, prepared and run as an interactive transaction. This connection's
+ * write transactions are synchronous, so the client never finds one open. The client's
+ * interactive transactions stay open across awaits, so here a busy database is not waited
+ * for in place (that would block the event loop the client needs to finish): the append
+ * is retried shortly after, up to BUSY_WAIT_MS.
+ */
+function openHotPath(file: string) {
+  const conn = new BetterSqlite3(file);
+  conn.pragma("journal_mode = WAL");
+  conn.pragma("synchronous = NORMAL");
+  conn.pragma("foreign_keys = ON");
+  conn.pragma("busy_timeout = 0");
+  const reserve = conn.prepare<[number, string, string], { lastSeq: number; boardId: string }>(RESERVE_SEQ);
+  const insert = conn.prepare<[string, number, string, string]>(INSERT_EVENTS);
+  const after = conn.prepare<[string, number, number], Omit<RunEvent, "payload" | "createdAt"> & { payload: string; createdAt: number }>(EVENTS_AFTER);
+  const append = conn.transaction((a: AppendEventsArgs) => {
+    const row = reserve.get(a.events.length, a.runId, a.leaseToken);
+    if (!row) return null;
+    insert.run(a.runId, row.lastSeq - a.events.length, a.actor, JSON.stringify(a.events));
+    return { lastSeq: row.lastSeq, boardId: row.boardId };
+  });
+  return {
+    appendEvents: (a: AppendEventsArgs) => whenNotBusy(() => append.immediate(a)),
+    eventsAfter: (runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> =>
+      whenNotBusy(() =>
+        after.all(runId, afterSeq, limit).map((e) => ({ ...e, payload: JSON.parse(e.payload) as RunEvent["payload"], createdAt: new Date(e.createdAt) })),
+      ),
+    close: () => conn.close(),
+  };
+}
+
+async function whenNotBusy<T>(run: () => T): Promise<T> {
+  const deadline = Date.now() + BUSY_WAIT_MS;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      return run();
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== "SQLITE_BUSY" || Date.now() + delay > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+export function createSqliteQueue(db: PrismaClient, file: string): QueueSql {
+  const hot = openHotPath(file);
   return {
   async claimNext(a) {
     // One writer at a time and no round trips: each claimant's claim is its own statement.
@@ -107,15 +163,10 @@ export function createSqliteQueue(db: PrismaClient): QueueSql {
     return rows.map((r) => ({ ...r, cancelRequested: Number(r.cancelRequested) === 1 }));
   },
 
-  appendEvents(a) {
-    return db.$transaction(async (tx) => {
-      const rows = await tx.$queryRawUnsafe<{ lastSeq: number | bigint; boardId: string }[]>(RESERVE_SEQ, a.events.length, a.runId, a.leaseToken);
-      const row = rows[0];
-      if (!row) return null;
-      const lastSeq = Number(row.lastSeq);
-      await tx.$executeRawUnsafe(INSERT_EVENTS, a.runId, lastSeq - a.events.length, a.actor, JSON.stringify(a.events));
-      return { lastSeq, boardId: row.boardId };
-    });
-  },
+  appendEvents: (a) => hot.appendEvents(a),
+
+  eventsAfter: (runId, afterSeq, limit) => hot.eventsAfter(runId, afterSeq, limit),
+
+  close: () => hot.close(),
 };
 }

@@ -1,8 +1,9 @@
-import type { DodItem, Project, Run } from "../generated/postgresql/client.js";
+import type { DodItem, Project, Run, RunEvent } from "../generated/postgresql/client.js";
 
 /**
  * The few statements of the run queue that must be one atomic statement or must use the
- * database's clock. Everything else goes through the typed Prisma client.
+ * database's clock, and the streaming hot path (append, read back). Everything else goes
+ * through the typed Prisma client.
  * One implementation per dialect, side by side: postgresql.ts and sqlite.ts, each made for
  * one database connection.
  */
@@ -26,6 +27,10 @@ export interface QueueSql {
    * Null when the lease is not held; nothing is written then.
    */
   appendEvents(args: AppendEventsArgs): Promise<{ lastSeq: number; boardId: string } | null>;
+  /** The other half of the streaming hot path: a run's events after `afterSeq`, in order. */
+  eventsAfter(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]>;
+  /** Releases what the queue holds beyond the shared client (SQLite: its own connection). */
+  close(): void;
 }
 
 export interface AppendEventsArgs {
