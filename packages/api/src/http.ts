@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { serveMutation, singleMutationPath } from "./http-mutation.js";
 import { appRouter } from "./root.js";
 import { checkHealth } from "./services/health.js";
 import type { ApiCore } from "./server.js";
@@ -8,12 +10,16 @@ export interface ApiHttpOptions {
   /** Reads a token from the request when there is no Authorization header (browser sessions). */
   tokenFromRequest?: (req: IncomingMessage) => string | undefined;
   onInternalError?: (path: string | undefined, err: unknown) => void;
+  /** Serve single mutation calls without tRPC's fetch-API round trip (default true; see http-mutation.ts). */
+  directMutations?: boolean;
 }
 
 export interface ApiHttpHandler {
   handles(req: IncomingMessage): boolean;
   handle(req: IncomingMessage, res: ServerResponse): void;
 }
+
+const BASE_PATH = "/api/trpc/";
 
 /**
  * The largest request body accepted: a run's completion may carry a diff of up to 20 MB,
@@ -42,18 +48,20 @@ function readDeclaredBody(req: IncomingMessage): Promise<string> | null {
  * GET /api/health. Mounted by the web server; tests and benchmarks mount it alone.
  */
 export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): ApiHttpHandler {
+  const createContext = (req: IncomingMessage) => {
+    const header = req.headers.authorization;
+    const fallback = header ? undefined : opts.tokenFromRequest?.(req);
+    return core.createContext({ authorization: header ?? (fallback ? `Bearer ${fallback}` : null) });
+  };
+  const onError = (error: TRPCError, path: string | undefined) => {
+    if (error.code === "INTERNAL_SERVER_ERROR") opts.onInternalError?.(path, error.cause ?? error);
+  };
   const trpc = createHTTPHandler({
     router: appRouter,
-    basePath: "/api/trpc/",
+    basePath: BASE_PATH,
     maxBodySize: MAX_BODY_BYTES,
-    createContext: ({ req }) => {
-      const header = req.headers.authorization;
-      const fallback = header ? undefined : opts.tokenFromRequest?.(req);
-      return core.createContext({ authorization: header ?? (fallback ? `Bearer ${fallback}` : null) });
-    },
-    onError: ({ error, path }) => {
-      if (error.code === "INTERNAL_SERVER_ERROR") opts.onInternalError?.(path, error.cause ?? error);
-    },
+    createContext: ({ req }) => createContext(req),
+    onError: ({ error, path }) => onError(error, path),
   });
   return {
     handles(req) {
@@ -75,8 +83,10 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
       }
       const body = readDeclaredBody(req);
       if (!body) return void trpc(req, res);
+      const mutation = opts.directMutations === false ? null : singleMutationPath(req, BASE_PATH);
       body.then(
         (text) => {
+          if (mutation) return serveMutation({ req, res, path: mutation, body: text, createContext: () => createContext(req), onError });
           // tRPC takes a body that a middleware already read from `req.body`.
           (req as IncomingMessage & { body?: string }).body = text;
           void trpc(req, res);

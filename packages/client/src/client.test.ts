@@ -51,6 +51,47 @@ describe.each(testProviders)("@agentboard/client over HTTP on %s", (provider) =>
     expect(await api.core.deps.db.prisma.card.count()).toBe(before);
   });
 
+  it("single mutations answer the same whether served directly or by tRPC's handler", async () => {
+    const viaTrpc = await listenApi(api.core, { directMutations: false });
+    try {
+      const run = await admin.run.create.mutate({ cardId: seed.card.id, engine: "command", command: "true" });
+      const runner = (await admin.token.create.mutate({ workspaceId: seed.workspace.id, role: "runner", name: `parity-${provider}` })).token;
+      const post = async (base: string, path: string, body: string, token = runner, type = "application/json") => {
+        const res = await fetch(`${base}/api/trpc/${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": type }, body });
+        // The direct path answers with a length; tRPC's handler streams its body chunked.
+        served.push(res.headers.get("content-length") !== null ? "direct" : "trpc");
+        return { status: res.status, body: (await res.json()) as unknown };
+      };
+      const served: string[] = [];
+      const json = (input: unknown) => JSON.stringify({ json: input });
+      const cases: [string, string, string?][] = [
+        ["run.heartbeat", json({ runId: run.id, leaseToken: "not-held" })], // CONFLICT / LEASE_LOST
+        ["run.heartbeat", json({ runId: run.id })], // BAD_REQUEST with field errors
+        ["run.heartbeat", json({ runId: "no-such-run", leaseToken: "x" })], // NOT_FOUND
+        ["run.cancel", json({ runId: run.id })], // FORBIDDEN for a runner token
+        ["run.heartbeat", "{not json"], // BAD_REQUEST
+        ["run.heartbeat", json({ runId: run.id, leaseToken: "x" }), "ab_not_a_token"], // UNAUTHORIZED
+        ["run.claim", json({ workspaceId: seed.workspace.id, runId: run.id })], // success, with Dates
+      ];
+      for (const [path, body, token] of cases) {
+        const direct = await post(http.url, path, body, token);
+        const trpc = await post(viaTrpc.url, path, body, token);
+        if (path === "run.claim") {
+          // The second claim is the idempotent re-claim of the same runner: same run, same lease.
+          expect(direct.status).toBe(200);
+          expect(trpc).toEqual(direct);
+          continue;
+        }
+        expect({ path, ...trpc }).toEqual({ path, ...direct });
+        expect(direct.status).toBeGreaterThanOrEqual(400);
+      }
+      expect(served).toEqual(cases.flatMap(() => ["direct", "trpc"]));
+    } finally {
+      await viaTrpc.close();
+      await api.core.deps.db.prisma.run.updateMany({ where: { status: { in: ["queued", "claimed"] } }, data: { status: "cancelled" } });
+    }
+  });
+
   it("runs the whole runner protocol with typed results and machine-readable errors", async () => {
     const { token } = await admin.token.create.mutate({ workspaceId: seed.workspace.id, role: "runner", name: "http-runner" });
     const runner = createAgentboardClient({ url: http.url, token });
