@@ -140,7 +140,7 @@ for (const provider of providers) {
       const tokens = await Promise.all(Array.from({ length: CLAIMERS }, (_, i) =>
         admin.token.create.mutate({ workspaceId: ws.id, role: "runner", name: `bench-${i}` }).then((t) => t.token)));
       // Warm up both paths (connections, JIT, caches) on a small batch.
-      await insertRuns(tdb.config, scope, 1000);
+      await insertRuns(tdb.config, scope, 2000);
       await apiClaims(server.url, tokens, ws.id);
 
       const raws: number[] = [];

@@ -9,8 +9,9 @@
 //   append → receipt: from the start of the `run.appendEvents` call to the subscriber;
 //   insert → receipt: from the event's row timestamp (set by the server as it writes) to the
 //                     subscriber: the fan-out alone (notify, re-read, SSE).
-// The goal is p99 ≤ 100 ms; nothing is asserted. BENCH_SECONDS (default 10) and
-// BENCH_PROVIDERS (default sqlite,postgresql) narrow a run.
+// The goal is p99 ≤ 100 ms; nothing is asserted. BENCH_SECONDS (default 10),
+// BENCH_PROVIDERS (default sqlite,postgresql) and BENCH_SUBS (subscribers, default 100)
+// narrow or vary a run.
 import { createAgentboardClient, type AgentboardClient } from "@agentboard/client";
 import type { Provider } from "@agentboard/db";
 import { createTestDatabase } from "@agentboard/testkit";
