@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { serveMutation, singleMutationPath } from "./http-mutation.js";
+import { serveSubscription, subscriptionCall } from "./http-subscription.js";
 import { appRouter } from "./root.js";
 import { checkHealth } from "./services/health.js";
 import type { ApiCore } from "./server.js";
@@ -10,8 +11,11 @@ export interface ApiHttpOptions {
   /** Reads a token from the request when there is no Authorization header (browser sessions). */
   tokenFromRequest?: (req: IncomingMessage) => string | undefined;
   onInternalError?: (path: string | undefined, err: unknown) => void;
-  /** Serve single mutation calls without tRPC's fetch-API round trip (default true; see http-mutation.ts). */
-  directMutations?: boolean;
+  /**
+   * Serve single mutations and subscriptions directly, without tRPC's fetch-API and
+   * web-stream round trip (default true; see http-mutation.ts, http-subscription.ts).
+   */
+  direct?: boolean;
 }
 
 export interface ApiHttpHandler {
@@ -81,9 +85,12 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
           });
         return;
       }
+      const direct = opts.direct !== false;
+      const subscription = direct ? subscriptionCall(req, BASE_PATH) : null;
+      if (subscription) return void serveSubscription({ req, res, call: subscription, createContext: () => createContext(req), onError });
       const body = readDeclaredBody(req);
       if (!body) return void trpc(req, res);
-      const mutation = opts.directMutations === false ? null : singleMutationPath(req, BASE_PATH);
+      const mutation = direct ? singleMutationPath(req, BASE_PATH) : null;
       body.then(
         (text) => {
           if (mutation) return serveMutation({ req, res, path: mutation, body: text, createContext: () => createContext(req), onError });

@@ -52,7 +52,7 @@ describe.each(testProviders)("@agentboard/client over HTTP on %s", (provider) =>
   });
 
   it("single mutations answer the same whether served directly or by tRPC's handler", async () => {
-    const viaTrpc = await listenApi(api.core, { directMutations: false });
+    const viaTrpc = await listenApi(api.core, { direct: false });
     try {
       const run = await admin.run.create.mutate({ cardId: seed.card.id, engine: "command", command: "true" });
       const runner = (await admin.token.create.mutate({ workspaceId: seed.workspace.id, role: "runner", name: `parity-${provider}` })).token;
@@ -91,6 +91,79 @@ describe.each(testProviders)("@agentboard/client over HTTP on %s", (provider) =>
       await api.core.deps.db.prisma.run.updateMany({ where: { status: { in: ["queued", "claimed"] } }, data: { status: "cancelled" } });
     }
   });
+
+  it("subscriptions stream the same frames whether served directly or by tRPC's handler", async () => {
+    const viaTrpc = await listenApi(api.core, { direct: false });
+    try {
+      const run = await admin.run.create.mutate({ cardId: seed.card.id, engine: "command", command: "true" });
+      const runnerToken = (await admin.token.create.mutate({ workspaceId: seed.workspace.id, role: "runner", name: `sse-parity-${provider}` })).token;
+      const runner = createAgentboardClient({ url: http.url, token: runnerToken });
+      const claim = await runner.run.claim.mutate({ workspaceId: seed.workspace.id, runId: run.id });
+      await runner.run.start.mutate({ runId: run.id, leaseToken: claim!.leaseToken });
+      await runner.run.appendEvents.mutate({
+        runId: run.id,
+        leaseToken: claim!.leaseToken,
+        events: [{ type: "agent.message", payload: { text: "é \n ✓", at: 1 } }, { type: "command.output", payload: { text: "ok" } }],
+      });
+      /** The stream's text until it ends or `frames` data frames have arrived. */
+      const read = async (base: string, input: unknown, opts: { frames: number; token?: string; lastEventId?: string }) => {
+        const ac = new AbortController();
+        const url = `${base}/api/trpc/run.onEvents?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
+        const headers: Record<string, string> = { accept: "text/event-stream", authorization: `Bearer ${opts.token ?? api.adminToken}` };
+        if (opts.lastEventId) headers["last-event-id"] = opts.lastEventId;
+        const res = await fetch(url, { headers, signal: ac.signal });
+        let text = "";
+        const decoder = new TextDecoder();
+        const reader = res.body!.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          text += decoder.decode(value, { stream: true });
+          if ((text.match(/^data: /gm) ?? []).length >= opts.frames + 1) break; // + the connected frame
+        }
+        ac.abort();
+        return { status: res.status, type: res.headers.get("content-type"), text };
+      };
+      const cases: [unknown, { frames: number; token?: string; lastEventId?: string }][] = [
+        [{ runId: run.id }, { frames: 5 }], // queued, claimed, started, two runner events
+        [{ runId: run.id }, { frames: 2, lastEventId: "3" }], // resumed after seq 3
+        [{ runId: run.id, lastEventId: 4 }, { frames: 1 }],
+        [{ runId: "no-such-run" }, { frames: 1 }], // serialized-error: NOT_FOUND, then the end
+        [{ runId: run.id }, { frames: 1, token: "ab_not_a_token" }], // serialized-error: UNAUTHORIZED
+        [{ nope: true }, { frames: 1 }], // serialized-error: BAD_REQUEST
+      ];
+      for (const [input, opts] of cases) {
+        const direct = await read(http.url, input, opts);
+        const trpc = await read(viaTrpc.url, input, opts);
+        expect({ input, ...direct }).toEqual({ input, ...trpc });
+        expect(direct.text.startsWith("event: connected\n")).toBe(true);
+      }
+      const full = await read(http.url, { runId: run.id }, { frames: 5 });
+      expect(full.text.match(/^id: .*$/gm)).toEqual(["id: 1", "id: 2", "id: 3", "id: 4", "id: 5"]);
+    } finally {
+      await viaTrpc.close();
+      await api.core.deps.db.prisma.run.updateMany({ where: { status: { in: ["queued", "claimed", "running"] } }, data: { status: "cancelled" } });
+    }
+  });
+
+  it.runIf(provider === "sqlite")("an idle subscription is kept alive with pings", async () => {
+    const run = await admin.run.create.mutate({ cardId: seed.card.id, engine: "command", command: "true" });
+    const res = await fetch(`${http.url}/api/trpc/run.onEvents?input=${encodeURIComponent(JSON.stringify({ json: { runId: run.id } }))}`, {
+      headers: { accept: "text/event-stream", authorization: `Bearer ${api.adminToken}` },
+    });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const deadline = Date.now() + 20_000;
+    while (!text.includes("event: ping") && Date.now() < deadline) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    await reader.cancel();
+    expect(text).toContain("event: ping\ndata: \n\n\n");
+    await admin.run.cancel.mutate({ runId: run.id });
+  }, 30_000);
 
   it("runs the whole runner protocol with typed results and machine-readable errors", async () => {
     const { token } = await admin.token.create.mutate({ workspaceId: seed.workspace.id, role: "runner", name: "http-runner" });
