@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, transformTRPCResponse, TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import { appRouter } from "./root.js";
+import { appRouter, procedurePaths } from "./root.js";
 import type { Context } from "./trpc.js";
 
 /**
@@ -16,12 +16,7 @@ import type { Context } from "./trpc.js";
 
 const config = appRouter._def._config;
 
-/** The router's mutations by dotted path (its procedure table is flat by path). */
-const mutations = new Set(
-  Object.entries(appRouter._def.procedures as unknown as Record<string, { _def?: { type?: string } }>)
-    .filter(([, procedure]) => procedure._def?.type === "mutation")
-    .map(([path]) => path),
-);
+const mutations = procedurePaths("mutation");
 
 /** The path of a mutation this path serves, or null to leave the request to tRPC. */
 export function singleMutationPath(req: IncomingMessage, basePath: string): string | null {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, isTrackedEnvelope, TRPCError } from "@trpc/server";
-import { appRouter } from "./root.js";
+import { appRouter, procedurePaths } from "./root.js";
 import type { Context } from "./trpc.js";
 
 /**
@@ -25,12 +25,7 @@ const SSE_HEADERS = {
   vary: "trpc-accept, accept",
 };
 
-/** The router's subscriptions by dotted path (its procedure table is flat by path). */
-const subscriptions = new Set(
-  Object.entries(appRouter._def.procedures as unknown as Record<string, { _def?: { type?: string } }>)
-    .filter(([, procedure]) => procedure._def?.type === "subscription")
-    .map(([path]) => path),
-);
+const subscriptions = procedurePaths("subscription");
 
 export interface SubscriptionCall {
   path: string;

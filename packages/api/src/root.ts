@@ -26,3 +26,9 @@ export const appRouter = router({
 });
 
 export type AppRouter = typeof appRouter;
+
+/** The dotted paths of the router's procedures of one type (its procedure table is flat by path). */
+export function procedurePaths(type: "query" | "mutation" | "subscription"): Set<string> {
+  const table = appRouter._def.procedures as unknown as Record<string, { _def?: { type?: string } }>;
+  return new Set(Object.keys(table).filter((path) => table[path]?._def?.type === type));
+}

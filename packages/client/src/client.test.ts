@@ -146,6 +146,8 @@ describe.each(testProviders)("@agentboard/client over HTTP on %s", (provider) =>
     }
   });
 
+  // Pings come from the HTTP layer, whatever the database: one provider is enough, and the
+  // wait (one ping interval, 10 s) is not paid twice.
   it.runIf(provider === "sqlite")("an idle subscription is kept alive with pings", async () => {
     const run = await admin.run.create.mutate({ cardId: seed.card.id, engine: "command", command: "true" });
     const res = await fetch(`${http.url}/api/trpc/run.onEvents?input=${encodeURIComponent(JSON.stringify({ json: { runId: run.id } }))}`, {
