@@ -165,4 +165,29 @@ describe.each(testProviders)("live streams over HTTP on %s", (provider) => {
       await b.stop();
     }
   });
+
+  it.runIf(provider === "postgresql")("a run written through both replicas in turn reaches followers on both, in order, once", async () => {
+    // Each replica serves its own followers the events it appended from memory and reads
+    // the others' from the database; interleaving the writers mixes both.
+    const b = await startApiProcess(env);
+    try {
+      const viaB = createAgentboardClient({ url: b.url, token: ADMIN });
+      const { run, append } = await runningRun(client);
+      const onA = followRun(client, run.id);
+      const onB = followRun(viaB, run.id);
+      await Promise.all([onA.until(3), onB.until(3)]);
+      let expected = 3;
+      for (const [n, via] of [[2, client], [3, viaB], [1, client], [4, client], [2, viaB], [1, client]] as const) {
+        await append(n, via);
+        expected += n;
+      }
+      await Promise.all([onA.until(expected, 10_000), onB.until(expected, 10_000)]);
+      onA.stop();
+      onB.stop();
+      expect(onA.seqs).toEqual(range(1, expected));
+      expect(onB.seqs).toEqual(range(1, expected));
+    } finally {
+      await b.stop();
+    }
+  });
 });

@@ -4,6 +4,7 @@ import { untilStopped, type Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { createWaiter, topics } from "../infra/notifier.js";
 import { claimNextBatched } from "./claim-batcher.js";
+import { rememberEvents } from "./streams.js";
 import { transition } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
 
@@ -167,6 +168,7 @@ export async function appendEvents(deps: Deps, actor: string, input: LeaseInput 
     events: input.events.map((e) => ({ type: e.type, payload: e.payload ?? {} })),
   });
   if (!done) throw leaseLost(input.runId);
+  rememberEvents(deps, input.runId, done.events);
   await deps.notifier.publish(topics.run(input.runId));
   return { lastSeq: done.lastSeq, appended: input.events.length };
 }

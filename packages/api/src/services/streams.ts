@@ -31,12 +31,45 @@ export async function* followRunEvents(deps: Deps, runId: string, afterSeq: numb
 }
 
 /**
+ * Events this process appended lately, by run: its own followers take them from here
+ * instead of reading back what it just wrote. Only a run that continues exactly from a
+ * follower's cursor is served from memory (sequence numbers are gap-free and unique per
+ * run, so these are the stored events); anything else, such as events another replica
+ * appended, is read from the database.
+ */
+const RECENT_PER_RUN = 256;
+const RECENT_RUNS = 2_000;
+const recentByDeps = new WeakMap<Deps, Map<string, RunEvent[]>>();
+
+export function rememberEvents(deps: Deps, runId: string, events: RunEvent[]): void {
+  if (events.length === 0) return;
+  let recent = recentByDeps.get(deps);
+  if (!recent) recentByDeps.set(deps, (recent = new Map()));
+  const kept = recent.get(runId) ?? [];
+  recent.delete(runId); // re-inserted last: the map's order is the runs' recency
+  const last = kept.at(-1);
+  const next = last && events[0]!.seq === last.seq + 1 ? [...kept, ...events].slice(-RECENT_PER_RUN) : events.slice(-RECENT_PER_RUN);
+  recent.set(runId, next);
+  if (recent.size > RECENT_RUNS) recent.delete(recent.keys().next().value!);
+}
+
+function recentAfter(deps: Deps, runId: string, afterSeq: number): RunEvent[] | null {
+  const kept = recentByDeps.get(deps)?.get(runId);
+  if (!kept || kept.length === 0) return null;
+  const start = afterSeq + 1 - kept[0]!.seq;
+  if (start < 0 || start >= kept.length) return null;
+  return kept.slice(start, start + PAGE);
+}
+
+/**
  * Reads in flight, by run and cursor. Every live follower of a run sits at the same cursor
  * and is woken by the same notification, so one query serves them all instead of one each.
  */
 const inFlight = new WeakMap<Deps, Map<string, Promise<RunEvent[]>>>();
 
 function readRunEvents(deps: Deps, runId: string, afterSeq: number): Promise<RunEvent[]> {
+  const recent = recentAfter(deps, runId, afterSeq);
+  if (recent) return Promise.resolve(recent);
   let reads = inFlight.get(deps);
   if (!reads) inFlight.set(deps, (reads = new Map()));
   const key = `${runId}:${afterSeq}`;

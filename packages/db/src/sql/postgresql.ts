@@ -97,14 +97,24 @@ const APPEND_EVENTS = prepared("append_events", bind(
     INSERT INTO run_events (run_id, seq, type, actor, payload, created_at)
     SELECT r.id, r.event_seq - $COUNT + e.ord, e.value->>'type', $ACTOR, COALESCE(e.value->'payload', '{}'::jsonb), ${NOW}
     FROM r, jsonb_array_elements($EVENTS::jsonb) WITH ORDINALITY AS e(value, ord)
+    RETURNING id, run_id, seq, type, actor, payload, created_at
   )
-  SELECT event_seq AS "lastSeq", board_id AS "boardId" FROM r`,
+  SELECT event_seq AS "lastSeq", board_id AS "boardId",
+    (SELECT json_agg(json_build_object('id', id, 'runId', run_id, 'seq', seq, 'type', type, 'actor', actor, 'payload', payload,
+        'createdAtMs', (extract(epoch FROM created_at) * 1000)::float8) ORDER BY seq) FROM ins) AS events
+  FROM r`,
   ["RUN", "TOKEN", "COUNT", "ACTOR", "EVENTS"],
 ));
 
 const EVENTS_AFTER = prepared("events_after", `
   SELECT id, run_id AS "runId", seq, type, actor, payload, (extract(epoch FROM created_at) * 1000)::float8 AS "createdAtMs"
   FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`);
+
+type StoredEvent = Omit<RunEvent, "createdAt"> & { createdAtMs: number };
+
+function fromStored({ createdAtMs, ...e }: StoredEvent): RunEvent {
+  return { ...e, createdAt: new Date(createdAtMs) };
+}
 
 /** lock_not_available: NOWAIT met a row locked by a concurrent claim. */
 function rethrowLocked(err: unknown): never {
@@ -158,16 +168,16 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
     },
 
     async appendEvents(a) {
-      const { rows } = await pool.query<{ lastSeq: number; boardId: string }>(APPEND_EVENTS([
+      const { rows } = await pool.query<{ lastSeq: number; boardId: string; events: StoredEvent[] }>(APPEND_EVENTS([
         a.runId, a.leaseToken, a.events.length, a.actor, JSON.stringify(a.events),
       ]));
       const row = rows[0];
-      return row ? { lastSeq: Number(row.lastSeq), boardId: row.boardId } : null;
+      return row ? { lastSeq: Number(row.lastSeq), boardId: row.boardId, events: row.events.map(fromStored) } : null;
     },
 
     async eventsAfter(runId, afterSeq, limit) {
-      const { rows } = await pool.query<Omit<RunEvent, "createdAt"> & { createdAtMs: number }>(EVENTS_AFTER([runId, afterSeq, limit]));
-      return rows.map(({ createdAtMs, ...e }) => ({ ...e, createdAt: new Date(createdAtMs) }));
+      const { rows } = await pool.query<StoredEvent>(EVENTS_AFTER([runId, afterSeq, limit]));
+      return rows.map(fromStored);
     },
 
     close() {},

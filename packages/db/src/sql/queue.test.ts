@@ -75,7 +75,12 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
     });
     const payloads = [{ text: "é ✓", n: 1.5, nested: { list: [1, null, "x"] } }, {}, { quote: "\"'\\" }];
     const done = await db.queue.appendEvents({ runId: run.id, leaseToken: "held", actor: "runner:a", events: payloads.map((payload, i) => ({ type: `t.${i}`, payload })) });
-    expect(done).toEqual({ lastSeq: 5, boardId: scope.boardId });
+    expect(done).toEqual({
+      lastSeq: 5,
+      boardId: scope.boardId,
+      // The events as stored, as the client reads them.
+      events: await db.prisma.runEvent.findMany({ where: { runId: run.id }, orderBy: { seq: "asc" } }),
+    });
     expect(await db.queue.appendEvents({ runId: run.id, leaseToken: "stale", actor: "runner:a", events: [{ type: "t.x", payload: {} }] })).toBeNull();
 
     const viaClient = await db.prisma.runEvent.findMany({ where: { runId: run.id, seq: { gt: 3 } }, orderBy: { seq: "asc" } });
@@ -105,6 +110,6 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
     if (provider === "sqlite") expect(appended).toBe(false);
     release();
     await tx;
-    expect(await append).toEqual({ lastSeq: 1, boardId: scope.boardId });
+    expect(await append).toMatchObject({ lastSeq: 1, boardId: scope.boardId, events: [expect.objectContaining({ seq: 1, type: "t" })] });
   });
 });

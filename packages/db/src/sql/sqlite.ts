@@ -1,7 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import type { PrismaClient } from "../client.js";
 import type { RunEvent } from "../generated/postgresql/client.js";
-import type { AppendEventsArgs, ClaimEvent, Claimed, ExpiredLease, LeaseState, QueueSql } from "./types.js";
+import type { AppendedEvents, AppendEventsArgs, ClaimEvent, Claimed, ExpiredLease, LeaseState, QueueSql } from "./types.js";
 
 /**
  * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
@@ -82,6 +82,8 @@ const EVENTS_AFTER = `
   SELECT id, run_id AS runId, seq, type, actor, payload, created_at AS createdAt
   FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`;
 
+type StoredEvent = Omit<RunEvent, "payload" | "createdAt"> & { payload: string; createdAt: number };
+
 /** How long an append waits, in all, for the client's open transaction to end. */
 const BUSY_WAIT_MS = 5_000;
 
@@ -102,19 +104,19 @@ function openHotPath(file: string) {
   conn.pragma("busy_timeout = 0");
   const reserve = conn.prepare<[number, string, string], { lastSeq: number; boardId: string }>(RESERVE_SEQ);
   const insert = conn.prepare<[string, number, string, string]>(INSERT_EVENTS);
-  const after = conn.prepare<[string, number, number], Omit<RunEvent, "payload" | "createdAt"> & { payload: string; createdAt: number }>(EVENTS_AFTER);
-  const append = conn.transaction((a: AppendEventsArgs) => {
+  const after = conn.prepare<[string, number, number], StoredEvent>(EVENTS_AFTER);
+  const fromStored = (e: StoredEvent): RunEvent => ({ ...e, payload: JSON.parse(e.payload) as RunEvent["payload"], createdAt: new Date(e.createdAt) });
+  const append = conn.transaction((a: AppendEventsArgs): AppendedEvents | null => {
     const row = reserve.get(a.events.length, a.runId, a.leaseToken);
     if (!row) return null;
-    insert.run(a.runId, row.lastSeq - a.events.length, a.actor, JSON.stringify(a.events));
-    return { lastSeq: row.lastSeq, boardId: row.boardId };
+    const first = row.lastSeq - a.events.length;
+    insert.run(a.runId, first, a.actor, JSON.stringify(a.events));
+    return { lastSeq: row.lastSeq, boardId: row.boardId, events: after.all(a.runId, first, a.events.length).map(fromStored) };
   });
   return {
     appendEvents: (a: AppendEventsArgs) => whenNotBusy(() => append.immediate(a)),
     eventsAfter: (runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> =>
-      whenNotBusy(() =>
-        after.all(runId, afterSeq, limit).map((e) => ({ ...e, payload: JSON.parse(e.payload) as RunEvent["payload"], createdAt: new Date(e.createdAt) })),
-      ),
+      whenNotBusy(() => after.all(runId, afterSeq, limit).map(fromStored)),
     close: () => conn.close(),
   };
 }

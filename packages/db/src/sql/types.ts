@@ -26,11 +26,18 @@ export interface QueueSql {
    * and appends the events, atomically (what `transition()` does, in one round trip).
    * Null when the lease is not held; nothing is written then.
    */
-  appendEvents(args: AppendEventsArgs): Promise<{ lastSeq: number; boardId: string } | null>;
+  appendEvents(args: AppendEventsArgs): Promise<AppendedEvents | null>;
   /** The other half of the streaming hot path: a run's events after `afterSeq`, in order. */
   eventsAfter(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]>;
   /** Releases what the queue holds beyond the shared client (SQLite: its own connection). */
   close(): void;
+}
+
+/** What an append wrote: the run's last sequence number, its board, and the events as stored. */
+export interface AppendedEvents {
+  lastSeq: number;
+  boardId: string;
+  events: RunEvent[];
 }
 
 export interface AppendEventsArgs {
