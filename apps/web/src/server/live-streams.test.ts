@@ -167,6 +167,7 @@ describe.each(testProviders)("live streams over HTTP on %s", (provider) => {
   });
 
   it.runIf(provider === "postgresql")("a run written through both replicas in turn reaches followers on both, in order, once", async () => {
+    // PostgreSQL only: replicas share a database only there (a SQLite file has one server).
     // Each replica serves its own followers the events it appended from memory and reads
     // the others' from the database; interleaving the writers mixes both.
     const b = await startApiProcess(env);
