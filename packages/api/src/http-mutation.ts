@@ -55,7 +55,7 @@ export async function serveMutation(opts: {
       ctx,
       signal: abort.signal,
       batchIndex: 0,
-      getRawInput: async () => (input = opts.body === "" ? undefined : config.transformer.input.deserialize(parseBody(opts.body))),
+      getRawInput: async () => (input = opts.body === "" ? undefined : config.transformer.input.deserialize(parseJson(opts.body))),
     });
     payload = transformTRPCResponse(config, { result: { data } });
   } catch (cause) {
@@ -71,7 +71,7 @@ export async function serveMutation(opts: {
 }
 
 /** Bad JSON is the caller's BAD_REQUEST, with the parser's message, as tRPC answers it. */
-function parseBody(body: string): unknown {
+export function parseJson(body: string): unknown {
   try {
     return JSON.parse(body);
   } catch (cause) {

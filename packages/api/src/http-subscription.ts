@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, isTrackedEnvelope, TRPCError } from "@trpc/server";
+import { parseJson } from "./http-mutation.js";
 import { appRouter, procedurePaths } from "./root.js";
 import type { Context } from "./trpc.js";
 
@@ -93,7 +94,7 @@ export async function serveSubscription(opts: {
     ctx = await opts.createContext();
     const getRawInput = async () => {
       const raw = search.get("input");
-      let value: unknown = raw ? config.transformer.input.deserialize(JSON.parse(raw)) : undefined;
+      let value: unknown = raw ? config.transformer.input.deserialize(parseJson(raw)) : undefined;
       if (requested) value = typeof value === "object" && value !== null ? { ...value, lastEventId: requested } : (value ?? { lastEventId: requested });
       return (input = value);
     };

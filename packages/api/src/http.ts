@@ -87,18 +87,20 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
       }
       const direct = opts.direct !== false;
       const subscription = direct ? subscriptionCall(req, BASE_PATH) : null;
-      if (subscription) return void serveSubscription({ req, res, call: subscription, createContext: () => createContext(req), onError });
+      // Whatever escapes a direct path (nothing should) ends the response, never the process.
+      const fail = () => res.destroy();
+      if (subscription) return void serveSubscription({ req, res, call: subscription, createContext: () => createContext(req), onError }).catch(fail);
       const body = readDeclaredBody(req);
       if (!body) return void trpc(req, res);
       const mutation = direct ? singleMutationPath(req, BASE_PATH) : null;
       body.then(
         (text) => {
-          if (mutation) return serveMutation({ req, res, path: mutation, body: text, createContext: () => createContext(req), onError });
+          if (mutation) return void serveMutation({ req, res, path: mutation, body: text, createContext: () => createContext(req), onError }).catch(fail);
           // tRPC takes a body that a middleware already read from `req.body`.
           (req as IncomingMessage & { body?: string }).body = text;
           void trpc(req, res);
         },
-        () => res.destroy(),
+        fail,
       );
     },
   };

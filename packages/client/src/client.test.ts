@@ -108,7 +108,8 @@ describe.each(testProviders)("@agentboard/client over HTTP on %s", (provider) =>
       /** The stream's text until it ends or `frames` data frames have arrived. */
       const read = async (base: string, input: unknown, opts: { frames: number; token?: string; lastEventId?: string }) => {
         const ac = new AbortController();
-        const url = `${base}/api/trpc/run.onEvents?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
+        const query = typeof input === "string" ? input : JSON.stringify({ json: input });
+        const url = `${base}/api/trpc/run.onEvents?input=${encodeURIComponent(query)}`;
         const headers: Record<string, string> = { accept: "text/event-stream", authorization: `Bearer ${opts.token ?? api.adminToken}` };
         if (opts.lastEventId) headers["last-event-id"] = opts.lastEventId;
         const res = await fetch(url, { headers, signal: ac.signal });
@@ -131,6 +132,7 @@ describe.each(testProviders)("@agentboard/client over HTTP on %s", (provider) =>
         [{ runId: "no-such-run" }, { frames: 1 }], // serialized-error: NOT_FOUND, then the end
         [{ runId: run.id }, { frames: 1, token: "ab_not_a_token" }], // serialized-error: UNAUTHORIZED
         [{ nope: true }, { frames: 1 }], // serialized-error: BAD_REQUEST
+        ["{not json", { frames: 1 }], // serialized-error: BAD_REQUEST (the parser's message)
       ];
       for (const [input, opts] of cases) {
         const direct = await read(http.url, input, opts);
