@@ -1,8 +1,8 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAgentboardClient, type AgentboardClient } from "@agentboard/client";
+import { initRepo } from "@agentboard/testkit";
 import { E2E } from "./env";
 
 export function adminClient(url: string = E2E.baseURL): AgentboardClient {
@@ -17,16 +17,10 @@ export function unique(prefix: string): string {
 
 /** A git repository with one commit on `main`, for runs to work in. */
 export function makeRepo(): string {
-  const dir = mkdtempSync(join(tmpdir(), "agentboard-e2e-repo-"));
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=E2E", "-c", "user.email=e2e@example.com", "-c", "commit.gpgSign=false", ...args], { cwd: dir, stdio: "ignore" });
-  git("init", "-q", "-b", "main");
-  mkdirSync(join(dir, "src"), { recursive: true });
-  writeFileSync(join(dir, "README.md"), "# demo\n");
-  writeFileSync(join(dir, "src", "app.ts"), "export const answer = 41;\n");
-  git("add", "-A");
-  git("commit", "-q", "-m", "initial");
-  return dir;
+  return initRepo(mkdtempSync(join(tmpdir(), "agentboard-e2e-repo-")), {
+    "README.md": "# demo\n",
+    "src/app.ts": "export const answer = 41;\n",
+  });
 }
 
 /** A workspace with a board and a project (a real git repository). */

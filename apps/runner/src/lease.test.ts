@@ -23,6 +23,14 @@ function watchedFetch() {
 
 const TICKING = 'echo "leader:$$"; while true; do echo tick; sleep 0.1; done';
 
+/** A runner whose every request is recorded (and can be cut off), and when it gave a lease up. */
+async function startWatched(h: Harness, config: Parameters<Harness["startRunner"]>[0]) {
+  const net = watchedFetch();
+  const stop = { lostAt: 0 };
+  const runner = await h.startRunner(config, { fetch: net.fetchFn, observer: { onStop: (_id, cause, at) => cause === "lease_lost" && (stop.lostAt = at) } });
+  return { net, runner, stop };
+}
+
 describe.each(testProviders)("lost lease on %s", (provider) => {
   let h: Harness;
 
@@ -32,9 +40,7 @@ describe.each(testProviders)("lost lease on %s", (provider) => {
   afterAll(() => h.close());
 
   it("heartbeats failing for a whole lease: the agent is stopped and nothing more is written", async () => {
-    const net = watchedFetch();
-    let lostAt = 0;
-    const runner = await h.startRunner({ killGraceMs: 500 }, { fetch: net.fetchFn, observer: { onStop: (_id, cause, at) => cause === "lease_lost" && (lostAt = at) } });
+    const { net, runner, stop } = await startWatched(h, { killGraceMs: 500 });
     try {
       const project = await h.project();
       const queued = await h.createRun(project, { engine: "command", command: TICKING });
@@ -46,7 +52,7 @@ describe.each(testProviders)("lost lease on %s", (provider) => {
       const outcome = await runner.finished(queued.id);
       expect(outcome.kind).toBe("lease_lost");
       // Given up before the lease (2 s from the last heartbeat) ran out on the server.
-      expect(lostAt - cutAt).toBeLessThan(2_000);
+      expect(stop.lostAt - cutAt).toBeLessThan(2_000);
       expect(isProcessAlive(leader!)).toBe(false);
 
       net.state.partitioned = false;
@@ -56,7 +62,7 @@ describe.each(testProviders)("lost lease on %s", (provider) => {
       expect(run).toMatchObject({ status: "failed", errorReason: "runner_lost" });
 
       // Not one request about this run since the runner gave it up, not even a failed one.
-      const late = net.requests.filter((r) => r.at > lostAt && r.text.includes(queued.id));
+      const late = net.requests.filter((r) => r.at > stop.lostAt && r.text.includes(queued.id));
       expect(late).toEqual([]);
       // And the runner is healthy: it goes on claiming and running other work.
       const next = await h.createRun(project, { engine: "command", command: "true" });
@@ -67,9 +73,7 @@ describe.each(testProviders)("lost lease on %s", (provider) => {
   });
 
   it("an aborted run: the agent stops at once and the runner reports nothing", async () => {
-    const net = watchedFetch();
-    let lostAt = 0;
-    const runner = await h.startRunner({ killGraceMs: 500, heartbeatMs: 10_000 }, { fetch: net.fetchFn, observer: { onStop: (_id, cause, at) => cause === "lease_lost" && (lostAt = at) } });
+    const { net, runner, stop } = await startWatched(h, { killGraceMs: 500, heartbeatMs: 10_000 });
     try {
       const project = await h.project();
       const queued = await h.createRun(project, { engine: "command", command: TICKING });
@@ -78,20 +82,18 @@ describe.each(testProviders)("lost lease on %s", (provider) => {
       await h.admin.run.abort.mutate({ runId: queued.id, reason: "wrong approach" });
       const outcome = await runner.finished(queued.id);
       expect(outcome.kind).toBe("lease_lost");
-      expect(lostAt - t0).toBeLessThan(1_000);
+      expect(stop.lostAt - t0).toBeLessThan(1_000);
       expect(isProcessAlive(pidsFrom(output, "leader")[0]!)).toBe(false);
       const run = await h.admin.run.byId.query({ runId: queued.id });
       expect(run.status).toBe("aborted");
-      expect(net.requests.filter((r) => r.at > lostAt && r.text.includes(queued.id))).toEqual([]);
+      expect(net.requests.filter((r) => r.at > stop.lostAt && r.text.includes(queued.id))).toEqual([]);
     } finally {
       await runner.stop(0);
     }
   });
 
   it("a lease taken over on the server (LEASE_LOST): the agent is stopped and nothing more is written", async () => {
-    const net = watchedFetch();
-    let lostAt = 0;
-    const runner = await h.startRunner({ killGraceMs: 500 }, { fetch: net.fetchFn, observer: { onStop: (_id, cause, at) => cause === "lease_lost" && (lostAt = at) } });
+    const { net, runner, stop } = await startWatched(h, { killGraceMs: 500 });
     try {
       const project = await h.project();
       const queued = await h.createRun(project, { engine: "command", command: TICKING });
@@ -111,7 +113,7 @@ describe.each(testProviders)("lost lease on %s", (provider) => {
       expect(reaped.actor).toBe("system:reaper");
       const events = await h.admin.run.events.query({ runId: queued.id, afterSeq: seqBefore });
       expect(events.filter((e) => e.actor.startsWith("runner:"))).toEqual([]);
-      expect(net.requests.filter((r) => r.at > lostAt && r.text.includes(queued.id))).toEqual([]);
+      expect(net.requests.filter((r) => r.at > stop.lostAt && r.text.includes(queued.id))).toEqual([]);
     } finally {
       await runner.stop(0);
     }

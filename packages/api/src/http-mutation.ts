@@ -28,14 +28,15 @@ export function singleMutationPath(req: IncomingMessage, basePath: string): stri
   return mutations.has(path) ? path : null;
 }
 
-export async function serveMutation(opts: {
+/** What a direct path is given to serve one request. */
+export interface DirectCall {
   req: IncomingMessage;
   res: ServerResponse;
-  path: string;
-  body: string;
   createContext(): Promise<Context>;
   onError(error: TRPCError, path: string): void;
-}): Promise<void> {
+}
+
+export async function serveMutation(opts: DirectCall & { path: string; body: string }): Promise<void> {
   const { res, path } = opts;
   // A long-polling claim stops waiting when its caller goes away.
   const abort = new AbortController();

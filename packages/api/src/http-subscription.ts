@@ -1,6 +1,6 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, isTrackedEnvelope, TRPCError } from "@trpc/server";
-import { parseJson } from "./http-mutation.js";
+import { parseJson, type DirectCall } from "./http-mutation.js";
 import { appRouter, procedurePaths } from "./root.js";
 import type { Context } from "./trpc.js";
 
@@ -57,13 +57,7 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
-export async function serveSubscription(opts: {
-  req: IncomingMessage;
-  res: ServerResponse;
-  call: SubscriptionCall;
-  createContext(): Promise<Context>;
-  onError(error: TRPCError, path: string): void;
-}): Promise<void> {
+export async function serveSubscription(opts: DirectCall & { call: SubscriptionCall }): Promise<void> {
   const { req, res, call } = opts;
   const { path, search } = call;
   const abort = new AbortController();

@@ -1,7 +1,4 @@
-import { git, writeFile } from "@agentboard/testkit";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { git, makeRepoFixture, writeFile, type RepoFixture } from "@agentboard/testkit";
 
 /** Runs git synchronously in `cwd` with a fixed identity; returns trimmed stdout. */
 export const sh = git;
@@ -19,30 +16,12 @@ export function shStatus(cwd: string, ...args: string[]): number {
 
 export const write = writeFile;
 
-export interface Fixture {
-  /** Temp dir holding everything; removed by cleanup(). */
-  root: string;
-  /** A non-bare repository with `main` checked out and one commit. */
-  repo: string;
-  /** Where run worktrees go. */
-  worktrees: string;
-  cleanup: () => void;
-}
+export type Fixture = RepoFixture;
 
 export function makeRepo(): Fixture {
-  const root = mkdtempSync(path.join(os.tmpdir(), "agentboard-git-test-"));
-  const repo = path.join(root, "repo");
-  mkdirSync(repo);
-  sh(repo, "init", "-q", "-b", "main");
-  write(repo, "README.md", "# demo\n");
-  write(repo, "src/app.ts", "export const a = 1;\nexport const b = 2;\n");
-  write(repo, ".gitignore", "node_modules/\n*.log\n");
-  sh(repo, "add", "-A");
-  sh(repo, "commit", "-q", "-m", "initial");
-  return {
-    root,
-    repo,
-    worktrees: path.join(root, "worktrees"),
-    cleanup: () => rmSync(root, { recursive: true, force: true }),
-  };
+  return makeRepoFixture("agentboard-git-test-", {
+    "README.md": "# demo\n",
+    "src/app.ts": "export const a = 1;\nexport const b = 2;\n",
+    ".gitignore": "node_modules/\n*.log\n",
+  });
 }

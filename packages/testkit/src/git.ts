@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 /**
@@ -32,4 +33,35 @@ export function writeFile(dir: string, rel: string, content: string): void {
 
 export function writeFiles(dir: string, files: Record<string, string>): void {
   for (const [rel, content] of Object.entries(files)) writeFile(dir, rel, content);
+}
+
+/** Makes `dir` a repository with `main` checked out and one commit of `files`. */
+export function initRepo(dir: string, files: Record<string, string>): string {
+  mkdirSync(dir, { recursive: true });
+  git(dir, "init", "-q", "-b", "main");
+  writeFiles(dir, files);
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "initial");
+  return dir;
+}
+
+export interface RepoFixture {
+  /** Temp dir holding everything; removed by cleanup(). */
+  root: string;
+  /** A non-bare repository with `main` checked out and one commit. */
+  repo: string;
+  /** Where run worktrees go. */
+  worktrees: string;
+  cleanup(): void;
+}
+
+/** A temp dir with a repository of `files` in it and room for worktrees beside it. */
+export function makeRepoFixture(prefix: string, files: Record<string, string>): RepoFixture {
+  const root = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return {
+    root,
+    repo: initRepo(path.join(root, "repo"), files),
+    worktrees: path.join(root, "worktrees"),
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
 }

@@ -2,11 +2,11 @@
  * Runner tests against the real thing: an API core on a fresh database of the provider,
  * served over HTTP on 127.0.0.1, real git repositories, real child processes.
  */
-import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { listenApi, type ApiCoreOptions } from "@agentboard/api";
-import { git, writeFiles } from "@agentboard/testkit";
+import { git, initRepo, writeFiles } from "@agentboard/testkit";
 import { startTestApi, type TestApi } from "@agentboard/api/testing";
 import { createAgentboardClient, type AgentboardClient, type RouterInputs, type RouterOutputs } from "@agentboard/client";
 import type { Provider } from "@agentboard/db";
@@ -22,17 +22,12 @@ export { git, writeFiles };
 
 /** A repository with `main` and one commit of `files`. */
 export function makeRepo(dir: string, files: Record<string, string> = {}): string {
-  mkdirSync(dir, { recursive: true });
-  git(dir, "init", "-q", "-b", "main");
-  writeFiles(dir, {
+  return initRepo(dir, {
     "README.md": "# demo\n",
     "src/app.ts": "export const a = 1;\nexport const b = 2;\n",
     ".gitignore": ".cache/\nnode_modules/\n",
     ...files,
   });
-  git(dir, "add", "-A");
-  git(dir, "commit", "-q", "-m", "initial");
-  return dir;
 }
 
 export interface TestRunner extends Runner {

@@ -1,10 +1,10 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentboardClient, type AgentboardClient } from "@agentboard/client";
+import { git, initRepo } from "@agentboard/testkit";
 import { startApiServer, type ApiServer } from "./api-server";
 import { loadEnv } from "./env";
 
@@ -40,13 +40,7 @@ describe("the server's local runner", () => {
   });
 
   it("claims and completes a run in a workspace created after the server started", async () => {
-    const repo = join(dir, "repo");
-    mkdirSync(repo);
-    const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, encoding: "utf8" }).trim();
-    git("init", "-q", "-b", "main");
-    writeFileSync(join(repo, "README.md"), "hello\n");
-    git("add", ".");
-    git("-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "init");
+    const repo = initRepo(join(dir, "repo"), { "README.md": "hello\n" });
 
     const ws = await client.workspace.create.mutate({ name: "Local", slug: "local" });
     const board = await client.board.create.mutate({ workspaceId: ws.id, name: "Main" });
@@ -70,7 +64,7 @@ describe("the server's local runner", () => {
     expect(final).toBe("run.succeeded");
     const done = await client.run.byId.query({ runId: run.id });
     expect(done).toMatchObject({ status: "succeeded", filesChanged: ["DONE.txt"] });
-    expect(git("show", `${done.branch}:DONE.txt`)).toBe("done");
+    expect(git(repo, "show", `${done.branch}:DONE.txt`)).toBe("done");
     expect((await client.card.byId.query({ cardId: card.id })).column).toBe("in_review");
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { EVIDENCE_MAX_BYTES, evidenceDir } from "../services/evidence-files.js";
-import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
+import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
 
 /** Workflows, evidence, validation and automatic checks, on every provider. */
 
@@ -44,8 +44,6 @@ function filesUnder(dir: string): string[] {
   walk(dir);
   return out.filter((f) => !/^test\.db/.test(f)).sort();
 }
-
-type Caller = Awaited<ReturnType<TestApi["as"]>>;
 
 describe.each(testProviders)("workflows and the Definition of Done on %s", (provider) => {
   let api: TestApi;

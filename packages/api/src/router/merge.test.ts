@@ -4,7 +4,7 @@ import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { reapExpiredLeases } from "../services/reaper.js";
 import { sweepStaleWorktrees } from "../services/worktrees.js";
-import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
+import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
 import { branchExists, claimAndWork, commitOnMain, complete, git, makeRepo, satisfyDod, type RepoFixture } from "../testing/git-runs.js";
 
 /** Merge, abort and worktrees against real git repositories, on every provider. */
@@ -25,8 +25,6 @@ async function failure(p: Promise<unknown>): Promise<Failure> {
   }
   throw new Error("expected the call to fail");
 }
-
-type Caller = Awaited<ReturnType<TestApi["as"]>>;
 
 describe.each(testProviders)("merge and abort on %s", (provider) => {
   let api: TestApi;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { reapExpiredLeases } from "../services/reaper.js";
-import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
+import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
 
 /** The run lifecycle contract (docs/runner-protocol.md), on every provider. */
 
@@ -22,7 +22,7 @@ async function reasonOf(p: Promise<unknown>): Promise<string> {
 describe.each(testProviders)("run lifecycle on %s", (provider) => {
   let api: TestApi;
   let seed: Awaited<ReturnType<typeof seedBoard>>;
-  let runner: Awaited<ReturnType<TestApi["as"]>>;
+  let runner: Caller;
 
   beforeAll(async () => {
     api = await startTestApi(provider);

@@ -1,11 +1,10 @@
-import { git, writeFile } from "@agentboard/testkit";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { git, makeRepoFixture, writeFile, type RepoFixture } from "@agentboard/testkit";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { commitAll, createWorktree } from "@agentboard/git";
 
 export { git, writeFile };
-import type { TestApi } from "./harness.js";
+import type { Caller } from "./harness.js";
 
 /**
  * Real git repositories and a scripted runner for tests of merge, abort and worktrees:
@@ -13,8 +12,6 @@ import type { TestApi } from "./harness.js";
  * the same @agentboard/git calls the runner uses, and the run moves through the real
  * runner protocol (claim → start → complete).
  */
-
-type Caller = Awaited<ReturnType<TestApi["as"]>>;
 
 /** Commits files straight onto a branch of the main checkout (someone else landing work). */
 export function commitOnMain(repo: string, files: Record<string, string | null>, message: string): string {
@@ -27,23 +24,10 @@ export function commitOnMain(repo: string, files: Record<string, string | null>,
   return git(repo, "rev-parse", "HEAD");
 }
 
-export interface RepoFixture {
-  root: string;
-  repo: string;
-  worktrees: string;
-  cleanup(): void;
-}
+export type { RepoFixture };
 
 export function makeRepo(): RepoFixture {
-  const root = mkdtempSync(path.join(os.tmpdir(), "agentboard-api-git-"));
-  const repo = path.join(root, "repo");
-  mkdirSync(repo);
-  git(repo, "init", "-q", "-b", "main");
-  writeFile(repo, "README.md", "# demo\n\nline two\n");
-  writeFile(repo, "src/app.ts", "export const a = 1;\n");
-  git(repo, "add", "-A");
-  git(repo, "commit", "-q", "-m", "initial");
-  return { root, repo, worktrees: path.join(root, "worktrees"), cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  return makeRepoFixture("agentboard-api-git-", { "README.md": "# demo\n\nline two\n", "src/app.ts": "export const a = 1;\n" });
 }
 
 export interface RunnerWork {

@@ -2,6 +2,8 @@ import type { Provider } from "@agentboard/db";
 import { createTestDatabase, type TestDatabase } from "@agentboard/testkit";
 import { createApiCore, type ApiCore, type ApiCoreOptions, type Caller } from "../server.js";
 import { ensureBootstrapAdmin } from "../services/tokens.js";
+
+export type { Caller };
 import type { Role } from "@agentboard/db";
 
 /**
