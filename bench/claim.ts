@@ -1,12 +1,12 @@
 // npm run bench:claim — claims per second through @agentboard/client over HTTP against a
 // running server (16 concurrent claimers), beside a raw-SQL claim loop on the same
 // database in the same run, for each provider. Prints both and their ratio.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { createAgentboardClient } from "@agentboard/client";
 import { createDatabase, migrate, type DatabaseConfig, type Provider } from "@agentboard/db";
 import { createTestDatabase } from "@agentboard/testkit";
+import { cpuMeter, type CpuSpent } from "./support/cpu.js";
 import { spawnApiServer } from "./support/spawn-server.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 4000);
@@ -82,42 +82,10 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/**
- * CPU time spent per claim by the API server, this process (the clients) and PostgreSQL,
- * from /proc (Linux); null elsewhere. Shows where an API claim's cost goes.
- */
-function cpuMeter(serverPid: number | undefined) {
-  if (!serverPid || !existsSync("/proc/self/stat")) return null;
-  const ticksOf = (pid: string | number): number => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return Number(fields[11]) + Number(fields[12]);
-    } catch {
-      return 0;
-    }
-  };
-  const postgresTicks = () =>
-    readdirSync("/proc")
-      .filter((d) => /^\d+$/.test(d))
-      .reduce((sum, d) => {
-        try {
-          return readFileSync(`/proc/${d}/cmdline`, "utf8").startsWith("postgres") ? sum + ticksOf(d) : sum;
-        } catch {
-          return sum;
-        }
-      }, 0);
-  const start = { server: ticksOf(serverPid), postgres: postgresTicks(), clients: process.cpuUsage() };
-  return {
-    perClaim(n: number): string {
-      const usPerTick = 1e6 / 100;
-      const server = ((ticksOf(serverPid) - start.server) * usPerTick) / n;
-      const postgres = ((postgresTicks() - start.postgres) * usPerTick) / n;
-      const c = process.cpuUsage(start.clients);
-      const clients = (c.user + c.system) / n;
-      return `server ${server.toFixed(0)} us, clients ${clients.toFixed(0)} us, postgres ${postgres.toFixed(0)} us`;
-    },
-  };
+/** CPU time per claim of the API server, this process (the clients) and PostgreSQL. */
+function perClaim(spent: CpuSpent, n: number): string {
+  const us = (seconds: number) => `${((seconds * 1e6) / n).toFixed(0)} us`;
+  return `server ${us(spent.servers)}, clients ${us(spent.clients)}, postgres ${us(spent.postgres)}`;
 }
 
 const results: string[] = [];
@@ -149,12 +117,12 @@ for (const provider of providers) {
         await insertRuns(tdb.config, scope, RUNS);
         const raw = await rawClaims(tdb.config, ws.id);
         await insertRuns(tdb.config, scope, RUNS);
-        const cpu = cpuMeter(server.child.pid);
+        const cpu = cpuMeter([server.child.pid]);
         const api = await apiClaims(server.url, tokens, ws.id);
         if (api.claimed !== RUNS || api.unique !== RUNS) throw new Error(`API claimed ${api.claimed} (${api.unique} unique) of ${RUNS}`);
         raws.push(raw);
         apis.push(api.perSecond);
-        console.log(`  ${provider} round ${round}: raw ${raw.toFixed(0)} claims/s, API ${api.perSecond.toFixed(0)} claims/s${cpu ? ` (CPU per API claim: ${cpu.perClaim(api.claimed)})` : ""}`);
+        console.log(`  ${provider} round ${round}: raw ${raw.toFixed(0)} claims/s, API ${api.perSecond.toFixed(0)} claims/s${cpu ? ` (CPU per API claim: ${perClaim(cpu.spent(), api.claimed)})` : ""}`);
       }
       const raw = median(raws);
       const api = median(apis);

@@ -9,12 +9,17 @@
 //   append → receipt: from the start of the `run.appendEvents` call to the subscriber;
 //   insert → receipt: from the event's row timestamp (set by the server as it writes) to the
 //                     subscriber: the fan-out alone (notify, re-read, SSE).
+// On PostgreSQL the deliveries that crossed replicas (written through one, followed on the
+// other) are also shown apart. The CPU that servers, clients and PostgreSQL spent in the
+// measured window is printed beside the figures: they all share this machine.
 // The goal is p99 ≤ 100 ms; nothing is asserted. BENCH_SECONDS (default 10),
 // BENCH_PROVIDERS (default sqlite,postgresql) and BENCH_SUBS (subscribers, default 100)
 // narrow or vary a run.
+import { availableParallelism } from "node:os";
 import { createAgentboardClient, type AgentboardClient } from "@agentboard/client";
 import type { Provider } from "@agentboard/db";
 import { createTestDatabase } from "@agentboard/testkit";
+import { cpuMeter, type CpuSpent } from "./support/cpu.js";
 import { spawnApiServer } from "./support/spawn-server.js";
 
 const EVENTS_PER_SECOND = 20;
@@ -28,6 +33,12 @@ const ADMIN = "ab_bench_admin_token_events_0123456789";
 const providers = (process.env.BENCH_PROVIDERS ?? "sqlite,postgresql").split(",") as Provider[];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How many cores' worth each part kept busy, e.g. "servers 0.31, clients 0.21, postgres 0.14 = 0.66". */
+function cpuShares(cpu: CpuSpent): string {
+  const share = (seconds: number) => (seconds / cpu.seconds).toFixed(2);
+  return `servers ${share(cpu.servers)}, clients ${share(cpu.clients)}, postgres ${share(cpu.postgres)} = ${share(cpu.servers + cpu.clients + cpu.postgres)}`;
+}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -44,8 +55,11 @@ interface Result {
   received: number;
   duplicates: number;
   latencies: number[];
+  /** append → receipt of the deliveries whose subscriber is on another replica than the writer. */
+  crossed: number[];
   fanout: number[];
   seconds: number;
+  cpu: CpuSpent | null;
 }
 
 async function bench(provider: Provider, RUNS: number): Promise<Result> {
@@ -78,6 +92,7 @@ async function bench(provider: Provider, RUNS: number): Promise<Result> {
 
     // Subscribers: for each run one per replica (PostgreSQL), or all on the one server.
     const latencies: number[] = [];
+    const crossed: number[] = [];
     const fanout: number[] = [];
     let received = 0;
     let duplicates = 0;
@@ -85,6 +100,7 @@ async function bench(provider: Provider, RUNS: number): Promise<Result> {
     const subs = runs.flatMap((run, i) =>
       Array.from({ length: SUBSCRIBERS_PER_RUN }, (_, k) => {
         const client = clients[(i + k) % clients.length]!;
+        const crossing = client !== run.writer;
         let last = 0;
         let started!: () => void;
         const ready = new Promise<void>((r) => (started = r));
@@ -104,6 +120,7 @@ async function bench(provider: Provider, RUNS: number): Promise<Result> {
               const now = Date.now();
               received++;
               latencies.push(now - sentAt);
+              if (crossing) crossed.push(now - sentAt);
               fanout.push(now - data.createdAt.getTime());
             },
           },
@@ -149,8 +166,10 @@ async function bench(provider: Provider, RUNS: number): Promise<Result> {
     await sleep(WARMUP_MS);
     measuring = true;
     const t0 = Date.now();
+    const meter = cpuMeter(servers.map((s) => s.child.pid));
     await sleep(SECONDS * 1000);
     measuring = false;
+    const cpu = meter?.spent() ?? null;
     const seconds = (Date.now() - t0) / 1000;
     stop = true;
     await Promise.all(writers);
@@ -159,9 +178,8 @@ async function bench(provider: Provider, RUNS: number): Promise<Result> {
     const deadline = Date.now() + 5_000;
     while (received < measuredSent * SUBSCRIBERS_PER_RUN && Date.now() < deadline) await sleep(50);
     for (const s of subs) s.sub.unsubscribe();
-    latencies.sort((a, b) => a - b);
-    fanout.sort((a, b) => a - b);
-    return { provider, runs: RUNS, replicas: servers.length, sent: measuredSent, appends, expected: measuredSent * SUBSCRIBERS_PER_RUN, received, duplicates, latencies, fanout, seconds };
+    for (const xs of [latencies, crossed, fanout]) xs.sort((a, b) => a - b);
+    return { provider, runs: RUNS, replicas: servers.length, sent: measuredSent, appends, expected: measuredSent * SUBSCRIBERS_PER_RUN, received, duplicates, latencies, crossed, fanout, seconds, cpu };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
     await db.drop();
@@ -173,7 +191,7 @@ console.log(
     `${SUBSCRIBERS} subscribers spread over the runs, ${SECONDS} s measured per row\n`,
 );
 const rows: string[][] = [
-  ["provider", "replicas", "runs", "events/s", "appends/s", "deliveries", "missing", "dupes", "append→recv p50", "p99", "insert→recv p50", "p99", "max"],
+  ["provider", "replicas", "runs", "events/s", "appends/s", "deliveries", "missing", "dupes", "append→recv p50", "p99", "max", "across replicas p99", "insert→recv p50", "p99"],
 ];
 for (const provider of providers) {
   for (const runs of LOADS) {
@@ -191,12 +209,14 @@ for (const provider of providers) {
       String(r.duplicates),
       `${percentile(l, 50)} ms`,
       `${percentile(l, 99)} ms`,
+      `${l.at(-1) ?? NaN} ms`,
+      r.crossed.length ? `${percentile(r.crossed, 99)} ms` : "-",
       `${percentile(f, 50)} ms`,
       `${percentile(f, 99)} ms`,
-      `${l.at(-1) ?? NaN} ms`,
     ]);
     const p99 = percentile(l, 99);
     console.log(`${provider}, ${runs} runs: append→receipt p50 ${percentile(l, 50)} ms, p99 ${p99} ms over ${l.length} deliveries (${p99 <= 100 ? "meets" : "misses"} the p99 ≤ 100 ms goal)`);
+    if (r.cpu) console.log(`  CPU, in cores busy: ${cpuShares(r.cpu)} of ${availableParallelism()}`);
   }
 }
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
