@@ -38,6 +38,21 @@ test("sign in with a pasted token, a refused token, sign out, and the sign-in li
   await expect(page.getByRole("heading", { name: "Boards", level: 1 })).toBeVisible();
 });
 
+test("the header's theme toggle switches to dark, and the choice outlives a reload", async ({ page }) => {
+  await page.emulateMedia({ colorScheme: "light" });
+  await signIn(page);
+  const html = page.locator("html");
+  await expect(html).not.toHaveClass(/dark/);
+  await page.getByRole("button", { name: /^Theme: system/ }).click();
+  await expect(page.getByRole("button", { name: /^Theme: light/ })).toBeVisible();
+  await page.getByRole("button", { name: /^Theme: light/ }).click();
+  await expect(html).toHaveClass(/dark/);
+  await page.reload();
+  await expect(html).toHaveClass(/dark/);
+  await page.getByRole("button", { name: /^Theme: dark/ }).click();
+  await expect(html).not.toHaveClass(/dark/);
+});
+
 test("creates a workspace, a project and a board from the UI", async ({ page }) => {
   await signIn(page);
   const slug = unique("ui").toLowerCase();
@@ -62,6 +77,14 @@ test("creates a workspace, a project and a board from the UI", async ({ page }) 
   for (const title of ["Backlog", "Todo", "In progress", "In review", "Done"]) {
     await expect(page.getByRole("heading", { name: title, exact: true })).toBeVisible();
   }
+  const boardUrl = page.url();
+
+  // The boards list shows it in its workspace and leads back to it.
+  await page.getByRole("link", { name: "Boards" }).click();
+  const listed = page.getByRole("region", { name: new RegExp(`Workspace ${slug}`) }).getByRole("link", { name: /Roadmap/ });
+  await expect(listed).toBeVisible();
+  await listed.click();
+  await expect(page).toHaveURL(boardUrl);
 });
 
 test("cards are created, edited and dragged in one browser and seen live in another", async ({ browser }) => {

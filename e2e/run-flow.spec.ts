@@ -166,6 +166,43 @@ test.describe("a run from the board to In review", () => {
     await shot(page, "board-dark");
   });
 
+  test("cancel from the run page stops the agent and keeps its output; the runners page lists the run while it runs", async ({ page }) => {
+    const { workspace, board, project } = await seedWorkspace();
+    runner = startRunner({ server: E2E.baseURL, token: E2E.adminToken, workspaceId: workspace.id, name: "e2e-cancel-runner", labels: ["linux", "e2e"] });
+    const api = adminClient();
+    const title = "A job to cancel";
+    const card = await api.card.create.mutate({ boardId: board.id, projectId: project.id, title, column: "todo" });
+    const run = await api.run.create.mutate({ cardId: card.id, engine: "command", command: "echo started; sleep 120; echo never" });
+    await signIn(page);
+    await page.goto(`/runs/${run.id}`);
+    await expect(page.getByTestId("event-log")).toContainText("started");
+    await expect(page.getByTestId("run-status")).toContainText("running");
+
+    await page.goto(`/runners?workspace=${workspace.id}`);
+    const row = page.getByTestId("runners-table").getByRole("row").filter({ hasText: "e2e-cancel-runner" });
+    await expect(row).toContainText("online");
+    await expect(row).toContainText("linux");
+    await expect(row).toContainText("e2e");
+    await expect(row).toContainText("1 / 2");
+    await expect(row.getByRole("link", { name: title })).toHaveAttribute("href", `/runs/${run.id}`);
+
+    await row.getByRole("link", { name: title }).click();
+    await expect(page).toHaveURL(new RegExp(`/runs/${run.id}$`));
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Cancel run" }).click();
+    // The runner hears the cancel on its open stream and stops the agent's process group:
+    // well before the command's two minutes are up.
+    await expect(page.getByTestId("run-status")).toContainText("cancelled", { timeout: 20_000 });
+    await expect(page.getByTestId("status-history")).toContainText("cancelled");
+    const log = page.getByTestId("event-log");
+    await expect(log).toContainText("started");
+    await expect(log).not.toContainText("never");
+    await expect(page.getByRole("button", { name: "Cancel run" })).toHaveCount(0);
+    await expectCleanLog(page, run.id);
+    const after = await api.run.byId.query({ runId: run.id });
+    expect(after.status).toBe("cancelled");
+  });
+
   test("the server restarts mid-run: the page resumes with no event lost or doubled", async ({ page }) => {
     test.setTimeout(150_000);
     const dataDir = mkdtempSync(join(tmpdir(), "agentboard-e2e-restart-"));

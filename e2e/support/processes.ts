@@ -45,7 +45,7 @@ function launch(script: string, args: string[], env: Record<string, string>): Pr
  * A real runner process (apps/runner) serving one workspace of `server`. The anthropic
  * engine talks to `anthropicBaseUrl` (the testkit Messages server).
  */
-export function startRunner(opts: { server: string; token: string; workspaceId: string; anthropicBaseUrl?: string; name?: string }): Proc {
+export function startRunner(opts: { server: string; token: string; workspaceId: string; anthropicBaseUrl?: string; name?: string; labels?: string[] }): Proc {
   const worktrees = mkdtempSync(join(tmpdir(), "agentboard-e2e-worktrees-"));
   return launch(
     "apps/runner/src/cli.ts",
@@ -58,6 +58,7 @@ export function startRunner(opts: { server: string; token: string; workspaceId: 
       "--claim-wait", "5s",
       "--event-flush", "50ms",
       ...(opts.anthropicBaseUrl ? ["--anthropic-base-url", opts.anthropicBaseUrl] : []),
+      ...(opts.labels ? ["--labels", opts.labels.join(",")] : []),
     ],
     { AGENTBOARD_TOKEN: opts.token, ANTHROPIC_API_KEY: "sk-ant-e2e-test-key" },
   );
