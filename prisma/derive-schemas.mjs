@@ -12,7 +12,9 @@ export function deriveSqlite(canonical) {
       "// GENERATED from prisma/schema.prisma by `npm run db:derive` — do not edit.\n\n")
     .replace('output       = "../packages/db/src/generated/postgresql"',
       'output       = "../../packages/db/src/generated/sqlite"')
-    .replace('provider = "postgresql"', 'provider = "sqlite"');
+    .replace('provider = "postgresql"', 'provider = "sqlite"')
+    // A field or index that only PostgreSQL has, with the doc comment above it.
+    .replace(/^(?:[ \t]*\/\/\/.*\n)*.*\/\/ postgresql only\n/gm, "");
   return out;
 }
 

@@ -46,16 +46,39 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** The one place domain errors become tRPC errors; unknown errors are logged and hidden. */
+/**
+ * The one place domain errors become tRPC errors; unknown errors are logged and hidden.
+ * A subscription's errors are thrown while it is iterated, after this middleware has
+ * returned: its iterable is wrapped so that they are mapped the same way (a NOT_FOUND must
+ * reach the client as NOT_FOUND, not as a retryable INTERNAL_SERVER_ERROR).
+ */
 const mapErrors = t.middleware(async ({ ctx, next, path }) => {
+  const mapped = (thrown: unknown) => {
+    // tRPC wraps anything thrown below in an INTERNAL_SERVER_ERROR whose cause is the original.
+    const original = thrown instanceof TRPCError && thrown.code === "INTERNAL_SERVER_ERROR" && thrown.cause ? thrown.cause : thrown;
+    const error = toTRPCError(original);
+    if (error.code === "INTERNAL_SERVER_ERROR") ctx.log(`${path} failed`, error.cause);
+    return error;
+  };
   const result = await next();
-  if (result.ok) return result;
-  // tRPC wraps anything thrown below in an INTERNAL_SERVER_ERROR whose cause is the original.
-  const thrown = result.error.code === "INTERNAL_SERVER_ERROR" && result.error.cause ? result.error.cause : result.error;
-  const error = toTRPCError(thrown);
-  if (error.code === "INTERNAL_SERVER_ERROR") ctx.log(`${path} failed`, error.cause);
-  return { ...result, error };
+  if (!result.ok) return { ...result, error: mapped(result.error) };
+  if (!isAsyncIterable(result.data)) return result;
+  const source = result.data;
+  return {
+    ...result,
+    data: (async function* () {
+      try {
+        return yield* source;
+      } catch (err) {
+        throw mapped(err);
+      }
+    })(),
+  };
 });
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
+}
 
 export const publicProcedure = t.procedure.use(mapErrors);
 

@@ -6,6 +6,9 @@ import { zId, zName } from "../schemas.js";
 import * as boards from "../services/boards.js";
 import { followBoardChanges } from "../services/streams.js";
 
+/** A board cursor as `board.cursor` or a tracked change gave it (a plain event id is one too). */
+const zBoardCursor = z.union([z.number().int().nonnegative().transform(String), z.string().trim().min(1).max(8_000)]);
+
 export const boardRouter = {
   create: authedProcedure.input(z.object({ workspaceId: zId, name: zName })).mutation(async ({ ctx, input }) => {
     await ctx.authorize.workspace(input.workspaceId, "member");
@@ -25,20 +28,22 @@ export const boardRouter = {
    */
   cursor: authedProcedure.input(z.object({ boardId: zId })).query(async ({ ctx, input }) => {
     await ctx.authorize.board(input.boardId, "viewer");
-    return { lastEventId: await boards.latestBoardEventId(ctx.deps, input.boardId) };
+    return { lastEventId: await boards.boardCursor(ctx.deps) };
   }),
   /**
-   * Live changes of the board: run events of its runs (tracked, resumable by the last event
-   * id) and untracked `{ kind: "cards" }` signals when cards were created, edited, moved or
-   * deleted, which write no run event.
+   * Live changes of the board: run events of its runs (tracked, and resumed exactly after
+   * the last one received) and untracked `{ kind: "cards" }` signals when cards were
+   * created, edited, moved or deleted, which write no run event. The tracked ids are
+   * opaque cursors (`board.cursor` gives the current one); without one, the board's whole
+   * history comes first.
    */
   onChanges: authedProcedure
-    .input(z.object({ boardId: zId, lastEventId: z.coerce.number().int().nonnegative().nullish() }))
+    .input(z.object({ boardId: zId, lastEventId: zBoardCursor.nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
       await ctx.authorize.board(input.boardId, "viewer");
-      for await (const change of followBoardChanges(ctx.deps, input.boardId, input.lastEventId ?? 0, signal)) {
-        if (change.kind === "run") yield tracked(String(change.id), change);
-        else yield change;
+      for await (const item of followBoardChanges(ctx.deps, input.boardId, input.lastEventId ?? "0", signal)) {
+        if (item.cursor === null) yield item.change;
+        else yield tracked(item.cursor, item.change);
       }
     }),
 } satisfies TRPCRouterRecord;

@@ -15,8 +15,10 @@ export async function getBoard(deps: Deps, id: string) {
   return board;
 }
 
-/** The id of the board's newest run event: where a live view that just loaded starts following. */
-export async function latestBoardEventId(deps: Deps, boardId: string): Promise<number> {
-  const row = await deps.db.prisma.runEvent.findFirst({ where: { run: { boardId } }, orderBy: { id: "desc" }, select: { id: true } });
-  return row?.id ?? 0;
+/**
+ * Where a live view that just loaded starts following `board.onChanges`: after everything
+ * committed so far. The same for every board (a cursor orders all events of the database).
+ */
+export async function boardCursor(deps: Deps): Promise<string> {
+  return deps.db.queue.boardCursor();
 }

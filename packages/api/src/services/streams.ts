@@ -1,5 +1,6 @@
-import type { RunEvent, RunStatus } from "@agentboard/db";
+import { InvalidCursorError, type BoardEvent, type RunEvent } from "@agentboard/db";
 import { untilStopped, type Deps } from "./deps.js";
+import { badRequest } from "../errors.js";
 import { createWaiter, topics } from "../infra/notifier.js";
 
 const PAGE = 500;
@@ -80,17 +81,8 @@ function readRunEvents(deps: Deps, runId: string, afterSeq: number): Promise<Run
   return read;
 }
 
-export interface BoardRunChange {
-  kind: "run";
-  id: number;
-  runId: string;
-  cardId: string;
-  type: string;
-  actor: string;
-  createdAt: Date;
-  /** The run's status when the event was read (it may have moved on since the event). */
-  status: RunStatus;
-}
+/** A run event of one of the board's cards, with its run's status when it was read. */
+export type BoardRunChange = { kind: "run" } & Omit<BoardEvent, "cursor">;
 
 /**
  * Cards were created, edited, moved or deleted: re-read the card list. These changes are
@@ -104,12 +96,16 @@ export interface BoardCardsChange {
 export type BoardChange = BoardRunChange | BoardCardsChange;
 
 /**
- * Changes of a board, for live boards: its runs' events (backfilled and resumable) and
- * card edits (live only). Global event ids can commit out of order across concurrent
- * transactions, so each read looks back over a short window and de-duplicates by id,
- * rather than trusting `id > last` alone.
+ * Changes of a board, for live boards: its runs' events, each with the cursor that resumes
+ * right after it (exact on both databases: see QueueSql.boardEventsAfter), and card edits
+ * (live only, cursor null).
  */
-export async function* followBoardChanges(deps: Deps, boardId: string, afterId: number, requestSignal?: AbortSignal): AsyncGenerator<BoardChange> {
+export async function* followBoardChanges(
+  deps: Deps,
+  boardId: string,
+  from: string,
+  requestSignal?: AbortSignal,
+): AsyncGenerator<{ change: BoardRunChange; cursor: string } | { change: BoardCardsChange; cursor: null }> {
   const signal = untilStopped(deps, requestSignal);
   let cardsChanged = false;
   // Subscribed before the first read, like the waiter, so no change slips in between.
@@ -117,33 +113,19 @@ export async function* followBoardChanges(deps: Deps, boardId: string, afterId: 
     cardsChanged = true;
   });
   const waiter = createWaiter(deps.notifier, [topics.board(boardId), topics.cards(boardId)]);
-  const seen = new Set<number>();
-  let cursor = afterId;
-  const LOOKBACK = 200;
+  let cursor = from;
   try {
     while (!signal.aborted) {
       if (cardsChanged) {
         cardsChanged = false;
-        yield { kind: "cards" };
+        yield { change: { kind: "cards" }, cursor: null };
       }
-      const floor = Math.max(afterId, cursor - LOOKBACK);
-      const rows = await deps.db.prisma.runEvent.findMany({
-        where: { id: { gt: floor }, run: { boardId } },
-        orderBy: { id: "asc" },
-        take: PAGE,
-        select: { id: true, runId: true, type: true, actor: true, createdAt: true, run: { select: { cardId: true, status: true } } },
+      const page = await deps.db.queue.boardEventsAfter(boardId, cursor, PAGE).catch((err: unknown) => {
+        throw err instanceof InvalidCursorError ? badRequest(`lastEventId: ${err.message}`, "lastEventId") : err;
       });
-      let fresh = 0;
-      for (const r of rows) {
-        if (seen.has(r.id)) continue;
-        seen.add(r.id);
-        fresh++;
-        if (r.id > cursor) cursor = r.id;
-        yield { kind: "run", id: r.id, runId: r.runId, cardId: r.run.cardId, type: r.type, actor: r.actor, createdAt: r.createdAt, status: r.run.status };
-      }
-      for (const id of seen) if (id <= cursor - LOOKBACK) seen.delete(id);
-      if (rows.length === PAGE && fresh > 0) continue;
-      if (cardsChanged) continue;
+      for (const { cursor: after, ...event } of page.events) yield { change: { kind: "run", ...event }, cursor: after };
+      cursor = page.cursor;
+      if (page.events.length === PAGE || cardsChanged) continue;
       await waiter.wait(POLL_MS, signal);
     }
   } finally {

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
 import { fromRowJson } from "./rows.js";
-import { RowLockedError, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import { InvalidCursorError, RowLockedError, type BoardEvent, type BoardEventsPage, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * PostgreSQL: a claim is one statement — FOR UPDATE SKIP LOCKED, the claim event, and the
@@ -110,6 +110,86 @@ const EVENTS_AFTER = prepared("events_after", `
   SELECT id, run_id AS "runId", seq, type, actor, payload, (extract(epoch FROM created_at) * 1000)::float8 AS "createdAtMs"
   FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`);
 
+/**
+ * Board cursors. Event ids come from one sequence, and two transactions can commit them out
+ * of id order, so "after id N" is not exact here. A cursor is instead what was delivered in
+ * terms of transaction snapshots: every event written by a transaction visible in snapshot
+ * P, plus (within one page) the events visible in snapshot B with id ≤ L. A read returns the
+ * events visible in B (or, without B, in the statement's own snapshot) that P did not see,
+ * in id order; once a page is short, B becomes the next P. Text form: `P`, or `P~B~L` within
+ * a page; a bare number N (an id, as SQLite's cursors are) means "everything after id N
+ * that is visible now", so "0" reads from the start.
+ */
+interface SnapshotCursor {
+  seen: string;
+  upTo: string | null;
+  afterId: number;
+}
+
+/** A snapshot that saw nothing: every committed transaction is newer. */
+const EMPTY_SNAPSHOT = "1:1:";
+const SNAPSHOT = /^\d{1,20}:\d{1,20}:(\d{1,20}(,\d{1,20})*)?$/;
+
+function parseCursor(text: string): SnapshotCursor {
+  if (/^\d{1,15}$/.test(text)) return { seen: EMPTY_SNAPSHOT, upTo: null, afterId: Number(text) };
+  const [seen, upTo, afterId, ...rest] = text.split("~");
+  if (seen && SNAPSHOT.test(seen) && upTo === undefined) return { seen, upTo: null, afterId: 0 };
+  if (seen && upTo && afterId && rest.length === 0 && SNAPSHOT.test(seen) && SNAPSHOT.test(upTo) && /^\d{1,15}$/.test(afterId)) {
+    return { seen, upTo, afterId: Number(afterId) };
+  }
+  throw new InvalidCursorError("not a board cursor of this server");
+}
+
+/** `seen` alone, or `seen` plus the part of a page up to `upTo` delivered through `afterId`. */
+function formatCursor(seen: string, page?: { upTo: string; afterId: number }): string {
+  return page ? `${seen}~${page.upTo}~${page.afterId}` : seen;
+}
+
+const BOARD_CURSOR = prepared("board_cursor", "SELECT pg_current_snapshot()::text AS snapshot");
+
+/** One row per event, or a single row of nulls but the snapshot when there are none. */
+const BOARD_EVENTS_AFTER = prepared("board_events_after", bind(
+  `WITH s AS (SELECT pg_current_snapshot() AS now)
+  SELECT s.now::text AS snapshot, e.id, e.run_id AS "runId", r.card_id AS "cardId", e.type, e.actor, r.status,
+    (extract(epoch FROM e.created_at) * 1000)::float8 AS "createdAtMs"
+  FROM s
+  LEFT JOIN LATERAL (
+    SELECT e.* FROM run_events e JOIN runs r0 ON r0.id = e.run_id
+    WHERE r0.board_id = $BOARD
+      AND e.tx >= pg_snapshot_xmin($SEEN::pg_snapshot)
+      AND NOT pg_visible_in_snapshot(e.tx, $SEEN::pg_snapshot)
+      AND pg_visible_in_snapshot(e.tx, COALESCE($UPTO::pg_snapshot, s.now))
+      AND e.id > $AFTER
+    ORDER BY e.id LIMIT $LIMIT
+  ) e ON true
+  LEFT JOIN runs r ON r.id = e.run_id
+  ORDER BY e.id`,
+  ["BOARD", "SEEN", "UPTO", "AFTER", "LIMIT"],
+));
+
+type BoardEventRow = { snapshot: string } & ({ id: null } | (Omit<BoardEvent, "createdAt" | "cursor"> & { createdAtMs: number }));
+
+/** One page of a board's events after `at`; see SnapshotCursor. */
+async function readBoardPage(pool: pg.Pool, boardId: string, at: SnapshotCursor, limit: number): Promise<BoardEventsPage> {
+  let rows: BoardEventRow[];
+  try {
+    ({ rows } = await pool.query<BoardEventRow>(BOARD_EVENTS_AFTER([boardId, at.seen, at.upTo, at.afterId, limit])));
+  } catch (err) {
+    // Well-formed text that is still no snapshot (xmin above xmax, say).
+    if ((err as { code?: unknown }).code === "22P02") throw new InvalidCursorError("not a board cursor of this server", { cause: err });
+    throw err;
+  }
+  const upTo = at.upTo ?? rows[0]!.snapshot;
+  const events: BoardEvent[] = [];
+  for (const row of rows) {
+    if (row.id === null) continue;
+    const { snapshot: _, createdAtMs, ...e } = row;
+    events.push({ ...e, createdAt: new Date(createdAtMs), cursor: formatCursor(at.seen, { upTo, afterId: e.id }) });
+  }
+  // A short page is all that `upTo` saw beyond `seen`: it becomes what was seen.
+  return { events, cursor: events.length < limit ? formatCursor(upTo) : events.at(-1)!.cursor };
+}
+
 type StoredEvent = Omit<RunEvent, "createdAt"> & { createdAtMs: number };
 
 function fromStored({ createdAtMs, ...e }: StoredEvent): RunEvent {
@@ -179,6 +259,22 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
       const { rows } = await pool.query<StoredEvent>(EVENTS_AFTER([runId, afterSeq, limit]));
       return rows.map(fromStored);
     },
+
+    async boardCursor() {
+      const { rows } = await pool.query<{ snapshot: string }>(BOARD_CURSOR([]));
+      return rows[0]!.snapshot;
+    },
+
+    async boardEventsAfter(boardId, text, limit) {
+      const at = parseCursor(text);
+      const page = await readBoardPage(pool, boardId, at, limit);
+      // The rest of a page that was cut short is not all there is: what committed since
+      // follows on, so that a short result still means "caught up".
+      if (at.upTo === null || page.events.length === limit) return page;
+      const more = await readBoardPage(pool, boardId, parseCursor(page.cursor), limit - page.events.length);
+      return { events: [...page.events, ...more.events], cursor: more.cursor };
+    },
+
 
     close() {},
   };

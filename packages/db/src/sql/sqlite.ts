@@ -1,7 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import type { PrismaClient } from "../client.js";
 import type { RunEvent } from "../generated/postgresql/client.js";
-import type { AppendedEvents, AppendEventsArgs, ClaimEvent, Claimed, ExpiredLease, LeaseState, QueueSql } from "./types.js";
+import { InvalidCursorError, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type ClaimEvent, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
@@ -84,6 +84,23 @@ const EVENTS_AFTER = `
 
 type StoredEvent = Omit<RunEvent, "payload" | "createdAt"> & { payload: string; createdAt: number };
 
+/**
+ * Board cursors are event ids here: with one writer at a time, ids commit in order, so
+ * "after id N" is exact.
+ */
+const BOARD_EVENTS_AFTER = `
+  SELECT e.id, e.run_id AS runId, r.card_id AS cardId, e.type, e.actor, r.status, e.created_at AS createdAt
+  FROM run_events e JOIN runs r ON r.id = e.run_id
+  WHERE r.board_id = ? AND e.id > ? ORDER BY e.id LIMIT ?`;
+const LAST_EVENT_ID = "SELECT COALESCE(max(id), 0) AS id FROM run_events";
+
+type StoredBoardEvent = Omit<BoardEvent, "createdAt" | "cursor"> & { createdAt: number };
+
+function parseCursor(text: string): number {
+  if (!/^\d{1,15}$/.test(text)) throw new InvalidCursorError("not a board cursor of this server");
+  return Number(text);
+}
+
 /** How long an append waits, in all, for the client's open transaction to end. */
 const BUSY_WAIT_MS = 5_000;
 
@@ -105,6 +122,8 @@ function openHotPath(file: string) {
   const reserve = conn.prepare<[number, string, string], { lastSeq: number; boardId: string }>(RESERVE_SEQ);
   const insert = conn.prepare<[string, number, string, string]>(INSERT_EVENTS);
   const after = conn.prepare<[string, number, number], StoredEvent>(EVENTS_AFTER);
+  const boardAfter = conn.prepare<[string, number, number], StoredBoardEvent>(BOARD_EVENTS_AFTER);
+  const lastEventId = conn.prepare<[], { id: number }>(LAST_EVENT_ID);
   const fromStored = (e: StoredEvent): RunEvent => ({ ...e, payload: JSON.parse(e.payload) as RunEvent["payload"], createdAt: new Date(e.createdAt) });
   const append = conn.transaction((a: AppendEventsArgs): AppendedEvents | null => {
     const row = reserve.get(a.events.length, a.runId, a.leaseToken);
@@ -117,6 +136,14 @@ function openHotPath(file: string) {
     appendEvents: (a: AppendEventsArgs) => whenNotBusy(() => append.immediate(a)),
     eventsAfter: (runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> =>
       whenNotBusy(() => after.all(runId, afterSeq, limit).map(fromStored)),
+    boardCursor: (): Promise<string> => whenNotBusy(() => String(lastEventId.get()!.id)),
+    boardEventsAfter: async (boardId: string, cursor: string, limit: number): Promise<BoardEventsPage> => {
+      const afterId = parseCursor(cursor);
+      const events = await whenNotBusy(() =>
+        boardAfter.all(boardId, afterId, limit).map((e): BoardEvent => ({ ...e, createdAt: new Date(e.createdAt), cursor: String(e.id) })),
+      );
+      return { events, cursor: events.at(-1)?.cursor ?? String(afterId) };
+    },
     close: () => conn.close(),
   };
 }
@@ -168,6 +195,10 @@ export function createSqliteQueue(db: PrismaClient, file: string): QueueSql {
   appendEvents: (a) => hot.appendEvents(a),
 
   eventsAfter: (runId, afterSeq, limit) => hot.eventsAfter(runId, afterSeq, limit),
+
+  boardCursor: () => hot.boardCursor(),
+
+  boardEventsAfter: (boardId, cursor, limit) => hot.boardEventsAfter(boardId, cursor, limit),
 
   close: () => hot.close(),
 };

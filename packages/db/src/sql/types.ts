@@ -29,8 +29,40 @@ export interface QueueSql {
   appendEvents(args: AppendEventsArgs): Promise<AppendedEvents | null>;
   /** The other half of the streaming hot path: a run's events after `afterSeq`, in order. */
   eventsAfter(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]>;
+  /**
+   * A board cursor for "now": reading from it returns only events committed later. Board
+   * cursors are opaque strings; each event read carries the cursor that resumes right after
+   * it. Global event ids may commit out of order (PostgreSQL), so a cursor is not an id
+   * there but a pair of transaction snapshots: what was delivered is exactly what they saw.
+   */
+  boardCursor(): Promise<string>;
+  /**
+   * Events of the board's runs committed after `cursor`, oldest first, at most `limit`,
+   * each with its run's card and current status and its own resume cursor; `cursor` in the
+   * result continues after the last one. "0" reads from the start. A cursor that this
+   * database did not make throws InvalidCursorError.
+   */
+  boardEventsAfter(boardId: string, cursor: string, limit: number): Promise<BoardEventsPage>;
   /** Releases what the queue holds beyond the shared client (SQLite: its own connection). */
   close(): void;
+}
+
+export interface BoardEvent {
+  id: number;
+  runId: string;
+  cardId: string;
+  type: string;
+  actor: string;
+  createdAt: Date;
+  /** The run's status when the event was read (it may have moved on since the event). */
+  status: Run["status"];
+  /** Resumes right after this event. */
+  cursor: string;
+}
+
+export interface BoardEventsPage {
+  events: BoardEvent[];
+  cursor: string;
 }
 
 /** What an append wrote: the run's last sequence number, its board, and the events as stored. */
@@ -105,4 +137,9 @@ export interface ExpiredLease {
 /** Raised when a row is locked by a concurrent claim or start; the caller may retry. */
 export class RowLockedError extends Error {
   override name = "RowLockedError";
+}
+
+/** A board cursor that this database did not make (malformed, or from the other dialect). */
+export class InvalidCursorError extends Error {
+  override name = "InvalidCursorError";
 }
