@@ -147,25 +147,30 @@ function formatCursor(seen: string, page?: { upTo: string; afterId: number }): s
 
 const BOARD_CURSOR = prepared("board_cursor", "SELECT pg_current_snapshot()::text AS snapshot");
 
-/** One row per event, or a single row of nulls but the snapshot when there are none. */
-const BOARD_EVENTS_AFTER = prepared("board_events_after", bind(
+/**
+ * One row per event, or a single row of nulls but the snapshot when there are none. Not a
+ * named statement: planned with the actual snapshot, a live read walks the short end of the
+ * `tx` index; a generic plan cannot know that and walks the ids of the whole table.
+ */
+const BOARD_EVENTS_AFTER_SQL = bind(
   `WITH s AS (SELECT pg_current_snapshot() AS now)
-  SELECT s.now::text AS snapshot, e.id, e.run_id AS "runId", r.card_id AS "cardId", e.type, e.actor, r.status,
+  SELECT s.now::text AS snapshot, e.id, e.run_id AS "runId", e.card_id AS "cardId", e.type, e.actor, e.status,
     (extract(epoch FROM e.created_at) * 1000)::float8 AS "createdAtMs"
   FROM s
   LEFT JOIN LATERAL (
-    SELECT e.* FROM run_events e JOIN runs r0 ON r0.id = e.run_id
-    WHERE r0.board_id = $BOARD
+    SELECT e.id, e.run_id, r.card_id, e.type, e.actor, r.status, e.created_at
+    FROM run_events e JOIN runs r ON r.id = e.run_id
+    WHERE r.board_id = $BOARD
       AND e.tx >= pg_snapshot_xmin($SEEN::pg_snapshot)
       AND NOT pg_visible_in_snapshot(e.tx, $SEEN::pg_snapshot)
       AND pg_visible_in_snapshot(e.tx, COALESCE($UPTO::pg_snapshot, s.now))
       AND e.id > $AFTER
     ORDER BY e.id LIMIT $LIMIT
   ) e ON true
-  LEFT JOIN runs r ON r.id = e.run_id
   ORDER BY e.id`,
   ["BOARD", "SEEN", "UPTO", "AFTER", "LIMIT"],
-));
+);
+const BOARD_EVENTS_AFTER = (values: unknown[]): pg.QueryConfig => ({ text: BOARD_EVENTS_AFTER_SQL, values });
 
 type BoardEventRow = { snapshot: string } & ({ id: null } | (Omit<BoardEvent, "createdAt" | "cursor"> & { createdAtMs: number }));
 
