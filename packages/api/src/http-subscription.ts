@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, isTrackedEnvelope, TRPCError } from "@trpc/server";
 import { parseJson, type DirectCall } from "./http-mutation.js";
 import { appRouter, procedurePaths } from "./root.js";
-import type { Context } from "./trpc.js";
+import { isAsyncIterable, type Context } from "./trpc.js";
 
 /**
  * A subscription over server-sent events (`GET /api/trpc/<path>?input=…`, what
@@ -51,10 +51,6 @@ function frame(fields: { event?: string; data?: string; id?: string }): string {
   if (fields.data !== undefined) out += `data: ${fields.data}\n`;
   if (fields.id !== undefined) out += `id: ${fields.id}\n`;
   return `${out}\n\n`;
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
 export async function serveSubscription(opts: DirectCall & { call: SubscriptionCall }): Promise<void> {

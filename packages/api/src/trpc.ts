@@ -76,7 +76,7 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   };
 });
 
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
