@@ -41,11 +41,17 @@ export function useRunEvents(runId: string): RunEventsState {
     frame.current = null;
     const batch = pending.current;
     pending.current = [];
-    if (batch.length === 0) return;
-    setState((s) => ({ ...s, events: s.events.concat(batch), ...counters.current }));
+    const { duplicates, gaps } = counters.current;
+    setState((s) =>
+      batch.length === 0 && s.duplicates === duplicates && s.gaps === gaps ? s : { ...s, events: batch.length ? s.events.concat(batch) : s.events, duplicates, gaps },
+    );
     // A status or DoD event changes the run's row (status, metrics, diff, checklist) and its
     // merge gate: re-read them, so a decision made in another browser shows here at once.
     if (batch.some((e) => changesRun(e.type))) refreshRun();
+  };
+  // A duplicate is flushed too, so that the counters show even when no event follows it.
+  const schedule = () => {
+    frame.current ??= requestAnimationFrame(flush);
   };
 
   useSubscription(
@@ -60,12 +66,13 @@ export function useRunEvents(runId: string): RunEventsState {
         onData: ({ data: event }) => {
           if (event.seq <= lastSeq.current) {
             counters.current.duplicates++;
+            schedule();
             return;
           }
           if (event.seq !== lastSeq.current + 1) counters.current.gaps++;
           lastSeq.current = event.seq;
           pending.current.push(event);
-          if (frame.current == null) frame.current = requestAnimationFrame(flush);
+          schedule();
         },
       },
     ),

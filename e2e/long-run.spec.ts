@@ -1,0 +1,99 @@
+import { expect, test } from "@playwright/test";
+import type { RouterInputs } from "@agentboard/client";
+import { adminClient, seedWorkspace } from "./support/api";
+import { signIn } from "./support/ui";
+
+/**
+ * A long agent run: 5,000 events (messages, tool calls with results, command output,
+ * thinking) written the way a runner writes them, then the run page. The log must load all
+ * of them once, stay smooth to scroll, and keep following live. Timings are printed, not
+ * asserted (a noisy machine must not fail the suite); what is asserted is what a user sees.
+ */
+const EVENTS = 5_000;
+
+// A trace snapshots the whole page at every step: with thousands of rows that is the
+// harness's own work, and it would be what the figures measure.
+test.use({ trace: "off" });
+
+type NewEvent = RouterInputs["run"]["appendEvents"]["events"][number];
+
+function eventAt(i: number): NewEvent {
+  const turn = Math.floor(i / 5);
+  switch (i % 5) {
+    case 0:
+      return { type: "agent.message", payload: { role: "assistant", text: `Turn ${turn}: looking at the next file and what it needs.` } };
+    case 1:
+      return { type: "tool.call", payload: { id: `t${turn}`, name: "read_file", input: { path: `src/module-${turn}.ts` } } };
+    case 2:
+      return { type: "tool.result", payload: { id: `t${turn}`, output: `export const value${turn} = ${turn};\n`.repeat(3) } };
+    case 3:
+      return { type: "command.output", payload: { stream: "stdout", text: `test ${turn} passed\n` } };
+    default:
+      return { type: "agent.thinking", payload: { text: `Thinking about turn ${turn}.` } };
+  }
+}
+
+test("a run of 5,000 events: the log loads them all once, scrolls smoothly and keeps following", async ({ page }) => {
+  test.setTimeout(180_000);
+  const api = adminClient();
+  const { workspace, board, project } = await seedWorkspace(api);
+  const card = await api.card.create.mutate({ boardId: board.id, projectId: project.id, title: "A long agent run", column: "todo" });
+  const run = await api.run.create.mutate({ cardId: card.id, engine: "command", command: "true" });
+  // The admin token may act as a runner: claim, start and report like one.
+  const claim = await api.run.claim.mutate({ workspaceId: workspace.id, runId: run.id });
+  const lease = { runId: run.id, leaseToken: claim!.leaseToken };
+  await api.run.start.mutate(lease);
+  for (let i = 0; i < EVENTS; i += 500) {
+    await api.run.appendEvents.mutate({ ...lease, events: Array.from({ length: 500 }, (_, j) => eventAt(i + j)) });
+  }
+  const total = EVENTS + 3; // queued, claimed, started
+
+  await signIn(page);
+  const started = Date.now();
+  await page.goto(`/runs/${run.id}`);
+  const log = page.getByTestId("event-log");
+  // Measured by reading the count: with thousands of rows in the page, the locator
+  // assertions of Playwright (toHaveAttribute) take seconds a poll, which is the harness's
+  // time, not the page's; plain reads are used for this page.
+  while ((await log.getAttribute("data-count").catch(() => null)) !== String(total)) {
+    if (Date.now() - started > 60_000) throw new Error(`the log has ${await log.getAttribute("data-count")} of ${total} events after 60 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const loadMs = Date.now() - started;
+  expect(await log.getAttribute("data-duplicates")).toBe("0");
+  expect(await log.getAttribute("data-gaps")).toBe("0");
+  // Following: the newest item is on screen (the log's box scrolled into the window first).
+  await log.evaluate((el) => el.scrollIntoView({ block: "end" }));
+  await expect(log.getByText(`test ${EVENTS / 5 - 1} passed`)).toBeInViewport();
+  const rendered = await log.locator("li.event-row").count();
+
+  const frames = await log.evaluate(async (el) => {
+    el.scrollTop = 0;
+    await new Promise((r) => requestAnimationFrame(r));
+    const times: number[] = [];
+    let last = performance.now();
+    for (let i = 0; i < 90; i++) {
+      el.scrollTop = (i % 2 ? 0.25 : 0.75) * el.scrollHeight;
+      await new Promise((r) => requestAnimationFrame(r));
+      const now = performance.now();
+      times.push(now - last);
+      last = now;
+    }
+    times.sort((x, y) => x - y);
+    return times[Math.floor(times.length * 0.95)]!;
+  });
+  const figures = `${EVENTS.toLocaleString("en")} events: log complete in ${loadMs} ms, ${rendered} rows in the page, p95 frame ${frames.toFixed(1)} ms jumping through it`;
+  test.info().annotations.push({ type: "perf", description: figures });
+  console.log(`[perf] ${figures}`);
+
+  // The first turn is still there, scrolled to; and the log still follows live at the end.
+  await log.evaluate((el) => (el.scrollTop = 0));
+  await expect(log.getByText("Turn 0: looking at the next file")).toBeVisible();
+  await page.getByLabel("Follow").check();
+  await api.run.heartbeat.mutate(lease);
+  await api.run.appendEvents.mutate({ ...lease, events: [{ type: "agent.message", payload: { role: "assistant", text: "One more, live." } }] });
+  await expect.poll(() => log.getAttribute("data-count"), { intervals: [50] }).toBe(String(total + 1));
+  await expect(log.getByText("One more, live.")).toBeInViewport();
+
+  await api.run.cancel.mutate({ runId: run.id });
+});
