@@ -1,6 +1,7 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { adminClient, seedWorkspace, unique } from "./support/api";
 import { E2E } from "./support/env";
+import { p95FrameMs, reportPerf } from "./support/perf";
 import { cardIn, column, drag, shot, signIn } from "./support/ui";
 
 /** A signed-in page in a browser context of its own (its own cookies, its own SSE streams). */
@@ -225,9 +226,7 @@ test("a board of 2,000 cards renders only what is on screen and stays usable", a
   const loadMs = Date.now() - started;
   const rendered = await page.getByTestId("card").count();
   expect(rendered).toBeLessThan(200);
-  const loaded = `2,000 cards: board usable in ${loadMs} ms, ${rendered} card elements rendered`;
-  test.info().annotations.push({ type: "perf", description: loaded });
-  console.log(`[perf] ${loaded}`);
+  reportPerf(`2,000 cards: board usable in ${loadMs} ms, ${rendered} card elements rendered`);
 
   // Scrolling the long column brings its far end into view.
   const scroller = page.getByTestId("column-scroll-backlog");
@@ -235,27 +234,8 @@ test("a board of 2,000 cards renders only what is on screen and stays usable", a
   await expect(column(page, "backlog").getByTestId("card").last()).toBeVisible();
   // Frame times while scrolling the long column fast (150 px a frame), and while jumping
   // around in it (every frame a different place, the worst case for a virtual list).
-  const frameTimes = (mode: "scroll" | "jump") =>
-    page.evaluate(async (m) => {
-      const el = document.querySelector('[data-testid="column-scroll-backlog"]')!;
-      el.scrollTop = 0;
-      await new Promise((r) => requestAnimationFrame(r));
-      const times: number[] = [];
-      let last = performance.now();
-      for (let i = 0; i < 90; i++) {
-        el.scrollTop = m === "scroll" ? i * 150 : (i % 2 ? 0.25 : 0.75) * el.scrollHeight;
-        await new Promise((r) => requestAnimationFrame(r));
-        const now = performance.now();
-        times.push(now - last);
-        last = now;
-      }
-      times.sort((x, y) => x - y);
-      return times[Math.floor(times.length * 0.95)]!;
-    }, mode);
-  const scrolling = await frameTimes("scroll");
-  const jumping = await frameTimes("jump");
-  const frames = `p95 frame in a 1,200-card column: ${scrolling.toFixed(1)} ms scrolling 150 px a frame, ${jumping.toFixed(1)} ms jumping far each frame`;
-  test.info().annotations.push({ type: "perf", description: frames });
-  console.log(`[perf] ${frames}`);
+  const scrolling = await p95FrameMs(scroller, "scroll");
+  const jumping = await p95FrameMs(scroller, "jump");
+  reportPerf(`p95 frame in a 1,200-card column: ${scrolling.toFixed(1)} ms scrolling 150 px a frame, ${jumping.toFixed(1)} ms jumping far each frame`);
   await shot(page, "board-2000-cards");
 });

@@ -1,6 +1,7 @@
 import { expect, test } from "@playwright/test";
 import type { RouterInputs } from "@agentboard/client";
 import { adminClient, seedWorkspace } from "./support/api";
+import { p95FrameMs, reportPerf } from "./support/perf";
 import { signIn } from "./support/ui";
 
 /**
@@ -67,24 +68,8 @@ test("a run of 5,000 events: the log loads them all once, scrolls smoothly and k
   await expect(log.getByText(`test ${EVENTS / 5 - 1} passed`)).toBeInViewport();
   const rendered = await log.locator("li.event-row").count();
 
-  const frames = await log.evaluate(async (el) => {
-    el.scrollTop = 0;
-    await new Promise((r) => requestAnimationFrame(r));
-    const times: number[] = [];
-    let last = performance.now();
-    for (let i = 0; i < 90; i++) {
-      el.scrollTop = (i % 2 ? 0.25 : 0.75) * el.scrollHeight;
-      await new Promise((r) => requestAnimationFrame(r));
-      const now = performance.now();
-      times.push(now - last);
-      last = now;
-    }
-    times.sort((x, y) => x - y);
-    return times[Math.floor(times.length * 0.95)]!;
-  });
-  const figures = `${EVENTS.toLocaleString("en")} events: log complete in ${loadMs} ms, ${rendered} rows in the page, p95 frame ${frames.toFixed(1)} ms jumping through it`;
-  test.info().annotations.push({ type: "perf", description: figures });
-  console.log(`[perf] ${figures}`);
+  const frames = await p95FrameMs(log, "jump");
+  reportPerf(`${EVENTS.toLocaleString("en")} events: log complete in ${loadMs} ms, ${rendered} rows in the page, p95 frame ${frames.toFixed(1)} ms jumping through it`);
 
   // The first turn is still there, scrolled to; and the log still follows live at the end.
   await log.evaluate((el) => (el.scrollTop = 0));
