@@ -93,8 +93,6 @@ export interface BoardCardsChange {
   kind: "cards";
 }
 
-export type BoardChange = BoardRunChange | BoardCardsChange;
-
 /**
  * Changes of a board, for live boards: its runs' events, each with the cursor that resumes
  * right after it (exact on both databases: see QueueSql.boardEventsAfter), and card edits

@@ -276,7 +276,8 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
       // The rest of a page that was cut short is not all there is: what committed since
       // follows on, so that a short result still means "caught up".
       if (at.upTo === null || page.events.length === limit) return page;
-      const more = await readBoardPage(pool, boardId, parseCursor(page.cursor), limit - page.events.length);
+      // A short page's cursor is the page's snapshot alone: everything it saw is delivered.
+      const more = await readBoardPage(pool, boardId, { seen: page.cursor, upTo: null, afterId: 0 }, limit - page.events.length);
       return { events: [...page.events, ...more.events], cursor: more.cursor };
     },
 
