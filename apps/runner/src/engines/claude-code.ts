@@ -279,6 +279,14 @@ export class ClaudeCodeEngine implements AgentEngine {
 
   async run(ctx: EngineContext): Promise<EngineResult> {
     throwIfAborted(ctx.signal);
+    // Claude Code runs its tools itself; until its permission prompt is wired to the runner's
+    // approvals (docs/engines.md), a run that needs approvals must not run it unapproved.
+    if (ctx.approval && ctx.approval !== "none") {
+      throw new EngineError(
+        "approval_unsupported",
+        `this run's workflow requires approval of ${ctx.approval}, and the claude_code engine cannot ask for it yet: use the anthropic engine (or the command engine) for workflows with approvals`,
+      );
+    }
     const bin = await locateClaudeCode({ bin: this.options.bin, env: ctx.env });
     if (!bin) {
       throw new EngineError(
