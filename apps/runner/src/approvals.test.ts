@@ -3,7 +3,8 @@
  * anthropic engine against the local Messages API server, a member answering through the
  * typed client, and the file system as the witness of what ran.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { createAgentboardClient, errorReason, isAgentboardError, type AgentboardClient, type RouterInputs } from "@agentboard/client";
 import { startMessagesServer, type MessagesServer, type RecordedRequest, type ScriptFn, type Turn } from "@agentboard/testkit/messages-server";
@@ -13,6 +14,8 @@ import { eventsOf, git, startHarness, waitForEvent, waitForFinish, type Harness,
 
 const KEY = "sk-ant-approvals-test";
 const MODEL = "claude-sonnet-4-6";
+/** The pinned Claude Code CLI (a devDependency), run offline against the Messages server. */
+const REAL_CLAUDE = path.join(path.dirname(createRequire(import.meta.url).resolve("@anthropic-ai/claude-code/package.json")), "bin/claude.exe");
 
 type WorkflowInput = Omit<RouterInputs["workflow"]["create"], "workspaceId" | "name" | "promptTemplate">;
 
@@ -47,9 +50,15 @@ describe.each(testProviders)("approvals on %s", (provider) => {
   afterAll(() => h.close());
 
   /** A runner whose model plays `script`, and a run of a workflow with `policy`. */
-  async function scenario(script: Array<Turn | ScriptFn>, policy: WorkflowInput, run: Partial<RouterInputs["run"]["create"]> = {}) {
+  async function scenario(
+    script: Array<Turn | ScriptFn>,
+    policy: WorkflowInput,
+    run: Partial<RouterInputs["run"]["create"]> = {},
+    runnerOpts: { claudeCodeBin?: string; baseEnv?: NodeJS.ProcessEnv } = {},
+  ) {
     const messages: MessagesServer = await startMessagesServer({ apiKey: KEY, script });
-    const runner: TestRunner = await h.startRunner({ anthropicApiKey: KEY, anthropicBaseUrl: messages.url, heartbeatMs: 200 });
+    const { baseEnv, ...config } = runnerOpts;
+    const runner: TestRunner = await h.startRunner({ anthropicApiKey: KEY, anthropicBaseUrl: messages.url, heartbeatMs: 200, ...config }, { baseEnv });
     const project = await h.project();
     const workflow = await h.admin.workflow.create.mutate({ workspaceId: h.workspace.id, name: `approvals ${++n}`, promptTemplate: "{{card.title}}", ...policy });
     const queued = await h.createRun(project, { workflowId: workflow.id, model: MODEL, ...run }, `Approval scenario ${n}`);
@@ -238,12 +247,29 @@ describe.each(testProviders)("approvals on %s", (provider) => {
     }
   });
 
-  it("claude_code cannot ask yet: a run whose workflow requires approval fails at once instead of running unapproved", async () => {
-    const s = await scenario([], { engine: "claude_code", approval: "writes" });
+  it("claude_code asks through its permission prompt: an approved command runs, a denied one does not, and the CLI is told why", async () => {
+    const home = mkdtempSync(path.join(h.root, "cc-home-"));
+    const s = await scenario(
+      [
+        { content: [{ type: "tool_use", name: "Bash", input: { command: "echo from-claude > cc.txt", description: "Write" } }] },
+        { content: [{ type: "tool_use", name: "Bash", input: { command: "touch cc-denied.txt", description: "Touch" } }] },
+        { text: "One ran, one was refused." },
+      ],
+      { engine: "claude_code", approval: "commands", maxTurns: 10 },
+      {},
+      { claudeCodeBin: REAL_CLAUDE, baseEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LANG: "C.UTF-8" } },
+    );
     try {
-      const run = await waitForFinish(h.admin, s.queued.id);
-      expect(run).toMatchObject({ status: "failed", errorReason: "approval_unsupported" });
-      expect(s.messages.requests).toHaveLength(0);
+      const first = await s.requested();
+      expect(first.payload).toMatchObject({ tool: "Bash", subject: { command: "echo from-claude > cc.txt" } });
+      await alice.run.approve.mutate({ runId: s.queued.id, requestId: (first.payload as { requestId: string }).requestId, decision: "approve" });
+      const second = await waitForEvent(h.admin, s.queued.id, (e) => e.type === "approval.requested" && e.seq > first.seq);
+      expect(second.payload).toMatchObject({ tool: "Bash", subject: { command: "touch cc-denied.txt" } });
+      await alice.run.approve.mutate({ runId: s.queued.id, requestId: (second.payload as { requestId: string }).requestId, decision: "deny", note: "one file is enough" });
+      const run = await waitForFinish(h.admin, s.queued.id, 60_000);
+      expect(run).toMatchObject({ status: "succeeded", filesChanged: ["cc.txt"] });
+      expect(existsSync(path.join(s.worktree, "cc-denied.txt"))).toBe(false);
+      expect(JSON.stringify(s.messages.requests.at(-1)?.body.messages.at(-1))).toContain("one file is enough");
     } finally {
       await s.close();
     }

@@ -8,6 +8,7 @@ import { access } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { abortError, throwIfAborted } from "./abort.js";
+import { startPermissionBridge } from "./claude-code-approvals.js";
 import { costUsd } from "./pricing.js";
 import { BoundedOutput, createLineSplitter, DEFAULT_GRACE_MS, spawnGroup, type ExitInfo } from "../process/spawn-group.js";
 import { EngineError, type AgentEngine, type EngineContext, type EngineEvent, type EngineResult } from "./types.js";
@@ -279,14 +280,6 @@ export class ClaudeCodeEngine implements AgentEngine {
 
   async run(ctx: EngineContext): Promise<EngineResult> {
     throwIfAborted(ctx.signal);
-    // Claude Code runs its tools itself; until its permission prompt is wired to the runner's
-    // approvals (docs/engines.md), a run that needs approvals must not run it unapproved.
-    if (ctx.approval && ctx.approval !== "none") {
-      throw new EngineError(
-        "approval_unsupported",
-        `this run's workflow requires approval of ${ctx.approval}, and the claude_code engine cannot ask for it yet: use the anthropic engine (or the command engine) for workflows with approvals`,
-      );
-    }
     const bin = await locateClaudeCode({ bin: this.options.bin, env: ctx.env });
     if (!bin) {
       throw new EngineError(
@@ -295,7 +288,18 @@ export class ClaudeCodeEngine implements AgentEngine {
       );
     }
 
-    const args = ["-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "bypassPermissions", "--no-session-persistence"];
+    // Under an approval policy the CLI asks the runner through its permission prompt
+    // (claude-code-approvals.ts) instead of bypassing permissions.
+    const bridge = ctx.approval && ctx.approval !== "none" ? await startPermissionBridge(ctx) : null;
+    try {
+      return await this.runCli(ctx, bin, bridge?.args ?? ["--permission-mode", "bypassPermissions"]);
+    } finally {
+      await bridge?.close();
+    }
+  }
+
+  private async runCli(ctx: EngineContext, bin: string, permissionArgs: string[]): Promise<EngineResult> {
+    const args = ["-p", "--output-format", "stream-json", "--verbose", ...permissionArgs, "--no-session-persistence"];
     if (ctx.model) args.push("--model", ctx.model);
     if (ctx.maxTurns != null) args.push("--max-turns", String(ctx.maxTurns));
     if (ctx.budgetUsd != null) args.push("--max-budget-usd", String(ctx.budgetUsd));
