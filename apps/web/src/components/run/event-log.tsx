@@ -93,8 +93,8 @@ function ItemBody({ item }: { item: LogItem }) {
           <summary className="flex cursor-pointer items-center gap-2 px-3 py-1.5 text-xs">
             <span className="font-mono font-semibold">{item.name}</span>
             <span className="truncate font-mono text-zinc-500">{summarize(item.input)}</span>
-            <span className={cn("ml-auto shrink-0", item.output == null ? "text-zinc-400" : item.isError ? "text-red-600" : "text-emerald-600")}>
-              {item.output == null ? "running…" : item.isError ? "error" : "done"}
+            <span className={cn("ml-auto shrink-0", item.output == null ? (item.awaitingApproval ? "text-amber-600" : "text-zinc-400") : item.isError ? "text-red-600" : "text-emerald-600")}>
+              {item.output == null ? (item.awaitingApproval ? "waiting for approval" : "running…") : item.isError ? "error" : "done"}
             </span>
           </summary>
           <div className="space-y-2 border-t border-zinc-200 px-3 py-2 dark:border-zinc-700">
