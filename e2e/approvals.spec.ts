@@ -59,6 +59,7 @@ test.describe("approvals", () => {
     await expect(request.getByTestId("approval-command")).toHaveText(APPROVED);
     await expect(watcher.getByTestId("approval-request").getByTestId("approval-command")).toHaveText(APPROVED);
     await expect(watcher.getByTestId("approval-request").getByRole("button", { name: "Approve" })).toHaveCount(0);
+    await expect(page.getByTestId("event-log").getByTestId("tool-call").filter({ hasText: "run_command" })).toContainText("waiting for approval");
     await shot(page, "run-approval", { fullPage: false });
     await request.getByRole("button", { name: "Approve" }).click();
 
