@@ -68,6 +68,8 @@ describe.each(testProviders)("approvals API on %s", (provider) => {
     expect(events.filter((e) => e.type === "approval.requested")).toHaveLength(1);
     expect(await reasonOf(runner.run.requestApproval({ ...ask, subject: { kind: "command", command: "" } }))).toBe("BAD_REQUEST");
     expect(await reasonOf(member.run.requestApproval(ask))).toBe("FORBIDDEN");
+    // Answers are the server's to record, never a runner's.
+    expect(await reasonOf(runner.run.appendEvents({ runId, leaseToken, events: [{ type: "approval.granted", payload: { requestId: ask.requestId } }] }))).toBe("BAD_REQUEST");
 
     // Expiring returns the request as it ends; an answer that came first stands.
     await member.run.approve({ runId, requestId: ask.requestId, decision: "deny", note: "  " });

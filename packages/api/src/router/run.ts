@@ -46,7 +46,13 @@ export const ZApprovalSubject = z.discriminatedUnion("kind", [
 ]);
 const zToolName = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, "invalid tool name");
 
-const zEventType = z.string().min(1).max(64).regex(/^[a-z][a-z0-9_.-]*$/, "lowercase dotted event type");
+const zEventType = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z][a-z0-9_.-]*$/, "lowercase dotted event type")
+  // Only the server writes approvals: a runner must not be able to record an answer.
+  .refine((t) => !t.startsWith("approval."), "approval.* events are written by the server");
 const zPayload = z
   .record(z.string(), z.json())
   .refine((p) => JSON.stringify(p).length <= 256 * 1024, "event payload is larger than 256 KiB");
