@@ -287,4 +287,31 @@ describe("claude-code engine under an approval policy (real CLI, its permission 
     const told = lastToolResults(server.requests.at(-1) as RecordedRequest)[0];
     expect(told).toMatchObject({ is_error: true, content: expect.stringContaining("not that file") });
   });
+
+  it("a cancel while the CLI waits for a person stops it at once, with nothing run and no process left", async () => {
+    server = await startMessagesServer({
+      apiKey: KEY,
+      script: [{ content: [{ type: "tool_use", name: "Bash", input: { command: "touch waited.txt", description: "Touch" } }] }, { text: "never" }],
+    });
+    let asked!: () => void;
+    const waiting = new Promise<void>((resolve) => (asked = resolve));
+    const rec = context({
+      approval: "commands",
+      // Like the runner's gate: no answer comes, and the wait ends with the stop.
+      requestApproval: () =>
+        new Promise((_, reject) => {
+          asked();
+          rec.ctx.signal.addEventListener("abort", () => reject(new EngineError("cancelled", "run cancelled")), { once: true });
+        }),
+    });
+    const running = new ClaudeCodeEngine({ bin: REAL_CLAUDE }).run(rec.ctx).catch((e: unknown) => e);
+    await waiting;
+    const started = Date.now();
+    rec.controller.abort();
+    expect(await running).toMatchObject({ reason: "cancelled" });
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(await processesIn(worktree)).toEqual([]);
+    await expect(readFile(path.join(worktree, "waited.txt"), "utf8")).rejects.toThrow();
+    expect(server.requests).toHaveLength(1);
+  });
 });
