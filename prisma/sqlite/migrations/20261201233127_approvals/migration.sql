@@ -91,6 +91,7 @@ CREATE TABLE "new_runs" (
     "merge_commit" TEXT,
     "closed_by" TEXT,
     "closed_reason" TEXT,
+    "cleanup_retry_at" DATETIME,
     "event_seq" INTEGER NOT NULL DEFAULT 0,
     "created_at" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "claimed_at" DATETIME,
@@ -105,13 +106,14 @@ CREATE TABLE "new_runs" (
     CONSTRAINT "runs_workflow_id_fkey" FOREIGN KEY ("workflow_id") REFERENCES "workflows" ("id") ON DELETE SET NULL ON UPDATE CASCADE,
     CONSTRAINT "runs_runner_id_fkey" FOREIGN KEY ("runner_id") REFERENCES "runners" ("id") ON DELETE SET NULL ON UPDATE CASCADE
 );
-INSERT INTO "new_runs" ("attempt", "base_branch", "board_id", "branch", "budget_usd", "cancel_requested_at", "cancel_requested_by", "card_id", "claimed_at", "closed_by", "closed_reason", "command", "cost_usd", "created_at", "created_by", "diff", "diff_hash", "diff_stat", "duration_ms", "engine", "error", "error_reason", "event_seq", "files_changed", "finished_at", "heartbeat_at", "id", "labels", "lease_expires_at", "lease_token", "logs", "max_attempts", "max_turns", "merge_commit", "merged_at", "merged_by", "model", "priority", "project_id", "prompt", "runner_id", "started_at", "status", "summary", "test_output", "tests_passed", "tests_run", "timeout_ms", "tokens_in", "tokens_out", "tool_calls", "updated_at", "workflow_id", "workspace_id", "worktree_path") SELECT "attempt", "base_branch", "board_id", "branch", "budget_usd", "cancel_requested_at", "cancel_requested_by", "card_id", "claimed_at", "closed_by", "closed_reason", "command", "cost_usd", "created_at", "created_by", "diff", "diff_hash", "diff_stat", "duration_ms", "engine", "error", "error_reason", "event_seq", "files_changed", "finished_at", "heartbeat_at", "id", "labels", "lease_expires_at", "lease_token", "logs", "max_attempts", "max_turns", "merge_commit", "merged_at", "merged_by", "model", "priority", "project_id", "prompt", "runner_id", "started_at", "status", "summary", "test_output", "tests_passed", "tests_run", "timeout_ms", "tokens_in", "tokens_out", "tool_calls", "updated_at", "workflow_id", "workspace_id", "worktree_path" FROM "runs";
+INSERT INTO "new_runs" ("attempt", "base_branch", "board_id", "branch", "budget_usd", "cancel_requested_at", "cancel_requested_by", "card_id", "claimed_at", "cleanup_retry_at", "closed_by", "closed_reason", "command", "cost_usd", "created_at", "created_by", "diff", "diff_hash", "diff_stat", "duration_ms", "engine", "error", "error_reason", "event_seq", "files_changed", "finished_at", "heartbeat_at", "id", "labels", "lease_expires_at", "lease_token", "logs", "max_attempts", "max_turns", "merge_commit", "merged_at", "merged_by", "model", "priority", "project_id", "prompt", "runner_id", "started_at", "status", "summary", "test_output", "tests_passed", "tests_run", "timeout_ms", "tokens_in", "tokens_out", "tool_calls", "updated_at", "workflow_id", "workspace_id", "worktree_path") SELECT "attempt", "base_branch", "board_id", "branch", "budget_usd", "cancel_requested_at", "cancel_requested_by", "card_id", "claimed_at", "cleanup_retry_at", "closed_by", "closed_reason", "command", "cost_usd", "created_at", "created_by", "diff", "diff_hash", "diff_stat", "duration_ms", "engine", "error", "error_reason", "event_seq", "files_changed", "finished_at", "heartbeat_at", "id", "labels", "lease_expires_at", "lease_token", "logs", "max_attempts", "max_turns", "merge_commit", "merged_at", "merged_by", "model", "priority", "project_id", "prompt", "runner_id", "started_at", "status", "summary", "test_output", "tests_passed", "tests_run", "timeout_ms", "tokens_in", "tokens_out", "tool_calls", "updated_at", "workflow_id", "workspace_id", "worktree_path" FROM "runs";
 DROP TABLE "runs";
 ALTER TABLE "new_runs" RENAME TO "runs";
 CREATE INDEX "runs_workspace_id_status_priority_created_at_id_idx" ON "runs"("workspace_id", "status", "priority" DESC, "created_at", "id");
 CREATE INDEX "runs_status_lease_expires_at_idx" ON "runs"("status", "lease_expires_at");
 CREATE INDEX "runs_card_id_created_at_idx" ON "runs"("card_id", "created_at");
 CREATE INDEX "runs_board_id_created_at_idx" ON "runs"("board_id", "created_at");
+CREATE INDEX "runs_cleanup_retry_at_idx" ON "runs"("cleanup_retry_at");
 PRAGMA foreign_keys=ON;
 PRAGMA defer_foreign_keys=OFF;
 
