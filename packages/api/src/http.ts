@@ -4,6 +4,7 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { serveMutation, singleMutationPath } from "./http-mutation.js";
 import { serveSubscription, subscriptionCall } from "./http-subscription.js";
 import { appRouter } from "./root.js";
+import { createRestHandler } from "./rest/handler.js";
 import { checkHealth } from "./services/health.js";
 import type { ApiCore } from "./server.js";
 
@@ -48,8 +49,8 @@ function readDeclaredBody(req: IncomingMessage): Promise<string> | null {
 }
 
 /**
- * The API over HTTP: tRPC at /api/trpc/ (batching, streaming, SSE subscriptions) and
- * GET /api/health. Mounted by the web server; tests and benchmarks mount it alone.
+ * The API over HTTP: tRPC at /api/trpc/ (batching, streaming, SSE subscriptions), the REST
+ * facade at /api/v1/ (rest/handler.ts) and GET /api/health. Mounted by the web server; tests and benchmarks mount it alone.
  */
 export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): ApiHttpHandler {
   const createContext = (req: IncomingMessage) => {
@@ -67,12 +68,14 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
     createContext: ({ req }) => createContext(req),
     onError: ({ error, path }) => onError(error, path),
   });
+  const rest = createRestHandler(core, { maxBodyBytes: MAX_BODY_BYTES, onError });
   return {
     handles(req) {
       const url = req.url ?? "";
-      return url.startsWith("/api/trpc/") || url === "/api/health" || url.startsWith("/api/health?");
+      return url.startsWith("/api/trpc/") || url === "/api/health" || url.startsWith("/api/health?") || rest.handles(req);
     },
     handle(req, res) {
+      if (rest.handles(req)) return rest.handle(req, res);
       if ((req.url ?? "").startsWith("/api/health")) {
         checkHealth(core.deps)
           .then((body) => {
