@@ -5,6 +5,7 @@ import { serveMutation, singleMutationPath } from "./http-mutation.js";
 import { serveSubscription, subscriptionCall } from "./http-subscription.js";
 import { appRouter } from "./root.js";
 import { createRestHandler } from "./rest/handler.js";
+import { createMcpHttpHandler } from "./mcp/http.js";
 import { checkHealth } from "./services/health.js";
 import type { ApiCore } from "./server.js";
 
@@ -50,7 +51,8 @@ function readDeclaredBody(req: IncomingMessage): Promise<string> | null {
 
 /**
  * The API over HTTP: tRPC at /api/trpc/ (batching, streaming, SSE subscriptions), the REST
- * facade at /api/v1/ (rest/handler.ts) and GET /api/health. Mounted by the web server; tests and benchmarks mount it alone.
+ * facade at /api/v1/ (rest/handler.ts), the MCP server at /api/mcp (mcp/http.ts) and
+ * GET /api/health. Mounted by the web server; tests and benchmarks mount it alone.
  */
 export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): ApiHttpHandler {
   const createContext = (req: IncomingMessage) => {
@@ -69,13 +71,15 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
     onError: ({ error, path }) => onError(error, path),
   });
   const rest = createRestHandler(core, { maxBodyBytes: MAX_BODY_BYTES, onError });
+  const mcp = createMcpHttpHandler(core, { maxBodyBytes: MAX_BODY_BYTES });
   return {
     handles(req) {
       const url = req.url ?? "";
-      return url.startsWith("/api/trpc/") || url === "/api/health" || url.startsWith("/api/health?") || rest.handles(req);
+      return url.startsWith("/api/trpc/") || url === "/api/health" || url.startsWith("/api/health?") || rest.handles(req) || mcp.handles(req);
     },
     handle(req, res) {
       if (rest.handles(req)) return rest.handle(req, res);
+      if (mcp.handles(req)) return mcp.handle(req, res);
       if ((req.url ?? "").startsWith("/api/health")) {
         checkHealth(core.deps)
           .then((body) => {
