@@ -101,9 +101,10 @@ export function createMcpServer(api: McpBackend): McpServer {
         command: z.string().optional().describe("For engine command: the shell command"),
         workflowId: id("workflow").optional(),
         model: z.string().optional(),
+        agentProfile: z.string().optional().describe("For engine acp: the agent profile's name"),
       },
     },
-    (input) => run(() => api.mutate("run", "create", input as never)),
+    (input) => run(() => api.mutate("run", "create", input)),
   );
 
   server.registerTool(

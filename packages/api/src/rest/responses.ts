@@ -102,6 +102,7 @@ export const ZRun = z
     durationMs: z.number().int().nullable(),
     error: z.string().nullable(),
     errorReason: z.string().nullable(),
+    agent: z.looseObject({ name: z.string(), command: z.string(), args: z.array(z.string()), env: z.record(z.string(), z.string()), permissions: z.string() }).nullish().meta({ description: "For `acp` runs: the agent profile as it was when the run was created." }),
     eventSeq: z.number().int().meta({ description: "The sequence number of the run's last event." }),
     createdAt: date,
     startedAt: nullableDate,
@@ -183,6 +184,9 @@ export const ZAppended = z.looseObject({ lastSeq: z.number().int(), appended: z.
 export const ZWorktree = z
   .looseObject({ id, runId: id, projectId: id, path: z.string(), branch: z.string(), sizeBytes: z.number().int().nullable(), createdAt: date, removedAt: nullableDate })
   .meta({ id: "Worktree" });
+export const ZAgentProfile = z
+  .looseObject({ id, workspaceId: id, name: z.string(), command: z.string(), args: z.array(z.string()), env: z.record(z.string(), z.string()), permissions: z.enum(["allow", "deny"]), createdAt: date, updatedAt: date })
+  .meta({ id: "AgentProfile" });
 export const ZWhoami = z.looseObject({ name: z.string(), role: z.enum(["admin", "member", "viewer", "runner"]), workspaceId: id.nullable() }).meta({ id: "Whoami" });
 export const ZHealth = z.looseObject({ status: z.string(), db: z.string() }).meta({ id: "Health" });
 

@@ -123,6 +123,42 @@ describe("REST resources", () => {
     expect(one.body.engine).toBe("command");
   });
 
+  it("agent profiles: admins write them, acp runs need one and keep a copy", async () => {
+    type Profile = { id: string; name: string; command: string; args: string[]; env: Record<string, string>; permissions: string };
+    const params = { workspaceId: ws.id };
+    const body = { name: "echo-agent", command: "/usr/bin/env", args: ["my-agent", "--acp"], env: { AGENT_MODE: "fast" } };
+    expect((await member<RestErrorBody>("POST /workspaces/{workspaceId}/agent-profiles", { params, body })).status).toBe(403);
+    const badEnv = await admin<RestErrorBody>("POST /workspaces/{workspaceId}/agent-profiles", { params, body: { ...body, env: { "NOT-A-NAME": "x" } } });
+    expect(badEnv.status).toBe(400);
+    expect(badEnv.body.error.field).toMatch(/^env/);
+    const created = await admin<Profile>("POST /workspaces/{workspaceId}/agent-profiles", { params, body });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ ...body, permissions: "allow" });
+    const again = await admin<RestErrorBody>("POST /workspaces/{workspaceId}/agent-profiles", { params, body });
+    expect(again.status).toBe(409);
+    expect(again.body.error.reason).toBe("ALREADY_EXISTS");
+    const list = await viewer<Profile[]>("GET /workspaces/{workspaceId}/agent-profiles", { params });
+    expect(list.body.map((p) => p.name)).toEqual(["echo-agent"]);
+
+    const card = await member<Card>("POST /boards/{boardId}/cards", { params: { boardId: board.id }, body: { projectId: project.id, title: "ACP" } });
+    const none = await member<RestErrorBody>("POST /runs", { body: { cardId: card.body.id, engine: "acp" } });
+    expect(none.status).toBe(400);
+    expect(none.body.error.field).toBe("agentProfile");
+    const unknown = await member<RestErrorBody>("POST /runs", { body: { cardId: card.body.id, engine: "acp", agentProfile: "nope" } });
+    expect(unknown.body.error.field).toBe("agentProfile");
+    const run = await member<{ id: string; engine: string; agent: Profile }>("POST /runs", { body: { cardId: card.body.id, engine: "acp", agentProfile: "echo-agent" } });
+    expect(run.status).toBe(201);
+    expect(run.body).toMatchObject({ engine: "acp", agent: { name: "echo-agent", command: "/usr/bin/env", args: ["my-agent", "--acp"], env: { AGENT_MODE: "fast" }, permissions: "allow" } });
+
+    const edited = await admin<Profile>("PATCH /agent-profiles/{profileId}", { params: { profileId: created.body.id }, body: { permissions: "deny", args: [] } });
+    expect(edited.body).toMatchObject({ permissions: "deny", args: [] });
+    expect((await viewer<Profile>("GET /agent-profiles/{profileId}", { params: { profileId: created.body.id } })).body.permissions).toBe("deny");
+    const kept = await viewer<{ agent: Profile }>("GET /runs/{runId}", { params: { runId: run.body.id } });
+    expect(kept.body.agent).toMatchObject({ permissions: "allow", args: ["my-agent", "--acp"] });
+    expect((await admin("DELETE /agent-profiles/{profileId}", { params: { profileId: created.body.id } })).status).toBe(200);
+    expect((await viewer("GET /agent-profiles/{profileId}", { params: { profileId: created.body.id } })).status).toBe(404);
+  });
+
   it("hides other workspaces' objects as 404", async () => {
     const other = await admin<Workspace>("POST /workspaces", { body: { name: "Other", slug: "other" } });
     const outsider = restClient(http.url, (await api.withToken("admin", other.body.id)).token);

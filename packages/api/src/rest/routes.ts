@@ -13,7 +13,7 @@ export interface RestRoute {
   path: string;
   /** The dotted tRPC procedure path. */
   procedure: string;
-  tag: "Runner protocol" | "Runs" | "Evidence" | "Cards" | "Boards" | "Projects" | "Workflows" | "Worktrees" | "Workspaces" | "System";
+  tag: "Runner protocol" | "Runs" | "Evidence" | "Cards" | "Boards" | "Projects" | "Workflows" | "Worktrees" | "Workspaces" | "Agent profiles" | "System";
   summary: string;
   description?: string;
   /** The status of a success (default 200). */
@@ -100,6 +100,11 @@ export const restRoutes: RestRoute[] = [
   { method: "POST", path: "/workspaces/{workspaceId}/workflows", procedure: "workflow.create", tag: "Workflows", summary: "Create a workflow (admin)", status: 201, response: R.ZWorkflow },
   { method: "GET", path: "/workflows/{workflowId}", procedure: "workflow.byId", tag: "Workflows", summary: "A workflow", response: R.ZWorkflow },
   { method: "PATCH", path: "/workflows/{workflowId}", procedure: "workflow.update", tag: "Workflows", summary: "Edit a workflow (admin)", response: R.ZWorkflow },
+  { method: "GET", path: "/workspaces/{workspaceId}/agent-profiles", procedure: "agentProfile.list", tag: "Agent profiles", summary: "The workspace's ACP agent profiles", response: R.ZAgentProfile.array() },
+  { method: "POST", path: "/workspaces/{workspaceId}/agent-profiles", procedure: "agentProfile.create", tag: "Agent profiles", summary: "Create an agent profile (admin)", description: "A named ACP agent: the program a runner starts for runs of engine `acp` that name it, its arguments, extra environment, and how its permission requests are answered.", status: 201, response: R.ZAgentProfile },
+  { method: "GET", path: "/agent-profiles/{profileId}", procedure: "agentProfile.byId", tag: "Agent profiles", summary: "An agent profile", response: R.ZAgentProfile },
+  { method: "PATCH", path: "/agent-profiles/{profileId}", procedure: "agentProfile.update", tag: "Agent profiles", summary: "Edit an agent profile (admin); runs already created keep their copy", response: R.ZAgentProfile },
+  { method: "DELETE", path: "/agent-profiles/{profileId}", procedure: "agentProfile.delete", tag: "Agent profiles", summary: "Delete an agent profile (admin)", response: R.ZObject("AgentProfileDeleted", "The deleted profile's id.") },
   { method: "GET", path: "/workspaces/{workspaceId}/worktrees", procedure: "worktree.list", tag: "Worktrees", summary: "Every worktree of the workspace's runs", response: R.ZObject("WorktreeEntry", "A worktree with its run, card, state and size.").array() },
   { method: "DELETE", path: "/worktrees/{worktreeId}", procedure: "worktree.remove", tag: "Worktrees", summary: "Remove a finished run's worktree (admin; the branch stays)", description: "409 `RUN_ACTIVE` while the run is claimed or running.", response: R.ZObject("WorktreeRemoved", "The worktree record, now removed.") },
 ];
