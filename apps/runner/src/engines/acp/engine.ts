@@ -45,12 +45,21 @@ function stdoutStream(): { stream: ReadableStream<Uint8Array>; push(text: string
   };
 }
 
+function modelEnv(ctx: EngineContext): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (ctx.anthropic?.apiKey) env.ANTHROPIC_API_KEY = ctx.anthropic.apiKey;
+  if (ctx.anthropic?.baseURL) env.ANTHROPIC_BASE_URL = ctx.anthropic.baseURL;
+  return env;
+}
+
 function startAgent(agent: AgentSpec, ctx: EngineContext, kill: AbortSignal, graceMs: number) {
   const out = stdoutStream();
   const stderr = new BoundedOutput(16 * 1024);
   const proc: GroupProcess = spawnGroup(agent.command, agent.args, {
     cwd: ctx.worktree,
-    env: { ...ctx.env, ...agent.env },
+    // The model credentials go to the agent as to Claude Code (the runner's key, or its
+    // proxy's), never to the terminals the agent starts: those get the run's scrubbed env.
+    env: { ...ctx.env, ...modelEnv(ctx), ...agent.env },
     signal: kill,
     graceMs,
     stdin: "pipe",
@@ -89,7 +98,10 @@ export class AcpEngine implements AgentEngine {
     const started = startAgent(agent, ctx, kill.signal, graceMs);
 
     const app = client({ name: "agentboard" })
-      .onRequest("session/request_permission", ({ params }) => answerPermission(params, agent.permissions, updates.titleOf(params.toolCall.toolCallId), ctx.emit, ctx.signal.aborted))
+      .onRequest("session/request_permission", ({ params }) => {
+        updates.announce(params.toolCall.toolCallId);
+        return answerPermission(params, agent.permissions, updates.titleOf(params.toolCall.toolCallId), ctx.emit, ctx.signal.aborted);
+      })
       .onRequest("fs/read_text_file", async ({ params }) => ({ content: await readTextFile(ws, params.path, params.line, params.limit) }))
       .onRequest("fs/write_text_file", async ({ params }) => {
         await writeTextFile(ws, params.path, params.content);
@@ -133,7 +145,7 @@ export class AcpEngine implements AgentEngine {
       failure = err;
     } finally {
       ctx.signal.removeEventListener("abort", onAbort);
-      updates.flush();
+      updates.finish();
       kill.abort();
       await Promise.all([terminals.closeAll(), started.exited]);
     }

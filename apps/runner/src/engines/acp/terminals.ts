@@ -58,7 +58,10 @@ export class Terminals {
         kept.truncated = true;
       }
     };
-    const proc = spawnGroup(req.command, req.args ?? [], { cwd, env, signal: this.signal, graceMs: this.graceMs, onStdout: take("stdout"), onStderr: take("stderr") });
+    // A command without arguments is a command line (what agents such as Claude Code's
+    // adapter send, and how editors run it): through the shell. With arguments, exec'd as is.
+    const [file, args] = req.args?.length ? [req.command, req.args] : ["/bin/sh", ["-c", req.command]];
+    const proc = spawnGroup(file, args, { cwd, env, signal: this.signal, graceMs: this.graceMs, onStdout: take("stdout"), onStderr: take("stderr") });
     const term: Terminal = {
       proc,
       kept,

@@ -29,11 +29,16 @@ function contentText(content: ToolCallContent[] | null | undefined): string {
 /** A message still streaming is sent once its chunks pause this long, so watchers see it live. */
 export const DEFAULT_MESSAGE_IDLE_MS = 500;
 
+function isEmpty(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === "object" && Object.keys(value).length === 0);
+}
+
 export class UpdateMapper {
   private chunk: { kind: "message" | "thought"; text: string } | null = null;
   private idle: NodeJS.Timeout | null = null;
   private readonly titles = new Map<string, string>();
   private readonly inputs = new Map<string, unknown>();
+  private readonly announced = new Set<string>();
   private readonly finished = new Set<string>();
   /** The agent's last complete message: the run's summary. */
   lastMessage = "";
@@ -76,18 +81,15 @@ export class UpdateMapper {
         return this.append("message", blockText(u.content));
       case "agent_thought_chunk":
         return this.append("thought", blockText(u.content));
-      case "tool_call": {
-        this.flush();
-        this.titles.set(u.toolCallId, u.title);
-        this.inputs.set(u.toolCallId, u.rawInput ?? null);
-        this.toolCalls++;
-        this.emit({ type: "tool.call", payload: { id: u.toolCallId, name: u.title, input: u.rawInput ?? { kind: u.kind ?? "other", locations: u.locations ?? [] } } });
-        if (u.status === "completed" || u.status === "failed") this.result(u.toolCallId, u.status, u.content, u.rawOutput);
-        return;
-      }
+      case "tool_call":
       case "tool_call_update": {
         this.flush();
         if (u.title) this.titles.set(u.toolCallId, u.title);
+        if (!isEmpty(u.rawInput)) this.inputs.set(u.toolCallId, u.rawInput);
+        else if (!this.inputs.has(u.toolCallId) && u.sessionUpdate === "tool_call") this.inputs.set(u.toolCallId, { kind: u.kind ?? "other", locations: u.locations ?? [] });
+        // Agents often announce a call before its input is complete (and announce it again,
+        // or update it, once it is): the call is reported once, with its input.
+        if (!isEmpty(u.rawInput) || u.status === "in_progress") this.announce(u.toolCallId);
         if (u.status === "completed" || u.status === "failed") this.result(u.toolCallId, u.status, u.content, u.rawOutput);
         return;
       }
@@ -106,7 +108,22 @@ export class UpdateMapper {
     }
   }
 
+  /** At the end of the turn: every call seen is reported, even one that never got input. */
+  finish(): void {
+    this.flush();
+    for (const id of this.titles.keys()) this.announce(id);
+  }
+
+  /** Reports the call (once): before its permission request or its result at the latest. */
+  announce(id: string): void {
+    if (this.announced.has(id)) return;
+    this.announced.add(id);
+    this.toolCalls++;
+    this.emit({ type: "tool.call", payload: { id, name: this.titleOf(id), input: this.inputs.get(id) ?? null } });
+  }
+
   private result(id: string, status: "completed" | "failed", content: ToolCallContent[] | null | undefined, rawOutput: unknown): void {
+    this.announce(id);
     if (this.finished.has(id)) return;
     this.finished.add(id);
     const text = contentText(content) || (rawOutput === undefined || rawOutput === null ? "" : typeof rawOutput === "string" ? rawOutput : JSON.stringify(rawOutput));
