@@ -12,6 +12,7 @@ const USAGE = `usage: agentboard <command> [flags]   (all output is one JSON doc
   show   --run-id ID
   cancel --run-id ID [--reason TEXT]
   list   --workspace ID [--status STATUS] [--limit N]
+  mcp    an MCP server on stdin/stdout whose tools act with the token (docs/mcp.md)
 
   --server URL (or AGENTBOARD_SERVER, default http://127.0.0.1:3000)
   --token TOKEN (or AGENTBOARD_TOKEN)`;

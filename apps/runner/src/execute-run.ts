@@ -29,6 +29,7 @@ import { RunLog } from "./run-log.js";
 import { watchRun, type RunWatch } from "./run-watch.js";
 import { describeExit, runShell, shellPayload, tail, type ShellOptions, type ShellResult } from "./shell.js";
 import { worktreeBytes } from "./worktree-size.js";
+import { agentSpecOf } from "./engines/acp/spec.js";
 import type { Claim, CompleteInput, RunnerObserver, RunOutcome, StopCause } from "./types.js";
 
 export interface ExecuteDeps {
@@ -301,6 +302,7 @@ export class RunExecution {
     const { config } = this.deps;
     const engine = createEngine(run.engine, {
       command: { graceMs: config.killGraceMs },
+      acp: { graceMs: config.killGraceMs },
       claudeCode: { bin: config.claudeCodeBin, graceMs: config.killGraceMs },
     });
     const timeoutMs = run.timeoutMs ?? config.agentTimeoutMs;
@@ -314,6 +316,7 @@ export class RunExecution {
         prompt: run.prompt,
         model: run.model ?? config.model ?? null,
         command: run.command,
+        agent: agentSpecOf(run.agent),
         maxTurns: run.maxTurns,
         signal: this.agentStop.signal,
         env: this.childEnv(),

@@ -43,6 +43,12 @@ export class RunLog {
       case "command.output":
         this.raw(e.payload.text);
         break;
+      case "agent.plan":
+        this.note(`plan: ${e.payload.entries.map((p) => `[${p.status}] ${p.content}`).join("; ")}`);
+        break;
+      case "agent.permission":
+        this.note(`permission ${e.payload.decision}: ${e.payload.title}`);
+        break;
       case "agent.thinking":
       case "agent.usage":
         break;

@@ -4,6 +4,8 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { serveMutation, singleMutationPath } from "./http-mutation.js";
 import { serveSubscription, subscriptionCall } from "./http-subscription.js";
 import { appRouter } from "./root.js";
+import { createRestHandler } from "./rest/handler.js";
+import { createMcpHttpHandler } from "./mcp/http.js";
 import { checkHealth } from "./services/health.js";
 import type { ApiCore } from "./server.js";
 
@@ -48,7 +50,8 @@ function readDeclaredBody(req: IncomingMessage): Promise<string> | null {
 }
 
 /**
- * The API over HTTP: tRPC at /api/trpc/ (batching, streaming, SSE subscriptions) and
+ * The API over HTTP: tRPC at /api/trpc/ (batching, streaming, SSE subscriptions), the REST
+ * facade at /api/v1/ (rest/handler.ts), the MCP server at /api/mcp (mcp/http.ts) and
  * GET /api/health. Mounted by the web server; tests and benchmarks mount it alone.
  */
 export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): ApiHttpHandler {
@@ -67,12 +70,16 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
     createContext: ({ req }) => createContext(req),
     onError: ({ error, path }) => onError(error, path),
   });
+  const rest = createRestHandler(core, { maxBodyBytes: MAX_BODY_BYTES, onError });
+  const mcp = createMcpHttpHandler(core, { maxBodyBytes: MAX_BODY_BYTES });
   return {
     handles(req) {
       const url = req.url ?? "";
-      return url.startsWith("/api/trpc/") || url === "/api/health" || url.startsWith("/api/health?");
+      return url.startsWith("/api/trpc/") || url === "/api/health" || url.startsWith("/api/health?") || rest.handles(req) || mcp.handles(req);
     },
     handle(req, res) {
+      if (rest.handles(req)) return rest.handle(req, res);
+      if (mcp.handles(req)) return mcp.handle(req, res);
       if ((req.url ?? "").startsWith("/api/health")) {
         checkHealth(core.deps)
           .then((body) => {

@@ -10,6 +10,7 @@ import { workspaceRouter } from "./router/workspace.js";
 import { workflowRouter } from "./router/workflow.js";
 import { worktreeRouter } from "./router/worktree.js";
 import { dodRouter } from "./router/dod.js";
+import { agentProfileRouter } from "./router/agent-profile.js";
 
 export const appRouter = router({
   health: healthRouter,
@@ -23,6 +24,7 @@ export const appRouter = router({
   workflow: workflowRouter,
   worktree: worktreeRouter,
   dod: dodRouter,
+  agentProfile: agentProfileRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -13,7 +13,7 @@ export const zBranch = z
   .max(200)
   .regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._\/-]+(?<![./])$/, "invalid branch name");
 export const zEngine = z
-  .enum(["anthropic", "claude-code", "claude_code", "command"])
+  .enum(["anthropic", "claude-code", "claude_code", "command", "acp"])
   .transform((e) => (e === "claude-code" ? "claude_code" : e));
 export const zRole = z.enum(["admin", "member", "viewer", "runner"]);
 export const zColumn = z.enum(["backlog", "todo", "in_progress", "in_review", "done"]);

@@ -147,6 +147,11 @@ function makeAuthorizer(deps: Deps, p: Principal, runWorkspaces: Map<string, str
       }
       return check(workspaceId, need, "run", id);
     },
+    agentProfile: async (id: string, need: Need) => {
+      const row = await prisma.agentProfile.findUnique({ where: { id }, select: { workspaceId: true } });
+      if (!row) throw notFound("agent profile", id);
+      return check(row.workspaceId, need, "agent profile", id);
+    },
     token: async (id: string, need: Need) => {
       const row = await prisma.apiToken.findUnique({ where: { id }, select: { workspaceId: true } });
       if (!row || row.workspaceId === null) throw notFound("token", id);

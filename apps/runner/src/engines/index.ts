@@ -1,12 +1,14 @@
 import { AnthropicEngine, type AnthropicEngineOptions } from "./anthropic.js";
 import { ClaudeCodeEngine, type ClaudeCodeEngineOptions } from "./claude-code.js";
 import { CommandEngine, type CommandEngineOptions } from "./command.js";
+import { AcpEngine, type AcpEngineOptions } from "./acp/engine.js";
 import type { AgentEngine, EngineName } from "./types.js";
 
 export * from "./types.js";
 export { AnthropicEngine, DEFAULT_MODEL, DEFAULT_MAX_TURNS, type AnthropicEngineOptions } from "./anthropic.js";
 export { ClaudeCodeEngine, ClaudeStreamParser, parseClaudeStream, locateClaudeCode, type ClaudeCodeEngineOptions } from "./claude-code.js";
 export { CommandEngine, type CommandEngineOptions } from "./command.js";
+export { AcpEngine, type AcpEngineOptions } from "./acp/engine.js";
 export { priceFor, costUsd, DEFAULT_PRICE, type ModelPrice, type TokenUsage } from "./pricing.js";
 export { abortError } from "./abort.js";
 
@@ -14,6 +16,7 @@ export interface EngineOptions {
   anthropic?: AnthropicEngineOptions;
   claudeCode?: ClaudeCodeEngineOptions;
   command?: CommandEngineOptions;
+  acp?: AcpEngineOptions;
 }
 
 export function createEngine(name: EngineName, options: EngineOptions = {}): AgentEngine {
@@ -24,6 +27,8 @@ export function createEngine(name: EngineName, options: EngineOptions = {}): Age
       return new ClaudeCodeEngine(options.claudeCode);
     case "command":
       return new CommandEngine(options.command);
+    case "acp":
+      return new AcpEngine(options.acp);
     default: {
       const unknownName: never = name;
       throw new Error(`unknown engine ${String(unknownName)}`);

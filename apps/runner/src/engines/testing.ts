@@ -1,8 +1,17 @@
 /** Helpers for engine tests: a context that records events and lets a test await one. */
 import { mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createRequire } from "node:module";
 import path from "node:path";
-import type { EngineContext, EngineEvent } from "./types.js";
+import { fileURLToPath } from "node:url";
+import type { AgentSpec, EngineContext, EngineEvent } from "./types.js";
+
+/** The ACP agent of the tests (fixtures/acp-agent.ts), started as an agent profile would start it. */
+export function acpTestAgent(permissions: AgentSpec["permissions"] = "allow"): AgentSpec {
+  const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures/acp-agent.ts");
+  const tsx = createRequire(import.meta.url).resolve("tsx");
+  return { name: "test-agent", command: process.execPath, args: ["--import", tsx, fixture], env: { AGENT_FLAVOUR: "test" }, permissions };
+}
 
 export interface RecordingContext {
   ctx: EngineContext;

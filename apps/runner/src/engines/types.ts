@@ -6,7 +6,17 @@
  * lease) and leave no process behind.
  */
 
-export type EngineName = "anthropic" | "claude_code" | "command";
+export type EngineName = "anthropic" | "claude_code" | "command" | "acp";
+
+/** How a runner starts an ACP agent: the run's copy of its agent profile. */
+export interface AgentSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  /** How the agent's permission requests are answered. */
+  permissions: "allow" | "deny";
+}
 
 /** One step of an agent, streamed to the server as a run event. */
 export type EngineEvent =
@@ -15,7 +25,9 @@ export type EngineEvent =
   | { type: "tool.call"; payload: { id: string; name: string; input: unknown } }
   | { type: "tool.result"; payload: { id: string; name: string; output: string; isError: boolean } }
   | { type: "command.output"; payload: { stream: "stdout" | "stderr"; text: string } }
-  | { type: "agent.usage"; payload: { tokensIn: number; tokensOut: number; costUsd: number } };
+  | { type: "agent.usage"; payload: { tokensIn: number; tokensOut: number; costUsd: number } }
+  | { type: "agent.plan"; payload: { entries: { content: string; priority: string; status: string }[] } }
+  | { type: "agent.permission"; payload: { toolCallId: string; title: string; decision: "allowed" | "denied" | "cancelled"; option: string | null } };
 
 /** Which tool calls wait for a person (the run's workflow decides). */
 export type ApprovalPolicy = "none" | "commands" | "writes";
@@ -61,6 +73,8 @@ export interface EngineContext {
   env: NodeJS.ProcessEnv;
   /** Credentials and endpoint for model APIs (never passed to child processes). */
   anthropic?: { apiKey?: string; baseURL?: string };
+  /** For the `acp` engine: the agent to start. */
+  agent?: AgentSpec | null;
   /** Stop when the run's cost reaches this many USD. */
   budgetUsd?: number | null;
   /** The run's approval policy; "none" when absent. */

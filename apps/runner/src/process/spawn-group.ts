@@ -2,7 +2,8 @@
  * Child processes in their own process group, so that a cancel reaches everything they
  * started (a test runner's workers, `sleep` in a shell script…), not just the direct child.
  *
- * Used by the command engine, the run_command tool and the claude-code engine.
+ * Used by the command engine, the run_command tool, the claude-code engine and the acp
+ * engine (its agent process and the terminals the agent asks for).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -21,6 +22,8 @@ export interface SpawnGroupOptions {
   graceMs?: number;
   onStdout?(text: string): void;
   onStderr?(text: string): void;
+  /** "pipe" for a child spoken to on its stdin (an ACP agent); default "ignore". */
+  stdin?: "pipe" | "ignore";
 }
 
 export interface GroupProcess {
@@ -118,7 +121,7 @@ export function spawnGroup(file: string, args: readonly string[], opts: SpawnGro
     env: opts.env,
     // setsid(): the child leads a new process group whose id is its pid.
     detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [opts.stdin ?? "ignore", "pipe", "pipe"],
   });
 
   child.stdout?.setEncoding("utf8");

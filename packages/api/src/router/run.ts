@@ -13,6 +13,7 @@ import { abortRun } from "../services/abort.js";
 import { runProvenance } from "../services/provenance.js";
 import { allows } from "../auth/principal.js";
 import * as approvals from "../services/approvals.js";
+import { zAgentProfileName } from "./agent-profile.js";
 
 const MB = 1024 * 1024;
 
@@ -29,6 +30,8 @@ export const ZCreateRunInput = z.object({
   timeoutMs: z.number().int().min(1000).max(24 * 3600 * 1000).optional(),
   budgetUsd: z.number().positive().max(100_000).optional(),
   maxAttempts: z.number().int().min(1).max(20).optional(),
+  /** For engine `acp`: the agent profile (by name) to start. */
+  agentProfile: zAgentProfileName.optional(),
 });
 
 const zLease = { runId: zId, leaseToken: zLeaseToken };
@@ -95,7 +98,7 @@ export const runRouter = {
 
   /** What `create` with the same choices would send: the rendered prompt and settings. */
   previewPrompt: authedProcedure
-    .input(ZCreateRunInput.pick({ cardId: true, workflowId: true, engine: true, model: true, command: true }))
+    .input(ZCreateRunInput.pick({ cardId: true, workflowId: true, engine: true, model: true, command: true, agentProfile: true }))
     .query(async ({ ctx, input }) => {
       await ctx.authorize.card(input.cardId, "viewer");
       if (input.workflowId) await ctx.authorize.workflow(input.workflowId, "viewer");

@@ -1,6 +1,7 @@
 import type { Engine } from "@agentboard/db";
 import type { Deps } from "./deps.js";
-import { notFound } from "../errors.js";
+import { badRequest, notFound } from "../errors.js";
+import { agentSpecFor } from "./agent-profiles.js";
 import { dodOf, getWorkflow, renderPrompt } from "./workflows.js";
 
 export interface RunPlanInput {
@@ -10,6 +11,8 @@ export interface RunPlanInput {
   engine?: Engine;
   model?: string;
   command?: string;
+  /** For engine `acp`: the agent profile's name. */
+  agentProfile?: string;
 }
 
 /**
@@ -27,6 +30,8 @@ export async function planRun(deps: Deps, input: RunPlanInput) {
   if (workflow && workflow.workspaceId !== workspaceId) throw notFound("workflow", workflow.id);
 
   const engine: Engine = input.engine ?? workflow?.engine ?? "anthropic";
+  if (engine !== "acp" && input.agentProfile) throw badRequest("agentProfile is for engine acp only", "agentProfile");
+  const agent = engine === "acp" ? await agentSpecFor(deps, workspaceId, input.agentProfile) : null;
   const prompt =
     input.prompt ??
     (workflow
@@ -44,5 +49,6 @@ export async function planRun(deps: Deps, input: RunPlanInput) {
     model: input.model ?? workflow?.model ?? null,
     command: input.command ?? workflow?.command ?? null,
     dod: workflow ? dodOf(workflow) : [],
+    agent,
   };
 }

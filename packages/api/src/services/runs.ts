@@ -19,7 +19,7 @@ export interface CreateRunInput extends RunPlanInput {
 }
 
 export async function createRun(deps: Deps, actor: string, input: CreateRunInput) {
-  const { card, workspaceId, workflow, engine, prompt, model, command, dod } = await planRun(deps, input);
+  const { card, workspaceId, workflow, engine, prompt, model, command, dod, agent } = await planRun(deps, input);
 
   const run = await deps.db.prisma.$transaction(async (tx) => {
     const created = await tx.run.create({
@@ -33,6 +33,7 @@ export async function createRun(deps: Deps, actor: string, input: CreateRunInput
         engine,
         model,
         command,
+        ...(agent ? { agent: { ...agent } } : {}),
         maxTurns: input.maxTurns ?? workflow?.maxTurns ?? null,
         timeoutMs: input.timeoutMs ?? workflow?.timeoutMs ?? null,
         budgetUsd: input.budgetUsd ?? workflow?.budgetUsd ?? null,

@@ -15,6 +15,7 @@ const ENGINES: { id: Engine; label: string }[] = [
   { id: "anthropic", label: "Anthropic API agent" },
   { id: "claude_code", label: "Claude Code (headless)" },
   { id: "command", label: "Shell command" },
+  { id: "acp", label: "ACP agent (from a profile)" },
 ];
 
 const MODELS = ["claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5"];
@@ -46,15 +47,18 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
   const [engine, setEngine] = useState<Engine | "">("");
   const [model, setModel] = useState("");
   const [command, setCommand] = useState("");
+  const [agentProfile, setAgentProfile] = useState("");
   const [editPrompt, setEditPrompt] = useState(false);
   const [prompt, setPrompt] = useState("");
 
   const wf = workflows.data?.find((w) => w.id === workflowId) ?? workflows.data?.find((w) => w.isDefault) ?? workflows.data?.[0];
   const effectiveEngine: Engine = engine || wf?.engine || "anthropic";
-  const settled = useSettled({ workflowId: wf?.id, engine: effectiveEngine, model: model.trim() || undefined, command: command.trim() || undefined });
+  const profiles = useQuery(trpc.agentProfile.list.queryOptions({ workspaceId }, { enabled: effectiveEngine === "acp" }));
+  const profile = effectiveEngine === "acp" ? agentProfile || profiles.data?.[0]?.name || undefined : undefined;
+  const settled = useSettled({ workflowId: wf?.id, engine: effectiveEngine, model: model.trim() || undefined, command: command.trim() || undefined, agentProfile: profile });
   const preview = useQuery(
     trpc.run.previewPrompt.queryOptions(
-      { cardId: card.id, workflowId: settled.workflowId, engine: settled.engine, model: settled.model, command: settled.command },
+      { cardId: card.id, workflowId: settled.workflowId, engine: settled.engine, model: settled.model, command: settled.command, agentProfile: settled.agentProfile },
       { placeholderData: keepPreviousData, enabled: !workflows.isLoading },
     ),
   );
@@ -80,6 +84,7 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
       engine: effectiveEngine,
       model: model.trim() || undefined,
       command: command.trim() || undefined,
+      agentProfile: profile,
       prompt: editPrompt && prompt.trim() ? prompt : undefined,
     });
   };
@@ -111,7 +116,7 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
           </Select>
         </Field>
         <Field label="Model">
-          <Input list="run-models" value={model} placeholder={wf?.model ?? "runner default"} onChange={(e) => setModel(e.target.value)} disabled={effectiveEngine === "command"} />
+          <Input list="run-models" value={model} placeholder={wf?.model ?? "runner default"} onChange={(e) => setModel(e.target.value)} disabled={effectiveEngine === "command" || effectiveEngine === "acp"} />
         </Field>
         <datalist id="run-models">
           {MODELS.map((m) => (
@@ -122,6 +127,18 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
       {effectiveEngine === "command" ? (
         <Field label="Command" hint="Runs with /bin/sh in the run's worktree.">
           <Input value={command} placeholder={wf?.command ?? "./scripts/do-the-thing.sh"} onChange={(e) => setCommand(e.target.value)} className="font-mono" />
+        </Field>
+      ) : null}
+      {effectiveEngine === "acp" ? (
+        <Field label="Agent profile" hint="A workspace's ACP agents: admins add them through the API (agentProfile.create, or REST /api/v1/workspaces/{id}/agent-profiles).">
+          <Select value={profile ?? ""} onChange={(e) => setAgentProfile(e.target.value)} disabled={!profiles.data?.length}>
+            {profiles.data?.length ? null : <option value="">(no profiles yet)</option>}
+            {profiles.data?.map((p) => (
+              <option key={p.id} value={p.name}>
+                {p.name} — {p.command}
+              </option>
+            ))}
+          </Select>
         </Field>
       ) : null}
       <div>

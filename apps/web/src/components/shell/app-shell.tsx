@@ -12,6 +12,7 @@ const NAV = [
   { href: "/", label: "Boards", match: (p: string) => p === "/" || p.startsWith("/boards") || p.startsWith("/runs") },
   { href: "/runners", label: "Runners", match: (p: string) => p.startsWith("/runners") },
   { href: "/worktrees", label: "Worktrees", match: (p: string) => p.startsWith("/worktrees") },
+  { href: "/api-docs", label: "API", match: (p: string) => p.startsWith("/api-docs") },
 ];
 
 export function AppShell({ children }: { children: ReactNode }) {
