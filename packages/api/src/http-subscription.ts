@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, isTrackedEnvelope, TRPCError } from "@trpc/server";
+import { whenWritable } from "./http-backpressure.js";
 import { parseJson, type DirectCall } from "./http-mutation.js";
 import { appRouter, procedurePaths } from "./root.js";
 import { isAsyncIterable, type Context } from "./trpc.js";
@@ -13,6 +14,11 @@ import { isAsyncIterable, type Context } from "./trpc.js";
  * CPU. The frames are tRPC's, byte for byte (a test compares both paths): `connected`
  * first, `id:`/`data:` per tracked event, `ping` when idle, `return` at the end,
  * `serialized-error` on failure.
+ *
+ * Backpressure: the next event is taken from the subscription only once the socket has
+ * room (`drain`), so a follower that reads slowly holds one frame here, and its producer
+ * (a database cursor, a page of events) simply waits; pings are skipped meanwhile. One that
+ * stops reading is dropped by the handler's stall watch and resumes by its last event id.
  */
 
 const config = appRouter._def._config;
@@ -70,7 +76,7 @@ export async function serveSubscription(opts: DirectCall & { call: SubscriptionC
   send(frame({ event: "connected", data: JSON.stringify(config.sse?.client ?? {}) }));
   const ping = PING_MS
     ? setInterval(() => {
-        if (Date.now() - lastWrite >= PING_MS) send(frame({ event: "ping", data: "" }));
+        if (Date.now() - lastWrite >= PING_MS && !res.writableNeedDrain) send(frame({ event: "ping", data: "" }));
       }, Math.max(1, Math.min(1_000, Math.floor(PING_MS / 2))))
     : null;
 
@@ -96,6 +102,9 @@ export async function serveSubscription(opts: DirectCall & { call: SubscriptionC
     iterator = it;
     const stopped = new Promise<IteratorResult<unknown>>((resolve) => abort.signal.addEventListener("abort", () => resolve({ done: true, value: undefined }), { once: true }));
     for (;;) {
+      const writable = whenWritable(res);
+      if (writable) await writable;
+      if (abort.signal.aborted) break;
       const next = await Promise.race([it.next(), stopped]);
       if (next.done) break;
       const value = next.value;

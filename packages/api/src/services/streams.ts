@@ -1,4 +1,4 @@
-import { InvalidCursorError, type BoardEvent, type RunEvent } from "@agentboard/db";
+import { InvalidCursorError, type BoardEvent, type BoardSnapshotRows, type RunEvent } from "@agentboard/db";
 import { untilStopped, type Deps } from "./deps.js";
 import { badRequest } from "../errors.js";
 import { createWaiter, topics } from "../infra/notifier.js";
@@ -94,16 +94,31 @@ export interface BoardCardsChange {
 }
 
 /**
+ * Where a follower that brought no cursor starts: each card's latest run with its status
+ * now. The board's last BOARD_TAIL run events follow it, then everything committed later.
+ * Its cursor resumes at the first of those events, so a follower that reconnects after it
+ * gets the tail and what followed, without the snapshot again.
+ */
+export interface BoardSnapshot {
+  kind: "snapshot";
+  runs: BoardSnapshotRows["runs"];
+}
+
+/** Events a follower without a cursor gets before the live ones: recent context, not history. */
+export const BOARD_TAIL = 100;
+
+/**
  * Changes of a board, for live boards: its runs' events, each with the cursor that resumes
  * right after it (exact on both databases: see QueueSql.boardEventsAfter), and card edits
- * (live only, cursor null).
+ * (live only, cursor null). Without a cursor (`from` null) it starts from a snapshot of the
+ * board instead of replaying its history.
  */
 export async function* followBoardChanges(
   deps: Deps,
   boardId: string,
-  from: string,
+  from: string | null,
   requestSignal?: AbortSignal,
-): AsyncGenerator<{ change: BoardRunChange; cursor: string } | { change: BoardCardsChange; cursor: null }> {
+): AsyncGenerator<{ change: BoardRunChange | BoardSnapshot; cursor: string } | { change: BoardCardsChange; cursor: null }> {
   const signal = untilStopped(deps, requestSignal);
   let cardsChanged = false;
   // Subscribed before the first read, like the waiter, so no change slips in between.
@@ -111,8 +126,14 @@ export async function* followBoardChanges(
     cardsChanged = true;
   });
   const waiter = createWaiter(deps.notifier, [topics.board(boardId), topics.cards(boardId)]);
-  let cursor = from;
   try {
+    let cursor: string;
+    if (from === null) {
+      const snapshot = await deps.db.queue.boardSnapshot(boardId, BOARD_TAIL);
+      yield { change: { kind: "snapshot", runs: snapshot.runs }, cursor: snapshot.from };
+      for (const { cursor: after, ...event } of snapshot.tail) yield { change: { kind: "run", ...event }, cursor: after };
+      cursor = snapshot.cursor;
+    } else cursor = from;
     while (!signal.aborted) {
       if (cardsChanged) {
         cardsChanged = false;

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
 import { fromRowJson } from "./rows.js";
-import { InvalidCursorError, RowLockedError, type BoardEvent, type BoardEventsPage, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import { InvalidCursorError, RowLockedError, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * PostgreSQL: a claim is one statement — FOR UPDATE SKIP LOCKED, the claim event, and the
@@ -172,6 +172,27 @@ const BOARD_EVENTS_AFTER_SQL = bind(
 );
 const BOARD_EVENTS_AFTER = (values: unknown[]): pg.QueryConfig => ({ text: BOARD_EVENTS_AFTER_SQL, values });
 
+/** The board's last events visible to the statement, and the statement's snapshot (what they are the end of). */
+const BOARD_TAIL = prepared("board_tail", `
+  WITH s AS (SELECT pg_current_snapshot() AS now)
+  SELECT s.now::text AS snapshot, e.id, e.run_id AS "runId", e.card_id AS "cardId", e.type, e.actor, e.status,
+    (extract(epoch FROM e.created_at) * 1000)::float8 AS "createdAtMs"
+  FROM s
+  LEFT JOIN LATERAL (
+    SELECT e.id, e.run_id, r.card_id, e.type, e.actor, r.status, e.created_at
+    FROM run_events e JOIN runs r ON r.id = e.run_id
+    WHERE r.board_id = $1 ORDER BY e.id DESC LIMIT $2
+  ) e ON true
+  ORDER BY e.id`);
+
+/** Each card's latest run, through the (card_id, created_at) index: one lookup per card, whatever the history. */
+const BOARD_LATEST_RUNS = prepared("board_latest_runs", `
+  SELECT r.id AS "runId", r.card_id AS "cardId", r.status
+  FROM cards c JOIN LATERAL (
+    SELECT id, card_id, status, created_at FROM runs WHERE card_id = c.id ORDER BY created_at DESC, id DESC LIMIT 1
+  ) r ON true
+  WHERE c.board_id = $1 ORDER BY r.created_at DESC, r.id DESC`);
+
 type BoardEventRow = { snapshot: string } & ({ id: null } | (Omit<BoardEvent, "createdAt" | "cursor"> & { createdAtMs: number }));
 
 /** One page of a board's events after `at`; see SnapshotCursor. */
@@ -268,6 +289,26 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
     async boardCursor() {
       const { rows } = await pool.query<{ snapshot: string }>(BOARD_CURSOR([]));
       return rows[0]!.snapshot;
+    },
+
+    async boardSnapshot(boardId, tail) {
+      const [{ rows }, runs] = await Promise.all([
+        pool.query<BoardEventRow>(BOARD_TAIL([boardId, tail])),
+        pool.query<BoardSnapshotRows["runs"][number]>(BOARD_LATEST_RUNS([boardId])),
+      ]);
+      const now = rows[0]!.snapshot;
+      // Within the tail, a cursor is "what `now` saw, after this id" (see SnapshotCursor).
+      const after = (id: number) => formatCursor(EMPTY_SNAPSHOT, { upTo: now, afterId: id });
+      const events: BoardEvent[] = [];
+      for (const row of rows) {
+        if (row.id === null) continue;
+        const { snapshot: _, createdAtMs, ...e } = row;
+        events.push({ ...e, createdAt: new Date(createdAtMs), cursor: after(e.id) });
+      }
+      const first = events[0];
+      const cursor = formatCursor(now);
+      if (first) events.at(-1)!.cursor = cursor;
+      return { runs: runs.rows, tail: events, from: first ? after(first.id - 1) : cursor, cursor };
     },
 
     async boardEventsAfter(boardId, text, limit) {

@@ -1,7 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import type { PrismaClient } from "../client.js";
 import type { RunEvent } from "../generated/postgresql/client.js";
-import { InvalidCursorError, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type ClaimEvent, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import { InvalidCursorError, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimEvent, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
@@ -93,6 +93,15 @@ const BOARD_EVENTS_AFTER = `
   FROM run_events e JOIN runs r ON r.id = e.run_id
   WHERE r.board_id = ? AND e.id > ? ORDER BY e.id LIMIT ?`;
 const LAST_EVENT_ID = "SELECT COALESCE(max(id), 0) AS id FROM run_events";
+const BOARD_TAIL = `
+  SELECT e.id, e.run_id AS runId, r.card_id AS cardId, e.type, e.actor, r.status, e.created_at AS createdAt
+  FROM run_events e JOIN runs r ON r.id = e.run_id
+  WHERE r.board_id = ? AND e.id <= ? ORDER BY e.id DESC LIMIT ?`;
+/** Each card's latest run, through the (card_id, created_at) index: one lookup per card, whatever the history. */
+const BOARD_LATEST_RUNS = `
+  SELECT r.id AS runId, r.card_id AS cardId, r.status
+  FROM cards c JOIN runs r ON r.id = (SELECT id FROM runs WHERE card_id = c.id ORDER BY created_at DESC, id DESC LIMIT 1)
+  WHERE c.board_id = ? ORDER BY r.created_at DESC, r.id DESC`;
 
 type StoredBoardEvent = Omit<BoardEvent, "createdAt" | "cursor"> & { createdAt: number };
 
@@ -124,6 +133,9 @@ function openHotPath(file: string) {
   const after = conn.prepare<[string, number, number], StoredEvent>(EVENTS_AFTER);
   const boardAfter = conn.prepare<[string, number, number], StoredBoardEvent>(BOARD_EVENTS_AFTER);
   const lastEventId = conn.prepare<[], { id: number }>(LAST_EVENT_ID);
+  const boardTail = conn.prepare<[string, number, number], StoredBoardEvent>(BOARD_TAIL);
+  const latestRuns = conn.prepare<[string], BoardSnapshotRows["runs"][number]>(BOARD_LATEST_RUNS);
+  const toBoardEvent = (e: StoredBoardEvent): BoardEvent => ({ ...e, createdAt: new Date(e.createdAt), cursor: String(e.id) });
   const fromStored = (e: StoredEvent): RunEvent => ({ ...e, payload: JSON.parse(e.payload) as RunEvent["payload"], createdAt: new Date(e.createdAt) });
   const append = conn.transaction((a: AppendEventsArgs): AppendedEvents | null => {
     const row = reserve.get(a.events.length, a.runId, a.leaseToken);
@@ -140,10 +152,18 @@ function openHotPath(file: string) {
     boardEventsAfter: async (boardId: string, cursor: string, limit: number): Promise<BoardEventsPage> => {
       const afterId = parseCursor(cursor);
       const events = await whenNotBusy(() =>
-        boardAfter.all(boardId, afterId, limit).map((e): BoardEvent => ({ ...e, createdAt: new Date(e.createdAt), cursor: String(e.id) })),
+        boardAfter.all(boardId, afterId, limit).map(toBoardEvent),
       );
       return { events, cursor: events.at(-1)?.cursor ?? String(afterId) };
     },
+    // One synchronous read: nothing commits between the last id, the tail and the runs.
+    boardSnapshot: (boardId: string, tail: number): Promise<BoardSnapshotRows> =>
+      whenNotBusy(() => {
+        const now = lastEventId.get()!.id;
+        const events = boardTail.all(boardId, now, tail).reverse().map(toBoardEvent);
+        const first = events[0];
+        return { runs: latestRuns.all(boardId), tail: events, from: String(first ? first.id - 1 : now), cursor: String(now) };
+      }),
     close: () => conn.close(),
   };
 }
@@ -199,6 +219,8 @@ export function createSqliteQueue(db: PrismaClient, file: string): QueueSql {
   boardCursor: () => hot.boardCursor(),
 
   boardEventsAfter: (boardId, cursor, limit) => hot.boardEventsAfter(boardId, cursor, limit),
+
+  boardSnapshot: (boardId, tail) => hot.boardSnapshot(boardId, tail),
 
   close: () => hot.close(),
 };

@@ -43,6 +43,14 @@ export interface QueueSql {
    * database did not make throws InvalidCursorError.
    */
   boardEventsAfter(boardId: string, cursor: string, limit: number): Promise<BoardEventsPage>;
+  /**
+   * Where a follower of the board without a cursor starts, instead of the board's whole
+   * history: each card's latest run with its status now, and the board's last `tail`
+   * events committed so far (oldest first, each with its resume cursor). `from` resumes at
+   * the first of those events, `cursor` after all of them: reading from `cursor` returns
+   * exactly what was committed later.
+   */
+  boardSnapshot(boardId: string, tail: number): Promise<BoardSnapshotRows>;
   /** Releases what the queue holds beyond the shared client (SQLite: its own connection). */
   close(): void;
 }
@@ -62,6 +70,13 @@ export interface BoardEvent {
 
 export interface BoardEventsPage {
   events: BoardEvent[];
+  cursor: string;
+}
+
+export interface BoardSnapshotRows {
+  runs: { runId: string; cardId: string; status: Run["status"] }[];
+  tail: BoardEvent[];
+  from: string;
   cursor: string;
 }
 
