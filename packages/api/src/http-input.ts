@@ -64,10 +64,10 @@ function checkValueAnnotations(values: unknown): void {
         throw badRequest(`input: superjson meta.values names no type this server restores (${JSON.stringify(type)?.slice(0, 40)})`);
       }
       if (children === undefined) continue;
-      if (!isRecord(children)) throw badRequest("input: malformed superjson meta.values");
+      if (!isRecord(children)) throw badRequest("input: superjson meta.values is malformed");
       pending.push(...Object.values(children));
     } else if (isRecord(node)) pending.push(...Object.values(node));
-    else throw badRequest("input: malformed superjson meta.values");
+    else throw badRequest("input: superjson meta.values is malformed");
   }
 }
 
