@@ -3,6 +3,7 @@ export { resolveDatabaseConfig, describeDatabase, type DatabaseConfig, type Prov
 export { migrate, migrationsDir, readMigrations, MigrationError, type MigrateResult } from "./migrate.js";
 export { InvalidCursorError, RowLockedError, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type QueueSql, type LeaseState, type ExpiredLease, type Claimed, type ClaimCheck, type ClaimantLease, type AppendedEvents } from "./sql/types.js";
 export { fromRowJson } from "./sql/rows.js";
+export { DatabaseInUseError, lockSqliteDatabase, restrictSqliteFiles, type SqliteLock } from "./sqlite-files.js";
 export * from "./generated/postgresql/enums.js";
 export type {
   Workspace, Board, Project, Card, Workflow, Run, RunEvent, Runner, Worktree, DodItem, DodEvidence, ApiToken,
