@@ -106,9 +106,14 @@ const APPEND_EVENTS = prepared("append_events", bind(
   ["RUN", "TOKEN", "COUNT", "ACTOR", "EVENTS"],
 ));
 
+/** A follower's page: `limit` + 1 rows at most, cut where their payloads pass the byte budget. */
 const EVENTS_AFTER = prepared("events_after", `
-  SELECT id, run_id AS "runId", seq, type, actor, payload, (extract(epoch FROM created_at) * 1000)::float8 AS "createdAtMs"
-  FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`);
+  SELECT id, "runId", seq, type, actor, payload, "createdAtMs", total FROM (
+    SELECT id, run_id AS "runId", seq, type, actor, payload, (extract(epoch FROM created_at) * 1000)::float8 AS "createdAtMs",
+      sum(octet_length(payload::text)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - octet_length(payload::text) AS before,
+      count(*) OVER () AS total
+    FROM (SELECT * FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) e
+  ) page WHERE before < $4 ORDER BY seq`);
 
 /**
  * Board cursors. Event ids come from one sequence, and two transactions can commit them out
@@ -281,9 +286,10 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
       return row ? { lastSeq: Number(row.lastSeq), boardId: row.boardId, events: row.events.map(fromStored) } : null;
     },
 
-    async eventsAfter(runId, afterSeq, limit) {
-      const { rows } = await pool.query<StoredEvent>(EVENTS_AFTER([runId, afterSeq, limit]));
-      return rows.map(fromStored);
+    async eventsAfter(runId, afterSeq, limit, maxBytes) {
+      const { rows } = await pool.query<StoredEvent & { total: string }>(EVENTS_AFTER([runId, afterSeq, limit + 1, maxBytes]));
+      const more = rows.length > limit || Number(rows[0]?.total ?? 0) > rows.length;
+      return { events: rows.slice(0, limit).map(({ total: _, ...e }) => fromStored(e)), more };
     },
 
     async boardCursor() {

@@ -1,7 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import type { PrismaClient } from "../client.js";
 import type { RunEvent } from "../generated/postgresql/client.js";
-import { InvalidCursorError, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimEvent, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import { InvalidCursorError, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimEvent, type RunEventsPage, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
@@ -78,9 +78,19 @@ async function claimWithEvent(db: PrismaClient, sql: string, params: unknown[], 
   return { run, project, checks: dodItems };
 }
 
-const EVENTS_AFTER = `
+/** What an append wrote, read back in its transaction. */
+const APPENDED = `
   SELECT id, run_id AS runId, seq, type, actor, payload, created_at AS createdAt
   FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`;
+
+/** A follower's page: `limit` + 1 rows at most, cut where their payloads pass the byte budget. */
+const EVENTS_AFTER = `
+  SELECT id, runId, seq, type, actor, payload, createdAt, total FROM (
+    SELECT id, run_id AS runId, seq, type, actor, payload, created_at AS createdAt,
+      sum(length(payload)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - length(payload) AS before,
+      count(*) OVER () AS total
+    FROM (SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?)
+  ) WHERE before < ? ORDER BY seq`;
 
 type StoredEvent = Omit<RunEvent, "payload" | "createdAt"> & { payload: string; createdAt: number };
 
@@ -130,7 +140,8 @@ function openHotPath(file: string) {
   conn.pragma("busy_timeout = 0");
   const reserve = conn.prepare<[number, string, string], { lastSeq: number; boardId: string }>(RESERVE_SEQ);
   const insert = conn.prepare<[string, number, string, string]>(INSERT_EVENTS);
-  const after = conn.prepare<[string, number, number], StoredEvent>(EVENTS_AFTER);
+  const after = conn.prepare<[string, number, number], StoredEvent>(APPENDED);
+  const page = conn.prepare<[string, number, number, number], StoredEvent & { total: number }>(EVENTS_AFTER);
   const boardAfter = conn.prepare<[string, number, number], StoredBoardEvent>(BOARD_EVENTS_AFTER);
   const lastEventId = conn.prepare<[], { id: number }>(LAST_EVENT_ID);
   const boardTail = conn.prepare<[string, number, number], StoredBoardEvent>(BOARD_TAIL);
@@ -146,8 +157,12 @@ function openHotPath(file: string) {
   });
   return {
     appendEvents: (a: AppendEventsArgs) => whenNotBusy(() => append.immediate(a)),
-    eventsAfter: (runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> =>
-      whenNotBusy(() => after.all(runId, afterSeq, limit).map(fromStored)),
+    eventsAfter: (runId: string, afterSeq: number, limit: number, maxBytes: number): Promise<RunEventsPage> =>
+      whenNotBusy(() => {
+        const rows = page.all(runId, afterSeq, limit + 1, maxBytes);
+        const more = rows.length > limit || (rows[0]?.total ?? 0) > rows.length;
+        return { events: rows.slice(0, limit).map(({ total: _, ...e }) => fromStored(e)), more };
+      }),
     boardCursor: (): Promise<string> => whenNotBusy(() => String(lastEventId.get()!.id)),
     boardEventsAfter: async (boardId: string, cursor: string, limit: number): Promise<BoardEventsPage> => {
       const afterId = parseCursor(cursor);
@@ -214,7 +229,7 @@ export function createSqliteQueue(db: PrismaClient, file: string): QueueSql {
 
   appendEvents: (a) => hot.appendEvents(a),
 
-  eventsAfter: (runId, afterSeq, limit) => hot.eventsAfter(runId, afterSeq, limit),
+  eventsAfter: (runId, afterSeq, limit, maxBytes) => hot.eventsAfter(runId, afterSeq, limit, maxBytes),
 
   boardCursor: () => hot.boardCursor(),
 

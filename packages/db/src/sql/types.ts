@@ -27,8 +27,13 @@ export interface QueueSql {
    * Null when the lease is not held; nothing is written then.
    */
   appendEvents(args: AppendEventsArgs): Promise<AppendedEvents | null>;
-  /** The other half of the streaming hot path: a run's events after `afterSeq`, in order. */
-  eventsAfter(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]>;
+  /**
+   * The other half of the streaming hot path: a run's events after `afterSeq`, in order, at
+   * most `limit`, and ending before their payloads pass `maxBytes` (the first always comes):
+   * what a follower holds while it waits on a slow client is one bounded page. `more` says
+   * that events were left out by either bound.
+   */
+  eventsAfter(runId: string, afterSeq: number, limit: number, maxBytes: number): Promise<RunEventsPage>;
   /**
    * A board cursor for "now": reading from it returns only events committed later. Board
    * cursors are opaque strings; each event read carries the cursor that resumes right after
@@ -53,6 +58,11 @@ export interface QueueSql {
   boardSnapshot(boardId: string, tail: number): Promise<BoardSnapshotRows>;
   /** Releases what the queue holds beyond the shared client (SQLite: its own connection). */
   close(): void;
+}
+
+export interface RunEventsPage {
+  events: RunEvent[];
+  more: boolean;
 }
 
 export interface BoardEvent {
