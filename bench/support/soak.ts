@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
@@ -86,7 +87,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const ws = await api.workspace.create.mutate({ name: "Soak", slug: "soak" });
     const project = await api.project.create.mutate({ workspaceId: ws.id, name: "soak", repoPath: "/tmp/agentboard-soak" });
     const boards: { id: string; runs: { id: string; leaseToken: string; appended: number }[] }[] = [];
-    const history = "h".repeat(64 * 1024);
+    // Incompressible, as logs mostly are: PostgreSQL would store a repeated letter in a few bytes.
+    const history = randomBytes(48 * 1024).toString("base64");
     for (let b = 0; b < o.boards; b++) {
       const board = await api.board.create.mutate({ workspaceId: ws.id, name: `Soak ${b}` });
       const runs = [];

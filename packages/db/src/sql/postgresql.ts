@@ -106,14 +106,20 @@ const APPEND_EVENTS = prepared("append_events", bind(
   ["RUN", "TOKEN", "COUNT", "ACTOR", "EVENTS"],
 ));
 
-/** A follower's page: `limit` + 1 rows at most, cut where their payloads pass the byte budget. */
+/**
+ * A follower's page: `limit` + 1 rows at most, cut where their payloads pass the byte
+ * budget. The sizes come first, from `pg_column_size`, which reads the stored size without
+ * decompressing anything (so a compressible payload counts for less than it takes in
+ * memory); only the rows within the budget are then read.
+ */
 const EVENTS_AFTER = prepared("events_after", `
-  SELECT id, "runId", seq, type, actor, payload, "createdAtMs", total FROM (
-    SELECT id, run_id AS "runId", seq, type, actor, payload, (extract(epoch FROM created_at) * 1000)::float8 AS "createdAtMs",
-      sum(octet_length(payload::text)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - octet_length(payload::text) AS before,
-      count(*) OVER () AS total
-    FROM (SELECT * FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) e
-  ) page WHERE before < $4 ORDER BY seq`);
+  WITH page AS (
+    SELECT seq, sum(bytes) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - bytes AS before, count(*) OVER () AS total
+    FROM (SELECT seq, pg_column_size(payload) AS bytes FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) sizes
+  )
+  SELECT e.id, e.run_id AS "runId", e.seq, e.type, e.actor, e.payload, (extract(epoch FROM e.created_at) * 1000)::float8 AS "createdAtMs", page.total
+  FROM page JOIN run_events e ON e.run_id = $1 AND e.seq = page.seq
+  WHERE page.before < $4 ORDER BY e.seq`);
 
 /**
  * Board cursors. Event ids come from one sequence, and two transactions can commit them out

@@ -83,14 +83,19 @@ const APPENDED = `
   SELECT id, run_id AS runId, seq, type, actor, payload, created_at AS createdAt
   FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`;
 
-/** A follower's page: `limit` + 1 rows at most, cut where their payloads pass the byte budget. */
+/**
+ * A follower's page: `limit` + 1 rows at most, cut where their payloads pass the byte
+ * budget. The sizes come first, from `octet_length`, which SQLite answers from the record
+ * header without reading the payload; only the rows within the budget are then read.
+ */
 const EVENTS_AFTER = `
-  SELECT id, runId, seq, type, actor, payload, createdAt, total FROM (
-    SELECT id, run_id AS runId, seq, type, actor, payload, created_at AS createdAt,
-      sum(length(payload)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - length(payload) AS before,
-      count(*) OVER () AS total
-    FROM (SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?)
-  ) WHERE before < ? ORDER BY seq`;
+  WITH page AS (
+    SELECT seq, sum(bytes) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - bytes AS before, count(*) OVER () AS total
+    FROM (SELECT seq, octet_length(payload) AS bytes FROM run_events WHERE run_id = @runId AND seq > @afterSeq ORDER BY seq LIMIT @limit)
+  )
+  SELECT e.id, e.run_id AS runId, e.seq, e.type, e.actor, e.payload, e.created_at AS createdAt, page.total
+  FROM page JOIN run_events e ON e.run_id = @runId AND e.seq = page.seq
+  WHERE page.before < @maxBytes ORDER BY e.seq`;
 
 type StoredEvent = Omit<RunEvent, "payload" | "createdAt"> & { payload: string; createdAt: number };
 
@@ -141,7 +146,7 @@ function openHotPath(file: string) {
   const reserve = conn.prepare<[number, string, string], { lastSeq: number; boardId: string }>(RESERVE_SEQ);
   const insert = conn.prepare<[string, number, string, string]>(INSERT_EVENTS);
   const after = conn.prepare<[string, number, number], StoredEvent>(APPENDED);
-  const page = conn.prepare<[string, number, number, number], StoredEvent & { total: number }>(EVENTS_AFTER);
+  const page = conn.prepare<[{ runId: string; afterSeq: number; limit: number; maxBytes: number }], StoredEvent & { total: number }>(EVENTS_AFTER);
   const boardAfter = conn.prepare<[string, number, number], StoredBoardEvent>(BOARD_EVENTS_AFTER);
   const lastEventId = conn.prepare<[], { id: number }>(LAST_EVENT_ID);
   const boardTail = conn.prepare<[string, number, number], StoredBoardEvent>(BOARD_TAIL);
@@ -159,7 +164,7 @@ function openHotPath(file: string) {
     appendEvents: (a: AppendEventsArgs) => whenNotBusy(() => append.immediate(a)),
     eventsAfter: (runId: string, afterSeq: number, limit: number, maxBytes: number): Promise<RunEventsPage> =>
       whenNotBusy(() => {
-        const rows = page.all(runId, afterSeq, limit + 1, maxBytes);
+        const rows = page.all({ runId, afterSeq, limit: limit + 1, maxBytes });
         const more = rows.length > limit || (rows[0]?.total ?? 0) > rows.length;
         return { events: rows.slice(0, limit).map(({ total: _, ...e }) => fromStored(e)), more };
       }),
