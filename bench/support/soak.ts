@@ -201,7 +201,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const started = Date.now();
         owed += ((started - last) / 1000) * o.eventsPerSecond;
         last = started;
-        const n = Math.max(1, Math.floor(owed));
+        // At most one call's worth (500 events); a writer held up by a slow server sends the rest next.
+        const n = Math.min(500, Math.max(1, Math.floor(owed)));
         owed -= n;
         const events = Array.from({ length: n }, (_, k) => ({ type: "agent.message", payload: { role: "assistant", text: `soak ${run.appended + k}` } }));
         try {
