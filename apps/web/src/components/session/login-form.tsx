@@ -25,11 +25,17 @@ export function LoginForm({ openedDirectly }: { openedDirectly: boolean }) {
   const [linked, setLinked] = useState<string | null>(null);
 
   useEffect(() => {
-    const token = new URLSearchParams(window.location.hash.slice(1)).get("token")?.trim();
-    if (!token) return;
-    window.history.replaceState(null, "", window.location.pathname + window.location.search);
-    if (openedDirectly) void signIn(token);
-    else setLinked(token);
+    const takeLinkToken = () => {
+      const token = new URLSearchParams(window.location.hash.slice(1)).get("token")?.trim();
+      if (!token) return;
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+      if (openedDirectly) void signIn(token);
+      else setLinked(token);
+    };
+    takeLinkToken();
+    // A link opened while this page is already showing changes only the fragment: no load.
+    window.addEventListener("hashchange", takeLinkToken);
+    return () => window.removeEventListener("hashchange", takeLinkToken);
   }, [openedDirectly]);
 
   async function submit(e: FormEvent<HTMLFormElement>) {
