@@ -34,8 +34,36 @@ test("sign in with a pasted token, a refused token, sign out, and the sign-in li
   await page.goto("/");
   await expect(page).toHaveURL(/\/login$/);
 
-  await page.goto(`/login?token=${E2E.adminToken}`);
+  // The printed link: the token is in the fragment, which the server never sees, and it is
+  // gone from the address bar and the history once the page has posted it. (From a blank
+  // page: from /login itself, only the fragment would change and nothing would load.)
+  await page.goto("about:blank");
+  const answer = await page.goto(`/login#token=${E2E.adminToken}`);
+  expect(answer?.headers()).toMatchObject({ "x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "same-origin" });
+  expect(answer?.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
   await expect(page).toHaveURL(`${E2E.baseURL}/`);
+  await expect(page.getByRole("heading", { name: "Boards", level: 1 })).toBeVisible();
+  await page.goBack();
+  await expect(page).toHaveURL(`${E2E.baseURL}/login`);
+
+  // The link of earlier versions still works, through the same page.
+  await page.context().clearCookies();
+  await page.goto(`/login?token=${E2E.adminToken}`);
+  await expect(page.getByRole("heading", { name: "Boards", level: 1 })).toBeVisible();
+});
+
+test("a sign-in link opened from another site asks before it signs in (login CSRF)", async ({ page }) => {
+  // Another site links to the board's sign-in with a token of its own choosing.
+  await page.route("http://elsewhere.example/", (route) =>
+    route.fulfill({ contentType: "text/html", body: `<a id="go" href="${E2E.baseURL}/login#token=${E2E.adminToken}">win a prize</a>` }),
+  );
+  await page.goto("http://elsewhere.example/");
+  await page.click("#go");
+  await expect(page.getByRole("status")).toContainText("opened from another page");
+  await expect(page).toHaveURL(`${E2E.baseURL}/login`);
+  expect((await page.context().cookies()).find((c) => c.name === "agentboard_session")).toBeUndefined();
+  // The person who did mean it signs in with one click.
+  await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "Boards", level: 1 })).toBeVisible();
 });
 

@@ -8,8 +8,9 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { keepConnectionsAlive } from "@agentboard/api";
-import { startApiServer } from "./src/server/api-server.js";
+import { startApiServer, type ApiServer } from "./src/server/api-server.js";
 import { loadEnv } from "./src/server/env.js";
+import { admitRequest } from "./src/server/http-guard.js";
 
 const env = loadEnv();
 const dev = env.NODE_ENV !== "production";
@@ -17,8 +18,16 @@ const app = next({ dev, dir: dirname(fileURLToPath(import.meta.url)), hostname: 
 await app.prepare();
 const handleNext = app.getRequestHandler();
 
-const api = await startApiServer(env);
+let api: ApiServer;
+try {
+  api = await startApiServer(env);
+} catch (err) {
+  // A refusal to start (another server holds the database, say) is a message, not a stack.
+  console.error(`[agentboard] cannot start: ${(err as Error).message}`);
+  process.exit(1);
+}
 const server = createServer((req, res) => {
+  if (!admitRequest(req, res)) return;
   if (api.handles(req)) return api.handle(req, res);
   void handleNext(req, res);
 });

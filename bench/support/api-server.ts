@@ -12,7 +12,8 @@ const core = await createApiCore({
   reaperEveryMs: Number(process.env.AGENTBOARD_REAPER_MS ?? 0),
 });
 const { token } = await ensureBootstrapAdmin(core.deps, { envToken: process.env.AGENTBOARD_ADMIN_TOKEN, dataDir });
-const http = await listenApi(core, { port: Number(process.env.PORT ?? 0) });
+const stallMs = process.env.AGENTBOARD_STALL_MS ? Number(process.env.AGENTBOARD_STALL_MS) : undefined;
+const http = await listenApi(core, { port: Number(process.env.PORT ?? 0), stallMs });
 console.log(JSON.stringify({ url: http.url, token }));
 const stop = async () => {
   await http.close();

@@ -1,9 +1,9 @@
 import { expect, type Locator, type Page } from "@playwright/test";
 import { E2E } from "./env";
 
-/** The sign-in link `npm start` prints: sets the session cookie and lands on the boards. */
+/** The sign-in link `npm start` prints: the login page posts its token, and lands on the boards. */
 export async function signIn(page: Page, token: string = E2E.adminToken, base: string = E2E.baseURL) {
-  await page.goto(`${base}/login?token=${encodeURIComponent(token)}`);
+  await page.goto(`${base}/login#token=${encodeURIComponent(token)}`);
   await expect(page.getByRole("heading", { name: "Boards", level: 1 })).toBeVisible();
 }
 

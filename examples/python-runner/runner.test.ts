@@ -95,6 +95,8 @@ describe("the Python REST runner", () => {
             // Card edits come as untracked `{ kind: "cards" }` signals; run events are tracked.
             if (!("data" in change)) return;
             const data = change.data;
+            // With a cursor the stream starts with no snapshot, only run changes.
+            if (data.kind !== "run") return;
             boardChanges.push({ type: data.type, runId: data.runId });
             if (data.type === "run.succeeded") {
               sub.unsubscribe();

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, isTrackedEnvelope, TRPCError } from "@trpc/server";
+import { whenWritable } from "./http-backpressure.js";
 import { parseJson, type DirectCall } from "./http-mutation.js";
 import { appRouter, procedurePaths } from "./root.js";
 import { isAsyncIterable, type Context } from "./trpc.js";
@@ -13,6 +14,11 @@ import { isAsyncIterable, type Context } from "./trpc.js";
  * CPU. The frames are tRPC's, byte for byte (a test compares both paths): `connected`
  * first, `id:`/`data:` per tracked event, `ping` when idle, `return` at the end,
  * `serialized-error` on failure.
+ *
+ * Backpressure: the next event is taken from the subscription only once the socket has
+ * room (`drain`), so a follower that reads slowly holds one frame here, and its producer
+ * (a database cursor, a page of events) simply waits; pings are skipped meanwhile. One that
+ * stops reading is dropped by the handler's stall watch and resumes by its last event id.
  */
 
 const config = appRouter._def._config;
@@ -53,6 +59,29 @@ function frame(fields: { event?: string; data?: string; id?: string }): string {
   return `${out}\n\n`;
 }
 
+/**
+ * The iterator's next value, or done as soon as `signal` aborts. Nothing stays attached to
+ * the signal afterwards: racing every `next()` against one long-lived "stopped" promise
+ * would leave a reaction on that promise per event for as long as the stream lives (about
+ * 400 bytes each, hundreds of megabytes over a day of a busy board).
+ */
+function nextOrStop(it: AsyncIterator<unknown>, signal: AbortSignal): Promise<IteratorResult<unknown>> {
+  return new Promise((resolve, reject) => {
+    const stop = () => resolve({ done: true, value: undefined });
+    signal.addEventListener("abort", stop, { once: true });
+    it.next().then(
+      (next) => {
+        signal.removeEventListener("abort", stop);
+        resolve(next);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", stop);
+        reject(err);
+      },
+    );
+  });
+}
+
 export async function serveSubscription(opts: DirectCall & { call: SubscriptionCall }): Promise<void> {
   const { req, res, call } = opts;
   const { path, search } = call;
@@ -70,7 +99,7 @@ export async function serveSubscription(opts: DirectCall & { call: SubscriptionC
   send(frame({ event: "connected", data: JSON.stringify(config.sse?.client ?? {}) }));
   const ping = PING_MS
     ? setInterval(() => {
-        if (Date.now() - lastWrite >= PING_MS) send(frame({ event: "ping", data: "" }));
+        if (Date.now() - lastWrite >= PING_MS && !res.writableNeedDrain) send(frame({ event: "ping", data: "" }));
       }, Math.max(1, Math.min(1_000, Math.floor(PING_MS / 2))))
     : null;
 
@@ -94,9 +123,11 @@ export async function serveSubscription(opts: DirectCall & { call: SubscriptionC
     }
     const it = result[Symbol.asyncIterator]();
     iterator = it;
-    const stopped = new Promise<IteratorResult<unknown>>((resolve) => abort.signal.addEventListener("abort", () => resolve({ done: true, value: undefined }), { once: true }));
     for (;;) {
-      const next = await Promise.race([it.next(), stopped]);
+      const writable = whenWritable(res);
+      if (writable) await writable;
+      if (abort.signal.aborted) break;
+      const next = await nextOrStop(it, abort.signal);
       if (next.done) break;
       const value = next.value;
       if (isTrackedEnvelope(value)) {

@@ -1,6 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { TRPCError } from "@trpc/server";
+import { getTRPCErrorShape, transformTRPCResponse, TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { createStallWatch } from "./http-backpressure.js";
+import { setSecurityHeaders } from "./http-headers.js";
+import { inputDepthError } from "./http-input.js";
 import { serveMutation, singleMutationPath } from "./http-mutation.js";
 import { serveSubscription, subscriptionCall } from "./http-subscription.js";
 import { appRouter } from "./root.js";
@@ -18,6 +22,8 @@ export interface ApiHttpOptions {
    * web-stream round trip (default true; see http-mutation.ts, http-subscription.ts).
    */
   direct?: boolean;
+  /** How long a response may wait on a client that takes none of its bytes before it is dropped (http-backpressure.ts). */
+  stallMs?: number;
 }
 
 export interface ApiHttpHandler {
@@ -33,26 +39,58 @@ const BASE_PATH = "/api/trpc/";
  */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
+const config = appRouter._def._config;
+
+class BodyTooLarge extends Error {}
+
 /**
- * Reads a body whose length is declared, so tRPC gets it as a string instead of wrapping
- * the request in a web stream (a measurable share of a small call's cost).
+ * Reads a JSON body (declared length or chunked) as a string, up to MAX_BODY_BYTES, so that
+ * its nesting can be checked before anything parses it and tRPC gets it as a string instead
+ * of wrapping the request in a web stream (a measurable share of a small call's cost).
  */
-function readDeclaredBody(req: IncomingMessage): Promise<string> | null {
+function readJsonBody(req: IncomingMessage): Promise<string> | null {
   if (req.method !== "POST") return null;
-  const length = Number(req.headers["content-length"]);
-  if (!Number.isSafeInteger(length) || length > MAX_BODY_BYTES) return null;
+  const type = req.headers["content-type"]?.split(";", 1)[0]?.trim().toLowerCase();
+  if (type !== "application/json") return null;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      req.off("data", onData);
+      reject(new BodyTooLarge());
+    };
+    req.on("data", onData);
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
   });
+}
+
+/** Answers a request that is refused before any procedure runs, in tRPC's error shape. */
+function refuse(res: ServerResponse, error: TRPCError, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return void res.destroy();
+  const shape = getTRPCErrorShape({ config, ctx: undefined, error, input: undefined, path: undefined, type: "unknown" });
+  const json = JSON.stringify(transformTRPCResponse(config, { error: shape }));
+  res.writeHead(getHTTPStatusCodeFromError(error), { "content-type": "application/json", "content-length": Buffer.byteLength(json), ...headers });
+  res.end(json);
+}
+
+const tooLarge = () => new TRPCError({ code: "PAYLOAD_TOO_LARGE", message: `request bodies are limited to ${MAX_BODY_BYTES} bytes` });
+
+/** The `input` query parameter of a GET, where queries and subscriptions carry their input. */
+function queryInput(url: string): string | null {
+  const q = url.indexOf("?");
+  return q === -1 ? null : new URLSearchParams(url.slice(q + 1)).get("input");
 }
 
 /**
  * The API over HTTP: tRPC at /api/trpc/ (batching, streaming, SSE subscriptions), the REST
  * facade at /api/v1/ (rest/handler.ts), the MCP server at /api/mcp (mcp/http.ts) and
  * GET /api/health. Mounted by the web server; tests and benchmarks mount it alone.
+ * Before tRPC sees a request: methods other than GET and POST answer 405 (tRPC's handler
+ * builds a fetch Request, which throws on TRACE), a declared body over the limit answers
+ * 413 at once, and input text nested too deep answers 400 unparsed.
  */
 export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): ApiHttpHandler {
   const createContext = (req: IncomingMessage) => {
@@ -72,15 +110,22 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
   });
   const rest = createRestHandler(core, { maxBodyBytes: MAX_BODY_BYTES, onError });
   const mcp = createMcpHttpHandler(core, { maxBodyBytes: MAX_BODY_BYTES });
+  const stalls = createStallWatch(opts.stallMs);
   return {
     handles(req) {
       const url = req.url ?? "";
       return url.startsWith("/api/trpc/") || url === "/api/health" || url.startsWith("/api/health?") || rest.handles(req) || mcp.handles(req);
     },
     handle(req, res) {
+      setSecurityHeaders(res);
+      stalls.watch(res);
+      // REST and MCP check methods, lengths and bodies themselves (REST has DELETE).
       if (rest.handles(req)) return rest.handle(req, res);
       if (mcp.handles(req)) return mcp.handle(req, res);
-      if ((req.url ?? "").startsWith("/api/health")) {
+      const url = req.url ?? "";
+      const method = req.method ?? "GET";
+      if (url.startsWith("/api/health")) {
+        if (method !== "GET" && method !== "HEAD") return refuse(res, new TRPCError({ code: "METHOD_NOT_SUPPORTED", message: `${method} is not supported here: use GET` }), { allow: "GET, HEAD" });
         checkHealth(core.deps)
           .then((body) => {
             res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
@@ -92,22 +137,35 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
           });
         return;
       }
+      if (method !== "GET" && method !== "POST") {
+        return refuse(res, new TRPCError({ code: "METHOD_NOT_SUPPORTED", message: `${method} is not supported: the API takes GET (queries, subscriptions) and POST (mutations)` }), { allow: "GET, POST" });
+      }
+      // Refused before a byte of the body is read; the connection closes, since the rest of
+      // the body would otherwise have to be read to reuse it.
+      if (Number(req.headers["content-length"]) > MAX_BODY_BYTES) return refuse(res, tooLarge(), { connection: "close" });
       const direct = opts.direct !== false;
-      const subscription = direct ? subscriptionCall(req, BASE_PATH) : null;
       // Whatever escapes a direct path (nothing should) ends the response, never the process.
       const fail = () => res.destroy();
-      if (subscription) return void serveSubscription({ req, res, call: subscription, createContext: () => createContext(req), onError }).catch(fail);
-      const body = readDeclaredBody(req);
+      if (method === "GET") {
+        const deep = inputDepthError(queryInput(url));
+        if (deep) return refuse(res, deep);
+        const subscription = direct ? subscriptionCall(req, BASE_PATH) : null;
+        if (subscription) return void serveSubscription({ req, res, call: subscription, createContext: () => createContext(req), onError }).catch(fail);
+        return void trpc(req, res);
+      }
+      const body = readJsonBody(req);
       if (!body) return void trpc(req, res);
       const mutation = direct ? singleMutationPath(req, BASE_PATH) : null;
       body.then(
         (text) => {
+          const deep = inputDepthError(text);
+          if (deep) return refuse(res, deep);
           if (mutation) return void serveMutation({ req, res, path: mutation, body: text, createContext: () => createContext(req), onError }).catch(fail);
           // tRPC takes a body that a middleware already read from `req.body`.
           (req as IncomingMessage & { body?: string }).body = text;
           void trpc(req, res);
         },
-        fail,
+        (err: unknown) => (err instanceof BodyTooLarge ? refuse(res, tooLarge(), { connection: "close" }) : fail()),
       );
     },
   };

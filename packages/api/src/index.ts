@@ -8,4 +8,5 @@ export { VERSION, checkHealth } from "./services/health.js";
 export { AppError, type ErrorReason } from "./errors.js";
 export { topics } from "./infra/notifier.js";
 export type { Deps } from "./services/deps.js";
+export { SECURITY_HEADERS, setSecurityHeaders } from "./http-headers.js";
 export { createApiHttpHandler, listenApi, keepConnectionsAlive, MAX_BODY_BYTES, type ApiHttpHandler, type ApiHttpOptions } from "./http.js";

@@ -4,6 +4,7 @@ import { ZodError, z } from "zod";
 import type { Principal, Need } from "./auth/principal.js";
 import { allows } from "./auth/principal.js";
 import { appErrorOf, forbidden, notFound, toTRPCError } from "./errors.js";
+import { inputTransformer } from "./http-input.js";
 import type { Deps } from "./services/deps.js";
 import type { TokenCache } from "./services/tokens.js";
 import type { RunnerIdentity } from "./services/runners.js";
@@ -20,7 +21,8 @@ export interface Context {
 }
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  // Inputs are superjson too, but checked before superjson walks them (http-input.ts).
+  transformer: { input: inputTransformer, output: superjson },
   sse: {
     ping: { enabled: true, intervalMs: 10_000 },
     client: { reconnectAfterInactivityMs: 25_000 },

@@ -2,12 +2,20 @@
 // plain HTTP server. Tests and benchmarks start it as a separate process (one per API
 // replica). Prints one JSON line with its URL when it listens.
 import { createServer } from "node:http";
-import { startApiServer } from "./api-server.js";
+import { startApiServer, type ApiServer } from "./api-server.js";
 import { loadEnv } from "./env.js";
+import { admitRequest } from "./http-guard.js";
 
 const env = loadEnv();
-const api = await startApiServer(env);
+let api: ApiServer;
+try {
+  api = await startApiServer(env);
+} catch (err) {
+  console.error(`[agentboard] cannot start: ${(err as Error).message}`);
+  process.exit(1);
+}
 const server = createServer((req, res) => {
+  if (!admitRequest(req, res)) return;
   if (api.handles(req)) return api.handle(req, res);
   res.writeHead(404).end();
 });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createApiCore, createApiHttpHandler, ensureBootstrapAdmin, type ApiCore } from "@agentboard/api";
 import { describeDatabase, resolveDatabaseConfig } from "@agentboard/db";
+import { claimDataDir } from "./data-dir.js";
 import type { Env } from "./env.js";
 import { sessionTokenOf } from "./session.js";
 import { createSessionRoutes } from "./session-routes.js";
@@ -18,6 +19,7 @@ export interface ApiServer {
 
 export async function startApiServer(env: Env): Promise<ApiServer> {
   const database = resolveDatabaseConfig({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir });
+  const dataDir = claimDataDir(env.dataDir, database);
   const core = await createApiCore({
     database,
     dataDir: env.dataDir,
@@ -55,7 +57,8 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
       const base = `http://${host}:${port}`;
       console.log(`[agentboard] listening on ${base} (${describeDatabase(database)})`);
       if (admin.created) console.log(`[agentboard] created the admin token (kept in ${admin.file}, mode 0600):\n  ${admin.token}`);
-      console.log(`[agentboard] sign in: ${base}/login?token=${encodeURIComponent(admin.token)}`);
+      // The token rides in the fragment, which the browser never sends: the login page reads it and posts it.
+      console.log(`[agentboard] sign in: ${base}/login#token=${encodeURIComponent(admin.token)}`);
       if (env.AGENTBOARD_LOCAL_RUNNER === "1") {
         const { startLocalRunner } = await import("./local-runner.js");
         stopLocalRunner = await startLocalRunner({ server: base, adminToken: admin.token, core, dataDir: env.dataDir });
@@ -65,6 +68,7 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
     async close() {
       await stopRunner();
       await core.close();
+      dataDir.release();
     },
   };
 }

@@ -44,8 +44,8 @@ describe.each(testProviders)("live streams over HTTP on %s", (provider) => {
   });
 
   /** A running run whose events we write through the runner protocol (the admin may act as a runner). */
-  async function runningRun(through: AgentboardClient = client) {
-    const run = await through.run.create.mutate({ cardId: seed.cardId, engine: "command", command: "true" });
+  async function runningRun(through: AgentboardClient = client, cardId = seed.cardId) {
+    const run = await through.run.create.mutate({ cardId, engine: "command", command: "true" });
     const claim = await through.run.claim.mutate({ workspaceId: seed.workspaceId, runId: run.id });
     if (!claim) throw new Error("claim returned nothing");
     await through.run.start.mutate({ runId: run.id, leaseToken: claim.leaseToken });
@@ -135,11 +135,12 @@ describe.each(testProviders)("live streams over HTTP on %s", (provider) => {
       expect(changes.length).toBeGreaterThan(0);
       expect(changes.every((c) => "kind" in c)).toBe(true);
       const { run } = await runningRun();
-      await waitFor((c) => "id" in c && c.data.type === "run.started");
-      const started = changes.find((c) => "id" in c && c.data.type === "run.started");
+      const isRun = (c: BoardChange, type: string) => "id" in c && c.data.kind === "run" && c.data.type === type;
+      await waitFor((c) => isRun(c, "run.started"));
+      const started = changes.find((c) => isRun(c, "run.started"));
       expect(started && "id" in started ? started.data : null).toMatchObject({ kind: "run", cardId: seed.cardId, status: "running" });
       await client.run.cancel.mutate({ runId: run.id });
-      await waitFor((c) => "id" in c && c.data.type === "run.cancel_requested");
+      await waitFor((c) => isRun(c, "run.cancel_requested"));
     } finally {
       sub.unsubscribe();
     }
@@ -164,6 +165,50 @@ describe.each(testProviders)("live streams over HTTP on %s", (provider) => {
     expect([...first.ids, ...resumed.ids]).toEqual(stored.map((e) => e.id));
   });
 
+  it("board.onChanges without a cursor starts from a snapshot of the board, not its history", async () => {
+    const board = await client.board.create.mutate({ workspaceId: seed.workspaceId, name: "Snapshot" });
+    const cardA = await client.card.create.mutate({ boardId: board.id, projectId: seed.projectId, title: "A" });
+    const cardB = await client.card.create.mutate({ boardId: board.id, projectId: seed.projectId, title: "B" });
+    const a = await runningRun(client, cardA.id);
+    await a.append(150);
+    const older = await client.run.create.mutate({ cardId: cardB.id, engine: "command", command: "true" });
+    await client.run.cancel.mutate({ runId: older.id });
+    const latestB = await client.run.create.mutate({ cardId: cardB.id, engine: "command", command: "true" });
+    const history = (await Promise.all([a.run.id, older.id, latestB.id].map((runId) => client.run.events.query({ runId, limit: 1000 }))))
+      .flat()
+      .map((e) => e.id)
+      .sort((x, y) => x - y);
+    expect(history.length).toBeGreaterThan(150);
+
+    const opened = followBoardChanges(board.id);
+    await opened.until((changes) => changes.length >= 101);
+    const [snapshot, ...tail] = opened.changes;
+    expect(snapshot!.data).toEqual({
+      kind: "snapshot",
+      runs: [
+        { runId: latestB.id, cardId: cardB.id, status: "queued" },
+        { runId: a.run.id, cardId: cardA.id, status: "running" },
+      ],
+    });
+    const eventIds = (changes: BoardChange[]) => changes.map((c) => "id" in c && c.data.kind === "run" && c.data.id);
+    expect(eventIds(tail)).toEqual(history.slice(-100));
+    await a.append(1);
+    await opened.until((changes) => changes.length >= 102);
+    opened.stop();
+    const live = opened.changes.at(-1)!.data;
+    expect(live.kind === "run" && live.id).toBeGreaterThan(history.at(-1)!);
+
+    // A follower that got the snapshot resumes at the tail; one that got the tail, after it.
+    const resumed = followBoardChanges(board.id, snapshot!.id);
+    await resumed.until((changes) => changes.length >= 101);
+    resumed.stop();
+    expect(eventIds(resumed.changes)).toEqual(eventIds(opened.changes.slice(1)));
+    const caughtUp = followBoardChanges(board.id, tail.at(-1)!.id);
+    await caughtUp.until((changes) => changes.length >= 1);
+    caughtUp.stop();
+    expect(eventIds(caughtUp.changes)).toEqual(eventIds(opened.changes.slice(-1)));
+  });
+
   it("a subscription that fails ends with its typed error, which the client does not retry", async () => {
     const failure = (subscribe: (onError: (e: unknown) => void) => { unsubscribe(): void }) =>
       new Promise<unknown>((resolve) => {
@@ -178,6 +223,33 @@ describe.each(testProviders)("live streams over HTTP on %s", (provider) => {
     expect(noRun).toMatchObject({ data: { code: "NOT_FOUND", reason: "NOT_FOUND", details: { id: "no-such-run" } } });
   });
 
+  /** Follows `board.onChanges` over SSE from `lastEventId` (none: from a snapshot), keeping every tracked change. */
+  function followBoardChanges(boardId: string, lastEventId?: string) {
+    const changes: Extract<BoardChange, { id: string }>[] = [];
+    let failure: unknown = null;
+    const sub = client.board.onChanges.subscribe(
+      { boardId, lastEventId },
+      {
+        onData: (c) => {
+          if ("id" in c) changes.push(c);
+        },
+        onError: (err) => (failure = err),
+      },
+    );
+    return {
+      changes,
+      async until(done: (got: typeof changes) => boolean, ms = 20_000) {
+        const deadline = Date.now() + ms;
+        while (!done(changes)) {
+          if (failure) throw failure;
+          if (Date.now() > deadline) throw new Error(`timed out; got ${changes.length} changes`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      },
+      stop: () => sub.unsubscribe(),
+    };
+  }
+
   /** Follows `board.onChanges` over SSE, keeping the run events' ids and the last tracked id. */
   function followBoard(lastEventId: string) {
     const ids: number[] = [];
@@ -187,7 +259,7 @@ describe.each(testProviders)("live streams over HTTP on %s", (provider) => {
       { boardId: seed.boardId, lastEventId },
       {
         onData: (c) => {
-          if (!("id" in c)) return;
+          if (!("id" in c) || c.data.kind !== "run") return;
           ids.push(c.data.id);
           last = c.id;
         },

@@ -1,13 +1,19 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApiCore, Principal } from "@agentboard/api";
-import { clearedSessionCookie, sessionCookie } from "./session.js";
+import { clearedSessionCookie, isSameOrigin, sessionCookie } from "./session.js";
 
 /**
  * Signing in to the board until user accounts exist: an API token becomes an httpOnly
  * session cookie.
- *   GET    /login?token=…  the link printed at start: sets the cookie, redirects to the board
- *   POST   /api/session     JSON { token } → { name, role, workspaceId }; a form post redirects
- *   DELETE /api/session     signs out
+ *   POST   /api/session     JSON { token } → { name, role, workspaceId }; a form post redirects.
+ *                           Only from this server's own pages (isSameOrigin): another site
+ *                           must not sign a browser in as someone else (login CSRF).
+ *   DELETE /api/session     signs out, likewise only from the board's pages
+ *   GET    /login?token=…   the sign-in link of earlier versions: redirected to
+ *                           /login#token=…, where the login page takes over as for the link
+ *                           printed now. Signing in is never a GET.
+ * The printed link is /login#token=…: the fragment never reaches the server or its logs,
+ * and the login page replaces the address before it posts the token.
  */
 export interface SessionRoutes {
   handles(req: IncomingMessage): boolean;
@@ -28,20 +34,11 @@ export function createSessionRoutes(core: ApiCore): SessionRoutes {
     return { ok: true, principal };
   }
 
-  async function signInByLink(req: IncomingMessage, res: ServerResponse, url: URL) {
-    const token = url.searchParams.get("token") ?? "";
-    const verdict = await verify(token);
-    if (!verdict.ok) {
-      redirect(res, `/login?error=${verdict.status === 403 ? "runner" : "invalid"}`);
-      return;
-    }
-    // The redirect drops the token from the address bar and the history.
-    redirect(res, "/", sessionCookie(req, token.trim()));
-  }
-
   async function signIn(req: IncomingMessage, res: ServerResponse) {
+    if (!isSameOrigin(req)) return refuse(res, 403, "sign in from this server's own login page");
     const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim();
     const body = await readBody(req);
+    if (body === null) return refuse(res, 413, "expected a token, not that much");
     const isForm = type === "application/x-www-form-urlencoded";
     let token = "";
     if (isForm) token = new URLSearchParams(body).get("token") ?? "";
@@ -74,11 +71,11 @@ export function createSessionRoutes(core: ApiCore): SessionRoutes {
       const url = new URL(req.url ?? "/", "http://localhost");
       const work =
         url.pathname === "/login"
-          ? signInByLink(req, res, url)
+          ? Promise.resolve(redirect(res, `/login#token=${encodeURIComponent(url.searchParams.get("token") ?? "")}`))
           : req.method === "POST"
             ? signIn(req, res)
             : req.method === "DELETE"
-              ? Promise.resolve(json(res, 200, { ok: true }, clearedSessionCookie(req)))
+              ? Promise.resolve(isSameOrigin(req) ? json(res, 200, { ok: true }, clearedSessionCookie(req)) : refuse(res, 403, "sign out from the board's own pages"))
               : Promise.resolve(json(res, 405, { error: "use POST or DELETE" }));
       work.catch((err: unknown) => {
         console.error("[agentboard] session:", err);
@@ -99,19 +96,25 @@ function json(res: ServerResponse, status: number, body: unknown, cookie?: strin
   res.end(JSON.stringify(body));
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** A refusal before the body was read: the connection closes rather than read the rest. */
+function refuse(res: ServerResponse, status: 403 | 413, error: string) {
+  res.setHeader("connection", "close");
+  json(res, status, { error });
+}
+
+/** The body, or null when it is larger than a sign-in ever is (the rest is not read). */
+function readBody(req: IncomingMessage): Promise<string | null> {
+  if (Number(req.headers["content-length"]) > MAX_BODY) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error("body too large"));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
+      if (size <= MAX_BODY) return void chunks.push(c);
+      req.off("data", onData);
+      resolve(null);
+    };
+    req.on("data", onData);
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
   });

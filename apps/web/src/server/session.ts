@@ -37,24 +37,40 @@ export function clearedSessionCookie(req: IncomingMessage): string {
   return `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0${secure}`;
 }
 
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 /**
- * The session token of a browser request, or undefined. A state-changing request whose
- * Origin is another site never gets the cookie's authority, whatever the browser sent:
- * SameSite=Lax already keeps it off cross-site POSTs, this also covers older browsers.
+ * Whether a request comes from this server's own pages, for anything that changes state
+ * on a browser's say-so. Where the browser sends `Sec-Fetch-Site` it decides: only
+ * `same-origin`. Otherwise `Origin` must name this host; `Origin: null` (a sandboxed frame,
+ * a data: URL, a cross-site redirect) is another site. A request with neither header comes
+ * from no browser — a program that holds its own token, which no other site can forge.
+ */
+export function isSameOrigin(req: IncomingMessage): boolean {
+  const site = header(req, "sec-fetch-site");
+  if (site !== undefined) return site === "same-origin";
+  const origin = header(req, "origin");
+  if (origin === undefined) return true;
+  try {
+    return origin !== "null" && new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The session token of a browser request, or undefined. A state-changing request from
+ * another site never gets the cookie's authority, whatever the browser sent: SameSite=Lax
+ * already keeps the cookie off cross-site POSTs, this also covers same-site pages on other
+ * ports or subdomains and browsers without SameSite.
  */
 export function sessionTokenOf(req: IncomingMessage): string | undefined {
   const token = readCookie(req.headers.cookie, SESSION_COOKIE);
   if (!token) return undefined;
   const method = req.method ?? "GET";
-  if (method !== "GET" && method !== "HEAD") {
-    const origin = req.headers.origin;
-    if (origin && origin !== "null") {
-      try {
-        if (new URL(origin).host !== req.headers.host) return undefined;
-      } catch {
-        return undefined;
-      }
-    }
-  }
+  if (method !== "GET" && method !== "HEAD" && !isSameOrigin(req)) return undefined;
   return token;
 }

@@ -34,14 +34,15 @@ export const boardRouter = {
    * Live changes of the board: run events of its runs (tracked, and resumed exactly after
    * the last one received) and untracked `{ kind: "cards" }` signals when cards were
    * created, edited, moved or deleted, which write no run event. The tracked ids are
-   * opaque cursors (`board.cursor` gives the current one); without one, the board's whole
-   * history comes first.
+   * opaque cursors (`board.cursor` gives the current one). Without one, the stream starts
+   * from a snapshot: `{ kind: "snapshot", runs }` (each card's latest run and its status),
+   * then the board's last 100 run events, then what follows — never the board's history.
    */
   onChanges: authedProcedure
     .input(z.object({ boardId: zId, lastEventId: zBoardCursor.nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
       await ctx.authorize.board(input.boardId, "viewer");
-      for await (const item of followBoardChanges(ctx.deps, input.boardId, input.lastEventId ?? "0", signal)) {
+      for await (const item of followBoardChanges(ctx.deps, input.boardId, input.lastEventId ?? null, signal)) {
         if (item.cursor === null) yield item.change;
         else yield tracked(item.cursor, item.change);
       }

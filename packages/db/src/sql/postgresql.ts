@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
 import { fromRowJson } from "./rows.js";
-import { InvalidCursorError, RowLockedError, type BoardEvent, type BoardEventsPage, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import { InvalidCursorError, RowLockedError, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * PostgreSQL: a claim is one statement — FOR UPDATE SKIP LOCKED, the claim event, and the
@@ -106,9 +106,20 @@ const APPEND_EVENTS = prepared("append_events", bind(
   ["RUN", "TOKEN", "COUNT", "ACTOR", "EVENTS"],
 ));
 
+/**
+ * A follower's page: `limit` + 1 rows at most, cut where their payloads pass the byte
+ * budget. The sizes come first, from `pg_column_size`, which reads the stored size without
+ * decompressing anything (so a compressible payload counts for less than it takes in
+ * memory); only the rows within the budget are then read.
+ */
 const EVENTS_AFTER = prepared("events_after", `
-  SELECT id, run_id AS "runId", seq, type, actor, payload, (extract(epoch FROM created_at) * 1000)::float8 AS "createdAtMs"
-  FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`);
+  WITH page AS (
+    SELECT seq, sum(bytes) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - bytes AS before, count(*) OVER () AS total
+    FROM (SELECT seq, pg_column_size(payload) AS bytes FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) sizes
+  )
+  SELECT e.id, e.run_id AS "runId", e.seq, e.type, e.actor, e.payload, (extract(epoch FROM e.created_at) * 1000)::float8 AS "createdAtMs", page.total
+  FROM page JOIN run_events e ON e.run_id = $1 AND e.seq = page.seq
+  WHERE page.before < $4 ORDER BY e.seq`);
 
 /**
  * Board cursors. Event ids come from one sequence, and two transactions can commit them out
@@ -171,6 +182,27 @@ const BOARD_EVENTS_AFTER_SQL = bind(
   ["BOARD", "SEEN", "UPTO", "AFTER", "LIMIT"],
 );
 const BOARD_EVENTS_AFTER = (values: unknown[]): pg.QueryConfig => ({ text: BOARD_EVENTS_AFTER_SQL, values });
+
+/** The board's last events visible to the statement, and the statement's snapshot (what they are the end of). */
+const BOARD_TAIL = prepared("board_tail", `
+  WITH s AS (SELECT pg_current_snapshot() AS now)
+  SELECT s.now::text AS snapshot, e.id, e.run_id AS "runId", e.card_id AS "cardId", e.type, e.actor, e.status,
+    (extract(epoch FROM e.created_at) * 1000)::float8 AS "createdAtMs"
+  FROM s
+  LEFT JOIN LATERAL (
+    SELECT e.id, e.run_id, r.card_id, e.type, e.actor, r.status, e.created_at
+    FROM run_events e JOIN runs r ON r.id = e.run_id
+    WHERE r.board_id = $1 ORDER BY e.id DESC LIMIT $2
+  ) e ON true
+  ORDER BY e.id`);
+
+/** Each card's latest run, through the (card_id, created_at) index: one lookup per card, whatever the history. */
+const BOARD_LATEST_RUNS = prepared("board_latest_runs", `
+  SELECT r.id AS "runId", r.card_id AS "cardId", r.status
+  FROM cards c JOIN LATERAL (
+    SELECT id, card_id, status, created_at FROM runs WHERE card_id = c.id ORDER BY created_at DESC, id DESC LIMIT 1
+  ) r ON true
+  WHERE c.board_id = $1 ORDER BY r.created_at DESC, r.id DESC`);
 
 type BoardEventRow = { snapshot: string } & ({ id: null } | (Omit<BoardEvent, "createdAt" | "cursor"> & { createdAtMs: number }));
 
@@ -260,14 +292,35 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
       return row ? { lastSeq: Number(row.lastSeq), boardId: row.boardId, events: row.events.map(fromStored) } : null;
     },
 
-    async eventsAfter(runId, afterSeq, limit) {
-      const { rows } = await pool.query<StoredEvent>(EVENTS_AFTER([runId, afterSeq, limit]));
-      return rows.map(fromStored);
+    async eventsAfter(runId, afterSeq, limit, maxBytes) {
+      const { rows } = await pool.query<StoredEvent & { total: string }>(EVENTS_AFTER([runId, afterSeq, limit + 1, maxBytes]));
+      const more = rows.length > limit || Number(rows[0]?.total ?? 0) > rows.length;
+      return { events: rows.slice(0, limit).map(({ total: _, ...e }) => fromStored(e)), more };
     },
 
     async boardCursor() {
       const { rows } = await pool.query<{ snapshot: string }>(BOARD_CURSOR([]));
       return rows[0]!.snapshot;
+    },
+
+    async boardSnapshot(boardId, tail) {
+      const [{ rows }, runs] = await Promise.all([
+        pool.query<BoardEventRow>(BOARD_TAIL([boardId, tail])),
+        pool.query<BoardSnapshotRows["runs"][number]>(BOARD_LATEST_RUNS([boardId])),
+      ]);
+      const now = rows[0]!.snapshot;
+      // Within the tail, a cursor is "what `now` saw, after this id" (see SnapshotCursor).
+      const after = (id: number) => formatCursor(EMPTY_SNAPSHOT, { upTo: now, afterId: id });
+      const events: BoardEvent[] = [];
+      for (const row of rows) {
+        if (row.id === null) continue;
+        const { snapshot: _, createdAtMs, ...e } = row;
+        events.push({ ...e, createdAt: new Date(createdAtMs), cursor: after(e.id) });
+      }
+      const first = events[0];
+      const cursor = formatCursor(now);
+      if (first) events.at(-1)!.cursor = cursor;
+      return { runs: runs.rows, tail: events, from: first ? after(first.id - 1) : cursor, cursor };
     },
 
     async boardEventsAfter(boardId, text, limit) {

@@ -84,9 +84,12 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
     expect(await db.queue.appendEvents({ runId: run.id, leaseToken: "stale", actor: "runner:a", events: [{ type: "t.x", payload: {} }] })).toBeNull();
 
     const viaClient = await db.prisma.runEvent.findMany({ where: { runId: run.id, seq: { gt: 3 } }, orderBy: { seq: "asc" } });
-    expect(await db.queue.eventsAfter(run.id, 3, 500)).toEqual(viaClient);
+    expect(await db.queue.eventsAfter(run.id, 3, 500, 1024 * 1024)).toEqual({ events: viaClient, more: false });
     expect(viaClient.map((e) => [e.seq, e.type, e.payload])).toEqual([[4, "t.1", {}], [5, "t.2", payloads[2]]]);
-    expect(await db.queue.eventsAfter(run.id, 2, 1)).toEqual([expect.objectContaining({ seq: 3, payload: payloads[0] })]);
+    expect(await db.queue.eventsAfter(run.id, 2, 1, 1024 * 1024)).toEqual({ events: [expect.objectContaining({ seq: 3, payload: payloads[0] })], more: true });
+    // A page ends before its payloads pass the byte budget, but always holds one event.
+    expect(await db.queue.eventsAfter(run.id, 0, 500, 1)).toEqual({ events: [expect.objectContaining({ seq: 3 })], more: true });
+    expect(await db.queue.eventsAfter(run.id, 5, 500, 1)).toEqual({ events: [], more: false });
   });
 
   it("an append waits for a transaction the client holds open, then lands", async () => {

@@ -1,7 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import type { PrismaClient } from "../client.js";
 import type { RunEvent } from "../generated/postgresql/client.js";
-import { InvalidCursorError, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type ClaimEvent, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import { InvalidCursorError, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimEvent, type RunEventsPage, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
@@ -78,9 +78,24 @@ async function claimWithEvent(db: PrismaClient, sql: string, params: unknown[], 
   return { run, project, checks: dodItems };
 }
 
-const EVENTS_AFTER = `
+/** What an append wrote, read back in its transaction. */
+const APPENDED = `
   SELECT id, run_id AS runId, seq, type, actor, payload, created_at AS createdAt
   FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`;
+
+/**
+ * A follower's page: `limit` + 1 rows at most, cut where their payloads pass the byte
+ * budget. The sizes come first, from `octet_length`, which SQLite answers from the record
+ * header without reading the payload; only the rows within the budget are then read.
+ */
+const EVENTS_AFTER = `
+  WITH page AS (
+    SELECT seq, sum(bytes) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - bytes AS before, count(*) OVER () AS total
+    FROM (SELECT seq, octet_length(payload) AS bytes FROM run_events WHERE run_id = @runId AND seq > @afterSeq ORDER BY seq LIMIT @limit)
+  )
+  SELECT e.id, e.run_id AS runId, e.seq, e.type, e.actor, e.payload, e.created_at AS createdAt, page.total
+  FROM page JOIN run_events e ON e.run_id = @runId AND e.seq = page.seq
+  WHERE page.before < @maxBytes ORDER BY e.seq`;
 
 type StoredEvent = Omit<RunEvent, "payload" | "createdAt"> & { payload: string; createdAt: number };
 
@@ -93,6 +108,15 @@ const BOARD_EVENTS_AFTER = `
   FROM run_events e JOIN runs r ON r.id = e.run_id
   WHERE r.board_id = ? AND e.id > ? ORDER BY e.id LIMIT ?`;
 const LAST_EVENT_ID = "SELECT COALESCE(max(id), 0) AS id FROM run_events";
+const BOARD_TAIL = `
+  SELECT e.id, e.run_id AS runId, r.card_id AS cardId, e.type, e.actor, r.status, e.created_at AS createdAt
+  FROM run_events e JOIN runs r ON r.id = e.run_id
+  WHERE r.board_id = ? AND e.id <= ? ORDER BY e.id DESC LIMIT ?`;
+/** Each card's latest run, through the (card_id, created_at) index: one lookup per card, whatever the history. */
+const BOARD_LATEST_RUNS = `
+  SELECT r.id AS runId, r.card_id AS cardId, r.status
+  FROM cards c JOIN runs r ON r.id = (SELECT id FROM runs WHERE card_id = c.id ORDER BY created_at DESC, id DESC LIMIT 1)
+  WHERE c.board_id = ? ORDER BY r.created_at DESC, r.id DESC`;
 
 type StoredBoardEvent = Omit<BoardEvent, "createdAt" | "cursor"> & { createdAt: number };
 
@@ -121,9 +145,13 @@ function openHotPath(file: string) {
   conn.pragma("busy_timeout = 0");
   const reserve = conn.prepare<[number, string, string], { lastSeq: number; boardId: string }>(RESERVE_SEQ);
   const insert = conn.prepare<[string, number, string, string]>(INSERT_EVENTS);
-  const after = conn.prepare<[string, number, number], StoredEvent>(EVENTS_AFTER);
+  const after = conn.prepare<[string, number, number], StoredEvent>(APPENDED);
+  const page = conn.prepare<[{ runId: string; afterSeq: number; limit: number; maxBytes: number }], StoredEvent & { total: number }>(EVENTS_AFTER);
   const boardAfter = conn.prepare<[string, number, number], StoredBoardEvent>(BOARD_EVENTS_AFTER);
   const lastEventId = conn.prepare<[], { id: number }>(LAST_EVENT_ID);
+  const boardTail = conn.prepare<[string, number, number], StoredBoardEvent>(BOARD_TAIL);
+  const latestRuns = conn.prepare<[string], BoardSnapshotRows["runs"][number]>(BOARD_LATEST_RUNS);
+  const toBoardEvent = (e: StoredBoardEvent): BoardEvent => ({ ...e, createdAt: new Date(e.createdAt), cursor: String(e.id) });
   const fromStored = (e: StoredEvent): RunEvent => ({ ...e, payload: JSON.parse(e.payload) as RunEvent["payload"], createdAt: new Date(e.createdAt) });
   const append = conn.transaction((a: AppendEventsArgs): AppendedEvents | null => {
     const row = reserve.get(a.events.length, a.runId, a.leaseToken);
@@ -134,16 +162,28 @@ function openHotPath(file: string) {
   });
   return {
     appendEvents: (a: AppendEventsArgs) => whenNotBusy(() => append.immediate(a)),
-    eventsAfter: (runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> =>
-      whenNotBusy(() => after.all(runId, afterSeq, limit).map(fromStored)),
+    eventsAfter: (runId: string, afterSeq: number, limit: number, maxBytes: number): Promise<RunEventsPage> =>
+      whenNotBusy(() => {
+        const rows = page.all({ runId, afterSeq, limit: limit + 1, maxBytes });
+        const more = rows.length > limit || (rows[0]?.total ?? 0) > rows.length;
+        return { events: rows.slice(0, limit).map(({ total: _, ...e }) => fromStored(e)), more };
+      }),
     boardCursor: (): Promise<string> => whenNotBusy(() => String(lastEventId.get()!.id)),
     boardEventsAfter: async (boardId: string, cursor: string, limit: number): Promise<BoardEventsPage> => {
       const afterId = parseCursor(cursor);
       const events = await whenNotBusy(() =>
-        boardAfter.all(boardId, afterId, limit).map((e): BoardEvent => ({ ...e, createdAt: new Date(e.createdAt), cursor: String(e.id) })),
+        boardAfter.all(boardId, afterId, limit).map(toBoardEvent),
       );
       return { events, cursor: events.at(-1)?.cursor ?? String(afterId) };
     },
+    // One synchronous read: nothing commits between the last id, the tail and the runs.
+    boardSnapshot: (boardId: string, tail: number): Promise<BoardSnapshotRows> =>
+      whenNotBusy(() => {
+        const now = lastEventId.get()!.id;
+        const events = boardTail.all(boardId, now, tail).reverse().map(toBoardEvent);
+        const first = events[0];
+        return { runs: latestRuns.all(boardId), tail: events, from: String(first ? first.id - 1 : now), cursor: String(now) };
+      }),
     close: () => conn.close(),
   };
 }
@@ -194,11 +234,13 @@ export function createSqliteQueue(db: PrismaClient, file: string): QueueSql {
 
   appendEvents: (a) => hot.appendEvents(a),
 
-  eventsAfter: (runId, afterSeq, limit) => hot.eventsAfter(runId, afterSeq, limit),
+  eventsAfter: (runId, afterSeq, limit, maxBytes) => hot.eventsAfter(runId, afterSeq, limit, maxBytes),
 
   boardCursor: () => hot.boardCursor(),
 
   boardEventsAfter: (boardId, cursor, limit) => hot.boardEventsAfter(boardId, cursor, limit),
+
+  boardSnapshot: (boardId, tail) => hot.boardSnapshot(boardId, tail),
 
   close: () => hot.close(),
 };

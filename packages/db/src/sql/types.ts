@@ -27,8 +27,13 @@ export interface QueueSql {
    * Null when the lease is not held; nothing is written then.
    */
   appendEvents(args: AppendEventsArgs): Promise<AppendedEvents | null>;
-  /** The other half of the streaming hot path: a run's events after `afterSeq`, in order. */
-  eventsAfter(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]>;
+  /**
+   * The other half of the streaming hot path: a run's events after `afterSeq`, in order, at
+   * most `limit`, and ending before their payloads pass `maxBytes` (the first always comes):
+   * what a follower holds while it waits on a slow client is one bounded page. `more` says
+   * that events were left out by either bound.
+   */
+  eventsAfter(runId: string, afterSeq: number, limit: number, maxBytes: number): Promise<RunEventsPage>;
   /**
    * A board cursor for "now": reading from it returns only events committed later. Board
    * cursors are opaque strings; each event read carries the cursor that resumes right after
@@ -43,8 +48,21 @@ export interface QueueSql {
    * database did not make throws InvalidCursorError.
    */
   boardEventsAfter(boardId: string, cursor: string, limit: number): Promise<BoardEventsPage>;
+  /**
+   * Where a follower of the board without a cursor starts, instead of the board's whole
+   * history: each card's latest run with its status now, and the board's last `tail`
+   * events committed so far (oldest first, each with its resume cursor). `from` resumes at
+   * the first of those events, `cursor` after all of them: reading from `cursor` returns
+   * exactly what was committed later.
+   */
+  boardSnapshot(boardId: string, tail: number): Promise<BoardSnapshotRows>;
   /** Releases what the queue holds beyond the shared client (SQLite: its own connection). */
   close(): void;
+}
+
+export interface RunEventsPage {
+  events: RunEvent[];
+  more: boolean;
 }
 
 export interface BoardEvent {
@@ -62,6 +80,13 @@ export interface BoardEvent {
 
 export interface BoardEventsPage {
   events: BoardEvent[];
+  cursor: string;
+}
+
+export interface BoardSnapshotRows {
+  runs: { runId: string; cardId: string; status: Run["status"] }[];
+  tail: BoardEvent[];
+  from: string;
   cursor: string;
 }
 

@@ -1,10 +1,15 @@
 import type { Metadata } from "next";
+import { headers } from "next/headers";
 import { Suspense } from "react";
 import { LoginForm } from "@/components/session/login-form";
 
 export const metadata: Metadata = { title: "Sign in" };
 
-export default function LoginPage() {
+export default async function LoginPage() {
+  // A sign-in link (/login#token=…) signs in by itself only when the browser opened it
+  // directly — typed, pasted, opened from a terminal: Sec-Fetch-Site "none". Opened from
+  // another site or page it asks first: a link must not sign anyone in as someone else.
+  const openedDirectly = (await headers()).get("sec-fetch-site") === "none";
   return (
     <main className="flex min-h-full items-center justify-center px-4 py-16">
       <div className="w-full max-w-md">
@@ -15,7 +20,7 @@ export default function LoginPage() {
           Sign in with an API token. <code className="text-xs">npm start</code> prints a sign-in link with the admin token; an admin can create tokens for others.
         </p>
         <Suspense>
-          <LoginForm />
+          <LoginForm openedDirectly={openedDirectly} />
         </Suspense>
       </div>
     </main>

@@ -55,6 +55,8 @@ export function useBoardLive(boardId: string): LiveState {
           return;
         }
         const ev = change.data;
+        // A snapshot comes only to a follower without a cursor; this one starts from board.cursor.
+        if (ev.kind !== "run") return refresh();
         qc.setQueryData<CardRow[]>(cardsKey, (cards) =>
           cards?.map((c) => {
             const latest = c.runs[0];

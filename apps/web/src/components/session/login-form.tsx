@@ -1,6 +1,6 @@
 "use client";
 
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { useSearchParams } from "next/navigation";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
@@ -11,16 +11,41 @@ const REASONS: Record<string, string> = {
   expired: "Your session ended. Sign in again.",
 };
 
-export function LoginForm() {
+/**
+ * Signs in with a pasted token, or with the token of a sign-in link (`/login#token=…`): the
+ * fragment is read here, taken out of the address bar and this history entry at once, and
+ * posted. A link the browser did not open directly fills the form and waits for a click.
+ */
+export function LoginForm({ openedDirectly }: { openedDirectly: boolean }) {
   const params = useSearchParams();
   const initial = params.get("error");
   const [error, setError] = useState<string | null>(initial ? (REASONS[initial] ?? "Sign in again.") : null);
   const [busy, setBusy] = useState(false);
+  /** The token of a link that waits for a click. */
+  const [linked, setLinked] = useState<string | null>(null);
+
+  useEffect(() => {
+    const takeLinkToken = () => {
+      const token = new URLSearchParams(window.location.hash.slice(1)).get("token")?.trim();
+      if (!token) return;
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+      if (openedDirectly) void signIn(token);
+      else setLinked(token);
+    };
+    takeLinkToken();
+    // A link opened while this page is already showing changes only the fragment: no load.
+    window.addEventListener("hashchange", takeLinkToken);
+    return () => window.removeEventListener("hashchange", takeLinkToken);
+  }, [openedDirectly]);
 
   async function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const token = String(new FormData(e.currentTarget).get("token") ?? "").trim();
     if (!token) return setError("Paste a token first.");
+    await signIn(token);
+  }
+
+  async function signIn(token: string) {
     setBusy(true);
     setError(null);
     try {
@@ -44,8 +69,13 @@ export function LoginForm() {
   return (
     // Without JavaScript the form posts itself and the server redirects.
     <form method="post" action="/api/session" onSubmit={submit} className="space-y-4 rounded-xl bg-white p-6 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
+      {linked ? (
+        <p role="status" className="text-sm text-amber-700 dark:text-amber-400">
+          This sign-in link was opened from another page. Sign in only if you opened it yourself.
+        </p>
+      ) : null}
       <Field label="API token">
-        <Input name="token" type="password" autoComplete="off" autoFocus required placeholder="ab_…" aria-describedby={error ? "login-error" : undefined} />
+        <Input key={linked ?? ""} defaultValue={linked ?? undefined} name="token" type="password" autoComplete="off" autoFocus required placeholder="ab_…" aria-describedby={error ? "login-error" : undefined} />
       </Field>
       {error ? (
         <p id="login-error" role="alert" className="text-sm text-red-600 dark:text-red-400">
