@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { testProviders } from "@agentboard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isProcessAlive } from "./process/spawn-group.js";
+import { isProcessAlive } from "@agentboard/sandbox";
 import { eventsOf, pidsFrom, startHarness, waitForEvent, waitForFinish, waitForOutput, type Harness } from "./testing/harness.js";
 
 const BIN = fileURLToPath(new URL("../bin/agentboard-runner.mjs", import.meta.url));

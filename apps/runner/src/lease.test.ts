@@ -5,7 +5,7 @@
  */
 import { testProviders } from "@agentboard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isProcessAlive } from "./process/spawn-group.js";
+import { isProcessAlive } from "@agentboard/sandbox";
 import { pidsFrom, startHarness, waitForEvent, waitForOutput, type Harness } from "./testing/harness.js";
 
 /** A fetch that records every request and can be cut off, like a network partition. */

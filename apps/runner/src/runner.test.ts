@@ -8,7 +8,7 @@ import { startMessagesServer, type MessagesServer } from "@agentboard/testkit/me
 import { testProviders } from "@agentboard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { costUsd } from "./engines/pricing.js";
-import { isProcessAlive } from "./process/spawn-group.js";
+import { isProcessAlive } from "@agentboard/sandbox";
 import { eventsOf, git, pidsFrom, startHarness, waitForEvent, waitForFinish, waitForOutput, type Harness } from "./testing/harness.js";
 
 const KEY = "sk-ant-runner-test";

@@ -4,7 +4,7 @@
  * paths) reach them as environment variables, never spliced into the command text.
  */
 import { formatDuration } from "./duration.js";
-import { BoundedOutput, spawnGroup } from "./process/spawn-group.js";
+import { BoundedOutput, spawnGroup } from "@agentboard/sandbox";
 
 export interface ShellResult {
   command: string;

@@ -9,7 +9,7 @@ import path from "node:path";
 import { z } from "zod";
 import { abortError, throwIfAborted } from "./abort.js";
 import { costUsd } from "./pricing.js";
-import { BoundedOutput, createLineSplitter, DEFAULT_GRACE_MS, spawnGroup, type ExitInfo } from "../process/spawn-group.js";
+import { BoundedOutput, createLineSplitter, DEFAULT_GRACE_MS, spawnGroup, type ExitInfo } from "@agentboard/sandbox";
 import { EngineError, type AgentEngine, type EngineContext, type EngineEvent, type EngineResult } from "./types.js";
 
 // ---------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * Useful for scripted tasks and for tests of everything around the engines.
  */
 import { abortError, throwIfAborted } from "./abort.js";
-import { BoundedOutput, DEFAULT_GRACE_MS, spawnGroup, type ExitInfo } from "../process/spawn-group.js";
+import { BoundedOutput, DEFAULT_GRACE_MS, spawnGroup, type ExitInfo } from "@agentboard/sandbox";
 import { EngineError, type AgentEngine, type EngineContext, type EngineResult } from "./types.js";
 
 export interface CommandEngineOptions {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { abortError } from "../abort.js";
-import { BoundedOutput, spawnGroup } from "../../process/spawn-group.js";
+import { BoundedOutput, spawnGroup } from "@agentboard/sandbox";
 import { defineTool, MAX_TOOL_OUTPUT } from "./define.js";
 import { ToolError } from "./tool-error.js";
 

@@ -2,7 +2,8 @@
  * Child processes in their own process group, so that a cancel reaches everything they
  * started (a test runner's workers, `sleep` in a shell script…), not just the direct child.
  *
- * Used by the command engine, the run_command tool and the claude-code engine.
+ * The one way a run's processes are started and stopped: sandboxed processes
+ * (sandbox.ts) are process groups too, led by bubblewrap.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -21,6 +22,11 @@ export interface SpawnGroupOptions {
   graceMs?: number;
   onStdout?(text: string): void;
   onStderr?(text: string): void;
+  /**
+   * Asks the processes to stop, instead of SIGTERM to the group (a sandbox's processes
+   * are in a session of their own inside it); SIGKILL to the group still follows.
+   */
+  softStop?(): void;
 }
 
 export interface GroupProcess {
@@ -133,7 +139,8 @@ export function spawnGroup(file: string, args: readonly string[], opts: SpawnGro
     const pid = child.pid;
     if (pid === undefined) return Promise.resolve();
     terminating ??= (async () => {
-      signalGroup(pid, "SIGTERM");
+      if (opts.softStop) opts.softStop();
+      else signalGroup(pid, "SIGTERM");
       if (!(await waitGroupGone(pid, graceMs))) {
         signalGroup(pid, "SIGKILL");
         await waitGroupGone(pid, 2_000);
