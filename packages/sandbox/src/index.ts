@@ -25,5 +25,6 @@ export {
   type RunSandboxInput,
   type SandboxDescription,
   type StartOptions,
-  type StartProcess,
+  type ProcessStarter,
+  plainStarter,
 } from "./sandbox.js";

@@ -128,3 +128,19 @@ export function needsGlobalAdmin(policy: SandboxPolicyInput): string | null {
   });
   return local ? `allowlisting the local address ${local}` : null;
 }
+
+/**
+ * The implicit label of runs that need a sandbox. A confined project's runs carry it; a
+ * claim carries it unless the runner says it has no working sandbox, so such a runner is
+ * only given runs of projects an admin made unconfined. Nothing else changes in the claim.
+ */
+export const SANDBOX_LABEL = "sandbox";
+
+export function runLabels(labels: readonly string[], confined: boolean): string[] {
+  const rest = labels.filter((l) => l !== SANDBOX_LABEL);
+  return confined ? [...rest, SANDBOX_LABEL] : rest;
+}
+
+export function claimLabels(labels: readonly string[], hasSandbox: boolean): string[] {
+  return runLabels(labels, hasSandbox);
+}

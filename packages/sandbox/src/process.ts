@@ -15,12 +15,14 @@ export interface ExitInfo {
 
 export interface SpawnGroupOptions {
   cwd: string;
-  env: NodeJS.ProcessEnv;
+  env: Readonly<Record<string, string | undefined>>;
   /** Aborting terminates the whole group (SIGTERM, then SIGKILL after `graceMs`). */
   signal?: AbortSignal;
   /** Time between SIGTERM and SIGKILL. Default 3000 ms. */
   graceMs?: number;
   onStdout?(text: string): void;
+  /** Raw stdout, for binary output (a git bundle); replaces `onStdout`. */
+  onStdoutBytes?(chunk: Buffer): void;
   onStderr?(text: string): void;
   /**
    * Asks the processes to stop, instead of SIGTERM to the group (a sandbox's processes
@@ -121,15 +123,17 @@ export function spawnGroup(file: string, args: readonly string[], opts: SpawnGro
   const graceDefault = opts.graceMs ?? DEFAULT_GRACE_MS;
   const child = spawn(file, args, {
     cwd: opts.cwd,
-    env: opts.env,
+    // `as`: Next.js types make NODE_ENV required on ProcessEnv, and the web build type-checks this file.
+    env: opts.env as NodeJS.ProcessEnv,
     // setsid(): the child leads a new process group whose id is its pid.
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
 
-  child.stdout?.setEncoding("utf8");
+  if (!opts.onStdoutBytes) child.stdout?.setEncoding("utf8");
   child.stderr?.setEncoding("utf8");
-  if (opts.onStdout) child.stdout?.on("data", opts.onStdout);
+  if (opts.onStdoutBytes) child.stdout?.on("data", opts.onStdoutBytes);
+  else if (opts.onStdout) child.stdout?.on("data", opts.onStdout);
   else child.stdout?.resume();
   if (opts.onStderr) child.stderr?.on("data", opts.onStderr);
   else child.stderr?.resume();

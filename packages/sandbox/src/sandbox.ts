@@ -43,8 +43,29 @@ export interface StartOptions extends Omit<SpawnGroupOptions, "cwd" | "env" | "s
   model?: boolean;
 }
 
-/** Starts one process of a run. `RunSandbox.start` bound to a phase. */
-export type StartProcess = (file: string, args: readonly string[], opts: StartOptions) => GroupProcess;
+/** Starts the processes of one phase of a run: `RunSandbox.start` bound to the phase. */
+export interface ProcessStarter {
+  /** False when the processes run with the runner's rights (an unconfined project, or no sandbox at all). */
+  readonly confined: boolean;
+  start(file: string, args: readonly string[], opts: StartOptions): GroupProcess;
+}
+
+/**
+ * No sandbox: a plain process group with `env` plus the options' variables. What engines
+ * fall back to when they are run on their own (their unit tests); a runner always hands
+ * them its sandbox's starter.
+ */
+export function plainStarter(env: Readonly<Record<string, string | undefined>>, model?: { apiKey?: string; baseURL?: string } | null): ProcessStarter {
+  return {
+    confined: false,
+    start(file, args, opts) {
+      const extra: Record<string, string> = {};
+      if (opts.model && model?.apiKey) extra.ANTHROPIC_API_KEY = model.apiKey;
+      if (opts.model && model?.baseURL) extra.ANTHROPIC_BASE_URL = model.baseURL;
+      return spawnGroup(file, args, { ...opts, cwd: opts.cwd ?? process.cwd(), env: { ...env, ...extra, ...opts.env } });
+    },
+  };
+}
 
 function findProgram(name: string, pathVar: string | undefined): string | null {
   for (const dir of (pathVar ?? "/usr/bin:/bin").split(":").filter(Boolean)) {
@@ -114,7 +135,7 @@ export class SandboxHost {
       mkdirSync(path.join(dir, "home"));
       mkdirSync(path.join(dir, "work"));
       const plan: MountPlan = { layout: this.layout, home: path.join(dir, "home"), checkout: path.join(dir, "work"), readOnly: [] };
-      await run(this.bwrap, [...bwrapArgs(plan), "--", "/bin/true"], { timeout: 10_000, env: { PATH: "/usr/bin:/bin" } });
+      await run(this.bwrap, [...bwrapArgs(plan), "--", "/bin/true"], { timeout: 10_000, env: { PATH: "/usr/bin:/bin" } as Record<string, string> as NodeJS.ProcessEnv });
       return null;
     } catch (err) {
       const e = err as { stderr?: string; message?: string };
@@ -217,8 +238,11 @@ export class RunSandbox {
   }
 
   /** The process starter of one phase. */
-  starter(phase: Phase | "collect", extraFacts: Readonly<Record<string, string>> = {}): StartProcess {
-    return (file, args, opts) => this.start(phase, file, args, { ...opts, env: { ...extraFacts, ...opts.env } });
+  starter(phase: Phase | "collect", extraFacts: Readonly<Record<string, string>> = {}): ProcessStarter {
+    return {
+      confined: this.confined,
+      start: (file, args, opts) => this.start(phase, file, args, { ...opts, env: { ...extraFacts, ...opts.env } }),
+    };
   }
 
   private networkOf(phase: Phase | "collect"): NetworkMode {

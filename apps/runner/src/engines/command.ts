@@ -3,7 +3,7 @@
  * Useful for scripted tasks and for tests of everything around the engines.
  */
 import { abortError, throwIfAborted } from "./abort.js";
-import { BoundedOutput, DEFAULT_GRACE_MS, spawnGroup, type ExitInfo } from "@agentboard/sandbox";
+import { BoundedOutput, DEFAULT_GRACE_MS, plainStarter, type ExitInfo } from "@agentboard/sandbox";
 import { EngineError, type AgentEngine, type EngineContext, type EngineResult } from "./types.js";
 
 export interface CommandEngineOptions {
@@ -30,9 +30,9 @@ export class CommandEngine implements AgentEngine {
       output.push(text);
       ctx.emit({ type: "command.output", payload: { stream, text } });
     };
-    const proc = spawnGroup(this.options.shell ?? "/bin/sh", ["-c", command], {
+    const starter = ctx.starter ?? plainStarter(ctx.env);
+    const proc = starter.start(this.options.shell ?? "/bin/sh", ["-c", command], {
       cwd: ctx.worktree,
-      env: ctx.env,
       signal: ctx.signal,
       graceMs: this.options.graceMs ?? DEFAULT_GRACE_MS,
       onStdout: forward("stdout"),
