@@ -92,3 +92,21 @@ export async function setBranch(repoPath: string, branch: string, commit: string
   assertSafeRevision(commit, "commit");
   await git(repoPath, ["update-ref", `refs/heads/${branch}`, commit]);
 }
+
+/**
+ * Whether `dir` is the run clone of `repoPath` made for `runId`: named by the run id, with
+ * a `.git` directory (not a link) whose alternates lead to the repository's objects. The
+ * server removes only such directories besides the repository's linked worktrees.
+ */
+export async function isRunCloneOf(dir: string, repoPath: string, runId: string): Promise<boolean> {
+  if (path.basename(dir) !== runId) return false;
+  const dotGit = await fs.lstat(path.join(dir, ".git")).catch(() => null);
+  if (!dotGit?.isDirectory()) return false;
+  const file = path.join(dir, ".git", "objects", "info", "alternates");
+  const st = await fs.lstat(file).catch(() => null);
+  if (!st?.isFile() || st.size > 64 * 1024) return false;
+  const first = (await fs.readFile(file, "utf8")).split("\n")[0]?.trim() ?? "";
+  const target = await fs.realpath(path.resolve(path.join(dir, ".git", "objects"), first)).catch(() => null);
+  const repoObjects = await objectDirsOf(repoPath).catch(() => []);
+  return target !== null && repoObjects[0] === target;
+}

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createApiCore, createApiHttpHandler, ensureBootstrapAdmin, type ApiCore } from "@agentboard/api";
 import { describeDatabase, resolveDatabaseConfig } from "@agentboard/db";
 import type { Env } from "./env.js";
+import type { LocalRunner } from "./local-runner.js";
 import { sessionTokenOf } from "./session.js";
 import { createSessionRoutes } from "./session-routes.js";
 
@@ -13,6 +14,8 @@ export interface ApiServer {
   started(addr: { host: string; port: number }): Promise<void>;
   /** Stops the local runner; it reports its runs over HTTP, so this comes before the server closes. */
   stopRunner(): Promise<void>;
+  /** The local runner, when one was started. */
+  readonly localRunner: LocalRunner | null;
   close(): Promise<void>;
 }
 
@@ -35,11 +38,11 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
   });
   const session = createSessionRoutes(core);
 
-  let stopLocalRunner: (() => Promise<void>) | null = null;
+  let localRunner: LocalRunner | null = null;
   const stopRunner = async () => {
-    const stop = stopLocalRunner;
-    stopLocalRunner = null;
-    await stop?.();
+    const runner = localRunner;
+    localRunner = null;
+    await runner?.stop();
   };
 
   return {
@@ -58,10 +61,13 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
       console.log(`[agentboard] sign in: ${base}/login?token=${encodeURIComponent(admin.token)}`);
       if (env.AGENTBOARD_LOCAL_RUNNER === "1") {
         const { startLocalRunner } = await import("./local-runner.js");
-        stopLocalRunner = await startLocalRunner({ server: base, adminToken: admin.token, core, dataDir: env.dataDir });
+        localRunner = await startLocalRunner({ server: base, core, dataDir: env.dataDir });
       }
     },
     stopRunner,
+    get localRunner() {
+      return localRunner;
+    },
     async close() {
       await stopRunner();
       await core.close();

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { branchCommit, dirSize, listWorktrees as gitWorktrees, removeWorktree, assertSafeRefName } from "@agentboard/git";
+import { branchCommit, dirSize, isRunCloneOf, listWorktrees as gitWorktrees, removeWorktree, assertSafeRefName } from "@agentboard/git";
 import type { Prisma, Run, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { conflict, notFound } from "../errors.js";
@@ -14,9 +14,9 @@ import { repositoryAvailable, withRunPipelineLock } from "./merge-lock.js";
  * The server's side of worktrees: the record runners keep (one row per worktree), and the
  * removal of a run's worktrees and branch when it is merged, aborted, removed by an admin
  * or swept. Only two kinds of path are ever removed, and only after git confirms it is a
- * linked worktree of the run's own repository: a path a runner recorded for this run, and
- * a worktree that has the run's branch (a name the server generated) checked out. A path
- * from a request is never used.
+ * linked worktree of the run's own repository (or it is the run's private clone of it): a
+ * path a runner recorded for this run, and a worktree that has the run's branch (a name
+ * the server generated) checked out. A path from a request is never used.
  */
 
 export interface ListWorktreesInput {
@@ -132,7 +132,8 @@ export async function deleteBranch(repoPath: string, branch: string): Promise<bo
   assertSafeRefName(branch);
   if ((await branchCommit(repoPath, branch)) === null) return false;
   await new Promise<void>((resolve, reject) => {
-    execFile("git", ["-C", repoPath, "branch", "-D", branch], { env: gitEnv(), timeout: 60_000 }, (err, _stdout, stderr) => {
+    // Hooks off: a server-side git command never runs repository code.
+    execFile("git", ["-C", repoPath, "-c", "core.hooksPath=/dev/null", "branch", "-D", branch], { env: gitEnv(), timeout: 60_000 }, (err, _stdout, stderr) => {
       if (err) reject(new Error(`git branch -D ${branch} failed: ${String(stderr).trim() || err.message}`));
       else resolve();
     });
@@ -202,6 +203,15 @@ export async function removeRunWorktrees(
       }
     } else if (!(await exists(t.path))) {
       outcome = "gone";
+    } else if (await isRunCloneOf(t.path, repoPath, run.id)) {
+      // A runner's private clone of the repository for this run (its sandboxed checkout).
+      try {
+        await fs.rm(t.path, { recursive: true, force: true });
+        outcome = "removed";
+      } catch (err) {
+        outcome = "failed";
+        error = errorText(err);
+      }
     } else {
       // Something is there, but git does not know it as a worktree of this repository:
       // it is not ours to delete.
