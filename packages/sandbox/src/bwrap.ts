@@ -60,6 +60,9 @@ export function bwrapArgs(plan: MountPlan): string[] {
   args.push("--bind", plan.checkout, plan.checkout);
   if (plan.cache) args.push("--bind", plan.cache, "/cache");
   for (const s of plan.sockets ?? []) args.push("--ro-bind", s.host, `${SOCKET_DIR}/${s.name}`);
+  // The sandbox's own root (where the mount points were made) is read-only too: only the
+  // checkout, HOME, /tmp and the cache can be written.
+  args.push("--remount-ro", "/");
   args.push("--chdir", plan.cwd ?? plan.checkout);
   return args;
 }
