@@ -52,7 +52,6 @@ export function bwrapArgs(plan: MountPlan): string[] {
     if (m.kind === "ro-bind") args.push("--ro-bind", m.src, m.dest);
     else args.push("--symlink", m.target, m.dest);
   }
-  args.push("--dir", "/etc");
   for (const [src, dest] of plan.layout.etc) args.push("--ro-bind", src, dest);
   args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/var/tmp");
   args.push("--bind", plan.home, u.home);

@@ -4,7 +4,7 @@
  * name-service switch, and a synthetic passwd, group and hosts for the sandbox's own
  * user), and where programs that live outside /usr are installed.
  */
-import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 /** The unprivileged user every sandboxed process runs as (inside its user namespace). */
@@ -18,7 +18,9 @@ const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx
 
 // /etc entries programs need to work; nothing that configures the host's services or users.
 const ETC_ENTRIES = [
-  "ssl",
+  // Certificates only: /etc/ssl/private holds the host's keys.
+  "ssl/certs",
+  "ssl/openssl.cnf",
   "ca-certificates",
   "ca-certificates.conf",
   "alternatives",
@@ -58,30 +60,31 @@ export function systemMounts(root = "/"): SystemMount[] {
 }
 
 /**
- * Writes the sandbox's own passwd, group and hosts under `dir` (once per runner) and lists
- * every /etc entry to bind. Resolver configuration is left out on purpose: the sandbox
- * has no network of its own, and its proxies resolve names outside.
+ * Makes the sandbox's /etc under `dir` (once per runner): its own passwd, group and hosts,
+ * and a copy of the host's entries programs need (symlinks copied as symlinks: most lead
+ * into /usr, which the sandbox has). One directory bound at /etc costs one mount instead of
+ * one per entry — on every process start; a host change to these files is picked up when
+ * the runner restarts. Resolver configuration is left out on purpose: the sandbox has no
+ * network of its own, and its proxies resolve names outside.
  */
 export function prepareHostLayout(dir: string): HostLayout {
   const etcDir = path.join(dir, "etc");
+  rmSync(etcDir, { recursive: true, force: true });
   mkdirSync(etcDir, { recursive: true, mode: 0o755 });
+  for (const name of ETC_ENTRIES) {
+    const host = path.join("/etc", name);
+    if (!existsSync(host)) continue;
+    mkdirSync(path.dirname(path.join(etcDir, name)), { recursive: true });
+    cpSync(host, path.join(etcDir, name), { recursive: true, verbatimSymlinks: true, dereference: false });
+  }
   const u = SANDBOX_USER;
   const files: Record<string, string> = {
     passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\n${u.name}:x:${u.uid}:${u.gid}:agentboard run:${u.home}:${u.shell}\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
     group: `root:x:0:\n${u.name}:x:${u.gid}:\nnogroup:x:65534:\n`,
     hosts: "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
   };
-  const etc: Array<[string, string]> = [];
-  for (const [name, content] of Object.entries(files)) {
-    const file = path.join(etcDir, name);
-    writeFileSync(file, content, { mode: 0o644 });
-    etc.push([file, `/etc/${name}`]);
-  }
-  for (const name of ETC_ENTRIES) {
-    const host = path.join("/etc", name);
-    if (existsSync(host)) etc.push([host, host]);
-  }
-  return { system: systemMounts(), etc };
+  for (const [name, content] of Object.entries(files)) writeFileSync(path.join(etcDir, name), content, { mode: 0o644 });
+  return { system: systemMounts(), etc: [[etcDir, "/etc"]] };
 }
 
 /** True when `p` is inside a directory the sandbox binds anyway (/usr and its kin). */

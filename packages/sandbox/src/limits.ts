@@ -121,9 +121,14 @@ export interface LimitHit {
   message: string;
 }
 
-/** One sandbox's cgroups: made before it starts, read while it runs, removed after. */
+/**
+ * A run's cgroups: made at its first process, shared by its processes (they run one after
+ * another), removed when the run's sandbox closes. Limits hit are counted from a baseline
+ * taken as each process starts, so each process's own hits are told apart.
+ */
 export class SandboxCgroup {
   private readonly dirs: Array<{ controller: "pids" | "memory"; dir: string; method: "cgroup1" | "cgroup2" }> = [];
+  private baseline = { forks: 0, oomKills: 0 };
 
   constructor(
     setup: CgroupSetup,
@@ -172,21 +177,29 @@ export class SandboxCgroup {
       .map(Number);
   }
 
-  /** A limit the sandbox ran into: a fork refused at the process limit, or an out-of-memory kill. */
-  hit(): LimitHit | null {
+  private counters(): { forks: number; oomKills: number } {
+    let forks = 0;
+    let oomKills = 0;
     for (const d of this.dirs) {
-      if (d.controller === "pids") {
-        const max = /^max (\d+)/m.exec(readText(path.join(d.dir, "pids.events")) ?? "")?.[1];
-        if (max && Number(max) > 0) {
-          return { limit: "processes", message: `the sandbox reached its limit of ${this.limits.processes} processes (a fork was refused) and was stopped` };
-        }
-      } else {
-        const file = d.method === "cgroup2" ? "memory.events" : "memory.oom_control";
-        const kills = /^oom_kill (\d+)/m.exec(readText(path.join(d.dir, file)) ?? "")?.[1];
-        if (kills && Number(kills) > 0) {
-          return { limit: "memory", message: `the sandbox ran out of its ${this.limits.memoryMb} MB of memory (a process was killed) and was stopped` };
-        }
-      }
+      if (d.controller === "pids") forks = Number(/^max (\d+)/m.exec(readText(path.join(d.dir, "pids.events")) ?? "")?.[1] ?? 0);
+      else oomKills = Number(/^oom_kill (\d+)/m.exec(readText(path.join(d.dir, d.method === "cgroup2" ? "memory.events" : "memory.oom_control")) ?? "")?.[1] ?? 0);
+    }
+    return { forks, oomKills };
+  }
+
+  /** A process starts: what it hits from now on is its own. */
+  startProcess(): void {
+    this.baseline = this.counters();
+  }
+
+  /** A limit the process ran into: a fork refused at the process limit, or an out-of-memory kill. */
+  hit(): LimitHit | null {
+    const now = this.counters();
+    if (now.forks > this.baseline.forks) {
+      return { limit: "processes", message: `the sandbox reached its limit of ${this.limits.processes} processes (a fork was refused) and was stopped` };
+    }
+    if (now.oomKills > this.baseline.oomKills) {
+      return { limit: "memory", message: `the sandbox ran out of its ${this.limits.memoryMb} MB of memory (a process was killed) and was stopped` };
     }
     return null;
   }
@@ -194,16 +207,21 @@ export class SandboxCgroup {
   /** Removes the cgroups; a cgroup can only go once it is empty, so this retries briefly. */
   async remove(): Promise<void> {
     for (const d of this.dirs) {
-      for (let i = 0; i < 40; i++) {
+      for (let i = 0; i < 100; i++) {
         try {
           rmdirSync(d.dir);
           break;
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === "ENOENT") break;
-          await new Promise((r) => setTimeout(r, 25));
+          await new Promise((r) => setTimeout(r, 20));
         }
       }
     }
+  }
+
+  /** Waits (briefly) until no process is left in the cgroup: a killed sandbox's last members go asynchronously. */
+  async drained(): Promise<void> {
+    for (let wait = 1; this.members().length > 0 && wait < 2_000; wait *= 2) await new Promise((r) => setTimeout(r, wait));
   }
 }
 

@@ -199,7 +199,7 @@ export class RunSandbox {
   private egress: EgressProxy | null = null;
   private model: ModelProxy | null = null;
   private phase: Phase | "collect" = "setup";
-  private started = 0;
+  private cgroup: SandboxCgroup | null = null;
   private closed = false;
   private readonly live = new Set<Promise<unknown>>();
 
@@ -304,7 +304,9 @@ export class RunSandbox {
       sockets,
       cwd: opts.cwd,
     };
-    const cgroup = new SandboxCgroup(internals.cgroups, `agentboard-${this.input.runId}-${++this.started}`, policy.limits);
+    this.cgroup ??= new SandboxCgroup(internals.cgroups, `agentboard-${this.input.runId}-${process.pid}`, policy.limits);
+    const cgroup = this.cgroup;
+    cgroup.startProcess();
     const inner = bridges.length > 0 ? ["/bin/sh", "-c", bridgeScript(bridges), "sh", file, ...args] : [file, ...args];
     let hit: LimitHit | null = null;
     const proc = spawnGroup(
@@ -351,12 +353,12 @@ export class RunSandbox {
         if (h) report(h);
         // 128 + SIGXFSZ: a process wrote past the file size limit.
         else if (exit.code === 153) report({ limit: "fileSize", message: `a process exceeded the sandbox's file size limit of ${policy.limits.fileSizeMb} MB` });
-        await cgroup.remove();
+        // Done means gone: nothing of this process may still run when the next one starts.
+        await cgroup.drained();
         return exit;
       },
-      async (err: unknown) => {
+      (err: unknown) => {
         clearInterval(watch);
-        await cgroup.remove();
         throw err;
       },
     );
@@ -402,7 +404,7 @@ export class RunSandbox {
     if (this.closed) return;
     this.closed = true;
     await Promise.all(this.live);
-    await Promise.all([this.egress?.close(), this.model?.close()]);
+    await Promise.all([this.egress?.close(), this.model?.close(), this.cgroup?.remove()]);
     for (const kind of ["egress", "model"] as const) rmSync(this.socketPath(kind), { force: true });
     rmSync(path.dirname(this.home), { recursive: true, force: true });
   }
