@@ -5,7 +5,7 @@
  * of the runner's user and is not enforced for root at all. File size and open files are
  * rlimits, set by the shell that starts bubblewrap. Wall time is the runner's timeouts.
  */
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { SandboxLimits } from "./policy.js";
 
@@ -104,6 +104,40 @@ export function detectCgroups(): CgroupSetup {
     if (canNest(dir)) setup[c] = { method: "cgroup1", parent: dir };
   }
   return setup;
+}
+
+/**
+ * Removes the empty cgroups runs of a runner that is gone left behind (they are named
+ * `agentboard-<run id>-<runner pid>`); a cgroup with processes in it cannot be removed.
+ */
+export function removeStaleCgroups(cg: CgroupSetup): void {
+  for (const c of [cg.pids, cg.memory]) {
+    if (!c) continue;
+    let names: string[];
+    try {
+      names = readdirSync(c.parent);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const pid = Number(/^agentboard-.+-(\d+)$/.exec(name)?.[1]);
+      if (!pid || pid === process.pid || pidAlive(pid)) continue;
+      try {
+        rmdirSync(path.join(c.parent, name));
+      } catch {
+        // Not empty, or not ours to remove.
+      }
+    }
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 export function limitSupport(cg: CgroupSetup): LimitSupport {

@@ -16,7 +16,7 @@ import { promisify } from "node:util";
 import { bridgeScript, bwrapArgs, EGRESS_PORT, MODEL_PORT, type MountPlan } from "./bwrap.js";
 import { sandboxEnv } from "./env.js";
 import { nodePrefix, prepareHostLayout, SANDBOX_USER, type HostLayout } from "./host.js";
-import { detectCgroups, limitSupport, SandboxCgroup, starterScript, type CgroupSetup, type LimitHit, type LimitSupport } from "./limits.js";
+import { detectCgroups, limitSupport, removeStaleCgroups, SandboxCgroup, starterScript, type CgroupSetup, type LimitHit, type LimitSupport } from "./limits.js";
 import type { NetworkMode, Phase, SandboxPolicy } from "./policy.js";
 import { spawnGroup, signalGroup, type GroupProcess, type SpawnGroupOptions } from "./process.js";
 import { EgressProxy, type EgressDecision } from "./proxy/egress.js";
@@ -105,6 +105,7 @@ export class SandboxHost {
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
     const layout = prepareHostLayout(opts.stateDir);
     const cgroups = detectCgroups();
+    removeStaleCgroups(cgroups);
     const limits = limitSupport(cgroups);
     const bwrap = findProgram("bwrap", opts.pathVar) ?? "";
     const socat = findProgram("socat", opts.pathVar);
