@@ -12,7 +12,7 @@ import path from "node:path";
 import type { AgentboardClient } from "@agentboard/client";
 import { parsePolicy, type EgressDecision, type LimitHit, type Phase, type RunSandbox, type SandboxHost, type SandboxPolicy } from "@agentboard/sandbox";
 import { callUnderLease, isTransient, LeaseGoneError } from "./call.js";
-import { watchForCancel, type CancelWatch } from "./cancel-watch.js";
+import { ApprovalGate } from "./approval-gate.js";
 import { runChecks } from "./checks.js";
 import { commitAndDiff, commitMessage, pushRunBranch, runTestCommand, type CollectedChanges } from "./collect.js";
 import type { RunnerConfig } from "./config.js";
@@ -21,12 +21,14 @@ import { createEngine } from "./engines/index.js";
 import { EngineError, type EngineEvent, type EngineResult } from "./engines/types.js";
 import { EventBatcher } from "./event-batcher.js";
 import { outgoing } from "./event-payload.js";
+import { PausableTimer } from "./pausable-timer.js";
 import { parseHooks, runHooks, type HookKind, type ProjectHooks } from "./hooks.js";
 import { isLeaseLost, Lease } from "./lease.js";
 import { errorMessage, type Logger } from "./log.js";
 import { prepareWorktree, type PreparedWorktree } from "./prepare-worktree.js";
 import { classifyFailure, RunFailure } from "./run-failure.js";
 import { RunLog } from "./run-log.js";
+import { watchRun, type RunWatch } from "./run-watch.js";
 import { describeExit, runShell, shellPayload, tail, type ShellOptions, type ShellResult } from "./shell.js";
 import { worktreeBytes } from "./worktree-size.js";
 import type { Claim, CompleteInput, RunnerObserver, RunOutcome, StopCause } from "./types.js";
@@ -63,7 +65,10 @@ export class RunExecution {
   private readonly batcher: EventBatcher;
   private readonly runLog = new RunLog();
   private readonly log: Logger;
-  private watch: CancelWatch | null = null;
+  private watch: RunWatch | null = null;
+  private readonly approvals: ApprovalGate;
+  /** The agent's timeout; paused while it waits for an approval. */
+  private agentTimer: PausableTimer | null = null;
   private worktree: PreparedWorktree | null = null;
   private box: RunSandbox | null = null;
   private limitHit: LimitHit | null = null;
@@ -112,6 +117,27 @@ export class RunExecution {
         this.runLog.note(`${n} events were refused by the server and are missing from the stream: ${errorMessage(err)}`);
       },
     });
+    this.approvals = this.approvalGate();
+  }
+
+  private approvalGate(): ApprovalGate {
+    const base = { runId: this.runId, leaseToken: this.claim.leaseToken };
+    return new ApprovalGate({
+      signal: this.agentStop.signal,
+      send: async (requestId, ask) => {
+        // The request follows the tool call it is about in the run's log.
+        await this.batcher.flush();
+        const sent = await this.guarded(() => this.deps.client.run.requestApproval.mutate({ ...base, requestId, tool: ask.tool, subject: ask.subject }));
+        this.runLog.note(`waiting for approval of ${ask.tool} (up to ${formatDuration(sent.timeoutMs)})`);
+        return sent;
+      },
+      expire: async (requestId) => {
+        const r = await this.guarded(() => this.deps.client.run.expireApproval.mutate({ ...base, requestId }));
+        this.runLog.note(`approval request ${requestId}: ${r.status === "expired" ? "no answer in time" : r.status}`);
+        return r;
+      },
+      onWaiting: (waiting) => (waiting ? this.agentTimer?.pause() : this.agentTimer?.resume()),
+    });
   }
 
   /**
@@ -141,7 +167,7 @@ export class RunExecution {
 
   async execute(): Promise<RunOutcome> {
     this.lease.start();
-    this.watch = watchForCancel({
+    this.watch = watchRun({
       client: this.deps.client,
       runId: this.runId,
       afterSeq: this.claim.run.eventSeq,
@@ -149,6 +175,7 @@ export class RunExecution {
       onGone: (why) => {
         if (!this.reporting) this.lease.markLost(why);
       },
+      onApprovalAnswered: (e) => this.approvals.heard(e),
       log: this.log,
     });
     // Requested between the claim and now (the stream backfills, but this is free).
@@ -287,7 +314,7 @@ export class RunExecution {
       claudeCode: { bin: config.claudeCodeBin, graceMs: config.killGraceMs },
     });
     const timeoutMs = run.timeoutMs ?? config.agentTimeoutMs;
-    const timer = setTimeout(() => this.stop("timeout"), timeoutMs);
+    this.agentTimer = new PausableTimer(timeoutMs, () => this.stop("timeout"));
     this.engineStarted = true;
     this.deps.observer.onEngineStart?.(run.id, Date.now());
     this.runLog.note(`agent started (${engine.name}${run.model ?? config.model ? `, ${run.model ?? config.model}` : ""}, timeout ${formatDuration(timeoutMs)})`);
@@ -303,10 +330,12 @@ export class RunExecution {
         starter: this.sandboxOf().starter("agent"),
         anthropic: { apiKey: config.anthropicApiKey, baseURL: config.anthropicBaseUrl },
         budgetUsd: run.budgetUsd,
+        approval: run.approval,
+        requestApproval: (ask) => this.approvals.ask(ask),
         emit: (e) => this.onEngineEvent(e),
       });
     } finally {
-      clearTimeout(timer);
+      this.agentTimer.clear();
     }
   }
 

@@ -20,3 +20,6 @@ export const zColumn = z.enum(["backlog", "todo", "in_progress", "in_review", "d
 export const zRunStatus = z.enum(["queued", "claimed", "running", "succeeded", "failed", "cancelled", "merged", "aborted"]);
 export const zLeaseToken = z.string().min(1).max(128);
 export const zShellCommand = z.string().min(1).max(10_000);
+export const zApprovalPolicy = z.enum(["none", "commands", "writes"]);
+/** How long an approval request waits for a person: 1 s to a day. */
+export const zApprovalTimeoutMs = z.number().int().min(1_000).max(24 * 3600 * 1000);

@@ -3,6 +3,7 @@ import { createLocalNotifier, createPostgresNotifier, type Notifier } from "./in
 import { defaultServiceConfig, type Deps, type ServiceConfig } from "./services/deps.js";
 import { reapExpiredLeases } from "./services/reaper.js";
 import { sweepStaleWorktrees } from "./services/worktrees.js";
+import { finishPendingCleanups } from "./services/worktree-cleanup.js";
 import { runEvery } from "./infra/periodic.js";
 import { TokenCache } from "./services/tokens.js";
 import { RunnerIdentity } from "./services/runners.js";
@@ -32,8 +33,11 @@ export interface ApiCoreOptions {
   maxClaimWaitMs?: number;
   /** Reaper period; 0 disables the reaper (tests call it directly). */
   reaperEveryMs?: number;
-  /** Removes worktrees of finished runs older than `olderThanMs`; off unless given. */
-  worktreeSweep?: { everyMs: number; olderThanMs: number };
+  /**
+   * Removes worktrees of finished runs older than `olderThanMs`, and finishes the cleanups
+   * merges and aborts left (every `pendingEveryMs`, default 15 s); off unless given.
+   */
+  worktreeSweep?: { everyMs: number; olderThanMs: number; pendingEveryMs?: number };
   poolSize?: number;
   log?: (msg: string, err?: unknown) => void;
 }
@@ -60,6 +64,9 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
     opts.reaperEveryMs === 0 ? null : runEvery(opts.reaperEveryMs ?? 2_000, () => reapExpiredLeases(deps), (err) => log("reaper failed", err)),
     sweep
       ? runEvery(sweep.everyMs, () => sweepStaleWorktrees(deps, { olderThanMs: sweep.olderThanMs }), (err) => log("worktree sweep failed", err))
+      : null,
+    sweep
+      ? runEvery(sweep.pendingEveryMs ?? 15_000, () => finishPendingCleanups(deps), (err) => log("finishing cleanups failed", err))
       : null,
   ];
 

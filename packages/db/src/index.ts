@@ -5,7 +5,7 @@ export { InvalidCursorError, RowLockedError, type BoardEvent, type BoardEventsPa
 export { fromRowJson } from "./sql/rows.js";
 export * from "./generated/postgresql/enums.js";
 export type {
-  Workspace, Board, Project, Card, Workflow, Run, RunEvent, Runner, Worktree, DodItem, DodEvidence, ApiToken,
+  Workspace, Board, Project, Card, Workflow, Run, RunEvent, Runner, Worktree, DodItem, DodEvidence, ApiToken, ApprovalRequest,
 } from "./generated/postgresql/client.js";
 export { Prisma } from "./generated/postgresql/client.js";
 

@@ -63,3 +63,4 @@ export {
   type VerificationInput,
   type VerificationWorktree,
 } from "./merge.js";
+export { findMergeByTrailer, type FoundMerge } from "./merge-lookup.js";

@@ -5,6 +5,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { plainStarter } from "@agentboard/sandbox";
 import { abortError, throwIfAborted } from "./abort.js";
+import { approvalFor, refusalText } from "./approval.js";
 import { costUsd } from "./pricing.js";
 import { defaultTools, openWorkspace, type AgentTool, type ToolContext } from "./tools/index.js";
 import { EngineError, type AgentEngine, type EngineContext, type EngineResult } from "./types.js";
@@ -67,12 +68,29 @@ function describeApiError(err: unknown): string {
   return `Anthropic API request failed: ${err instanceof Error ? err.message : String(err)}`;
 }
 
+/** What a refused call of each kind is called in the model's tool result. */
+const WHAT = { command: "command", write: "file change" } as const;
+
 export class AnthropicEngine implements AgentEngine {
   readonly name = "anthropic" as const;
   private readonly tools: readonly AgentTool[];
 
   constructor(private readonly options: AnthropicEngineOptions = {}) {
     this.tools = options.tools ?? defaultTools;
+  }
+
+  /**
+   * Runs a tool call, first asking a person when the run's policy holds calls of its kind.
+   * The wait is not a turn: turns count the model's answers, and none is requested meanwhile.
+   */
+  private async executeApproved(tool: AgentTool, input: unknown, toolCtx: ToolContext, ctx: EngineContext) {
+    const subject = await tool.approvalSubject?.(input, toolCtx);
+    if (subject) {
+      const answer = await approvalFor(ctx, tool.name, subject);
+      throwIfAborted(ctx.signal);
+      if (answer && answer.decision !== "granted") return { output: refusalText(answer, WHAT[subject.kind]), isError: true };
+    }
+    return tool.execute(input, toolCtx);
   }
 
   async run(ctx: EngineContext): Promise<EngineResult> {
@@ -176,7 +194,7 @@ export class AnthropicEngine implements AgentEngine {
           output = `unknown tool ${JSON.stringify(use.name)}; available: ${this.tools.map((t) => t.name).join(", ")}`;
           isError = true;
         } else {
-          ({ output, isError } = await tool.execute(use.input, toolCtx));
+          ({ output, isError } = await this.executeApproved(tool, use.input, toolCtx, ctx));
         }
         ctx.emit({ type: "tool.result", payload: { id: use.id, name: use.name, output, isError } });
         results.push({ type: "tool_result", tool_use_id: use.id, content: output, ...(isError ? { is_error: true } : {}) });

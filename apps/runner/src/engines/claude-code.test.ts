@@ -20,7 +20,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isProcessAlive } from "@agentboard/sandbox";
 import { ClaudeCodeEngine, outcome, parseClaudeStream } from "./claude-code.js";
 import { makeTempDir, recordingContext, type RecordingContext } from "./testing.js";
-import { EngineError, type EngineContext } from "./types.js";
+import { EngineError, type ApprovalAsk, type EngineContext } from "./types.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURE = path.join(here, "fixtures/claude-code-stream.jsonl");
@@ -250,5 +250,68 @@ describe("claude-code engine with the real CLI against the local Messages API", 
     expect(err).toMatchObject({ reason: "cancelled" });
     expect(Date.now() - started).toBeLessThan(4_000);
     expect(await processesIn(worktree)).toEqual([]);
+  });
+});
+
+describe("claude-code engine under an approval policy (real CLI, its permission prompt)", () => {
+  it("asks before commands and writes: an approved command runs, a denied write is not made, reads never ask", async () => {
+    const notes = path.join(worktree, "notes.txt");
+    await writeFile(notes, "version = 1\n");
+    server = await startMessagesServer({
+      apiKey: KEY,
+      script: [
+        { content: [{ type: "tool_use", name: "Read", input: { file_path: notes } }] },
+        { content: [{ type: "tool_use", name: "Bash", input: { command: "echo approved > ran.txt && cat ran.txt", description: "Run" } }] },
+        { content: [{ type: "tool_use", name: "Write", input: { file_path: path.join(worktree, "denied.txt"), content: "no\n" } }] },
+        { text: "Done." },
+      ],
+    });
+    const asked: ApprovalAsk[] = [];
+    const rec = context({
+      maxTurns: 10,
+      approval: "writes",
+      requestApproval: async (ask) => {
+        asked.push(ask);
+        const deny = ask.subject.kind === "write";
+        return { decision: deny ? "denied" : "granted", by: "member:alice", note: deny ? "not that file" : null, timeoutMs: 60_000 };
+      },
+    });
+    const result = await new ClaudeCodeEngine({ bin: REAL_CLAUDE }).run(rec.ctx);
+    expect(result.summary).toBe("Done.");
+    expect(asked).toEqual([
+      { tool: "Bash", subject: { kind: "command", command: "echo approved > ran.txt && cat ran.txt" } },
+      { tool: "Write", subject: { kind: "write", path: "denied.txt", action: "create", preview: "no\n", truncated: false } },
+    ]);
+    expect(await readFile(path.join(worktree, "ran.txt"), "utf8")).toBe("approved\n");
+    await expect(readFile(path.join(worktree, "denied.txt"), "utf8")).rejects.toThrow();
+    const told = lastToolResults(server.requests.at(-1) as RecordedRequest)[0];
+    expect(told).toMatchObject({ is_error: true, content: expect.stringContaining("not that file") });
+  });
+
+  it("a cancel while the CLI waits for a person stops it at once, with nothing run and no process left", async () => {
+    server = await startMessagesServer({
+      apiKey: KEY,
+      script: [{ content: [{ type: "tool_use", name: "Bash", input: { command: "touch waited.txt", description: "Touch" } }] }, { text: "never" }],
+    });
+    let asked!: () => void;
+    const waiting = new Promise<void>((resolve) => (asked = resolve));
+    const rec = context({
+      approval: "commands",
+      // Like the runner's gate: no answer comes, and the wait ends with the stop.
+      requestApproval: () =>
+        new Promise((_, reject) => {
+          asked();
+          rec.ctx.signal.addEventListener("abort", () => reject(new EngineError("cancelled", "run cancelled")), { once: true });
+        }),
+    });
+    const running = new ClaudeCodeEngine({ bin: REAL_CLAUDE }).run(rec.ctx).catch((e: unknown) => e);
+    await waiting;
+    const started = Date.now();
+    rec.controller.abort();
+    expect(await running).toMatchObject({ reason: "cancelled" });
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(await processesIn(worktree)).toEqual([]);
+    await expect(readFile(path.join(worktree, "waited.txt"), "utf8")).rejects.toThrow();
+    expect(server.requests).toHaveLength(1);
   });
 });

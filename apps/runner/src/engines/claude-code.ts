@@ -8,6 +8,7 @@ import { access, realpath } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { abortError, throwIfAborted } from "./abort.js";
+import { startPermissionBridge } from "./claude-code-approvals.js";
 import { costUsd } from "./pricing.js";
 import { BoundedOutput, createLineSplitter, DEFAULT_GRACE_MS, plainStarter, type ExitInfo } from "@agentboard/sandbox";
 import { EngineError, type AgentEngine, type EngineContext, type EngineEvent, type EngineResult } from "./types.js";
@@ -288,7 +289,18 @@ export class ClaudeCodeEngine implements AgentEngine {
       );
     }
 
-    const args = ["-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "bypassPermissions", "--no-session-persistence"];
+    // Under an approval policy the CLI asks the runner through its permission prompt
+    // (claude-code-approvals.ts) instead of bypassing permissions.
+    const bridge = ctx.approval && ctx.approval !== "none" ? await startPermissionBridge(ctx) : null;
+    try {
+      return await this.runCli(ctx, bin, bridge?.args ?? ["--permission-mode", "bypassPermissions"]);
+    } finally {
+      await bridge?.close();
+    }
+  }
+
+  private async runCli(ctx: EngineContext, bin: string, permissionArgs: string[]): Promise<EngineResult> {
+    const args = ["-p", "--output-format", "stream-json", "--verbose", ...permissionArgs, "--no-session-persistence"];
     if (ctx.model) args.push("--model", ctx.model);
     if (ctx.maxTurns != null) args.push("--max-turns", String(ctx.maxTurns));
     if (ctx.budgetUsd != null) args.push("--max-budget-usd", String(ctx.budgetUsd));

@@ -3,6 +3,7 @@
  * Useful for scripted tasks and for tests of everything around the engines.
  */
 import { abortError, throwIfAborted } from "./abort.js";
+import { approvalFor } from "./approval.js";
 import { BoundedOutput, DEFAULT_GRACE_MS, plainStarter, type ExitInfo } from "@agentboard/sandbox";
 import { EngineError, type AgentEngine, type EngineContext, type EngineResult } from "./types.js";
 
@@ -24,6 +25,13 @@ export class CommandEngine implements AgentEngine {
     const command = ctx.command?.trim();
     if (!command) throw new EngineError("engine_error", "the command engine needs a command to run");
     throwIfAborted(ctx.signal);
+    // The command is the engine's one tool call: under a policy it waits for a person first.
+    const answer = await approvalFor(ctx, "command", { kind: "command", command });
+    throwIfAborted(ctx.signal);
+    if (answer && answer.decision !== "granted") {
+      const why = answer.decision === "expired" ? "no one approved it in time" : `${answer.by ?? "a person"} denied it${answer.note ? `: ${answer.note}` : ""}`;
+      throw new EngineError("approval_denied", `the command was not run: ${why}`);
+    }
 
     const output = new BoundedOutput(64 * 1024);
     const forward = (stream: "stdout" | "stderr") => (text: string) => {

@@ -19,6 +19,36 @@ export type EngineEvent =
   | { type: "command.output"; payload: { stream: "stdout" | "stderr"; text: string } }
   | { type: "agent.usage"; payload: { tokensIn: number; tokensOut: number; costUsd: number } };
 
+/** Which tool calls wait for a person (the run's workflow decides). */
+export type ApprovalPolicy = "none" | "commands" | "writes";
+
+/** What a tool call would do, exactly as the person approving it sees it. */
+export type ApprovalSubject =
+  | { kind: "command"; command: string; truncated?: boolean }
+  | { kind: "write"; path: string; action: "create" | "overwrite" | "edit"; preview: string; truncated?: boolean };
+
+export interface ApprovalAsk {
+  /** The tool that wants to act: `run_command`, `write_file`, `edit_file`, `command`. */
+  tool: string;
+  subject: ApprovalSubject;
+}
+
+/** How a request ended: approved, denied by a person, or unanswered in time (a denial too). */
+export interface ApprovalAnswer {
+  decision: "granted" | "denied" | "expired";
+  /** Who answered (`member:alice`); null when it expired. */
+  by: string | null;
+  note: string | null;
+  /** How long the request waited for an answer before it expired. */
+  timeoutMs: number;
+}
+
+/** Whether the policy makes a tool call of this kind wait for a person. */
+export function needsApproval(policy: ApprovalPolicy | undefined, kind: ApprovalSubject["kind"]): boolean {
+  if (policy === "writes") return true;
+  return policy === "commands" && kind === "command";
+}
+
 export interface EngineContext {
   /** Absolute path of the run's worktree; every file the agent touches must be inside it. */
   worktree: string;
@@ -41,6 +71,14 @@ export interface EngineContext {
   anthropic?: { apiKey?: string; baseURL?: string };
   /** Stop when the run's cost reaches this many USD. */
   budgetUsd?: number | null;
+  /** The run's approval policy; "none" when absent. */
+  approval?: ApprovalPolicy;
+  /**
+   * Asks a person before a tool call the policy names and resolves with the answer; rejects
+   * (with the abort's EngineError) when the run is stopped meanwhile. Required unless the
+   * policy is "none".
+   */
+  requestApproval?(ask: ApprovalAsk): Promise<ApprovalAnswer>;
   emit(event: EngineEvent): void;
 }
 
@@ -62,7 +100,15 @@ export interface AgentEngine {
 /** Raised by an engine for a failure the runner reports with a machine-readable reason. */
 export class EngineError extends Error {
   constructor(
-    readonly reason: "engine_error" | "no_api_key" | "max_turns" | "budget_exceeded" | "cancelled" | "timeout",
+    readonly reason:
+      | "engine_error"
+      | "no_api_key"
+      | "max_turns"
+      | "budget_exceeded"
+      | "cancelled"
+      | "timeout"
+      | "approval_denied"
+      | "approval_unsupported",
     message: string,
   ) {
     super(message);

@@ -12,6 +12,7 @@ import { mergeability, mergeRun } from "../services/merge.js";
 import { abortRun } from "../services/abort.js";
 import { runProvenance } from "../services/provenance.js";
 import { allows } from "../auth/principal.js";
+import * as approvals from "../services/approvals.js";
 
 const MB = 1024 * 1024;
 
@@ -32,7 +33,26 @@ export const ZCreateRunInput = z.object({
 
 const zLease = { runId: zId, leaseToken: zLeaseToken };
 
-const zEventType = z.string().min(1).max(64).regex(/^[a-z][a-z0-9_.-]*$/, "lowercase dotted event type");
+/** What a tool call would do, as the runner shows it to the person who approves. */
+export const ZApprovalSubject = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("command"), command: z.string().min(1).max(64 * 1024), truncated: z.boolean().optional() }),
+  z.object({
+    kind: z.literal("write"),
+    path: z.string().min(1).max(4096),
+    action: z.enum(["create", "overwrite", "edit"]),
+    preview: z.string().max(64 * 1024),
+    truncated: z.boolean().optional(),
+  }),
+]);
+const zToolName = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, "invalid tool name");
+
+const zEventType = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z][a-z0-9_.-]*$/, "lowercase dotted event type")
+  // Only the server writes approvals: a runner must not be able to record an answer.
+  .refine((t) => !t.startsWith("approval."), "approval.* events are written by the server");
 const zPayload = z
   .record(z.string(), z.json())
   .refine((p) => JSON.stringify(p).length <= 256 * 1024, "event payload is larger than 256 KiB");
@@ -115,6 +135,22 @@ export const runRouter = {
   cancel: authedProcedure.input(z.object({ runId: zId, reason: z.string().max(1000).optional() })).mutation(async ({ ctx, input }) => {
     await ctx.authorize.run(input.runId, "member");
     return runs.cancelRun(ctx.deps, actorOf(ctx.principal), input.runId, input.reason);
+  }),
+
+  // ── Approvals (docs/runner-protocol.md, "Approvals") ───────────────────────────────
+
+  /** A person's answer to a pending request: `approval.granted` / `approval.denied`, naming them. */
+  approve: authedProcedure
+    .input(z.object({ runId: zId, requestId: zId, decision: z.enum(["approve", "deny"]), note: z.string().max(2000).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.authorize.run(input.runId, "member");
+      return approvals.answerApproval(ctx.deps, actorOf(ctx.principal), input);
+    }),
+
+  /** Every approval request of the run, answered or not, oldest first. */
+  approvals: authedProcedure.input(z.object({ runId: zId })).query(async ({ ctx, input }) => {
+    await ctx.authorize.runRead(input.runId);
+    return approvals.listApprovals(ctx.deps, input.runId);
   }),
 
   // ── Definition of Done, merge and abort (docs/dod-and-merge.md) ──────────────────────
@@ -208,6 +244,23 @@ export const runRouter = {
       await ctx.authorize.run(input.runId, "runner");
       return queue.appendEvents(ctx.deps, actorOf(ctx.principal), input);
     }),
+
+  /**
+   * Before a tool call its workflow's policy names: appends `approval.requested`; the answer
+   * comes on `onEvents`. The runner picks the request id, so a retried call is harmless.
+   */
+  requestApproval: authedProcedure
+    .input(z.object({ ...zLease, requestId: zId, tool: zToolName, subject: ZApprovalSubject }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.authorize.run(input.runId, "runner");
+      return approvals.requestApproval(ctx.deps, actorOf(ctx.principal), input);
+    }),
+
+  /** No answer in time: the request expires (`approval.expired`); returns the request as it ended. */
+  expireApproval: authedProcedure.input(z.object({ ...zLease, requestId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "runner");
+    return approvals.expireApproval(ctx.deps, actorOf(ctx.principal), input);
+  }),
 
   complete: authedProcedure.input(ZCompleteInput).mutation(async ({ ctx, input }) => {
     await ctx.authorize.run(input.runId, "runner");

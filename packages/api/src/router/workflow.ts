@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { authedProcedure } from "../trpc.js";
-import { zEngine, zId, zName, zShellCommand } from "../schemas.js";
+import { zApprovalPolicy, zApprovalTimeoutMs, zEngine, zId, zName, zShellCommand } from "../schemas.js";
 import * as workflows from "../services/workflows.js";
 
 /**
@@ -53,6 +53,10 @@ export const ZCreateWorkflowInput = z.object({
   budgetUsd: z.number().positive().max(100_000).nullish(),
   dod: ZDodSchema.default([]),
   isDefault: z.boolean().optional(),
+  /** Which tool calls wait for a person: shell commands, or commands and file writes. */
+  approval: zApprovalPolicy.default("none"),
+  /** How long a request waits before it counts as denied (default 10 minutes). */
+  approvalTimeoutMs: zApprovalTimeoutMs.nullish(),
 });
 
 export const ZUpdateWorkflowInput = z.object({
@@ -67,6 +71,8 @@ export const ZUpdateWorkflowInput = z.object({
   budgetUsd: z.number().positive().max(100_000).nullish(),
   dod: ZDodSchema.optional(),
   isDefault: z.boolean().optional(),
+  approval: zApprovalPolicy.optional(),
+  approvalTimeoutMs: zApprovalTimeoutMs.nullish(),
 });
 
 export const workflowRouter = {

@@ -5,7 +5,7 @@ import { topics } from "../infra/notifier.js";
 import { transition, type NewEvent } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
 import { withRunPipelineLock } from "./merge-lock.js";
-import { recordCleanup, removeRunWorktrees, type CleanupReport } from "./worktrees.js";
+import { recordCleanup, removeRunWorktrees, type CleanupReport } from "./worktree-cleanup.js";
 
 export const ABORTABLE_STATUSES = ["queued", "claimed", "running", "succeeded", "failed", "cancelled"] as const satisfies RunStatus[];
 
@@ -81,7 +81,9 @@ export async function abortRun(deps: Deps, actor: string, input: AbortInput) {
 
   const run = aborted;
   const cleanup: CleanupReport = await withRunPipelineLock(repoPath, () => removeRunWorktrees(deps, run, repoPath, { deleteBranch: true }));
-  await recordCleanup(deps, run.id, actor, "run.cleaned", cleanup);
+  // The runner may still be finishing its last steps in the worktree (the cancel reaches it
+  // as this runs): what could not be removed yet is left to finishPendingCleanups.
+  await recordCleanup(deps, run.id, actor, "run.cleaned", cleanup, { retry: true });
   const { leaseToken: _hidden, ...rest } = run;
   return { run: rest, cleanup };
 }

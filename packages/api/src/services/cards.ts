@@ -87,10 +87,11 @@ export async function listCards(deps: Deps, boardId: string) {
       where: { boardId },
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
       distinct: ["cardId"],
-      select: { ...LATEST_RUN, cardId: true },
+      select: { ...LATEST_RUN, cardId: true, _count: { select: { approvals: { where: { status: "pending" } } } } },
     }),
   ]);
-  const latest = new Map(runs.map(({ cardId, ...run }) => [cardId, run]));
+  // A pending request of a run that is no longer running waits for no one.
+  const latest = new Map(runs.map(({ cardId, _count, ...run }) => [cardId, { ...run, pendingApprovals: run.status === "running" ? _count.approvals : 0 }]));
   return cards.map((card) => {
     const run = latest.get(card.id);
     return { ...card, runs: run ? [run] : [] };

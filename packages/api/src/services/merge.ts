@@ -2,6 +2,7 @@ import {
   BaseBranchMovedError,
   branchCommit,
   DEFAULT_AUTHOR,
+  findMergeByTrailer,
   MergeConflictError,
   mergeRunBranch,
   MissingBranchError,
@@ -15,7 +16,7 @@ import { transition, type Tx } from "./run-events.js";
 import { gateOf, type GateItem } from "./dod.js";
 import { repositoryAvailable, withRunPipelineLock } from "./merge-lock.js";
 import { reverifyIntegratedState, type CheckRun, type ReverifyReport } from "./merge-reverify.js";
-import { recordCleanup, removeRunWorktrees, type CleanupReport } from "./worktrees.js";
+import { cleanupEvent, cleanupRetryAt, removeRunWorktrees, type CleanupReport } from "./worktree-cleanup.js";
 import { ABORTABLE_STATUSES } from "./abort.js";
 
 export interface MergeInput {
@@ -29,6 +30,8 @@ export interface MergeInput {
 }
 
 const EVENT_OUTPUT_CHARS = 4 * 1024;
+/** The merge commit's trailer naming the run; also how a lost record of a merge is found again. */
+const RUN_TRAILER = "Agentboard-Run";
 
 const oneLine = (s: string) => s.replace(/[\r\n]+/g, " ").trim();
 
@@ -89,11 +92,15 @@ export interface MergeResult {
  * 3. re-verification, if asked, happens in a throwaway worktree — nothing to undo;
  * 4. the git merge (`--no-ff`, a compare-and-swap on the base ref): a conflict changes
  *    nothing;
- * 5. then the database: status `merged`, the card to Done and the `run.merged` event in one
- *    transaction. Git goes first because a merge commit cannot be taken back safely once
- *    others may have fetched it, while the database step can be redone: if the process
- *    dies between 4 and 5, merging again finds the branch already merged and records it;
- * 6. cleanup last, reported rather than thrown: the merge has happened whatever it says.
+ * 5. cleanup, if asked: the worktrees removed and the branch deleted, each outcome
+ *    reported rather than thrown (the merge has happened whatever it says);
+ * 6. then the database: status `merged`, the card to Done, the `run.merged` and
+ *    `run.cleaned` events in one transaction, so that whoever sees the run merged also sees
+ *    what became of its worktree and branch. Git goes first because a merge commit cannot
+ *    be taken back safely once others may have fetched it, while the database step can be
+ *    redone: if the process dies between 4 and 6, merging again finds the branch already
+ *    merged — or, its branch deleted, the merge commit by its `Agentboard-Run` trailer —
+ *    and records it.
  */
 export async function mergeRun(deps: Deps, actor: string, input: MergeInput): Promise<MergeResult> {
   const first = await loadRun(deps, input.runId);
@@ -115,70 +122,85 @@ export async function mergeRun(deps: Deps, actor: string, input: MergeInput): Pr
     if (!gate.satisfied) {
       throw conflict("DOD_INCOMPLETE", `the Definition of Done is incomplete: ${gate.missing.map((m) => m.key).join(", ")}`, { missing: gate.missing });
     }
-    if ((await branchCommit(repoPath, run.branch)) === null) {
-      throw conflict("BRANCH_MISSING", `branch ${run.branch} does not exist in the project's repository`, { branch: run.branch });
-    }
 
     let reverify: ReverifyReport | null = null;
-    if (input.reverify) {
-      reverify = await reverifyIntegratedState({
-        runId: run.id,
-        repoPath,
-        baseBranch: run.baseBranch,
-        branch: run.branch,
-        setupScript: run.project.setupScript,
-        checks: run.dodItems.filter((i) => i.check).map((i) => ({ key: i.key, title: i.title, required: i.required, command: i.check ?? "" })),
-        timeoutMs: input.checkTimeoutMs,
-      });
-      await appendEvent(deps, run.id, run.boardId, "run.reverified", actor, reverifyPayload(reverify));
-      if (reverify.conflict) {
-        throw conflict("MERGE_CONFLICT", `${run.baseBranch} does not merge cleanly into ${run.branch}`, { files: reverify.conflict, stage: "reverify" });
-      }
-      if (!reverify.passed) {
-        const failed = [reverify.setup, ...reverify.checks].filter((c): c is CheckRun => c !== null && !c.passed && c.required);
-        throw conflict("REVERIFY_FAILED", `re-verification on the integrated state failed: ${failed.map((c) => c.key).join(", ")}`, {
-          failed: failed.map((c) => ({ key: c.key, title: c.title, command: c.command, exitCode: c.exitCode, timedOut: c.timedOut, durationMs: c.durationMs, output: c.output })),
-          baseCommit: reverify.baseCommit,
-          head: reverify.head,
-        });
-      }
-    }
-
     let merged: MergeRunBranchResult;
-    try {
-      merged = await mergeRunBranch({
-        repoPath,
-        baseBranch: run.baseBranch,
-        branch: run.branch,
-        author: DEFAULT_AUTHOR,
-        message: [
-          `Merge branch '${run.branch}' into ${run.baseBranch}`,
-          "",
-          oneLine(run.card.title),
-          "",
-          `Agentboard-Run: ${run.id}`,
-          `Merged-by: ${oneLine(actor)}`,
-        ].join("\n"),
-      });
-    } catch (err) {
-      const mapped = mapMergeError(err, run.baseBranch);
-      if (!mapped) throw err;
-      if (mapped.reason === "MERGE_CONFLICT") {
-        await appendEvent(deps, run.id, run.boardId, "run.merge_conflict", actor, { files: mapped.details.files ?? [], baseBranch: run.baseBranch });
-      }
-      throw conflict(mapped.reason, mapped.message, mapped.details);
+    if ((await branchCommit(repoPath, run.branch)) === null) {
+      merged = await recoveredMerge(repoPath, run);
+    } else {
+      if (input.reverify) reverify = await reverifyBeforeMerge(deps, actor, run, repoPath, input.checkTimeoutMs);
+      merged = await gitMerge(deps, actor, run, repoPath);
     }
 
-    const updated = await finishMerge(deps, actor, run, merged, reverify !== null);
-
-    let cleanup: CleanupReport | null = null;
-    if (input.cleanup !== false) {
-      cleanup = await removeRunWorktrees(deps, run, repoPath, { deleteBranch: true });
-      await recordCleanup(deps, run.id, actor, "run.cleaned", cleanup);
-    }
+    const cleanup = input.cleanup === false ? null : await removeRunWorktrees(deps, run, repoPath, { deleteBranch: true });
+    const updated = await finishMerge(deps, actor, run, merged, reverify !== null, cleanup);
     const { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout } = merged;
     return { run: updated, merge: { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout }, reverify, cleanup };
   });
+}
+
+type LoadedRun = NonNullable<Awaited<ReturnType<typeof loadRun>>>;
+
+/** The run's merge commit on the base when its branch is gone, or BRANCH_MISSING. */
+async function recoveredMerge(repoPath: string, run: LoadedRun): Promise<MergeRunBranchResult> {
+  const landed = await findMergeByTrailer({ repoPath, baseBranch: run.baseBranch, key: RUN_TRAILER, value: run.id });
+  if (!landed || landed.parents.length < 2) {
+    throw conflict("BRANCH_MISSING", `branch ${run.branch} does not exist in the project's repository`, { branch: run.branch });
+  }
+  // Merged and cleaned up before the database recorded it (the server stopped in between).
+  const [baseBefore = "", branchTip = ""] = landed.parents;
+  return { status: "already-merged", mergeCommit: landed.commit, baseBefore, branchCommit: branchTip, parents: landed.parents, attempts: 0, checkout: null };
+}
+
+async function reverifyBeforeMerge(deps: Deps, actor: string, run: LoadedRun, repoPath: string, timeoutMs: number | undefined): Promise<ReverifyReport> {
+  const reverify = await reverifyIntegratedState({
+    runId: run.id,
+    repoPath,
+    baseBranch: run.baseBranch,
+    branch: run.branch,
+    setupScript: run.project.setupScript,
+    checks: run.dodItems.filter((i) => i.check).map((i) => ({ key: i.key, title: i.title, required: i.required, command: i.check ?? "" })),
+    timeoutMs,
+  });
+  await appendEvent(deps, run.id, run.boardId, "run.reverified", actor, reverifyPayload(reverify));
+  if (reverify.conflict) {
+    throw conflict("MERGE_CONFLICT", `${run.baseBranch} does not merge cleanly into ${run.branch}`, { files: reverify.conflict, stage: "reverify" });
+  }
+  if (!reverify.passed) {
+    const failed = [reverify.setup, ...reverify.checks].filter((c): c is CheckRun => c !== null && !c.passed && c.required);
+    throw conflict("REVERIFY_FAILED", `re-verification on the integrated state failed: ${failed.map((c) => c.key).join(", ")}`, {
+      failed: failed.map((c) => ({ key: c.key, title: c.title, command: c.command, exitCode: c.exitCode, timedOut: c.timedOut, durationMs: c.durationMs, output: c.output })),
+      baseCommit: reverify.baseCommit,
+      head: reverify.head,
+    });
+  }
+  return reverify;
+}
+
+async function gitMerge(deps: Deps, actor: string, run: LoadedRun, repoPath: string): Promise<MergeRunBranchResult> {
+  try {
+    return await mergeRunBranch({
+      repoPath,
+      baseBranch: run.baseBranch,
+      branch: run.branch,
+      author: DEFAULT_AUTHOR,
+      message: [
+        `Merge branch '${run.branch}' into ${run.baseBranch}`,
+        "",
+        oneLine(run.card.title),
+        "",
+        `${RUN_TRAILER}: ${run.id}`,
+        `Merged-by: ${oneLine(actor)}`,
+      ].join("\n"),
+    });
+  } catch (err) {
+    const mapped = mapMergeError(err, run.baseBranch);
+    if (!mapped) throw err;
+    if (mapped.reason === "MERGE_CONFLICT") {
+      await appendEvent(deps, run.id, run.boardId, "run.merge_conflict", actor, { files: mapped.details.files ?? [], baseBranch: run.baseBranch });
+    }
+    throw conflict(mapped.reason, mapped.message, mapped.details);
+  }
 }
 
 function mapMergeError(err: unknown, baseBranch: string): { reason: ErrorReason; message: string; details: Record<string, unknown> & { files?: string[] } } | null {
@@ -198,12 +220,13 @@ async function finishMerge(
   run: { id: string; cardId: string; boardId: string; baseBranch: string; branch: string },
   merged: MergeRunBranchResult,
   reverified: boolean,
+  cleanup: CleanupReport | null,
 ) {
   const now = new Date();
   const updated = await deps.db.prisma.$transaction(async (tx) => {
     const r = await transition(
       tx, run.id, { status: "succeeded" },
-      { status: "merged", mergedBy: actor, mergedAt: now, mergeCommit: merged.mergeCommit },
+      { status: "merged", mergedBy: actor, mergedAt: now, mergeCommit: merged.mergeCommit, ...(cleanup ? { cleanupRetryAt: cleanupRetryAt(cleanup, now) } : {}) },
       [{
         type: "run.merged",
         actor,
@@ -219,17 +242,26 @@ async function finishMerge(
           reverified,
           checkout: merged.checkout ? { path: merged.checkout.path, updated: merged.checkout.updated, reason: merged.checkout.reason ?? null } : null,
         },
-      }],
+      }, ...(cleanup ? [cleanupEvent("run.cleaned", actor, cleanup)] : [])],
     );
     if (r) await moveCardToDone(tx, run.cardId, run.boardId);
     return r;
   });
   // Unreachable through the API (aborts of succeeded runs take the same lock); if the row
-  // was changed behind our back the git merge stands and the error says so.
+  // was changed behind our back the git merge stands and the error says so (merging again
+  // records it, by the trailer if the branch is already gone).
   if (!updated) throw new Error(`run ${run.id} changed while it was being merged; ${run.branch} is merged at ${merged.mergeCommit}`);
   await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
   const { leaseToken: _hidden, ...rest } = updated;
   return rest;
+}
+
+/** A merge whose record was lost can still be recorded (see recoveredMerge). */
+async function recoverable(repoPath: string, run: LoadedRun): Promise<boolean> {
+  return recoveredMerge(repoPath, run).then(
+    () => true,
+    () => false,
+  );
 }
 
 // ── run.mergeability ───────────────────────────────────────────────────────────────────
@@ -264,7 +296,7 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
   if (run.status === "succeeded") {
     if (!(await repositoryAvailable(run.project.repoPath))) {
       reasons.push({ reason: "REPOSITORY_UNAVAILABLE", message: `the repository of project ${run.project.name} is not on this server` });
-    } else if ((await branchCommit(run.project.repoPath, run.branch)) === null) {
+    } else if ((await branchCommit(run.project.repoPath, run.branch)) === null && !(await recoverable(run.project.repoPath, run))) {
       reasons.push({ reason: "BRANCH_MISSING", message: `branch ${run.branch} does not exist`, details: { branch: run.branch } });
     }
   }

@@ -37,6 +37,9 @@ export async function createRun(deps: Deps, actor: string, input: CreateRunInput
         maxTurns: input.maxTurns ?? workflow?.maxTurns ?? null,
         timeoutMs: input.timeoutMs ?? workflow?.timeoutMs ?? null,
         budgetUsd: input.budgetUsd ?? workflow?.budgetUsd ?? null,
+        // The workflow's policy, not the caller's: a run cannot opt out of its approvals.
+        approval: workflow?.approval ?? "none",
+        approvalTimeoutMs: workflow?.approvalTimeoutMs ?? null,
         priority: input.priority ?? 0,
         labels: runLabels(input.labels ?? [], isConfined(card.project.sandbox)),
         maxAttempts: input.maxAttempts ?? 3,
@@ -56,7 +59,7 @@ export async function createRun(deps: Deps, actor: string, input: CreateRunInput
       created.id,
       {},
       { branch: branchNameForRun({ runId: created.id, title: card.title }) },
-      [{ type: "run.queued", actor, payload: { engine, model: created.model, priority: created.priority, workflowId: created.workflowId } }],
+      [{ type: "run.queued", actor, payload: { engine, model: created.model, priority: created.priority, workflowId: created.workflowId, approval: created.approval } }],
     );
   });
   if (!run) throw new Error("run vanished while being created");

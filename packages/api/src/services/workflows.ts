@@ -1,4 +1,4 @@
-import type { Engine, Prisma } from "@agentboard/db";
+import type { ApprovalPolicy, Engine, Prisma } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { badRequest, notFound } from "../errors.js";
 
@@ -101,6 +101,8 @@ export interface WorkflowInput {
   budgetUsd?: number | null;
   dod: DodSpec[];
   isDefault?: boolean;
+  approval?: ApprovalPolicy;
+  approvalTimeoutMs?: number | null;
 }
 
 export type WorkflowUpdate = Partial<Omit<WorkflowInput, "workspaceId">> & { workflowId: string };
@@ -133,6 +135,8 @@ export async function createWorkflow(deps: Deps, input: WorkflowInput) {
         budgetUsd: input.budgetUsd ?? null,
         dod: storedDod(input.dod),
         isDefault: input.isDefault ?? false,
+        approval: input.approval ?? "none",
+        approvalTimeoutMs: input.approvalTimeoutMs ?? null,
       },
     });
   });
@@ -166,6 +170,8 @@ export async function updateWorkflow(deps: Deps, input: WorkflowUpdate) {
         timeoutMs: input.timeoutMs,
         budgetUsd: input.budgetUsd,
         isDefault: input.isDefault,
+        approval: input.approval,
+        approvalTimeoutMs: input.approvalTimeoutMs,
         ...(input.dod ? { dod: storedDod(input.dod) } : {}),
       },
     });

@@ -1,6 +1,6 @@
 import type { ProcessStarter } from "@agentboard/sandbox";
 import { z } from "zod";
-import { EngineError, type EngineEvent } from "../types.js";
+import { EngineError, type ApprovalSubject, type EngineEvent } from "../types.js";
 import type { Workspace } from "./paths.js";
 import { ToolError } from "./tool-error.js";
 
@@ -31,6 +31,12 @@ export interface AgentTool {
   readonly inputSchema: ToolInputSchema;
   /** Validates `input` and runs the tool. Failures other than cancellation become error results. */
   execute(input: unknown, ctx: ToolContext): Promise<ToolOutput>;
+  /**
+   * For tools an approval policy can hold (commands, writes): exactly what this call would
+   * do. Null when the call would fail anyway (invalid input, a path outside the worktree):
+   * then it runs, fails, and no one is asked about it.
+   */
+  approvalSubject?(input: unknown, ctx: ToolContext): Promise<ApprovalSubject | null>;
 }
 
 /** Longest text any tool hands back to the model. */
@@ -54,8 +60,24 @@ export function defineTool<S extends z.ZodType>(def: {
   description: string;
   input: S;
   run(input: z.output<S>, ctx: ToolContext): Promise<string | ToolOutput>;
+  approval?(input: z.output<S>, ctx: ToolContext): Promise<ApprovalSubject | null>;
 }): AgentTool {
+  const approval = def.approval;
   return {
+    ...(approval
+      ? {
+          async approvalSubject(raw: unknown, ctx: ToolContext) {
+            const parsed = def.input.safeParse(raw);
+            if (!parsed.success) return null;
+            try {
+              return await approval(parsed.data, ctx);
+            } catch (err) {
+              if (err instanceof ToolError) return null;
+              throw err;
+            }
+          },
+        }
+      : {}),
     name: def.name,
     description: def.description,
     inputSchema: toInputSchema(def.input),

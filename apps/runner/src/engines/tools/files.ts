@@ -1,7 +1,8 @@
 import { mkdir, open, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { defineTool } from "./define.js";
+import { changePreview } from "./change-preview.js";
+import { defineTool, type ToolContext } from "./define.js";
 import { displayPath, resolveInWorkspace } from "./paths.js";
 import { ToolError } from "./tool-error.js";
 
@@ -74,6 +75,14 @@ export const writeFileTool = defineTool({
     path: z.string().describe("File path relative to the worktree root"),
     content: z.string().describe("The complete new content of the file"),
   }),
+  async approval(input, ctx) {
+    const file = await resolveInWorkspace(ctx.ws, input.path);
+    const st = await statOrNull(file);
+    if (st?.isDirectory()) return null;
+    // A binary file being replaced shows the new content, like a new file.
+    const before = st?.isFile() && !(await looksBinary(file)) ? await readFile(file, "utf8") : null;
+    return changePreview(displayPath(ctx.ws, file), before, input.content, st ? "overwrite" : "create");
+  },
   async run(input, ctx) {
     const file = await resolveInWorkspace(ctx.ws, input.path);
     const rel = displayPath(ctx.ws, file);
@@ -95,6 +104,24 @@ function countOccurrences(haystack: string, needle: string): number {
   return count;
 }
 
+/** The file as an edit would leave it; ToolError when the edit cannot be made. */
+async function planEdit(input: { path: string; old_string: string; new_string: string; replace_all?: boolean }, ctx: ToolContext) {
+  const file = await resolveInWorkspace(ctx.ws, input.path);
+  const rel = displayPath(ctx.ws, file);
+  const st = await statOrNull(file);
+  if (!st) throw new ToolError(`${rel}: no such file; use write_file to create it`);
+  if (!st.isFile()) throw new ToolError(`${rel} is not a regular file`);
+  if (input.old_string === input.new_string) throw new ToolError("old_string and new_string are identical; nothing to do");
+  const before = await readFile(file, "utf8");
+  const count = countOccurrences(before, input.old_string);
+  if (count === 0) throw new ToolError(`old_string not found in ${rel}; read the file and copy the text exactly`);
+  if (count > 1 && input.replace_all !== true) {
+    throw new ToolError(`old_string occurs ${count} times in ${rel}; add surrounding context to make it unique, or set replace_all`);
+  }
+  // split/join rather than String.replace: no `$&`-style patterns in new_string.
+  return { file, rel, before, after: before.split(input.old_string).join(input.new_string), count };
+}
+
 export const editFileTool = defineTool({
   name: "edit_file",
   description:
@@ -106,21 +133,13 @@ export const editFileTool = defineTool({
     new_string: z.string().describe("Replacement text"),
     replace_all: z.boolean().optional().describe("Replace every occurrence instead of requiring exactly one"),
   }),
+  async approval(input, ctx) {
+    const edit = await planEdit(input, ctx);
+    return changePreview(edit.rel, edit.before, edit.after, "edit");
+  },
   async run(input, ctx) {
-    const file = await resolveInWorkspace(ctx.ws, input.path);
-    const rel = displayPath(ctx.ws, file);
-    const st = await statOrNull(file);
-    if (!st) throw new ToolError(`${rel}: no such file; use write_file to create it`);
-    if (!st.isFile()) throw new ToolError(`${rel} is not a regular file`);
-    if (input.old_string === input.new_string) throw new ToolError("old_string and new_string are identical; nothing to do");
-    const text = await readFile(file, "utf8");
-    const count = countOccurrences(text, input.old_string);
-    if (count === 0) throw new ToolError(`old_string not found in ${rel}; read the file and copy the text exactly`);
-    if (count > 1 && input.replace_all !== true) {
-      throw new ToolError(`old_string occurs ${count} times in ${rel}; add surrounding context to make it unique, or set replace_all`);
-    }
-    // split/join rather than String.replace: no `$&`-style patterns in new_string.
-    await writeFile(file, text.split(input.old_string).join(input.new_string), "utf8");
-    return `replaced ${count} occurrence${count === 1 ? "" : "s"} in ${rel}`;
+    const edit = await planEdit(input, ctx);
+    await writeFile(edit.file, edit.after, "utf8");
+    return `replaced ${edit.count} occurrence${edit.count === 1 ? "" : "s"} in ${edit.rel}`;
   },
 });

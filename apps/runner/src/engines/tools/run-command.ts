@@ -15,9 +15,13 @@ export const runCommandTool = defineTool({
     `Killed after timeout_seconds (default ${DEFAULT_TIMEOUT_S}). Background processes it leaves ` +
     "are killed when the command finishes.",
   input: z.object({
-    command: z.string().min(1),
+    // A person may have to read it before it runs.
+    command: z.string().min(1).max(64 * 1024),
     timeout_seconds: z.number().positive().max(MAX_TIMEOUT_S).optional(),
   }),
+  async approval(input) {
+    return { kind: "command", command: input.command };
+  },
   async run(input, ctx) {
     const timeoutMs = Math.round((input.timeout_seconds ?? DEFAULT_TIMEOUT_S) * 1_000);
     const stop = new AbortController();

@@ -31,6 +31,11 @@ export function CardTile({ card, projectName, dragging, overlay }: { card: CardR
         <span className="truncate">{projectName ?? ""}</span>
         {run ? (
           <span className="flex shrink-0 items-center gap-1.5" data-testid="card-run">
+            {run.pendingApprovals > 0 ? (
+              <span className="rounded bg-amber-100 px-1.5 py-0.5 font-medium text-amber-800 dark:bg-amber-950 dark:text-amber-300" data-testid="card-awaiting-approval">
+                needs approval
+              </span>
+            ) : null}
             {run.costUsd > 0 ? <span>{formatCost(run.costUsd)}</span> : null}
             <StatusBadge status={run.status} />
           </span>

@@ -87,7 +87,10 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
   return (
     <form onSubmit={submit} className="space-y-3 rounded-lg bg-zinc-50 p-4 ring-1 ring-zinc-200 dark:bg-zinc-950 dark:ring-zinc-800" aria-label="Start a run">
       <div className="grid gap-3 sm:grid-cols-3">
-        <Field label="Workflow">
+        <Field
+          label="Workflow"
+          hint={wf?.approval === "commands" ? "Its commands wait for a member's approval." : wf?.approval === "writes" ? "Its commands and file changes wait for a member's approval." : undefined}
+        >
           <Select value={wf?.id ?? ""} onChange={(e) => setWorkflowId(e.target.value)} disabled={!workflows.data?.length}>
             {workflows.data?.length ? null : <option value="">(none)</option>}
             {workflows.data?.map((w) => (

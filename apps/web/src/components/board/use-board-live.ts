@@ -13,7 +13,8 @@ export type LiveState = "connecting" | "live" | "reconnecting";
 /**
  * Keeps the board's cards current while it is open, from `board.onChanges`:
  * - a run event patches the card's latest-run status at once, and a status event (run.*)
- *   also re-reads the cards (a run that starts or succeeds moves its card);
+ *   also re-reads the cards (a run that starts or succeeds moves its card), as does an
+ *   approval event (approval.*: the card shows that its run waits for a person);
  * - a `cards` signal (created, edited, moved, deleted elsewhere) re-reads the cards;
  * - every (re)connection re-reads the cards, since card edits are not replayed.
  * Re-reads are coalesced, so a burst of changes costs one request.
@@ -61,7 +62,8 @@ export function useBoardLive(boardId: string): LiveState {
             return { ...c, runs: [{ ...latest, status: ev.status }] };
           }),
         );
-        if (ev.type.startsWith("run.")) refresh();
+        // Approvals change the card's "needs approval" mark.
+        if (ev.type.startsWith("run.") || ev.type.startsWith("approval.")) refresh();
       },
     }),
   );

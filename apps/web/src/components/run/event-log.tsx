@@ -93,8 +93,8 @@ function ItemBody({ item }: { item: LogItem }) {
           <summary className="flex cursor-pointer items-center gap-2 px-3 py-1.5 text-xs">
             <span className="font-mono font-semibold">{item.name}</span>
             <span className="truncate font-mono text-zinc-500">{summarize(item.input)}</span>
-            <span className={cn("ml-auto shrink-0", item.output == null ? "text-zinc-400" : item.isError ? "text-red-600" : "text-emerald-600")}>
-              {item.output == null ? "running…" : item.isError ? "error" : "done"}
+            <span className={cn("ml-auto shrink-0", item.output == null ? (item.awaitingApproval ? "text-amber-600" : "text-zinc-400") : item.isError ? "text-red-600" : "text-emerald-600")}>
+              {item.output == null ? (item.awaitingApproval ? "waiting for approval" : "running…") : item.isError ? "error" : "done"}
             </span>
           </summary>
           <div className="space-y-2 border-t border-zinc-200 px-3 py-2 dark:border-zinc-700">
@@ -105,6 +105,8 @@ function ItemBody({ item }: { item: LogItem }) {
       );
     case "output":
       return <Block text={item.text} error={item.stream === "stderr"} terminal />;
+    case "approval":
+      return <ApprovalLine item={item} />;
     case "status":
       return (
         <p className="text-xs text-zinc-600 dark:text-zinc-400">
@@ -120,6 +122,25 @@ function ItemBody({ item }: { item: LogItem }) {
         </details>
       );
   }
+}
+
+const APPROVAL_PHASES = {
+  requested: { label: "Approval requested", tone: "text-amber-700 dark:text-amber-300" },
+  granted: { label: "Approved", tone: "text-emerald-700 dark:text-emerald-400" },
+  denied: { label: "Denied", tone: "text-red-700 dark:text-red-400" },
+  expired: { label: "Expired unanswered (denied)", tone: "text-red-700 dark:text-red-400" },
+} as const;
+
+function ApprovalLine({ item }: { item: Extract<LogItem, { kind: "approval" }> }) {
+  const phase = APPROVAL_PHASES[item.phase];
+  return (
+    <div className="text-xs" data-testid="approval-event" data-phase={item.phase}>
+      <span className={cn("font-semibold", phase.tone)}>{phase.label}</span>
+      {item.phase === "requested" ? <code className="ml-1 break-all">{item.what.length > 300 ? `${item.what.slice(0, 300)}…` : item.what}</code> : null}
+      {item.phase === "granted" || item.phase === "denied" ? <span> by {item.actor}</span> : null}
+      {item.note ? <span className="text-zinc-600 dark:text-zinc-400"> — “{item.note}”</span> : null}
+    </div>
+  );
 }
 
 function Block({ label, text, error, terminal }: { label?: string; text: string; error?: boolean; terminal?: boolean }) {

@@ -12,6 +12,11 @@ export const payloads = {
   "tool.result": z.object({ id: z.string(), name: z.string().optional(), output: z.string(), isError: z.boolean().optional() }),
   "command.output": z.object({ stream: z.enum(["stdout", "stderr"]), text: z.string() }),
   "agent.usage": z.object({ tokensIn: z.number(), tokensOut: z.number(), costUsd: z.number() }),
+  // Written by the server (packages/api services/approvals.ts).
+  "approval.requested": z.object({ requestId: z.string(), tool: z.string(), kind: z.string(), subject: z.record(z.string(), z.unknown()) }),
+  "approval.granted": z.object({ requestId: z.string(), by: z.string(), note: z.string().nullish() }),
+  "approval.denied": z.object({ requestId: z.string(), by: z.string(), note: z.string().nullish() }),
+  "approval.expired": z.object({ requestId: z.string() }),
 } as const;
 
 export type PayloadOf<T extends keyof typeof payloads> = z.infer<(typeof payloads)[T]>;

@@ -34,4 +34,22 @@ describe("event log items", () => {
     expect(latestUsage(events)).toEqual({ tokensIn: 30, tokensOut: 5, costUsd: 0.002 });
     expect(countToolCalls(events)).toBe(1);
   });
+
+  it("shows approval requests and answers, and the tool call waiting for one", () => {
+    const call = ev("tool.call", { id: "t2", name: "run_command", input: { command: "make deploy" } });
+    const asked = ev("approval.requested", { requestId: "q1", tool: "run_command", kind: "command", subject: { command: "make deploy" } });
+    const waiting = toLogItems([call, asked]);
+    expect(waiting).toMatchObject([
+      { kind: "tool", awaitingApproval: true, output: null },
+      { kind: "approval", phase: "requested", what: "run_command: make deploy" },
+    ]);
+    const denied = { ...ev("approval.denied", { requestId: "q1", by: "member:ann", note: "not on Fridays" }), actor: "member:ann" };
+    const result = ev("tool.result", { id: "t2", name: "run_command", output: "Denied", isError: true });
+    const items = toLogItems([call, asked, denied, result]);
+    expect(items).toMatchObject([
+      { kind: "tool", awaitingApproval: false, output: "Denied", isError: true },
+      { kind: "approval", phase: "requested" },
+      { kind: "approval", phase: "denied", actor: "member:ann", note: "not on Fridays" },
+    ]);
+  });
 });

@@ -5,8 +5,9 @@ import { parsePayload } from "./event-payloads";
 export type LogItem =
   | { kind: "message"; key: string; at: Date; role: "assistant" | "user"; text: string }
   | { kind: "thinking"; key: string; at: Date; text: string }
-  | { kind: "tool"; key: string; at: Date; name: string; input: unknown; output: string | null; isError: boolean }
+  | { kind: "tool"; key: string; at: Date; name: string; input: unknown; output: string | null; isError: boolean; awaitingApproval?: boolean }
   | { kind: "output"; key: string; at: Date; stream: "stdout" | "stderr"; text: string }
+  | { kind: "approval"; key: string; at: Date; phase: "requested" | "granted" | "denied" | "expired"; requestId: string; actor: string; what: string; note: string | null }
   | { kind: "status"; key: string; at: Date; type: string; actor: string; payload: unknown }
   | { kind: "other"; key: string; at: Date; type: string; actor: string; payload: unknown };
 
@@ -63,10 +64,37 @@ export function toLogItems(events: readonly RunEventRow[]): LogItem[] {
       }
     } else if (e.type === "agent.usage") {
       continue;
+    } else if (e.type === "approval.requested") {
+      const p = parsePayload("approval.requested", e.payload);
+      if (p) {
+        const what = typeof p.subject.command === "string" ? p.subject.command : `${String(p.subject.action ?? "change")} ${String(p.subject.path ?? "")}`;
+        markOpenTool(items, true);
+        items.push({ kind: "approval", key, at: e.createdAt, phase: "requested", requestId: p.requestId, actor: e.actor, what: `${p.tool}: ${what}`, note: null });
+        continue;
+      }
+    } else if (e.type === "approval.granted" || e.type === "approval.denied" || e.type === "approval.expired") {
+      const p = parsePayload(e.type, e.payload);
+      if (p) {
+        const phase = e.type === "approval.granted" ? "granted" : e.type === "approval.denied" ? "denied" : "expired";
+        markOpenTool(items, false);
+        items.push({ kind: "approval", key, at: e.createdAt, phase, requestId: p.requestId, actor: e.actor, what: "", note: "note" in p ? (p.note ?? null) : null });
+        continue;
+      }
     }
     items.push({ kind: e.type.startsWith("run.") ? "status" : "other", key, at: e.createdAt, type: e.type, actor: e.actor, payload: e.payload });
   }
   return items;
+}
+
+/** The tool call still waiting for its result: it waits for a person while a request is open. */
+function markOpenTool(items: LogItem[], awaiting: boolean): void {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i]!;
+    if (item.kind === "tool" && item.output == null) {
+      items[i] = { ...item, awaitingApproval: awaiting };
+      return;
+    }
+  }
 }
 
 /** The latest usage an agent reported (live tokens and cost while a run is going). */

@@ -10,6 +10,7 @@ import { StatusBadge } from "@/components/ui/status-badge";
 import { Empty, ErrorState, Loading } from "@/components/ui/states";
 import { cn } from "@/components/ui/cn";
 import { DiffViewer } from "./diff-viewer";
+import { ApprovalsPanel } from "./approvals-panel";
 import { DodPanel } from "./dod-panel";
 import { EventLog } from "./event-log";
 import { MergePanel } from "./merge-panel";
@@ -67,6 +68,8 @@ export function RunPage({ runId }: { runId: string }) {
           {r.error}
         </p>
       ) : null}
+
+      <ApprovalsPanel run={r} />
 
       <RunStats run={r} events={live.events} />
 

@@ -6,7 +6,7 @@ import { useTRPC } from "@/trpc/react";
 
 /**
  * Re-reads everything the run page derives from the run's row: the detail (DoD items and
- * evidence), the merge gate and the provenance. A decision changes all three, so they are
+ * evidence), the merge gate, the provenance and the approval requests. A decision changes all three, so they are
  * refreshed together — from a mutation's success and from the run's live events alike.
  */
 export function useRefreshRun(runId: string): () => void {
@@ -16,10 +16,11 @@ export function useRefreshRun(runId: string): () => void {
     void qc.invalidateQueries({ queryKey: trpc.run.byId.queryKey({ runId }) });
     void qc.invalidateQueries({ queryKey: trpc.run.mergeability.queryKey({ runId }) });
     void qc.invalidateQueries({ queryKey: trpc.run.provenance.queryKey({ runId }) });
+    void qc.invalidateQueries({ queryKey: trpc.run.approvals.queryKey({ runId }) });
   }, [qc, trpc, runId]);
 }
 
-/** Event types after which the run's row, gate or provenance may have changed. */
+/** Event types after which the run's row, gate, provenance or approvals may have changed. */
 export function changesRun(type: string): boolean {
-  return type.startsWith("run.") || type.startsWith("dod.") || type === "worktree.removed";
+  return type.startsWith("run.") || type.startsWith("dod.") || type.startsWith("approval.") || type === "worktree.removed";
 }
