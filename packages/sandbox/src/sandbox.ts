@@ -41,6 +41,12 @@ export interface StartOptions extends Omit<SpawnGroupOptions, "cwd" | "env" | "s
   readOnly?: readonly string[];
   /** The process talks to the model through the runner's model proxy (Claude Code). */
   model?: boolean;
+  /**
+   * Services of the runner the process may reach: each listens on a unix socket here and
+   * appears inside the sandbox at 127.0.0.1:<port> (the same port the service has on the
+   * host's loopback, so one URL works confined or not).
+   */
+  services?: ReadonlyArray<{ name: string; socket: string; port: number }>;
 }
 
 /** Starts the processes of one phase of a run: `RunSandbox.start` bound to the phase. */
@@ -289,6 +295,10 @@ export class RunSandbox {
       egress.rules = { mode, allowlist: policy.allowlist };
       sockets.push({ host: this.socketPath("egress"), name: "egress.sock" });
       bridges.push({ name: "egress.sock", port: EGRESS_PORT });
+    }
+    for (const service of opts.services ?? []) {
+      sockets.push({ host: service.socket, name: service.name });
+      bridges.push({ name: service.name, port: service.port });
     }
     if (opts.model) {
       this.ensureModel();

@@ -8,7 +8,7 @@ import { access, realpath } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { abortError, throwIfAborted } from "./abort.js";
-import { startPermissionBridge } from "./claude-code-approvals.js";
+import { startPermissionBridge, type PermissionBridge } from "./claude-code-approvals.js";
 import { costUsd } from "./pricing.js";
 import { BoundedOutput, createLineSplitter, DEFAULT_GRACE_MS, plainStarter, type ExitInfo } from "@agentboard/sandbox";
 import { EngineError, type AgentEngine, type EngineContext, type EngineEvent, type EngineResult } from "./types.js";
@@ -293,13 +293,13 @@ export class ClaudeCodeEngine implements AgentEngine {
     // (claude-code-approvals.ts) instead of bypassing permissions.
     const bridge = ctx.approval && ctx.approval !== "none" ? await startPermissionBridge(ctx) : null;
     try {
-      return await this.runCli(ctx, bin, bridge?.args ?? ["--permission-mode", "bypassPermissions"]);
+      return await this.runCli(ctx, bin, bridge?.args ?? ["--permission-mode", "bypassPermissions"], bridge ? [bridge.service] : []);
     } finally {
       await bridge?.close();
     }
   }
 
-  private async runCli(ctx: EngineContext, bin: string, permissionArgs: string[]): Promise<EngineResult> {
+  private async runCli(ctx: EngineContext, bin: string, permissionArgs: string[], services: PermissionBridge["service"][]): Promise<EngineResult> {
     const args = ["-p", "--output-format", "stream-json", "--verbose", ...permissionArgs, "--no-session-persistence"];
     if (ctx.model) args.push("--model", ctx.model);
     if (ctx.maxTurns != null) args.push("--max-turns", String(ctx.maxTurns));
@@ -332,6 +332,7 @@ export class ClaudeCodeEngine implements AgentEngine {
       readOnly: [path.dirname(program)],
       // The API key stays with the runner: the CLI talks to its model proxy (or, unconfined, gets the key).
       model: true,
+      services,
       signal: ctx.signal,
       graceMs: this.options.graceMs ?? DEFAULT_GRACE_MS,
       onStdout: (text) => lines.push(text),
