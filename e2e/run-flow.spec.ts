@@ -83,6 +83,7 @@ test.describe("a run from the board to In review", () => {
     await expect(page.getByTestId("diff-files")).toContainText("greeting.txt");
     await expect(page.getByTestId("diff-viewer")).toContainText("hello, board");
     await expect(page.getByTestId("status-history")).toContainText("succeeded");
+    await expect(page.getByTestId("sandbox-badge")).toHaveText("sandboxed");
     const runId = page.url().split("/runs/")[1]!;
     await expectCleanLog(page, runId);
     await expect(cardIn(column(watcher, "in_review"), title).getByTestId("card-run")).toContainText("succeeded");
@@ -92,6 +93,7 @@ test.describe("a run from the board to In review", () => {
     await page.goto(`/runners?workspace=${workspace.id}`);
     const runnerRow = page.getByTestId("runners-table").getByRole("row").filter({ hasText: "e2e-runner" });
     await expect(runnerRow).toContainText("online");
+    await expect(runnerRow).toContainText("bubblewrap");
     await page.goto(`/worktrees?workspace=${workspace.id}`);
     const worktree = page.getByTestId("worktrees-table").getByRole("row").filter({ hasText: title });
     await expect(worktree).toContainText("agentboard/");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acpTestAgent } from "./engines/testing.js";
 import { eventsOf, pidsFrom, startHarness, waitForFinish, waitForOutput, type Harness } from "./testing/harness.js";
-import { isProcessAlive } from "./process/spawn-group.js";
+import { isProcessAlive } from "@agentboard/sandbox";
 
 /**
  * `acp` runs end to end: an agent profile made through the API, a run that names it, a real

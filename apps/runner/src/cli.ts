@@ -52,6 +52,11 @@ async function main(): Promise<number> {
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+    // Started by a server (its local runner): when that process is gone, so is the reason to run.
+    if (process.env.AGENTBOARD_RUNNER_LIFELINE === "stdin") {
+      process.stdin.on("end", () => onSignal("SIGTERM"));
+      process.stdin.resume();
+    }
   });
 }
 

@@ -2,8 +2,19 @@
  * What a run produced: its work committed on the run branch (message: the agent's
  * summary), the diff against the commit the branch started from, and the project's test
  * command's verdict.
+ *
+ * The checkout is the agent's: its `.git` (config, hooks, attributes, even what `.git`
+ * is) may have been written by the agent. So the runner's own git commands there — add,
+ * commit, bundle — run inside the run's sandbox like any of the agent's commands, and
+ * only data leaves it: a git bundle on stdout. The bundle is fetched into the source
+ * repository (objects checked), and the diff is computed there, with the repository's
+ * own configuration.
  */
-import { commitAll, diffAgainstBase, pushBranch, type DiffResult } from "@agentboard/git";
+import { createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import { finished } from "node:stream/promises";
+import { diffAgainstBase, fetchRunBundle, pushBranch, setBranch, RESULT_REF, type DiffResult } from "@agentboard/git";
+import { BoundedOutput, type ProcessStarter } from "@agentboard/sandbox";
 import { runShell, type ShellOptions, type ShellResult } from "./shell.js";
 
 /** Diffs beyond this are cut for the run record; the hash still covers the whole diff. */
@@ -11,6 +22,7 @@ const MAX_DIFF_BYTES = 5 * 1024 * 1024;
 const MAX_SUBJECT = 72;
 
 export interface CollectedChanges {
+  /** The run branch's tip, or null when the run left the base commit as it was. */
   commit: string | null;
   diff: DiffResult;
 }
@@ -28,16 +40,78 @@ export function commitMessage(summary: string, fallback: string): string {
   return body ? `${subject}\n\n${body.slice(0, 50_000)}` : subject;
 }
 
-export async function commitAndDiff(dir: string, baseCommit: string, message: string): Promise<CollectedChanges> {
-  const commit = await commitAll({ dir, message });
-  const diff = await diffAgainstBase({ dir, baseCommit, maxBytes: MAX_DIFF_BYTES });
-  return { commit, diff };
+// Everything staged (new files too, .gitignore respected), committed without hooks or
+// signing, the result named by a ref of ours, its id printed. Agent commits count: the
+// run's result is whatever HEAD is.
+const COMMIT_SCRIPT = `set -e
+g() { git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c commit.gpgSign=false -c user.name=agentboard -c user.email=agentboard@localhost "$@"; }
+g add --all -- .
+if ! g diff --cached --quiet --no-ext-diff; then g commit --quiet --no-verify --no-edit --cleanup=whitespace -m "$AGENTBOARD_COMMIT_MESSAGE"; fi
+g update-ref ${RESULT_REF} HEAD
+g rev-parse HEAD`;
+
+async function runIn(starter: ProcessStarter, args: string[], opts: { env?: Record<string, string>; signal: AbortSignal; stdout?: (chunk: Buffer) => void }): Promise<string> {
+  const out = new BoundedOutput(16 * 1024);
+  const err = new BoundedOutput(8 * 1024);
+  const proc = starter.start(args[0] ?? "/bin/sh", args.slice(1), {
+    env: opts.env,
+    signal: opts.signal,
+    ...(opts.stdout ? { onStdoutBytes: opts.stdout } : { onStdout: (t: string) => out.push(t) }),
+    onStderr: (t) => err.push(t),
+  });
+  const exit = await proc.done;
+  if (exit.code !== 0) throw new Error(`${exit.code === null ? `killed (${exit.signal})` : `exit ${exit.code}`}: ${err.last(2_000).trim()}`);
+  return out.toString();
 }
 
-/** A clone's run branch only reaches the project (review, merge) once pushed. */
-export async function pushRunBranch(dir: string, branch: string, token: string | undefined): Promise<void> {
+export interface CollectInput {
+  /** Starts the runner's git commands in the checkout (the sandbox's "collect" phase: no network). */
+  starter: ProcessStarter;
+  /** The repository the run branch goes to: the project's, or the runner's copy of its remote. */
+  sourceRepo: string;
+  baseCommit: string;
+  branch: string;
+  message: string;
+  /** Where the bundle is written (runner-owned, outside the sandbox). */
+  bundleFile: string;
+  signal: AbortSignal;
+}
+
+export async function commitAndDiff(input: CollectInput): Promise<CollectedChanges> {
+  const printed = await runIn(input.starter, ["/bin/sh", "-c", COMMIT_SCRIPT], { env: { AGENTBOARD_COMMIT_MESSAGE: input.message }, signal: input.signal });
+  const tip = printed.trim().split("\n").at(-1) ?? "";
+  if (!/^[0-9a-f]{40,64}$/.test(tip)) throw new Error(`the commit in the checkout printed no commit id: ${printed.slice(-200)}`);
+
+  if (tip === input.baseCommit) {
+    await setBranch(input.sourceRepo, input.branch, tip);
+  } else {
+    const file = createWriteStream(input.bundleFile, { mode: 0o600 });
+    try {
+      await runIn(input.starter, ["git", "bundle", "create", "--quiet", "-", RESULT_REF, "--not", input.baseCommit], {
+        signal: input.signal,
+        stdout: (chunk) => file.write(chunk),
+      });
+      file.end();
+      await finished(file);
+      const fetched = await fetchRunBundle({ repoPath: input.sourceRepo, bundle: input.bundleFile, branch: input.branch });
+      if (fetched !== tip) throw new Error(`the run's bundle holds ${fetched}, not ${tip}`);
+    } catch (err) {
+      // An agent that reset to an older commit leaves nothing to bundle; that commit is in the repository already.
+      if (!String(err).includes("empty bundle")) throw err;
+      await setBranch(input.sourceRepo, input.branch, tip);
+    } finally {
+      file.destroy();
+      await rm(input.bundleFile, { force: true });
+    }
+  }
+  const diff = await diffAgainstBase({ dir: input.sourceRepo, baseCommit: input.baseCommit, head: tip, maxBytes: MAX_DIFF_BYTES });
+  return { commit: tip === input.baseCommit ? null : tip, diff };
+}
+
+/** A remote project's run branch only reaches it (review, merge) once pushed from the runner's copy. */
+export async function pushRunBranch(sourceRepo: string, branch: string, token: string | undefined): Promise<void> {
   // Forced: a retried run re-creates its branch from the base.
-  await pushBranch({ dir, branch, token, force: true });
+  await pushBranch({ dir: sourceRepo, branch, token, force: true });
 }
 
 export interface TestVerdict {

@@ -7,11 +7,13 @@
  * is still reported; a *lost lease* means the server has moved on, so everything stops
  * and nothing more is written.
  */
+import { rm } from "node:fs/promises";
+import path from "node:path";
 import type { AgentboardClient } from "@agentboard/client";
+import { parsePolicy, type EgressDecision, type LimitHit, type Phase, type RunSandbox, type SandboxHost, type SandboxPolicy } from "@agentboard/sandbox";
 import { callUnderLease, isTransient, LeaseGoneError } from "./call.js";
 import { ApprovalGate } from "./approval-gate.js";
 import { runChecks } from "./checks.js";
-import { scrubbedEnv } from "./child-env.js";
 import { commitAndDiff, commitMessage, pushRunBranch, runTestCommand, type CollectedChanges } from "./collect.js";
 import type { RunnerConfig } from "./config.js";
 import { formatDuration } from "./duration.js";
@@ -36,8 +38,10 @@ export interface ExecuteDeps {
   client: AgentboardClient;
   config: RunnerConfig;
   log: Logger;
-  /** The environment child processes start from, before secrets are scrubbed. */
+  /** The runner's environment: the locale and the secrets projects declare are read from it. */
   baseEnv: NodeJS.ProcessEnv;
+  /** Starts and confines every process of the run. */
+  sandbox: SandboxHost;
   observer: RunnerObserver;
 }
 
@@ -67,6 +71,8 @@ export class RunExecution {
   /** The agent's timeout; paused while it waits for an approval. */
   private agentTimer: PausableTimer | null = null;
   private worktree: PreparedWorktree | null = null;
+  private box: RunSandbox | null = null;
+  private limitHit: LimitHit | null = null;
   private hooks: ProjectHooks = { pre: [], post: [], error: [] };
   private engineStarted = false;
   /** Set once run.complete is under way: from then on our own final event is expected on the stream. */
@@ -185,6 +191,7 @@ export class RunExecution {
       this.lease.stop();
       this.watch.stop();
       this.batcher.close();
+      await this.closeSandbox();
     }
     this.log.info("run finished", outcome.kind === "reported" ? { status: outcome.status, reason: outcome.reason } : { outcome: outcome.kind });
     this.deps.observer.onFinished?.(this.runId, outcome);
@@ -212,9 +219,11 @@ export class RunExecution {
     this.hooks = parseHooks(project.hooks);
 
     this.runLog.note(`runner ${config.name} claimed the run (attempt ${run.attempt}, engine ${run.engine})`);
+    const policy = this.sandboxPolicy();
     const t0 = Date.now();
     const wt = await prepareWorktree(
       config.worktreesDir,
+      this.deps.sandbox.stateDir,
       { runId: run.id, branch: run.branch, baseBranch: run.baseBranch, repoPath: project.repoPath, remoteUrl: project.remoteUrl },
       config.gitToken,
     );
@@ -222,11 +231,12 @@ export class RunExecution {
     this.emit("runner.worktree", { path: wt.path, branch: run.branch, baseBranch: run.baseBranch, baseCommit: wt.baseCommit, mode: wt.mode, durationMs: Date.now() - t0 });
     this.runLog.note(`worktree ${wt.path} on ${run.branch} from ${run.baseBranch} (${wt.baseCommit.slice(0, 12)}, ${wt.mode})`);
     // Measured while setup and hooks run; it only feeds the worktree record.
-    const size = worktreeBytes(wt.path, wt.baseCommit, wt.mode);
+    const size = worktreeBytes(wt.sourceRepo, wt.baseCommit);
+    this.openSandbox(wt, policy);
     this.throwIfStopped();
 
     if (project.setupScript?.trim()) {
-      const setup = await this.shell(project.setupScript, this.agentStop.signal);
+      const setup = await this.shell(project.setupScript, "setup", this.agentStop.signal);
       this.emit("runner.setup", shellPayload(setup));
       if (!setup.ok) {
         this.throwIfStopped();
@@ -252,7 +262,7 @@ export class RunExecution {
     const changes = await this.collectChanges(wt, commitMessage(result.summary, `agentboard: run ${run.id}`));
     this.throwIfStopped();
 
-    const tests = await runTestCommand(project.testCommand, this.shellOptions(this.agentStop.signal));
+    const tests = await runTestCommand(project.testCommand, this.shellOptions("checks", this.agentStop.signal));
     if (tests.result) {
       this.emit("runner.tests", shellPayload(tests.result));
       this.runLog.note(`test command ${describeExit(tests.result)}`);
@@ -260,7 +270,7 @@ export class RunExecution {
     this.throwIfStopped();
 
     await runChecks(this.claim.checks, {
-      ...this.shellOptions(this.agentStop.signal),
+      ...this.shellOptions("checks", this.agentStop.signal),
       onResult: async (r) => {
         this.runLog.note(`DoD check ${r.key}: ${r.passed ? "passed" : "failed"} (exit ${r.exitCode ?? "killed"})`);
         await this.guarded(() =>
@@ -319,7 +329,8 @@ export class RunExecution {
         agent: agentSpecOf(run.agent),
         maxTurns: run.maxTurns,
         signal: this.agentStop.signal,
-        env: this.childEnv(),
+        env: this.sandboxOf().environment("agent"),
+        starter: this.sandboxOf().starter("agent"),
         anthropic: { apiKey: config.anthropicApiKey, baseURL: config.anthropicBaseUrl },
         budgetUsd: run.budgetUsd,
         approval: run.approval,
@@ -343,13 +354,22 @@ export class RunExecution {
   private async collectChanges(wt: PreparedWorktree, message: string): Promise<CollectedChanges> {
     let changes: CollectedChanges;
     try {
-      changes = await commitAndDiff(wt.path, wt.baseCommit, message);
+      changes = await commitAndDiff({
+        starter: this.sandboxOf().starter("collect"),
+        sourceRepo: wt.sourceRepo,
+        baseCommit: wt.baseCommit,
+        branch: this.claim.run.branch,
+        message,
+        bundleFile: path.join(this.deps.sandbox.stateDir, `${this.runId}.bundle`),
+        // Partial work is collected after a stop too; only a lost lease ends it.
+        signal: this.leaseGone.signal,
+      });
     } catch (err) {
       throw new RunFailure("collect_failed", `could not commit or diff the run's work: ${errorMessage(err)}`);
     }
     if (wt.mode === "clone" && changes.commit) {
       try {
-        await pushRunBranch(wt.path, this.claim.run.branch, this.deps.config.gitToken);
+        await pushRunBranch(wt.sourceRepo, this.claim.run.branch, this.deps.config.gitToken);
       } catch (err) {
         throw new RunFailure("push_failed", `could not push ${this.claim.run.branch} to the project's remote: ${errorMessage(err)}`);
       }
@@ -373,7 +393,7 @@ export class RunExecution {
 
   private async failureReport(err: unknown): Promise<Report> {
     const timeoutMs = this.claim.run.timeoutMs ?? this.deps.config.agentTimeoutMs;
-    const { status, reason, message } = classifyFailure(this.cause, err, timeoutMs);
+    const { status, reason, message } = classifyFailure(this.cause, err, timeoutMs, this.limitHit?.message);
     this.log.info("run did not succeed", { status, reason });
     this.runLog.note(`run ${status} (${reason}): ${message}`);
     let output: Output = {};
@@ -458,25 +478,90 @@ export class RunExecution {
     this.batcher.push(outgoing(type, payload));
   }
 
-  private childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const { run } = this.claim;
-    return scrubbedEnv(this.deps.baseEnv, {
-      AGENTBOARD_RUN_ID: run.id,
-      AGENTBOARD_PROJECT_ID: run.projectId,
-      AGENTBOARD_BRANCH: run.branch,
-      AGENTBOARD_BASE_BRANCH: run.baseBranch,
-      AGENTBOARD_WORKTREE: this.worktree?.path ?? "",
-      AGENTBOARD_BASE_COMMIT: this.worktree?.baseCommit ?? "",
-      // Nothing a run starts may wait for a password on a terminal nobody watches.
-      GIT_TERMINAL_PROMPT: "0",
-      ...extra,
-    });
+  // ── the sandbox ──────────────────────────────────────────────────────────────────
+
+  /** The project's policy; a confined one needs this runner's sandbox to work. */
+  private sandboxPolicy(): SandboxPolicy {
+    let policy: SandboxPolicy;
+    try {
+      policy = parsePolicy(this.claim.project.sandbox);
+    } catch (err) {
+      throw new RunFailure("invalid_sandbox_policy", `the project's sandbox policy is malformed: ${errorMessage(err)}`);
+    }
+    const support = this.deps.sandbox.support;
+    if (!policy.unconfined && !support.available) {
+      throw new RunFailure("sandbox_unavailable", `this runner cannot confine the run's processes (${support.reason ?? "no sandbox"}) and the project requires its sandbox`);
+    }
+    return policy;
   }
 
-  private shellOptions(signal: AbortSignal, extraEnv: Record<string, string> = {}): ShellOptions {
+  private openSandbox(wt: PreparedWorktree, policy: SandboxPolicy): void {
+    const { run } = this.claim;
+    const { config } = this.deps;
+    this.box = this.deps.sandbox.openRun({
+      runId: run.id,
+      projectId: run.projectId,
+      checkout: wt.path,
+      readOnly: wt.objectDirs,
+      policy,
+      source: this.deps.baseEnv,
+      facts: {
+        AGENTBOARD_RUN_ID: run.id,
+        AGENTBOARD_PROJECT_ID: run.projectId,
+        AGENTBOARD_BRANCH: run.branch,
+        AGENTBOARD_BASE_BRANCH: run.baseBranch,
+        AGENTBOARD_WORKTREE: wt.path,
+        AGENTBOARD_BASE_COMMIT: wt.baseCommit,
+      },
+      model: config.anthropicApiKey ? { apiKey: config.anthropicApiKey, baseURL: config.anthropicBaseUrl ?? "https://api.anthropic.com" } : null,
+      onLimit: (hit, phase) => this.onLimit(hit, phase),
+      onNetwork: (d, phase) => this.onNetwork(d, phase),
+    });
+    const description = this.box.describe();
+    this.emit("runner.sandbox", description);
+    if (description.confined) {
+      const limits = Object.entries(description.limits)
+        .map(([k, v]) => `${k} ${v.value ?? "-"} (${v.enforcedBy})`)
+        .join(", ");
+      this.runLog.note(`sandbox: confined as ${description.user}; network ${Object.entries(description.network).map(([p, m]) => `${p} ${m}`).join(", ")}; limits ${limits}`);
+    } else {
+      this.runLog.note("UNCONFINED: the project runs without a sandbox (an admin's choice); its processes have the runner's rights");
+    }
+  }
+
+  private onLimit(hit: LimitHit, phase: Phase | "collect"): void {
+    this.emit("sandbox.limit", { ...hit, phase });
+    this.runLog.note(`sandbox limit (${phase}): ${hit.message}`);
+    if (this.limitHit) return;
+    this.limitHit = hit;
+    this.stop("sandbox_limit");
+  }
+
+  private onNetwork(d: EgressDecision, phase: Phase | "collect"): void {
+    // Refusals are what a reviewer needs to see; allowed connections would flood the log.
+    if (d.allowed) return;
+    this.emit("sandbox.network", { host: d.host, port: d.port, allowed: false, reason: d.detail, phase });
+    this.runLog.note(`network (${phase}): ${d.host}:${d.port} refused: ${d.detail}`);
+  }
+
+  private sandboxOf(): RunSandbox {
+    if (!this.box) throw new Error("the run's sandbox is not open");
+    return this.box;
+  }
+
+  private async closeSandbox(): Promise<void> {
+    try {
+      await this.box?.close();
+      if (this.worktree?.ownClone) await rm(this.worktree.ownClone, { recursive: true, force: true });
+    } catch (err) {
+      this.log.warn("could not clean up the run's sandbox", { error: errorMessage(err) });
+    }
+  }
+
+  private shellOptions(phase: Phase, signal: AbortSignal, extraEnv: Record<string, string> = {}): ShellOptions {
     return {
-      cwd: this.worktree?.path ?? this.deps.config.worktreesDir,
-      env: this.childEnv(extraEnv),
+      starter: this.sandboxOf().starter(phase),
+      env: extraEnv,
       timeoutMs: this.deps.config.hookTimeoutMs,
       signal,
       killGraceMs: this.deps.config.killGraceMs,
@@ -484,15 +569,15 @@ export class RunExecution {
     };
   }
 
-  private shell(command: string, signal: AbortSignal): Promise<ShellResult> {
-    return runShell(command, this.shellOptions(signal));
+  private shell(command: string, phase: Phase, signal: AbortSignal): Promise<ShellResult> {
+    return runShell(command, this.shellOptions(phase, signal));
   }
 
   private async hooksOf(kind: HookKind, signal: AbortSignal, stopOnFailure: boolean, env: Record<string, string> = {}): Promise<ShellResult[]> {
     const commands = this.hooks[kind];
-    if (commands.length === 0) return [];
+    if (commands.length === 0 || !this.box) return [];
     return runHooks(kind, commands, {
-      ...this.shellOptions(signal, env),
+      ...this.shellOptions("hooks", signal, env),
       stopOnFailure,
       onResult: (k, index, r) => {
         this.emit("hook.result", { kind: k, index, ...shellPayload(r) });

@@ -27,9 +27,10 @@ export interface FailureVerdict {
  * How a run that did not succeed is reported. Why it was stopped comes first (a cancel is
  * a cancel even if the agent then failed noisily); otherwise the error's own reason.
  */
-export function classifyFailure(cause: StopCause | null, err: unknown, timeoutMs: number): FailureVerdict {
+export function classifyFailure(cause: StopCause | null, err: unknown, timeoutMs: number, limitMessage?: string): FailureVerdict {
   if (cause === "cancel") return { status: "cancelled", reason: "cancelled", message: "cancelled on request" };
   if (cause === "timeout") return { status: "failed", reason: "timeout", message: `the agent did not finish within ${formatDuration(timeoutMs)}` };
+  if (cause === "sandbox_limit") return { status: "failed", reason: "sandbox_limit", message: limitMessage ?? "the run hit a limit of its sandbox" };
   if (cause === "shutdown") return { status: "failed", reason: "runner_shutdown", message: "the runner shut down before the agent finished" };
   if (err instanceof RunFailure || err instanceof EngineError) return { status: "failed", reason: err.reason, message: err.message };
   return { status: "failed", reason: "runner_error", message: `the runner failed: ${errorMessage(err)}` };

@@ -4,7 +4,7 @@
  * and tail kept, so a runaway command cannot make the report too large to send.
  */
 import type { EngineEvent } from "./engines/types.js";
-import { BoundedOutput } from "./process/spawn-group.js";
+import { BoundedOutput } from "@agentboard/sandbox";
 
 const MAX_LOG_CHARS = 1024 * 1024;
 const MAX_TOOL_TEXT = 2_000;

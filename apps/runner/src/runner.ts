@@ -3,7 +3,9 @@
  * runs at once), executes each claim (execute-run.ts), sweeps stale worktrees, and shuts
  * down gracefully. It talks to the server only through @agentboard/client.
  */
+import path from "node:path";
 import { createAgentboardClient, errorReason, type AgentboardClient } from "@agentboard/client";
+import { SandboxHost } from "@agentboard/sandbox";
 import { isTransient, sleep } from "./call.js";
 import type { RunnerConfig } from "./config.js";
 import { formatDuration } from "./duration.js";
@@ -18,7 +20,10 @@ export interface RunnerOptions {
   /** Custom fetch for the client (proxies; tests that watch or cut the traffic). */
   fetch?: typeof globalThis.fetch;
   log?: Logger;
-  /** The environment child processes start from (secrets are scrubbed from it). */
+  /**
+   * The runner's environment: where bwrap and socat are looked for (PATH), and what the
+   * locale and the secrets projects declare are read from. Children never inherit it.
+   */
   baseEnv?: NodeJS.ProcessEnv;
   observer?: RunnerObserver;
 }
@@ -48,6 +53,7 @@ export class Runner {
   private loop: Promise<void> | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
+  private sandboxHost: SandboxHost | null = null;
 
   constructor(opts: RunnerOptions) {
     this.config = opts.config;
@@ -61,8 +67,18 @@ export class Runner {
     return this.active.size;
   }
 
-  /** Registers with the server, sweeps once, and starts claiming. */
+  /** The sandbox every run's processes are confined in (known once started). */
+  get sandbox(): SandboxHost {
+    if (!this.sandboxHost) throw new Error("the runner has not started");
+    return this.sandboxHost;
+  }
+
+  /** Checks the sandbox, registers with the server, sweeps once, and starts claiming. */
   async start(): Promise<void> {
+    this.sandboxHost = await SandboxHost.create({ stateDir: path.join(this.config.worktreesDir, ".sandbox"), pathVar: this.baseEnv.PATH });
+    const support = this.sandboxHost.support;
+    if (support.available) this.log.info("sandbox ready", { ...support.limits });
+    else this.log.warn("no sandbox: runs of projects that require one will not be claimed", { reason: support.reason ?? "" });
     const set = await this.firstContact();
     this.scopes = set.scopes;
     this.followsAll = set.followsAll;
@@ -82,7 +98,7 @@ export class Runner {
     let backoff = 500;
     for (;;) {
       try {
-        return await resolveScopes(this.client, this.config);
+        return await resolveScopes(this.client, this.config, [], this.sandbox.support);
       } catch (err) {
         if (!isTransient(err) || this.stopping) throw err;
         this.log.warn("server not reachable; retrying", { server: this.config.server, error: errorMessage(err) });
@@ -112,6 +128,7 @@ export class Runner {
     }
     await all();
     await this.sweeping;
+    await this.sandboxHost?.close();
     this.log.info("runner stopped");
   }
 
@@ -141,7 +158,15 @@ export class Runner {
       let claim: Claim | null;
       try {
         claim = await this.client.run.claim.mutate(
-          { workspaceId: scope.workspaceId, boardId: this.config.boardId, labels: this.config.labels, runnerId: scope.runnerId, waitMs },
+          {
+            workspaceId: scope.workspaceId,
+            boardId: this.config.boardId,
+            labels: this.config.labels,
+            runnerId: scope.runnerId,
+            waitMs,
+            // Without a working sandbox, only runs of projects an admin made unconfined.
+            sandbox: this.sandbox.support.available,
+          },
           { signal: this.claimAbort.signal },
         );
         backoff = 500;
@@ -162,7 +187,11 @@ export class Runner {
     const { run } = claim;
     this.log.info("claimed run", { run: run.id, engine: run.engine, branch: run.branch, attempt: run.attempt });
     this.observer.onClaimed?.(claim, claimedAt);
-    const execution = new RunExecution(claim, { client: this.client, config: this.config, log: this.log, baseEnv: this.baseEnv, observer: this.observer }, claimedAt);
+    const execution = new RunExecution(
+      claim,
+      { client: this.client, config: this.config, log: this.log, baseEnv: this.baseEnv, sandbox: this.sandbox, observer: this.observer },
+      claimedAt,
+    );
     this.active.set(run.id, execution);
     const done = execution
       .execute()
@@ -180,7 +209,7 @@ export class Runner {
 
   private async refreshScopes(): Promise<void> {
     try {
-      const set = await resolveScopes(this.client, this.config, this.scopes);
+      const set = await resolveScopes(this.client, this.config, this.scopes, this.sandbox.support);
       const added = set.scopes.filter((s) => !this.scopes.some((o) => o.workspaceId === s.workspaceId));
       if (added.length > 0) this.log.info("serving new workspaces", { workspaces: added.map((s) => s.slug).join(",") });
       this.scopes = set.scopes;

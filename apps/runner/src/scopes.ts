@@ -7,6 +7,7 @@
  */
 import { hostname } from "node:os";
 import type { AgentboardClient } from "@agentboard/client";
+import type { SandboxSupport } from "@agentboard/sandbox";
 import type { RunnerConfig } from "./config.js";
 import { ConfigError } from "./config.js";
 import { RUNNER_VERSION } from "./version.js";
@@ -23,7 +24,7 @@ export interface ScopeSet {
   followsAll: boolean;
 }
 
-export async function resolveScopes(client: AgentboardClient, config: RunnerConfig, known: readonly ClaimScope[] = []): Promise<ScopeSet> {
+export async function resolveScopes(client: AgentboardClient, config: RunnerConfig, known: readonly ClaimScope[], sandbox: SandboxSupport): Promise<ScopeSet> {
   const visible = await client.workspace.list.query();
   const followsAll = config.workspaces.length === 0;
   const chosen = followsAll
@@ -47,6 +48,7 @@ export async function resolveScopes(client: AgentboardClient, config: RunnerConf
       capacity: config.concurrency,
       hostname: hostname().slice(0, 255),
       version: RUNNER_VERSION,
+      sandbox,
     });
     scopes.push({ workspaceId: ws.id, slug: ws.slug, runnerId: runner.id });
   }

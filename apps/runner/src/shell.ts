@@ -4,7 +4,7 @@
  * paths) reach them as environment variables, never spliced into the command text.
  */
 import { formatDuration } from "./duration.js";
-import { BoundedOutput, spawnGroup } from "./process/spawn-group.js";
+import { BoundedOutput, type ProcessStarter } from "@agentboard/sandbox";
 
 export interface ShellResult {
   command: string;
@@ -22,8 +22,10 @@ export interface ShellResult {
 }
 
 export interface ShellOptions {
-  cwd: string;
-  env: NodeJS.ProcessEnv;
+  /** Starts the command (in the run's sandbox, with the phase's network and environment). */
+  starter: ProcessStarter;
+  /** Variables added to the phase's environment (AGENTBOARD_RUN_STATUS…). */
+  env?: Readonly<Record<string, string>>;
   timeoutMs: number;
   signal: AbortSignal;
   killGraceMs: number;
@@ -40,8 +42,7 @@ export async function runShell(command: string, opts: ShellOptions): Promise<She
     output.push(text);
     opts.onOutput?.(stream, text);
   };
-  const proc = spawnGroup("/bin/sh", ["-c", command], {
-    cwd: opts.cwd,
+  const proc = opts.starter.start("/bin/sh", ["-c", command], {
     env: opts.env,
     signal,
     graceMs: opts.killGraceMs,

@@ -58,6 +58,8 @@ export async function sweepWorktrees(opts: SweepOptions): Promise<SweepOutcome> 
     throw err;
   }
 
+  await sweepSandboxState(opts);
+
   const doomed = new Set<string>();
   for (const name of entries) {
     // Only directories this runner could have made are ever considered.
@@ -88,4 +90,26 @@ export async function sweepWorktrees(opts: SweepOptions): Promise<SweepOutcome> 
   for (const f of result.failed) opts.log.warn("could not sweep worktree", { dir: f.path, error: f.error });
   outcome.removed = result.removed;
   return outcome;
+}
+
+/**
+ * What a run's sandbox keeps outside its checkout — its HOME, the runner's bare clone of a
+ * remote — goes when the run ends; after a crash it is left, and goes here once the run is
+ * not held by anyone.
+ */
+async function sweepSandboxState(opts: SweepOptions): Promise<void> {
+  const state = path.join(opts.root, ".sandbox");
+  for (const [dir, suffix] of [
+    [path.join(state, "runs"), ""],
+    [path.join(state, "remotes"), ".git"],
+  ] as const) {
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const runId = suffix && name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
+      if (!isValidRunId(runId) || opts.isActive(runId)) continue;
+      if ((await verdictFor(opts.client, runId)) === "hold") continue;
+      if (opts.isActive(runId)) continue;
+      await fs.rm(path.join(dir, name), { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
 }

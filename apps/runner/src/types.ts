@@ -5,7 +5,7 @@ export type Claim = NonNullable<RouterOutputs["run"]["claim"]>;
 export type CompleteInput = RouterInputs["run"]["complete"];
 
 /** Why a run stopped before its agent finished on its own. */
-export type StopCause = "cancel" | "timeout" | "lease_lost" | "shutdown";
+export type StopCause = "cancel" | "timeout" | "lease_lost" | "shutdown" | "sandbox_limit";
 
 export type RunOutcome =
   | { kind: "reported"; status: "succeeded" | "failed" | "cancelled"; reason?: string }

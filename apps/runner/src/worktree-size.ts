@@ -2,13 +2,10 @@
  * The size recorded for a new worktree: the bytes of the files checked out, read from the
  * commit's tree (`git ls-tree -l`) rather than by walking the directory — one git process
  * instead of a stat per file, which on a large repository costs as much as the checkout
- * itself and would sit between the claim and the agent's start. A clone also holds its
- * own object store, which is added (a few pack files, cheap to measure).
+ * itself and would sit between the claim and the agent's start.
  */
 import { execFile } from "node:child_process";
-import path from "node:path";
 import { promisify } from "node:util";
-import { dirSize } from "@agentboard/git";
 
 const exec = promisify(execFile);
 
@@ -33,8 +30,10 @@ export async function checkedOutBytes(dir: string, commit: string): Promise<numb
   }
 }
 
-export async function worktreeBytes(dir: string, commit: string, mode: "worktree" | "clone"): Promise<number | undefined> {
-  const files = await checkedOutBytes(dir, commit);
-  if (files === undefined || mode === "worktree") return files;
-  return files + (await dirSize(path.join(dir, ".git")).catch(() => 0));
+/**
+ * Read in the source repository (whose configuration is trusted), not in the run's
+ * checkout. The checkout adds little else: its objects are borrowed through alternates.
+ */
+export function worktreeBytes(sourceRepo: string, commit: string): Promise<number | undefined> {
+  return checkedOutBytes(sourceRepo, commit);
 }

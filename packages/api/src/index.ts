@@ -3,6 +3,7 @@ export { createApiCore, type ApiCore, type ApiCoreOptions } from "./server.js";
 export type { Context } from "./trpc.js";
 export type { Principal } from "./auth/principal.js";
 export { ensureBootstrapAdmin } from "./services/tokens.js";
+export { mintLocalRunnerToken } from "./services/local-runner-token.js";
 export { reapExpiredLeases } from "./services/reaper.js";
 export { VERSION, checkHealth } from "./services/health.js";
 export { AppError, type ErrorReason } from "./errors.js";

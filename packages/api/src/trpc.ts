@@ -164,7 +164,8 @@ function makeAuthorizer(deps: Deps, p: Principal, runWorkspaces: Map<string, str
       const row = await prisma.run.findUnique({ where: { id }, select: { workspaceId: true, runner: { select: { tokenId: true } } } });
       if (!row) throw notFound("run", id);
       if (p.role === "runner") {
-        if (p.workspaceId !== row.workspaceId || row.runner?.tokenId !== p.tokenId) throw notFound("run", id);
+        // A runner token without a workspace (the local runner's) spans every workspace.
+        if ((p.workspaceId !== null && p.workspaceId !== row.workspaceId) || row.runner?.tokenId !== p.tokenId) throw notFound("run", id);
         return row.workspaceId;
       }
       return check(row.workspaceId, "viewer", "run", id);

@@ -72,6 +72,8 @@ export interface CloneForRunInput {
   depth?: number;
   /** Abort when git shows no progress for this long. */
   timeoutMs?: number;
+  /** A bare clone (no checkout, `newBranch` ignored): the runner's own copy that run clones are made from. */
+  bare?: boolean;
 }
 
 export interface ClonedRepo {
@@ -96,6 +98,7 @@ export async function cloneForRun(input: CloneForRunInput): Promise<ClonedRepo> 
   await fs.mkdir(parent, { recursive: true });
   const opts: GitOptions = { env: auth.env, secrets: auth.secrets, timeoutMs: input.timeoutMs ?? 10 * 60_000 };
   const args = ["clone", "--no-recurse-submodules", "--branch", input.branch];
+  if (input.bare) args.push("--bare");
   if (input.depth !== undefined) args.push("--depth", String(Math.max(1, Math.floor(input.depth))));
   args.push("--", auth.url, target);
   try {
@@ -105,7 +108,8 @@ export async function cloneForRun(input: CloneForRunInput): Promise<ClonedRepo> 
     await fs.rm(target, { recursive: true, force: true }).catch(() => undefined);
     throw err;
   }
-  const baseCommit = (await git(target, ["rev-parse", "HEAD"])).trim();
+  const baseCommit = (await git(target, ["rev-parse", `refs/heads/${input.branch}^{commit}`])).trim();
+  if (input.bare) return { path: target, branch: input.branch, baseCommit, url: auth.url };
   if (input.newBranch !== undefined) await git(target, ["switch", "-c", input.newBranch]);
   return { path: target, branch: input.newBranch ?? input.branch, baseCommit, url: auth.url };
 }

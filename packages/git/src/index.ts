@@ -31,6 +31,7 @@ export {
   type SweepInput,
   type SweepResult,
 } from "./worktree.js";
+export { RESULT_REF, createRunClone, fetchRunBundle, setBranch, objectDirsOf, isRunCloneOf, type RunClone, type RunCloneInput, type FetchBundleInput } from "./run-clone.js";
 export { cloneForRun, pushBranch, type CloneForRunInput, type ClonedRepo, type PushBranchInput } from "./clone.js";
 export {
   DEFAULT_AUTHOR,

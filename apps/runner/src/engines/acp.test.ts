@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isProcessAlive } from "../process/spawn-group.js";
+import { isProcessAlive } from "@agentboard/sandbox";
 import { AcpEngine } from "./acp/engine.js";
 import { acpTestAgent as testAgent, makeTempDir, pidsFrom, recordingContext } from "./testing.js";
 import type { EngineEvent } from "./types.js";

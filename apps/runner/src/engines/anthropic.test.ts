@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isProcessAlive } from "../process/spawn-group.js";
+import { isProcessAlive } from "@agentboard/sandbox";
 import { AnthropicEngine } from "./anthropic.js";
 import { costUsd, priceFor } from "./pricing.js";
 import { makeTempDir, pidsFrom, recordingContext, type RecordingContext } from "./testing.js";

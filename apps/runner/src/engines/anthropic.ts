@@ -3,6 +3,7 @@
  * shell tools confined to the run's worktree.
  */
 import Anthropic from "@anthropic-ai/sdk";
+import { plainStarter } from "@agentboard/sandbox";
 import { abortError, throwIfAborted } from "./abort.js";
 import { approvalFor, refusalText } from "./approval.js";
 import { costUsd } from "./pricing.js";
@@ -110,7 +111,7 @@ export class AnthropicEngine implements AgentEngine {
       maxRetries: this.options.maxRetries ?? 2,
     });
     const ws = await openWorkspace(ctx.worktree);
-    const toolCtx: ToolContext = { ws, env: ctx.env, signal: ctx.signal, emit: (e) => ctx.emit(e) };
+    const toolCtx: ToolContext = { ws, starter: ctx.starter ?? plainStarter(ctx.env), signal: ctx.signal, emit: (e) => ctx.emit(e) };
     const byName = new Map(this.tools.map((t) => [t.name, t]));
     const toolDefs: Anthropic.Tool[] = this.tools.map((t) => ({
       name: t.name,

@@ -12,7 +12,8 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { z } from "zod";
 import { refusalText } from "./approval.js";
 import { changePreview } from "./tools/change-preview.js";
@@ -32,6 +33,8 @@ const permissionCall = z.object({
 export interface PermissionBridge {
   /** Arguments that make the CLI ask through this bridge. */
   args: string[];
+  /** The same endpoint on a unix socket, for a CLI in the run's sandbox (bridged there to 127.0.0.1:port). */
+  service: { name: string; socket: string; port: number };
   close(): Promise<void>;
 }
 
@@ -144,16 +147,34 @@ export async function startPermissionBridge(ctx: EngineContext): Promise<Permiss
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  // A sandboxed CLI has only its own loopback: it reaches the same handler through this socket.
+  const socketDir = await mkdtemp(path.join(tmpdir(), "agentboard-approvals-"));
+  const socket = path.join(socketDir, "approvals.sock");
+  const unix = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(400);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => unix.listen(socket, resolve));
   // The call lasts as long as a person takes (up to the request's timeout, at most a day):
   // its own limit is set above that, whatever MCP_TOOL_TIMEOUT says.
   const config = { mcpServers: { agentboard: { type: "http", url: `http://127.0.0.1:${port}${endpoint}`, timeout: 25 * 3_600_000 } } };
   return {
     args: ["--permission-mode", "default", "--permission-prompt-tool", PERMISSION_TOOL, "--mcp-config", JSON.stringify(config)],
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const res of open) res.destroy();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    service: { name: "approvals.sock", socket, port },
+    close: async () => {
+      for (const res of open) res.destroy();
+      await Promise.all(
+        [server, unix].map(
+          (srv) =>
+            new Promise<void>((resolve) => {
+              srv.close(() => resolve());
+              srv.closeAllConnections();
+            }),
+        ),
+      );
+      await rm(socketDir, { recursive: true, force: true });
+    },
   };
 }

@@ -17,7 +17,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isProcessAlive } from "../process/spawn-group.js";
+import { isProcessAlive } from "@agentboard/sandbox";
 import { ClaudeCodeEngine, outcome, parseClaudeStream } from "./claude-code.js";
 import { makeTempDir, recordingContext, type RecordingContext } from "./testing.js";
 import { EngineError, type ApprovalAsk, type EngineContext } from "./types.js";

@@ -4,13 +4,13 @@
  * engine events and its final `result` line into the run's metrics.
  */
 import { constants } from "node:fs";
-import { access } from "node:fs/promises";
+import { access, realpath } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { abortError, throwIfAborted } from "./abort.js";
-import { startPermissionBridge } from "./claude-code-approvals.js";
+import { startPermissionBridge, type PermissionBridge } from "./claude-code-approvals.js";
 import { costUsd } from "./pricing.js";
-import { BoundedOutput, createLineSplitter, DEFAULT_GRACE_MS, spawnGroup, type ExitInfo } from "../process/spawn-group.js";
+import { BoundedOutput, createLineSplitter, DEFAULT_GRACE_MS, plainStarter, type ExitInfo } from "@agentboard/sandbox";
 import { EngineError, type AgentEngine, type EngineContext, type EngineEvent, type EngineResult } from "./types.js";
 
 // ---------------------------------------------------------------------------------------
@@ -262,7 +262,7 @@ async function isExecutable(file: string): Promise<boolean> {
   }
 }
 
-export async function locateClaudeCode(opts: { bin?: string; env: NodeJS.ProcessEnv }): Promise<string | null> {
+export async function locateClaudeCode(opts: { bin?: string; env: Readonly<Record<string, string | undefined>> }): Promise<string | null> {
   const explicit = opts.bin ?? opts.env.CLAUDE_CODE_BIN ?? process.env.CLAUDE_CODE_BIN;
   if (explicit) return (await isExecutable(explicit)) ? explicit : null;
   const dirs = (opts.env.PATH ?? process.env.PATH ?? "").split(path.delimiter).filter((d) => d !== "");
@@ -280,7 +280,8 @@ export class ClaudeCodeEngine implements AgentEngine {
 
   async run(ctx: EngineContext): Promise<EngineResult> {
     throwIfAborted(ctx.signal);
-    const bin = await locateClaudeCode({ bin: this.options.bin, env: ctx.env });
+    // The runner's PATH, not the sandbox's: the CLI is found on the host and bound in.
+    const bin = await locateClaudeCode({ bin: this.options.bin, env: ctx.starter ? process.env : ctx.env });
     if (!bin) {
       throw new EngineError(
         "engine_error",
@@ -292,13 +293,13 @@ export class ClaudeCodeEngine implements AgentEngine {
     // (claude-code-approvals.ts) instead of bypassing permissions.
     const bridge = ctx.approval && ctx.approval !== "none" ? await startPermissionBridge(ctx) : null;
     try {
-      return await this.runCli(ctx, bin, bridge?.args ?? ["--permission-mode", "bypassPermissions"]);
+      return await this.runCli(ctx, bin, bridge?.args ?? ["--permission-mode", "bypassPermissions"], bridge ? [bridge.service] : []);
     } finally {
       await bridge?.close();
     }
   }
 
-  private async runCli(ctx: EngineContext, bin: string, permissionArgs: string[]): Promise<EngineResult> {
+  private async runCli(ctx: EngineContext, bin: string, permissionArgs: string[], services: PermissionBridge["service"][]): Promise<EngineResult> {
     const args = ["-p", "--output-format", "stream-json", "--verbose", ...permissionArgs, "--no-session-persistence"];
     if (ctx.model) args.push("--model", ctx.model);
     if (ctx.maxTurns != null) args.push("--max-turns", String(ctx.maxTurns));
@@ -307,27 +308,31 @@ export class ClaudeCodeEngine implements AgentEngine {
     // `--` so that a prompt starting with "-" is not taken for an option.
     args.push("--", ctx.prompt);
 
-    const env: NodeJS.ProcessEnv = {
-      ...ctx.env,
+    const env: Record<string, string> = {
       // The CLI phones home for updates and telemetry otherwise; a run needs neither.
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
       DISABLE_AUTOUPDATER: "1",
     };
-    if (ctx.anthropic?.apiKey) env.ANTHROPIC_API_KEY = ctx.anthropic.apiKey;
-    if (ctx.anthropic?.baseURL) env.ANTHROPIC_BASE_URL = ctx.anthropic.baseURL;
-    // Claude Code refuses to bypass permissions as root unless told it is sandboxed. A run
-    // is confined to its worktree by the runner just as the anthropic engine's
-    // run_command is, so root there is no different from root in any other engine.
-    if (process.getuid?.() === 0) env.IS_SANDBOX = "1";
+    const starter = ctx.starter ?? plainStarter(ctx.env, ctx.anthropic);
+    // Claude Code refuses to bypass permissions as root unless told it is sandboxed. In a
+    // sandbox it runs as an unprivileged user and needs no such word; only a process with
+    // the runner's own rights (an unconfined project, an engine test) running as root does.
+    if (!starter.confined && process.getuid?.() === 0) env.IS_SANDBOX = "1";
+    // The CLI is an npm package: its installation is bound read-only into the sandbox.
+    const program = await realpath(bin);
 
     const parser = new ClaudeStreamParser(ctx.model ?? undefined);
     const stderr = new BoundedOutput(8 * 1024);
     const lines = createLineSplitter((line) => {
       for (const event of parser.push(line)) ctx.emit(event);
     });
-    const proc = spawnGroup(bin, args, {
+    const proc = starter.start(program, args, {
       cwd: ctx.worktree,
       env,
+      readOnly: [path.dirname(program)],
+      // The API key stays with the runner: the CLI talks to its model proxy (or, unconfined, gets the key).
+      model: true,
+      services,
       signal: ctx.signal,
       graceMs: this.options.graceMs ?? DEFAULT_GRACE_MS,
       onStdout: (text) => lines.push(text),

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isProcessAlive } from "../process/spawn-group.js";
+import { isProcessAlive } from "@agentboard/sandbox";
 import { CommandEngine } from "./command.js";
 import { makeTempDir, pidsFrom, recordingContext } from "./testing.js";
 import { EngineError } from "./types.js";

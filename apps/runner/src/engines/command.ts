@@ -4,7 +4,7 @@
  */
 import { abortError, throwIfAborted } from "./abort.js";
 import { approvalFor } from "./approval.js";
-import { BoundedOutput, DEFAULT_GRACE_MS, spawnGroup, type ExitInfo } from "../process/spawn-group.js";
+import { BoundedOutput, DEFAULT_GRACE_MS, plainStarter, type ExitInfo } from "@agentboard/sandbox";
 import { EngineError, type AgentEngine, type EngineContext, type EngineResult } from "./types.js";
 
 export interface CommandEngineOptions {
@@ -38,9 +38,9 @@ export class CommandEngine implements AgentEngine {
       output.push(text);
       ctx.emit({ type: "command.output", payload: { stream, text } });
     };
-    const proc = spawnGroup(this.options.shell ?? "/bin/sh", ["-c", command], {
+    const starter = ctx.starter ?? plainStarter(ctx.env);
+    const proc = starter.start(this.options.shell ?? "/bin/sh", ["-c", command], {
       cwd: ctx.worktree,
-      env: ctx.env,
       signal: ctx.signal,
       graceMs: this.options.graceMs ?? DEFAULT_GRACE_MS,
       onStdout: forward("stdout"),

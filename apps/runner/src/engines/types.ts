@@ -6,6 +6,8 @@
  * lease) and leave no process behind.
  */
 
+import type { ProcessStarter } from "@agentboard/sandbox";
+
 export type EngineName = "anthropic" | "claude_code" | "command" | "acp";
 
 /** How a runner starts an ACP agent: the run's copy of its agent profile. */
@@ -69,8 +71,14 @@ export interface EngineContext {
   maxTurns?: number | null;
   /** Aborted on cancel, timeout or a lost lease. */
   signal: AbortSignal;
-  /** Environment for child processes, already scrubbed of secrets by the runner. */
-  env: NodeJS.ProcessEnv;
+  /** Environment for child processes when no `starter` is given (an engine run on its own, in tests). */
+  env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Starts every process of the agent (its commands, its CLI): in the run's sandbox, with
+   * the agent phase's network and the sandbox's environment. The runner always sets it;
+   * without it, processes are plain process groups with `env`.
+   */
+  starter?: ProcessStarter;
   /** Credentials and endpoint for model APIs (never passed to child processes). */
   anthropic?: { apiKey?: string; baseURL?: string };
   /** For the `acp` engine: the agent to start. */

@@ -3,6 +3,7 @@
  * served over HTTP on 127.0.0.1, real git repositories, real child processes.
  */
 import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { readdir, readlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { listenApi, type ApiCoreOptions } from "@agentboard/api";
@@ -10,6 +11,7 @@ import { git, initRepo, writeFiles } from "@agentboard/testkit";
 import { startTestApi, type TestApi } from "@agentboard/api/testing";
 import { createAgentboardClient, type AgentboardClient, type RouterInputs, type RouterOutputs } from "@agentboard/client";
 import type { Provider } from "@agentboard/db";
+import { isProcessAlive } from "@agentboard/sandbox";
 import { loadRunnerConfig, type RunnerConfig, type RunnerConfigInput } from "../config.js";
 import { silentLogger } from "../log.js";
 import { Runner } from "../runner.js";
@@ -193,4 +195,20 @@ export async function eventsOf(client: AgentboardClient, runId: string): Promise
 /** Pids a test command printed as `<label>:<pid>`. */
 export function pidsFrom(text: string, label: string): number[] {
   return [...text.matchAll(new RegExp(`${label}:(\\d+)`, "g"))].map((m) => Number(m[1]));
+}
+
+/**
+ * Live processes working inside `dir`, as the host sees them. A sandboxed command's `$$`
+ * is a pid of its own pid namespace, meaningless outside; its working directory is the
+ * checkout at the same path on both sides.
+ */
+export async function processesIn(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir("/proc")) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => null);
+    if (cwd !== null && (cwd === dir || cwd.startsWith(`${dir}/`)) && isProcessAlive(pid)) pids.push(pid);
+  }
+  return pids;
 }

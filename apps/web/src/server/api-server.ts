@@ -3,6 +3,7 @@ import { createApiCore, createApiHttpHandler, ensureBootstrapAdmin, type ApiCore
 import { describeDatabase, resolveDatabaseConfig } from "@agentboard/db";
 import { claimDataDir } from "./data-dir.js";
 import type { Env } from "./env.js";
+import type { LocalRunner } from "./local-runner.js";
 import { sessionTokenOf } from "./session.js";
 import { createSessionRoutes } from "./session-routes.js";
 
@@ -14,6 +15,8 @@ export interface ApiServer {
   started(addr: { host: string; port: number }): Promise<void>;
   /** Stops the local runner; it reports its runs over HTTP, so this comes before the server closes. */
   stopRunner(): Promise<void>;
+  /** The local runner, when one was started. */
+  readonly localRunner: LocalRunner | null;
   close(): Promise<void>;
 }
 
@@ -37,11 +40,11 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
   });
   const session = createSessionRoutes(core);
 
-  let stopLocalRunner: (() => Promise<void>) | null = null;
+  let localRunner: LocalRunner | null = null;
   const stopRunner = async () => {
-    const stop = stopLocalRunner;
-    stopLocalRunner = null;
-    await stop?.();
+    const runner = localRunner;
+    localRunner = null;
+    await runner?.stop();
   };
 
   return {
@@ -61,10 +64,13 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
       console.log(`[agentboard] sign in: ${base}/login#token=${encodeURIComponent(admin.token)}`);
       if (env.AGENTBOARD_LOCAL_RUNNER === "1") {
         const { startLocalRunner } = await import("./local-runner.js");
-        stopLocalRunner = await startLocalRunner({ server: base, adminToken: admin.token, core, dataDir: env.dataDir });
+        localRunner = await startLocalRunner({ server: base, core, dataDir: env.dataDir });
       }
     },
     stopRunner,
+    get localRunner() {
+      return localRunner;
+    },
     async close() {
       await stopRunner();
       await core.close();

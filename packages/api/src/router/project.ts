@@ -3,6 +3,7 @@ import { z } from "zod";
 import { authedProcedure } from "../trpc.js";
 import { zBranch, zId, zName, zShellCommand } from "../schemas.js";
 import * as projects from "../services/projects.js";
+import { needsGlobalAdmin, zSandboxPolicy } from "@agentboard/sandbox/policy";
 
 const zHooks = z.object({
   pre: z.array(zShellCommand).max(20).optional(),
@@ -23,17 +24,22 @@ export const ZCreateProjectInput = z.object({
   setupScript: zShellCommand.nullish(),
   testCommand: zShellCommand.nullish(),
   hooks: zHooks.nullish(),
+  /** The sandbox policy of the project's runs; null or absent: the default (confined). */
+  sandbox: zSandboxPolicy.partial().nullish(),
 });
 
 export const projectRouter = {
   create: authedProcedure.input(ZCreateProjectInput).mutation(async ({ ctx, input }) => {
     await ctx.authorize.workspace(input.workspaceId, "admin");
+    if (input.sandbox && needsGlobalAdmin(input.sandbox)) ctx.authorize.globalAdmin();
     return projects.createProject(ctx.deps, input);
   }),
   update: authedProcedure
     .input(ZCreateProjectInput.omit({ workspaceId: true }).partial().extend({ projectId: zId }))
     .mutation(async ({ ctx, input }) => {
       await ctx.authorize.project(input.projectId, "admin");
+      // Running unconfined, or reaching the runner's own machine, is the server admin's call.
+      if (input.sandbox && needsGlobalAdmin(input.sandbox)) ctx.authorize.globalAdmin();
       return projects.updateProject(ctx.deps, input);
     }),
   list: authedProcedure.input(z.object({ workspaceId: zId })).query(async ({ ctx, input }) => {

@@ -220,6 +220,8 @@ export const runRouter = {
       runId: zId.optional(),
       runnerId: zId.optional(),
       waitMs: z.number().int().min(0).max(25_000).optional(),
+      /** False when the runner has no working sandbox: it is then given only runs of unconfined projects. */
+      sandbox: z.boolean().optional(),
     }))
     .mutation(async ({ ctx, input, signal }) => {
       await ctx.authorize.workspace(input.workspaceId, "runner");

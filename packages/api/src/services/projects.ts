@@ -17,19 +17,25 @@ export interface ProjectInput {
   setupScript?: string | null;
   testCommand?: string | null;
   hooks?: ProjectHooks | null;
+  sandbox?: Prisma.InputJsonObject | null;
 }
 
 export async function createProject(deps: Deps, input: ProjectInput) {
-  const { hooks, ...rest } = input;
-  return deps.db.prisma.project.create({ data: { ...rest, hooks: (hooks ?? undefined) as Prisma.InputJsonValue | undefined } });
+  const { hooks, sandbox, ...rest } = input;
+  return deps.db.prisma.project.create({ data: { ...rest, hooks: (hooks ?? undefined) as Prisma.InputJsonValue | undefined, sandbox: sandbox ?? undefined } });
 }
 
 export async function updateProject(deps: Deps, input: Partial<Omit<ProjectInput, "workspaceId">> & { projectId: string }) {
-  const { projectId, hooks, ...rest } = input;
+  const { projectId, hooks, sandbox, ...rest } = input;
   await getProject(deps, projectId);
   return deps.db.prisma.project.update({
     where: { id: projectId },
-    data: { ...rest, ...(hooks !== undefined ? { hooks: (hooks ?? undefined) as Prisma.InputJsonValue | undefined } : {}) },
+    data: {
+      ...rest,
+      ...(hooks !== undefined ? { hooks: (hooks ?? undefined) as Prisma.InputJsonValue | undefined } : {}),
+      // null goes back to the default policy, which an empty object is.
+      ...(sandbox !== undefined ? { sandbox: sandbox ?? {} } : {}),
+    },
   });
 }
 

@@ -7,6 +7,7 @@ import { claimNextBatched } from "./claim-batcher.js";
 import { rememberEvents } from "./streams.js";
 import { transition } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
+import { claimLabels, SANDBOX_LABEL } from "@agentboard/sandbox/policy";
 
 /**
  * The runner side of the run lifecycle: claim → start → heartbeat/appendEvents → complete.
@@ -20,6 +21,8 @@ export interface ClaimInput {
   labels?: string[];
   runId?: string;
   waitMs?: number;
+  /** The claimant confines what it runs (default). False: only runs of unconfined projects. */
+  sandbox?: boolean;
 }
 
 export interface Claimant {
@@ -42,7 +45,14 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
   const leaseMs = deps.config.leaseMs;
   const event = { actor: who.actor, payload: { runnerId: who.runnerId } };
 
+  const hasSandbox = input.sandbox !== false;
   if (input.runId) {
+    if (!hasSandbox) {
+      const wanted = await deps.db.prisma.run.findUnique({ where: { id: input.runId }, select: { labels: true, workspaceId: true } });
+      if (wanted && wanted.workspaceId === input.workspaceId && Array.isArray(wanted.labels) && wanted.labels.includes(SANDBOX_LABEL)) {
+        throw conflict("SANDBOX_REQUIRED", `run ${input.runId} belongs to a project that requires a sandbox, which this runner does not have`);
+      }
+    }
     const leaseToken = newLeaseToken();
     let got: Claimed | null;
     try {
@@ -65,7 +75,7 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
     const leaseToken = newLeaseToken();
     const got = await claimNextBatched(
       deps.db.queue,
-      { workspaceId: input.workspaceId, boardId: input.boardId ?? null, labels: input.labels ?? [], leaseMs },
+      { workspaceId: input.workspaceId, boardId: input.boardId ?? null, labels: claimLabels(input.labels ?? [], hasSandbox), leaseMs },
       { runnerId: who.runnerId, leaseToken, event },
     );
     return got && claimed(deps, got, leaseToken);

@@ -9,13 +9,14 @@ export interface RegisterRunnerInput {
   capacity?: number;
   hostname?: string;
   version?: string;
+  sandbox?: { available: boolean; reason: string | null; limits: Record<string, string | undefined> };
 }
 
 export async function registerRunner(deps: Deps, principal: Principal, input: RegisterRunnerInput) {
   return deps.db.prisma.runner.upsert({
     where: { workspaceId_name: { workspaceId: input.workspaceId, name: input.name } },
-    update: { labels: input.labels ?? [], capacity: input.capacity ?? 1, hostname: input.hostname, version: input.version, tokenId: principal.tokenId, lastSeenAt: new Date() },
-    create: { workspaceId: input.workspaceId, name: input.name, labels: input.labels ?? [], capacity: input.capacity ?? 1, hostname: input.hostname, version: input.version, tokenId: principal.tokenId },
+    update: { labels: input.labels ?? [], capacity: input.capacity ?? 1, hostname: input.hostname, version: input.version, sandbox: input.sandbox, tokenId: principal.tokenId, lastSeenAt: new Date() },
+    create: { workspaceId: input.workspaceId, name: input.name, labels: input.labels ?? [], capacity: input.capacity ?? 1, hostname: input.hostname, version: input.version, sandbox: input.sandbox, tokenId: principal.tokenId },
   });
 }
 

@@ -5,6 +5,7 @@ import { topics } from "../infra/notifier.js";
 import { transition } from "./run-events.js";
 import { planRun, type RunPlanInput } from "./run-plan.js";
 import { branchNameForRun } from "@agentboard/git";
+import { isConfined, runLabels } from "@agentboard/sandbox/policy";
 
 export const ACTIVE_STATUSES = ["claimed", "running"] as const satisfies RunStatus[];
 export const TERMINAL_STATUSES = ["succeeded", "failed", "cancelled", "merged", "aborted"] as const satisfies RunStatus[];
@@ -41,7 +42,7 @@ export async function createRun(deps: Deps, actor: string, input: CreateRunInput
         approval: workflow?.approval ?? "none",
         approvalTimeoutMs: workflow?.approvalTimeoutMs ?? null,
         priority: input.priority ?? 0,
-        labels: input.labels ?? [],
+        labels: runLabels(input.labels ?? [], isConfined(card.project.sandbox)),
         maxAttempts: input.maxAttempts ?? 3,
         baseBranch: card.project.baseBranch,
         // The branch needs the run id; it is set right below in the same transaction.

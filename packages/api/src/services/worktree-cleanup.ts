@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { assertSafeRefName, branchCommit, listWorktrees as gitWorktrees, removeWorktree } from "@agentboard/git";
+import { assertSafeRefName, branchCommit, isRunCloneOf, listWorktrees as gitWorktrees, removeWorktree } from "@agentboard/git";
 import type { Prisma, Run } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { topics } from "../infra/notifier.js";
@@ -11,7 +11,8 @@ import { repositoryAvailable, withRunPipelineLock } from "./merge-lock.js";
 /**
  * Removing a run's worktrees and branch (merge, abort, an admin's `worktree.remove`, the
  * sweeps). Only two kinds of path are ever removed, and only after git confirms it is a
- * linked worktree of the run's own repository: a path a runner recorded for this run, and
+ * linked worktree of the run's own repository (or it is the run's private clone of it, the
+ * runner's sandboxed checkout): a path a runner recorded for this run, and
  * a worktree that has the run's branch (a name the server generated) checked out. A path
  * from a request is never used.
  *
@@ -84,10 +85,10 @@ function gitEnv(): NodeJS.ProcessEnv {
   return { ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
 }
 
-/** git with an argument array and an environment that cannot point it elsewhere. */
+/** git with an argument array and an environment that cannot point it elsewhere; hooks off: the server never runs repository code. */
 function runGit(repoPath: string, args: string[]): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    execFile("git", ["-C", repoPath, ...args], { env: gitEnv(), timeout: 60_000 }, (err, _stdout, stderr) => {
+    execFile("git", ["-C", repoPath, "-c", "core.hooksPath=/dev/null", ...args], { env: gitEnv(), timeout: 60_000 }, (err, _stdout, stderr) => {
       if (err) reject(new Error(`git ${args.join(" ")} failed: ${String(stderr).trim() || err.message}`));
       else resolve();
     });
@@ -168,6 +169,14 @@ export async function removeRunWorktrees(
       }
     } else if (!(await exists(t.path))) {
       outcome = "gone";
+    } else if (await isRunCloneOf(t.path, repoPath, run.id)) {
+      try {
+        await retried(() => fs.rm(t.path, { recursive: true, force: true }));
+        outcome = "removed";
+      } catch (err) {
+        outcome = "failed";
+        error = errorText(err);
+      }
     } else {
       // Something is there, but git does not know it as a worktree of this repository:
       // it is not ours to delete.

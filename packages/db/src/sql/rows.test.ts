@@ -26,7 +26,7 @@ describe.runIf(testProviders.includes("postgresql"))("rows read by the PostgreSQ
     const ws = await p.workspace.create({ data: { name: "W", slug: "w" } });
     const board = await p.board.create({ data: { workspaceId: ws.id, name: "B" } });
     const project = await p.project.create({
-      data: { workspaceId: ws.id, name: "P", repoPath: "/r", remoteUrl: "file:///r", setupScript: "s", testCommand: "t", hooks: { pre: ["true"] } },
+      data: { workspaceId: ws.id, name: "P", repoPath: "/r", remoteUrl: "file:///r", setupScript: "s", testCommand: "t", hooks: { pre: ["true"] }, sandbox: { network: { agent: "allowlist" }, allowlist: ["example.com"] } },
     });
     const bare = await p.project.create({ data: { workspaceId: ws.id, name: "Q", repoPath: "/q" } });
     const card = await p.card.create({ data: { boardId: board.id, projectId: project.id, title: "T" } });

@@ -10,10 +10,11 @@
 import { Writable } from "node:stream";
 import { client, ndJsonStream, PROTOCOL_VERSION, type PromptResponse } from "@agentclientprotocol/sdk";
 import { abortError, throwIfAborted } from "../abort.js";
-import { BoundedOutput, DEFAULT_GRACE_MS, spawnGroup, type GroupProcess } from "../../process/spawn-group.js";
+import { BoundedOutput, DEFAULT_GRACE_MS, plainStarter, type GroupProcess, type ProcessStarter } from "@agentboard/sandbox";
 import { openWorkspace } from "../tools/paths.js";
 import { EngineError, type AgentEngine, type AgentSpec, type EngineContext, type EngineResult } from "../types.js";
 import { readTextFile, writeTextFile } from "./files.js";
+import { agentInstallDirs } from "./install-dirs.js";
 import { answerPermission } from "./permissions.js";
 import { Terminals } from "./terminals.js";
 import { UpdateMapper } from "./updates.js";
@@ -45,21 +46,17 @@ function stdoutStream(): { stream: ReadableStream<Uint8Array>; push(text: string
   };
 }
 
-function modelEnv(ctx: EngineContext): Record<string, string> {
-  const env: Record<string, string> = {};
-  if (ctx.anthropic?.apiKey) env.ANTHROPIC_API_KEY = ctx.anthropic.apiKey;
-  if (ctx.anthropic?.baseURL) env.ANTHROPIC_BASE_URL = ctx.anthropic.baseURL;
-  return env;
-}
-
-function startAgent(agent: AgentSpec, ctx: EngineContext, kill: AbortSignal, graceMs: number) {
+function startAgent(agent: AgentSpec, ctx: EngineContext, starter: ProcessStarter, kill: AbortSignal, graceMs: number) {
   const out = stdoutStream();
   const stderr = new BoundedOutput(16 * 1024);
-  const proc: GroupProcess = spawnGroup(agent.command, agent.args, {
+  const proc: GroupProcess = starter.start(agent.command, agent.args, {
     cwd: ctx.worktree,
-    // The model credentials go to the agent as to Claude Code (the runner's key, or its
-    // proxy's), never to the terminals the agent starts: those get the run's scrubbed env.
-    env: { ...ctx.env, ...modelEnv(ctx), ...agent.env },
+    env: agent.env,
+    // The agent's program (an npm package, a script) is bound read-only into the sandbox.
+    readOnly: agentInstallDirs(agent.command, agent.args),
+    // The agent talks to the model as Claude Code does: through the runner's model proxy
+    // (unconfined: with the runner's key); the terminals it starts never get either.
+    model: true,
     signal: kill,
     graceMs,
     stdin: "pipe",
@@ -93,9 +90,10 @@ export class AcpEngine implements AgentEngine {
     const ws = await openWorkspace(ctx.worktree);
     // The agent gets `session/cancel` on abort and is killed only if it does not stop in time.
     const kill = new AbortController();
-    const terminals = new Terminals(ws, ctx.env, kill.signal, ctx.emit, graceMs);
+    const starter = ctx.starter ?? plainStarter(ctx.env, ctx.anthropic);
+    const terminals = new Terminals(ws, starter, kill.signal, ctx.emit, graceMs);
     const updates = new UpdateMapper(ctx.emit, this.options.messageIdleMs);
-    const started = startAgent(agent, ctx, kill.signal, graceMs);
+    const started = startAgent(agent, ctx, starter, kill.signal, graceMs);
 
     const app = client({ name: "agentboard" })
       .onRequest("session/request_permission", ({ params }) => {

@@ -1,14 +1,14 @@
 /**
  * The agent's terminals (`terminal/create`, `/output`, `/wait_for_exit`, `/kill`,
- * `/release`): each is a process group started with the runner's process module in the
- * worktree (or a directory inside it), with the run's environment plus the variables the
+ * `/release`): each is started in the run's sandbox (the runner's process starter) in the
+ * worktree (or a directory inside it), with the sandbox's environment plus the variables the
  * agent asks for. Output is streamed to the run as `command.output` events and kept, up to
  * the agent's byte limit, for `terminal/output`. Every terminal ends with the run.
  */
 import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { RequestError, type CreateTerminalRequest, type TerminalExitStatus } from "@agentclientprotocol/sdk";
-import { DEFAULT_GRACE_MS, spawnGroup, type GroupProcess } from "../../process/spawn-group.js";
+import { DEFAULT_GRACE_MS, type GroupProcess, type ProcessStarter } from "@agentboard/sandbox";
 import { resolveInWorkspace, type Workspace } from "../tools/paths.js";
 import { ToolError } from "../tools/tool-error.js";
 import type { EngineEvent } from "../types.js";
@@ -27,7 +27,7 @@ export class Terminals {
 
   constructor(
     private readonly ws: Workspace,
-    private readonly env: NodeJS.ProcessEnv,
+    private readonly starter: ProcessStarter,
     private readonly signal: AbortSignal,
     private readonly emit: (e: EngineEvent) => void,
     private readonly graceMs = DEFAULT_GRACE_MS,
@@ -44,7 +44,7 @@ export class Terminals {
       }
       if (!(await stat(cwd).catch(() => null))?.isDirectory()) throw RequestError.invalidParams({ cwd: req.cwd }, "cwd is not a directory");
     }
-    const env = { ...this.env, ...Object.fromEntries((req.env ?? []).map((v) => [v.name, v.value])) };
+    const env = Object.fromEntries((req.env ?? []).map((v) => [v.name, v.value]));
     const id = randomUUID();
     const limit = req.outputByteLimit ?? DEFAULT_OUTPUT_LIMIT;
     const kept = { output: "", truncated: false };
@@ -61,7 +61,7 @@ export class Terminals {
     // A command without arguments is a command line (what agents such as Claude Code's
     // adapter send, and how editors run it): through the shell. With arguments, exec'd as is.
     const [file, args] = req.args?.length ? [req.command, req.args] : ["/bin/sh", ["-c", req.command]];
-    const proc = spawnGroup(file, args, { cwd, env, signal: this.signal, graceMs: this.graceMs, onStdout: take("stdout"), onStderr: take("stderr") });
+    const proc = this.starter.start(file, args, { cwd, env, signal: this.signal, graceMs: this.graceMs, onStdout: take("stdout"), onStderr: take("stderr") });
     const term: Terminal = {
       proc,
       kept,

@@ -1,3 +1,4 @@
+import type { ProcessStarter } from "@agentboard/sandbox";
 import { z } from "zod";
 import { EngineError, type ApprovalSubject, type EngineEvent } from "../types.js";
 import type { Workspace } from "./paths.js";
@@ -5,8 +6,8 @@ import { ToolError } from "./tool-error.js";
 
 export interface ToolContext {
   ws: Workspace;
-  /** Environment for child processes (already scrubbed by the runner). */
-  env: NodeJS.ProcessEnv;
+  /** Starts the tool's processes (in the run's sandbox when the runner has one). */
+  starter: ProcessStarter;
   signal: AbortSignal;
   emit(event: EngineEvent): void;
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { abortError } from "../abort.js";
-import { BoundedOutput, spawnGroup } from "../../process/spawn-group.js";
+import { BoundedOutput } from "@agentboard/sandbox";
 import { defineTool, MAX_TOOL_OUTPUT } from "./define.js";
 import { ToolError } from "./tool-error.js";
 
@@ -40,9 +40,8 @@ export const runCommandTool = defineTool({
       ctx.emit({ type: "command.output", payload: { stream, text } });
     };
     try {
-      const proc = spawnGroup("/bin/sh", ["-c", input.command], {
+      const proc = ctx.starter.start("/bin/sh", ["-c", input.command], {
         cwd: ctx.ws.root,
-        env: ctx.env,
         signal: stop.signal,
         onStdout: sink("stdout"),
         onStderr: sink("stderr"),

@@ -17,6 +17,7 @@ import { MergePanel } from "./merge-panel";
 import { ProvenancePanel } from "./provenance-panel";
 import { RunActions } from "./run-actions";
 import { RunStats } from "./run-stats";
+import { SandboxBadge } from "./sandbox-badge";
 import { StatusHistory } from "./status-history";
 import { useRunEvents, type RunEventsState } from "./use-run-events";
 
@@ -52,6 +53,7 @@ export function RunPage({ runId }: { runId: string }) {
           </p>
         </div>
         <div className="flex items-center gap-3">
+          <SandboxBadge events={live.events} />
           <ConnectionBadge state={live.connection} />
           <span data-testid="run-status">
             <StatusBadge status={r.status} className="px-3 py-1 text-sm" />

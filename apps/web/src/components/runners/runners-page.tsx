@@ -50,6 +50,7 @@ export function RunnersPage() {
               <tr>
                 <th className="px-4 py-2 font-medium">Runner</th>
                 <th className="px-4 py-2 font-medium">State</th>
+                <th className="px-4 py-2 font-medium">Sandbox</th>
                 <th className="px-4 py-2 font-medium">Labels</th>
                 <th className="px-4 py-2 font-medium">Capacity</th>
                 <th className="px-4 py-2 font-medium">Last heartbeat</th>
@@ -74,6 +75,9 @@ export function RunnersPage() {
                         <span className={cn("size-2 rounded-full", online ? "bg-emerald-500" : "bg-zinc-400")} aria-hidden />
                         {online ? "online" : "offline"}
                       </span>
+                    </td>
+                    <td className="px-4 py-2">
+                      <SandboxCell sandbox={r.sandbox} />
                     </td>
                     <td className="px-4 py-2">
                       <div className="flex flex-wrap gap-1">
@@ -111,5 +115,34 @@ export function RunnersPage() {
         </div>
       ) : null}
     </div>
+  );
+}
+
+interface SandboxSupport {
+  available?: boolean;
+  reason?: string | null;
+  limits?: Record<string, string>;
+}
+
+/** What the runner said about its sandbox when it registered; a runner without one takes only unconfined projects' runs. */
+function SandboxCell({ sandbox }: { sandbox: unknown }) {
+  const s = (sandbox ?? null) as SandboxSupport | null;
+  if (!s) return <span className="text-xs text-zinc-500">not reported</span>;
+  if (!s.available) {
+    return (
+      <span className="text-xs font-medium text-red-700 dark:text-red-300" title={s.reason ?? undefined} data-testid="runner-no-sandbox">
+        none: unconfined projects only
+        <span className="block font-normal text-zinc-500">{s.reason}</span>
+      </span>
+    );
+  }
+  const limits = Object.entries(s.limits ?? {})
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(", ");
+  return (
+    <span className="text-xs font-medium text-emerald-700 dark:text-emerald-300" title={limits}>
+      bubblewrap
+      <span className="block font-normal text-zinc-500">{limits}</span>
+    </span>
   );
 }

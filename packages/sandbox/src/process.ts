@@ -2,8 +2,8 @@
  * Child processes in their own process group, so that a cancel reaches everything they
  * started (a test runner's workers, `sleep` in a shell script…), not just the direct child.
  *
- * Used by the command engine, the run_command tool, the claude-code engine and the acp
- * engine (its agent process and the terminals the agent asks for).
+ * The one way a run's processes are started and stopped: sandboxed processes
+ * (sandbox.ts) are process groups too, led by bubblewrap.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -15,15 +15,22 @@ export interface ExitInfo {
 
 export interface SpawnGroupOptions {
   cwd: string;
-  env: NodeJS.ProcessEnv;
+  env: Readonly<Record<string, string | undefined>>;
   /** Aborting terminates the whole group (SIGTERM, then SIGKILL after `graceMs`). */
   signal?: AbortSignal;
   /** Time between SIGTERM and SIGKILL. Default 3000 ms. */
   graceMs?: number;
   onStdout?(text: string): void;
+  /** Raw stdout, for binary output (a git bundle); replaces `onStdout`. */
+  onStdoutBytes?(chunk: Buffer): void;
   onStderr?(text: string): void;
   /** "pipe" for a child spoken to on its stdin (an ACP agent); default "ignore". */
   stdin?: "pipe" | "ignore";
+  /**
+   * Asks the processes to stop, instead of SIGTERM to the group (a sandbox's processes
+   * are in a session of their own inside it); SIGKILL to the group still follows.
+   */
+  softStop?(): void;
 }
 
 export interface GroupProcess {
@@ -118,15 +125,17 @@ export function spawnGroup(file: string, args: readonly string[], opts: SpawnGro
   const graceDefault = opts.graceMs ?? DEFAULT_GRACE_MS;
   const child = spawn(file, args, {
     cwd: opts.cwd,
-    env: opts.env,
+    // `as`: Next.js types make NODE_ENV required on ProcessEnv, and the web build type-checks this file.
+    env: opts.env as NodeJS.ProcessEnv,
     // setsid(): the child leads a new process group whose id is its pid.
     detached: true,
     stdio: [opts.stdin ?? "ignore", "pipe", "pipe"],
   });
 
-  child.stdout?.setEncoding("utf8");
+  if (!opts.onStdoutBytes) child.stdout?.setEncoding("utf8");
   child.stderr?.setEncoding("utf8");
-  if (opts.onStdout) child.stdout?.on("data", opts.onStdout);
+  if (opts.onStdoutBytes) child.stdout?.on("data", opts.onStdoutBytes);
+  else if (opts.onStdout) child.stdout?.on("data", opts.onStdout);
   else child.stdout?.resume();
   if (opts.onStderr) child.stderr?.on("data", opts.onStderr);
   else child.stderr?.resume();
@@ -136,7 +145,8 @@ export function spawnGroup(file: string, args: readonly string[], opts: SpawnGro
     const pid = child.pid;
     if (pid === undefined) return Promise.resolve();
     terminating ??= (async () => {
-      signalGroup(pid, "SIGTERM");
+      if (opts.softStop) opts.softStop();
+      else signalGroup(pid, "SIGTERM");
       if (!(await waitGroupGone(pid, graceMs))) {
         signalGroup(pid, "SIGKILL");
         await waitGroupGone(pid, 2_000);

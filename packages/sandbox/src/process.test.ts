@@ -1,6 +1,6 @@
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
-import { BoundedOutput, createLineSplitter, groupAlive, isProcessAlive, spawnGroup } from "./spawn-group.js";
+import { BoundedOutput, createLineSplitter, groupAlive, isProcessAlive, spawnGroup } from "./process.js";
 
 describe("spawnGroup", () => {
   it("rejects when the program cannot be started", async () => {
