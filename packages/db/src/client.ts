@@ -12,10 +12,24 @@ import type { QueueSql } from "./sql/types.js";
 
 export { PrismaClient };
 
+/**
+ * Fields no answer may carry, left out of every read unless a query asks for them by
+ * name (`omit: { leaseToken: false }`): a run's lease token goes only to the runner that
+ * claimed it (in the claim's answer, written by the queue's own SQL), and a token's hash
+ * nowhere.
+ */
+export const secretFields = {
+  run: { leaseToken: true },
+  apiToken: { tokenHash: true },
+} as const;
+
+/** The client every service uses: secrets omitted by default. */
+export type AppPrismaClient = PrismaClient<never, typeof secretFields>;
+
 export interface Database {
   readonly provider: Provider;
   readonly config: DatabaseConfig;
-  readonly prisma: PrismaClient;
+  readonly prisma: AppPrismaClient;
   readonly queue: QueueSql;
   /** The PostgreSQL pool (for LISTEN/NOTIFY); undefined on SQLite. */
   readonly pool?: pg.Pool;
@@ -32,7 +46,7 @@ export function createDatabase(config: DatabaseConfig, opts: CreateDatabaseOptio
     const pool = new pg.Pool({ connectionString: config.url, max: opts.poolSize ?? 10 });
     // An idle client that loses its connection must not crash the process.
     pool.on("error", () => undefined);
-    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    const prisma: AppPrismaClient = new PrismaClient({ adapter: new PrismaPg(pool), omit: secretFields });
     return {
       provider: "postgresql",
       config,
@@ -54,7 +68,7 @@ export function createDatabase(config: DatabaseConfig, opts: CreateDatabaseOptio
   // Both clients are generated from one schema (prisma/sqlite is derived from it and a test
   // guards the derivation), so the SQLite client has the PostgreSQL client's shape; the
   // services are written once against that shape.
-  const prisma = new SqlitePrismaClient({ adapter }) as unknown as PrismaClient;
+  const prisma = new SqlitePrismaClient({ adapter, omit: secretFields }) as unknown as AppPrismaClient;
   const queue = createSqliteQueue(prisma, config.file);
   return {
     provider: "sqlite",

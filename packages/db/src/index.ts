@@ -1,7 +1,7 @@
-export { createDatabase, tuneSqlite, PrismaClient, type Database, type CreateDatabaseOptions } from "./client.js";
+export { createDatabase, tuneSqlite, PrismaClient, secretFields, type AppPrismaClient, type Database, type CreateDatabaseOptions } from "./client.js";
 export { resolveDatabaseConfig, describeDatabase, type DatabaseConfig, type Provider } from "./config.js";
 export { migrate, migrationsDir, readMigrations, MigrationError, type MigrateResult } from "./migrate.js";
-export { InvalidCursorError, RowLockedError, type BoardEvent, type BoardEventsPage, type QueueSql, type LeaseState, type ExpiredLease, type Claimed, type ClaimCheck, type ClaimantLease, type AppendedEvents } from "./sql/types.js";
+export { InvalidCursorError, RowLockedError, type BoardEvent, type BoardEventsPage, type QueueSql, type LeaseState, type ExpiredLease, type Claimed, type PublicRun, type ClaimCheck, type ClaimantLease, type AppendedEvents } from "./sql/types.js";
 export { fromRowJson } from "./sql/rows.js";
 export * from "./generated/postgresql/enums.js";
 export type {

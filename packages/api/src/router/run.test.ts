@@ -315,7 +315,7 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
     // Concurrent claims are claimed in groups: each must come back with its own lease and
     // its own runner recorded on the run.
     const runnerIdsBy = claimers.map(() => new Set<string | null>());
-    let crossed = 0;
+    const leases = new Map<string, string>();
     await Promise.all(
       Array.from({ length: 32 }, async (_, i) => {
         const me = claimers[i % claimers.length]!;
@@ -324,13 +324,14 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
           if (!c) return;
           got.push(c.run.id);
           runnerIdsBy[i % claimers.length]!.add(c.run.runnerId);
-          if (c.run.leaseToken !== c.leaseToken) crossed++;
+          leases.set(c.run.id, c.leaseToken);
         }
       }),
     );
     expect(got).toHaveLength(N);
     expect(new Set(got).size).toBe(N);
-    expect(crossed).toBe(0);
+    const stored = await prisma.run.findMany({ where: { id: { in: [...leases.keys()] } }, select: { id: true, leaseToken: true } });
+    expect(stored.filter((r) => r.leaseToken !== leases.get(r.id))).toEqual([]);
     expect(runnerIdsBy.map((ids) => ids.size)).toEqual([1, 1, 1, 1]);
     expect(new Set(runnerIdsBy.flatMap((ids) => [...ids])).size).toBe(4);
     const events = await prisma.runEvent.count({ where: { type: "run.claimed", run: { branch: { startsWith: "agentboard/bulk-" } } } });

@@ -92,8 +92,7 @@ export const runRouter = {
 
   byId: authedProcedure.input(z.object({ runId: zId })).query(async ({ ctx, input }) => {
     await ctx.authorize.runRead(input.runId);
-    const { leaseToken: _hidden, ...run } = await runs.getRun(ctx.deps, input.runId);
-    return run;
+    return runs.getRun(ctx.deps, input.runId);
   }),
 
   list: authedProcedure

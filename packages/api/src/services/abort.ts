@@ -1,4 +1,4 @@
-import type { Run, RunStatus } from "@agentboard/db";
+import type { PublicRun as Run, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
@@ -82,6 +82,5 @@ export async function abortRun(deps: Deps, actor: string, input: AbortInput) {
   const run = aborted;
   const cleanup: CleanupReport = await withRunPipelineLock(repoPath, () => removeRunWorktrees(deps, run, repoPath, { deleteBranch: true }));
   await recordCleanup(deps, run.id, actor, "run.cleaned", cleanup);
-  const { leaseToken: _hidden, ...rest } = run;
-  return { run: rest, cleanup };
+  return { run, cleanup };
 }

@@ -228,8 +228,7 @@ async function finishMerge(
   // was changed behind our back the git merge stands and the error says so.
   if (!updated) throw new Error(`run ${run.id} changed while it was being merged; ${run.branch} is merged at ${merged.mergeCommit}`);
   await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
-  const { leaseToken: _hidden, ...rest } = updated;
-  return rest;
+  return updated;
 }
 
 // ── run.mergeability ───────────────────────────────────────────────────────────────────

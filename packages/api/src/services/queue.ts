@@ -52,7 +52,8 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
       throw err;
     }
     if (got) return claimed(deps, got, leaseToken);
-    const run = await deps.db.prisma.run.findUnique({ where: { id: input.runId } });
+    // The one read of a lease token outside the queue's SQL: the holder gets its own back.
+    const run = await deps.db.prisma.run.findUnique({ where: { id: input.runId }, omit: { leaseToken: false } });
     if (!run || run.workspaceId !== input.workspaceId) throw notFound("run", input.runId);
     const held = (ACTIVE_STATUSES as readonly string[]).includes(run.status);
     // Idempotent for the same runner: it gets its own lease back.
@@ -137,9 +138,9 @@ export async function startRun(deps: Deps, actor: string, input: LeaseInput & { 
     return run;
   });
   if (!result) {
-    const run = await deps.db.prisma.run.findUnique({ where: { id: input.runId } });
     // A repeated start by the lease holder is harmless.
-    if (!(run?.status === "running" && run.leaseToken === input.leaseToken)) throw leaseLost(input.runId);
+    const held = await deps.db.prisma.run.count({ where: { id: input.runId, status: "running", leaseToken: input.leaseToken } });
+    if (held === 0) throw leaseLost(input.runId);
   }
   const lease = await deps.db.queue.extendLease({ runId: input.runId, leaseToken: input.leaseToken, leaseMs: deps.config.leaseMs });
   if (!lease) throw leaseLost(input.runId);

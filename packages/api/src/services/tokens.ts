@@ -29,7 +29,7 @@ export async function getTokenWorkspace(deps: Deps, tokenId: string): Promise<st
 }
 
 export async function revokeToken(deps: Deps, tokenId: string, cache: TokenCache) {
-  const row = await deps.db.prisma.apiToken.update({ where: { id: tokenId }, data: { revokedAt: new Date() } });
+  const row = await deps.db.prisma.apiToken.update({ where: { id: tokenId }, data: { revokedAt: new Date() }, omit: { tokenHash: false } });
   cache.forget(row.tokenHash);
   return { id: row.id, revokedAt: row.revokedAt };
 }

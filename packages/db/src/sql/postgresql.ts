@@ -216,7 +216,8 @@ interface ClaimRow {
 
 function toClaimed(row: ClaimRow | undefined): Claimed | null {
   if (!row) return null;
-  return { run: fromRowJson<Run>(row.run), project: fromRowJson<Project>(row.project), checks: row.checks };
+  const { leaseToken: _secret, ...run } = fromRowJson<Run>(row.run);
+  return { run, project: fromRowJson<Project>(row.project), checks: row.checks };
 }
 
 export function createPostgresqlQueue(pool: pg.Pool): QueueSql {

@@ -1,5 +1,5 @@
 import BetterSqlite3 from "better-sqlite3";
-import type { PrismaClient } from "../client.js";
+import type { AppPrismaClient } from "../client.js";
 import type { RunEvent } from "../generated/postgresql/client.js";
 import { InvalidCursorError, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type ClaimEvent, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
@@ -58,7 +58,7 @@ const INSERT_EVENTS = `
   SELECT ?, ? + key + 1, json_extract(value, '$.type'), ?, COALESCE(json_extract(value, '$.payload'), '{}'), ${NOW_MS}
   FROM json_each(?)`;
 
-async function claimWithEvent(db: PrismaClient, sql: string, params: unknown[], event: ClaimEvent): Promise<Claimed | null> {
+async function claimWithEvent(db: AppPrismaClient, sql: string, params: unknown[], event: ClaimEvent): Promise<Claimed | null> {
   const id = await db.$transaction(async (tx) => {
     const rows = await tx.$queryRawUnsafe<{ id: string; seq: number | bigint }[]>(sql, ...params);
     const row = rows[0];
@@ -160,7 +160,7 @@ async function whenNotBusy<T>(run: () => T): Promise<T> {
   }
 }
 
-export function createSqliteQueue(db: PrismaClient, file: string): QueueSql {
+export function createSqliteQueue(db: AppPrismaClient, file: string): QueueSql {
   const hot = openHotPath(file);
   return {
   async claimNext(a) {

@@ -81,8 +81,11 @@ export interface AppendEventsArgs {
 
 export type ClaimCheck = Pick<DodItem, "id" | "key" | "title" | "check" | "autoValidate" | "required">;
 
+/** A run as answers show it: without its lease token (only a claim's answer carries that, beside the run). */
+export type PublicRun = Omit<Run, "leaseToken">;
+
 export interface Claimed {
-  run: Run;
+  run: PublicRun;
   project: Project;
   checks: ClaimCheck[];
 }
