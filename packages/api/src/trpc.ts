@@ -4,6 +4,7 @@ import { ZodError, z } from "zod";
 import type { Principal, Need } from "./auth/principal.js";
 import { allows } from "./auth/principal.js";
 import { appErrorOf, forbidden, notFound, toTRPCError } from "./errors.js";
+import { storableInput } from "./input/storable.js";
 import type { Deps } from "./services/deps.js";
 import type { TokenCache } from "./services/tokens.js";
 import type { RunnerIdentity } from "./services/runners.js";
@@ -80,7 +81,10 @@ export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown>
   return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
-export const publicProcedure = t.procedure.use(mapErrors);
+/** Every input's text is made storable before any schema sees it (input/storable.ts). */
+const storableInputs = t.middleware(({ next, getRawInput }) => next({ getRawInput: async () => storableInput(await getRawInput()) }));
+
+export const publicProcedure = t.procedure.use(mapErrors).use(storableInputs);
 
 /** Every procedure but health: a valid bearer token is required. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
@@ -149,7 +153,12 @@ function makeAuthorizer(deps: Deps, p: Principal, runWorkspaces: Map<string, str
     },
     token: async (id: string, need: Need) => {
       const row = await prisma.apiToken.findUnique({ where: { id }, select: { workspaceId: true } });
-      if (!row || row.workspaceId === null) throw notFound("token", id);
+      if (!row) throw notFound("token", id);
+      // The server's own tokens are the server's admin's to manage.
+      if (row.workspaceId === null) {
+        if (!(p.role === "admin" && p.workspaceId === null)) throw notFound("token", id);
+        return null;
+      }
       return check(row.workspaceId, need, "token", id);
     },
     /** Viewers and up may read a run; a runner may read the runs it holds. */
