@@ -196,7 +196,7 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
     expect(reaped.failed.sort()).toEqual([running.id, lastTry.id].sort());
     expect(reaped.cancelled).toEqual([cancelling.id]);
 
-    const states = await prisma.run.findMany({ where: { id: { in: [...leases.keys()] } } });
+    const states = await prisma.run.findMany({ where: { id: { in: [...leases.keys()] } }, omit: { leaseToken: false } });
     const by = new Map(states.map((s) => [s.id, s]));
     expect(by.get(unstarted.id)).toMatchObject({ status: "queued", runnerId: null, leaseToken: null });
     expect(by.get(running.id)).toMatchObject({ status: "failed", errorReason: "runner_lost" });

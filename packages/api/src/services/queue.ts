@@ -7,6 +7,7 @@ import { claimNextBatched } from "./claim-batcher.js";
 import { rememberEvents } from "./streams.js";
 import { transition } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
+import { INT32_MAX } from "../schemas.js";
 
 /**
  * The runner side of the run lifecycle: claim → start → heartbeat/appendEvents → complete.
@@ -201,7 +202,7 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
   const now = new Date();
   const o = input.output ?? {};
   const m = input.metrics ?? {};
-  const durationMs = m.durationMs ?? (current.startedAt ? now.getTime() - current.startedAt.getTime() : null);
+  const durationMs = m.durationMs ?? (current.startedAt ? Math.min(INT32_MAX, now.getTime() - current.startedAt.getTime()) : null);
   const run = await deps.db.prisma.$transaction(async (tx) => {
     const done = await transition(
       tx, input.runId, { leaseToken: input.leaseToken, status: { in: [...ACTIVE_STATUSES] } },

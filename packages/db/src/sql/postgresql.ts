@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
 import { fromRowJson } from "./rows.js";
-import { InvalidCursorError, RowLockedError, type BoardEvent, type BoardEventsPage, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import { InvalidCursorError, MAX_EVENT_ID, RowLockedError, type BoardEvent, type BoardEventsPage, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * PostgreSQL: a claim is one statement — FOR UPDATE SKIP LOCKED, the claim event, and the
@@ -131,6 +131,12 @@ const EMPTY_SNAPSHOT = "1:1:";
 const SNAPSHOT = /^\d{1,20}:\d{1,20}:(\d{1,20}(,\d{1,20})*)?$/;
 
 function parseCursor(text: string): SnapshotCursor {
+  const cursor = parseCursorText(text);
+  if (cursor.afterId > MAX_EVENT_ID) throw new InvalidCursorError("not a board cursor of this server");
+  return cursor;
+}
+
+function parseCursorText(text: string): SnapshotCursor {
   if (/^\d{1,15}$/.test(text)) return { seen: EMPTY_SNAPSHOT, upTo: null, afterId: Number(text) };
   const [seen, upTo, afterId, ...rest] = text.split("~");
   if (seen && SNAPSHOT.test(seen) && upTo === undefined) return { seen, upTo: null, afterId: 0 };

@@ -1,7 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import type { AppPrismaClient } from "../client.js";
 import type { RunEvent } from "../generated/postgresql/client.js";
-import { InvalidCursorError, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type ClaimEvent, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import { InvalidCursorError, MAX_EVENT_ID, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type ClaimEvent, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
@@ -97,7 +97,7 @@ const LAST_EVENT_ID = "SELECT COALESCE(max(id), 0) AS id FROM run_events";
 type StoredBoardEvent = Omit<BoardEvent, "createdAt" | "cursor"> & { createdAt: number };
 
 function parseCursor(text: string): number {
-  if (!/^\d{1,15}$/.test(text)) throw new InvalidCursorError("not a board cursor of this server");
+  if (!/^\d{1,15}$/.test(text) || Number(text) > MAX_EVENT_ID) throw new InvalidCursorError("not a board cursor of this server");
   return Number(text);
 }
 

@@ -142,6 +142,9 @@ export class RowLockedError extends Error {
   override name = "RowLockedError";
 }
 
+/** Event ids are 32-bit (`Int`) columns: a cursor past the largest one was made by nobody. */
+export const MAX_EVENT_ID = 2 ** 31 - 1;
+
 /** A board cursor that this database did not make (malformed, or from the other dialect). */
 export class InvalidCursorError extends Error {
   override name = "InvalidCursorError";
