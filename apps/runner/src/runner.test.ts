@@ -48,7 +48,7 @@ describe.each(testProviders)("runner on %s", (provider) => {
       const queued = await h.createRun(project, { engine: "anthropic", model: MODEL, prompt: "Set b to 3 and write notes." });
       const run = await waitForFinish(h.admin, queued.id);
 
-      expect(run).toMatchObject({ status: "succeeded", errorReason: null, tokensIn: 1500, tokensOut: 200, toolCalls: 5 });
+      expect(run).toMatchObject({ status: "succeeded", errorReason: null, tokensIn: 1500n, tokensOut: 200n, toolCalls: 5 });
       expect(run.costUsd).toBeCloseTo(costUsd(MODEL, { inputTokens: 1500, outputTokens: 200 }), 10);
       expect(run.summary).toBe("Set b to 3 and wrote NOTES.md\n\nThe readme was fine as it was.");
       expect([...(run.filesChanged as string[])].sort()).toEqual(["NOTES.md", "src/app.ts"]);

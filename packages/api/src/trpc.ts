@@ -1,6 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
+import { isTransientDatabaseError, trackWrites } from "@agentboard/db";
 import type { Principal, Need } from "./auth/principal.js";
 import { allows } from "./auth/principal.js";
 import { appErrorOf, forbidden, notFound, toTRPCError } from "./errors.js";
@@ -47,11 +48,19 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/** How often a call that met a lost database connection before it changed anything is run again. */
+const CALL_ATTEMPTS = 3;
+
 /**
  * The one place domain errors become tRPC errors; unknown errors are logged and hidden.
  * A subscription's errors are thrown while it is iterated, after this middleware has
  * returned: its iterable is wrapped so that they are mapped the same way (a NOT_FOUND must
  * reach the client as NOT_FOUND, not as a retryable INTERNAL_SERVER_ERROR).
+ *
+ * A call that met a transient database failure (a killed connection) before it committed
+ * anything is run again from the start, as if it had just arrived; one that had committed
+ * something answers SERVICE_UNAVAILABLE with reason RETRYABLE, as does one that kept
+ * failing. Single statements are already repeated below (@agentboard/db's transient.ts).
  */
 const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   const mapped = (thrown: unknown) => {
@@ -61,7 +70,11 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
     if (error.code === "INTERNAL_SERVER_ERROR") ctx.log(`${path} failed`, error.cause);
     return error;
   };
-  const result = await next();
+  let { result, wrote } = await tracked(next);
+  for (let attempt = 2; !result.ok && !wrote && attempt <= CALL_ATTEMPTS && isTransientDatabaseError(result.error); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    ({ result, wrote } = await tracked(next));
+  }
   if (!result.ok) return { ...result, error: mapped(result.error) };
   if (!isAsyncIterable(result.data)) return result;
   const source = result.data;
@@ -76,6 +89,12 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
     })(),
   };
 });
+
+async function tracked<R>(call: () => Promise<R>): Promise<{ result: R; wrote: boolean }> {
+  const writes = { wrote: false };
+  const result = await trackWrites(writes, call);
+  return { result, wrote: writes.wrote };
+}
 
 export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && Symbol.asyncIterator in value;

@@ -8,6 +8,7 @@ import { PrismaClient } from "./generated/postgresql/client.js";
 import { PrismaClient as SqlitePrismaClient } from "./generated/sqlite/client.js";
 import { createPostgresqlQueue } from "./sql/postgresql.js";
 import { createSqliteQueue } from "./sql/sqlite.js";
+import { retryingAdapter } from "./transient.js";
 import type { QueueSql } from "./sql/types.js";
 
 export { PrismaClient };
@@ -44,9 +45,12 @@ export interface CreateDatabaseOptions {
 export function createDatabase(config: DatabaseConfig, opts: CreateDatabaseOptions = {}): Database {
   if (config.provider === "postgresql") {
     const pool = new pg.Pool({ connectionString: config.url, max: opts.poolSize ?? 10 });
-    // An idle client that loses its connection must not crash the process.
+    // A client that loses its connection must not crash the process: an idle one is
+    // reported on the pool, one checked out (inside a transaction) on itself. Its query in
+    // flight fails either way, and the pool replaces it.
     pool.on("error", () => undefined);
-    const prisma: AppPrismaClient = new PrismaClient({ adapter: new PrismaPg(pool), omit: secretFields });
+    pool.on("connect", (client) => client.on("error", () => undefined));
+    const prisma: AppPrismaClient = new PrismaClient({ adapter: retryingAdapter(new PrismaPg(pool)), omit: secretFields });
     return {
       provider: "postgresql",
       config,

@@ -21,3 +21,4 @@ export async function openDatabase(config: DatabaseConfig, opts?: { poolSize?: n
   await tuneSqlite(db);
   return db;
 }
+export { isTransientDatabaseError, trackWrites, type WriteTracker } from "./transient.js";

@@ -159,7 +159,7 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
       output: { summary: "did it", filesChanged: ["a.ts"], diff: "diff --git a/a.ts b/a.ts", testsRun: true, testsPassed: true },
       metrics: { tokensIn: 100, tokensOut: 20, costUsd: 0.0123, toolCalls: 1 },
     });
-    expect(done).toMatchObject({ status: "succeeded", summary: "did it", tokensIn: 100, tokensOut: 20, toolCalls: 1, testsPassed: true });
+    expect(done).toMatchObject({ status: "succeeded", summary: "did it", tokensIn: 100n, tokensOut: 20n, toolCalls: 1, testsPassed: true });
     expect(done.costUsd).toBeCloseTo(0.0123);
     expect(done.filesChanged).toEqual(["a.ts"]);
     const card = await api.admin.card.byId({ cardId: seed.card.id });

@@ -246,7 +246,12 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
     }
     return done;
   });
-  if (!run) throw leaseLost(input.runId);
+  if (!run) {
+    // The same report again (its first answer was lost): it was accepted, say so again.
+    const repeated = await deps.db.prisma.run.findFirst({ where: { id: input.runId, leaseToken: input.leaseToken, status: input.status } });
+    if (repeated) return repeated;
+    throw leaseLost(input.runId);
+  }
   await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
   return run;
 }
