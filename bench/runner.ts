@@ -46,7 +46,7 @@ const median = (xs: number[]) => {
 
 const root = realpathSync(mkdtempSync(path.join(tmpdir(), "agentboard-bench-runner-")));
 const repo = path.join(root, "repo");
-const server = await spawnApiServer({ AGENTBOARD_DATA_DIR: path.join(root, "data"), AGENTBOARD_REAPER_MS: "2000" });
+const server = await spawnApiServer({ AGENTBOARD_DATA_DIR: path.join(root, "data"), AGENTBOARD_REAPER_MS: "2000", AGENTBOARD_REPO_ROOTS: root });
 let runner: Runner | null = null;
 try {
   console.log(`creating a repository of ${FILES} files…`);

@@ -6,6 +6,7 @@ import { sweepStaleWorktrees } from "./services/worktrees.js";
 import { runEvery } from "./infra/periodic.js";
 import { TokenCache } from "./services/tokens.js";
 import { RunnerIdentity } from "./services/runners.js";
+import { resolveRepoRoots } from "./services/repo-roots.js";
 import { createCallerFactory, type Context } from "./trpc.js";
 import { appRouter } from "./root.js";
 import type { Principal } from "./auth/principal.js";
@@ -35,6 +36,8 @@ export interface ApiCoreOptions {
   /** Removes worktrees of finished runs older than `olderThanMs`; off unless given. */
   worktreeSweep?: { everyMs: number; olderThanMs: number };
   poolSize?: number;
+  /** Directories projects' repositories may be in, besides `<dataDir>/repos`. */
+  repoRoots?: string[];
   log?: (msg: string, err?: unknown) => void;
 }
 
@@ -48,6 +51,7 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
     leaseMs: opts.leaseMs ?? defaultServiceConfig.leaseMs,
     maxClaimWaitMs: opts.maxClaimWaitMs ?? defaultServiceConfig.maxClaimWaitMs,
     dataDir: opts.dataDir,
+    repoRoots: resolveRepoRoots(opts.dataDir, opts.repoRoots),
   };
   const stopping = new AbortController();
   const deps: Deps = { db, notifier, config, stopping: stopping.signal };

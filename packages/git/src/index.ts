@@ -62,3 +62,4 @@ export {
   type VerificationInput,
   type VerificationWorktree,
 } from "./merge.js";
+export { repositoryTopLevel } from "./repository.js";

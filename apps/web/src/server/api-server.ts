@@ -21,6 +21,7 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
   const core = await createApiCore({
     database,
     dataDir: env.dataDir,
+    repoRoots: env.repoRoots,
     leaseMs: env.AGENTBOARD_LEASE_MS,
     reaperEveryMs: env.AGENTBOARD_REAPER_MS,
     worktreeSweep: { everyMs: 10 * 60_000, olderThanMs: env.AGENTBOARD_WORKTREE_MAX_AGE_HOURS * 3_600_000 },

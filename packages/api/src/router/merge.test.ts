@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
@@ -35,7 +36,8 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
   const fixtures: RepoFixture[] = [];
 
   beforeAll(async () => {
-    api = await startTestApi(provider);
+    // The fixtures' repositories are made in the system's temporary directory.
+    api = await startTestApi(provider, { repoRoots: [realpathSync(tmpdir())] });
     seed = await seedBoard(api);
     runner = await api.as("runner", seed.workspace.id, "rig");
     member = await api.as("member", seed.workspace.id, "mia");

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { reapExpiredLeases } from "../services/reaper.js";
-import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
+import { seedBoard, seedRepo, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
 
 /** The run lifecycle contract (docs/runner-protocol.md), on every provider. */
 
@@ -272,7 +272,7 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
     await drain();
     const ws = await api.admin.workspace.create({ name: "Budget", slug: `budget-${provider}`, budgetUsd: 0.05 });
     const board = await api.admin.board.create({ workspaceId: ws.id, name: "b" });
-    const project = await api.admin.project.create({ workspaceId: ws.id, name: "p", repoPath: "/tmp/x", baseBranch: "main" });
+    const project = await api.admin.project.create({ workspaceId: ws.id, name: "p", repoPath: seedRepo(api, "budget"), baseBranch: "main" });
     const card = await api.admin.card.create({ boardId: board.id, projectId: project.id, title: "t" });
     const r = await api.as("runner", ws.id);
     const first = await api.admin.run.create({ cardId: card.id, engine: "command", command: "true" });
