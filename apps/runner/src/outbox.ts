@@ -85,7 +85,7 @@ export class Outbox {
 
 /**
  * Sends an entry: its events in order (at most 500 a call), then its completion, each
- * retried while the failure passes (isTransient) until `signal` ends the attempt. A batch
+ * retried while the failure passes (isTransient) until `signal` ends the retries. A batch
  * of events the server refuses is left out and said so in the report's log; a completion
  * it refuses (too large, invalid) is replaced by a minimal failed report that says why.
  */
@@ -127,14 +127,16 @@ type Attempt = { kind: "ok" } | { kind: "lease_lost" } | { kind: "pending" } | {
 
 async function persist(call: () => Promise<unknown>, opts: { signal: AbortSignal; log: Logger }): Promise<Attempt> {
   let backoff = 250;
+  // Every call is tried at least once, even after `signal` ended the retries (a run that
+  // finishes while the runner shuts down still reports, when the server answers).
   for (let attempt = 1; ; attempt++) {
-    if (opts.signal.aborted) return { kind: "pending" };
     try {
       await call();
       return { kind: "ok" };
     } catch (err) {
       if (errorReason(err) === "LEASE_LOST") return { kind: "lease_lost" };
       if (!isTransient(err, attempt)) return { kind: "refused", error: err };
+      if (opts.signal.aborted) return { kind: "pending" };
       opts.log.warn("delivering the run's report failed; retrying", { error: errorMessage(err) });
       await sleep(backoff, opts.signal);
       backoff = Math.min(backoff * 2, 5_000);
