@@ -1,3 +1,5 @@
+import { realpathSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { defineConfig } from "@playwright/test";
 import { CHROMIUM, E2E } from "./e2e/support/env";
 
@@ -39,6 +41,8 @@ export default defineConfig({
       PORT: String(E2E.port),
       AGENTBOARD_DATA_DIR: E2E.dataDir,
       AGENTBOARD_ADMIN_TOKEN: E2E.adminToken,
+      // The tests' repositories are made in the system's temporary directory.
+      AGENTBOARD_REPO_ROOTS: realpathSync(tmpdir()),
       // Runs are executed by runners the tests start themselves, with their own settings.
       AGENTBOARD_LOCAL_RUNNER: "0",
     },

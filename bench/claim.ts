@@ -5,7 +5,8 @@ import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { createAgentboardClient } from "@agentboard/client";
 import { createDatabase, migrate, type DatabaseConfig, type Provider } from "@agentboard/db";
-import { createTestDatabase } from "@agentboard/testkit";
+import { join } from "node:path";
+import { createTestDatabase, initRepo } from "@agentboard/testkit";
 import { cpuMeter, type CpuSpent } from "./support/cpu.js";
 import { spawnApiServer } from "./support/spawn-server.js";
 
@@ -102,7 +103,7 @@ for (const provider of providers) {
       const admin = createAgentboardClient({ url: server.url, token: server.token });
       const ws = await admin.workspace.create.mutate({ name: "bench", slug: "bench" });
       const board = await admin.board.create.mutate({ workspaceId: ws.id, name: "b" });
-      const project = await admin.project.create.mutate({ workspaceId: ws.id, name: "p", repoPath: "/tmp/none", baseBranch: "main" });
+      const project = await admin.project.create.mutate({ workspaceId: ws.id, name: "p", repoPath: initRepo(join(tdb.dir, "repos", "bench"), { "README.md": "bench\n" }), baseBranch: "main" });
       const card = await admin.card.create.mutate({ boardId: board.id, projectId: project.id, title: "c" });
       const scope = { workspaceId: ws.id, boardId: board.id, cardId: card.id, projectId: project.id };
       const tokens = await Promise.all(Array.from({ length: CLAIMERS }, (_, i) =>

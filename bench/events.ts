@@ -18,7 +18,8 @@
 import { availableParallelism } from "node:os";
 import { createAgentboardClient, type AgentboardClient } from "@agentboard/client";
 import type { Provider } from "@agentboard/db";
-import { createTestDatabase } from "@agentboard/testkit";
+import { join } from "node:path";
+import { createTestDatabase, initRepo } from "@agentboard/testkit";
 import { cpuMeter, type CpuSpent } from "./support/cpu.js";
 import { spawnApiServer } from "./support/spawn-server.js";
 
@@ -80,7 +81,7 @@ async function bench(provider: Provider, RUNS: number): Promise<Result> {
   try {
     const ws = await first.workspace.create.mutate({ name: "Bench", slug: "bench" });
     const board = await first.board.create.mutate({ workspaceId: ws.id, name: "Bench" });
-    const project = await first.project.create.mutate({ workspaceId: ws.id, name: "bench", repoPath: "/tmp/agentboard-bench" });
+    const project = await first.project.create.mutate({ workspaceId: ws.id, name: "bench", repoPath: initRepo(join(db.dir, "repos", "bench"), { "README.md": "bench\n" }) });
     const card = await first.card.create.mutate({ boardId: board.id, projectId: project.id, title: "bench" });
     const runs: { id: string; leaseToken: string; writer: AgentboardClient }[] = [];
     for (let i = 0; i < RUNS; i++) {

@@ -8,6 +8,7 @@ const core = await createApiCore({
   database: resolveDatabaseConfig({ databaseUrl: process.env.DATABASE_URL, dataDir }),
   dataDir,
   poolSize: Number(process.env.AGENTBOARD_POOL_SIZE ?? 10),
+  repoRoots: (process.env.AGENTBOARD_REPO_ROOTS ?? "").split(":").filter((p) => p !== ""),
   // Benchmarks leave runs claimed without heartbeats; the reaper must not requeue them.
   reaperEveryMs: Number(process.env.AGENTBOARD_REAPER_MS ?? 0),
 });

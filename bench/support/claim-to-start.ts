@@ -53,7 +53,7 @@ export const median = (xs: number[]) => {
 export async function measureClaimToStart(files: number, rounds: number, log: (line: string) => void = console.log): Promise<ClaimToStartFigures> {
   const root = realpathSync(mkdtempSync(path.join(tmpdir(), "agentboard-bench-runner-")));
   const repo = path.join(root, "repo");
-  const server = await spawnApiServer({ AGENTBOARD_DATA_DIR: path.join(root, "data"), AGENTBOARD_REAPER_MS: "2000" });
+  const server = await spawnApiServer({ AGENTBOARD_DATA_DIR: path.join(root, "data"), AGENTBOARD_REAPER_MS: "2000", AGENTBOARD_REPO_ROOTS: root });
   let runner: Runner | null = null;
   try {
     log(`creating a repository of ${files} files…`);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -74,6 +74,7 @@ export async function startWebServer(opts: { port: number; dataDir: string; admi
     AGENTBOARD_DATA_DIR: opts.dataDir,
     AGENTBOARD_ADMIN_TOKEN: opts.adminToken,
     AGENTBOARD_LOCAL_RUNNER: "0",
+    AGENTBOARD_REPO_ROOTS: realpathSync(tmpdir()),
   });
   const deadline = Date.now() + 60_000;
   for (;;) {

@@ -1,4 +1,5 @@
 import { runCli } from "./index.js";
+import { formatOutcome } from "./output.js";
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === "mcp") {
@@ -7,6 +8,6 @@ if (command === "mcp") {
   process.exitCode = await runMcpStdio(rest, process.env);
 } else {
   const outcome = await runCli(process.argv.slice(2), process.env);
-  process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+  process.stdout.write(`${formatOutcome(outcome)}\n`);
   process.exitCode = outcome.ok ? 0 : 1;
 }

@@ -29,6 +29,7 @@ export const FLAGS = {
   labels: { env: "AGENTBOARD_RUNNER_LABELS", help: "Labels this runner carries, comma-separated (runs may require labels)" },
   concurrency: { env: "AGENTBOARD_RUNNER_CONCURRENCY", help: "Most agents running at once (default 2)" },
   "worktrees-dir": { env: "AGENTBOARD_WORKTREES_DIR", help: "Where run worktrees are created (default ~/.agentboard/worktrees)" },
+  "state-dir": { env: "AGENTBOARD_STATE_DIR", help: "Where the runner keeps reports not yet delivered (default: state beside the worktrees directory)" },
   timeout: { env: "AGENTBOARD_AGENT_TIMEOUT", help: "Agent timeout when the run sets none, e.g. 30m (default 30m)" },
   name: { env: "AGENTBOARD_RUNNER_NAME", help: "Name shown on the board (default: the host name)" },
   model: { env: "AGENTBOARD_MODEL", help: "Model when the run names none" },
@@ -74,6 +75,7 @@ const schema = z.object({
   labels: zList.pipe(z.array(zLabel).max(32)).default([]),
   concurrency: z.coerce.number().int().min(1).max(64).default(2),
   worktreesDir: z.string().min(1).transform((p) => path.resolve(p.replace(/^~(?=$|\/)/, homedir()))),
+  stateDir: z.string().min(1).transform((p) => path.resolve(p.replace(/^~(?=$|\/)/, homedir()))).optional(),
   agentTimeoutMs: zDuration("--timeout", 1_000, 7 * DAY).default(30 * 60_000),
   name: z.string().regex(/^[A-Za-z0-9_.:@-]{1,100}$/, "--name uses letters, digits and _.:@-"),
   model: z.string().regex(/^[A-Za-z0-9._:@-]{1,100}$/, "invalid model name").optional(),
@@ -93,7 +95,10 @@ const schema = z.object({
   logFormat: z.enum(["text", "json"]).default("text"),
 });
 
-export type RunnerConfig = z.output<typeof schema>;
+export type RunnerConfig = Omit<z.output<typeof schema>, "stateDir"> & {
+  /** The outbox lives here (outbox.ts); by default `state` beside the worktrees directory. */
+  stateDir: string;
+};
 /** Overrides accepted by {@link loadRunnerConfig} after flags and environment (tests, the local runner). */
 export type RunnerConfigInput = Partial<z.input<typeof schema>>;
 
@@ -173,6 +178,7 @@ export function loadRunnerConfig(opts: LoadConfigOptions = {}): RunnerConfig {
     labels: pick("labels"),
     concurrency: pick("concurrency"),
     worktreesDir: pick("worktrees-dir"),
+    stateDir: pick("state-dir"),
     agentTimeoutMs: pick("timeout"),
     name: pick("name"),
     model: pick("model"),
@@ -202,5 +208,6 @@ export function loadRunnerConfig(opts: LoadConfigOptions = {}): RunnerConfig {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "config"}: ${i.message}`);
     throw new ConfigError(`invalid runner configuration:\n${lines.join("\n")}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  return { ...config, stateDir: config.stateDir ?? path.join(path.dirname(config.worktreesDir), "state") };
 }

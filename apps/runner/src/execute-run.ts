@@ -13,6 +13,7 @@ import type { AgentboardClient } from "@agentboard/client";
 import { parsePolicy, type EgressDecision, type LimitHit, type Phase, type RunSandbox, type SandboxHost, type SandboxPolicy } from "@agentboard/sandbox";
 import { callUnderLease, isTransient, LeaseGoneError } from "./call.js";
 import { ApprovalGate } from "./approval-gate.js";
+import { deliverEntry, type Outbox } from "./outbox.js";
 import { runChecks } from "./checks.js";
 import { commitAndDiff, commitMessage, pushRunBranch, runTestCommand, type CollectedChanges } from "./collect.js";
 import type { RunnerConfig } from "./config.js";
@@ -43,6 +44,10 @@ export interface ExecuteDeps {
   /** Starts and confines every process of the run. */
   sandbox: SandboxHost;
   observer: RunnerObserver;
+  /** Where a finished run's report is kept until the server has it. */
+  outbox: Outbox;
+  /** Aborted when the runner gives up waiting for the server (the report stays in the outbox). */
+  delivering: AbortSignal;
 }
 
 type Report = Omit<CompleteInput, "runId" | "leaseToken">;
@@ -424,28 +429,22 @@ export class RunExecution {
 
   // ── reporting ────────────────────────────────────────────────────────────────────
 
+  /**
+   * The report and the events not yet taken go into the outbox first, then to the server,
+   * retried until it takes them or says the lease is gone; a runner stopped meanwhile
+   * sends them when it starts next (outbox.ts).
+   */
   private async deliver(report: Report): Promise<RunOutcome> {
-    await this.batcher.flush();
-    if (this.lease.lost) return this.silenced();
-    const base = { runId: this.runId, leaseToken: this.claim.leaseToken };
+    const events = await this.batcher.takePending();
+    if (this.lease.refused) return this.silenced();
     this.reporting = true;
-    try {
-      await this.guarded(() => this.deps.client.run.complete.mutate({ ...base, ...report }));
-      return { kind: "reported", status: report.status, reason: report.error?.reason };
-    } catch (err) {
-      if (this.lease.lost) return this.silenced();
-      // The report itself was refused (too large, invalid): report that, minimally.
-      this.log.error("run.complete was refused; reporting the failure instead", { error: errorMessage(err) });
-      await this.guarded(() =>
-        this.deps.client.run.complete.mutate({
-          ...base,
-          status: "failed",
-          metrics: report.metrics,
-          error: { message: `the runner could not report this run: ${errorMessage(err)}`.slice(0, 10_000), reason: "report_failed" },
-        }),
-      );
-      return { kind: "reported", status: "failed", reason: "report_failed" };
-    }
+    const entry = { server: this.deps.config.server, runId: this.runId, leaseToken: this.claim.leaseToken, events, report };
+    this.deps.outbox.put(entry);
+    const delivery = await deliverEntry(this.deps.client, entry, { signal: this.deps.delivering, log: this.log, outbox: this.deps.outbox });
+    if (delivery.kind !== "pending") this.deps.outbox.remove(this.runId);
+    if (delivery.kind === "delivered") return { kind: "reported", status: delivery.status, reason: delivery.reason };
+    if (delivery.kind === "lease_lost") return this.silenced();
+    return { kind: "unreported", error: `the report is kept in ${this.deps.outbox.dir} and is sent when the runner starts next` };
   }
 
   private metrics(result: EngineResult | null): Report["metrics"] {

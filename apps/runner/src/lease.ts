@@ -35,6 +35,7 @@ export class Lease {
   private deadlineTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private lostWhy: string | null = null;
+  private refusedByServer = false;
   private readonly intervalMs: number;
   private readonly graceMs: number;
 
@@ -49,6 +50,15 @@ export class Lease {
     return this.lostWhy !== null;
   }
 
+  /**
+   * The server itself said the lease is gone (LEASE_LOST). Only then is it definitive: a
+   * lease that ran out here because no heartbeat got through may still hold there, and a
+   * finished run's report is still worth delivering (outbox.ts).
+   */
+  get refused(): boolean {
+    return this.refusedByServer;
+  }
+
   start(): void {
     this.armDeadline();
     this.scheduleBeat(this.jittered());
@@ -60,8 +70,9 @@ export class Lease {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
   }
 
-  /** Called by anyone whose call was refused with LEASE_LOST. */
-  markLost(why: string): void {
+  /** Called by anyone whose call was refused with LEASE_LOST (`refused`), and by the local deadline. */
+  markLost(why: string, refused = false): void {
+    if (refused) this.refusedByServer = true;
     if (this.lostWhy !== null) return;
     this.lostWhy = why;
     this.stop();
@@ -100,7 +111,7 @@ export class Lease {
     } catch (err) {
       if (this.stopped) return;
       if (isLeaseLost(err)) {
-        this.markLost("the server refused the lease (expired, reclaimed or finished)");
+        this.markLost("the server refused the lease (expired, reclaimed or finished)", true);
         return;
       }
       this.opts.log.warn("heartbeat failed; retrying", { error: errorMessage(err) });

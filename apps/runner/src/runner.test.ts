@@ -2,14 +2,14 @@
  * The runner end to end: a real API over HTTP on each provider, real repositories, real
  * engines (the anthropic one against the local Messages API server), real processes.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
 import { startMessagesServer, type MessagesServer } from "@agentboard/testkit/messages-server";
 import { testProviders } from "@agentboard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { costUsd } from "./engines/pricing.js";
 import { isProcessAlive } from "@agentboard/sandbox";
-import { eventsOf, git, processesIn, startHarness, waitForEvent, waitForFinish, waitForOutput, type Harness } from "./testing/harness.js";
+import { eventsOf, git, makeRepo, pidsFrom, processesIn, startHarness, waitForEvent, waitForFinish, waitForOutput, type Harness } from "./testing/harness.js";
 
 const KEY = "sk-ant-runner-test";
 const MODEL = "claude-sonnet-4-6";
@@ -48,7 +48,7 @@ describe.each(testProviders)("runner on %s", (provider) => {
       const queued = await h.createRun(project, { engine: "anthropic", model: MODEL, prompt: "Set b to 3 and write notes." });
       const run = await waitForFinish(h.admin, queued.id);
 
-      expect(run).toMatchObject({ status: "succeeded", errorReason: null, tokensIn: 1500, tokensOut: 200, toolCalls: 5 });
+      expect(run).toMatchObject({ status: "succeeded", errorReason: null, tokensIn: 1500n, tokensOut: 200n, toolCalls: 5 });
       expect(run.costUsd).toBeCloseTo(costUsd(MODEL, { inputTokens: 1500, outputTokens: 200 }), 10);
       expect(run.summary).toBe("Set b to 3 and wrote NOTES.md\n\nThe readme was fine as it was.");
       expect([...(run.filesChanged as string[])].sort()).toEqual(["NOTES.md", "src/app.ts"]);
@@ -222,13 +222,18 @@ describe.each(testProviders)("runner on %s", (provider) => {
       const origin = await h.project();
       const bare = path.join(h.root, `remote-${Date.now()}.git`);
       git(h.root, "clone", "-q", "--bare", origin.repo, bare);
+      // The server's copy is where the server keeps it; this "machine" (the runner's) has
+      // none, as a runner elsewhere would not: moved away once the project exists.
+      const serverCopy = path.join(h.root, `server-copy-${Date.now()}`);
+      git(h.root, "clone", "-q", bare, serverCopy);
       const project = await h.admin.project.create.mutate({
         workspaceId: h.workspace.id,
         name: "remote-only",
-        repoPath: "/nonexistent/agentboard/repo",
+        repoPath: serverCopy,
         remoteUrl: `file://${bare}`,
         baseBranch: "main",
       });
+      renameSync(serverCopy, `${serverCopy}-elsewhere`);
       const queued = await h.createRun(project, { engine: "command", command: "echo cloned > cloned.txt" });
       const run = await waitForFinish(h.admin, queued.id);
       expect(run).toMatchObject({ status: "succeeded", filesChanged: ["cloned.txt"] });
@@ -318,7 +323,9 @@ describe.each(testProviders)("runner on %s", (provider) => {
     const other = await h.admin.workspace.create.mutate({ name: "Other", slug: `other-${provider}` });
     const otherBoard = await h.admin.board.create.mutate({ workspaceId: other.id, name: "B" });
     const mine = await h.project();
-    const theirs = await h.admin.project.create.mutate({ workspaceId: other.id, name: "theirs", repoPath: mine.repo, baseBranch: "main" });
+    // One repository belongs to one workspace: the other workspace has its own.
+    const theirRepo = makeRepo(path.join(h.root, `theirs-${Date.now()}`));
+    const theirs = await h.admin.project.create.mutate({ workspaceId: other.id, name: "theirs", repoPath: theirRepo, baseBranch: "main" });
     const runner = await h.startRunner({ token: h.api.adminToken, workspaces: [], name: "local-test" });
     try {
       const card = await h.admin.card.create.mutate({ boardId: otherBoard.id, projectId: theirs.id, title: "Elsewhere" });

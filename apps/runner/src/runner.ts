@@ -11,6 +11,7 @@ import type { RunnerConfig } from "./config.js";
 import { formatDuration } from "./duration.js";
 import { RunExecution } from "./execute-run.js";
 import { createLogger, errorMessage, type Logger } from "./log.js";
+import { deliverEntry, Outbox } from "./outbox.js";
 import { resolveScopes, type ClaimScope } from "./scopes.js";
 import { sweepWorktrees } from "./sweep.js";
 import type { Claim, RunnerObserver } from "./types.js";
@@ -54,6 +55,10 @@ export class Runner {
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
   private sandboxHost: SandboxHost | null = null;
+  private readonly outbox: Outbox;
+  /** Ends every delivery attempt still waiting for the server: aborted last on stop (what is left stays in the outbox). */
+  private readonly delivering = new AbortController();
+  private replaying: Promise<void> | null = null;
 
   constructor(opts: RunnerOptions) {
     this.config = opts.config;
@@ -61,6 +66,7 @@ export class Runner {
     this.observer = opts.observer ?? {};
     this.baseEnv = opts.baseEnv ?? process.env;
     this.client = createAgentboardClient({ url: opts.config.server, token: opts.config.token, fetch: opts.fetch });
+    this.outbox = new Outbox(opts.config.stateDir);
   }
 
   get activeRuns(): number {
@@ -90,7 +96,20 @@ export class Runner {
       worktrees: this.config.worktreesDir,
     });
     this.scheduleSweep(0);
+    this.replaying = this.replayOutbox();
     this.loop = this.claimLoop();
+  }
+
+  /** Reports a previous process of this runner finished but could not deliver (outbox.ts). */
+  private async replayOutbox(): Promise<void> {
+    const entries = this.outbox.list(this.log).filter((e) => e.server === this.config.server);
+    for (const entry of entries) {
+      const log = this.log.child({ run: entry.runId });
+      log.info("delivering a report kept from before", { status: entry.report.status, events: entry.events.length });
+      const delivery = await deliverEntry(this.client, entry, { signal: this.delivering.signal, log, outbox: this.outbox });
+      if (delivery.kind !== "pending") this.outbox.remove(entry.runId);
+      log.info("kept report", { outcome: delivery.kind });
+    }
   }
 
   /** Reads the scopes, waiting for a server that is not up yet; a refused token fails at once. */
@@ -126,7 +145,12 @@ export class Runner {
       await Promise.race([all(), sleep(graceMs)]);
       for (const run of this.active.values()) run.stop("shutdown");
     }
+    // Finished runs deliver their reports; what the server has not taken by then stays in
+    // the outbox for the next start.
+    await Promise.race([all(), sleep(Math.max(1_000, Math.min(graceMs, 10_000)))]);
+    this.delivering.abort();
     await all();
+    await this.replaying;
     await this.sweeping;
     await this.sandboxHost?.close();
     this.log.info("runner stopped");
@@ -189,7 +213,16 @@ export class Runner {
     this.observer.onClaimed?.(claim, claimedAt);
     const execution = new RunExecution(
       claim,
-      { client: this.client, config: this.config, log: this.log, baseEnv: this.baseEnv, sandbox: this.sandbox, observer: this.observer },
+      {
+        client: this.client,
+        config: this.config,
+        log: this.log,
+        baseEnv: this.baseEnv,
+        sandbox: this.sandbox,
+        observer: this.observer,
+        outbox: this.outbox,
+        delivering: this.delivering.signal,
+      },
       claimedAt,
     );
     this.active.set(run.id, execution);

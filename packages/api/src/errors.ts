@@ -1,5 +1,5 @@
 import { TRPCError } from "@trpc/server";
-import { Prisma } from "@agentboard/db";
+import { isTransientDatabaseError, Prisma } from "@agentboard/db";
 
 /** Machine-readable reasons carried in `error.data.reason`. */
 export type ErrorReason =
@@ -30,9 +30,11 @@ export type ErrorReason =
   | "APPROVAL_ANSWERED"
   | "APPROVAL_EXPIRED"
   | "RUN_NOT_RUNNING"
-  | "SANDBOX_REQUIRED";
+  | "SANDBOX_REQUIRED"
+  /** The server could not finish the call for a passing reason (the database connection was lost): call again. */
+  | "RETRYABLE";
 
-type Code = "NOT_FOUND" | "CONFLICT" | "BAD_REQUEST" | "FORBIDDEN" | "UNAUTHORIZED" | "PAYLOAD_TOO_LARGE";
+type Code = "NOT_FOUND" | "CONFLICT" | "BAD_REQUEST" | "FORBIDDEN" | "UNAUTHORIZED" | "PAYLOAD_TOO_LARGE" | "SERVICE_UNAVAILABLE";
 
 /** A domain error: services throw these; `toTRPCError` is the one place that maps them. */
 export class AppError extends Error {
@@ -68,6 +70,10 @@ export function toTRPCError(err: unknown): TRPCError {
     if (err.code === "P2002") return new TRPCError({ code: "CONFLICT", message: "already exists", cause: new AppError("CONFLICT", "ALREADY_EXISTS", "already exists") });
     if (err.code === "P2003") return new TRPCError({ code: "BAD_REQUEST", message: "a referenced record does not exist", cause: new AppError("BAD_REQUEST", "NOT_FOUND", "a referenced record does not exist") });
   }
+  if (isTransientDatabaseError(err)) {
+    const message = "the database connection was lost before the call could finish; call again";
+    return new TRPCError({ code: "SERVICE_UNAVAILABLE", message, cause: new AppError("SERVICE_UNAVAILABLE", "RETRYABLE", message, { retryable: true }) });
+  }
   return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "internal error", cause: err });
 }
 
@@ -78,4 +84,8 @@ export function appErrorOf(err: TRPCError): AppError | undefined {
 
 export function isRecordNotFound(err: unknown): boolean {
   return err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2025";
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002";
 }

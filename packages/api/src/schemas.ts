@@ -23,3 +23,13 @@ export const zShellCommand = z.string().min(1).max(10_000);
 export const zApprovalPolicy = z.enum(["none", "commands", "writes"]);
 /** How long an approval request waits for a person: 1 s to a day. */
 export const zApprovalTimeoutMs = z.number().int().min(1_000).max(24 * 3600 * 1000);
+
+/**
+ * Bounds that match the columns numbers are stored in: `Int` columns are 32-bit on
+ * PostgreSQL, `BigInt` columns 64-bit (and JavaScript numbers are exact to 2^53).
+ */
+export const INT32_MAX = 2 ** 31 - 1;
+export const zInt32 = z.number().int().min(0).max(INT32_MAX);
+export const zInt64 = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Dates both databases store: PostgreSQL's timestamp ends at year 294276, JavaScript's Date sooner. */
+export const zStoredDate = z.coerce.date().min(new Date("1970-01-01T00:00:00Z")).max(new Date("9999-12-31T23:59:59Z"));

@@ -7,6 +7,7 @@ import { finishPendingCleanups } from "./services/worktree-cleanup.js";
 import { runEvery } from "./infra/periodic.js";
 import { TokenCache } from "./services/tokens.js";
 import { RunnerIdentity } from "./services/runners.js";
+import { resolveRepoRoots } from "./services/repo-roots.js";
 import { createCallerFactory, type Context } from "./trpc.js";
 import { appRouter } from "./root.js";
 import type { Principal } from "./auth/principal.js";
@@ -39,6 +40,8 @@ export interface ApiCoreOptions {
    */
   worktreeSweep?: { everyMs: number; olderThanMs: number; pendingEveryMs?: number };
   poolSize?: number;
+  /** Directories projects' repositories may be in, besides `<dataDir>/repos`. */
+  repoRoots?: string[];
   log?: (msg: string, err?: unknown) => void;
 }
 
@@ -52,6 +55,7 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
     leaseMs: opts.leaseMs ?? defaultServiceConfig.leaseMs,
     maxClaimWaitMs: opts.maxClaimWaitMs ?? defaultServiceConfig.maxClaimWaitMs,
     dataDir: opts.dataDir,
+    repoRoots: resolveRepoRoots(opts.dataDir, opts.repoRoots),
   };
   const stopping = new AbortController();
   const deps: Deps = { db, notifier, config, stopping: stopping.signal };

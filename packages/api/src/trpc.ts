@@ -1,10 +1,12 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
+import { isTransientDatabaseError, trackWrites } from "@agentboard/db";
 import type { Principal, Need } from "./auth/principal.js";
 import { allows } from "./auth/principal.js";
 import { appErrorOf, forbidden, notFound, toTRPCError } from "./errors.js";
 import { inputTransformer } from "./http-input.js";
+import { storableInput } from "./input/storable.js";
 import type { Deps } from "./services/deps.js";
 import type { TokenCache } from "./services/tokens.js";
 import type { RunnerIdentity } from "./services/runners.js";
@@ -48,11 +50,19 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/** How often a call that met a lost database connection before it changed anything is run again. */
+const CALL_ATTEMPTS = 3;
+
 /**
  * The one place domain errors become tRPC errors; unknown errors are logged and hidden.
  * A subscription's errors are thrown while it is iterated, after this middleware has
  * returned: its iterable is wrapped so that they are mapped the same way (a NOT_FOUND must
  * reach the client as NOT_FOUND, not as a retryable INTERNAL_SERVER_ERROR).
+ *
+ * A call that met a transient database failure (a killed connection) before it committed
+ * anything is run again from the start, as if it had just arrived; one that had committed
+ * something answers SERVICE_UNAVAILABLE with reason RETRYABLE, as does one that kept
+ * failing. Single statements are already repeated below (@agentboard/db's transient.ts).
  */
 const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   const mapped = (thrown: unknown) => {
@@ -62,7 +72,11 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
     if (error.code === "INTERNAL_SERVER_ERROR") ctx.log(`${path} failed`, error.cause);
     return error;
   };
-  const result = await next();
+  let { result, wrote } = await tracked(next);
+  for (let attempt = 2; !result.ok && !wrote && attempt <= CALL_ATTEMPTS && isTransientDatabaseError(result.error); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    ({ result, wrote } = await tracked(next));
+  }
   if (!result.ok) return { ...result, error: mapped(result.error) };
   if (!isAsyncIterable(result.data)) return result;
   const source = result.data;
@@ -78,11 +92,20 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   };
 });
 
+async function tracked<R>(call: () => Promise<R>): Promise<{ result: R; wrote: boolean }> {
+  const writes = { wrote: false };
+  const result = await trackWrites(writes, call);
+  return { result, wrote: writes.wrote };
+}
+
 export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
-export const publicProcedure = t.procedure.use(mapErrors);
+/** Every input's text is made storable before any schema sees it (input/storable.ts). */
+const storableInputs = t.middleware(({ next, getRawInput }) => next({ getRawInput: async () => storableInput(await getRawInput()) }));
+
+export const publicProcedure = t.procedure.use(mapErrors).use(storableInputs);
 
 /** Every procedure but health: a valid bearer token is required. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
@@ -156,7 +179,12 @@ function makeAuthorizer(deps: Deps, p: Principal, runWorkspaces: Map<string, str
     },
     token: async (id: string, need: Need) => {
       const row = await prisma.apiToken.findUnique({ where: { id }, select: { workspaceId: true } });
-      if (!row || row.workspaceId === null) throw notFound("token", id);
+      if (!row) throw notFound("token", id);
+      // The server's own tokens are the server's admin's to manage.
+      if (row.workspaceId === null) {
+        if (!(p.role === "admin" && p.workspaceId === null)) throw notFound("token", id);
+        return null;
+      }
       return check(row.workspaceId, need, "token", id);
     },
     /** Viewers and up may read a run; a runner may read the runs it holds. */

@@ -8,14 +8,29 @@ import { PrismaClient } from "./generated/postgresql/client.js";
 import { PrismaClient as SqlitePrismaClient } from "./generated/sqlite/client.js";
 import { createPostgresqlQueue } from "./sql/postgresql.js";
 import { createSqliteQueue } from "./sql/sqlite.js";
+import { retryingAdapter } from "./transient.js";
 import type { QueueSql } from "./sql/types.js";
 
 export { PrismaClient };
 
+/**
+ * Fields no answer may carry, left out of every read unless a query asks for them by
+ * name (`omit: { leaseToken: false }`): a run's lease token goes only to the runner that
+ * claimed it (in the claim's answer, written by the queue's own SQL), and a token's hash
+ * nowhere.
+ */
+export const secretFields = {
+  run: { leaseToken: true },
+  apiToken: { tokenHash: true },
+} as const;
+
+/** The client every service uses: secrets omitted by default. */
+export type AppPrismaClient = PrismaClient<never, typeof secretFields>;
+
 export interface Database {
   readonly provider: Provider;
   readonly config: DatabaseConfig;
-  readonly prisma: PrismaClient;
+  readonly prisma: AppPrismaClient;
   readonly queue: QueueSql;
   /** The PostgreSQL pool (for LISTEN/NOTIFY); undefined on SQLite. */
   readonly pool?: pg.Pool;
@@ -30,9 +45,12 @@ export interface CreateDatabaseOptions {
 export function createDatabase(config: DatabaseConfig, opts: CreateDatabaseOptions = {}): Database {
   if (config.provider === "postgresql") {
     const pool = new pg.Pool({ connectionString: config.url, max: opts.poolSize ?? 10 });
-    // An idle client that loses its connection must not crash the process.
+    // A client that loses its connection must not crash the process: an idle one is
+    // reported on the pool, one checked out (inside a transaction) on itself. Its query in
+    // flight fails either way, and the pool replaces it.
     pool.on("error", () => undefined);
-    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    pool.on("connect", (client) => client.on("error", () => undefined));
+    const prisma: AppPrismaClient = new PrismaClient({ adapter: retryingAdapter(new PrismaPg(pool)), omit: secretFields });
     return {
       provider: "postgresql",
       config,
@@ -54,7 +72,7 @@ export function createDatabase(config: DatabaseConfig, opts: CreateDatabaseOptio
   // Both clients are generated from one schema (prisma/sqlite is derived from it and a test
   // guards the derivation), so the SQLite client has the PostgreSQL client's shape; the
   // services are written once against that shape.
-  const prisma = new SqlitePrismaClient({ adapter }) as unknown as PrismaClient;
+  const prisma = new SqlitePrismaClient({ adapter, omit: secretFields }) as unknown as AppPrismaClient;
   const queue = createSqliteQueue(prisma, config.file);
   return {
     provider: "sqlite",

@@ -70,11 +70,14 @@ describe.each(testProviders)("migrations on %s", (provider) => {
     expect(await p.workflow.findUniqueOrThrow({ where: { id: wf.id } })).toMatchObject({ engine: "claude_code", dod: [{ key: "k", title: "K", required: true }] });
     expect(await p.runner.findUniqueOrThrow({ where: { id: runner.id } })).toMatchObject({ labels: ["gpu"], capacity: 2 });
     const gotRun = await p.run.findUniqueOrThrow({ where: { id: run.id } });
-    expect(gotRun).toMatchObject({ status: "running", filesChanged: ["a.ts"], diffStat: { files: 1, additions: 2, deletions: 0 }, testsPassed: false, toolCalls: 3, eventSeq: 0, attempt: 0, maxAttempts: 3 });
+    // Secrets are left out of reads unless asked for by name.
+    expect("leaseToken" in gotRun).toBe(false);
+    expect(await p.run.findUniqueOrThrow({ where: { id: run.id }, select: { leaseToken: true } })).toEqual({ leaseToken: "tok" });
+    expect(gotRun).toMatchObject({ tokensIn: 10n, tokensOut: 5n, status: "running", filesChanged: ["a.ts"], diffStat: { files: 1, additions: 2, deletions: 0 }, testsPassed: false, toolCalls: 3, eventSeq: 0, attempt: 0, maxAttempts: 3 });
     expect(gotRun.leaseExpiresAt?.getTime()).toBe(lease.getTime());
     expect(gotRun.costUsd).toBeCloseTo(0.25);
     expect(await p.runEvent.findUniqueOrThrow({ where: { id: event.id } })).toMatchObject({ payload: { nested: { ok: true } }, seq: 1 });
-    expect(await p.worktree.findUniqueOrThrow({ where: { id: wt.id } })).toMatchObject({ sizeBytes: 1234, removedAt: null });
+    expect(await p.worktree.findUniqueOrThrow({ where: { id: wt.id } })).toMatchObject({ sizeBytes: 1234n, removedAt: null });
     expect(await p.dodItem.findUniqueOrThrow({ where: { id: item.id } })).toMatchObject({ status: "pending", autoValidate: true });
     expect(await p.dodEvidence.findUniqueOrThrow({ where: { id: ev.id } })).toMatchObject({ kind: "check", exitCode: 0 });
     expect(await p.apiToken.findUniqueOrThrow({ where: { id: token.id } })).toMatchObject({ role: "viewer", revokedAt: null });

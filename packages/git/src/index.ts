@@ -64,3 +64,4 @@ export {
   type VerificationWorktree,
 } from "./merge.js";
 export { findMergeByTrailer, type FoundMerge } from "./merge-lookup.js";
+export { repositoryTopLevel } from "./repository.js";

@@ -59,14 +59,15 @@ export interface Harness {
 let counter = 0;
 
 export async function startHarness(provider: Provider, opts: Partial<ApiCoreOptions> = {}): Promise<Harness> {
-  const api = await startTestApi(provider, opts);
+  // The repositories the tests make live in `root`: it is a repository root of the server.
+  const root = realpathSync(mkdtempSync(path.join(tmpdir(), "agentboard-runner-test-")));
+  const api = await startTestApi(provider, { repoRoots: [root], ...opts });
   const http = await listenApi(api.core);
   const admin = createAgentboardClient({ url: http.url, token: api.adminToken });
   const slug = `ws-${provider}-${++counter}`;
   const workspace = await admin.workspace.create.mutate({ name: slug, slug });
   const board = await admin.board.create.mutate({ workspaceId: workspace.id, name: "Main" });
   const { token: runnerToken } = await admin.token.create.mutate({ workspaceId: workspace.id, role: "runner", name: "test-runner" });
-  const root = realpathSync(mkdtempSync(path.join(tmpdir(), "agentboard-runner-test-")));
   const worktreesDir = path.join(root, "worktrees");
   const runners: Runner[] = [];
   let projects = 0;

@@ -11,10 +11,11 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${h} h ${m % 60} min`;
 }
 
-export function formatBytes(bytes: number | null | undefined): string {
+/** Sizes and counts come as bigint from 64-bit columns; for display a number is exact enough. */
+export function formatBytes(bytes: number | bigint | null | undefined): string {
   if (bytes == null) return "—";
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = bytes;
+  let v = Number(bytes);
   let i = 0;
   while (v >= 1024 && i < units.length - 1) {
     v /= 1024;
@@ -30,8 +31,9 @@ export function formatCost(usd: number | null | undefined): string {
   return `$${usd.toFixed(2)}`;
 }
 
-export function formatTokens(n: number | null | undefined): string {
-  if (n == null) return "—";
+export function formatTokens(count: number | bigint | null | undefined): string {
+  if (count == null) return "—";
+  const n = Number(count);
   if (n < 1000) return String(n);
   if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
   return `${(n / 1_000_000).toFixed(1)}M`;

@@ -26,6 +26,7 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
   const core = await createApiCore({
     database,
     dataDir: env.dataDir,
+    repoRoots: env.repoRoots,
     leaseMs: env.AGENTBOARD_LEASE_MS,
     reaperEveryMs: env.AGENTBOARD_REAPER_MS,
     worktreeSweep: { everyMs: 10 * 60_000, olderThanMs: env.AGENTBOARD_WORKTREE_MAX_AGE_HOURS * 3_600_000 },
@@ -59,9 +60,15 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
     async started({ host, port }) {
       const base = `http://${host}:${port}`;
       console.log(`[agentboard] listening on ${base} (${describeDatabase(database)})`);
-      if (admin.created) console.log(`[agentboard] created the admin token (kept in ${admin.file}, mode 0600):\n  ${admin.token}`);
-      // The token rides in the fragment, which the browser never sends: the login page reads it and posts it.
-      console.log(`[agentboard] sign in: ${base}/login#token=${encodeURIComponent(admin.token)}`);
+      // The secret is printed once, when it was made; later starts do not repeat it in the log.
+      if (admin.created) {
+        if (admin.file) console.log(`[agentboard] created the admin token (kept in ${admin.file}, mode 0600):\n  ${admin.token}`);
+        if (admin.revoked > 0) console.log(`[agentboard] the admin token changed: ${admin.revoked} earlier admin token(s) revoked`);
+        // The token rides in the fragment, which the browser never sends: the login page reads it and posts it.
+        console.log(`[agentboard] sign in: ${base}/login#token=${encodeURIComponent(admin.token)}`);
+      } else {
+        console.log(`[agentboard] sign in with the admin token (${admin.file ? `kept in ${admin.file}` : "AGENTBOARD_ADMIN_TOKEN"}): ${base}/login`);
+      }
       if (env.AGENTBOARD_LOCAL_RUNNER === "1") {
         const { startLocalRunner } = await import("./local-runner.js");
         localRunner = await startLocalRunner({ server: base, core, dataDir: env.dataDir });

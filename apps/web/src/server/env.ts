@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { delimiter, resolve } from "node:path";
 import { z } from "zod";
 
 /**
@@ -13,6 +13,8 @@ const schema = z.object({
   AGENTBOARD_DATA_DIR: z.string().default(".agentboard"),
   AGENTBOARD_ADMIN_TOKEN: z.string().min(16, "AGENTBOARD_ADMIN_TOKEN must be at least 16 characters").optional(),
   AGENTBOARD_LOCAL_RUNNER: z.enum(["0", "1"]).default("1"),
+  /** Directories projects' repositories may be in, besides `<data dir>/repos` (separated by ":"). */
+  AGENTBOARD_REPO_ROOTS: z.string().optional(),
   AGENTBOARD_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   AGENTBOARD_REAPER_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** Worktrees of finished, unmerged runs are kept this long for review, then swept. */
@@ -21,7 +23,7 @@ const schema = z.object({
   INIT_CWD: z.string().optional(),
 });
 
-export type Env = z.infer<typeof schema> & { dataDir: string };
+export type Env = z.infer<typeof schema> & { dataDir: string; repoRoots: string[] };
 
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = schema.safeParse(source);
@@ -30,5 +32,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new Error(`invalid configuration:\n${lines.join("\n")}`);
   }
   const env = parsed.data;
-  return { ...env, dataDir: resolve(env.INIT_CWD ?? process.cwd(), env.AGENTBOARD_DATA_DIR) };
+  const from = env.INIT_CWD ?? process.cwd();
+  const repoRoots = (env.AGENTBOARD_REPO_ROOTS ?? "").split(delimiter).filter((p) => p.trim() !== "").map((p) => resolve(from, p.trim()));
+  return { ...env, dataDir: resolve(from, env.AGENTBOARD_DATA_DIR), repoRoots };
 }

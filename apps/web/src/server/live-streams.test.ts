@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentboardClient, type AgentboardClient } from "@agentboard/client";
-import { createTestDatabase, testProviders, type TestDatabase } from "@agentboard/testkit";
+import { join } from "node:path";
+import { createTestDatabase, initRepo, testProviders, type TestDatabase } from "@agentboard/testkit";
 import { startApiProcess, type ApiProcess } from "./testing/api-process";
 import { followRun, range } from "./testing/follow";
 
@@ -33,7 +34,8 @@ describe.each(testProviders)("live streams over HTTP on %s", (provider) => {
     client = createAgentboardClient({ url: a.url, token: ADMIN });
     const ws = await client.workspace.create.mutate({ name: "Streams", slug: "streams" });
     const board = await client.board.create.mutate({ workspaceId: ws.id, name: "Live" });
-    const project = await client.project.create.mutate({ workspaceId: ws.id, name: "app", repoPath: "/tmp/agentboard-none" });
+    const repo = initRepo(join(db.dir, "repos", "app"), { "README.md": "# app\n" });
+    const project = await client.project.create.mutate({ workspaceId: ws.id, name: "app", repoPath: repo });
     const card = await client.card.create.mutate({ boardId: board.id, projectId: project.id, title: "Stream me" });
     seed = { workspaceId: ws.id, boardId: board.id, projectId: project.id, cardId: card.id };
   });

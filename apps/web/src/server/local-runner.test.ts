@@ -68,7 +68,7 @@ describe("the server's local runner", () => {
   });
 
   it("claims and completes a run in a workspace created after the server started", async () => {
-    const repo = initRepo(join(dir, "repo"), { "README.md": "hello\n" });
+    const repo = initRepo(join(dir, "data", "repos", "repo"), { "README.md": "hello\n" });
 
     const ws = await client.workspace.create.mutate({ name: "Local", slug: "local" });
     const board = await client.board.create.mutate({ workspaceId: ws.id, name: "Main" });

@@ -2,12 +2,12 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { authedProcedure } from "../trpc.js";
-import { zId, zName } from "../schemas.js";
+import { zId, zInt32, zName } from "../schemas.js";
 import * as boards from "../services/boards.js";
 import { followBoardChanges } from "../services/streams.js";
 
 /** A board cursor as `board.cursor` or a tracked change gave it (a plain event id is one too). */
-const zBoardCursor = z.union([z.number().int().nonnegative().transform(String), z.string().trim().min(1).max(8_000)]);
+const zBoardCursor = z.union([zInt32.transform(String), z.string().trim().min(1).max(8_000)]);
 
 export const boardRouter = {
   create: authedProcedure.input(z.object({ workspaceId: zId, name: zName })).mutation(async ({ ctx, input }) => {

@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
@@ -35,7 +36,8 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
   const fixtures: RepoFixture[] = [];
 
   beforeAll(async () => {
-    api = await startTestApi(provider);
+    // The fixtures' repositories are made in the system's temporary directory.
+    api = await startTestApi(provider, { repoRoots: [realpathSync(tmpdir())] });
     seed = await seedBoard(api);
     runner = await api.as("runner", seed.workspace.id, "rig");
     member = await api.as("member", seed.workspace.id, "mia");
@@ -58,6 +60,14 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     const fx = makeRepo();
     fixtures.push(fx);
     return fx;
+  }
+
+  /** A card of a project whose repository is no longer on this server (as a remote runner's would be). */
+  async function cardWithoutRepository(title: string) {
+    const fx = repo();
+    const project = await projectFor(fx);
+    rmSync(fx.repo, { recursive: true, force: true });
+    return api.admin.card.create({ boardId: seed.board.id, projectId: project.id, title });
   }
 
   async function projectFor(fx: RepoFixture, extra: { setupScript?: string } = {}) {
@@ -174,8 +184,7 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     expect(await failure(api.admin.run.merge({ runId: run.id }))).toMatchObject({ code: "CONFLICT", reason: "BRANCH_MISSING" });
     expect((await api.admin.run.mergeability({ runId: run.id })).reasons.map((r) => r.reason)).toEqual(["BRANCH_MISSING"]);
 
-    // seedBoard's project points at a path that does not exist here.
-    const remote = await member.run.create({ cardId: seed.card.id, workflowId: reviewWorkflowId });
+    const remote = await member.run.create({ cardId: (await cardWithoutRepository("Remote")).id, workflowId: reviewWorkflowId });
     const claim = await runner.run.claim({ workspaceId: seed.workspace.id, runId: remote.id });
     await runner.run.complete({ runId: remote.id, leaseToken: claim!.leaseToken, status: "succeeded" });
     await satisfyDod(member, member, remote.id);
@@ -349,8 +358,7 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
   });
 
   it("abort works when the repository is not on this server (a remote runner's)", async () => {
-    // seedBoard's project points at a path that does not exist here.
-    const run = await member.run.create({ cardId: seed.card.id, workflowId: reviewWorkflowId });
+    const run = await member.run.create({ cardId: (await cardWithoutRepository("Remote abort")).id, workflowId: reviewWorkflowId });
     const claim = await runner.run.claim({ workspaceId: seed.workspace.id, runId: run.id });
     await runner.run.start({ runId: run.id, leaseToken: claim!.leaseToken, worktreePath: "/elsewhere/worktrees/x" });
     const res = await member.run.abort({ runId: run.id });

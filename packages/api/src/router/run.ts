@@ -3,7 +3,7 @@ import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { actorOf } from "../auth/principal.js";
 import { authedProcedure } from "../trpc.js";
-import { zEngine, zId, zLabels, zLeaseToken, zRunStatus } from "../schemas.js";
+import { INT32_MAX, zEngine, zId, zInt32, zInt64, zLabels, zLeaseToken, zRunStatus, zStoredDate } from "../schemas.js";
 import * as runs from "../services/runs.js";
 import { planRun } from "../services/run-plan.js";
 import * as queue from "../services/queue.js";
@@ -69,7 +69,7 @@ export const ZCompleteInput = z.object({
       filesChanged: z.array(z.string().max(4096)).max(100_000).optional(),
       diff: z.string().max(20 * MB).optional(),
       diffHash: z.string().max(128).optional(),
-      diffStat: z.object({ files: z.number().int().nonnegative(), additions: z.number().int().nonnegative(), deletions: z.number().int().nonnegative() }).optional(),
+      diffStat: z.object({ files: zInt64, additions: zInt64, deletions: zInt64 }).optional(),
       testsRun: z.boolean().optional(),
       testsPassed: z.boolean().optional(),
       testOutput: z.string().max(MB).optional(),
@@ -79,11 +79,11 @@ export const ZCompleteInput = z.object({
     .optional(),
   metrics: z
     .object({
-      tokensIn: z.number().int().nonnegative().optional(),
-      tokensOut: z.number().int().nonnegative().optional(),
-      costUsd: z.number().nonnegative().optional(),
-      toolCalls: z.number().int().nonnegative().optional(),
-      durationMs: z.number().int().nonnegative().optional(),
+      tokensIn: zInt64.optional(),
+      tokensOut: zInt64.optional(),
+      costUsd: z.number().nonnegative().max(1e12).optional(),
+      toolCalls: zInt32.optional(),
+      durationMs: zInt32.optional(),
     })
     .optional(),
   error: z.object({ message: z.string().max(10_000), reason: z.string().max(64).regex(/^[a-z_]+$/).optional() }).optional(),
@@ -115,8 +115,7 @@ export const runRouter = {
 
   byId: authedProcedure.input(z.object({ runId: zId })).query(async ({ ctx, input }) => {
     await ctx.authorize.runRead(input.runId);
-    const { leaseToken: _hidden, ...run } = await runs.getRun(ctx.deps, input.runId);
-    return run;
+    return runs.getRun(ctx.deps, input.runId);
   }),
 
   list: authedProcedure
@@ -126,7 +125,7 @@ export const runRouter = {
       boardId: zId.optional(),
       cardId: zId.optional(),
       projectId: zId.optional(),
-      since: z.coerce.date().optional(),
+      since: zStoredDate.optional(),
       cursor: zId.optional(),
       limit: z.number().int().min(1).max(200).optional(),
     }))
@@ -194,7 +193,7 @@ export const runRouter = {
 
   /** Events of a run after a sequence number (a page; use onEvents to follow live). */
   events: authedProcedure
-    .input(z.object({ runId: zId, afterSeq: z.number().int().nonnegative().optional(), limit: z.number().int().min(1).max(1000).optional() }))
+    .input(z.object({ runId: zId, afterSeq: zInt32.optional(), limit: z.number().int().min(1).max(1000).optional() }))
     .query(async ({ ctx, input }) => {
       await ctx.authorize.runRead(input.runId);
       return runs.listRunEvents(ctx.deps, input);
@@ -202,7 +201,7 @@ export const runRouter = {
 
   /** Backfill, then follow; resume with the last event id (the run-local sequence). */
   onEvents: authedProcedure
-    .input(z.object({ runId: zId, lastEventId: z.coerce.number().int().nonnegative().nullish() }))
+    .input(z.object({ runId: zId, lastEventId: z.coerce.number().int().min(0).max(INT32_MAX).nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
       await ctx.authorize.runRead(input.runId);
       for await (const event of followRunEvents(ctx.deps, input.runId, input.lastEventId ?? 0, signal)) {
@@ -231,7 +230,7 @@ export const runRouter = {
       return queue.claimRun(ctx.deps, { runnerId, actor: actorOf(ctx.principal) }, input, signal);
     }),
 
-  start: authedProcedure.input(z.object({ ...zLease, worktreePath: z.string().max(4096).optional(), sizeBytes: z.number().int().nonnegative().optional() })).mutation(async ({ ctx, input }) => {
+  start: authedProcedure.input(z.object({ ...zLease, worktreePath: z.string().max(4096).optional(), sizeBytes: zInt64.optional() })).mutation(async ({ ctx, input }) => {
     await ctx.authorize.run(input.runId, "runner");
     return queue.startRun(ctx.deps, actorOf(ctx.principal), input);
   }),

@@ -10,9 +10,11 @@ export const tokenRouter = {
     await ctx.authorize.workspace(input.workspaceId, "admin");
     return tokens.createToken(ctx.deps, input);
   }),
-  list: authedProcedure.input(z.object({ workspaceId: zId })).query(async ({ ctx, input }) => {
-    await ctx.authorize.workspace(input.workspaceId, "admin");
-    return tokens.listTokens(ctx.deps, input.workspaceId);
+  /** A workspace's tokens; without `workspaceId`, the server's own (the server's admin only). */
+  list: authedProcedure.input(z.object({ workspaceId: zId.optional() })).query(async ({ ctx, input }) => {
+    if (input.workspaceId) await ctx.authorize.workspace(input.workspaceId, "admin");
+    else ctx.authorize.globalAdmin();
+    return tokens.listTokens(ctx.deps, input.workspaceId ?? null);
   }),
   revoke: authedProcedure.input(z.object({ tokenId: zId })).mutation(async ({ ctx, input }) => {
     await ctx.authorize.token(input.tokenId, "admin");

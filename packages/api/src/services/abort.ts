@@ -1,4 +1,4 @@
-import type { Run, RunStatus } from "@agentboard/db";
+import type { PublicRun as Run, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
@@ -84,6 +84,5 @@ export async function abortRun(deps: Deps, actor: string, input: AbortInput) {
   // The runner may still be finishing its last steps in the worktree (the cancel reaches it
   // as this runs): what could not be removed yet is left to finishPendingCleanups.
   await recordCleanup(deps, run.id, actor, "run.cleaned", cleanup, { retry: true });
-  const { leaseToken: _hidden, ...rest } = run;
-  return { run: rest, cleanup };
+  return { run, cleanup };
 }

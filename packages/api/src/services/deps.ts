@@ -8,6 +8,8 @@ export interface ServiceConfig {
   maxClaimWaitMs: number;
   /** Where uploaded evidence files live. */
   dataDir: string;
+  /** Canonical directories projects' repositories must be inside (repo-roots.ts). */
+  repoRoots: string[];
 }
 
 export const defaultServiceConfig = { leaseMs: 30_000, maxClaimWaitMs: 25_000 } as const;

@@ -1,4 +1,4 @@
-import type { DodEvidence, DodItem, DodItemStatus, Prisma, Run, RunStatus } from "@agentboard/db";
+import type { DodEvidence, DodItem, DodItemStatus, Prisma, PublicRun as Run, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";

@@ -252,8 +252,7 @@ async function finishMerge(
   // records it, by the trailer if the branch is already gone).
   if (!updated) throw new Error(`run ${run.id} changed while it was being merged; ${run.branch} is merged at ${merged.mergeCommit}`);
   await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
-  const { leaseToken: _hidden, ...rest } = updated;
-  return rest;
+  return updated;
 }
 
 /** A merge whose record was lost can still be recorded (see recoveredMerge). */

@@ -1,6 +1,7 @@
 import type { Prisma } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { notFound } from "../errors.js";
+import { confineRepository } from "./repo-roots.js";
 
 export interface ProjectHooks {
   pre?: string[];
@@ -22,16 +23,21 @@ export interface ProjectInput {
 
 export async function createProject(deps: Deps, input: ProjectInput) {
   const { hooks, sandbox, ...rest } = input;
-  return deps.db.prisma.project.create({ data: { ...rest, hooks: (hooks ?? undefined) as Prisma.InputJsonValue | undefined, sandbox: sandbox ?? undefined } });
+  const { repoPath } = await confineRepository(deps, input);
+  return deps.db.prisma.project.create({
+    data: { ...rest, repoPath: repoPath ?? rest.repoPath, hooks: (hooks ?? undefined) as Prisma.InputJsonValue | undefined, sandbox: sandbox ?? undefined },
+  });
 }
 
 export async function updateProject(deps: Deps, input: Partial<Omit<ProjectInput, "workspaceId">> & { projectId: string }) {
   const { projectId, hooks, sandbox, ...rest } = input;
-  await getProject(deps, projectId);
+  const project = await getProject(deps, projectId);
+  const { repoPath } = await confineRepository(deps, { workspaceId: project.workspaceId, repoPath: rest.repoPath, remoteUrl: rest.remoteUrl });
   return deps.db.prisma.project.update({
     where: { id: projectId },
     data: {
       ...rest,
+      ...(repoPath ? { repoPath } : {}),
       ...(hooks !== undefined ? { hooks: (hooks ?? undefined) as Prisma.InputJsonValue | undefined } : {}),
       // null goes back to the default policy, which an empty object is.
       ...(sandbox !== undefined ? { sandbox: sandbox ?? {} } : {}),

@@ -8,6 +8,7 @@ import { rememberEvents } from "./streams.js";
 import { transition } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
 import { claimLabels, SANDBOX_LABEL } from "@agentboard/sandbox/policy";
+import { INT32_MAX } from "../schemas.js";
 
 /**
  * The runner side of the run lifecycle: claim → start → heartbeat/appendEvents → complete.
@@ -62,7 +63,8 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
       throw err;
     }
     if (got) return claimed(deps, got, leaseToken);
-    const run = await deps.db.prisma.run.findUnique({ where: { id: input.runId } });
+    // The one read of a lease token outside the queue's SQL: the holder gets its own back.
+    const run = await deps.db.prisma.run.findUnique({ where: { id: input.runId }, omit: { leaseToken: false } });
     if (!run || run.workspaceId !== input.workspaceId) throw notFound("run", input.runId);
     const held = (ACTIVE_STATUSES as readonly string[]).includes(run.status);
     // Idempotent for the same runner: it gets its own lease back.
@@ -147,9 +149,9 @@ export async function startRun(deps: Deps, actor: string, input: LeaseInput & { 
     return run;
   });
   if (!result) {
-    const run = await deps.db.prisma.run.findUnique({ where: { id: input.runId } });
     // A repeated start by the lease holder is harmless.
-    if (!(run?.status === "running" && run.leaseToken === input.leaseToken)) throw leaseLost(input.runId);
+    const held = await deps.db.prisma.run.count({ where: { id: input.runId, status: "running", leaseToken: input.leaseToken } });
+    if (held === 0) throw leaseLost(input.runId);
   }
   const lease = await deps.db.queue.extendLease({ runId: input.runId, leaseToken: input.leaseToken, leaseMs: deps.config.leaseMs });
   if (!lease) throw leaseLost(input.runId);
@@ -210,7 +212,7 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
   const now = new Date();
   const o = input.output ?? {};
   const m = input.metrics ?? {};
-  const durationMs = m.durationMs ?? (current.startedAt ? now.getTime() - current.startedAt.getTime() : null);
+  const durationMs = m.durationMs ?? (current.startedAt ? Math.min(INT32_MAX, now.getTime() - current.startedAt.getTime()) : null);
   const run = await deps.db.prisma.$transaction(async (tx) => {
     const done = await transition(
       tx, input.runId, { leaseToken: input.leaseToken, status: { in: [...ACTIVE_STATUSES] } },
@@ -254,7 +256,12 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
     }
     return done;
   });
-  if (!run) throw leaseLost(input.runId);
+  if (!run) {
+    // The same report again (its first answer was lost): it was accepted, say so again.
+    const repeated = await deps.db.prisma.run.findFirst({ where: { id: input.runId, leaseToken: input.leaseToken, status: input.status } });
+    if (repeated) return repeated;
+    throw leaseLost(input.runId);
+  }
   await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
   return run;
 }

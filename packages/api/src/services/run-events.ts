@@ -1,6 +1,11 @@
-import type { Prisma, Run, RunEvent } from "@agentboard/db";
+import type { Prisma, PublicRun, RunEvent } from "@agentboard/db";
 import { isRecordNotFound } from "../errors.js";
 
+/**
+ * Prisma types an interactive transaction's client without the global omit
+ * (@agentboard/db's secretFields), though it applies at run time: what `transition()`
+ * returns is typed as it really is.
+ */
 export type Tx = Prisma.TransactionClient;
 
 export interface NewEvent {
@@ -21,8 +26,8 @@ export async function transition(
   where: Prisma.RunWhereInput,
   data: Prisma.RunUpdateInput,
   events: NewEvent[],
-): Promise<Run | null> {
-  let run: Run;
+): Promise<PublicRun | null> {
+  let run: PublicRun;
   try {
     run = await tx.run.update({
       where: { ...where, id: runId },

@@ -1,6 +1,6 @@
 import type { Deps } from "./deps.js";
 import type { Principal } from "../auth/principal.js";
-import { forbidden, notFound } from "../errors.js";
+import { conflict, forbidden, isUniqueViolation, notFound } from "../errors.js";
 
 export interface RegisterRunnerInput {
   workspaceId: string;
@@ -12,12 +12,42 @@ export interface RegisterRunnerInput {
   sandbox?: { available: boolean; reason: string | null; limits: Record<string, string | undefined> };
 }
 
+/**
+ * A runner record belongs to the token that created it: registering again with that token
+ * updates it; another token gets ALREADY_EXISTS (it would otherwise take over the record
+ * and read the runs it holds). Only a record whose token was revoked or deleted passes to
+ * a new token (a rotated admin token, a runner given a new token).
+ */
 export async function registerRunner(deps: Deps, principal: Principal, input: RegisterRunnerInput) {
-  return deps.db.prisma.runner.upsert({
-    where: { workspaceId_name: { workspaceId: input.workspaceId, name: input.name } },
-    update: { labels: input.labels ?? [], capacity: input.capacity ?? 1, hostname: input.hostname, version: input.version, sandbox: input.sandbox, tokenId: principal.tokenId, lastSeenAt: new Date() },
-    create: { workspaceId: input.workspaceId, name: input.name, labels: input.labels ?? [], capacity: input.capacity ?? 1, hostname: input.hostname, version: input.version, sandbox: input.sandbox, tokenId: principal.tokenId },
+  const prisma = deps.db.prisma;
+  const fields = { labels: input.labels ?? [], capacity: input.capacity ?? 1, hostname: input.hostname, version: input.version, sandbox: input.sandbox };
+  const name = { workspaceId: input.workspaceId, name: input.name };
+  const existing = await prisma.runner.findUnique({ where: { workspaceId_name: name }, select: { id: true, tokenId: true } });
+  if (!existing) {
+    try {
+      return await prisma.runner.create({ data: { ...name, ...fields, tokenId: principal.tokenId } });
+    } catch (err) {
+      // Registered by someone else at the same moment: decide as if it had been there.
+      if (isUniqueViolation(err)) return registerRunner(deps, principal, input);
+      throw err;
+    }
+  }
+  if (existing.tokenId !== principal.tokenId && (await tokenIsLive(deps, existing.tokenId))) {
+    throw conflict("ALREADY_EXISTS", `the runner name ${input.name} belongs to another token`, { name: input.name });
+  }
+  // Conditional on the owner read above, so two tokens taking over at once cannot both win.
+  const updated = await prisma.runner.updateMany({
+    where: { id: existing.id, tokenId: existing.tokenId },
+    data: { ...fields, tokenId: principal.tokenId, lastSeenAt: new Date() },
   });
+  if (updated.count === 0) return registerRunner(deps, principal, input);
+  return prisma.runner.findUniqueOrThrow({ where: { id: existing.id } });
+}
+
+async function tokenIsLive(deps: Deps, tokenId: string | null): Promise<boolean> {
+  if (!tokenId) return false;
+  const token = await deps.db.prisma.apiToken.findUnique({ where: { id: tokenId }, select: { revokedAt: true } });
+  return token !== null && token.revokedAt === null;
 }
 
 /**
@@ -50,10 +80,11 @@ export class RunnerIdentity {
     if (runnerId) {
       const runner = await deps.db.prisma.runner.findUnique({ where: { id: runnerId } });
       if (!runner || runner.workspaceId !== workspaceId) throw notFound("runner", runnerId);
-      if (principal.role !== "admin" && runner.tokenId !== principal.tokenId) throw forbidden("runner belongs to another token");
+      if (runner.tokenId !== principal.tokenId) throw forbidden("runner belongs to another token");
       id = runner.id;
     } else {
-      id = (await registerRunner(deps, principal, { workspaceId, name: `token:${principal.name}` })).id;
+      // Keyed by the token itself: two tokens may share a display name, never a runner.
+      id = (await registerRunner(deps, principal, { workspaceId, name: `token:${principal.tokenId}` })).id;
     }
     this.cache.set(key, id);
     return id;

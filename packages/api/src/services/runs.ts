@@ -108,7 +108,7 @@ export async function listRuns(deps: Deps, input: ListRunsInput) {
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: limit + 1,
     ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
-    omit: { diff: true, logs: true, testOutput: true, leaseToken: true },
+    omit: { diff: true, logs: true, testOutput: true },
   });
   const items = rows.slice(0, limit);
   return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };

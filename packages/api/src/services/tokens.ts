@@ -14,7 +14,8 @@ export async function createToken(deps: Deps, input: { workspaceId: string; role
   return { id: row.id, name: row.name, role: row.role, workspaceId: row.workspaceId, prefix: row.prefix, createdAt: row.createdAt, token };
 }
 
-export async function listTokens(deps: Deps, workspaceId: string) {
+/** A workspace's tokens, or with `null` the server's own (the bootstrap admin tokens). */
+export async function listTokens(deps: Deps, workspaceId: string | null) {
   return deps.db.prisma.apiToken.findMany({
     where: { workspaceId },
     select: { id: true, name: true, role: true, prefix: true, createdAt: true, lastUsedAt: true, revokedAt: true, workspaceId: true },
@@ -29,7 +30,7 @@ export async function getTokenWorkspace(deps: Deps, tokenId: string): Promise<st
 }
 
 export async function revokeToken(deps: Deps, tokenId: string, cache: TokenCache) {
-  const row = await deps.db.prisma.apiToken.update({ where: { id: tokenId }, data: { revokedAt: new Date() } });
+  const row = await deps.db.prisma.apiToken.update({ where: { id: tokenId }, data: { revokedAt: new Date() }, omit: { tokenHash: false } });
   cache.forget(row.tokenHash);
   return { id: row.id, revokedAt: row.revokedAt };
 }
@@ -64,30 +65,49 @@ export class TokenCache {
   }
 }
 
+/** The name the server's own admin tokens are listed under. */
+export const BOOTSTRAP_TOKEN_NAME = "bootstrap";
+
+export interface BootstrapAdmin {
+  token: string;
+  /** True when this start made the token (first start, or a rotation): then the caller prints it. */
+  created: boolean;
+  /** Where a token the server generated is kept (absent when it came from the environment). */
+  file?: string;
+  /** Earlier bootstrap tokens this start revoked. */
+  revoked: number;
+}
+
 /**
- * Makes sure an admin can get in on first start. `AGENTBOARD_ADMIN_TOKEN` is accepted as
- * given; otherwise a token is created once and kept (mode 0600) in the data directory.
- * Returns the token and whether it was just created (then the caller prints it).
+ * Makes sure an admin can get in. `AGENTBOARD_ADMIN_TOKEN` is accepted as given; otherwise a
+ * token is created once and kept (mode 0600) in the data directory. The token is a row like
+ * any other: `token.list` shows it and `token.revoke` ends it. A token that is new to the
+ * database (first start, or the variable changed) replaces the earlier bootstrap tokens,
+ * which are revoked. A revoked token from the file is replaced by a new one; a revoked token
+ * from the environment stops the server (it would start with no way in).
  */
-export async function ensureBootstrapAdmin(deps: Deps, opts: { envToken?: string; dataDir: string }): Promise<{ token: string; created: boolean; file?: string }> {
+export async function ensureBootstrapAdmin(deps: Deps, opts: { envToken?: string; dataDir: string }): Promise<BootstrapAdmin> {
+  const prisma = deps.db.prisma;
   const file = join(opts.dataDir, "admin-token");
-  let token = opts.envToken?.trim();
-  let created = false;
-  if (!token) {
-    if (existsSync(file)) token = readFileSync(file, "utf8").trim();
-    if (!token) {
-      token = generateToken();
-      mkdirSync(opts.dataDir, { recursive: true });
-      writeFileSync(file, `${token}\n`, { mode: 0o600 });
-      chmodSync(file, 0o600);
-      created = true;
-    }
+  const fromEnv = opts.envToken?.trim();
+  let token = fromEnv || (existsSync(file) ? readFileSync(file, "utf8").trim() : "");
+  let row = token ? await prisma.apiToken.findUnique({ where: { tokenHash: hashToken(token) } }) : null;
+  if (row?.revokedAt) {
+    if (fromEnv) throw new Error("AGENTBOARD_ADMIN_TOKEN was revoked: set a new one (at least 16 characters)");
+    token = "";
+    row = null;
   }
-  const tokenHash = hashToken(token);
-  await deps.db.prisma.apiToken.upsert({
-    where: { tokenHash },
-    update: {},
-    create: { name: "bootstrap", role: "admin", workspaceId: null, tokenHash, prefix: tokenPrefix(token) },
+  if (!token) {
+    token = generateToken();
+    mkdirSync(opts.dataDir, { recursive: true });
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  const where = { workspaceId: null, role: "admin" as const, name: BOOTSTRAP_TOKEN_NAME, revokedAt: null };
+  if (row) return { token, created: false, file: fromEnv ? undefined : file, revoked: 0 };
+  const created = await prisma.apiToken.create({
+    data: { name: BOOTSTRAP_TOKEN_NAME, role: "admin", workspaceId: null, tokenHash: hashToken(token), prefix: tokenPrefix(token) },
   });
-  return { token, created, file: opts.envToken ? undefined : file };
+  const { count } = await prisma.apiToken.updateMany({ where: { ...where, id: { not: created.id } }, data: { revokedAt: new Date() } });
+  return { token, created: true, file: fromEnv ? undefined : file, revoked: count };
 }

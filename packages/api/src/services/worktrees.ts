@@ -88,7 +88,7 @@ export async function listWorktrees(deps: Deps, input: ListWorktreesInput) {
           ? "active"
           : "idle";
     const size = measured.get(r.id);
-    return { ...r, status, sizeBytes: size ?? r.sizeBytes, sizeMeasured: size !== undefined };
+    return { ...r, status, sizeBytes: size !== undefined ? BigInt(size) : r.sizeBytes, sizeMeasured: size !== undefined };
   });
 }
 

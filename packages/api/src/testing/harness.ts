@@ -1,5 +1,6 @@
 import type { Provider } from "@agentboard/db";
-import { createTestDatabase, type TestDatabase } from "@agentboard/testkit";
+import { join } from "node:path";
+import { createTestDatabase, initRepo, type TestDatabase } from "@agentboard/testkit";
 import { createApiCore, type ApiCore, type ApiCoreOptions, type Caller } from "../server.js";
 import { ensureBootstrapAdmin } from "../services/tokens.js";
 
@@ -52,11 +53,16 @@ export async function startTestApi(provider: Provider, opts: Partial<ApiCoreOpti
   };
 }
 
-/** A workspace with a board, a project and a card. */
+/** A repository inside the server's own repository root (`<data dir>/repos`). */
+export function seedRepo(api: TestApi, name: string): string {
+  return initRepo(join(api.db.dir, "repos", name), { "README.md": `# ${name}\n` });
+}
+
+/** A workspace with a board, a project (a real repository) and a card. */
 export async function seedBoard(api: TestApi, slug = "acme") {
   const workspace = await api.admin.workspace.create({ name: slug, slug });
   const board = await api.admin.board.create({ workspaceId: workspace.id, name: "Main" });
-  const project = await api.admin.project.create({ workspaceId: workspace.id, name: "app", repoPath: "/tmp/agentboard-none", baseBranch: "main" });
+  const project = await api.admin.project.create({ workspaceId: workspace.id, name: "app", repoPath: seedRepo(api, slug), baseBranch: "main" });
   const card = await api.admin.card.create({ boardId: board.id, projectId: project.id, title: "Fix the bug" });
   return { workspace, board, project, card };
 }

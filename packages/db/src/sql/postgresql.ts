@@ -1,7 +1,8 @@
 import type pg from "pg";
 import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
+import { withStatementRetry } from "../transient.js";
 import { fromRowJson } from "./rows.js";
-import { InvalidCursorError, RowLockedError, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import { InvalidCursorError, MAX_EVENT_ID, RowLockedError, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * PostgreSQL: a claim is one statement — FOR UPDATE SKIP LOCKED, the claim event, and the
@@ -142,6 +143,12 @@ const EMPTY_SNAPSHOT = "1:1:";
 const SNAPSHOT = /^\d{1,20}:\d{1,20}:(\d{1,20}(,\d{1,20})*)?$/;
 
 function parseCursor(text: string): SnapshotCursor {
+  const cursor = parseCursorText(text);
+  if (cursor.afterId > MAX_EVENT_ID) throw new InvalidCursorError("not a board cursor of this server");
+  return cursor;
+}
+
+function parseCursorText(text: string): SnapshotCursor {
   if (/^\d{1,15}$/.test(text)) return { seen: EMPTY_SNAPSHOT, upTo: null, afterId: Number(text) };
   const [seen, upTo, afterId, ...rest] = text.split("~");
   if (seen && SNAPSHOT.test(seen) && upTo === undefined) return { seen, upTo: null, afterId: 0 };
@@ -210,7 +217,7 @@ type BoardEventRow = { snapshot: string } & ({ id: null } | (Omit<BoardEvent, "c
 async function readBoardPage(pool: pg.Pool, boardId: string, at: SnapshotCursor, limit: number): Promise<BoardEventsPage> {
   let rows: BoardEventRow[];
   try {
-    ({ rows } = await pool.query<BoardEventRow>(BOARD_EVENTS_AFTER([boardId, at.seen, at.upTo, at.afterId, limit])));
+    ({ rows } = await withStatementRetry(false, () => pool.query<BoardEventRow>(BOARD_EVENTS_AFTER([boardId, at.seen, at.upTo, at.afterId, limit]))));
   } catch (err) {
     // Well-formed text that is still no snapshot (xmin above xmax, say).
     if ((err as { code?: unknown }).code === "22P02") throw new InvalidCursorError("not a board cursor of this server", { cause: err });
@@ -248,13 +255,18 @@ interface ClaimRow {
 
 function toClaimed(row: ClaimRow | undefined): Claimed | null {
   if (!row) return null;
-  return { run: fromRowJson<Run>(row.run), project: fromRowJson<Project>(row.project), checks: row.checks };
+  const { leaseToken: _secret, ...run } = fromRowJson<Run>(row.run);
+  return { run, project: fromRowJson<Project>(row.project), checks: row.checks };
 }
 
 export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
+  // Each statement is one autocommit statement: one that met a lost connection did not
+  // happen and is sent again (transient.ts).
+  const write = <R extends pg.QueryResultRow>(q: pg.QueryConfig) => withStatementRetry(true, () => pool.query<R>(q));
+  const read = <R extends pg.QueryResultRow>(q: pg.QueryConfig) => withStatementRetry(false, () => pool.query<R>(q));
   return {
     async claimNext(a) {
-      const { rows } = await pool.query<ClaimRow>(CLAIM_NEXT([
+      const { rows } = await write<ClaimRow>(CLAIM_NEXT([
         a.workspaceId, a.boardId, JSON.stringify(a.labels), a.leaseMs,
         a.claimants.map((c) => c.runnerId), a.claimants.map((c) => c.leaseToken),
         a.claimants.map((c) => c.event.actor), a.claimants.map((c) => JSON.stringify(c.event.payload)),
@@ -265,7 +277,7 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
 
     async claimById(a) {
       try {
-        const { rows } = await pool.query<ClaimRow>(CLAIM_BY_ID([
+        const { rows } = await write<ClaimRow>(CLAIM_BY_ID([
           a.runId, a.workspaceId, a.runnerId, a.leaseToken, a.leaseMs, a.event.actor, JSON.stringify(a.event.payload),
         ]));
         return toClaimed(rows[0]);
@@ -275,17 +287,17 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
     },
 
     async extendLease(a): Promise<LeaseState | null> {
-      const { rows } = await pool.query<{ leaseExpiresAtMs: number; cancelRequested: boolean }>(EXTEND_LEASE([a.runId, a.leaseToken, a.leaseMs]));
+      const { rows } = await write<{ leaseExpiresAtMs: number; cancelRequested: boolean }>(EXTEND_LEASE([a.runId, a.leaseToken, a.leaseMs]));
       const row = rows[0];
       return row ? { leaseExpiresAt: new Date(row.leaseExpiresAtMs), cancelRequested: row.cancelRequested } : null;
     },
 
     async expiredLeases(limit): Promise<ExpiredLease[]> {
-      return (await pool.query<ExpiredLease>(EXPIRED_LEASES([limit]))).rows;
+      return (await read<ExpiredLease>(EXPIRED_LEASES([limit]))).rows;
     },
 
     async appendEvents(a) {
-      const { rows } = await pool.query<{ lastSeq: number; boardId: string; events: StoredEvent[] }>(APPEND_EVENTS([
+      const { rows } = await write<{ lastSeq: number; boardId: string; events: StoredEvent[] }>(APPEND_EVENTS([
         a.runId, a.leaseToken, a.events.length, a.actor, JSON.stringify(a.events),
       ]));
       const row = rows[0];
@@ -293,20 +305,20 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
     },
 
     async eventsAfter(runId, afterSeq, limit, maxBytes) {
-      const { rows } = await pool.query<StoredEvent & { total: string }>(EVENTS_AFTER([runId, afterSeq, limit + 1, maxBytes]));
+      const { rows } = await read<StoredEvent & { total: string }>(EVENTS_AFTER([runId, afterSeq, limit + 1, maxBytes]));
       const more = rows.length > limit || Number(rows[0]?.total ?? 0) > rows.length;
       return { events: rows.slice(0, limit).map(({ total: _, ...e }) => fromStored(e)), more };
     },
 
     async boardCursor() {
-      const { rows } = await pool.query<{ snapshot: string }>(BOARD_CURSOR([]));
+      const { rows } = await read<{ snapshot: string }>(BOARD_CURSOR([]));
       return rows[0]!.snapshot;
     },
 
     async boardSnapshot(boardId, tail) {
       const [{ rows }, runs] = await Promise.all([
-        pool.query<BoardEventRow>(BOARD_TAIL([boardId, tail])),
-        pool.query<BoardSnapshotRows["runs"][number]>(BOARD_LATEST_RUNS([boardId])),
+        read<BoardEventRow>(BOARD_TAIL([boardId, tail])),
+        read<BoardSnapshotRows["runs"][number]>(BOARD_LATEST_RUNS([boardId])),
       ]);
       const now = rows[0]!.snapshot;
       // Within the tail, a cursor is "what `now` saw, after this id" (see SnapshotCursor).

@@ -1,7 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
-import type { PrismaClient } from "../client.js";
+import type { AppPrismaClient } from "../client.js";
 import type { RunEvent } from "../generated/postgresql/client.js";
-import { InvalidCursorError, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimEvent, type RunEventsPage, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import { InvalidCursorError, MAX_EVENT_ID, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimEvent, type RunEventsPage, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
@@ -58,7 +58,7 @@ const INSERT_EVENTS = `
   SELECT ?, ? + key + 1, json_extract(value, '$.type'), ?, COALESCE(json_extract(value, '$.payload'), '{}'), ${NOW_MS}
   FROM json_each(?)`;
 
-async function claimWithEvent(db: PrismaClient, sql: string, params: unknown[], event: ClaimEvent): Promise<Claimed | null> {
+async function claimWithEvent(db: AppPrismaClient, sql: string, params: unknown[], event: ClaimEvent): Promise<Claimed | null> {
   const id = await db.$transaction(async (tx) => {
     const rows = await tx.$queryRawUnsafe<{ id: string; seq: number | bigint }[]>(sql, ...params);
     const row = rows[0];
@@ -121,7 +121,7 @@ const BOARD_LATEST_RUNS = `
 type StoredBoardEvent = Omit<BoardEvent, "createdAt" | "cursor"> & { createdAt: number };
 
 function parseCursor(text: string): number {
-  if (!/^\d{1,15}$/.test(text)) throw new InvalidCursorError("not a board cursor of this server");
+  if (!/^\d{1,15}$/.test(text) || Number(text) > MAX_EVENT_ID) throw new InvalidCursorError("not a board cursor of this server");
   return Number(text);
 }
 
@@ -200,7 +200,7 @@ async function whenNotBusy<T>(run: () => T): Promise<T> {
   }
 }
 
-export function createSqliteQueue(db: PrismaClient, file: string): QueueSql {
+export function createSqliteQueue(db: AppPrismaClient, file: string): QueueSql {
   const hot = openHotPath(file);
   return {
   async claimNext(a) {

@@ -106,8 +106,11 @@ export interface AppendEventsArgs {
 
 export type ClaimCheck = Pick<DodItem, "id" | "key" | "title" | "check" | "autoValidate" | "required">;
 
+/** A run as answers show it: without its lease token (only a claim's answer carries that, beside the run). */
+export type PublicRun = Omit<Run, "leaseToken">;
+
 export interface Claimed {
-  run: Run;
+  run: PublicRun;
   project: Project;
   checks: ClaimCheck[];
 }
@@ -163,6 +166,9 @@ export interface ExpiredLease {
 export class RowLockedError extends Error {
   override name = "RowLockedError";
 }
+
+/** Event ids are 32-bit (`Int`) columns: a cursor past the largest one was made by nobody. */
+export const MAX_EVENT_ID = 2 ** 31 - 1;
 
 /** A board cursor that this database did not make (malformed, or from the other dialect). */
 export class InvalidCursorError extends Error {

@@ -1,0 +1,155 @@
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TRPCError } from "@trpc/server";
+import { initRepo, testProviders } from "@agentboard/testkit";
+import { procedurePaths } from "../root.js";
+import { startTestApi, type Caller, type TestApi } from "../testing/harness.js";
+
+/**
+ * No answer but run.claim's carries a lease token (and none carries a token's hash): every
+ * procedure of the router is called once, in an order that takes a run through its whole
+ * life, and each answer is searched for the secrets. A procedure added to the router
+ * without a step here fails the test.
+ */
+
+type Step = { path: string; call: () => Promise<unknown>; refuses?: string };
+
+/** Every key anywhere in a value (answers are plain data: objects, arrays, Dates). */
+function keysOf(value: unknown, into = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) value.forEach((v) => keysOf(v, into));
+  else if (value && typeof value === "object" && !(value instanceof Date)) {
+    for (const [k, v] of Object.entries(value)) {
+      into.add(k);
+      keysOf(v, into);
+    }
+  }
+  return into;
+}
+
+async function firstOf(iterable: unknown): Promise<unknown> {
+  const it = (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  const first = await it.next();
+  await it.return?.();
+  return first.value;
+}
+
+describe.each(testProviders)("secrets in answers on %s", (provider) => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi(provider);
+  });
+  afterAll(() => api.close());
+
+  it("only run.claim answers with a lease token; nothing answers with a token hash", async () => {
+    const admin = api.admin;
+    const ws = await admin.workspace.create({ name: "Secrets", slug: "secrets" });
+    const repo = initRepo(join(api.db.dir, "repos", "app"), { "README.md": "# app\n" });
+    const runner: Caller = await api.as("runner", ws.id, "sweeper");
+    const ids: Record<string, string> = {};
+    let lease = "";
+    const steps: Step[] = [
+      { path: "health.check", call: () => api.anonymous.health.check() },
+      { path: "workspace.create", call: () => admin.workspace.create({ name: "Other", slug: "other" }) },
+      { path: "workspace.list", call: () => admin.workspace.list() },
+      { path: "workspace.byId", call: () => admin.workspace.byId({ workspaceId: ws.id }) },
+      { path: "workspace.update", call: () => admin.workspace.update({ workspaceId: ws.id, name: "Secrets!" }) },
+      { path: "board.create", call: async () => (ids.board = (await admin.board.create({ workspaceId: ws.id, name: "Main" })).id) },
+      { path: "board.list", call: () => admin.board.list({ workspaceId: ws.id }) },
+      { path: "board.byId", call: () => admin.board.byId({ boardId: ids.board! }) },
+      { path: "board.cursor", call: () => admin.board.cursor({ boardId: ids.board! }) },
+      { path: "project.create", call: async () => (ids.project = (await admin.project.create({ workspaceId: ws.id, name: "app", repoPath: repo, baseBranch: "main" })).id) },
+      { path: "project.update", call: () => admin.project.update({ projectId: ids.project!, testCommand: "true" }) },
+      { path: "project.list", call: () => admin.project.list({ workspaceId: ws.id }) },
+      { path: "project.byId", call: () => admin.project.byId({ projectId: ids.project! }) },
+      { path: "card.create", call: async () => (ids.card = (await admin.card.create({ boardId: ids.board!, projectId: ids.project!, title: "Fix it" })).id) },
+      { path: "card.update", call: () => admin.card.update({ cardId: ids.card!, description: "carefully" }) },
+      { path: "card.move", call: () => admin.card.move({ cardId: ids.card!, column: "todo" }) },
+      { path: "card.list", call: () => admin.card.list({ boardId: ids.board! }) },
+      { path: "card.byId", call: () => admin.card.byId({ cardId: ids.card! }) },
+      {
+        path: "card.delete",
+        call: async () => admin.card.delete({ cardId: (await admin.card.create({ boardId: ids.board!, projectId: ids.project!, title: "Gone" })).id }),
+      },
+      { path: "token.create", call: async () => (ids.token = (await admin.token.create({ workspaceId: ws.id, role: "viewer", name: "v" })).id) },
+      { path: "token.list", call: () => admin.token.list({ workspaceId: ws.id }) },
+      { path: "token.revoke", call: () => admin.token.revoke({ tokenId: ids.token! }) },
+      { path: "token.whoami", call: () => runner.token.whoami() },
+      { path: "runner.register", call: async () => (ids.runner = (await runner.runner.register({ workspaceId: ws.id, name: "box-1" })).id) },
+      { path: "runner.list", call: () => admin.runner.list({ workspaceId: ws.id }) },
+      {
+        path: "workflow.create",
+        call: async () =>
+          (ids.workflow = (
+            await admin.workflow.create({ workspaceId: ws.id, name: "wf", promptTemplate: "Do {{card.title}}", engine: "command", command: "true", dod: [{ key: "tests", title: "Tests pass" }] })
+          ).id),
+      },
+      { path: "workflow.update", call: () => admin.workflow.update({ workflowId: ids.workflow!, name: "wf2" }) },
+      { path: "workflow.list", call: () => admin.workflow.list({ workspaceId: ws.id }) },
+      { path: "workflow.byId", call: () => admin.workflow.byId({ workflowId: ids.workflow! }) },
+      { path: "run.previewPrompt", call: () => admin.run.previewPrompt({ cardId: ids.card!, workflowId: ids.workflow! }) },
+      { path: "run.create", call: async () => (ids.run = (await admin.run.create({ cardId: ids.card!, workflowId: ids.workflow! })).id) },
+      {
+        path: "run.claim",
+        call: async () => {
+          const claim = await runner.run.claim({ workspaceId: ws.id, runnerId: ids.runner! });
+          lease = claim!.leaseToken;
+          return claim;
+        },
+      },
+      { path: "run.start", call: () => runner.run.start({ runId: ids.run!, leaseToken: lease, worktreePath: join(api.db.dir, "wt"), sizeBytes: 10 }) },
+      { path: "run.heartbeat", call: () => runner.run.heartbeat({ runId: ids.run!, leaseToken: lease }) },
+      { path: "run.appendEvents", call: () => runner.run.appendEvents({ runId: ids.run!, leaseToken: lease, events: [{ type: "agent.message", payload: { text: "hi" } }] }) },
+      { path: "run.events", call: () => runner.run.events({ runId: ids.run! }) },
+      { path: "run.onEvents", call: async () => firstOf(await runner.run.onEvents({ runId: ids.run! })) },
+      { path: "board.onChanges", call: async () => firstOf(await admin.board.onChanges({ boardId: ids.board! })) },
+      {
+        path: "dod.reportCheck",
+        call: () => runner.dod.reportCheck({ runId: ids.run!, leaseToken: lease, itemKey: "tests", command: "true", exitCode: 0, durationMs: 5 }),
+      },
+      {
+        path: "dod.addEvidence",
+        call: async () => (ids.evidence = (await admin.dod.addEvidence({ runId: ids.run!, itemKey: "tests", kind: "text", payload: { text: "ran them" } })).evidence.id),
+      },
+      { path: "dod.validate", call: () => admin.dod.validate({ evidenceId: ids.evidence! }) },
+      {
+        path: "dod.reject",
+        call: async () => {
+          const { evidence } = await admin.dod.addEvidence({ runId: ids.run!, itemKey: "tests", kind: "file", payload: { name: "log.txt", content: "ok" } });
+          ids.file = evidence.id;
+          return admin.dod.reject({ evidenceId: evidence.id, reason: "not enough" });
+        },
+      },
+      { path: "dod.file", call: () => admin.dod.file({ evidenceId: ids.file! }) },
+      { path: "run.byId", call: () => admin.run.byId({ runId: ids.run! }) },
+      { path: "run.list", call: () => admin.run.list({ workspaceId: ws.id }) },
+      { path: "run.mergeability", call: () => admin.run.mergeability({ runId: ids.run! }) },
+      { path: "run.provenance", call: () => admin.run.provenance({ runId: ids.run! }) },
+      { path: "run.cancel", call: () => admin.run.cancel({ runId: ids.run!, reason: "enough" }) },
+      { path: "run.complete", call: () => runner.run.complete({ runId: ids.run!, leaseToken: lease, status: "cancelled" }) },
+      { path: "worktree.list", call: async () => (ids.worktree = (await admin.worktree.list({ workspaceId: ws.id }))[0]!.id) },
+      { path: "worktree.remove", call: () => admin.worktree.remove({ worktreeId: ids.worktree! }) },
+      { path: "worktree.markRemoved", call: () => runner.worktree.markRemoved({ runId: ids.run!, path: join(api.db.dir, "wt") }) },
+      { path: "run.merge", call: () => admin.run.merge({ runId: ids.run! }), refuses: "INVALID_STATE" },
+      { path: "run.abort", call: () => admin.run.abort({ runId: ids.run!, reason: "done" }) },
+    ];
+
+    const all = [...procedurePaths("query"), ...procedurePaths("mutation"), ...procedurePaths("subscription")].sort();
+    expect(steps.map((s) => s.path).sort()).toEqual(all);
+
+    const carriers: string[] = [];
+    for (const step of steps) {
+      let answer: unknown;
+      try {
+        answer = await step.call();
+      } catch (err) {
+        if (!(err instanceof TRPCError) || !step.refuses) throw new Error(`${step.path} failed`, { cause: err });
+        expect((err.cause as { reason?: string } | undefined)?.reason, step.path).toBe(step.refuses);
+        answer = { error: err.message, cause: err.cause };
+      }
+      const keys = keysOf(answer);
+      if (keys.has("tokenHash")) carriers.push(`${step.path}: tokenHash`);
+      if (keys.has("leaseToken") !== (step.path === "run.claim")) carriers.push(`${step.path}: leaseToken`);
+    }
+    expect(carriers).toEqual([]);
+  });
+});

@@ -1,0 +1,6 @@
+-- AlterTable
+ALTER TABLE "runs" ALTER COLUMN "tokens_in" SET DATA TYPE BIGINT,
+ALTER COLUMN "tokens_out" SET DATA TYPE BIGINT;
+
+-- AlterTable
+ALTER TABLE "worktrees" ALTER COLUMN "size_bytes" SET DATA TYPE BIGINT;
