@@ -130,7 +130,9 @@ describe("a hostile agent in the sandbox", () => {
   async function stored(runId: string): Promise<string> {
     const prisma = h.api.core.deps.db.prisma;
     const [run, events] = await Promise.all([prisma.run.findUniqueOrThrow({ where: { id: runId } }), prisma.runEvent.findMany({ where: { runId } })]);
-    return JSON.stringify(run) + JSON.stringify(events);
+    // 64-bit counters are BigInt in the records.
+    const text = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
+    return text(run) + text(events);
   }
 
   function outputOf(events: Awaited<ReturnType<typeof eventsOf>>): string {
