@@ -175,7 +175,7 @@ export interface RunSandboxInput {
   readOnly: readonly string[];
   policy: SandboxPolicy;
   /** The runner's environment, for the locale and the project's declared secrets. */
-  source: NodeJS.ProcessEnv;
+  source: Readonly<Record<string, string | undefined>>;
   /** Run facts given to every process (AGENTBOARD_RUN_ID…). */
   facts: Readonly<Record<string, string>>;
   /** The model endpoint and key the model proxy forwards to. */

@@ -94,8 +94,13 @@ function serverSandbox(): Promise<SandboxHost> {
   serverHost ??= (async () => {
     // Not in the data directory: nothing of it is bound into a sandbox, and this keeps it so.
     const stateDir = mkdtempSync(path.join(tmpdir(), "agentboard-reverify-"));
-    process.once("exit", () => rmSync(stateDir, { recursive: true, force: true }));
-    return SandboxHost.create({ stateDir });
+    const host = await SandboxHost.create({ stateDir });
+    process.once("exit", () => {
+      // Synchronous work only, at exit: close() removes its socket directory before it awaits anything.
+      void host.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+    return host;
   })();
   return serverHost;
 }
