@@ -16,7 +16,8 @@ import { SandboxHost, type RunSandbox } from "./sandbox.js";
  * sandboxed `$$` is a pid of its own namespace, meaningless here).
  */
 function hostPids(marker: string): number[] {
-  const pids: number[] = [];
+  // A set: the shell's child matches too until it has exec'd `sleep`.
+  const pids = new Set<number>();
   for (const name of readdirSync("/proc")) {
     const pid = Number(name);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
@@ -28,12 +29,12 @@ function hostPids(marker: string): number[] {
     }
     // bubblewrap's own command line carries the script too; only the shell that runs it counts.
     if (cmdline.startsWith("/bin/sh\0-c\0") && cmdline.includes(marker) && !cmdline.includes("--unshare-all") && isProcessAlive(pid)) {
-      pids.push(pid);
+      pids.add(pid);
       const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-      if (children) pids.push(...children.split(/\s+/).map(Number));
+      if (children) for (const c of children.split(/\s+/)) pids.add(Number(c));
     }
   }
-  return pids;
+  return [...pids];
 }
 
 /** Starts a sandboxed shell that runs `sleep` in the background and waits; resolves once it says it is up. */
