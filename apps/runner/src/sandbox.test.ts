@@ -14,6 +14,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { textOf } from "@agentboard/testkit";
 import { startMessagesServer, type MessagesServer, type Turn } from "@agentboard/testkit/messages-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acpTestAgent } from "./engines/testing.js";
@@ -144,9 +145,7 @@ describe("a hostile agent in the sandbox", () => {
   async function stored(runId: string): Promise<string> {
     const prisma = h.api.core.deps.db.prisma;
     const [run, events] = await Promise.all([prisma.run.findUniqueOrThrow({ where: { id: runId } }), prisma.runEvent.findMany({ where: { runId } })]);
-    // 64-bit counters are BigInt in the records.
-    const text = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
-    return text(run) + text(events);
+    return textOf(run) + textOf(events);
   }
 
   function outputOf(events: Awaited<ReturnType<typeof eventsOf>>): string {
