@@ -2,10 +2,10 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
 import { claimAndWork, commitOnMain, complete, makeRepo, type RepoFixture } from "../testing/git-runs.js";
+import { failure } from "../testing/failures.js";
 
 /**
  * Re-verification at merge time runs repository code — the project's setup script and the
@@ -17,17 +17,6 @@ import { claimAndWork, commitOnMain, complete, makeRepo, type RepoFixture } from
  */
 
 const SECRET_NAME = "STRIPE_SK";
-
-async function failure(p: Promise<unknown>): Promise<{ reason?: string; details?: Record<string, unknown> | null }> {
-  try {
-    await p;
-  } catch (err) {
-    if (!(err instanceof TRPCError)) throw err;
-    const cause = err.cause as { reason?: string; details?: Record<string, unknown> } | undefined;
-    return { reason: cause?.reason, details: cause?.details ?? null };
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe.each(testProviders)("re-verification runs confined on %s", (provider) => {
   let api: TestApi;
