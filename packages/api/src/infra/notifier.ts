@@ -24,6 +24,11 @@ export const topics = {
   cards: (boardId: string) => `cards:${boardId}`,
 };
 
+/** A run changed: wake whoever follows the run and whoever follows its board. */
+export async function publishRunChange(notifier: Pick<Notifier, "publish">, runId: string, boardId: string): Promise<void> {
+  await Promise.all([notifier.publish(topics.run(runId)), notifier.publish(topics.board(boardId))]);
+}
+
 /** Every subscriber is woken with this topic after a lost LISTEN connection comes back. */
 const RESYNC = "*";
 

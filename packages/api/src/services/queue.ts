@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { RowLockedError, type Claimed, type Prisma } from "@agentboard/db";
 import { untilStopped, type Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
-import { createWaiter, topics } from "../infra/notifier.js";
+import { createWaiter, publishRunChange, topics } from "../infra/notifier.js";
 import { claimNextBatched } from "./claim-batcher.js";
 import { rememberEvents } from "./streams.js";
 import { transition } from "./run-events.js";
@@ -156,7 +156,7 @@ export async function startRun(deps: Deps, actor: string, input: LeaseInput & { 
   const lease = await deps.db.queue.extendLease({ runId: input.runId, leaseToken: input.leaseToken, leaseMs: deps.config.leaseMs });
   if (!lease) throw leaseLost(input.runId);
   const run = await deps.db.prisma.run.findUniqueOrThrow({ where: { id: input.runId } });
-  await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
+  await publishRunChange(deps.notifier, run.id, run.boardId);
   return { run, ...lease };
 }
 
@@ -262,6 +262,6 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
     if (repeated) return repeated;
     throw leaseLost(input.runId);
   }
-  await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
+  await publishRunChange(deps.notifier, run.id, run.boardId);
   return run;
 }

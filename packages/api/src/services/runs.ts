@@ -1,7 +1,7 @@
 import type { Prisma, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { conflict, notFound } from "../errors.js";
-import { topics } from "../infra/notifier.js";
+import { publishRunChange, topics } from "../infra/notifier.js";
 import { transition } from "./run-events.js";
 import { planRun, type RunPlanInput } from "./run-plan.js";
 import { branchNameForRun } from "@agentboard/git";
@@ -141,7 +141,7 @@ export async function cancelRun(deps: Deps, actor: string, runId: string, reason
     if (current && (ACTIVE_STATUSES as readonly string[]).includes(current.status) && current.cancelRequestedAt) return current;
     throw conflict("NOT_CANCELLABLE", `run ${runId} is ${current?.status ?? "gone"} and cannot be cancelled`, { status: current?.status });
   }
-  await Promise.all([deps.notifier.publish(topics.run(runId)), deps.notifier.publish(topics.board(updated.boardId))]);
+  await publishRunChange(deps.notifier, runId, updated.boardId);
   return updated;
 }
 

@@ -4,7 +4,7 @@ import path from "node:path";
 import { assertSafeRefName, branchCommit, isRunCloneOf, listWorktrees as gitWorktrees, removeWorktree } from "@agentboard/git";
 import type { Prisma, Run } from "@agentboard/db";
 import type { Deps } from "./deps.js";
-import { topics } from "../infra/notifier.js";
+import { publishRunChange } from "../infra/notifier.js";
 import { transition, type NewEvent } from "./run-events.js";
 import { repositoryAvailable, withRunPipelineLock } from "./merge-lock.js";
 
@@ -231,9 +231,6 @@ export function cleanupRetryAt(report: CleanupReport, now: Date, delayMs = CLEAN
   return report.pending ? new Date(now.getTime() + delayMs) : null;
 }
 
-async function publishRun(deps: Deps, run: { id: string; boardId: string }) {
-  await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
-}
 
 /**
  * Appends a cleanup outcome to the run's events. `retry` (merge and abort) also records
@@ -249,7 +246,7 @@ export async function recordCleanup(
 ) {
   const data: Prisma.RunUpdateInput = opts.retry ? { cleanupRetryAt: cleanupRetryAt(report, new Date()) } : {};
   const run = await deps.db.prisma.$transaction((tx) => transition(tx, runId, {}, data, [cleanupEvent(type, actor, report)]));
-  if (run) await publishRun(deps, run);
+  if (run) await publishRunChange(deps.notifier, run.id, run.boardId);
 }
 
 // ── Finishing what a merge or abort left ──────────────────────────────────────────────
@@ -291,7 +288,7 @@ export async function finishPendingCleanups(deps: Deps, opts: { now?: Date; limi
     const updated = await deps.db.prisma.$transaction((tx) =>
       transition(tx, run.id, { cleanupRetryAt: due }, { cleanupRetryAt: next }, report && (progressed || !report.pending) ? [cleanupEvent("run.cleaned", SWEEP_ACTOR, report)] : []),
     );
-    if (updated && report && (progressed || !report.pending)) await publishRun(deps, updated);
+    if (updated && report && (progressed || !report.pending)) await publishRunChange(deps.notifier, updated.id, updated.boardId);
     (next ? result.left : result.finished).push(run.id);
   }
   return result;
