@@ -92,7 +92,7 @@ export async function listWorktrees(deps: Deps, input: ListWorktreesInput) {
   });
 }
 
-export { deleteBranch, removeRunWorktrees, recordCleanup, type CleanupReport, type WorktreeOutcome } from "./worktree-cleanup.js";
+export { removeRunWorktrees, recordCleanup, type CleanupReport, type WorktreeOutcome } from "./worktree-cleanup.js";
 
 // ── worktree.remove ────────────────────────────────────────────────────────────────────
 
