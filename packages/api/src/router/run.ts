@@ -199,6 +199,19 @@ export const runRouter = {
       return runs.listRunEvents(ctx.deps, input);
     }),
 
+  /** A page of events, latest first, and a cursor (`older`) for the page before it: a long run's log loads from the end. */
+  eventsPage: authedProcedure
+    .input(z.object({
+      runId: zId,
+      beforeSeq: zInt32.optional(),
+      limit: z.number().int().min(1).max(500).optional(),
+      types: z.array(z.string().min(1).max(64).regex(/^[a-z][a-z0-9_.-]*(\.\*)?$/, "an event type, or a prefix ending in .*")).min(1).max(20).optional(),
+    }))
+    .query(async ({ ctx, input }) => {
+      await ctx.authorize.runRead(input.runId);
+      return runs.runEventsPage(ctx.deps, input);
+    }),
+
   /** Backfill, then follow; resume with the last event id (the run-local sequence). */
   onEvents: authedProcedure
     .input(z.object({ runId: zId, lastEventId: z.coerce.number().int().min(0).max(INT32_MAX).nullish() }))

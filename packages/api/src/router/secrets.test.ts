@@ -100,6 +100,7 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "run.heartbeat", call: () => runner.run.heartbeat({ runId: ids.run!, leaseToken: lease }) },
       { path: "run.appendEvents", call: () => runner.run.appendEvents({ runId: ids.run!, leaseToken: lease, events: [{ type: "agent.message", payload: { text: "hi" } }] }) },
       { path: "run.events", call: () => runner.run.events({ runId: ids.run! }) },
+      { path: "run.eventsPage", call: () => runner.run.eventsPage({ runId: ids.run! }) },
       { path: "run.onEvents", call: async () => firstOf(await runner.run.onEvents({ runId: ids.run! })) },
       { path: "board.onChanges", call: async () => firstOf(await admin.board.onChanges({ boardId: ids.board! })) },
       {
