@@ -65,6 +65,8 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "card.update", call: () => admin.card.update({ cardId: ids.card!, description: "carefully" }) },
       { path: "card.move", call: () => admin.card.move({ cardId: ids.card!, column: "todo" }) },
       { path: "card.list", call: () => admin.card.list({ boardId: ids.board! }) },
+      { path: "card.listColumn", call: () => admin.card.listColumn({ boardId: ids.board!, column: "backlog" }) },
+      { path: "card.search", call: () => admin.card.search({ boardId: ids.board!, query: "a" }) },
       { path: "card.byId", call: () => admin.card.byId({ cardId: ids.card! }) },
       {
         path: "card.delete",

@@ -110,6 +110,12 @@ function parseCursor(text: string): number {
   return Number(text);
 }
 
+const SEARCH_CARDS = `
+  SELECT c.id FROM cards c
+  WHERE c.board_id = ? AND NOT EXISTS (
+    SELECT 1 FROM json_each(?) w WHERE instr(lower(c.title || ' ' || c.description), lower(w.value)) = 0)
+  ORDER BY c.position, c.id LIMIT ?`;
+
 /** How long an append waits, in all, for the client's open transaction to end. */
 const BUSY_WAIT_MS = 5_000;
 
@@ -136,6 +142,7 @@ function openHotPath(file: string) {
   const lastEventId = conn.prepare<[], { id: number }>(LAST_EVENT_ID);
   const boardTail = conn.prepare<[string, number, number], StoredBoardEvent>(BOARD_TAIL);
   const latestRuns = conn.prepare<[string], BoardSnapshotRows["runs"][number]>(BOARD_LATEST_RUNS);
+  const searchCards = conn.prepare<[string, string, number], { id: string }>(SEARCH_CARDS);
   const toBoardEvent = (e: StoredBoardEvent): BoardEvent => ({ ...e, createdAt: new Date(e.createdAt), cursor: String(e.id) });
   const fromStored = (e: StoredEvent): RunEvent => ({ ...e, payload: JSON.parse(e.payload) as RunEvent["payload"], createdAt: new Date(e.createdAt) });
   const claimNextStmt = conn.prepare<unknown[], Record<string, unknown>>(CLAIM_NEXT);
@@ -197,6 +204,8 @@ function openHotPath(file: string) {
         const first = events[0];
         return { runs: latestRuns.all(boardId), tail: events, from: String(first ? first.id - 1 : now), cursor: String(now) };
       }),
+    searchCards: (boardId: string, words: string[], limit: number): Promise<string[]> =>
+      whenNotBusy(() => searchCards.all(boardId, JSON.stringify(words), limit).map((r) => r.id)),
     close: () => conn.close(),
   };
 }
@@ -280,6 +289,8 @@ export function createSqliteQueue(db: AppPrismaClient, file: string): QueueSql {
   boardEventsAfter: (boardId, cursor, limit) => hot.boardEventsAfter(boardId, cursor, limit),
 
   boardSnapshot: (boardId, tail) => hot.boardSnapshot(boardId, tail),
+
+  searchCards: (boardId, words, limit) => hot.searchCards(boardId, words, limit),
 
   close: () => hot.close(),
 };
