@@ -146,6 +146,8 @@ const api = createAgentboardClient({ url: base, token: TOKEN });
 const browser = await chromium.launch({ executablePath: CHROMIUM.executablePath, args: [...CHROMIUM.args, "--enable-precise-memory-info"] });
 try {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  // tsx names the functions it compiles with a helper the page does not have.
+  await context.addInitScript({ content: "window.__name = window.__name || ((f) => f);" });
   const page = await context.newPage();
   await page.goto(`${base}/login#token=${encodeURIComponent(TOKEN)}`);
   await page.getByRole("heading", { name: "Boards", level: 1 }).waitFor();

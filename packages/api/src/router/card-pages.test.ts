@@ -33,6 +33,7 @@ describe.each(testProviders)("card.listColumn and card.search on %s", (provider)
       const page = await api.admin.card.listColumn({ boardId: seed.board.id, column: "todo", after, limit: 250 });
       seen.push(...page.cards.map((c) => c.id));
       expect(page.cards.every((c) => c.column === "todo" && Array.isArray(c.runs))).toBe(true);
+      expect(page.total).toBe(N / 2);
       pages++;
       if (!page.next) break;
       after = page.next;

@@ -117,7 +117,8 @@ export const MAX_CARD_PAGE = 500;
 
 /**
  * One column of a board, a page at a time, in board order (position, then id): `after` is
- * the last card id of the previous page; `next` continues after this one, null at the end.
+ * the last card id of the previous page; `next` continues after this one, null at the end;
+ * `total` counts the column's cards.
  */
 export async function listColumnPage(deps: Deps, input: { boardId: string; column: CardColumn; after?: string; limit?: number }) {
   const limit = input.limit ?? 200;
@@ -126,14 +127,18 @@ export async function listColumnPage(deps: Deps, input: { boardId: string; colum
     const anchor = await deps.db.prisma.card.findUnique({ where: { id: input.after }, select: { boardId: true, column: true } });
     if (!anchor || anchor.boardId !== input.boardId || anchor.column !== input.column) throw badRequest("after is not a card of this column (it may have moved since: read the column from the start)", "after");
   }
-  const rows = await deps.db.prisma.card.findMany({
-    where: { boardId: input.boardId, column: input.column },
-    orderBy: [{ position: "asc" }, { id: "asc" }],
-    ...(input.after ? { cursor: { id: input.after }, skip: 1 } : {}),
-    take: limit + 1,
-  });
+  const where = { boardId: input.boardId, column: input.column };
+  const [rows, total] = await Promise.all([
+    deps.db.prisma.card.findMany({
+      where,
+      orderBy: [{ position: "asc" }, { id: "asc" }],
+      ...(input.after ? { cursor: { id: input.after }, skip: 1 } : {}),
+      take: limit + 1,
+    }),
+    deps.db.prisma.card.count({ where }),
+  ]);
   const page = rows.slice(0, limit);
-  return { cards: await withLatestRuns(deps, page), next: rows.length > limit ? page.at(-1)!.id : null };
+  return { cards: await withLatestRuns(deps, page), next: rows.length > limit ? page.at(-1)!.id : null, total };
 }
 
 /**
