@@ -6,8 +6,8 @@ import { useTRPC, useTRPCClient } from "@/trpc/react";
 import type { CardColumn, CardRow } from "@/trpc/types";
 import { COLUMN_IDS } from "@/lib/columns";
 
-/** Cards read per column at first; scrolling near a column's end reads the next ones. */
-const FIRST = 200;
+/** Cards read per column at first (what a screen shows, and more); scrolling near a column's end reads the next ones. */
+const FIRST = 60;
 const MORE = 500;
 
 export type ColumnTotals = Record<CardColumn, number>;
