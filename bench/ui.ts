@@ -14,7 +14,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { chromium, type Page } from "@playwright/test";
-import { createAgentboardClient } from "@agentboard/client";
+import { createAgentboardClient, type RouterInputs } from "@agentboard/client";
 import { createDatabase, migrate } from "@agentboard/db";
 import { initRepo } from "@agentboard/testkit";
 import { CHROMIUM } from "../e2e/support/env.js";
@@ -42,7 +42,9 @@ function freePort(): Promise<number> {
   });
 }
 
-function eventAt(i: number): { type: string; payload: Record<string, unknown> } {
+type NewEvent = RouterInputs["run"]["appendEvents"]["events"][number];
+
+function eventAt(i: number): NewEvent {
   const turn = Math.floor(i / 5);
   switch (i % 5) {
     case 0:
@@ -85,8 +87,8 @@ async function seed() {
       await p.runEvent.createMany({
         data: Array.from({ length: Math.min(5_000, EVENTS - i) }, (_, j) => {
           const n = i + j;
-          const e = n === 0 ? { type: "run.queued", payload: {} } : n === 1 ? { type: "run.claimed", payload: {} } : n === 2 ? { type: "run.started", payload: {} } : eventAt(n);
-          return { runId: run.id, seq: n + 1, type: e.type, actor: "runner:bench", payload: e.payload as object, createdAt: new Date(base + n * 20) };
+          const e: NewEvent = n === 0 ? { type: "run.queued", payload: {} } : n === 1 ? { type: "run.claimed", payload: {} } : n === 2 ? { type: "run.started", payload: {} } : eventAt(n);
+          return { runId: run.id, seq: n + 1, type: e.type, actor: "runner:bench", payload: e.payload ?? {}, createdAt: new Date(base + n * 20) };
         }),
       });
     }
