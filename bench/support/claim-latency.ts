@@ -8,9 +8,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createAgentboardClient, type AgentboardClient } from "@agentboard/client";
 import type { Provider } from "@agentboard/db";
-import { loadRunnerConfig, Runner, silentLogger } from "@agentboard/runner";
+import { loadRunnerConfig, Runner, silentLogger, type Logger } from "@agentboard/runner";
 import { createTestDatabase, initRepo } from "@agentboard/testkit";
 import { spawnApiServer } from "./spawn-server.js";
+
+const warningsOnly: Logger = {
+  ...silentLogger,
+  warn: (msg, fields) => console.error(`runner warning: ${msg} ${JSON.stringify(fields ?? {})}`),
+  error: (msg, fields) => console.error(`runner error: ${msg} ${JSON.stringify(fields ?? {})}`),
+  child: () => warningsOnly,
+};
 
 export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -70,7 +77,8 @@ async function runnerLatency(url: string, token: string, admin: AgentboardClient
       env: {},
       overrides: { server: url, token, workspaces: scopes.map((s) => s.slug), worktreesDir: path.join(dir, "worktrees"), concurrency: 1, name: `bench-${scopes.length}` },
     }),
-    log: silentLogger,
+    // The runner's warnings (a failed claim) explain a slow sample.
+    log: warningsOnly,
     observer: {
       onClaimed: (claim) => claimedAt.set(claim.run.id, performance.now()),
       onFinished: (runId) => finished.get(runId)?.(),
@@ -90,6 +98,8 @@ async function runnerLatency(url: string, token: string, admin: AgentboardClient
         // Finished before it was asked for (a fast command): nothing more to wait for.
         void admin.run.byId.query({ runId: run.id }).then((r) => ["succeeded", "failed", "cancelled"].includes(r.status) && resolve());
       });
+      // Idle again: the run's slot is free (its clean-up after the report is done).
+      while (runner.activeRuns > 0) await pause(5);
       const at = claimedAt.get(run.id);
       if (at === undefined) throw new Error(`run ${run.id} was never claimed`);
       if (i > 0) out.push(at - t0);
