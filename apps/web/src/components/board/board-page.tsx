@@ -75,7 +75,7 @@ export function BoardPage({ boardId }: { boardId: string }) {
 }
 
 function CardCount({ count }: { count: number }) {
-  return <span className="ml-auto text-xs text-zinc-500">{count === 1 ? "1 card" : `${count.toLocaleString("en")} cards`}</span>;
+  return <span className="ml-auto text-xs text-zinc-500">{count === 1 ? "1 card" : `${count} cards`}</span>;
 }
 
 function LiveIndicator({ state }: { state: LiveState }) {
