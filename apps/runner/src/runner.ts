@@ -156,13 +156,6 @@ export class Runner {
     this.log.info("runner stopped");
   }
 
-  /** Stops one run (used on shutdown; exposed for embedding programs). */
-  stopRun(runId: string): boolean {
-    const run = this.active.get(runId);
-    run?.stop("shutdown");
-    return run !== undefined;
-  }
-
   private async claimLoop(): Promise<void> {
     let backoff = 500;
     while (!this.stopping) {

@@ -1,6 +1,6 @@
 import { promises as fs, type Dirent } from "node:fs";
 import path from "node:path";
-import { git, gitTry, splitNul } from "./exec.js";
+import { git, gitTry } from "./exec.js";
 import { assertInside, assertSafeRefName } from "./names.js";
 
 /** The branch to (re)create is checked out in some worktree, so deleting it would lose that checkout's branch. */
@@ -65,10 +65,6 @@ export async function branchCommit(repoPath: string, branch: string): Promise<st
   return res.ok ? res.stdout.trim() : null;
 }
 
-async function samePath(a: string, b: string): Promise<boolean> {
-  const real = async (p: string) => fs.realpath(p).catch(() => path.resolve(p));
-  return (await real(a)) === (await real(b));
-}
 
 export interface CreateWorktreeInput {
   repoPath: string;

@@ -159,11 +159,6 @@ class PostgresNotifier extends LocalNotifier {
     if (payload !== this.origin) yield payload;
   }
 
-  /** For tests: drop the LISTEN connection as a network failure would. */
-  dropListenerForTest(): void {
-    this.listener?.emit("error", new Error("dropped by test"));
-  }
-
   override async close(): Promise<void> {
     await this.flushing;
     this.closed = true;
@@ -174,7 +169,7 @@ class PostgresNotifier extends LocalNotifier {
   }
 }
 
-export async function createPostgresNotifier(url: string, pool: pg.Pool): Promise<Notifier & { dropListenerForTest(): void }> {
+export async function createPostgresNotifier(url: string, pool: pg.Pool): Promise<Notifier> {
   const n = new PostgresNotifier(url, pool);
   await n.start();
   return n;
