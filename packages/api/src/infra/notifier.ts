@@ -187,9 +187,11 @@ export async function createPostgresNotifier(url: string, pool: pg.Pool): Promis
 export function createWaiter(notifier: Notifier, topic: string | readonly string[]) {
   let pending = false;
   let wake: (() => void) | null = null;
+  const fired = new Set<string>();
   const unsubscribes = (typeof topic === "string" ? [topic] : topic).map((t) =>
     notifier.subscribe(t, () => {
       pending = true;
+      fired.add(t);
       wake?.();
     }),
   );
@@ -212,6 +214,12 @@ export function createWaiter(notifier: Notifier, topic: string | readonly string
         signal?.addEventListener("abort", done, { once: true });
         wake = done;
       });
+    },
+    /** The topics notified since the last call (a waiter on several topics learns which). */
+    takeFired(): Set<string> {
+      const taken = new Set(fired);
+      fired.clear();
+      return taken;
     },
     close: unsubscribe,
   };

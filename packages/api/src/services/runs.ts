@@ -145,6 +145,35 @@ export async function cancelRun(deps: Deps, actor: string, runId: string, reason
   return updated;
 }
 
+export interface RunEventsPageInput {
+  runId: string;
+  /** Events before this sequence number (the `older` cursor of the page after it); the latest without it. */
+  beforeSeq?: number;
+  limit?: number;
+  /** Only these types; `run.*` names every type that starts with `run.`. */
+  types?: string[];
+}
+
+/**
+ * A page of a run's events, latest first: what a long run's page loads first, and then
+ * older pages on demand. `older` continues before the last event of the page; null when
+ * there is nothing older. `lastSeq` is the run's latest event, to follow live from.
+ */
+export async function runEventsPage(deps: Deps, input: RunEventsPageInput) {
+  const limit = input.limit ?? 200;
+  const types = input.types?.map((t) => (t.endsWith(".*") ? { type: { startsWith: t.slice(0, -1) } } : { type: t }));
+  const [rows, run] = await Promise.all([
+    deps.db.prisma.runEvent.findMany({
+      where: { runId: input.runId, ...(input.beforeSeq !== undefined ? { seq: { lt: input.beforeSeq } } : {}), ...(types ? { OR: types } : {}) },
+      orderBy: { seq: "desc" },
+      take: limit + 1,
+    }),
+    deps.db.prisma.run.findUniqueOrThrow({ where: { id: input.runId }, select: { eventSeq: true } }),
+  ]);
+  const events = rows.slice(0, limit);
+  return { events, older: rows.length > limit ? events.at(-1)!.seq : null, lastSeq: run.eventSeq };
+}
+
 export async function listRunEvents(deps: Deps, input: { runId: string; afterSeq?: number; limit?: number }) {
   return deps.db.prisma.runEvent.findMany({
     where: { runId: input.runId, seq: { gt: input.afterSeq ?? 0 } },
