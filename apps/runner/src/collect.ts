@@ -22,8 +22,10 @@ const MAX_DIFF_BYTES = 5 * 1024 * 1024;
 const MAX_SUBJECT = 72;
 
 export interface CollectedChanges {
-  /** The run branch's tip, or null when the run left the base commit as it was. */
+  /** The run branch's tip, or null when the run left its start commit as it was. */
   commit: string | null;
+  /** The run branch's tip, changed or not. */
+  tip: string;
   diff: DiffResult;
 }
 
@@ -69,7 +71,10 @@ export interface CollectInput {
   starter: ProcessStarter;
   /** The repository the run branch goes to: the project's, or the runner's copy of its remote. */
   sourceRepo: string;
+  /** What the diff is taken against (where the branch forked from the base). */
   baseCommit: string;
+  /** What the checkout started at: the base commit, or a follow-up's branch tip. */
+  startCommit: string;
   branch: string;
   message: string;
   /** Where the bundle is written (runner-owned, outside the sandbox). */
@@ -82,12 +87,12 @@ export async function commitAndDiff(input: CollectInput): Promise<CollectedChang
   const tip = printed.trim().split("\n").at(-1) ?? "";
   if (!/^[0-9a-f]{40,64}$/.test(tip)) throw new Error(`the commit in the checkout printed no commit id: ${printed.slice(-200)}`);
 
-  if (tip === input.baseCommit) {
+  if (tip === input.startCommit) {
     await setBranch(input.sourceRepo, input.branch, tip);
   } else {
     const file = createWriteStream(input.bundleFile, { mode: 0o600 });
     try {
-      await runIn(input.starter, ["git", "bundle", "create", "--quiet", "-", RESULT_REF, "--not", input.baseCommit], {
+      await runIn(input.starter, ["git", "bundle", "create", "--quiet", "-", RESULT_REF, "--not", input.startCommit], {
         signal: input.signal,
         stdout: (chunk) => file.write(chunk),
       });
@@ -105,7 +110,18 @@ export async function commitAndDiff(input: CollectInput): Promise<CollectedChang
     }
   }
   const diff = await diffAgainstBase({ dir: input.sourceRepo, baseCommit: input.baseCommit, head: tip, maxBytes: MAX_DIFF_BYTES });
-  return { commit: tip === input.baseCommit ? null : tip, diff };
+  return { commit: tip === input.startCommit ? null : tip, tip, diff };
+}
+
+/**
+ * A taken-over checkout (a follow-up on the runner that ran its parent) moved to the
+ * thread's tip, inside the sandbox like every git command in an agent's clone. Its ignored
+ * files (dependencies, caches) stay; tracked changes are the tip's.
+ */
+export async function checkoutStart(starter: ProcessStarter, branch: string, commit: string, signal: AbortSignal): Promise<void> {
+  if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
+  if (!/^[A-Za-z0-9._/-]+$/.test(branch) || branch.startsWith("-")) throw new Error(`unsafe branch name: ${branch}`);
+  await runIn(starter, ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "checkout", "--quiet", "--force", "-B", branch, commit], { signal });
 }
 
 /** A remote project's run branch only reaches it (review, merge) once pushed from the runner's copy. */

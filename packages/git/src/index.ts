@@ -31,8 +31,8 @@ export {
   type SweepInput,
   type SweepResult,
 } from "./worktree.js";
-export { RESULT_REF, createRunClone, fetchRunBundle, setBranch, objectDirsOf, isRunCloneOf, type RunClone, type RunCloneInput, type FetchBundleInput } from "./run-clone.js";
-export { cloneForRun, pushBranch, type CloneForRunInput, type ClonedRepo, type PushBranchInput } from "./clone.js";
+export { RESULT_REF, createRunClone, forkPoint, fetchRunBundle, setBranch, objectDirsOf, isRunCloneOf, type RunClone, type RunCloneInput, type FetchBundleInput } from "./run-clone.js";
+export { cloneForRun, pushBranch, fetchBranch, type FetchBranchInput, type CloneForRunInput, type ClonedRepo, type PushBranchInput } from "./clone.js";
 export {
   DEFAULT_AUTHOR,
   commitAll,

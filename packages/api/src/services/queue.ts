@@ -74,6 +74,8 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
   }
 
   const claimNext = async (): Promise<Claim | null> => {
+    const mine = await claimPreferred(deps, who, input, event);
+    if (mine) return mine;
     const leaseToken = newLeaseToken();
     const got = await claimNextBatched(
       deps.db.queue,
@@ -101,6 +103,29 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
   } finally {
     waiter.close();
   }
+}
+
+/**
+ * A follow-up whose parent's checkout this runner still holds goes to it first (others
+ * skip it for PREFERRED_GRACE_S, see the queue SQL): claimed by id, oldest first.
+ */
+async function claimPreferred(deps: Deps, who: Claimant, input: ClaimInput, event: { actor: string; payload: { runnerId: string } }): Promise<Claim | null> {
+  const candidates = await deps.db.prisma.run.findMany({
+    where: { preferredRunnerId: who.runnerId, status: "queued", workspaceId: input.workspaceId, ...(input.boardId ? { boardId: input.boardId } : {}) },
+    orderBy: [{ priority: "desc" }, { createdAt: "asc" }],
+    select: { id: true },
+    take: 3,
+  });
+  for (const c of candidates) {
+    const leaseToken = newLeaseToken();
+    try {
+      const got = await deps.db.queue.claimById({ runId: c.id, workspaceId: input.workspaceId, runnerId: who.runnerId, leaseToken, leaseMs: deps.config.leaseMs, event });
+      if (got) return claimed(deps, got, leaseToken);
+    } catch (err) {
+      if (!(err instanceof RowLockedError)) throw err;
+    }
+  }
+  return null;
 }
 
 function claimed(deps: Deps, got: Claimed, leaseToken: string): Claim {
@@ -198,6 +223,12 @@ export interface CompleteInput extends LeaseInput {
     testOutput?: string;
     logs?: string;
     worktreePath?: string;
+    /** The branch tip after the run. */
+    headCommit?: string;
+    /** Claude Code's session id. */
+    sessionId?: string;
+    /** The engine's conversation (anthropic: Messages API messages), for a follow-up to resume. */
+    transcript?: ReadonlyArray<Prisma.InputJsonValue | null>;
   };
   metrics?: { tokensIn?: number; tokensOut?: number; costUsd?: number; toolCalls?: number; durationMs?: number };
   error?: { message: string; reason?: string };
@@ -230,6 +261,8 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
         testOutput: o.testOutput,
         logs: o.logs,
         worktreePath: o.worktreePath,
+        headCommit: o.headCommit,
+        sessionId: o.sessionId,
         tokensIn: m.tokensIn ?? 0,
         tokensOut: m.tokensOut ?? 0,
         costUsd: m.costUsd ?? 0,
@@ -250,6 +283,14 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
       }],
     );
     if (!done) return null;
+    if (o.transcript) {
+      const chars = JSON.stringify(o.transcript).length;
+      await tx.runTranscript.upsert({
+        where: { runId: done.id },
+        create: { runId: done.id, engine: done.engine, messages: o.transcript, chars },
+        update: { engine: done.engine, messages: o.transcript, chars },
+      });
+    }
     if (m.costUsd) await tx.workspace.update({ where: { id: done.workspaceId }, data: { spentUsd: { increment: m.costUsd } } });
     if (input.status === "succeeded") {
       await tx.card.updateMany({ where: { id: done.cardId, column: { in: ["backlog", "todo", "in_progress"] } }, data: { column: "in_review" } });
