@@ -164,6 +164,39 @@ describe.each(testProviders)("a card's thread of runs on %s", (provider) => {
     }
   });
 
+  it("anthropic: a message sent to the running agent reaches the model's next request, once, logged with its author", async () => {
+    const note = "Use the helper in util.ts, please.";
+    const carries = (r: RecordedRequest) => r.body.messages.some((msg) => msg.role === "user" && userText(msg).includes(note));
+    // The model keeps working (short commands) until the message has reached it, then ends.
+    const m = await withModel([
+      (req) => (carries(req) ? { text: "Switched to the helper." } : { content: [{ type: "tool_use", name: "run_command", input: { command: "sleep 0.1" } }] }),
+    ].flatMap((f) => Array.from({ length: 200 }, () => f)));
+    try {
+      const project = await h.project();
+      const run = await h.createRun(project, { engine: "anthropic", model: MODEL }, "Listen while working");
+      await m.messages.waitForRequest(1);
+      const sent = await alice.run.sendMessage.mutate({ runId: run.id, text: note });
+      const done = await waitForFinish(h.admin, run.id);
+      expect(done.status).toBe("succeeded");
+      const first = m.messages.requests.findIndex(carries);
+      expect(first).toBeGreaterThan(0);
+      expect(m.messages.requests).toHaveLength(first + 1);
+      const text = userText(m.messages.requests[first]!.body.messages.at(-1));
+      expect(text).toBe(`A message from member:alice while you work:\n${note}`);
+      const events = await eventsOf(h.admin, run.id);
+      const logged = events.find((e) => e.type === "user.message");
+      expect(logged).toMatchObject({ actor: "member:alice", payload: { messageId: sent.messageId, text: note } });
+      const handed = events.filter((e) => e.type === "agent.user_message");
+      expect(handed).toHaveLength(1);
+      expect(handed[0]!.seq).toBeGreaterThan(logged!.seq);
+      expect(handed[0]!.payload).toMatchObject({ messageId: sent.messageId });
+      // Ended now: the next message is refused, with the way forward.
+      expect(await refusal(alice.run.sendMessage.mutate({ runId: run.id, text: "one more" }))).toMatchObject({ code: "CONFLICT", reason: "RUN_ENDED" });
+    } finally {
+      await m.close();
+    }
+  });
+
   it("a follow-up of a run still going is refused, and so is a message to a run that ended", async () => {
     const project = await h.project();
     const queued = await h.createRun(project, { engine: "command", command: "true" }, "Not yet");
