@@ -168,9 +168,8 @@ describe.each(testProviders)("a card's thread of runs on %s", (provider) => {
     const note = "Use the helper in util.ts, please.";
     const carries = (r: RecordedRequest) => r.body.messages.some((msg) => msg.role === "user" && userText(msg).includes(note));
     // The model keeps working (short commands) until the message has reached it, then ends.
-    const m = await withModel([
-      (req) => (carries(req) ? { text: "Switched to the helper." } : { content: [{ type: "tool_use", name: "run_command", input: { command: "sleep 0.1" } }] }),
-    ].flatMap((f) => Array.from({ length: 200 }, () => f)));
+    const turn: ScriptFn = (req) => (carries(req) ? { text: "Switched to the helper." } : { content: [{ type: "tool_use", name: "run_command", input: { command: "sleep 0.1" } }] });
+    const m = await withModel(Array.from({ length: 200 }, () => turn));
     try {
       const project = await h.project();
       const run = await h.createRun(project, { engine: "anthropic", model: MODEL }, "Listen while working");
