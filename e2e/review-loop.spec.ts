@@ -21,7 +21,7 @@ function dodItem(page: Page, key: string): Locator {
 
 async function comment(page: Page, line: number, body: string) {
   await page.getByRole("button", { name: `Comment on notes.txt line ${line}`, exact: true }).click();
-  const box = page.getByLabel(`Comment on notes.txt line ${line}`, { exact: true });
+  const box = page.getByRole("textbox", { name: `Your comment on notes.txt line ${line}` });
   await box.fill(body);
   await page.getByRole("button", { name: "Comment", exact: true }).click();
   await expect(page.locator(`[data-testid="line-comments"][data-line="${line}"]`).getByTestId("review-comment").filter({ hasText: body })).toBeVisible();

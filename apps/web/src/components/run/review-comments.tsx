@@ -92,7 +92,7 @@ export function LineComments({
               .finally(() => setBusy(false));
           }}
         >
-          <Textarea aria-label={`Comment on ${at.path} line ${at.line}`} value={body} onChange={(e) => setBody(e.target.value)} rows={3} autoFocus placeholder="What should change here?" />
+          <Textarea aria-label={`Your comment on ${at.path} line ${at.line}`} value={body} onChange={(e) => setBody(e.target.value)} rows={3} autoFocus placeholder="What should change here?" />
           <div className="flex gap-2">
             <Button type="submit" variant="primary" size="sm" disabled={busy || !body.trim()}>
               Comment
