@@ -48,7 +48,7 @@ export function commitMessage(summary: string, fallback: string): string {
 const COMMIT_SCRIPT = `set -e
 g() { git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c commit.gpgSign=false -c user.name=agentboard -c user.email=agentboard@localhost "$@"; }
 g add --all -- .
-if ! g diff --cached --quiet --no-ext-diff; then g commit --quiet --no-verify --no-edit --cleanup=whitespace -m "$AGENTBOARD_COMMIT_MESSAGE"; fi
+if ! g diff --cached --quiet --no-ext-diff || g rev-parse -q --verify MERGE_HEAD >/dev/null; then g commit --quiet --no-verify --no-edit --cleanup=whitespace -m "$AGENTBOARD_COMMIT_MESSAGE"; fi
 g update-ref ${RESULT_REF} HEAD
 g rev-parse HEAD`;
 
@@ -141,4 +141,29 @@ export async function runTestCommand(command: string | null | undefined, opts: S
   if (!command?.trim()) return { testsRun: false };
   const result = await runShell(command, { ...opts, maxOutputChars: 512 * 1024 });
   return { testsRun: true, testsPassed: result.ok, testOutput: result.output, result };
+}
+
+// The base merged in, not committed: conflicts stay in the files for the agent. Prints the
+// conflicting files, one a line.
+const START_MERGE_SCRIPT = `g() { git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c commit.gpgSign=false -c user.name=agentboard -c user.email=agentboard@localhost "$@"; }
+g merge --quiet --no-ff --no-commit --no-edit "$AGENTBOARD_MERGE_COMMIT" >/dev/null 2>&1 || true
+g diff --name-only --diff-filter=U`;
+
+// Files that still hold a conflict marker line (of those that conflicted), one a line.
+const MARKERS_SCRIPT = `printf '%s\\n' "$AGENTBOARD_CONFLICTS" | while IFS= read -r f; do
+  [ -n "$f" ] && [ -f "$f" ] && grep -qE '^(<<<<<<<|>>>>>>>)( |$)' -- "$f" && printf '%s\\n' "$f"
+done; true`;
+
+/** A resolve-conflicts run: merges `commit` (the base's tip) into the checkout, leaving conflicts; returns the conflicting files. */
+export async function startMerge(starter: ProcessStarter, commit: string, signal: AbortSignal): Promise<string[]> {
+  if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
+  const out = await runIn(starter, ["/bin/sh", "-c", START_MERGE_SCRIPT], { env: { AGENTBOARD_MERGE_COMMIT: commit }, signal });
+  return out.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+}
+
+/** Which of the files that conflicted still hold conflict markers. */
+export async function unresolvedConflicts(starter: ProcessStarter, files: string[], signal: AbortSignal): Promise<string[]> {
+  if (files.length === 0) return [];
+  const out = await runIn(starter, ["/bin/sh", "-c", MARKERS_SCRIPT], { env: { AGENTBOARD_CONFLICTS: files.join("\n") }, signal });
+  return out.split("\n").map((l) => l.trim()).filter((l) => l !== "");
 }

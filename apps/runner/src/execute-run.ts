@@ -15,7 +15,8 @@ import { callUnderLease, isTransient, LeaseGoneError } from "./call.js";
 import { ApprovalGate } from "./approval-gate.js";
 import { deliverEntry, type Outbox } from "./outbox.js";
 import { runChecks } from "./checks.js";
-import { checkoutStart, commitAndDiff, commitMessage, pushRunBranch, runTestCommand, type CollectedChanges } from "./collect.js";
+import { branchCommit } from "@agentboard/git";
+import { checkoutStart, commitAndDiff, commitMessage, startMerge, unresolvedConflicts, pushRunBranch, runTestCommand, type CollectedChanges } from "./collect.js";
 import type { RunnerConfig } from "./config.js";
 import { formatDuration } from "./duration.js";
 import { createEngine } from "./engines/index.js";
@@ -94,6 +95,8 @@ export class RunExecution {
   private sessionId: string | null = null;
   private headCommit: string | null = null;
   private readonly inbox = new RunInbox();
+  /** A resolve-conflicts run: the files the merge of the base left conflicting. */
+  private conflicts: string[] = [];
   private readonly usage = { tokensIn: 0, tokensOut: 0, costUsd: 0, toolCalls: 0 };
 
   constructor(
@@ -270,6 +273,7 @@ export class RunExecution {
         throw new RunFailure("worktree_failed", `could not move the parent's checkout to ${wt.startCommit}: ${errorMessage(err)}`);
       }
     }
+    if (run.kind === "resolve_conflicts") await this.startBaseMerge(wt);
     this.throwIfStopped();
 
     if (project.setupScript?.trim()) {
@@ -294,6 +298,11 @@ export class RunExecution {
     this.throwIfStopped();
 
     const result = await this.runEngine(wt);
+    if (this.conflicts.length > 0) {
+      const left = await unresolvedConflicts(this.sandboxOf().starter("collect"), this.conflicts, this.leaseGone.signal);
+      if (left.length > 0) throw new RunFailure("conflicts_unresolved", `conflict markers remain in ${left.length} file(s): ${left.slice(0, 20).join(", ")}`);
+      this.runLog.note(`every conflict resolved: the merge of ${run.baseBranch} is committed`);
+    }
     this.runLog.note(`agent finished: ${result.turns} turns, ${result.toolCalls} tool calls, ${result.tokensIn}+${result.tokensOut} tokens, $${result.costUsd.toFixed(4)}`);
 
     const changes = await this.collectChanges(wt, commitMessage(result.summary, `agentboard: run ${run.id}`));
@@ -343,6 +352,22 @@ export class RunExecution {
       },
       metrics: this.metrics(result),
     };
+  }
+
+  /** A resolve-conflicts run: the base's tip merged into the checkout, conflicts left for the agent. */
+  private async startBaseMerge(wt: PreparedWorktree): Promise<void> {
+    const { run } = this.claim;
+    const base = await branchCommit(wt.sourceRepo, run.baseBranch);
+    if (base === null) throw new RunFailure("worktree_failed", `base branch ${run.baseBranch} does not exist`);
+    try {
+      this.conflicts = await startMerge(this.sandboxOf().starter("collect"), base, this.agentStop.signal);
+    } catch (err) {
+      throw new RunFailure("worktree_failed", `could not start merging ${run.baseBranch}: ${errorMessage(err)}`);
+    }
+    // The run's diff is against the base it merged.
+    wt.baseCommit = base;
+    this.emit("runner.merge_started", { baseBranch: run.baseBranch, baseCommit: base, conflicts: this.conflicts });
+    this.runLog.note(`merging ${run.baseBranch} (${base.slice(0, 12)}): ${this.conflicts.length} conflicting file(s) left for the agent`);
   }
 
   private async runEngine(wt: PreparedWorktree): Promise<EngineResult> {
@@ -453,7 +478,8 @@ export class RunExecution {
     let output: Output = {};
     // Partial work is committed too: the reviewer sees what the agent got to.
     if (this.lease.lost) throw new LeaseGoneError();
-    if (this.worktree && this.engineStarted) {
+    // A merge left with conflict markers is not work to keep: the branch stays where it was.
+    if (this.worktree && this.engineStarted && reason !== "conflicts_unresolved") {
       try {
         const changes = await this.collectChanges(this.worktree, commitMessage(this.lastSummary, `agentboard: partial work of run ${this.runId} (${reason})`));
         output = this.changesOutput(changes);

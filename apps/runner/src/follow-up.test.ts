@@ -9,7 +9,7 @@ import { createAgentboardClient, errorReason, isAgentboardError, type Agentboard
 import { startMessagesServer, type MessagesServer, type RecordedRequest, type ScriptFn, type Turn } from "@agentboard/testkit/messages-server";
 import { testProviders } from "@agentboard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventsOf, git, startHarness, waitForFinish, type Harness, type TestRunner } from "./testing/harness.js";
+import { eventsOf, git, startHarness, waitForFinish, writeFiles, type Harness, type TestRunner } from "./testing/harness.js";
 
 const KEY = "sk-ant-follow-up-test";
 const MODEL = "claude-sonnet-4-6";
@@ -193,6 +193,60 @@ describe.each(testProviders)("a card's thread of runs on %s", (provider) => {
       expect(await refusal(alice.run.sendMessage.mutate({ runId: run.id, text: "one more" }))).toMatchObject({ code: "CONFLICT", reason: "RUN_ENDED" });
     } finally {
       await m.close();
+    }
+  });
+
+  it("a moving base: a clean update is a merge commit the run follows; a conflicting one changes nothing; the agent resolves it, or fails with conflicts_unresolved", async () => {
+    const project = await h.project();
+    const run = await h.createRun(project, { engine: "command", command: "echo feature > feature.txt && sed -i 's/b = 2;/b = 20;/' src/app.ts" }, "Moving base");
+    const runner = await h.startRunner({ name: "runner-base" });
+    try {
+      expect((await waitForFinish(h.admin, run.id)).status).toBe("succeeded");
+      const commitOnMain = (files: Record<string, string>, msg: string) => {
+        writeFiles(project.repo, files);
+        git(project.repo, "commit", "-qam", msg);
+        return git(project.repo, "rev-parse", "main");
+      };
+
+      // Clean: a new commit on the branch with both parents; the run's head and diff follow.
+      const tipBefore = git(project.repo, "rev-parse", run.branch);
+      const main1 = commitOnMain({ "README.md": "# demo, documented\n" }, "docs");
+      const clean = await alice.run.updateFromBase.mutate({ runId: run.id });
+      expect(clean.status).toBe("updated");
+      expect(git(project.repo, "rev-list", "--parents", "-n", "1", run.branch).split(" ").slice(1)).toEqual([tipBefore, main1]);
+      const updated = await h.admin.run.byId.query({ runId: run.id });
+      expect(updated.headCommit).toBe(git(project.repo, "rev-parse", run.branch));
+      expect([...(updated.filesChanged as string[])].sort()).toEqual(["feature.txt", "src/app.ts"]);
+      expect((await eventsOf(h.admin, run.id)).find((e) => e.type === "run.branch_updated")?.actor).toBe("member:alice");
+      expect((await alice.run.updateFromBase.mutate({ runId: run.id })).status).toBe("up-to-date");
+
+      // Conflicting: nothing changes, the files are listed.
+      const tip = git(project.repo, "rev-parse", run.branch);
+      commitOnMain({ "src/app.ts": "export const a = 1;\nexport const b = 200;\n" }, "b is 200");
+      const refused = await refusal(alice.run.updateFromBase.mutate({ runId: run.id }));
+      expect(refused).toMatchObject({ code: "CONFLICT", reason: "MERGE_CONFLICT", details: { files: ["src/app.ts"], suggestion: "run.resolveConflicts" } });
+      expect(git(project.repo, "rev-parse", run.branch)).toBe(tip);
+
+      // The agent resolves them (here a scripted one that keeps the branch's side): a merge commit.
+      const resolve = await alice.run.resolveConflicts.mutate({ runId: run.id, command: "sed -i '/^<<<<<<< /d; /^=======$/d; /^>>>>>>> /d; /b = 200;/d' src/app.ts" });
+      expect(resolve).toMatchObject({ kind: "resolve_conflicts", parentRunId: run.id, branch: run.branch });
+      const resolved = await waitForFinish(h.admin, resolve.id);
+      expect(resolved.status).toBe("succeeded");
+      const mainTip = git(project.repo, "rev-parse", "main");
+      expect(git(project.repo, "rev-list", "--parents", "-n", "1", run.branch).split(" ").slice(1)).toEqual([tip, mainTip]);
+      expect(git(project.repo, "show", `${run.branch}:src/app.ts`)).toBe("export const a = 1;\nexport const b = 20;");
+      expect((await eventsOf(h.admin, resolve.id)).find((e) => e.type === "runner.merge_started")?.payload).toMatchObject({ conflicts: ["src/app.ts"] });
+
+      // An agent that leaves the markers: the run fails, the branch keeps its tip.
+      commitOnMain({ "src/app.ts": "export const a = 1;\nexport const b = 2000;\n" }, "b is 2000");
+      const tip2 = git(project.repo, "rev-parse", run.branch);
+      const lazy = await alice.run.resolveConflicts.mutate({ runId: resolve.id, command: "true" });
+      const failed = await waitForFinish(h.admin, lazy.id);
+      expect(failed).toMatchObject({ status: "failed", errorReason: "conflicts_unresolved" });
+      expect(failed.error).toContain("src/app.ts");
+      expect(git(project.repo, "rev-parse", run.branch)).toBe(tip2);
+    } finally {
+      await runner.stop(0);
     }
   });
 

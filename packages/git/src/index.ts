@@ -63,5 +63,6 @@ export {
   type VerificationInput,
   type VerificationWorktree,
 } from "./merge.js";
+export { updateBranchFromBase, BranchMovedError, type UpdateFromBaseInput, type UpdateFromBaseResult } from "./update-from-base.js";
 export { findMergeByTrailer, type FoundMerge } from "./merge-lookup.js";
 export { repositoryTopLevel } from "./repository.js";

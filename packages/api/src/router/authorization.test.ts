@@ -110,6 +110,9 @@ describe.each(testProviders)("authorization and input on %s", (provider) => {
       () => viewer.review.resolve({ commentId: comment.id }),
       () => viewer.review.delete({ commentId: comment.id }),
       () => runnerA.run.followUp({ runId: run.id, message: "x" }),
+      () => viewer.run.retry({ runId: run.id }),
+      () => viewer.run.updateFromBase({ runId: run.id }),
+      () => viewer.run.resolveConflicts({ runId: run.id }),
     ]) expect((await failure(call())).code).toBe("FORBIDDEN");
     // Only its author or an admin deletes a comment.
     const member = await api.as("member", a.workspace.id, "other-member");

@@ -14,6 +14,7 @@ import { runProvenance } from "../services/provenance.js";
 import { allows } from "../auth/principal.js";
 import * as approvals from "../services/approvals.js";
 import * as thread from "../services/thread.js";
+import * as fromBase from "../services/update-from-base.js";
 import { zAgentProfileName } from "./agent-profile.js";
 
 const MB = 1024 * 1024;
@@ -171,6 +172,28 @@ export const runRouter = {
     await ctx.authorize.run(input.runId, "member");
     return runs.sendMessage(ctx.deps, actorOf(ctx.principal), input);
   }),
+
+  /** The run again, same settings unless changed: on its branch from where it started, or (freshBranch) a new thread from the base. */
+  retry: authedProcedure
+    .input(z.object({ runId: zId, engine: zEngine.optional(), model: zModel.optional(), command: z.string().min(1).max(10_000).optional(), freshBranch: z.boolean().optional() }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.authorize.run(input.runId, "member");
+      return thread.retryRun(ctx.deps, actorOf(ctx.principal), input);
+    }),
+
+  /** Merges the base branch into the thread's branch (clean: a new commit; conflicts: MERGE_CONFLICT with details.files, nothing changed). */
+  updateFromBase: authedProcedure.input(z.object({ runId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "member");
+    return fromBase.updateFromBase(ctx.deps, actorOf(ctx.principal), input);
+  }),
+
+  /** "Ask the agent to resolve": a follow-up whose runner starts the merge of the base and leaves the conflicts to the agent. */
+  resolveConflicts: authedProcedure
+    .input(z.object({ runId: zId, note: z.string().max(20_000).optional(), command: z.string().min(1).max(10_000).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.authorize.run(input.runId, "member");
+      return fromBase.resolveConflicts(ctx.deps, actorOf(ctx.principal), input);
+    }),
 
   /** A card's threads: each run's status, kind, who asked for it and why, and the totals. */
   thread: authedProcedure.input(z.object({ cardId: zId })).query(async ({ ctx, input }) => {

@@ -138,4 +138,38 @@ describe.each(testProviders)("threads of runs on %s", (provider) => {
     // A runner may not forge one.
     expect(await failure(rig1.run.appendEvents({ runId: run.id, leaseToken: claim!.leaseToken, events: [{ type: "user.message", payload: { text: "x" } }] }))).toMatchObject({ code: "BAD_REQUEST" });
   });
+
+  it("retry keeps the settings: on the same branch from where the run started, or on a fresh branch", async () => {
+    const run = await finishedRun(rig1);
+    const same = await member.run.retry({ runId: run.id, model: "claude-opus-4-1" });
+    expect(same).toMatchObject({ kind: "retry", branch: run.branch, parentRunId: null, startCommit: null, engine: "command", command: "true", model: "claude-opus-4-1", prompt: run.prompt, preferredRunnerId: null });
+    expect(await failure(member.run.retry({ runId: run.id }))).toMatchObject({ code: "CONFLICT", reason: "NOT_THREAD_HEAD", details: { headRunId: same.id } });
+    expect(await failure(member.run.retry({ runId: same.id }))).toMatchObject({ code: "CONFLICT", reason: "RUN_ACTIVE" });
+    await api.admin.run.cancel({ runId: same.id });
+    const fresh = await member.run.retry({ runId: same.id, freshBranch: true });
+    expect(fresh.branch).not.toBe(run.branch);
+    expect(fresh.branch).toMatch(/^agentboard\/fix-the-bug-/);
+    expect(fresh).toMatchObject({ kind: "retry", parentRunId: null, command: "true" });
+    expect(await failure(viewer.run.retry({ runId: fresh.id }))).toMatchObject({ code: "FORBIDDEN" });
+  });
+
+  it("the gate follows the code: only the thread's latest run merges, and a validation given on an older head does not count", async () => {
+    const parent = await finishedRun(rig1);
+    const child = await member.run.followUp({ runId: parent.id, message: "more" });
+    const gate = await api.admin.run.mergeability({ runId: parent.id });
+    expect(gate.reasons.find((r) => r.reason === "NOT_THREAD_HEAD")?.details).toEqual({ headRunId: child.id });
+    expect(await failure(api.admin.run.merge({ runId: parent.id }))).toMatchObject({ code: "CONFLICT" });
+
+    const run = await finishedRun(rig1);
+    for (const item of (await api.admin.run.byId({ runId: run.id })).dodItems) {
+      const { evidence } = await api.admin.dod.addEvidence({ runId: run.id, itemKey: item.key, kind: "text", payload: { text: "looked" } });
+      expect(evidence.commit).toBe(HEAD);
+      await api.admin.dod.validate({ evidenceId: evidence.id });
+    }
+    expect((await api.admin.run.mergeability({ runId: run.id })).reasons.filter((r) => r.reason === "DOD_INCOMPLETE")).toEqual([]);
+    // The branch moves (what run.updateFromBase records): the validations were for the old head.
+    await api.core.deps.db.prisma.run.update({ where: { id: run.id }, data: { headCommit: "c".repeat(40) } });
+    const stale = (await api.admin.run.mergeability({ runId: run.id })).reasons.find((r) => r.reason === "DOD_INCOMPLETE");
+    expect(stale?.message).toContain(`validated on ${HEAD.slice(0, 7)}`);
+  });
 });

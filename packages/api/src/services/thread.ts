@@ -11,6 +11,7 @@ import { conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
 import { transition } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
+import { branchNameForRun } from "@agentboard/git";
 import { linesOfDiff } from "./diff-lines.js";
 import { commentsMessage, type CommentForPrompt } from "./review-prompt.js";
 
@@ -102,6 +103,13 @@ export interface NextRunSpec {
   engine?: Engine;
   model?: string;
   command?: string;
+  /** The run it continues and where it starts; by default `from` and its head. */
+  parentRunId?: string | null;
+  startCommit?: string | null;
+  /** Whether the runner holding `from`'s checkout is preferred (a follow-up: yes; a re-run starts clean). */
+  preferHolder?: boolean;
+  /** A new thread: a new branch named for the card, from the base. */
+  freshBranchTitle?: string;
 }
 
 /**
@@ -110,8 +118,11 @@ export interface NextRunSpec {
  */
 export async function queueThreadRun(deps: Deps, actor: string, parent: Run, spec: NextRunSpec, sentComments: string[] = []) {
   await assertCardBudget(deps, parent.cardId);
+  const preferHolder = spec.preferHolder ?? true;
   const [holder, items] = await Promise.all([
-    deps.db.prisma.worktree.findFirst({ where: { runId: parent.id, removedAt: null, runnerId: { not: null } }, orderBy: { createdAt: "desc" }, select: { runnerId: true } }),
+    preferHolder
+      ? deps.db.prisma.worktree.findFirst({ where: { runId: parent.id, removedAt: null, runnerId: { not: null } }, orderBy: { createdAt: "desc" }, select: { runnerId: true } })
+      : null,
     deps.db.prisma.dodItem.findMany({ where: { runId: parent.id }, orderBy: { position: "asc" } }),
   ]);
   const engine = spec.engine ?? parent.engine;
@@ -124,8 +135,8 @@ export async function queueThreadRun(deps: Deps, actor: string, parent: Run, spe
         projectId: parent.projectId,
         workflowId: parent.workflowId,
         kind: spec.kind,
-        parentRunId: parent.id,
-        startCommit: parent.headCommit,
+        parentRunId: spec.parentRunId === undefined ? parent.id : spec.parentRunId,
+        startCommit: spec.startCommit === undefined ? parent.headCommit : spec.startCommit,
         preferredRunnerId: holder?.runnerId ?? null,
         prompt: spec.prompt,
         engine,
@@ -141,7 +152,8 @@ export async function queueThreadRun(deps: Deps, actor: string, parent: Run, spe
         labels: parent.labels as Prisma.InputJsonValue,
         maxAttempts: parent.maxAttempts,
         baseBranch: parent.baseBranch,
-        branch: parent.branch,
+        // A fresh branch needs the run id: it is set right below in the same transaction.
+        branch: spec.freshBranchTitle === undefined ? parent.branch : "",
         createdBy: actor,
       },
     });
@@ -151,10 +163,11 @@ export async function queueThreadRun(deps: Deps, actor: string, parent: Run, spe
       });
     }
     if (sentComments.length > 0) await tx.reviewComment.updateMany({ where: { id: { in: sentComments } }, data: { sentInRunId: created.id } });
-    return transition(tx, created.id, {}, {}, [{
+    const branch = spec.freshBranchTitle === undefined ? {} : { branch: branchNameForRun({ runId: created.id, title: spec.freshBranchTitle }) };
+    return transition(tx, created.id, {}, branch, [{
       type: "run.queued",
       actor,
-      payload: { engine, model: created.model, priority: created.priority, workflowId: created.workflowId, approval: created.approval, kind: spec.kind, parentRunId: parent.id, comments: sentComments.length },
+      payload: { engine, model: created.model, priority: created.priority, workflowId: created.workflowId, approval: created.approval, kind: spec.kind, parentRunId: spec.parentRunId === undefined ? parent.id : spec.parentRunId, from: parent.id, comments: sentComments.length },
     }]);
   });
   if (!run) throw new Error("run vanished while being created");
@@ -176,6 +189,37 @@ export async function followUp(deps: Deps, actor: string, input: FollowUpInput) 
   }
   if (prompt === "") throw conflict("INVALID_STATE", "a follow-up needs a message or comments");
   return queueThreadRun(deps, actor, parent, { kind: "follow_up", prompt, engine: input.engine, model: input.model, command: input.command }, ids);
+}
+
+export interface RetryInput {
+  runId: string;
+  engine?: Engine;
+  model?: string;
+  command?: string;
+  /** Start over on a new branch from the base instead of the same branch. */
+  freshBranch?: boolean;
+}
+
+/**
+ * `run.retry`: the run again with the same settings (unless changed). On the same branch it
+ * starts where the run started (its partial work is replaced) and continues the same
+ * conversation as the run did; with `freshBranch` it is a new thread from the base.
+ */
+export async function retryRun(deps: Deps, actor: string, input: RetryInput) {
+  const run = await deps.db.prisma.run.findUnique({ where: { id: input.runId } });
+  if (!run) throw notFound("run", input.runId);
+  if (run.status === "queued" || (ACTIVE_STATUSES as readonly string[]).includes(run.status)) {
+    throw conflict("RUN_ACTIVE", `run ${run.id} is ${run.status}; cancel it first`, { status: run.status });
+  }
+  if (run.status === "merged") throw conflict("INVALID_STATE", `run ${run.id} is merged; start a new run on the card`, { status: run.status });
+  const spec = { kind: "retry" as const, prompt: run.prompt, engine: input.engine, model: input.model, command: input.command };
+  if (input.freshBranch) {
+    const card = await deps.db.prisma.card.findUniqueOrThrow({ where: { id: run.cardId }, select: { title: true } });
+    return queueThreadRun(deps, actor, run, { ...spec, parentRunId: null, startCommit: null, preferHolder: false, freshBranchTitle: card.title });
+  }
+  const head = await deps.db.prisma.run.findFirst({ where: { cardId: run.cardId, branch: run.branch }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], select: { id: true, status: true } });
+  if (head && head.id !== run.id) throw conflict("NOT_THREAD_HEAD", `run ${run.id} is not the latest run of its thread; retry ${head.id}`, { headRunId: head.id, status: head.status });
+  return queueThreadRun(deps, actor, run, { ...spec, parentRunId: run.parentRunId, startCommit: run.startCommit, preferHolder: false });
 }
 
 /** The lines a comment points at, from the diff of the run it was made on (a few lines of context). */
