@@ -6,10 +6,11 @@ import { useMutation } from "@tanstack/react-query";
 import { toast } from "sonner";
 import { useTRPC } from "@/trpc/react";
 import type { RunDetail } from "@/trpc/types";
-import { toastError } from "@/lib/errors";
+import { errorDetails, toastError } from "@/lib/errors";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Textarea } from "@/components/ui/field";
 import type { ReviewComment } from "./review-comments";
+import { useRefreshRun } from "./use-refresh-run";
 
 const CONTINUABLE = new Set(["succeeded", "failed", "cancelled"]);
 
@@ -21,7 +22,58 @@ const CONTINUABLE = new Set(["succeeded", "failed", "cancelled"]);
 export function FollowUpPanel({ run, comments, isHead }: { run: RunDetail; comments: ReviewComment[]; isHead: boolean }) {
   if (run.status === "running" || run.status === "claimed") return <MessageBox runId={run.id} />;
   if (!CONTINUABLE.has(run.status) || !isHead) return null;
-  return <FollowUpBox run={run} comments={comments} />;
+  return (
+    <>
+      <FollowUpBox run={run} comments={comments} />
+      <BranchActions run={run} />
+    </>
+  );
+}
+
+/** Re-run with the same settings, and bring the base branch in (by the server, or by the agent when it conflicts). */
+function BranchActions({ run }: { run: RunDetail }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const refresh = useRefreshRun(run.id);
+  const [conflicts, setConflicts] = useState<string[] | null>(null);
+  const goTo = (what: string) => (next: { id: string }) => {
+    toast.success(what);
+    router.push(`/runs/${next.id}`);
+  };
+  const retry = useMutation(trpc.run.retry.mutationOptions({ onSuccess: goTo("Queued again with the same settings"), onError: toastError("Could not re-run") }));
+  const resolve = useMutation(trpc.run.resolveConflicts.mutationOptions({ onSuccess: goTo("The agent is resolving the conflicts"), onError: toastError("Could not hand the conflicts to the agent") }));
+  const update = useMutation(
+    trpc.run.updateFromBase.mutationOptions({
+      onSuccess: (r) => {
+        setConflicts(null);
+        toast.success(r.status === "updated" ? `${run.baseBranch} merged into the branch: validate again on the new head` : `The branch already has everything of ${run.baseBranch}`);
+        refresh();
+      },
+      onError: (err) => {
+        const files = (errorDetails(err) as { files?: unknown } | undefined)?.files;
+        if (Array.isArray(files)) setConflicts(files.filter((f): f is string => typeof f === "string"));
+        else toastError("Could not update from the base")(err);
+      },
+    }),
+  );
+  return (
+    <section aria-label="Branch" className="flex flex-wrap items-center gap-2 text-sm" data-testid="branch-actions">
+      <Button size="sm" onClick={() => retry.mutate({ runId: run.id })} disabled={retry.isPending}>
+        Re-run
+      </Button>
+      <Button size="sm" onClick={() => update.mutate({ runId: run.id })} disabled={update.isPending}>
+        Update from {run.baseBranch}
+      </Button>
+      {conflicts ? (
+        <span className="flex flex-wrap items-center gap-2" role="alert" data-testid="update-conflicts">
+          <span className="text-red-700 dark:text-red-300">Conflicts in {conflicts.join(", ")}; nothing was changed.</span>
+          <Button size="sm" variant="primary" onClick={() => resolve.mutate({ runId: run.id })} disabled={resolve.isPending}>
+            Ask the agent to resolve
+          </Button>
+        </span>
+      ) : null}
+    </section>
+  );
 }
 
 function FollowUpBox({ run, comments }: { run: RunDetail; comments: ReviewComment[] }) {
