@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
-import { adminClient, seedWorkspace, unique } from "./support/api";
+import { adminClient, makeRepo, seedWorkspace, unique } from "./support/api";
 import { E2E } from "./support/env";
 import { p95FrameMs, reportPerf } from "./support/perf";
 import { cardIn, column, drag, shot, signIn } from "./support/ui";
@@ -92,11 +92,19 @@ test("creates a workspace, a project and a board from the UI", async ({ page }) 
   const section = page.getByRole("region", { name: new RegExp(`Workspace ${slug}`) });
   await expect(section).toBeVisible();
 
+  // A path outside the server's repository roots is refused, with the reason, and nothing is added.
   await section.getByRole("button", { name: "New project" }).click();
   await page.getByLabel("Name").fill("api");
-  await page.getByLabel("Repository path").fill("/srv/repos/api");
+  await page.getByLabel("Repository path").fill("/etc");
   await page.getByRole("button", { name: "Add project" }).click();
-  await expect(section.getByText("/srv/repos/api")).toBeVisible();
+  await expect(page.getByText("Could not add the project")).toBeVisible();
+  await expect(page.getByText(/inside a repository root of this server/)).toBeVisible();
+  await expect(section.getByText("/etc", { exact: true })).toHaveCount(0);
+
+  const repoPath = makeRepo();
+  await page.getByLabel("Repository path").fill(repoPath);
+  await page.getByRole("button", { name: "Add project" }).click();
+  await expect(section.getByText(repoPath)).toBeVisible();
 
   await section.getByRole("button", { name: "New board" }).click();
   await section.getByLabel("Board name").fill("Roadmap");

@@ -231,7 +231,10 @@ test.describe("Definition of Done, merge and abort from the run page", () => {
     expect(running.worktreePath).toBeTruthy();
     const longPath = running.worktreePath!;
     expect(existsSync(longPath)).toBe(true);
-    expect(git(repoPath, "branch", "--list", long.branch)).toContain(long.branch);
+    // The agent works in a private clone on the run's branch; the project's repository gets
+    // the branch only when the run's result comes back (docs/sandbox.md).
+    expect(git(longPath, "branch", "--show-current")).toBe(long.branch);
+    expect(git(repoPath, "branch", "--list", long.branch)).toBe("");
 
     // The worktrees page: the running one cannot be removed, the idle one can (its branch stays).
     await page.goto(`/worktrees?workspace=${workspace.id}`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acpTestAgent } from "./engines/testing.js";
-import { eventsOf, pidsFrom, startHarness, waitForFinish, waitForOutput, type Harness } from "./testing/harness.js";
+import { eventsOf, hostPidOf, pidsFrom, startHarness, waitForFinish, waitForOutput, type Harness } from "./testing/harness.js";
 import { isProcessAlive } from "@agentboard/sandbox";
 
 /**
@@ -35,7 +35,16 @@ describe("acp runs through a runner", () => {
 
   it("a cancel reaches the agent as session/cancel and ends its terminals", async () => {
     const run = await h.createRun(project, { engine: "acp", agentProfile: "test-agent", prompt: "wait" }, "Wait");
-    const [sleeper] = pidsFrom(await waitForOutput(h.admin, run.id, "sleeper:"), "sleeper");
+    const [inner] = pidsFrom(await waitForOutput(h.admin, run.id, "sleeper:"), "sleeper");
+    // The terminal's `$$` is its sandbox's pid; the host's pid of that very `sleep` is what must end.
+    // (It printed before it exec'd `sleep`: look again until it has.)
+    let sleeper: number | null = null;
+    for (let i = 0; i < 100 && sleeper === null; i++) {
+      sleeper = await hostPidOf(run.id, inner!, "sleep");
+      if (sleeper === null) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(sleeper).not.toBeNull();
+    expect(isProcessAlive(sleeper!)).toBe(true);
     await h.admin.run.cancel.mutate({ runId: run.id, reason: "enough" });
     const done = await waitForFinish(h.admin, run.id);
     expect(done.status).toBe("cancelled");

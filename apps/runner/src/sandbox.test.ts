@@ -1,7 +1,8 @@
 /**
  * A hostile agent, for each engine that runs commands (the command engine, the anthropic
- * engine's run_command, Claude Code's Bash tool with the real CLI), scripted through the
- * local Messages API server. It tries to read the admin token file, the database file, a
+ * engine's run_command, Claude Code's Bash tool with the real CLI, and an ACP agent's
+ * terminal), scripted through the local Messages API server (the ACP test agent through its
+ * prompt). It tries to read the admin token file, the database file, a
  * private key in the runner's HOME, another run's checkout and the runner's environment;
  * prints its own environment; writes ~/.bashrc and files outside its checkout through ..
  * and a symlink; reaches a local server that is on the allowlist and one that is not;
@@ -13,8 +14,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { textOf } from "@agentboard/testkit";
 import { startMessagesServer, type MessagesServer, type Turn } from "@agentboard/testkit/messages-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { acpTestAgent } from "./engines/testing.js";
 import { eventsOf, startHarness, waitForFinish, type Harness, type TestRunner } from "./testing/harness.js";
 
 const KEY = "sk-ant-hostile-test-key";
@@ -61,7 +64,17 @@ function hostileScript(t: Targets): string {
 
 const FORK_BOMB = "b() { b | b & }; b; sleep 60";
 
-type Engine = "command" | "anthropic" | "claude_code";
+type Engine = "command" | "anthropic" | "claude_code" | "acp";
+
+/** The run input that has `engine` run `command` (the model, or the ACP test agent, is scripted to). */
+function hostileInput(engine: Engine, command: string) {
+  if (engine === "command") return { engine, command };
+  if (engine === "acp") return { engine, agentProfile: ACP_PROFILE, prompt: `run ${command}` };
+  return { engine, prompt: "Look around." };
+}
+
+/** The repo's ACP test agent: its `run` script runs the rest of the prompt in a terminal. */
+const ACP_PROFILE = "hostile-acp";
 
 /** A scripted model whose one tool call is `command`, then a summary. */
 function modelRunning(engine: Engine, command: string): Array<Turn> {
@@ -101,6 +114,8 @@ describe("a hostile agent in the sandbox", () => {
       allowed: allowed.address,
       refused: refused.address,
     };
+    const agent = acpTestAgent();
+    await h.admin.agentProfile.create.mutate({ workspaceId: h.workspace.id, name: ACP_PROFILE, command: agent.command, args: agent.args, env: agent.env });
     secrets = [h.api.adminToken, h.runnerToken, KEY, "DB-SECRET-MARKER", "SSH-SECRET-MARKER", "OTHER-RUN-MARKER", "REFUSED-BODY-LEAKED", "sk-ant-runner-env-key"];
   });
   afterAll(async () => {
@@ -130,7 +145,7 @@ describe("a hostile agent in the sandbox", () => {
   async function stored(runId: string): Promise<string> {
     const prisma = h.api.core.deps.db.prisma;
     const [run, events] = await Promise.all([prisma.run.findUniqueOrThrow({ where: { id: runId } }), prisma.runEvent.findMany({ where: { runId } })]);
-    return JSON.stringify(run) + JSON.stringify(events);
+    return textOf(run) + textOf(events);
   }
 
   function outputOf(events: Awaited<ReturnType<typeof eventsOf>>): string {
@@ -142,10 +157,10 @@ describe("a hostile agent in the sandbox", () => {
       .join("");
   }
 
-  it.each<Engine>(["command", "anthropic", "claude_code"])("%s: every attempt fails, the log shows it, nothing leaks", async (engine) => {
+  it.each<Engine>(["command", "anthropic", "claude_code", "acp"])("%s: every attempt fails, the log shows it, nothing leaks", async (engine) => {
     // The script needs the other run's id, known only once it ran: turns are filled in below.
     let turns: Turn[] = [];
-    const messages = engine === "command" ? null : await startMessagesServer({ apiKey: KEY, script: (req) => turns[req.index] ?? { text: "Done." } });
+    const messages = engine === "command" || engine === "acp" ? null : await startMessagesServer({ apiKey: KEY, script: (req) => turns[req.index] ?? { text: "Done." } });
     const runner = await startRunnerWith(messages);
     try {
       const project = await hostileProject();
@@ -154,7 +169,7 @@ describe("a hostile agent in the sandbox", () => {
       expect((await waitForFinish(h.admin, other.id)).status).toBe("succeeded");
       const script = hostileScript({ ...targets, otherRunFile: path.join(h.worktreesDir, other.id, "other.txt") });
       turns = modelRunning(engine, script);
-      const input = engine === "command" ? { engine, command: script } : { engine, prompt: "Look around." };
+      const input = hostileInput(engine, script);
       const hitsBefore = allowed.hits();
       const queued = await h.createRun(project, input, `Hostile ${engine}`);
       const run = await waitForFinish(h.admin, queued.id, 120_000);
@@ -205,12 +220,12 @@ describe("a hostile agent in the sandbox", () => {
     }
   });
 
-  it.each<Engine>(["command", "anthropic", "claude_code"])("%s: a fork bomb ends the run with sandbox_limit; the runner goes on", async (engine) => {
-    const messages = engine === "command" ? null : await startMessagesServer({ apiKey: KEY, script: modelRunning(engine, FORK_BOMB) });
+  it.each<Engine>(["command", "anthropic", "claude_code", "acp"])("%s: a fork bomb ends the run with sandbox_limit; the runner goes on", async (engine) => {
+    const messages = engine === "command" || engine === "acp" ? null : await startMessagesServer({ apiKey: KEY, script: modelRunning(engine, FORK_BOMB) });
     const runner = await startRunnerWith(messages);
     try {
       const project = await hostileProject();
-      const input = engine === "command" ? { engine, command: FORK_BOMB } : { engine, prompt: "Go." };
+      const input = hostileInput(engine, FORK_BOMB);
       const queued = await h.createRun(project, input, `Bomb ${engine}`);
       const run = await waitForFinish(h.admin, queued.id, 120_000);
       expect(run).toMatchObject({ status: "failed", errorReason: "sandbox_limit" });

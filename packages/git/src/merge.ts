@@ -5,6 +5,7 @@ import { DEFAULT_AUTHOR, identityConfig, type GitIdentity } from "./changes.js";
 import { git, gitTry, splitNul } from "./exec.js";
 import { withFileLock, withMutex, type FileLockOptions } from "./lock.js";
 import { assertSafeRefName } from "./names.js";
+import { objectDirsOf } from "./run-clone.js";
 import { branchCommit, listWorktrees } from "./worktree.js";
 
 /** The run branch does not merge cleanly; nothing was changed. */
@@ -253,21 +254,45 @@ export interface VerificationInput {
 }
 
 export interface VerificationWorktree {
-  /** Detached worktree at the run branch with the base merged in (or, on conflict, at the run branch). */
+  /**
+   * A private clone (`git clone --shared`), detached at the run branch with the base merged
+   * in (or, on conflict, at the run branch). It owns its `.git`: the checks that run in it
+   * (in a sandbox) can use git, and no git command of the server ever runs in it afterwards.
+   */
   dir: string;
+  /** The repository's object directories the clone reads through alternates (bind them read-only). */
+  objectDirs: string[];
   baseCommit: string;
   branchCommit: string;
   /** HEAD of `dir`. */
   head: string;
   /** Conflicting files when the base does not merge cleanly; the merge has been aborted. */
   conflict?: string[];
-  /** Removes the worktree; idempotent. Always call it, conflict or not. */
+  /** Removes the clone (its directory only: no git command runs in it); idempotent. Always call it, conflict or not. */
   cleanup: () => Promise<void>;
 }
 
+/** A throwaway private clone of `repoPath` detached at `commit`; `remove` deletes its directory. */
+async function addTempClone(repoPath: string, branch: string, commit: string, purpose: string): Promise<TempWorktree & { objectDirs: string[] }> {
+  const parent = await fs.mkdtemp(path.join(os.tmpdir(), `agentboard-${purpose}-`));
+  const dir = path.join(parent, "wt");
+  let removal: Promise<void> | null = null;
+  const remove = () => (removal ??= fs.rm(parent, { recursive: true, force: true }));
+  try {
+    await git(parent, ["clone", "--quiet", "--shared", "--no-checkout", "--single-branch", "--branch", branch, "--no-tags", "--", repoPath, dir]);
+    await git(dir, ["checkout", "--quiet", "--detach", commit]);
+    return { dir, remove, objectDirs: await objectDirsOf(repoPath) };
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
+
 /**
- * A throwaway worktree holding what the base would look like after merging the run:
- * checks re-run there verify the integrated state, not the branch in isolation.
+ * A throwaway private clone holding what the base would look like after merging the run:
+ * checks re-run there verify the integrated state, not the branch in isolation. The merge
+ * is made before any check runs; after that, nothing but removing the directory touches
+ * it, so whatever a check leaves in its `.git` is never read outside its sandbox.
  */
 export async function mergeBaseIntoBranchForVerification(input: VerificationInput): Promise<VerificationWorktree> {
   const { repoPath, baseBranch, branch } = input;
@@ -279,7 +304,7 @@ export async function mergeBaseIntoBranchForVerification(input: VerificationInpu
   const tip = await branchCommit(repoPath, branch);
   if (tip === null) throw new MissingBranchError(branch);
 
-  const temp = await addTempWorktree(repoPath, tip, "verify");
+  const temp = await addTempClone(repoPath, branch, tip, "verify");
   try {
     const res = await gitTry(
       temp.dir,
@@ -296,6 +321,7 @@ export async function mergeBaseIntoBranchForVerification(input: VerificationInpu
     const head = (await git(temp.dir, ["rev-parse", "HEAD"])).trim();
     return {
       dir: temp.dir,
+      objectDirs: temp.objectDirs,
       baseCommit,
       branchCommit: tip,
       head,

@@ -17,7 +17,7 @@ export const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 
 export interface SandboxEnvInput {
   /** The runner's environment: only the locale, the terminal and declared secrets are read from it. */
-  source: NodeJS.ProcessEnv;
+  source: Readonly<Record<string, string | undefined>>;
   home: string;
   user: string;
   /** Directories put before the system PATH (node's bin when it lives outside /usr). */

@@ -123,7 +123,9 @@ export function removeStaleCgroups(cg: CgroupSetup): void {
       const pid = Number(/^agentboard-.+-(\d+)$/.exec(name)?.[1]);
       if (!pid || pid === process.pid || pidAlive(pid)) continue;
       try {
-        rmdirSync(path.join(c.parent, name));
+        const dir = path.join(c.parent, name);
+        for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmdirSync(path.join(dir, e.name));
+        rmdirSync(dir);
       } catch {
         // Not empty, or not ours to remove.
       }
@@ -155,19 +157,58 @@ export interface LimitHit {
   message: string;
 }
 
+type CgroupDir = { controller: "pids" | "memory"; dir: string; method: "cgroup1" | "cgroup2" };
+
+function readCounters(dirs: readonly CgroupDir[]): { forks: number; oomKills: number } {
+  let forks = 0;
+  let oomKills = 0;
+  for (const d of dirs) {
+    if (d.controller === "pids") forks += Number(/^max (\d+)/m.exec(readText(path.join(d.dir, "pids.events")) ?? "")?.[1] ?? 0);
+    else oomKills += Number(/^oom_kill (\d+)/m.exec(readText(path.join(d.dir, d.method === "cgroup2" ? "memory.events" : "memory.oom_control")) ?? "")?.[1] ?? 0);
+  }
+  return { forks, oomKills };
+}
+
+function procsOf(dir: string): number[] {
+  return (readText(path.join(dir, "cgroup.procs")) ?? "")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map(Number);
+}
+
+/** Removes a cgroup; it can only go once it is empty, so this retries briefly. */
+async function removeDir(dir: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+async function waitEmpty(members: () => number[]): Promise<void> {
+  for (let wait = 1; members().length > 0 && wait < 2_000; wait *= 2) await new Promise((r) => setTimeout(r, wait));
+}
+
 /**
- * A run's cgroups: made at its first process, shared by its processes (they run one after
- * another), removed when the run's sandbox closes. Limits hit are counted from a baseline
- * taken as each process starts, so each process's own hits are told apart.
+ * A run's cgroups: made at its first process and removed when the run's sandbox closes.
+ * They carry the run's limits, for all its processes together. Each process the run
+ * starts gets a cgroup of its own nested inside (`child()`), so that one process — an
+ * agent's terminal — can be stopped, waited for and told apart without touching the
+ * others running beside it (the agent itself).
  */
 export class SandboxCgroup {
-  private readonly dirs: Array<{ controller: "pids" | "memory"; dir: string; method: "cgroup1" | "cgroup2" }> = [];
-  private baseline = { forks: 0, oomKills: 0 };
+  private readonly dirs: CgroupDir[] = [];
+  private readonly children = new Set<ProcessCgroup>();
+  private seq = 0;
 
   constructor(
     setup: CgroupSetup,
     name: string,
-    private readonly limits: SandboxLimits,
+    readonly limits: SandboxLimits,
   ) {
     for (const controller of ["pids", "memory"] as const) {
       const c = setup[controller];
@@ -196,66 +237,130 @@ export class SandboxCgroup {
     }
   }
 
+  /**
+   * The cgroup of one process of the run, inside the run's: the run's limits still count it,
+   * its own membership says which processes are its. Without cgroups it is empty (no members).
+   */
+  child(): ProcessCgroup {
+    const name = `p${++this.seq}`;
+    const dirs: CgroupDir[] = [];
+    for (const d of this.dirs) {
+      const dir = path.join(d.dir, name);
+      try {
+        mkdirSync(dir);
+        dirs.push({ ...d, dir });
+      } catch {
+        // Not nestable here: the process is then only counted, not told apart.
+      }
+    }
+    const child = new ProcessCgroup(this, dirs, () => this.children.delete(child));
+    this.children.add(child);
+    return child;
+  }
+
+  /** @internal The run's own counters (a refused fork is counted where the limit is, or where it happened, by kernel). */
+  counters(): { forks: number; oomKills: number } {
+    return readCounters(this.dirs);
+  }
+
+  /** Pids of every process of the run, in any of its processes' cgroups. */
+  members(): number[] {
+    const d = this.dirs[0];
+    if (!d) return [];
+    const pids = procsOf(d.dir);
+    let names: string[] = [];
+    try {
+      names = readdirSync(d.dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+    } catch {
+      // Gone.
+    }
+    for (const name of names) pids.push(...procsOf(path.join(d.dir, name)));
+    return pids;
+  }
+
+  /** SIGKILL to every process of the run that is still there, and waits until they are gone. */
+  async kill(): Promise<void> {
+    for (let round = 0; round < 5 && this.members().length > 0; round++) {
+      for (const pid of this.members()) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Gone already.
+        }
+      }
+      await waitEmpty(() => this.members());
+    }
+  }
+
+  /** Removes the run's cgroups (its processes' first). */
+  async remove(): Promise<void> {
+    await Promise.all([...this.children].map((c) => c.remove()));
+    for (const d of this.dirs) {
+      try {
+        for (const e of readdirSync(d.dir, { withFileTypes: true })) if (e.isDirectory()) await removeDir(path.join(d.dir, e.name));
+      } catch {
+        // Gone.
+      }
+      await removeDir(d.dir);
+    }
+  }
+}
+
+/** The cgroup of one process of a run (and of everything it starts), nested in the run's. */
+export class ProcessCgroup {
+  private baseline = { forks: 0, oomKills: 0 };
+
+  constructor(
+    private readonly run: SandboxCgroup,
+    private readonly dirs: readonly CgroupDir[],
+    private readonly forget: () => void,
+  ) {
+    this.baseline = this.counters();
+  }
+
   /** Files the starting shell writes its pid into, so bubblewrap and all it starts are counted. */
   get procsFiles(): string[] {
     return this.dirs.map((d) => path.join(d.dir, "cgroup.procs"));
   }
 
-  /** Pids of every process in the sandbox (empty without cgroups). */
+  /** Pids of the process and everything it started (empty without cgroups). */
   members(): number[] {
     const d = this.dirs[0];
-    if (!d) return [];
-    return (readText(path.join(d.dir, "cgroup.procs")) ?? "")
-      .split("\n")
-      .filter((l) => l !== "")
-      .map(Number);
+    return d ? procsOf(d.dir) : [];
   }
 
   private counters(): { forks: number; oomKills: number } {
-    let forks = 0;
-    let oomKills = 0;
-    for (const d of this.dirs) {
-      if (d.controller === "pids") forks = Number(/^max (\d+)/m.exec(readText(path.join(d.dir, "pids.events")) ?? "")?.[1] ?? 0);
-      else oomKills = Number(/^oom_kill (\d+)/m.exec(readText(path.join(d.dir, d.method === "cgroup2" ? "memory.events" : "memory.oom_control")) ?? "")?.[1] ?? 0);
-    }
-    return { forks, oomKills };
+    const run = this.run.counters();
+    const own = readCounters(this.dirs);
+    return { forks: run.forks + own.forks, oomKills: run.oomKills + own.oomKills };
   }
 
-  /** A process starts: what it hits from now on is its own. */
-  startProcess(): void {
-    this.baseline = this.counters();
-  }
-
-  /** A limit the process ran into: a fork refused at the process limit, or an out-of-memory kill. */
+  /**
+   * A limit of the run hit since this process started: a fork refused at the process limit,
+   * or an out-of-memory kill. The limits are the run's, so a hit by any of its processes
+   * counts for each one running (the run ends with it).
+   */
   hit(): LimitHit | null {
     const now = this.counters();
     if (now.forks > this.baseline.forks) {
-      return { limit: "processes", message: `the sandbox reached its limit of ${this.limits.processes} processes (a fork was refused) and was stopped` };
+      return { limit: "processes", message: `the sandbox reached its limit of ${this.run.limits.processes} processes (a fork was refused) and was stopped` };
     }
     if (now.oomKills > this.baseline.oomKills) {
-      return { limit: "memory", message: `the sandbox ran out of its ${this.limits.memoryMb} MB of memory (a process was killed) and was stopped` };
+      return { limit: "memory", message: `the sandbox ran out of its ${this.run.limits.memoryMb} MB of memory (a process was killed) and was stopped` };
     }
     return null;
   }
 
-  /** Removes the cgroups; a cgroup can only go once it is empty, so this retries briefly. */
-  async remove(): Promise<void> {
-    for (const d of this.dirs) {
-      for (let i = 0; i < 100; i++) {
-        try {
-          rmdirSync(d.dir);
-          break;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === "ENOENT") break;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }
-    }
+  /** Waits (briefly) until no process is left in it: a killed sandbox's last members go asynchronously. */
+  async drained(): Promise<void> {
+    await waitEmpty(() => this.members());
   }
 
-  /** Waits (briefly) until no process is left in the cgroup: a killed sandbox's last members go asynchronously. */
-  async drained(): Promise<void> {
-    for (let wait = 1; this.members().length > 0 && wait < 2_000; wait *= 2) await new Promise((r) => setTimeout(r, wait));
+  async remove(): Promise<void> {
+    this.forget();
+    await Promise.all(this.dirs.map((d) => removeDir(d.dir)));
   }
 }
 

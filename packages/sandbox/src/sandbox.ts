@@ -6,7 +6,7 @@
  * `RunSandbox`: its own HOME, its proxies, its policy. Every process of the run — setup
  * script, hooks, the agent and its tools, tests, checks, the runner's own git commands in
  * the checkout — is started through `RunSandbox.start`, each in a fresh bubblewrap
- * sandbox with its own cgroup.
+ * sandbox with a cgroup of its own nested in the run's (which holds the run's limits).
  */
 import { execFile } from "node:child_process";
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -175,7 +175,7 @@ export interface RunSandboxInput {
   readOnly: readonly string[];
   policy: SandboxPolicy;
   /** The runner's environment, for the locale and the project's declared secrets. */
-  source: NodeJS.ProcessEnv;
+  source: Readonly<Record<string, string | undefined>>;
   /** Run facts given to every process (AGENTBOARD_RUN_ID…). */
   facts: Readonly<Record<string, string>>;
   /** The model endpoint and key the model proxy forwards to. */
@@ -208,7 +208,7 @@ export class RunSandbox {
   private phase: Phase | "collect" = "setup";
   private cgroup: SandboxCgroup | null = null;
   private closed = false;
-  private readonly live = new Set<Promise<unknown>>();
+  private readonly live = new Set<{ proc: GroupProcess; settled: Promise<unknown> }>();
 
   constructor(
     private readonly host: SandboxHost,
@@ -316,8 +316,9 @@ export class RunSandbox {
       cwd: opts.cwd,
     };
     this.cgroup ??= new SandboxCgroup(internals.cgroups, `agentboard-${this.input.runId}-${process.pid}`, policy.limits);
-    const cgroup = this.cgroup;
-    cgroup.startProcess();
+    // A cgroup of the process's own inside the run's: the run's limits count all its
+    // processes together, while stopping or waiting for this one touches only what it started.
+    const cgroup = this.cgroup.child();
     const inner = bridges.length > 0 ? ["/bin/sh", "-c", bridgeScript(bridges), "sh", file, ...args] : [file, ...args];
     let hit: LimitHit | null = null;
     const proc = spawnGroup(
@@ -328,8 +329,8 @@ export class RunSandbox {
         cwd: "/",
         env,
         softStop: () => {
-          // SIGTERM to everything in the sandbox but bubblewrap and its init, which would
-          // take the whole sandbox down at once; the group's SIGKILL follows the grace.
+          // SIGTERM to everything in this process's sandbox but bubblewrap and its init,
+          // which would take the sandbox down at once; the group's SIGKILL follows the grace.
           const leader = proc.pid;
           const init = childrenOf(leader);
           const members = cgroup.members().filter((p) => p !== leader && !init.includes(p));
@@ -364,12 +365,14 @@ export class RunSandbox {
         if (h) report(h);
         // 128 + SIGXFSZ: a process wrote past the file size limit.
         else if (exit.code === 153) report({ limit: "fileSize", message: `a process exceeded the sandbox's file size limit of ${policy.limits.fileSizeMb} MB` });
-        // Done means gone: nothing of this process may still run when the next one starts.
+        // Done means gone: nothing this process started may still run when the next one starts.
         await cgroup.drained();
+        await cgroup.remove();
         return exit;
       },
-      (err: unknown) => {
+      async (err: unknown) => {
         clearInterval(watch);
+        await cgroup.remove();
         throw err;
       },
     );
@@ -380,9 +383,20 @@ export class RunSandbox {
 
   private track(proc: GroupProcess): GroupProcess {
     const settled = proc.done.catch(() => undefined);
-    this.live.add(settled);
-    void settled.then(() => this.live.delete(settled));
+    const entry = { proc, settled };
+    this.live.add(entry);
+    void settled.then(() => this.live.delete(entry));
     return proc;
+  }
+
+  /**
+   * Stops every process of the run still running (the run is over, or is being stopped):
+   * each is asked to stop and killed after `graceMs`; whatever is left in the run's cgroup
+   * after that — a process that got away from its group — is killed.
+   */
+  async stop(graceMs = 0): Promise<void> {
+    await Promise.all([...this.live].map(({ proc, settled }) => Promise.all([proc.terminate(graceMs), settled])));
+    await this.cgroup?.kill();
   }
 
   private socketPath(kind: "egress" | "model"): string {
@@ -410,11 +424,14 @@ export class RunSandbox {
     return this.model;
   }
 
-  /** Waits for the run's processes, stops the proxies and removes the run's HOME. */
-  async close(): Promise<void> {
+  /**
+   * Ends the run's sandbox: stops what still runs (`stop`, after `graceMs`), stops the
+   * proxies, removes the run's cgroups and HOME.
+   */
+  async close(graceMs = 0): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.live);
+    await this.stop(graceMs);
     await Promise.all([this.egress?.close(), this.model?.close(), this.cgroup?.remove()]);
     for (const kind of ["egress", "model"] as const) rmSync(this.socketPath(kind), { force: true });
     rmSync(path.dirname(this.home), { recursive: true, force: true });

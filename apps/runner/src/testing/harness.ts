@@ -3,7 +3,7 @@
  * served over HTTP on 127.0.0.1, real git repositories, real child processes.
  */
 import { mkdtempSync, realpathSync, rmSync } from "node:fs";
-import { readdir, readlink } from "node:fs/promises";
+import { readdir, readFile, readlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { listenApi, type ApiCoreOptions } from "@agentboard/api";
@@ -196,6 +196,27 @@ export async function eventsOf(client: AgentboardClient, runId: string): Promise
 /** Pids a test command printed as `<label>:<pid>`. */
 export function pidsFrom(text: string, label: string): number[] {
   return [...text.matchAll(new RegExp(`${label}:(\\d+)`, "g"))].map((m) => Number(m[1]));
+}
+
+/**
+ * The host pid of the process of the run `runId` that runs `program` and knows itself as
+ * `pid`. A sandboxed command's `$$` is a pid of its own pid namespace (the last entry of
+ * `NSpid` in its /proc status; unconfined, the same pid), and every process of a run has a
+ * namespace of its own, so the same inner pid is common: the program tells them apart.
+ * Null when no such process is alive.
+ */
+export async function hostPidOf(runId: string, pid: number, program: string): Promise<number | null> {
+  for (const name of await readdir("/proc")) {
+    const hostPid = Number(name);
+    if (!Number.isInteger(hostPid) || hostPid === process.pid) continue;
+    const status = await readFile(`/proc/${hostPid}/status`, "utf8").catch(() => "");
+    const nspid = /^NSpid:\s+(.+)$/m.exec(status)?.[1]?.trim().split(/\s+/).map(Number);
+    if (nspid?.at(-1) !== pid) continue;
+    if ((await readFile(`/proc/${hostPid}/comm`, "utf8").catch(() => "")).trim() !== program) continue;
+    const environ = await readFile(`/proc/${hostPid}/environ`, "utf8").catch(() => "");
+    if (environ.split("\0").includes(`AGENTBOARD_RUN_ID=${runId}`) && isProcessAlive(hostPid)) return hostPid;
+  }
+  return null;
 }
 
 /**

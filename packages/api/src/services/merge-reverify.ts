@@ -1,15 +1,25 @@
-import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { mergeBaseIntoBranchForVerification } from "@agentboard/git";
+import { parsePolicy, SandboxHost, type Phase, type RunSandbox, type SandboxPolicy } from "@agentboard/sandbox";
+import { conflict } from "../errors.js";
 
 /**
  * Re-verification on the integrated state: the base branch merged into the run branch in
- * a throwaway worktree, and the run's automatic checks run again there. A run that passed
- * its checks against an old base can still break once combined with what landed since;
- * this is the last look before the merge.
+ * a throwaway private clone, and the run's automatic checks run again there. A run that
+ * passed its checks against an old base can still break once combined with what landed
+ * since; this is the last look before the merge.
  *
- * The commands are shell by design — an admin wrote them into the workflow (they were
- * copied onto the run's DoD items) or the project's setup script. Nothing from a request
- * is ever part of a command; run facts reach it as environment variables.
+ * The commands are repository code (the project's setup script, the workflow's checks), so
+ * they never run in the server's own environment: each runs in a bubblewrap sandbox with
+ * the policy of the project's runs (docs/sandbox.md) — the clone read-write, the
+ * repository's objects read-only, a private /tmp and a fresh HOME, no data directory, no
+ * view of the server's processes, none of its environment (no database URL, token or API
+ * key: not even the secrets the project declares for its runs, which live on runners), the
+ * project's network for `setup` and `checks`, and its limits. Where bubblewrap does not
+ * work, re-verification is refused rather than run unconfined. Nothing from a request is
+ * ever part of a command; run facts reach it as environment variables.
  */
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 10 * 60_000;
@@ -50,24 +60,15 @@ export interface ReverifyReport {
 
 export interface ReverifyInput {
   runId: string;
+  projectId: string;
+  /** The project's sandbox policy (its `sandbox` column). */
+  sandbox: unknown;
   repoPath: string;
   baseBranch: string;
   branch: string;
   setupScript: string | null;
   checks: ReverifyCheck[];
   timeoutMs?: number;
-}
-
-/**
- * The environment checks run with: enough to find tools, nothing of the server's own
- * (database URL, API keys, tokens) — a check is project code, not a server component.
- */
-function checkEnv(runId: string, dir: string): NodeJS.ProcessEnv {
-  const keep = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "TMPDIR", "TZ"];
-  // `as`: Next.js types make NODE_ENV required on ProcessEnv, and the web build type-checks this file.
-  const env = {} as NodeJS.ProcessEnv;
-  for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k];
-  return { ...env, CI: "1", AGENTBOARD_RUN_ID: runId, AGENTBOARD_REVERIFY: "1", AGENTBOARD_WORKTREE: dir };
 }
 
 class Tail {
@@ -86,69 +87,114 @@ class Tail {
   }
 }
 
-/** `/bin/sh -c` in its own process group, so a timeout kills everything it started. */
-export function runCheckCommand(
+let serverHost: Promise<SandboxHost> | null = null;
+
+/** The server's sandbox, set up at the first re-verification (one per process). */
+function serverSandbox(): Promise<SandboxHost> {
+  serverHost ??= (async () => {
+    // Not in the data directory: nothing of it is bound into a sandbox, and this keeps it so.
+    const stateDir = mkdtempSync(path.join(tmpdir(), "agentboard-reverify-"));
+    const host = await SandboxHost.create({ stateDir });
+    process.once("exit", () => {
+      // Synchronous work only, at exit: close() removes its socket directory before it awaits anything.
+      void host.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+    return host;
+  })();
+  return serverHost;
+}
+
+/** The project's run policy, as re-verification applies it: always confined, no declared secrets. */
+function reverifyPolicy(raw: unknown): SandboxPolicy {
+  let policy: SandboxPolicy;
+  try {
+    policy = parsePolicy(raw);
+  } catch {
+    throw conflict("INVALID_STATE", "the project's sandbox policy is malformed; re-verification cannot run");
+  }
+  return { ...policy, unconfined: false, secrets: [] };
+}
+
+/** `/bin/sh -c <command>` in the re-verification's sandbox; a timeout stops everything it started. */
+export async function runCheckCommand(
   spec: { key: string; title: string; required: boolean; command: string },
-  cwd: string,
-  env: NodeJS.ProcessEnv,
+  box: RunSandbox,
+  phase: Phase,
   timeoutMs: number,
 ): Promise<CheckRun> {
   const started = Date.now();
   const out = new Tail(OUTPUT_TAIL_CHARS);
-  return new Promise((resolve) => {
-    let timedOut = false;
-    let settled = false;
-    const child = spawn("/bin/sh", ["-c", spec.command], { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    const killGroup = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, signal);
-      } catch {
-        // Already gone.
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup("SIGTERM");
-      setTimeout(() => killGroup("SIGKILL"), KILL_GRACE_MS).unref();
-    }, timeoutMs);
-    child.stdout.setEncoding("utf8").on("data", (s: string) => out.push(s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => out.push(s));
-    const finish = (exitCode: number | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      // Leftover children of the check (a server it started) go with it.
-      killGroup("SIGKILL");
-      if (timedOut) out.push(`\n[agentboard] timed out after ${timeoutMs} ms\n`);
-      resolve({ ...spec, exitCode, passed: exitCode === 0 && !timedOut, timedOut, durationMs: Date.now() - started, output: out.toString() });
-    };
-    child.on("error", (err) => {
-      out.push(`could not start /bin/sh: ${err.message}\n`);
-      finish(127);
+  const timer = new AbortController();
+  let timedOut = false;
+  const clock = setTimeout(() => {
+    timedOut = true;
+    timer.abort();
+  }, timeoutMs);
+  let exitCode: number | null;
+  try {
+    const proc = box.start(phase, "/bin/sh", ["-c", spec.command], {
+      env: { CI: "1", LANG: "C.UTF-8" },
+      signal: timer.signal,
+      graceMs: KILL_GRACE_MS,
+      onStdout: (t) => out.push(t),
+      onStderr: (t) => out.push(t),
     });
-    child.on("close", (code) => finish(code));
-  });
+    exitCode = (await proc.done).code;
+  } catch (err) {
+    out.push(`could not start /bin/sh: ${err instanceof Error ? err.message : String(err)}\n`);
+    exitCode = 127;
+  } finally {
+    clearTimeout(clock);
+  }
+  if (timedOut) out.push(`\n[agentboard] timed out after ${timeoutMs} ms\n`);
+  return { ...spec, exitCode, passed: exitCode === 0 && !timedOut, timedOut, durationMs: Date.now() - started, output: out.toString() };
 }
 
 export async function reverifyIntegratedState(input: ReverifyInput): Promise<ReverifyReport> {
   const timeoutMs = input.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  const policy = reverifyPolicy(input.sandbox);
+  const host = await serverSandbox();
+  if (!host.support.available) {
+    throw conflict("SANDBOX_REQUIRED", `re-verification runs the project's commands in a sandbox, which this server cannot make: ${host.support.reason ?? "no sandbox"}`);
+  }
   const vt = await mergeBaseIntoBranchForVerification({ repoPath: input.repoPath, baseBranch: input.baseBranch, branch: input.branch });
+  let box: RunSandbox | null = null;
   try {
     const base = { baseCommit: vt.baseCommit, branchCommit: vt.branchCommit, head: vt.head };
     if (vt.conflict) return { ...base, passed: false, conflict: vt.conflict, setup: null, checks: [] };
-    const env = checkEnv(input.runId, vt.dir);
-    // A fresh worktree has no installed dependencies; the project's setup script is what
+    const limitHits: string[] = [];
+    box = host.openRun({
+      runId: `reverify-${input.runId}`,
+      projectId: input.projectId,
+      checkout: vt.dir,
+      readOnly: vt.objectDirs,
+      policy,
+      // None of the server's environment: only the sandbox's own allowlisted settings.
+      source: {},
+      facts: { AGENTBOARD_RUN_ID: input.runId, AGENTBOARD_REVERIFY: "1", AGENTBOARD_WORKTREE: vt.dir },
+      model: null,
+      onLimit: (hit) => limitHits.push(hit.message),
+    });
+    const run = async (spec: ReverifyCheck, phase: Phase) => {
+      const before = limitHits.length;
+      const r = await runCheckCommand(spec, box!, phase, timeoutMs);
+      const hits = limitHits.slice(before);
+      return hits.length > 0 ? { ...r, passed: false, output: `${r.output}\n[agentboard] ${hits.join("; ")}\n` } : r;
+    };
+    // A fresh clone has no installed dependencies; the project's setup script is what
     // the runner ran before the agent, so it runs here too.
     let setup: CheckRun | null = null;
     if (input.setupScript) {
-      setup = await runCheckCommand({ key: "setup", title: "Project setup script", required: true, command: input.setupScript }, vt.dir, env, timeoutMs);
+      setup = await run({ key: "setup", title: "Project setup script", required: true, command: input.setupScript }, "setup");
       if (!setup.passed) return { ...base, passed: false, setup, checks: [] };
     }
     const checks: CheckRun[] = [];
-    for (const c of input.checks) checks.push(await runCheckCommand(c, vt.dir, env, timeoutMs));
+    for (const c of input.checks) checks.push(await run(c, "checks"));
     // Optional items are reported but do not block, as in the merge gate.
     return { ...base, passed: checks.every((c) => c.passed || !c.required), setup, checks };
   } finally {
+    await box?.close(KILL_GRACE_MS);
     await vt.cleanup();
   }
 }

@@ -160,6 +160,8 @@ async function recoveredMerge(repoPath: string, run: LoadedRun): Promise<MergeRu
 async function reverifyBeforeMerge(deps: Deps, actor: string, run: LoadedRun, repoPath: string, timeoutMs: number | undefined): Promise<ReverifyReport> {
   const reverify = await reverifyIntegratedState({
     runId: run.id,
+    projectId: run.projectId,
+    sandbox: run.project.sandbox,
     repoPath,
     baseBranch: run.baseBranch,
     branch: run.branch,

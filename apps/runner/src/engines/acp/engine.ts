@@ -2,7 +2,8 @@
  * The `acp` engine: any agent that speaks the Agent Client Protocol over stdio, started from
  * the run's agent profile (program, arguments, environment) in the worktree. The runner is
  * the ACP client: it opens a session on the worktree, sends the prompt, turns the agent's
- * session updates into run events, answers its permission requests by the profile's policy,
+ * session updates into run events, answers its permission requests (a person through the
+ * run's approvals when the workflow's policy holds the call, else the profile's policy),
  * and serves its file and terminal requests inside the worktree only. Cancel sends
  * `session/cancel`; an agent that does not stop within the grace period is killed with its
  * process group.
@@ -15,6 +16,7 @@ import { openWorkspace } from "../tools/paths.js";
 import { EngineError, type AgentEngine, type AgentSpec, type EngineContext, type EngineResult } from "../types.js";
 import { readTextFile, writeTextFile } from "./files.js";
 import { agentInstallDirs } from "./install-dirs.js";
+import { HeldCalls } from "./held-calls.js";
 import { answerPermission } from "./permissions.js";
 import { Terminals } from "./terminals.js";
 import { UpdateMapper } from "./updates.js";
@@ -86,23 +88,30 @@ export class AcpEngine implements AgentEngine {
     const agent = ctx.agent;
     if (!agent) throw new EngineError("engine_error", "the acp engine needs an agent profile");
     throwIfAborted(ctx.signal);
+    // A policy that holds calls for a person needs a way to ask; never answer them unasked.
+    if ((ctx.approval ?? "none") !== "none" && !ctx.requestApproval) {
+      throw new EngineError("approval_unsupported", `the run requires approval of ${ctx.approval}, but this runner cannot ask for it`);
+    }
     const graceMs = this.options.graceMs ?? DEFAULT_GRACE_MS;
     const ws = await openWorkspace(ctx.worktree);
     // The agent gets `session/cancel` on abort and is killed only if it does not stop in time.
     const kill = new AbortController();
     const starter = ctx.starter ?? plainStarter(ctx.env, ctx.anthropic);
-    const terminals = new Terminals(ws, starter, kill.signal, ctx.emit, graceMs);
+    // The approval policy holds the agent's terminals and writes, asked about or not.
+    const held = new HeldCalls(ctx, ws);
+    const terminals = new Terminals(ws, starter, kill.signal, ctx.emit, graceMs, (file, args) => held.command(file, args));
     const updates = new UpdateMapper(ctx.emit, this.options.messageIdleMs);
     const started = startAgent(agent, ctx, starter, kill.signal, graceMs);
 
     const app = client({ name: "agentboard" })
       .onRequest("session/request_permission", ({ params }) => {
+        const call = updates.callFacts(params.toolCall);
         updates.announce(params.toolCall.toolCallId);
-        return answerPermission(params, agent.permissions, updates.titleOf(params.toolCall.toolCallId), ctx.emit, ctx.signal.aborted);
+        return answerPermission(params, { policy: agent.permissions, call, ctx, held, emit: ctx.emit });
       })
       .onRequest("fs/read_text_file", async ({ params }) => ({ content: await readTextFile(ws, params.path, params.line, params.limit) }))
       .onRequest("fs/write_text_file", async ({ params }) => {
-        await writeTextFile(ws, params.path, params.content);
+        await writeTextFile(ws, params.path, params.content, (abs) => held.write(params.path, abs, params.content));
         return {};
       })
       .onRequest("terminal/create", async ({ params }) => ({ terminalId: await terminals.create(params) }))

@@ -43,8 +43,10 @@ export async function readTextFile(ws: Workspace, p: string, line?: number | nul
   return lines.slice(start, limit ? start + limit : undefined).join("\n");
 }
 
-export async function writeTextFile(ws: Workspace, p: string, content: string): Promise<void> {
+/** `approve` is asked once the path is known to be inside the worktree, before anything is written. */
+export async function writeTextFile(ws: Workspace, p: string, content: string, approve?: (abs: string) => Promise<void>): Promise<void> {
   const abs = await confined(ws, p);
+  await approve?.(abs);
   try {
     await mkdir(path.dirname(abs), { recursive: true });
     await writeFile(abs, content, "utf8");

@@ -31,6 +31,8 @@ export class Terminals {
     private readonly signal: AbortSignal,
     private readonly emit: (e: EngineEvent) => void,
     private readonly graceMs = DEFAULT_GRACE_MS,
+    /** Asked before a terminal starts (the run's approval policy); throws to refuse it. */
+    private readonly approve: (file: string, args: readonly string[]) => Promise<void> = async () => undefined,
   ) {}
 
   async create(req: CreateTerminalRequest): Promise<string> {
@@ -61,6 +63,7 @@ export class Terminals {
     // A command without arguments is a command line (what agents such as Claude Code's
     // adapter send, and how editors run it): through the shell. With arguments, exec'd as is.
     const [file, args] = req.args?.length ? [req.command, req.args] : ["/bin/sh", ["-c", req.command]];
+    await this.approve(file, args);
     const proc = this.starter.start(file, args, { cwd, env, signal: this.signal, graceMs: this.graceMs, onStdout: take("stdout"), onStderr: take("stderr") });
     const term: Terminal = {
       proc,

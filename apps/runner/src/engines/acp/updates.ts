@@ -4,7 +4,8 @@
  * message rather than one per chunk; tool calls keep their input (`rawInput`) and their
  * result (`content` text or `rawOutput`); plans and usage are passed on.
  */
-import type { ContentBlock, SessionUpdate, ToolCallContent } from "@agentclientprotocol/sdk";
+import type { ContentBlock, SessionUpdate, ToolCallContent, ToolCallUpdate, ToolKind } from "@agentclientprotocol/sdk";
+import type { CallFacts } from "./permissions.js";
 import type { EngineEvent } from "../types.js";
 
 function blockText(block: ContentBlock): string {
@@ -38,6 +39,8 @@ export class UpdateMapper {
   private idle: NodeJS.Timeout | null = null;
   private readonly titles = new Map<string, string>();
   private readonly inputs = new Map<string, unknown>();
+  /** What the agent said of each call (kind, raw input, content, locations), for a permission request about it. */
+  private readonly facts = new Map<string, { kind: ToolKind | null; rawInput: unknown; content: ToolCallContent[]; locations: string[] }>();
   private readonly announced = new Set<string>();
   private readonly finished = new Set<string>();
   /** The agent's last complete message: the run's summary. */
@@ -75,6 +78,22 @@ export class UpdateMapper {
     return this.titles.get(toolCallId) ?? toolCallId;
   }
 
+  /** A call as a permission request names it: its own fields first, else what its updates said. */
+  callFacts(call: ToolCallUpdate): CallFacts {
+    this.remember(call);
+    const known = this.facts.get(call.toolCallId);
+    return { title: call.title ?? this.titleOf(call.toolCallId), kind: known?.kind ?? null, rawInput: known?.rawInput ?? null, content: known?.content ?? [], locations: known?.locations ?? [] };
+  }
+
+  private remember(u: ToolCallUpdate): void {
+    const f = this.facts.get(u.toolCallId) ?? { kind: null, rawInput: null, content: [], locations: [] };
+    if (u.kind) f.kind = u.kind;
+    if (!isEmpty(u.rawInput)) f.rawInput = u.rawInput;
+    if (u.content && u.content.length > 0) f.content = u.content;
+    if (u.locations && u.locations.length > 0) f.locations = u.locations.map((l) => l.path);
+    this.facts.set(u.toolCallId, f);
+  }
+
   apply(u: SessionUpdate): void {
     switch (u.sessionUpdate) {
       case "agent_message_chunk":
@@ -84,6 +103,7 @@ export class UpdateMapper {
       case "tool_call":
       case "tool_call_update": {
         this.flush();
+        this.remember(u);
         if (u.title) this.titles.set(u.toolCallId, u.title);
         if (!isEmpty(u.rawInput)) this.inputs.set(u.toolCallId, u.rawInput);
         else if (!this.inputs.has(u.toolCallId) && u.sessionUpdate === "tool_call") this.inputs.set(u.toolCallId, { kind: u.kind ?? "other", locations: u.locations ?? [] });

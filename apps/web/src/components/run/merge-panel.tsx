@@ -127,8 +127,8 @@ function MergeGate({ run }: { run: RunDetail }) {
               Re-verify on the integrated state
               <span className="block text-zinc-500">
                 {g && g.reverifiableChecks > 0
-                  ? `merges ${run.baseBranch} into the branch in a scratch worktree and runs ${g.reverifiableChecks} ${g.reverifiableChecks === 1 ? "check" : "checks"} there first`
-                  : `merges ${run.baseBranch} into the branch in a scratch worktree first (this run has no automatic checks)`}
+                  ? `merges ${run.baseBranch} into the branch in a scratch copy and runs ${g.reverifiableChecks} ${g.reverifiableChecks === 1 ? "check" : "checks"} there first, in a sandbox`
+                  : `merges ${run.baseBranch} into the branch in a scratch copy first (this run has no automatic checks)`}
               </span>
             </span>
           </label>
