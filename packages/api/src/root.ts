@@ -11,6 +11,7 @@ import { workflowRouter } from "./router/workflow.js";
 import { worktreeRouter } from "./router/worktree.js";
 import { dodRouter } from "./router/dod.js";
 import { agentProfileRouter } from "./router/agent-profile.js";
+import { invitationRouter, memberRouter } from "./router/member.js";
 
 export const appRouter = router({
   health: healthRouter,
@@ -25,6 +26,8 @@ export const appRouter = router({
   worktree: worktreeRouter,
   dod: dodRouter,
   agentProfile: agentProfileRouter,
+  member: memberRouter,
+  invitation: invitationRouter,
 });
 
 export type AppRouter = typeof appRouter;

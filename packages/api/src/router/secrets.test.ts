@@ -46,6 +46,8 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
     const repo = initRepo(join(api.db.dir, "repos", "app"), { "README.md": "# app\n" });
     const runner: Caller = await api.as("runner", ws.id, "sweeper");
     const ids: Record<string, string> = {};
+    let folks: { ada: Awaited<ReturnType<TestApi["person"]>>; bob: Awaited<ReturnType<TestApi["person"]>> } | undefined;
+    const people = async () => (folks ??= { ada: await api.person("ada@example.com", { [ws.id]: "admin" }), bob: await api.person("bob@example.com", {}) });
     let lease = "";
     const steps: Step[] = [
       { path: "health.check", call: () => api.anonymous.health.check() },
@@ -74,6 +76,24 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "token.list", call: () => admin.token.list({ workspaceId: ws.id }) },
       { path: "token.revoke", call: () => admin.token.revoke({ tokenId: ids.token! }) },
       { path: "token.whoami", call: () => runner.token.whoami() },
+      { path: "token.createPersonal", call: async () => (await people()).ada.caller.token.createPersonal({ name: "ci", role: "member" }) },
+      { path: "token.listPersonal", call: async () => (await people()).ada.caller.token.listPersonal() },
+      {
+        path: "invitation.create",
+        call: async () => {
+          const made = await admin.invitation.create({ workspaceId: ws.id, role: "member" });
+          ids.invitation = made.id;
+          ids.code = made.code;
+          return made;
+        },
+      },
+      { path: "invitation.list", call: () => admin.invitation.list({ workspaceId: ws.id }) },
+      { path: "invitation.preview", call: () => api.anonymous.invitation.preview({ code: ids.code! }) },
+      { path: "invitation.accept", call: async () => (await people()).bob.caller.invitation.accept({ code: ids.code! }) },
+      { path: "invitation.revoke", call: async () => admin.invitation.revoke({ invitationId: (await admin.invitation.create({ workspaceId: ws.id, role: "viewer" })).id }) },
+      { path: "member.list", call: () => admin.member.list({ workspaceId: ws.id }) },
+      { path: "member.changeRole", call: async () => admin.member.changeRole({ workspaceId: ws.id, userId: (await people()).bob.userId, role: "viewer" }) },
+      { path: "member.remove", call: async () => admin.member.remove({ workspaceId: ws.id, userId: (await people()).bob.userId }) },
       { path: "runner.register", call: async () => (ids.runner = (await runner.runner.register({ workspaceId: ws.id, name: "box-1" })).id) },
       { path: "runner.list", call: () => admin.runner.list({ workspaceId: ws.id }) },
       {
@@ -148,6 +168,7 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       }
       const keys = keysOf(answer);
       if (keys.has("tokenHash")) carriers.push(`${step.path}: tokenHash`);
+      if (keys.has("password")) carriers.push(`${step.path}: password`);
       if (keys.has("leaseToken") !== (step.path === "run.claim")) carriers.push(`${step.path}: leaseToken`);
     }
     expect(carriers).toEqual([]);
