@@ -64,7 +64,8 @@ export type Need = "viewer" | "member" | "admin" | "runner";
 export function allows(p: Principal, workspaceId: string, need: Need): boolean {
   const role = roleIn(p, workspaceId);
   if (role === null) return false;
-  if (need === "runner") return role === "runner" || role === "admin";
+  // People do not run runs: only runner tokens and the admin tokens of programs (not a person's).
+  if (need === "runner") return role === "runner" || (role === "admin" && p.memberships === null);
   if (role === "runner") return false;
   return rank[role] >= rank[need];
 }
