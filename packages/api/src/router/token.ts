@@ -30,6 +30,7 @@ export const tokenRouter = {
     kind: ctx.principal.kind,
     userId: ctx.principal.userId,
     serverAdmin: ctx.principal.serverAdmin,
+    roles: ctx.principal.memberships ? Object.fromEntries(ctx.principal.memberships) : null,
   })),
   /**
    * A personal access token: it acts as the signed-in person, with at most `role` (and never

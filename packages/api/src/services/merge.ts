@@ -13,7 +13,7 @@ import type { Deps } from "./deps.js";
 import { conflict, notFound, type ErrorReason } from "../errors.js";
 import { topics } from "../infra/notifier.js";
 import { transition, type Tx } from "./run-events.js";
-import { gateOf, type GateItem } from "./dod.js";
+import { gateOf, independentReviewBlock, type GateItem } from "./dod.js";
 import { repositoryAvailable, withRunPipelineLock } from "./merge-lock.js";
 import { reverifyIntegratedState, type CheckRun, type ReverifyReport } from "./merge-reverify.js";
 import { cleanupEvent, cleanupRetryAt, removeRunWorktrees, type CleanupReport } from "./worktree-cleanup.js";
@@ -27,6 +27,8 @@ export interface MergeInput {
   cleanup?: boolean;
   /** Per command, for re-verification. */
   checkTimeoutMs?: number;
+  /** The merger's stable identity (four eyes). */
+  mergerId?: string;
 }
 
 const EVENT_OUTPUT_CHARS = 4 * 1024;
@@ -122,6 +124,8 @@ export async function mergeRun(deps: Deps, actor: string, input: MergeInput): Pr
     if (!gate.satisfied) {
       throw conflict("DOD_INCOMPLETE", `the Definition of Done is incomplete: ${gate.missing.map((m) => m.key).join(", ")}`, { missing: gate.missing });
     }
+    const fourEyes = independentReviewBlock(run, input.mergerId ?? null);
+    if (fourEyes) throw conflict("INDEPENDENT_REVIEW", fourEyes);
 
     let reverify: ReverifyReport | null = null;
     let merged: MergeRunBranchResult;
@@ -276,7 +280,7 @@ export interface MergeBlocker {
  * What the merge button needs: whether a merge can succeed now, and if not, every reason
  * (not just the first). Conflicts and re-verification failures are only found by trying.
  */
-export async function mergeability(deps: Deps, runId: string, opts: { callerCanMerge: boolean; callerCanAbort: boolean }) {
+export async function mergeability(deps: Deps, runId: string, opts: { callerCanMerge: boolean; callerCanAbort: boolean; callerId?: string }) {
   const run = await loadRun(deps, runId);
   if (!run) throw notFound("run", runId);
   const reasons: MergeBlocker[] = [];
@@ -292,6 +296,8 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
   if (!gate.satisfied) {
     reasons.push({ reason: "DOD_INCOMPLETE", message: `missing validated evidence: ${gate.missing.map((m) => m.title).join(", ")}`, details: { missing: gate.missing } });
   }
+  const fourEyes = independentReviewBlock(run, opts.callerId ?? null);
+  if (fourEyes) reasons.push({ reason: "INDEPENDENT_REVIEW", message: fourEyes });
   if (run.status === "succeeded") {
     if (!(await repositoryAvailable(run.project.repoPath))) {
       reasons.push({ reason: "REPOSITORY_UNAVAILABLE", message: `the repository of project ${run.project.name} is not on this server` });

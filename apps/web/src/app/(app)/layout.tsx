@@ -11,6 +11,8 @@ import { SESSION_COOKIE } from "@/server/session";
  */
 export default async function AppLayout({ children }: { children: ReactNode }) {
   const jar = await cookies();
-  if (!jar.get(SESSION_COOKIE)?.value) redirect("/login");
+  // A person's session (better-auth's cookie; `__Secure-` under https) or a token sign-in.
+  const person = jar.get("agentboard.session_token")?.value ?? jar.get("__Secure-agentboard.session_token")?.value;
+  if (!person && !jar.get(SESSION_COOKIE)?.value) redirect("/login");
   return <AppShell>{children}</AppShell>;
 }
