@@ -2,6 +2,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { actorOf, identityOf } from "../auth/principal.js";
+import { assertActiveCard } from "../services/archive.js";
 import { authedProcedure } from "../trpc.js";
 import { INT32_MAX, zEngine, zId, zInt32, zInt64, zLabels, zLeaseToken, zRunStatus, zStoredDate } from "../schemas.js";
 import * as runs from "../services/runs.js";
@@ -93,6 +94,7 @@ export const runRouter = {
   create: authedProcedure.input(ZCreateRunInput).mutation(async ({ ctx, input }) => {
     await ctx.authorize.card(input.cardId, "member");
     if (input.workflowId) await ctx.authorize.workflow(input.workflowId, "member");
+    await assertActiveCard(ctx.deps, input.cardId);
     return runs.createRun(ctx.deps, actorOf(ctx.principal), input, identityOf(ctx.principal));
   }),
 

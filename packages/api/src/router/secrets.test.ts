@@ -151,6 +151,37 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "worktree.markRemoved", call: () => runner.worktree.markRemoved({ runId: ids.run!, path: join(api.db.dir, "wt") }) },
       { path: "run.merge", call: () => admin.run.merge({ runId: ids.run! }), refuses: "INVALID_STATE" },
       { path: "run.abort", call: () => admin.run.abort({ runId: ids.run!, reason: "done" }) },
+      { path: "card.archive", call: () => admin.card.archive({ cardId: ids.card! }) },
+      { path: "card.restore", call: () => admin.card.restore({ cardId: ids.card! }) },
+      {
+        path: "card.purge",
+        call: async () => {
+          const card = await admin.card.create({ boardId: ids.board!, projectId: ids.project!, title: "Purged" });
+          await admin.card.archive({ cardId: card.id });
+          return admin.card.purge({ cardId: card.id, confirm: "Purged" });
+        },
+      },
+      { path: "board.rename", call: () => admin.board.rename({ boardId: ids.board!, name: "Main board" }) },
+      { path: "board.archive", call: () => admin.board.archive({ boardId: ids.board! }) },
+      { path: "board.restore", call: () => admin.board.restore({ boardId: ids.board! }) },
+      {
+        path: "board.purge",
+        call: async () => {
+          const board = await admin.board.create({ workspaceId: ws.id, name: "Gone" });
+          await admin.board.archive({ boardId: board.id });
+          return admin.board.purge({ boardId: board.id, confirm: "Gone" });
+        },
+      },
+      { path: "project.archive", call: () => admin.project.archive({ projectId: ids.project! }) },
+      { path: "project.restore", call: () => admin.project.restore({ projectId: ids.project! }) },
+      {
+        path: "project.purge",
+        call: async () => {
+          const project = await admin.project.create({ workspaceId: ws.id, name: "gone", repoPath: repo, baseBranch: "main" });
+          await admin.project.archive({ projectId: project.id });
+          return admin.project.purge({ projectId: project.id, confirm: "gone" });
+        },
+      },
     ];
 
     const all = [...procedurePaths("query"), ...procedurePaths("mutation"), ...procedurePaths("subscription")].sort();

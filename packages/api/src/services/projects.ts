@@ -45,8 +45,8 @@ export async function updateProject(deps: Deps, input: Partial<Omit<ProjectInput
   });
 }
 
-export async function listProjects(deps: Deps, workspaceId: string) {
-  return deps.db.prisma.project.findMany({ where: { workspaceId }, orderBy: { createdAt: "asc" } });
+export async function listProjects(deps: Deps, workspaceId: string, opts: { archived?: boolean } = {}) {
+  return deps.db.prisma.project.findMany({ where: { workspaceId, archivedAt: opts.archived ? { not: null } : null }, orderBy: { createdAt: "asc" } });
 }
 
 export async function getProject(deps: Deps, id: string) {
