@@ -3,8 +3,9 @@ import { isSameOrigin } from "@agentboard/api";
 
 export { isSameOrigin };
 
-/** The browser session: an httpOnly cookie holding an API token, set by /login. */
-export const SESSION_COOKIE = "agentboard_session";
+import { SESSION_COOKIE } from "./session-cookie.js";
+
+export { SESSION_COOKIE };
 
 const THIRTY_DAYS_S = 30 * 24 * 3600;
 

@@ -19,15 +19,13 @@ export default async function LoginPage() {
         </h1>
         <p className="mb-6 text-sm text-zinc-600 dark:text-zinc-400">Sign in with your account. New here? Ask an admin for an invitation link.</p>
         <PasswordSignIn />
-        <details className="mt-6">
-          <summary className="cursor-pointer text-sm text-zinc-600 dark:text-zinc-400">Sign in with an API token instead</summary>
-          <p className="my-3 text-xs text-zinc-500">
-            For automation and the server&apos;s admin token (<code>npm start</code> prints a sign-in link with it).
-          </p>
-          <Suspense>
-            <LoginForm openedDirectly={openedDirectly} />
-          </Suspense>
-        </details>
+        <h2 className="mb-1 mt-8 text-sm font-semibold">Or with an API token</h2>
+        <p className="mb-3 text-xs text-zinc-500">
+          For automation and the server&apos;s admin token (<code>npm start</code> prints a sign-in link with it).
+        </p>
+        <Suspense>
+          <LoginForm openedDirectly={openedDirectly} />
+        </Suspense>
       </div>
     </main>
   );

@@ -43,12 +43,12 @@ export function PasswordSignIn({ then = "/" }: { then?: string }) {
           </p>
         ) : null}
         <Button type="submit" variant="primary" disabled={busy} className="w-full">
-          {busy ? "Signing in…" : "Sign in"}
+          {busy ? "Signing in…" : "Continue"}
         </Button>
       </form>
       {oidc ? (
         <Button type="button" className="w-full" onClick={() => void signInWithOidc(oidc.providerId).catch((err: unknown) => setError(err instanceof Error ? err.message : "single sign-on failed"))}>
-          Sign in with {oidc.name}
+          Continue with {oidc.name}
         </Button>
       ) : null}
     </div>
