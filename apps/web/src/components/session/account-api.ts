@@ -21,7 +21,7 @@ export const signUp = (input: { code: string; name: string; email: string; passw
 
 /** Starts single sign-on: the provider's page comes next. */
 export async function signInWithOidc(providerId: string): Promise<void> {
-  const data = (await send("/api/auth/sign-in/oauth2", { providerId, callbackURL: "/" })) as { url?: string };
+  const data = (await send("/api/auth/sign-in/social", { provider: providerId, callbackURL: "/" })) as { url?: string };
   if (data.url) window.location.assign(data.url);
 }
 
