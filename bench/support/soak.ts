@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { connect, type Socket } from "node:net";
 import { createAgentboardClient, type AgentboardClient } from "@agentboard/client";
 import type { Provider } from "@agentboard/db";
-import { createTestDatabase } from "@agentboard/testkit";
+import { createTestDatabase, initRepo } from "@agentboard/testkit";
 import { cpuMeter, type CpuSpent } from "./cpu.js";
 import { spawnApiServer } from "./spawn-server.js";
 
@@ -85,7 +86,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   try {
     // The board: runs started and given a history, one card per run.
     const ws = await api.workspace.create.mutate({ name: "Soak", slug: "soak" });
-    const project = await api.project.create.mutate({ workspaceId: ws.id, name: "soak", repoPath: "/tmp/agentboard-soak" });
+    const project = await api.project.create.mutate({ workspaceId: ws.id, name: "soak", repoPath: initRepo(join(db.dir, "repos", "soak"), { "README.md": "soak\n" }) });
     const boards: { id: string; runs: { id: string; leaseToken: string; appended: number }[] }[] = [];
     // Incompressible, as logs mostly are: PostgreSQL would store a repeated letter in a few bytes.
     const history = randomBytes(48 * 1024).toString("base64");

@@ -13,6 +13,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { textOf } from "@agentboard/testkit";
 import { startMessagesServer, type MessagesServer, type Turn } from "@agentboard/testkit/messages-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventsOf, startHarness, waitForFinish, type Harness, type TestRunner } from "./testing/harness.js";
@@ -130,7 +131,7 @@ describe("a hostile agent in the sandbox", () => {
   async function stored(runId: string): Promise<string> {
     const prisma = h.api.core.deps.db.prisma;
     const [run, events] = await Promise.all([prisma.run.findUniqueOrThrow({ where: { id: runId } }), prisma.runEvent.findMany({ where: { runId } })]);
-    return JSON.stringify(run) + JSON.stringify(events);
+    return textOf(run) + textOf(events);
   }
 
   function outputOf(events: Awaited<ReturnType<typeof eventsOf>>): string {

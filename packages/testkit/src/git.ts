@@ -56,8 +56,9 @@ export interface RepoFixture {
 }
 
 /** A temp dir with a repository of `files` in it and room for worktrees beside it. */
-export function makeRepoFixture(prefix: string, files: Record<string, string>): RepoFixture {
-  const root = mkdtempSync(path.join(os.tmpdir(), prefix));
+/** A repository (and a place for its worktrees) in a new directory under `parent` (the system's temporary directory by default). */
+export function makeRepoFixture(prefix: string, files: Record<string, string>, parent: string = os.tmpdir()): RepoFixture {
+  const root = mkdtempSync(path.join(parent, prefix));
   return {
     root,
     repo: initRepo(path.join(root, "repo"), files),

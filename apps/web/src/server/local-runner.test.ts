@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentboardClient, type AgentboardClient } from "@agentboard/client";
-import { git, initRepo } from "@agentboard/testkit";
+import { git, initRepo, textOf } from "@agentboard/testkit";
 import { startApiServer, type ApiServer } from "./api-server";
 import { loadEnv } from "./env";
 
@@ -93,7 +93,7 @@ describe("the server's local runner", () => {
   });
 
   it("a member's command run reaches nothing of the server's: the admin token file, the runner's environment, the data directory", async () => {
-    const repo = initRepo(join(dir, "repo2"), { "README.md": "hello\n" });
+    const repo = initRepo(join(dir, "data", "repos", "repo2"), { "README.md": "hello\n" });
     const ws = await client.workspace.create.mutate({ name: "Escalation", slug: "escalation" });
     const board = await client.board.create.mutate({ workspaceId: ws.id, name: "Main" });
     const project = await client.project.create.mutate({ workspaceId: ws.id, name: "repo2", repoPath: repo, baseBranch: "main" });
@@ -124,7 +124,7 @@ describe("the server's local runner", () => {
     const runnerEnv = readFileSync(`/proc/${api.localRunner?.process?.pid}/environ`, "utf8").split("\0");
     const runnerToken = runnerEnv.find((e) => e.startsWith("AGENTBOARD_TOKEN="))?.slice("AGENTBOARD_TOKEN=".length) ?? "";
     expect(runnerToken).toMatch(/^ab_/);
-    const stored = JSON.stringify(await client.run.byId.query({ runId: run.id })) + JSON.stringify(events);
+    const stored = textOf(await client.run.byId.query({ runId: run.id })) + textOf(events);
     for (const secret of [adminToken, runnerToken]) expect(stored).not.toContain(secret);
     // Nor in the database file at all, whatever table: the server keeps token hashes only.
     const files = [join(dataDir, "agentboard.db"), join(dataDir, "agentboard.db-wal")].filter((f) => existsSync(f));

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { initRepo, testProviders } from "@agentboard/testkit";
+import { initRepo, testProviders, textOf } from "@agentboard/testkit";
 import { listenApi } from "../http.js";
 import { appRouter } from "../root.js";
 import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
@@ -67,7 +67,7 @@ describe.each(testProviders)("fuzz on %s", (provider) => {
     const counts = tables.map((t) => `(SELECT count(*) FROM ${t}) AS ${t}`).join(", ");
     const changed = ["runs", "cards", "workflows"].map((t) => `(SELECT max(updated_at) FROM ${t}) AS ${t}_changed`).join(", ");
     const rows = await api.core.deps.db.prisma.$queryRawUnsafe<Record<string, unknown>[]>(`SELECT ${counts}, ${changed}`);
-    return JSON.stringify(rows[0], (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+    return textOf(rows[0]);
   }
 
   /** superjson's envelope; superjson itself refuses prototype keys, which a hostile caller simply writes. */

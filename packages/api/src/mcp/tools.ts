@@ -1,6 +1,7 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { toJson } from "../rest/json.js";
 import { VERSION } from "../services/health.js";
 import type { McpBackend } from "./backend.js";
 
@@ -14,7 +15,7 @@ const id = (what: string) => z.string().min(1).describe(`The ${what} id`);
 const column = z.enum(["backlog", "todo", "in_progress", "in_review", "done"]);
 
 function ok(value: unknown): CallToolResult {
-  return { content: [{ type: "text", text: JSON.stringify(value, null, 2) }] };
+  return { content: [{ type: "text", text: toJson(value, 2) }] };
 }
 
 interface Described {
@@ -139,7 +140,7 @@ export function createMcpServer(api: McpBackend): McpServer {
     async (input) => {
       try {
         const events = await api.query("run", "events", input);
-        const lines = events.map((e) => `${e.seq} ${e.type} ${JSON.stringify(e.payload)}`);
+        const lines = events.map((e) => `${e.seq} ${e.type} ${toJson(e.payload)}`);
         return { content: [{ type: "text", text: lines.join("\n") || "(no events)" }] };
       } catch (err) {
         return toolError(err);

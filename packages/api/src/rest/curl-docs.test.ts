@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listenApi } from "../http.js";
-import { startTestApi, type TestApi } from "../testing/harness.js";
+import { seedRepo, startTestApi, type TestApi } from "../testing/harness.js";
 
 const run = promisify(execFile);
 const doc = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../docs/rest-api.md");
@@ -34,7 +34,7 @@ describe("the curl examples of docs/rest-api.md", () => {
     expect(blocks.length).toBeGreaterThanOrEqual(6);
     const script = ["set -euo pipefail", ...blocks].join("\n");
     const { stdout } = await run("bash", ["-c", script], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, AGENTBOARD_SERVER: http.url, AGENTBOARD_TOKEN: api.adminToken },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, AGENTBOARD_SERVER: http.url, AGENTBOARD_TOKEN: api.adminToken, AGENTBOARD_REPO: seedRepo(api, "app") },
       timeout: 60_000,
     });
     expect(stdout).toContain('"status":"ok"');

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listenApi } from "../http.js";
-import { startTestApi, type TestApi } from "../testing/harness.js";
+import { seedRepo, startTestApi, type TestApi } from "../testing/harness.js";
 import type { RestErrorBody } from "./errors.js";
 import type { ZBoard, ZCard, ZProject, ZWorkflow, ZWorkspace } from "./responses.js";
 import { restClient, type RestCall } from "./testing.js";
@@ -65,12 +65,15 @@ describe("REST resources", () => {
   });
 
   it("creates, edits, lists and reads projects (admin)", async () => {
-    const body = { name: "app", repoPath: "/srv/app", baseBranch: "main" };
+    const body = { name: "app", repoPath: seedRepo(api, "app"), baseBranch: "main" };
     const denied = await member<RestErrorBody>("POST /workspaces/{workspaceId}/projects", { params: { workspaceId: ws.id }, body });
     expect(denied.status).toBe(403);
     const bad = await admin<RestErrorBody>("POST /workspaces/{workspaceId}/projects", { params: { workspaceId: ws.id }, body: { ...body, repoPath: "relative/../path" } });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatchObject({ code: "BAD_REQUEST", reason: "BAD_REQUEST", field: "repoPath" });
+    const outside = await admin<RestErrorBody>("POST /workspaces/{workspaceId}/projects", { params: { workspaceId: ws.id }, body: { ...body, repoPath: "/etc" } });
+    expect(outside.status).toBe(400);
+    expect(outside.body.error).toMatchObject({ code: "BAD_REQUEST", field: "repoPath" });
     const created = await admin<Project>("POST /workspaces/{workspaceId}/projects", { params: { workspaceId: ws.id }, body });
     expect(created.status).toBe(201);
     project = created.body;

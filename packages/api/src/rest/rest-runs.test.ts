@@ -64,7 +64,7 @@ describe.each(testProviders)("REST runs and the runner protocol on %s", (provide
     runnerA = restClient(http.url, a.token);
     runnerCaller = a.caller;
     runnerB = restClient(http.url, (await api.withToken("runner", ws, "rig-b")).token);
-    fx = makeRepo();
+    fx = makeRepo(api);
     const wf = await api.admin.workflow.create({ workspaceId: ws, name: "Reviewed", promptTemplate: "{{card.title}}", engine: "command", command: "true", dod: [{ key: "review", title: "Reviewed" }] });
     workflowId = wf.id;
   });

@@ -43,7 +43,7 @@ describe.each(testProviders)("merge cleanup on %s", (provider) => {
   });
 
   async function succeededRun(title: string) {
-    const fx = makeRepo();
+    const fx = makeRepo(api);
     fixtures.push(fx);
     const project = await api.admin.project.create({ workspaceId: seed.workspace.id, name: `p-${fixtures.length}`, repoPath: fx.repo, baseBranch: "main" });
     const card = await api.admin.card.create({ boardId: seed.board.id, projectId: project.id, title });
@@ -151,7 +151,7 @@ describe.each(testProviders)("merge cleanup on %s", (provider) => {
   });
 
   it("an abort whose branch is held by the runner's last steps is finished by the sweep too", async () => {
-    const fx = makeRepo();
+    const fx = makeRepo(api);
     fixtures.push(fx);
     const project = await api.admin.project.create({ workspaceId: seed.workspace.id, name: `p-${fixtures.length}`, repoPath: fx.repo, baseBranch: "main" });
     const card = await api.admin.card.create({ boardId: seed.board.id, projectId: project.id, title: "Aborted while committing" });

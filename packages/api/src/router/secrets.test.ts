@@ -106,6 +106,11 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "workflow.update", call: () => admin.workflow.update({ workflowId: ids.workflow!, name: "wf2" }) },
       { path: "workflow.list", call: () => admin.workflow.list({ workspaceId: ws.id }) },
       { path: "workflow.byId", call: () => admin.workflow.byId({ workflowId: ids.workflow! }) },
+      { path: "agentProfile.create", call: async () => (ids.profile = (await admin.agentProfile.create({ workspaceId: ws.id, name: "agent", command: "my-agent" })).id) },
+      { path: "agentProfile.update", call: () => admin.agentProfile.update({ profileId: ids.profile!, args: ["--acp"] }) },
+      { path: "agentProfile.list", call: () => admin.agentProfile.list({ workspaceId: ws.id }) },
+      { path: "agentProfile.byId", call: () => admin.agentProfile.byId({ profileId: ids.profile! }) },
+      { path: "agentProfile.delete", call: () => admin.agentProfile.delete({ profileId: ids.profile! }) },
       { path: "run.previewPrompt", call: () => admin.run.previewPrompt({ cardId: ids.card!, workflowId: ids.workflow! }) },
       { path: "run.create", call: async () => (ids.run = (await admin.run.create({ cardId: ids.card!, workflowId: ids.workflow! })).id) },
       {
@@ -140,6 +145,19 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
         },
       },
       { path: "dod.file", call: () => admin.dod.file({ evidenceId: ids.file! }) },
+      {
+        path: "run.requestApproval",
+        call: () => runner.run.requestApproval({ runId: ids.run!, leaseToken: lease, requestId: "req-1", tool: "run_command", subject: { kind: "command", command: "make" } }),
+      },
+      { path: "run.approvals", call: () => admin.run.approvals({ runId: ids.run! }) },
+      { path: "run.approve", call: () => admin.run.approve({ runId: ids.run!, requestId: "req-1", decision: "approve" }) },
+      {
+        path: "run.expireApproval",
+        call: async () => {
+          await runner.run.requestApproval({ runId: ids.run!, leaseToken: lease, requestId: "req-2", tool: "run_command", subject: { kind: "command", command: "make" } });
+          return runner.run.expireApproval({ runId: ids.run!, leaseToken: lease, requestId: "req-2" });
+        },
+      },
       { path: "run.byId", call: () => admin.run.byId({ runId: ids.run! }) },
       { path: "run.list", call: () => admin.run.list({ workspaceId: ws.id }) },
       { path: "run.mergeability", call: () => admin.run.mergeability({ runId: ids.run! }) },

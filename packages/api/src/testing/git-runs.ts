@@ -4,7 +4,7 @@ import path from "node:path";
 import { commitAll, createWorktree } from "@agentboard/git";
 
 export { git, writeFile };
-import type { Caller } from "./harness.js";
+import type { Caller, TestApi } from "./harness.js";
 
 /**
  * Real git repositories and a scripted runner for tests of merge, abort and worktrees:
@@ -26,8 +26,10 @@ export function commitOnMain(repo: string, files: Record<string, string | null>,
 
 export type { RepoFixture };
 
-export function makeRepo(): RepoFixture {
-  return makeRepoFixture("agentboard-api-git-", { "README.md": "# demo\n\nline two\n", "src/app.ts": "export const a = 1;\n" });
+/** A repository with two files; given a test API, inside that server's own repository root (`<data dir>/repos`). */
+export function makeRepo(api?: TestApi): RepoFixture {
+  const files = { "README.md": "# demo\n\nline two\n", "src/app.ts": "export const a = 1;\n" };
+  return makeRepoFixture("agentboard-api-git-", files, api ? path.join(api.db.dir, "repos") : undefined);
 }
 
 export interface RunnerWork {
