@@ -13,6 +13,7 @@ import { appRouter } from "./root.js";
 import type { Principal } from "./auth/principal.js";
 import { createAccounts, type Accounts, type AccountsOptions } from "./auth/accounts.js";
 import { topics } from "./infra/notifier.js";
+import { createMailer, type MailOptions } from "./infra/mailer.js";
 
 /**
  * Everything one API process holds: the database, the notifier, the reaper and the
@@ -53,6 +54,8 @@ export interface ApiCoreOptions {
   log?: (msg: string, err?: unknown) => void;
   /** People's accounts: cookie secret, public address, OIDC (auth/accounts.ts). */
   accounts?: AccountsOptions;
+  /** SMTP for invitation e-mails; without it invitations are links to copy. */
+  mail?: MailOptions;
 }
 
 export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
@@ -68,7 +71,7 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
     repoRoots: resolveRepoRoots(opts.dataDir, opts.repoRoots),
   };
   const stopping = new AbortController();
-  const deps: Deps = { db, notifier, config, stopping: stopping.signal };
+  const deps: Deps = { db, notifier, config, stopping: stopping.signal, ...(opts.mail ? { mailer: createMailer(opts.mail) } : {}) };
   const tokens = new TokenCache();
   const accounts = createAccounts(deps, opts.accounts ?? {});
   const stopListening = notifier.subscribe(topics.tokens, () => tokens.clear());

@@ -28,6 +28,9 @@ const schema = z.object({
   AGENTBOARD_OIDC_CLIENT_ID: z.string().min(1).optional(),
   AGENTBOARD_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   AGENTBOARD_OIDC_NAME: z.string().min(1).max(60).optional(),
+  /** Invitation e-mails: `smtp://user:password@host:587` (needs AGENTBOARD_PUBLIC_URL for the links). */
+  AGENTBOARD_SMTP_URL: z.string().regex(/^smtps?:\/\//, "AGENTBOARD_SMTP_URL must be an smtp:// or smtps:// URL").optional(),
+  AGENTBOARD_SMTP_FROM: z.string().min(3).default("agentboard <agentboard@localhost>"),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   INIT_CWD: z.string().optional(),
 });
@@ -41,6 +44,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new Error(`invalid configuration:\n${lines.join("\n")}`);
   }
   const env = parsed.data;
+  if (env.AGENTBOARD_SMTP_URL && !env.AGENTBOARD_PUBLIC_URL) {
+    throw new Error("invalid configuration:\n  AGENTBOARD_SMTP_URL needs AGENTBOARD_PUBLIC_URL (the links in invitation e-mails)");
+  }
   const oidc = [env.AGENTBOARD_OIDC_ISSUER, env.AGENTBOARD_OIDC_CLIENT_ID, env.AGENTBOARD_OIDC_CLIENT_SECRET];
   if (oidc.some(Boolean) && !oidc.every(Boolean)) {
     throw new Error("invalid configuration:\n  AGENTBOARD_OIDC_ISSUER, AGENTBOARD_OIDC_CLIENT_ID and AGENTBOARD_OIDC_CLIENT_SECRET go together");

@@ -87,3 +87,22 @@ describe.each(testProviders)("history on %s", (provider) => {
     expect((await ben.card.update({ cardId: card.id, version: 2, description: "ben's words" })).version).toBe(3);
   });
 });
+
+describe.each(testProviders)("project validation on %s", (provider) => {
+  let api: TestApi;
+  let seed: Awaited<ReturnType<typeof seedBoard>>;
+  beforeAll(async () => {
+    api = await startTestApi(provider);
+    seed = await seedBoard(api);
+  });
+  afterAll(() => api.close());
+
+  it("a base branch the repository does not have is refused on its field, at create and at edit", async () => {
+    const created = await failure(api.admin.project.create({ workspaceId: seed.workspace.id, name: "typo", repoPath: seed.project.repoPath, baseBranch: "mian" }));
+    expect(created).toMatchObject({ code: "BAD_REQUEST", details: { field: "baseBranch" } });
+    const edited = await failure(api.admin.project.update({ projectId: seed.project.id, baseBranch: "mian" }));
+    expect(edited).toMatchObject({ code: "BAD_REQUEST", details: { field: "baseBranch" } });
+    expect((await api.admin.project.byId({ projectId: seed.project.id })).baseBranch).toBe("main");
+    expect((await api.admin.project.update({ projectId: seed.project.id, baseBranch: "main", testCommand: "true" })).testCommand).toBe("true");
+  });
+});

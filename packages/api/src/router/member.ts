@@ -26,13 +26,12 @@ export const memberRouter = {
 } satisfies TRPCRouterRecord;
 
 export const invitationRouter = {
-  /** The link's secret is in the answer once (`code`); the link is `/invite#code=…`. */
+  /** The link's secret is in the answer once (`code`, `path`: `/invite#code=…`); mailed to `email` when SMTP is configured (`emailed`). */
   create: authedProcedure
     .input(z.object({ workspaceId: zId, role: zMemberRole, email: z.email().max(254).optional(), days: z.number().int().min(1).max(90).optional() }))
     .mutation(async ({ ctx, input }) => {
       await ctx.authorize.workspace(input.workspaceId, "admin");
-      const invitation = await members.createInvitation(ctx.deps, actorOf(ctx.principal), input);
-      return { ...invitation, path: `/invite#code=${invitation.code}` };
+      return members.createInvitation(ctx.deps, actorOf(ctx.principal), input);
     }),
   list: authedProcedure.input(z.object({ workspaceId: zId })).query(async ({ ctx, input }) => {
     await ctx.authorize.workspace(input.workspaceId, "admin");

@@ -64,7 +64,19 @@ export async function createInvitation(deps: Deps, actor: string, input: { works
   const row = await deps.db.prisma.invitation.create({
     data: { workspaceId: input.workspaceId, role: input.role, email: input.email?.toLowerCase() ?? null, tokenHash: hash(code), createdBy: actor, expiresAt },
   });
-  return { id: row.id, role: row.role, email: row.email, expiresAt: row.expiresAt, code };
+  const path = `/invite#code=${code}`;
+  // Mailed when SMTP is configured and the invitation names someone; the link is in the answer either way.
+  let emailed = false;
+  if (row.email && deps.mailer) {
+    const workspace = await deps.db.prisma.workspace.findUniqueOrThrow({ where: { id: input.workspaceId }, select: { name: true } });
+    await deps.mailer.send({
+      to: row.email,
+      subject: `You are invited to ${workspace.name} on agentboard`,
+      text: `${actor.replace(/^user:/, "")} invited you to the workspace ${workspace.name} as ${row.role}.\n\nJoin: ${deps.mailer.publicUrl}${path}\n\nThe link works once and expires on ${row.expiresAt.toUTCString()}.\n`,
+    });
+    emailed = true;
+  }
+  return { id: row.id, role: row.role, email: row.email, expiresAt: row.expiresAt, code, path, emailed };
 }
 
 export async function listInvitations(deps: Deps, workspaceId: string) {

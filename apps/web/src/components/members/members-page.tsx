@@ -118,10 +118,12 @@ export function MembersPage() {
 function InviteForm({ workspaceId, onInvited }: { workspaceId: string; onInvited: () => void }) {
   const trpc = useTRPC();
   const [link, setLink] = useState<string | null>(null);
+  const [emailed, setEmailed] = useState<string | null>(null);
   const create = useMutation(
     trpc.invitation.create.mutationOptions({
       onSuccess: (inv) => {
         setLink(`${window.location.origin}${inv.path}`);
+        setEmailed(inv.emailed ? inv.email : null);
         onInvited();
       },
     }),
@@ -155,7 +157,7 @@ function InviteForm({ workspaceId, onInvited }: { workspaceId: string; onInvited
       {create.error ? <p role="alert" className="text-sm text-red-600">{errorMessage(create.error)}</p> : null}
       {link ? (
         <div className="space-y-1">
-          <p className="text-xs text-zinc-500">Send this link; it works once and is shown only now.</p>
+          <p className="text-xs text-zinc-500">{emailed ? `Mailed to ${emailed}. ` : ""}Send this link; it works once and is shown only now.</p>
           <Input readOnly value={link} data-testid="invitation-link" onFocus={(e) => e.currentTarget.select()} />
         </div>
       ) : null}
