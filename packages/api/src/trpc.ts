@@ -131,7 +131,7 @@ function makeAuthorizer(deps: Deps, p: Principal, runWorkspaces: Map<string, str
   const prisma = deps.db.prisma;
   return {
     globalAdmin() {
-      if (!isServerAdmin(p)) throw forbidden("only a server administrator can do that");
+      if (!isServerAdmin(p)) throw forbidden("only the server's admin (its admin token, or a server administrator) can do that");
     },
     workspace: async (id: string, need: Need) => {
       if (roleIn(p, id) === null) throw notFound("workspace", id);
