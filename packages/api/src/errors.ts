@@ -35,6 +35,18 @@ export type ErrorReason =
   | "NOT_THREAD_HEAD"
   /** A message was sent to a run that is not running: follow up instead. */
   | "RUN_ENDED"
+  /** A workspace keeps at least one admin. */
+  | "LAST_ADMIN"
+  /** An invitation link that is unknown, expired, revoked or used. */
+  | "INVITATION_INVALID"
+  /** A save named an older version than the stored one: someone else changed it meanwhile. */
+  | "STALE_VERSION"
+  /** The workflow asks for four eyes, and this person may not decide alone. */
+  | "INDEPENDENT_REVIEW"
+  /** Deleting would lose history: archive it instead (or purge, as a server admin). */
+  | "HAS_RUNS"
+  /** The thing is archived: restore it first. */
+  | "ARCHIVED"
   /** The server could not finish the call for a passing reason (the database connection was lost): call again. */
   | "RETRYABLE";
 

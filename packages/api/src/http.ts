@@ -12,6 +12,8 @@ import { createRestHandler } from "./rest/handler.js";
 import { createMcpHttpHandler } from "./mcp/http.js";
 import { checkHealth } from "./services/health.js";
 import type { ApiCore } from "./server.js";
+import { createAccountRoutes } from "./auth/account-routes.js";
+import { cookieMayAct } from "./auth/same-origin.js";
 
 export interface ApiHttpOptions {
   /** Reads a token from the request when there is no Authorization header (browser sessions). */
@@ -98,7 +100,9 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
   const createContext = (req: IncomingMessage) => {
     const header = req.headers.authorization;
     const fallback = header ? undefined : opts.tokenFromRequest?.(req);
-    return core.createContext({ authorization: header ?? (fallback ? `Bearer ${fallback}` : null) });
+    // A session cookie acts only where a cross-site page cannot make the browser send it (CSRF).
+    const cookie = !header && !fallback && cookieMayAct(req) ? (req.headers.cookie ?? null) : null;
+    return core.createContext({ authorization: header ?? (fallback ? `Bearer ${fallback}` : null), cookie });
   };
   const onError = (error: TRPCError, path: string | undefined) => {
     if (error.code === "INTERNAL_SERVER_ERROR") opts.onInternalError?.(path, error.cause ?? error);
@@ -113,10 +117,11 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
   const rest = createRestHandler(core, { maxBodyBytes: MAX_BODY_BYTES, onError });
   const mcp = createMcpHttpHandler(core, { maxBodyBytes: MAX_BODY_BYTES });
   const stalls = createStallWatch(opts.stallMs);
+  const account = createAccountRoutes(core.deps, core.accounts);
   return {
     handles(req) {
       const url = req.url ?? "";
-      return url.startsWith("/api/trpc/") || url === "/api/health" || url.startsWith("/api/health?") || rest.handles(req) || mcp.handles(req);
+      return url.startsWith("/api/trpc/") || url === "/api/health" || url.startsWith("/api/health?") || rest.handles(req) || mcp.handles(req) || account.handles(req);
     },
     handle(req, res) {
       setSecurityHeaders(res);
@@ -124,6 +129,7 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
       // REST and MCP check methods, lengths and bodies themselves (REST has DELETE).
       if (rest.handles(req)) return rest.handle(req, res);
       if (mcp.handles(req)) return mcp.handle(req, res);
+      if (account.handles(req)) return account.handle(req, res);
       const url = req.url ?? "";
       const method = req.method ?? "GET";
       if (url.startsWith("/api/health")) {

@@ -11,3 +11,6 @@ export { topics } from "./infra/notifier.js";
 export type { Deps } from "./services/deps.js";
 export { SECURITY_HEADERS, setSecurityHeaders } from "./http-headers.js";
 export { createApiHttpHandler, listenApi, keepConnectionsAlive, MAX_BODY_BYTES, type ApiHttpHandler, type ApiHttpOptions } from "./http.js";
+export { isSameOrigin, cookieMayAct } from "./auth/same-origin.js";
+export { ensureSetupCode } from "./services/members.js";
+export type { AccountsOptions, OidcConfig } from "./auth/accounts.js";

@@ -12,6 +12,7 @@ import { worktreeRouter } from "./router/worktree.js";
 import { dodRouter } from "./router/dod.js";
 import { agentProfileRouter } from "./router/agent-profile.js";
 import { reviewRouter } from "./router/review.js";
+import { invitationRouter, memberRouter } from "./router/member.js";
 
 export const appRouter = router({
   health: healthRouter,
@@ -27,6 +28,8 @@ export const appRouter = router({
   dod: dodRouter,
   agentProfile: agentProfileRouter,
   review: reviewRouter,
+  member: memberRouter,
+  invitation: invitationRouter,
 });
 
 export type AppRouter = typeof appRouter;

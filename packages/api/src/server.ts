@@ -11,6 +11,9 @@ import { resolveRepoRoots } from "./services/repo-roots.js";
 import { createCallerFactory, type Context } from "./trpc.js";
 import { appRouter } from "./root.js";
 import type { Principal } from "./auth/principal.js";
+import { createAccounts, type Accounts, type AccountsOptions } from "./auth/accounts.js";
+import { topics } from "./infra/notifier.js";
+import { createMailer, type MailOptions } from "./infra/mailer.js";
 
 /**
  * Everything one API process holds: the database, the notifier, the reaper and the
@@ -21,7 +24,13 @@ export type Caller = ReturnType<typeof createCaller>;
 
 export interface ApiCore {
   deps: Deps;
-  createContext(opts: { authorization?: string | null }): Promise<Context>;
+  /**
+   * The context of one request: a bearer token wins; otherwise the session cookie (which
+   * the HTTP layer passes only where a cookie may act: reads, and changes from the board's
+   * own pages).
+   */
+  createContext(opts: { authorization?: string | null; cookie?: string | null }): Promise<Context>;
+  accounts: Accounts;
   /** A server-side caller acting as the given principal (tests, scripts). */
   callerFor(principal: Principal | null): Caller;
   close(): Promise<void>;
@@ -43,6 +52,10 @@ export interface ApiCoreOptions {
   /** Directories projects' repositories may be in, besides `<dataDir>/repos`. */
   repoRoots?: string[];
   log?: (msg: string, err?: unknown) => void;
+  /** People's accounts: cookie secret, public address, OIDC (auth/accounts.ts). */
+  accounts?: AccountsOptions;
+  /** SMTP for invitation e-mails; without it invitations are links to copy. */
+  mail?: MailOptions;
 }
 
 export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
@@ -58,8 +71,10 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
     repoRoots: resolveRepoRoots(opts.dataDir, opts.repoRoots),
   };
   const stopping = new AbortController();
-  const deps: Deps = { db, notifier, config, stopping: stopping.signal };
+  const deps: Deps = { db, notifier, config, stopping: stopping.signal, ...(opts.mail ? { mailer: createMailer(opts.mail) } : {}) };
   const tokens = new TokenCache();
+  const accounts = createAccounts(deps, opts.accounts ?? {});
+  const stopListening = notifier.subscribe(topics.tokens, () => tokens.clear());
   const runners = new RunnerIdentity();
   const runWorkspaces = new Map<string, string>();
   const log = opts.log ?? ((msg: string, err?: unknown) => console.error(`[agentboard] ${msg}`, err ?? ""));
@@ -76,9 +91,11 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
 
   return {
     deps,
-    async createContext({ authorization }) {
+    accounts,
+    async createContext({ authorization, cookie }) {
       const match = authorization?.match(/^Bearer\s+(\S+)$/i);
-      const principal = match?.[1] ? await tokens.resolve(deps, match[1]) : null;
+      let principal = match?.[1] ? await tokens.resolve(deps, match[1]) : null;
+      if (!principal && !authorization && cookie) principal = await accounts.principalOf(new Headers({ cookie }));
       return { deps, principal, tokens, runners, runWorkspaces, log };
     },
     callerFor(principal) {
@@ -86,6 +103,7 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
     },
     async close() {
       stopping.abort();
+      stopListening();
       for (const task of background) task?.stop();
       await notifier.close();
       await db.close();

@@ -3,7 +3,7 @@ import superjson from "superjson";
 import { ZodError, z } from "zod";
 import { isTransientDatabaseError, trackWrites } from "@agentboard/db";
 import type { Principal, Need } from "./auth/principal.js";
-import { allows } from "./auth/principal.js";
+import { allows, isServerAdmin, roleIn } from "./auth/principal.js";
 import { appErrorOf, forbidden, notFound, toTRPCError } from "./errors.js";
 import { inputTransformer } from "./http-input.js";
 import { storableInput } from "./input/storable.js";
@@ -109,7 +109,7 @@ export const publicProcedure = t.procedure.use(mapErrors).use(storableInputs);
 
 /** Every procedure but health: a valid bearer token is required. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.principal) throw new TRPCError({ code: "UNAUTHORIZED", message: "a valid bearer token is required" });
+  if (!ctx.principal) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in, or send a valid bearer token" });
   const principal = ctx.principal;
   return next({ ctx: { ...ctx, principal, authorize: makeAuthorizer(ctx.deps, principal, ctx.runWorkspaces) } });
 });
@@ -123,20 +123,22 @@ export type Authorizer = ReturnType<typeof makeAuthorizer>;
  */
 function makeAuthorizer(deps: Deps, p: Principal, runWorkspaces: Map<string, string>) {
   const check = (workspaceId: string, need: Need, what: string, id: string) => {
-    if (p.workspaceId !== null && p.workspaceId !== workspaceId) throw notFound(what, id);
-    if (!allows(p, workspaceId, need)) throw forbidden(`this token (${p.role}) cannot do that`);
+    const role = roleIn(p, workspaceId);
+    if (role === null) throw notFound(what, id);
+    if (!allows(p, workspaceId, need)) throw forbidden(p.kind === "session" ? `your role here (${role}) cannot do that` : `this token (${role}) cannot do that`);
     return workspaceId;
   };
   const prisma = deps.db.prisma;
   return {
     globalAdmin() {
-      if (!(p.role === "admin" && p.workspaceId === null)) throw forbidden("only the server's admin token can do that");
+      if (!isServerAdmin(p)) throw forbidden("only the server's admin (its admin token, or a server administrator) can do that");
     },
     workspace: async (id: string, need: Need) => {
-      if (p.workspaceId !== null && p.workspaceId !== id) throw notFound("workspace", id);
-      // A workspace token's workspace exists (deleting it deletes its tokens): no lookup on
-      // the hot paths (claim). Only the bootstrap admin needs the existence check.
-      if (p.workspaceId === id) return check(id, need, "workspace", id);
+      if (roleIn(p, id) === null) throw notFound("workspace", id);
+      // A workspace token's workspace exists (deleting it deletes its tokens), as does a
+      // membership's: no lookup on the hot paths (claim). Only principals that span every
+      // workspace need the existence check.
+      if (p.workspaceId === id || (p.memberships?.has(id) ?? false)) return check(id, need, "workspace", id);
       const ws = await prisma.workspace.findUnique({ where: { id }, select: { id: true } });
       if (!ws) throw notFound("workspace", id);
       return check(id, need, "workspace", id);
@@ -178,11 +180,16 @@ function makeAuthorizer(deps: Deps, p: Principal, runWorkspaces: Map<string, str
       return check(row.workspaceId, need, "agent profile", id);
     },
     token: async (id: string, need: Need) => {
-      const row = await prisma.apiToken.findUnique({ where: { id }, select: { workspaceId: true } });
+      const row = await prisma.apiToken.findUnique({ where: { id }, select: { workspaceId: true, userId: true } });
       if (!row) throw notFound("token", id);
+      // A personal token is its owner's to manage, and no one else's.
+      if (row.userId !== null) {
+        if (row.userId !== p.userId) throw notFound("token", id);
+        return row.workspaceId;
+      }
       // The server's own tokens are the server's admin's to manage.
       if (row.workspaceId === null) {
-        if (!(p.role === "admin" && p.workspaceId === null)) throw notFound("token", id);
+        if (!isServerAdmin(p)) throw notFound("token", id);
         return null;
       }
       return check(row.workspaceId, need, "token", id);
@@ -193,7 +200,7 @@ function makeAuthorizer(deps: Deps, p: Principal, runWorkspaces: Map<string, str
       if (!row) throw notFound("run", id);
       if (p.role === "runner") {
         // A runner token without a workspace (the local runner's) spans every workspace.
-        if ((p.workspaceId !== null && p.workspaceId !== row.workspaceId) || row.runner?.tokenId !== p.tokenId) throw notFound("run", id);
+        if (roleIn(p, row.workspaceId) === null || row.runner?.tokenId !== p.tokenId) throw notFound("run", id);
         return row.workspaceId;
       }
       return check(row.workspaceId, "viewer", "run", id);

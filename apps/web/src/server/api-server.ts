@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createApiCore, createApiHttpHandler, ensureBootstrapAdmin, type ApiCore } from "@agentboard/api";
+import { createApiCore, createApiHttpHandler, ensureBootstrapAdmin, ensureSetupCode, type ApiCore } from "@agentboard/api";
 import { describeDatabase, resolveDatabaseConfig } from "@agentboard/db";
 import { claimDataDir } from "./data-dir.js";
 import type { Env } from "./env.js";
@@ -30,8 +30,19 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
     leaseMs: env.AGENTBOARD_LEASE_MS,
     reaperEveryMs: env.AGENTBOARD_REAPER_MS,
     worktreeSweep: { everyMs: 10 * 60_000, olderThanMs: env.AGENTBOARD_WORKTREE_MAX_AGE_HOURS * 3_600_000 },
+    mail: env.AGENTBOARD_SMTP_URL && env.AGENTBOARD_PUBLIC_URL ? { smtpUrl: env.AGENTBOARD_SMTP_URL, from: env.AGENTBOARD_SMTP_FROM, publicUrl: env.AGENTBOARD_PUBLIC_URL } : undefined,
+    accounts: {
+      secret: env.AGENTBOARD_AUTH_SECRET,
+      baseURL: env.AGENTBOARD_PUBLIC_URL,
+      oidc:
+        env.AGENTBOARD_OIDC_ISSUER && env.AGENTBOARD_OIDC_CLIENT_ID && env.AGENTBOARD_OIDC_CLIENT_SECRET
+          ? { issuer: env.AGENTBOARD_OIDC_ISSUER, clientId: env.AGENTBOARD_OIDC_CLIENT_ID, clientSecret: env.AGENTBOARD_OIDC_CLIENT_SECRET, name: env.AGENTBOARD_OIDC_NAME }
+          : undefined,
+    },
   });
   const admin = await ensureBootstrapAdmin(core.deps, { envToken: env.AGENTBOARD_ADMIN_TOKEN, dataDir: env.dataDir });
+  // Until a server administrator has an account, each start prints a one-time setup link.
+  const setupCode = await ensureSetupCode(core.deps);
 
   // The browser authenticates with the httpOnly session cookie set by /login;
   // programs send a bearer token.
@@ -59,7 +70,12 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
     },
     async started({ host, port }) {
       const base = `http://${host}:${port}`;
+      const publicBase = env.AGENTBOARD_PUBLIC_URL?.replace(/\/+$/, "") ?? base;
       console.log(`[agentboard] listening on ${base} (${describeDatabase(database)})`);
+      if (setupCode) {
+        // The code rides in the fragment, which the browser never sends; it works once.
+        console.log(`[agentboard] create the first admin account (one-time link): ${publicBase}/setup#code=${setupCode}`);
+      }
       // The secret is printed once, when it was made; later starts do not repeat it in the log.
       if (admin.created) {
         if (admin.file) console.log(`[agentboard] created the admin token (kept in ${admin.file}, mode 0600):\n  ${admin.token}`);

@@ -1,7 +1,11 @@
 import type { IncomingMessage } from "node:http";
+import { isSameOrigin } from "@agentboard/api";
 
-/** The browser session: an httpOnly cookie holding an API token, set by /login. */
-export const SESSION_COOKIE = "agentboard_session";
+export { isSameOrigin };
+
+import { SESSION_COOKIE } from "./session-cookie.js";
+
+export { SESSION_COOKIE };
 
 const THIRTY_DAYS_S = 30 * 24 * 3600;
 
@@ -35,30 +39,6 @@ export function sessionCookie(req: IncomingMessage, token: string): string {
 export function clearedSessionCookie(req: IncomingMessage): string {
   const secure = isHttps(req) ? "; Secure" : "";
   return `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0${secure}`;
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/**
- * Whether a request comes from this server's own pages, for anything that changes state
- * on a browser's say-so. Where the browser sends `Sec-Fetch-Site` it decides: only
- * `same-origin`. Otherwise `Origin` must name this host; `Origin: null` (a sandboxed frame,
- * a data: URL, a cross-site redirect) is another site. A request with neither header comes
- * from no browser — a program that holds its own token, which no other site can forge.
- */
-export function isSameOrigin(req: IncomingMessage): boolean {
-  const site = header(req, "sec-fetch-site");
-  if (site !== undefined) return site === "same-origin";
-  const origin = header(req, "origin");
-  if (origin === undefined) return true;
-  try {
-    return origin !== "null" && new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -23,7 +23,7 @@ function isUnauthorized(err: unknown): boolean {
 
 /** A revoked or expired session sends the browser back to sign in, whatever it was doing. */
 function onAnyError(err: unknown) {
-  if (isUnauthorized(err) && typeof window !== "undefined" && !window.location.pathname.startsWith("/login")) {
+  if (isUnauthorized(err) && typeof window !== "undefined" && !["/login", "/setup", "/invite"].some((p) => window.location.pathname.startsWith(p))) {
     window.location.assign("/login?error=expired");
   }
 }

@@ -22,6 +22,8 @@ export const topics = {
   board: (boardId: string) => `board:${boardId}`,
   /** Cards of a board were created, edited, moved or deleted (no run event records that). */
   cards: (boardId: string) => `cards:${boardId}`,
+  /** A token was revoked: every replica drops its cached tokens. */
+  tokens: "tokens",
 };
 
 /** A run changed: wake whoever follows the run and whoever follows its board. */

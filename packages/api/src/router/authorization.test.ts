@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
 import { failure } from "../testing/failures.js";
@@ -144,5 +145,124 @@ describe.each(testProviders)("authorization and input on %s", (provider) => {
     expect(await failure(runner.run.claim({ workspaceId: a.workspace.id, waitMs: 60_000 }))).toMatchObject({ code: "BAD_REQUEST", field: "waitMs" });
     const after = { cards: await prisma.card.count(), runs: await prisma.run.count(), events: await prisma.runEvent.count(), ws: await prisma.workspace.count() };
     expect(after).toEqual(before);
+  });
+});
+
+type Who = "admin" | "member" | "viewer" | "outsider" | "pat-viewer";
+
+/**
+ * People: the same procedures through a person's session (admin, member, viewer of A; a
+ * person in B only) and a personal token capped at viewer (of an admin of A). Every row
+ * says who may; everyone else must be refused (FORBIDDEN, or NOT_FOUND outside the workspace).
+ */
+describe.each(testProviders)("authorization of people on %s", (provider) => {
+  let api: TestApi;
+  let a: Awaited<ReturnType<typeof seedBoard>>;
+  let b: Awaited<ReturnType<typeof seedBoard>>;
+  const callers = {} as Record<Who, Awaited<ReturnType<TestApi["person"]>>["caller"]>;
+  let memberId = "";
+
+  beforeAll(async () => {
+    api = await startTestApi(provider);
+    a = await seedBoard(api, "alpha");
+    b = await seedBoard(api, "beta");
+    const admin = await api.person("admin@a.test", { [a.workspace.id]: "admin" });
+    callers.admin = admin.caller;
+    const member = await api.person("member@a.test", { [a.workspace.id]: "member" });
+    memberId = member.userId;
+    callers.member = member.caller;
+    callers.viewer = (await api.person("viewer@a.test", { [a.workspace.id]: "viewer" })).caller;
+    callers.outsider = (await api.person("out@b.test", { [b.workspace.id]: "admin" })).caller;
+    const { token } = await admin.caller.token.createPersonal({ name: "read-only", role: "viewer" });
+    callers["pat-viewer"] = api.core.callerFor((await api.core.createContext({ authorization: `Bearer ${token}` })).principal);
+  });
+  afterAll(() => api.close());
+
+  const everyone: Who[] = ["admin", "member", "viewer", "outsider", "pat-viewer"];
+  type Row = { name: string; allowed: Who[]; global?: boolean; call: (c: (typeof callers)[Who]) => Promise<unknown> };
+  const rows: Row[] = [
+    { name: "workspace.byId", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.workspace.byId({ workspaceId: a.workspace.id }) },
+    { name: "workspace.update", allowed: ["admin"], call: (c) => c.workspace.update({ workspaceId: a.workspace.id, name: "alpha" }) },
+    { name: "workspace.create", allowed: [], global: true, call: (c) => c.workspace.create({ name: "new", slug: `new-${Math.random().toString(36).slice(2, 8)}` }) },
+    { name: "board.list", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.board.list({ workspaceId: a.workspace.id }) },
+    { name: "board.create", allowed: ["admin", "member"], call: (c) => c.board.create({ workspaceId: a.workspace.id, name: "x" }) },
+    { name: "card.list", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.card.list({ boardId: a.board.id }) },
+    { name: "card.create", allowed: ["admin", "member"], call: (c) => c.card.create({ boardId: a.board.id, projectId: a.project.id, title: "t" }) },
+    { name: "card.update", allowed: ["admin", "member"], call: (c) => c.card.update({ cardId: a.card.id, description: "d" }) },
+    { name: "project.list", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.project.list({ workspaceId: a.workspace.id }) },
+    { name: "project.update", allowed: ["admin"], call: (c) => c.project.update({ projectId: a.project.id, testCommand: "true" }) },
+    { name: "workflow.list", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.workflow.list({ workspaceId: a.workspace.id }) },
+    { name: "run.list", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.run.list({ workspaceId: a.workspace.id }) },
+    { name: "run.create", allowed: ["admin", "member"], call: (c) => c.run.create({ cardId: a.card.id, engine: "command", command: "true" }) },
+    { name: "token.list", allowed: ["admin"], call: (c) => c.token.list({ workspaceId: a.workspace.id }) },
+    { name: "token.create", allowed: ["admin"], call: (c) => c.token.create({ workspaceId: a.workspace.id, role: "runner", name: "r" }) },
+    { name: "member.list", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.member.list({ workspaceId: a.workspace.id }) },
+    { name: "member.changeRole", allowed: ["admin"], call: (c) => c.member.changeRole({ workspaceId: a.workspace.id, userId: memberId, role: "member" }) },
+    { name: "invitation.create", allowed: ["admin"], call: (c) => c.invitation.create({ workspaceId: a.workspace.id, role: "viewer" }) },
+    { name: "invitation.list", allowed: ["admin"], call: (c) => c.invitation.list({ workspaceId: a.workspace.id }) },
+    { name: "runner.list", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.runner.list({ workspaceId: a.workspace.id }) },
+    { name: "run.claim", allowed: [], call: (c) => c.run.claim({ workspaceId: a.workspace.id }) },
+  ];
+
+  it.each(rows)("$name", async (row) => {
+    const unexpected: string[] = [];
+    for (const who of everyone) {
+      let outcome: string;
+      try {
+        await row.call(callers[who]);
+        outcome = "allowed";
+      } catch (err) {
+        if (!(err instanceof TRPCError)) throw err;
+        outcome = err.code;
+      }
+      const expected = row.allowed.includes(who) ? "allowed" : who === "outsider" && !row.global ? "NOT_FOUND" : "FORBIDDEN";
+      if (outcome !== expected) unexpected.push(`${who}: ${outcome}, expected ${expected}`);
+    }
+    expect(unexpected).toEqual([]);
+  });
+
+  it("a person in workspace B sees only B", async () => {
+    expect((await callers.outsider.workspace.list()).map((w) => w.id)).toEqual([b.workspace.id]);
+    expect((await callers.member.workspace.list()).map((w) => w.id)).toEqual([a.workspace.id]);
+  });
+
+  it("a removed member loses access at once; the last admin stays", async () => {
+    const { cookie, userId } = await api.person("leaving@a.test", { [a.workspace.id]: "member" });
+    // Each request resolves the session again, as over HTTP.
+    const request = async () => api.core.callerFor((await api.core.createContext({ cookie })).principal);
+    expect(await (await request()).board.list({ workspaceId: a.workspace.id })).toBeDefined();
+    await callers.admin.member.remove({ workspaceId: a.workspace.id, userId });
+    expect((await failure((await request()).board.list({ workspaceId: a.workspace.id }))).code).toBe("NOT_FOUND");
+    const admins = (await callers.admin.member.list({ workspaceId: a.workspace.id })).filter((m) => m.role === "admin");
+    expect(admins).toHaveLength(1);
+    expect(await failure(callers.admin.member.changeRole({ workspaceId: a.workspace.id, userId: admins[0]!.userId, role: "member" }))).toMatchObject({ code: "CONFLICT", reason: "LAST_ADMIN" });
+  });
+
+  it("an invitation link is used once, by the invited email only, and a revoked one not at all", async () => {
+    const inv = await callers.admin.invitation.create({ workspaceId: a.workspace.id, role: "member", email: "new@a.test" });
+    expect(await api.anonymous.invitation.preview({ code: inv.code })).toMatchObject({ workspaceName: "alpha", role: "member" });
+    const wrong = await api.person("wrong@a.test", {});
+    expect((await failure(wrong.caller.invitation.accept({ code: inv.code }))).code).toBe("FORBIDDEN");
+    const invited = await api.person("new@a.test", {});
+    expect(await invited.caller.invitation.accept({ code: inv.code })).toMatchObject({ workspaceId: a.workspace.id, role: "member" });
+    expect(await failure(invited.caller.invitation.accept({ code: inv.code }))).toMatchObject({ code: "NOT_FOUND", reason: "INVITATION_INVALID" });
+    const again = api.core.callerFor((await api.core.createContext({ cookie: invited.cookie })).principal);
+    expect(await again.board.list({ workspaceId: a.workspace.id })).toBeDefined();
+    const revoked = await callers.admin.invitation.create({ workspaceId: a.workspace.id, role: "admin" });
+    await callers.admin.invitation.revoke({ invitationId: revoked.id });
+    expect((await failure(wrong.caller.invitation.accept({ code: revoked.code }))).reason).toBe("INVITATION_INVALID");
+  });
+
+  it("a revoked personal token stops at once, and a token never outranks its person", async () => {
+    const { token, id } = await callers.member.token.createPersonal({ name: "too much", role: "admin" });
+    const asToken = async () => api.core.callerFor((await api.core.createContext({ authorization: `Bearer ${token}` })).principal);
+    // Capped by the person's role: a member's admin token is a member.
+    expect((await failure((await asToken()).token.list({ workspaceId: a.workspace.id }))).code).toBe("FORBIDDEN");
+    expect(await (await asToken()).card.create({ boardId: a.board.id, projectId: a.project.id, title: "via token" })).toMatchObject({ title: "via token" });
+    expect((await callers.member.token.listPersonal()).map((t) => t.id)).toContain(id);
+    // Nobody else can revoke or see it.
+    expect((await failure(callers.admin.token.revoke({ tokenId: id }))).code).toBe("NOT_FOUND");
+    await callers.member.token.revoke({ tokenId: id });
+    expect((await failure((await asToken()).board.list({ workspaceId: a.workspace.id }))).code).toBe("UNAUTHORIZED");
   });
 });

@@ -5,6 +5,9 @@ import { authedProcedure } from "../trpc.js";
 import { zId, zInt32, zName } from "../schemas.js";
 import * as boards from "../services/boards.js";
 import { followBoardChanges } from "../services/streams.js";
+import * as history from "../services/archive.js";
+import { actorOf } from "../auth/principal.js";
+import { zPurge } from "./card.js";
 
 /** A board cursor as `board.cursor` or a tracked change gave it (a plain event id is one too). */
 const zBoardCursor = z.union([zInt32.transform(String), z.string().trim().min(1).max(8_000)]);
@@ -14,9 +17,26 @@ export const boardRouter = {
     await ctx.authorize.workspace(input.workspaceId, "member");
     return boards.createBoard(ctx.deps, input);
   }),
-  list: authedProcedure.input(z.object({ workspaceId: zId })).query(async ({ ctx, input }) => {
+  list: authedProcedure.input(z.object({ workspaceId: zId, archived: z.boolean().optional() })).query(async ({ ctx, input }) => {
     await ctx.authorize.workspace(input.workspaceId, "viewer");
-    return boards.listBoards(ctx.deps, input.workspaceId);
+    return boards.listBoards(ctx.deps, input.workspaceId, { archived: input.archived });
+  }),
+  rename: authedProcedure.input(z.object({ boardId: zId, name: zName })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.board(input.boardId, "admin");
+    return ctx.deps.db.prisma.board.update({ where: { id: input.boardId }, data: { name: input.name } });
+  }),
+  archive: authedProcedure.input(z.object({ boardId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.board(input.boardId, "admin");
+    return history.archive(ctx.deps, actorOf(ctx.principal), "board", input.boardId);
+  }),
+  restore: authedProcedure.input(z.object({ boardId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.board(input.boardId, "admin");
+    return history.restore(ctx.deps, actorOf(ctx.principal), "board", input.boardId);
+  }),
+  purge: authedProcedure.input(zPurge.extend({ boardId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.board(input.boardId, "admin");
+    ctx.authorize.globalAdmin();
+    return history.purge(ctx.deps, "board", input.boardId, input.confirm);
   }),
   byId: authedProcedure.input(z.object({ boardId: zId })).query(async ({ ctx, input }) => {
     await ctx.authorize.board(input.boardId, "viewer");

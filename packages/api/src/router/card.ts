@@ -4,6 +4,11 @@ import { authedProcedure } from "../trpc.js";
 import { zColumn, zId, zLabels } from "../schemas.js";
 import * as cards from "../services/cards.js";
 import { badRequest } from "../errors.js";
+import { actorOf } from "../auth/principal.js";
+import * as history from "../services/archive.js";
+
+/** What a purge asks to be typed: the thing's name (a card's title). */
+export const zPurge = z.object({ confirm: z.string().min(1).max(300) });
 
 const zTitle = z.string().trim().min(1).max(300);
 const zDescription = z.string().max(50_000);
@@ -15,21 +20,45 @@ export const cardRouter = {
       const ws = await ctx.authorize.board(input.boardId, "member");
       const projectWs = await ctx.authorize.project(input.projectId, "member");
       if (ws !== projectWs) throw badRequest("the project belongs to another workspace", "projectId");
+      await history.assertActive(ctx.deps, "board", input.boardId);
+      await history.assertActive(ctx.deps, "project", input.projectId);
       return cards.createCard(ctx.deps, input);
     }),
   update: authedProcedure
-    .input(z.object({
-      cardId: zId,
-      title: zTitle.optional(),
-      description: zDescription.optional(),
-      labels: zLabels.optional(),
-      /** The card's runs together may cost this much (USD); null removes the cap. */
-      budgetUsd: z.number().positive().max(100_000).nullish(),
-    }))
+    .input(
+      z.object({
+        cardId: zId,
+        /** The version the editor loaded: a save over a newer one answers CONFLICT STALE_VERSION. */
+        version: z.number().int().min(1).optional(),
+        title: zTitle.optional(),
+        description: zDescription.optional(),
+        labels: zLabels.optional(),
+        /** Another project of the workspace, while the card has no active run. */
+        projectId: zId.optional(),
+        /** The card's runs together may cost this much (USD); null removes the cap. */
+        budgetUsd: z.number().positive().max(100_000).nullish(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
-      await ctx.authorize.card(input.cardId, "member");
-      return cards.updateCard(ctx.deps, input);
+      const ws = await ctx.authorize.card(input.cardId, "member");
+      if (input.projectId && (await ctx.authorize.project(input.projectId, "member")) !== ws) throw badRequest("the project belongs to another workspace", "projectId");
+      return cards.updateCard(ctx.deps, actorOf(ctx.principal), input);
     }),
+  /** Off the board, history kept: an active run is cancelled first. */
+  archive: authedProcedure.input(z.object({ cardId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.card(input.cardId, "member");
+    return history.archive(ctx.deps, actorOf(ctx.principal), "card", input.cardId);
+  }),
+  restore: authedProcedure.input(z.object({ cardId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.card(input.cardId, "member");
+    return history.restore(ctx.deps, actorOf(ctx.principal), "card", input.cardId);
+  }),
+  /** Deletes an archived card with its runs and their history: a server administrator, typing its title. */
+  purge: authedProcedure.input(zPurge.extend({ cardId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.card(input.cardId, "admin");
+    ctx.authorize.globalAdmin();
+    return history.purge(ctx.deps, "card", input.cardId, input.confirm);
+  }),
   move: authedProcedure
     .input(z.object({ cardId: zId, column: zColumn, afterCardId: zId.nullish(), beforeCardId: zId.nullish() }))
     .mutation(async ({ ctx, input }) => {
@@ -40,9 +69,10 @@ export const cardRouter = {
     await ctx.authorize.card(input.cardId, "member");
     return cards.deleteCard(ctx.deps, input.cardId);
   }),
-  list: authedProcedure.input(z.object({ boardId: zId })).query(async ({ ctx, input }) => {
+  /** The board's cards; with `archived`, its archived ones instead. */
+  list: authedProcedure.input(z.object({ boardId: zId, archived: z.boolean().optional() })).query(async ({ ctx, input }) => {
     await ctx.authorize.board(input.boardId, "viewer");
-    return cards.listCards(ctx.deps, input.boardId);
+    return cards.listCards(ctx.deps, input.boardId, { archived: input.archived });
   }),
   /** One column, a page at a time (`after`: the last card id of the page before). */
   listColumn: authedProcedure

@@ -1,6 +1,6 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
-import { actorOf } from "../auth/principal.js";
+import { actorOf, identityOf } from "../auth/principal.js";
 import { authedProcedure } from "../trpc.js";
 import { zId, zLeaseToken, zShellCommand } from "../schemas.js";
 import * as dod from "../services/dod.js";
@@ -85,7 +85,7 @@ export const dodRouter = {
 
   validate: authedProcedure.input(z.object({ evidenceId: zId })).mutation(async ({ ctx, input }) => {
     await ctx.authorize.run(await dod.runIdOfEvidence(ctx.deps, input.evidenceId), "member");
-    return dod.validateEvidence(ctx.deps, actorOf(ctx.principal), input.evidenceId);
+    return dod.validateEvidence(ctx.deps, actorOf(ctx.principal), input.evidenceId, identityOf(ctx.principal));
   }),
 
   reject: authedProcedure

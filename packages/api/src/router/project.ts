@@ -3,6 +3,9 @@ import { z } from "zod";
 import { authedProcedure } from "../trpc.js";
 import { zBranch, zId, zName, zShellCommand } from "../schemas.js";
 import * as projects from "../services/projects.js";
+import * as history from "../services/archive.js";
+import { actorOf } from "../auth/principal.js";
+import { zPurge } from "./card.js";
 import { needsGlobalAdmin, zSandboxPolicy } from "@agentboard/sandbox/policy";
 
 const zHooks = z.object({
@@ -42,9 +45,22 @@ export const projectRouter = {
       if (input.sandbox && needsGlobalAdmin(input.sandbox)) ctx.authorize.globalAdmin();
       return projects.updateProject(ctx.deps, input);
     }),
-  list: authedProcedure.input(z.object({ workspaceId: zId })).query(async ({ ctx, input }) => {
+  list: authedProcedure.input(z.object({ workspaceId: zId, archived: z.boolean().optional() })).query(async ({ ctx, input }) => {
     await ctx.authorize.workspace(input.workspaceId, "viewer");
-    return projects.listProjects(ctx.deps, input.workspaceId);
+    return projects.listProjects(ctx.deps, input.workspaceId, { archived: input.archived });
+  }),
+  archive: authedProcedure.input(z.object({ projectId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.project(input.projectId, "admin");
+    return history.archive(ctx.deps, actorOf(ctx.principal), "project", input.projectId);
+  }),
+  restore: authedProcedure.input(z.object({ projectId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.project(input.projectId, "admin");
+    return history.restore(ctx.deps, actorOf(ctx.principal), "project", input.projectId);
+  }),
+  purge: authedProcedure.input(zPurge.extend({ projectId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.project(input.projectId, "admin");
+    ctx.authorize.globalAdmin();
+    return history.purge(ctx.deps, "project", input.projectId, input.confirm);
   }),
   byId: authedProcedure.input(z.object({ projectId: zId })).query(async ({ ctx, input }) => {
     await ctx.authorize.project(input.projectId, "viewer");

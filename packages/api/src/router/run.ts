@@ -1,7 +1,8 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { actorOf } from "../auth/principal.js";
+import { actorOf, identityOf } from "../auth/principal.js";
+import { assertActiveCard } from "../services/archive.js";
 import { authedProcedure } from "../trpc.js";
 import { INT32_MAX, zEngine, zId, zInt32, zInt64, zLabels, zLeaseToken, zRunStatus, zStoredDate } from "../schemas.js";
 import * as runs from "../services/runs.js";
@@ -118,7 +119,8 @@ export const runRouter = {
   create: authedProcedure.input(ZCreateRunInput).mutation(async ({ ctx, input }) => {
     await ctx.authorize.card(input.cardId, "member");
     if (input.workflowId) await ctx.authorize.workflow(input.workflowId, "member");
-    return runs.createRun(ctx.deps, actorOf(ctx.principal), input);
+    await assertActiveCard(ctx.deps, input.cardId);
+    return runs.createRun(ctx.deps, actorOf(ctx.principal), input, identityOf(ctx.principal));
   }),
 
   /** What `create` with the same choices would send: the rendered prompt and settings. */
@@ -240,7 +242,7 @@ export const runRouter = {
     .input(z.object({ runId: zId, reverify: z.boolean().optional(), cleanup: z.boolean().optional() }))
     .mutation(async ({ ctx, input }) => {
       await ctx.authorize.run(input.runId, "admin");
-      return mergeRun(ctx.deps, actorOf(ctx.principal), input);
+      return mergeRun(ctx.deps, actorOf(ctx.principal), { ...input, mergerId: identityOf(ctx.principal) });
     }),
 
   /** For the merge button: `canMerge` and every reason it cannot, as `run.merge` would answer. */
@@ -249,6 +251,7 @@ export const runRouter = {
     return mergeability(ctx.deps, input.runId, {
       callerCanMerge: allows(ctx.principal, workspaceId, "admin"),
       callerCanAbort: allows(ctx.principal, workspaceId, "member"),
+      callerId: identityOf(ctx.principal),
     });
   }),
 

@@ -46,6 +46,8 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
     const repo = initRepo(join(api.db.dir, "repos", "app"), { "README.md": "# app\n" });
     const runner: Caller = await api.as("runner", ws.id, "sweeper");
     const ids: Record<string, string> = {};
+    let folks: { ada: Awaited<ReturnType<TestApi["person"]>>; bob: Awaited<ReturnType<TestApi["person"]>> } | undefined;
+    const people = async () => (folks ??= { ada: await api.person("ada@example.com", { [ws.id]: "admin" }), bob: await api.person("bob@example.com", {}) });
     let lease = "";
     const steps: Step[] = [
       { path: "health.check", call: () => api.anonymous.health.check() },
@@ -76,6 +78,24 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "token.list", call: () => admin.token.list({ workspaceId: ws.id }) },
       { path: "token.revoke", call: () => admin.token.revoke({ tokenId: ids.token! }) },
       { path: "token.whoami", call: () => runner.token.whoami() },
+      { path: "token.createPersonal", call: async () => (await people()).ada.caller.token.createPersonal({ name: "ci", role: "member" }) },
+      { path: "token.listPersonal", call: async () => (await people()).ada.caller.token.listPersonal() },
+      {
+        path: "invitation.create",
+        call: async () => {
+          const made = await admin.invitation.create({ workspaceId: ws.id, role: "member" });
+          ids.invitation = made.id;
+          ids.code = made.code;
+          return made;
+        },
+      },
+      { path: "invitation.list", call: () => admin.invitation.list({ workspaceId: ws.id }) },
+      { path: "invitation.preview", call: () => api.anonymous.invitation.preview({ code: ids.code! }) },
+      { path: "invitation.accept", call: async () => (await people()).bob.caller.invitation.accept({ code: ids.code! }) },
+      { path: "invitation.revoke", call: async () => admin.invitation.revoke({ invitationId: (await admin.invitation.create({ workspaceId: ws.id, role: "viewer" })).id }) },
+      { path: "member.list", call: () => admin.member.list({ workspaceId: ws.id }) },
+      { path: "member.changeRole", call: async () => admin.member.changeRole({ workspaceId: ws.id, userId: (await people()).bob.userId, role: "viewer" }) },
+      { path: "member.remove", call: async () => admin.member.remove({ workspaceId: ws.id, userId: (await people()).bob.userId }) },
       { path: "runner.register", call: async () => (ids.runner = (await runner.runner.register({ workspaceId: ws.id, name: "box-1" })).id) },
       { path: "runner.list", call: () => admin.runner.list({ workspaceId: ws.id }) },
       {
@@ -170,6 +190,37 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "worktree.markRemoved", call: () => runner.worktree.markRemoved({ runId: ids.run!, path: join(api.db.dir, "wt") }) },
       { path: "run.merge", call: () => admin.run.merge({ runId: ids.run! }), refuses: "INVALID_STATE" },
       { path: "run.abort", call: () => admin.run.abort({ runId: ids.run!, reason: "done" }) },
+      { path: "card.archive", call: () => admin.card.archive({ cardId: ids.card! }) },
+      { path: "card.restore", call: () => admin.card.restore({ cardId: ids.card! }) },
+      {
+        path: "card.purge",
+        call: async () => {
+          const card = await admin.card.create({ boardId: ids.board!, projectId: ids.project!, title: "Purged" });
+          await admin.card.archive({ cardId: card.id });
+          return admin.card.purge({ cardId: card.id, confirm: "Purged" });
+        },
+      },
+      { path: "board.rename", call: () => admin.board.rename({ boardId: ids.board!, name: "Main board" }) },
+      { path: "board.archive", call: () => admin.board.archive({ boardId: ids.board! }) },
+      { path: "board.restore", call: () => admin.board.restore({ boardId: ids.board! }) },
+      {
+        path: "board.purge",
+        call: async () => {
+          const board = await admin.board.create({ workspaceId: ws.id, name: "Gone" });
+          await admin.board.archive({ boardId: board.id });
+          return admin.board.purge({ boardId: board.id, confirm: "Gone" });
+        },
+      },
+      { path: "project.archive", call: () => admin.project.archive({ projectId: ids.project! }) },
+      { path: "project.restore", call: () => admin.project.restore({ projectId: ids.project! }) },
+      {
+        path: "project.purge",
+        call: async () => {
+          const project = await admin.project.create({ workspaceId: ws.id, name: "gone", repoPath: repo, baseBranch: "main" });
+          await admin.project.archive({ projectId: project.id });
+          return admin.project.purge({ projectId: project.id, confirm: "gone" });
+        },
+      },
     ];
 
     const all = [...procedurePaths("query"), ...procedurePaths("mutation"), ...procedurePaths("subscription")].sort();
@@ -187,6 +238,7 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       }
       const keys = keysOf(answer);
       if (keys.has("tokenHash")) carriers.push(`${step.path}: tokenHash`);
+      if (keys.has("password")) carriers.push(`${step.path}: password`);
       if (keys.has("leaseToken") !== (step.path === "run.claim")) carriers.push(`${step.path}: leaseToken`);
     }
     expect(carriers).toEqual([]);

@@ -57,6 +57,8 @@ export const ZCreateWorkflowInput = z.object({
   approval: zApprovalPolicy.default("none"),
   /** How long a request waits before it counts as denied (default 10 minutes). */
   approvalTimeoutMs: zApprovalTimeoutMs.nullish(),
+  /** Four eyes: the requester does not validate required items, the merger is not the only reviewer. */
+  requireIndependentReview: z.boolean().optional(),
 });
 
 export const ZUpdateWorkflowInput = z.object({
@@ -73,6 +75,7 @@ export const ZUpdateWorkflowInput = z.object({
   isDefault: z.boolean().optional(),
   approval: zApprovalPolicy.optional(),
   approvalTimeoutMs: zApprovalTimeoutMs.nullish(),
+  requireIndependentReview: z.boolean().optional(),
 });
 
 export const workflowRouter = {

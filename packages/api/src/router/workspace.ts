@@ -9,7 +9,7 @@ export const ZCreateWorkspaceInput = z.object({ name: zName, slug: zSlug, budget
 export const workspaceRouter = {
   create: authedProcedure.input(ZCreateWorkspaceInput).mutation(({ ctx, input }) => {
     ctx.authorize.globalAdmin();
-    return workspaces.createWorkspace(ctx.deps, input);
+    return workspaces.createWorkspace(ctx.deps, input, ctx.principal.userId);
   }),
   list: authedProcedure.query(({ ctx }) => workspaces.listWorkspaces(ctx.deps, ctx.principal)),
   byId: authedProcedure.input(z.object({ workspaceId: zId })).query(async ({ ctx, input }) => {

@@ -5,8 +5,8 @@ export async function createBoard(deps: Deps, input: { workspaceId: string; name
   return deps.db.prisma.board.create({ data: input });
 }
 
-export async function listBoards(deps: Deps, workspaceId: string) {
-  return deps.db.prisma.board.findMany({ where: { workspaceId }, orderBy: { createdAt: "asc" } });
+export async function listBoards(deps: Deps, workspaceId: string, opts: { archived?: boolean } = {}) {
+  return deps.db.prisma.board.findMany({ where: { workspaceId, archivedAt: opts.archived ? { not: null } : null }, orderBy: { createdAt: "asc" } });
 }
 
 export async function getBoard(deps: Deps, id: string) {

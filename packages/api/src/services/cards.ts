@@ -1,6 +1,6 @@
 import type { CardColumn } from "@agentboard/db";
 import type { Deps } from "./deps.js";
-import { badRequest, notFound } from "../errors.js";
+import { badRequest, conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
 
 export async function createCard(
@@ -34,12 +34,29 @@ export async function createCard(
   return card;
 }
 
-export async function updateCard(deps: Deps, input: { cardId: string; title?: string; description?: string; labels?: string[]; budgetUsd?: number | null }) {
-  await getCard(deps, input.cardId);
-  const card = await deps.db.prisma.card.update({
-    where: { id: input.cardId },
-    data: { title: input.title, description: input.description, labels: input.labels, budgetUsd: input.budgetUsd },
+/**
+ * Edits a card. With `version` (the one the editor loaded) the save is conditional: when
+ * someone saved in between, it answers CONFLICT `STALE_VERSION` with the card as it is now
+ * and who changed it, and writes nothing.
+ */
+export async function updateCard(deps: Deps, actor: string, input: { cardId: string; version?: number; title?: string; description?: string; labels?: string[]; projectId?: string; budgetUsd?: number | null }) {
+  const before = await getCard(deps, input.cardId);
+  if (input.projectId && input.projectId !== before.projectId) {
+    const active = await deps.db.prisma.run.count({ where: { cardId: input.cardId, status: { in: ["queued", "claimed", "running"] } } });
+    if (active > 0) throw conflict("RUN_ACTIVE", "the card has an active run: its project can change once the run has finished", { field: "projectId" });
+  }
+  const { count } = await deps.db.prisma.card.updateMany({
+    where: { id: input.cardId, ...(input.version !== undefined ? { version: input.version } : {}) },
+    data: { title: input.title, description: input.description, labels: input.labels, projectId: input.projectId, budgetUsd: input.budgetUsd, updatedBy: actor, version: { increment: 1 } },
   });
+  if (count === 0) {
+    const current = await getCard(deps, input.cardId);
+    throw conflict("STALE_VERSION", `someone else saved this card meanwhile (${current.updatedBy ?? "unknown"}): review their change and save again`, {
+      version: current.version,
+      current: { title: current.title, description: current.description, labels: current.labels, projectId: current.projectId, updatedBy: current.updatedBy, updatedAt: current.updatedAt },
+    });
+  }
+  const card = await getCard(deps, input.cardId);
   await deps.notifier.publish(topics.cards(card.boardId));
   return card;
 }
@@ -80,9 +97,9 @@ const LATEST_RUN = { id: true, status: true, engine: true, costUsd: true, create
  * The board's cards, each with its latest run. The latest runs are read per board, not
  * per card: an `IN (…card ids)` list of a 2,000-card board exceeds SQLite's parameter limit.
  */
-export async function listCards(deps: Deps, boardId: string) {
+export async function listCards(deps: Deps, boardId: string, opts: { archived?: boolean } = {}) {
   const [cards, runs] = await Promise.all([
-    deps.db.prisma.card.findMany({ where: { boardId }, orderBy: [{ column: "asc" }, { position: "asc" }] }),
+    deps.db.prisma.card.findMany({ where: { boardId, archivedAt: opts.archived ? { not: null } : null }, orderBy: [{ column: "asc" }, { position: "asc" }] }),
     deps.db.prisma.run.findMany({
       where: { boardId },
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
@@ -127,7 +144,7 @@ export async function listColumnPage(deps: Deps, input: { boardId: string; colum
     const anchor = await deps.db.prisma.card.findUnique({ where: { id: input.after }, select: { boardId: true, column: true } });
     if (!anchor || anchor.boardId !== input.boardId || anchor.column !== input.column) throw badRequest("after is not a card of this column (it may have moved since: read the column from the start)", "after");
   }
-  const where = { boardId: input.boardId, column: input.column };
+  const where = { boardId: input.boardId, column: input.column, archivedAt: null };
   const [rows, total] = await Promise.all([
     deps.db.prisma.card.findMany({
       where,
@@ -160,9 +177,4 @@ export async function getCard(deps: Deps, id: string) {
   return card;
 }
 
-export async function deleteCard(deps: Deps, cardId: string) {
-  const card = await getCard(deps, cardId);
-  await deps.db.prisma.card.delete({ where: { id: cardId } });
-  await deps.notifier.publish(topics.cards(card.boardId));
-  return { id: cardId };
-}
+export { deleteCardWithoutHistory as deleteCard } from "./archive.js";

@@ -1,5 +1,6 @@
 import type { Database } from "@agentboard/db";
 import type { Notifier } from "../infra/notifier.js";
+import type { Mailer } from "../infra/mailer.js";
 
 export interface ServiceConfig {
   /** How long a claim or heartbeat holds a run (PRODUCT.md: ~30 s). */
@@ -21,6 +22,8 @@ export interface Deps {
   config: ServiceConfig;
   /** Aborted when the process closes its API: long-polls and streams end before the database does. */
   stopping: AbortSignal;
+  /** Present when SMTP is configured (invitations by e-mail). */
+  mailer?: Mailer;
 }
 
 /** A request's signal, also aborted when the API shuts down. */

@@ -81,6 +81,27 @@ export function staleItems(
 }
 
 /** The merge gate: every required item has validated (and not since rejected) evidence. */
+/**
+ * Four eyes at merge (a workflow's `requireIndependentReview`): the people who validated
+ * the run's required items by hand must include someone other than the merger. Automatic
+ * checks review nothing. The reason when the merger may not merge alone, else null.
+ */
+export function independentReviewBlock(
+  run: { requireIndependentReview: boolean; dodItems: readonly { required: boolean; evidence: readonly Pick<DodEvidence, "kind" | "validatedAt" | "rejectedAt" | "validatedById">[] }[] },
+  mergerId: string | null,
+): string | null {
+  if (!run.requireIndependentReview || !mergerId) return null;
+  const reviewers = new Set<string>();
+  for (const item of run.dodItems) {
+    if (!item.required) continue;
+    for (const e of item.evidence) if (e.kind !== "check" && e.validatedAt && !e.rejectedAt && e.validatedById) reviewers.add(e.validatedById);
+  }
+  if (reviewers.size > 0 && [...reviewers].every((r) => r === mergerId)) {
+    return "this workflow asks for four eyes: you are this run's only reviewer, so someone else merges it (or another person validates an item)";
+  }
+  return null;
+}
+
 export function gateOf(items: readonly (Pick<DodItem, "id" | "key" | "title" | "required" | "status"> & { evidence: EvidenceFacts[] })[]) {
   const missing: GateItem[] = items
     .filter((i) => i.required && !i.evidence.some(counts))
@@ -224,7 +245,7 @@ type Decision = { kind: "validate" } | { kind: "reject"; reason: string };
  * (a validated piece can still be rejected when a problem shows up, and the reverse); the
  * run's events keep every decision in order.
  */
-async function decide(deps: Deps, actor: string, evidenceId: string, decision: Decision) {
+async function decide(deps: Deps, actor: string, evidenceId: string, decision: Decision, actorId: string | null = null) {
   const { runId } = await loadEvidence(deps, evidenceId);
   const now = new Date();
   const result = await inOpenRun(deps, runId, async (tx, run) => {
@@ -236,6 +257,15 @@ async function decide(deps: Deps, actor: string, evidenceId: string, decision: D
         exitCode: current.exitCode,
       });
     }
+    if (decision.kind === "validate" && current.item.required && current.kind !== "check" && actorId) {
+      const asked = await tx.run.findUniqueOrThrow({ where: { id: runId }, select: { requireIndependentReview: true, createdById: true } });
+      if (asked.requireIndependentReview && asked.createdById === actorId) {
+        throw conflict("INDEPENDENT_REVIEW", "this workflow asks for four eyes: who asked for the run cannot validate its required items; someone else validates them", {
+          evidenceId,
+          itemKey: current.item.key,
+        });
+      }
+    }
     const unchanged = decision.kind === "validate" ? current.validatedAt !== null && current.rejectedAt === null : false;
     if (unchanged) {
       // Validating twice is harmless and records nothing new.
@@ -246,8 +276,8 @@ async function decide(deps: Deps, actor: string, evidenceId: string, decision: D
       where: { id: evidenceId },
       data:
         decision.kind === "validate"
-          ? { validatedAt: now, validatedBy: actor, rejectedAt: null, rejectedBy: null, rejectReason: null }
-          : { rejectedAt: now, rejectedBy: actor, rejectReason: decision.reason, validatedAt: null, validatedBy: null },
+          ? { validatedAt: now, validatedBy: actor, validatedById: actorId, rejectedAt: null, rejectedBy: null, rejectReason: null }
+          : { rejectedAt: now, rejectedBy: actor, rejectReason: decision.reason, validatedAt: null, validatedBy: null, validatedById: null },
     });
     const itemStatus = await refreshItemStatus(tx, current.itemId);
     const event: NewEvent =
@@ -262,8 +292,8 @@ async function decide(deps: Deps, actor: string, evidenceId: string, decision: D
   return { evidence, item: { ...item, status: itemStatus } };
 }
 
-export function validateEvidence(deps: Deps, actor: string, evidenceId: string) {
-  return decide(deps, actor, evidenceId, { kind: "validate" });
+export function validateEvidence(deps: Deps, actor: string, evidenceId: string, actorId: string | null = null) {
+  return decide(deps, actor, evidenceId, { kind: "validate" }, actorId);
 }
 
 export function rejectEvidence(deps: Deps, actor: string, evidenceId: string, reason: string) {

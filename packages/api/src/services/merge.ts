@@ -13,7 +13,7 @@ import type { Deps } from "./deps.js";
 import { conflict, notFound, type ErrorReason } from "../errors.js";
 import { publishRunChange } from "../infra/notifier.js";
 import { transition, type Tx } from "./run-events.js";
-import { gateOf, staleItems, type GateItem } from "./dod.js";
+import { gateOf, independentReviewBlock, staleItems, type GateItem } from "./dod.js";
 import { repositoryAvailable, withRunPipelineLock } from "./merge-lock.js";
 import { reverifyIntegratedState, type CheckRun, type ReverifyReport } from "./merge-reverify.js";
 import { cleanupEvent, cleanupRetryAt, removeRunWorktrees, type CleanupReport } from "./worktree-cleanup.js";
@@ -27,6 +27,8 @@ export interface MergeInput {
   cleanup?: boolean;
   /** Per command, for re-verification. */
   checkTimeoutMs?: number;
+  /** The merger's stable identity (four eyes). */
+  mergerId?: string;
 }
 
 const EVENT_OUTPUT_CHARS = 4 * 1024;
@@ -127,6 +129,8 @@ export async function mergeRun(deps: Deps, actor: string, input: MergeInput): Pr
       throw conflict("DOD_INCOMPLETE", `validated on an older head of the branch: ${stale.map((m) => m.key).join(", ")}; validate them again`, { missing: stale });
     }
     await assertThreadHead(deps, run);
+    const fourEyes = independentReviewBlock(run, input.mergerId ?? null);
+    if (fourEyes) throw conflict("INDEPENDENT_REVIEW", fourEyes);
 
     let reverify: ReverifyReport | null = null;
     let merged: MergeRunBranchResult;
@@ -294,7 +298,7 @@ async function assertThreadHead(deps: Deps, run: { id: string; cardId: string; b
   if (head && head.id !== run.id) throw conflict("NOT_THREAD_HEAD", `a later run of this thread exists: merge ${head.id}`, { headRunId: head.id, status: head.status });
 }
 
-export async function mergeability(deps: Deps, runId: string, opts: { callerCanMerge: boolean; callerCanAbort: boolean }) {
+export async function mergeability(deps: Deps, runId: string, opts: { callerCanMerge: boolean; callerCanAbort: boolean; callerId?: string }) {
   const run = await loadRun(deps, runId);
   if (!run) throw notFound("run", runId);
   const reasons: MergeBlocker[] = [];
@@ -319,6 +323,8 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
   if (head && head.id !== run.id) {
     reasons.push({ reason: "NOT_THREAD_HEAD", message: `a later run of this thread exists: merge ${head.id}`, details: { headRunId: head.id } });
   }
+  const fourEyes = independentReviewBlock(run, opts.callerId ?? null);
+  if (fourEyes) reasons.push({ reason: "INDEPENDENT_REVIEW", message: fourEyes });
   if (run.status === "succeeded") {
     if (!(await repositoryAvailable(run.project.repoPath))) {
       reasons.push({ reason: "REPOSITORY_UNAVAILABLE", message: `the repository of project ${run.project.name} is not on this server` });

@@ -1,7 +1,14 @@
 import type { Prisma } from "@agentboard/db";
 import type { Deps } from "./deps.js";
-import { notFound } from "../errors.js";
+import { existsSync } from "node:fs";
+import { branchCommit } from "@agentboard/git";
+import { badRequest, notFound } from "../errors.js";
 import { confineRepository } from "./repo-roots.js";
+
+/** A project that names a branch its repository does not have would fail only when a run starts: refused now, on the field. */
+async function assertBaseBranch(repoPath: string, baseBranch: string) {
+  if ((await branchCommit(repoPath, baseBranch)) === null) throw badRequest(`the repository at ${repoPath} has no branch ${baseBranch}`, "baseBranch");
+}
 
 export interface ProjectHooks {
   pre?: string[];
@@ -24,6 +31,8 @@ export interface ProjectInput {
 export async function createProject(deps: Deps, input: ProjectInput) {
   const { hooks, sandbox, ...rest } = input;
   const { repoPath } = await confineRepository(deps, input);
+  // A repository on this server is checked now; one that only runners have is checked when they clone it.
+  if (repoPath) await assertBaseBranch(repoPath, input.baseBranch);
   return deps.db.prisma.project.create({
     data: { ...rest, repoPath: repoPath ?? rest.repoPath, hooks: (hooks ?? undefined) as Prisma.InputJsonValue | undefined, sandbox: sandbox ?? undefined },
   });
@@ -33,6 +42,8 @@ export async function updateProject(deps: Deps, input: Partial<Omit<ProjectInput
   const { projectId, hooks, sandbox, ...rest } = input;
   const project = await getProject(deps, projectId);
   const { repoPath } = await confineRepository(deps, { workspaceId: project.workspaceId, repoPath: rest.repoPath, remoteUrl: rest.remoteUrl });
+  const path = repoPath ?? project.repoPath;
+  if ((repoPath || rest.baseBranch) && existsSync(path)) await assertBaseBranch(path, rest.baseBranch ?? project.baseBranch);
   return deps.db.prisma.project.update({
     where: { id: projectId },
     data: {
@@ -45,8 +56,8 @@ export async function updateProject(deps: Deps, input: Partial<Omit<ProjectInput
   });
 }
 
-export async function listProjects(deps: Deps, workspaceId: string) {
-  return deps.db.prisma.project.findMany({ where: { workspaceId }, orderBy: { createdAt: "asc" } });
+export async function listProjects(deps: Deps, workspaceId: string, opts: { archived?: boolean } = {}) {
+  return deps.db.prisma.project.findMany({ where: { workspaceId, archivedAt: opts.archived ? { not: null } : null }, orderBy: { createdAt: "asc" } });
 }
 
 export async function getProject(deps: Deps, id: string) {

@@ -20,7 +20,8 @@ export interface CreateRunInput extends RunPlanInput {
   maxAttempts?: number;
 }
 
-export async function createRun(deps: Deps, actor: string, input: CreateRunInput) {
+/** `actorId`: the requester's stable identity (auth/principal.ts identityOf), for the four-eyes rules. */
+export async function createRun(deps: Deps, actor: string, input: CreateRunInput, actorId: string | null = null) {
   const { card, workspaceId, workflow, engine, prompt, model, command, dod, agent } = await planRun(deps, input);
 
   const run = await deps.db.prisma.$transaction(async (tx) => {
@@ -49,6 +50,8 @@ export async function createRun(deps: Deps, actor: string, input: CreateRunInput
         // The branch needs the run id; it is set right below in the same transaction.
         branch: "",
         createdBy: actor,
+        createdById: actorId,
+        requireIndependentReview: workflow?.requireIndependentReview ?? false,
       },
     });
     if (dod.length > 0) {

@@ -5,6 +5,7 @@ import type { Deps } from "./deps.js";
 import type { Principal } from "../auth/principal.js";
 import { generateToken, hashToken, tokenPrefix } from "../auth/tokens.js";
 import { notFound } from "../errors.js";
+import { topics } from "../infra/notifier.js";
 
 export async function createToken(deps: Deps, input: { workspaceId: string; role: Role; name: string }) {
   const token = generateToken();
@@ -14,10 +15,26 @@ export async function createToken(deps: Deps, input: { workspaceId: string; role
   return { id: row.id, name: row.name, role: row.role, workspaceId: row.workspaceId, prefix: row.prefix, createdAt: row.createdAt, token };
 }
 
-/** A workspace's tokens, or with `null` the server's own (the bootstrap admin tokens). */
+export async function createPersonalToken(deps: Deps, userId: string, input: { name: string; role: Role; workspaceId?: string }) {
+  const token = generateToken();
+  const row = await deps.db.prisma.apiToken.create({
+    data: { userId, workspaceId: input.workspaceId ?? null, role: input.role, name: input.name, tokenHash: hashToken(token), prefix: tokenPrefix(token) },
+  });
+  return { id: row.id, name: row.name, role: row.role, workspaceId: row.workspaceId, prefix: row.prefix, createdAt: row.createdAt, token };
+}
+
+export async function listPersonalTokens(deps: Deps, userId: string) {
+  return deps.db.prisma.apiToken.findMany({
+    where: { userId },
+    select: { id: true, name: true, role: true, prefix: true, createdAt: true, lastUsedAt: true, revokedAt: true, workspaceId: true },
+    orderBy: { createdAt: "asc" },
+  });
+}
+
+/** A workspace's tokens, or with `null` the server's own (the bootstrap admin tokens); personal tokens are their owners'. */
 export async function listTokens(deps: Deps, workspaceId: string | null) {
   return deps.db.prisma.apiToken.findMany({
-    where: { workspaceId },
+    where: { workspaceId, userId: null },
     select: { id: true, name: true, role: true, prefix: true, createdAt: true, lastUsedAt: true, revokedAt: true, workspaceId: true },
     orderBy: { createdAt: "asc" },
   });
@@ -32,13 +49,16 @@ export async function getTokenWorkspace(deps: Deps, tokenId: string): Promise<st
 export async function revokeToken(deps: Deps, tokenId: string, cache: TokenCache) {
   const row = await deps.db.prisma.apiToken.update({ where: { id: tokenId }, data: { revokedAt: new Date() }, omit: { tokenHash: false } });
   cache.forget(row.tokenHash);
+  await deps.notifier.publish(topics.tokens);
   return { id: row.id, revokedAt: row.revokedAt };
 }
 
 /**
- * Resolves bearer tokens with a short-lived cache: the hot paths (claim, heartbeat) must
- * not pay a lookup each call. Revocation clears this process's entry at once; other
- * replicas see it within the TTL.
+ * Resolves bearer tokens. Runner tokens are cached briefly: the hot paths (claim,
+ * heartbeat) must not pay a lookup each call. Every other token is read each time, with
+ * its user's memberships, so that a changed role or a removed member counts at once.
+ * Revoking any token publishes `topics.tokens`, which clears this cache in every replica
+ * (PostgreSQL NOTIFY): a revoked token stops working everywhere at once.
  */
 export class TokenCache {
   private readonly entries = new Map<string, { principal: Principal | null; until: number }>();
@@ -49,19 +69,39 @@ export class TokenCache {
     const hit = this.entries.get(hash);
     const now = Date.now();
     if (hit && hit.until > now) return hit.principal;
-    const row = await deps.db.prisma.apiToken.findUnique({ where: { tokenHash: hash } });
-    const principal: Principal | null =
-      row && !row.revokedAt ? { tokenId: row.id, name: row.name, role: row.role, workspaceId: row.workspaceId } : null;
-    if (row && !row.revokedAt && (!row.lastUsedAt || now - row.lastUsedAt.getTime() > 60_000)) {
+    const row = await deps.db.prisma.apiToken.findUnique({
+      where: { tokenHash: hash },
+      include: { user: { select: { email: true, serverAdmin: true, memberships: { select: { workspaceId: true, role: true } } } } },
+    });
+    if (!row || row.revokedAt) return null;
+    const principal: Principal = row.user
+      ? {
+          kind: "token",
+          tokenId: row.id,
+          userId: row.userId,
+          name: row.user.email,
+          role: row.role,
+          workspaceId: row.workspaceId,
+          serverAdmin: row.user.serverAdmin,
+          memberships: new Map(row.user.memberships.map((m) => [m.workspaceId, m.role])),
+        }
+      : { kind: "token", tokenId: row.id, userId: null, name: row.name, role: row.role, workspaceId: row.workspaceId, serverAdmin: false, memberships: null };
+    if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > 60_000) {
       await deps.db.prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } });
     }
-    if (this.entries.size > 10_000) this.entries.clear();
-    this.entries.set(hash, { principal, until: now + this.ttlMs });
+    if (row.role === "runner") {
+      if (this.entries.size > 10_000) this.entries.clear();
+      this.entries.set(hash, { principal, until: now + this.ttlMs });
+    }
     return principal;
   }
 
   forget(hash: string): void {
     this.entries.delete(hash);
+  }
+
+  clear(): void {
+    this.entries.clear();
   }
 }
 

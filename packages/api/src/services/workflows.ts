@@ -103,6 +103,7 @@ export interface WorkflowInput {
   isDefault?: boolean;
   approval?: ApprovalPolicy;
   approvalTimeoutMs?: number | null;
+  requireIndependentReview?: boolean;
 }
 
 export type WorkflowUpdate = Partial<Omit<WorkflowInput, "workspaceId">> & { workflowId: string };
@@ -137,6 +138,7 @@ export async function createWorkflow(deps: Deps, input: WorkflowInput) {
         isDefault: input.isDefault ?? false,
         approval: input.approval ?? "none",
         approvalTimeoutMs: input.approvalTimeoutMs ?? null,
+        requireIndependentReview: input.requireIndependentReview ?? false,
       },
     });
   });
@@ -172,6 +174,7 @@ export async function updateWorkflow(deps: Deps, input: WorkflowUpdate) {
         isDefault: input.isDefault,
         approval: input.approval,
         approvalTimeoutMs: input.approvalTimeoutMs,
+        requireIndependentReview: input.requireIndependentReview,
         ...(input.dod ? { dod: storedDod(input.dod) } : {}),
       },
     });

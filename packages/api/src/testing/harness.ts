@@ -22,6 +22,11 @@ export interface TestApi {
   /** The same, with the token's secret. */
   withToken(role: Role, workspaceId: string, name?: string): Promise<{ caller: Caller; token: string }>;
   anonymous: Caller;
+  /**
+   * A person with an account (made through better-auth, as sign-up does) holding `role` in
+   * each given workspace: a caller through their session cookie, the cookie, their id.
+   */
+  person(email: string, roles: Record<string, "admin" | "member" | "viewer">, opts?: { serverAdmin?: boolean }): Promise<{ caller: Caller; cookie: string; userId: string }>;
   close(): Promise<void>;
 }
 
@@ -46,6 +51,15 @@ export async function startTestApi(provider: Provider, opts: Partial<ApiCoreOpti
       return (await withToken(role, workspaceId, name)).caller;
     },
     anonymous: core.callerFor(null),
+    async person(email, roles, personOpts) {
+      const made = await core.accounts.auth.api.signUpEmail({ body: { name: email.split("@")[0] ?? email, email, password: "correct horse battery" }, returnHeaders: true });
+      const userId = made.response.user.id;
+      if (personOpts?.serverAdmin) await core.deps.db.prisma.user.update({ where: { id: userId }, data: { serverAdmin: true } });
+      for (const [workspaceId, role] of Object.entries(roles)) await core.deps.db.prisma.workspaceMember.create({ data: { workspaceId, userId, role } });
+      const cookie = made.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+      const caller = core.callerFor((await core.createContext({ cookie })).principal);
+      return { caller, cookie, userId };
+    },
     async close() {
       await core.close();
       await db.drop();

@@ -2,7 +2,7 @@ import type { ReactNode } from "react";
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { AppShell } from "@/components/shell/app-shell";
-import { SESSION_COOKIE } from "@/server/session";
+import { PERSON_SESSION_COOKIES, SESSION_COOKIE } from "@/server/session-cookie";
 
 /**
  * Every page of the board needs a session. Without the cookie there is nothing to show,
@@ -11,6 +11,8 @@ import { SESSION_COOKIE } from "@/server/session";
  */
 export default async function AppLayout({ children }: { children: ReactNode }) {
   const jar = await cookies();
-  if (!jar.get(SESSION_COOKIE)?.value) redirect("/login");
+  // A person's session (better-auth's cookie; `__Secure-` under https) or a token sign-in.
+  const person = PERSON_SESSION_COOKIES.some((name) => !!jar.get(name)?.value);
+  if (!person && !jar.get(SESSION_COOKIE)?.value) redirect("/login");
   return <AppShell>{children}</AppShell>;
 }

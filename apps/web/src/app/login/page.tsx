@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { headers } from "next/headers";
 import { Suspense } from "react";
 import { LoginForm } from "@/components/session/login-form";
+import { PasswordSignIn } from "@/components/session/password-form";
 
 export const metadata: Metadata = { title: "Sign in" };
 
@@ -16,8 +17,11 @@ export default async function LoginPage() {
         <h1 className="mb-1 text-2xl font-semibold tracking-tight">
           agent<span className="text-indigo-600 dark:text-indigo-400">board</span>
         </h1>
-        <p className="mb-6 text-sm text-zinc-600 dark:text-zinc-400">
-          Sign in with an API token. <code className="text-xs">npm start</code> prints a sign-in link with the admin token; an admin can create tokens for others.
+        <p className="mb-6 text-sm text-zinc-600 dark:text-zinc-400">Sign in with your account. New here? Ask an admin for an invitation link.</p>
+        <PasswordSignIn />
+        <h2 className="mb-1 mt-8 text-sm font-semibold">Or with an API token</h2>
+        <p className="mb-3 text-xs text-zinc-500">
+          For automation and the server&apos;s admin token (<code>npm start</code> prints a sign-in link with it).
         </p>
         <Suspense>
           <LoginForm openedDirectly={openedDirectly} />

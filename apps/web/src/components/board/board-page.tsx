@@ -55,7 +55,7 @@ export function BoardPage({ boardId }: { boardId: string }) {
   if (board.isLoading || cards.isLoading || !info) return <Loading label="Loading the board" />;
   if (cards.error) return <div className="p-6"><ErrorState error={cards.error} retry={() => void cards.refetch()} /></div>;
 
-  const canEdit = can(session, "member");
+  const canEdit = can(session, "member", workspaceId);
   const openCard = openCardId ? cards.data?.find((c) => c.id === openCardId) : undefined;
   return (
     <BoardProvider value={info}>

@@ -42,13 +42,35 @@ function CardDetail({ card, boardId, canEdit, onClose }: { card: CardRow; boardI
   const [starting, setStarting] = useState(false);
   const [started, setStarted] = useState<string | null>(null);
   const cardsKey = trpc.card.list.queryKey({ boardId });
+  /** Someone else's save that this one would have overwritten (CONFLICT STALE_VERSION). */
+  const [stale, setStale] = useState<{ message: string; title?: string; description?: string; updatedBy?: string | null } | null>(null);
   const update = useMutation(
     trpc.card.update.mutationOptions({
       onSuccess: () => {
+        setStale(null);
         toast.success("Card saved");
         void qc.invalidateQueries({ queryKey: cardsKey });
       },
-      onError: toastError("Could not save the card"),
+      onError: (err) => {
+        const data = (err as { data?: { reason?: string; details?: { current?: { title?: string; description?: string; updatedBy?: string | null } } | null } }).data;
+        if (data?.reason === "STALE_VERSION") {
+          // Keep the unsaved text; load the newer card so that saving again is a decision.
+          setStale({ message: err.message, ...data.details?.current });
+          void qc.invalidateQueries({ queryKey: cardsKey });
+          return;
+        }
+        toastError("Could not save the card")(err);
+      },
+    }),
+  );
+  const archive = useMutation(
+    trpc.card.archive.mutationOptions({
+      onSuccess: () => {
+        toast.success("Card archived: its runs and their history stay readable");
+        onClose();
+        void qc.invalidateQueries({ queryKey: cardsKey });
+      },
+      onError: toastError("Could not archive the card"),
     }),
   );
   const remove = useMutation(
@@ -69,7 +91,7 @@ function CardDetail({ card, boardId, canEdit, onClose }: { card: CardRow; boardI
   const dirty = title.trim() !== card.title || description !== card.description || parsedLabels.join(",") !== labelsOf(card.labels).join(",");
   const save = () => {
     if (!title.trim()) return toast.error("A card needs a title");
-    update.mutate({ cardId: card.id, title: title.trim(), description, labels: parsedLabels });
+    update.mutate({ cardId: card.id, version: card.version, title: title.trim(), description, labels: parsedLabels });
   };
 
   return (
@@ -114,18 +136,38 @@ function CardDetail({ card, boardId, canEdit, onClose }: { card: CardRow; boardI
             </Select>
           </Field>
         </div>
+        {stale ? (
+          <div role="alert" className="space-y-1 rounded-md bg-amber-50 p-3 text-sm dark:bg-amber-950/40" data-testid="stale-version">
+            <p className="font-medium">{stale.message}</p>
+            <p className="text-xs">
+              Their version — title: “{stale.title}”; description: “{(stale.description ?? "").slice(0, 300)}”. Your text is kept here: save again to replace theirs.
+            </p>
+          </div>
+        ) : null}
         {canEdit ? (
           <div className="flex items-center justify-between gap-2">
-            <Button
-              variant="ghost"
-              className="text-red-600 dark:text-red-400"
-              disabled={remove.isPending}
-              onClick={() => {
-                if (window.confirm(`Delete “${card.title}” and its runs?`)) remove.mutate({ cardId: card.id });
-              }}
-            >
-              Delete card
-            </Button>
+            {card.runs.length === 0 ? (
+              <Button
+                variant="ghost"
+                className="text-red-600 dark:text-red-400"
+                disabled={remove.isPending}
+                onClick={() => {
+                  if (window.confirm(`Delete “${card.title}”? It has no runs.`)) remove.mutate({ cardId: card.id });
+                }}
+              >
+                Delete card
+              </Button>
+            ) : (
+              <Button
+                variant="ghost"
+                disabled={archive.isPending}
+                onClick={() => {
+                  if (window.confirm(`Archive “${card.title}”? An active run is cancelled first; its runs stay readable.`)) archive.mutate({ cardId: card.id });
+                }}
+              >
+                Archive card
+              </Button>
+            )}
             <Button type="submit" variant="primary" disabled={!dirty || update.isPending}>
               {update.isPending ? "Saving…" : "Save"}
             </Button>

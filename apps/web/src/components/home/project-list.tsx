@@ -16,7 +16,7 @@ export function ProjectList({ workspaceId }: { workspaceId: string }) {
     <div>
       <div className="mb-2 flex items-center justify-between">
         <h3 className="text-sm font-medium text-zinc-600 dark:text-zinc-400">Projects</h3>
-        {can(session, "admin") ? <CreateProjectForm workspaceId={workspaceId} /> : null}
+        {can(session, "admin", workspaceId) ? <CreateProjectForm workspaceId={workspaceId} /> : null}
       </div>
       {projects.isLoading ? <Spinner label="Loading projects" /> : null}
       {projects.error ? <ErrorState error={projects.error} retry={() => void projects.refetch()} /> : null}

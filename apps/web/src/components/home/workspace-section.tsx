@@ -29,7 +29,7 @@ export function WorkspaceSection({ workspace }: { workspace: Workspace }) {
       <div>
         <div className="mb-2 flex items-center justify-between">
           <h3 className="text-sm font-medium text-zinc-600 dark:text-zinc-400">Boards</h3>
-          {can(session, "member") ? <CreateBoardForm workspaceId={workspace.id} /> : null}
+          {can(session, "member", workspace.id) ? <CreateBoardForm workspaceId={workspace.id} /> : null}
         </div>
         {boards.isLoading ? <Spinner label="Loading boards" /> : null}
         {boards.error ? <ErrorState error={boards.error} retry={() => void boards.refetch()} /> : null}

@@ -38,18 +38,18 @@ export function ApprovalsPanel({ run }: { run: RunDetail }) {
       </h2>
       <ul className="space-y-3">
         {pending.map((a) => (
-          <PendingRequest key={a.id} runId={run.id} approval={a} />
+          <PendingRequest key={a.id} runId={run.id} workspaceId={run.workspaceId} approval={a} />
         ))}
       </ul>
     </section>
   );
 }
 
-function PendingRequest({ runId, approval }: { runId: string; approval: Approval }) {
+function PendingRequest({ runId, workspaceId, approval }: { runId: string; workspaceId: string; approval: Approval }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const { session } = useSession();
-  const member = can(session, "member");
+  const member = can(session, "member", workspaceId);
   const [note, setNote] = useState("");
   const answer = useMutation(
     trpc.run.approve.mutationOptions({

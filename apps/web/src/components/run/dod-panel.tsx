@@ -22,7 +22,7 @@ const CLOSED: readonly RunDetail["status"][] = ["merged", "aborted"];
 export function DodPanel({ run }: { run: RunDetail }) {
   const { session } = useSession();
   const open = !CLOSED.includes(run.status);
-  const canDecide = can(session, "member") && open;
+  const canDecide = can(session, "member", run.workspaceId) && open;
   // `undefined`: closed; `null`: open on "choose an item"; a string: open on that item.
   const [adding, setAdding] = useState<string | null | undefined>(undefined);
 

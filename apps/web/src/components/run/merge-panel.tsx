@@ -69,7 +69,7 @@ function MergeGate({ run }: { run: RunDetail }) {
   const qc = useQueryClient();
   const refresh = useRefreshRun(run.id);
   const { session } = useSession();
-  const isAdmin = can(session, "admin");
+  const isAdmin = can(session, "admin", run.workspaceId);
   const gate = useQuery(trpc.run.mergeability.queryOptions({ runId: run.id }));
   const [reverify, setReverify] = useState(false);
   const [cleanup, setCleanup] = useState(true);
@@ -160,6 +160,7 @@ const REASON_LABEL: Record<string, string> = {
   DOD_INCOMPLETE: "Definition of Done incomplete",
   REPOSITORY_UNAVAILABLE: "Repository not here",
   BRANCH_MISSING: "Branch missing",
+  INDEPENDENT_REVIEW: "Four eyes",
 };
 
 function GateReasons({ gate }: { gate: Mergeability }) {

@@ -22,7 +22,7 @@ export function RunActions({ run }: { run: RunDetail }) {
   const trpc = useTRPC();
   const refresh = useRefreshRun(run.id);
   const { session } = useSession();
-  const member = can(session, "member");
+  const member = can(session, "member", run.workspaceId);
   const [aborting, setAborting] = useState(false);
   // Shared with the merge panel (same query key): `canAbort` is the server's rule.
   const gate = useQuery(trpc.run.mergeability.queryOptions({ runId: run.id }, { enabled: member }));

@@ -3,6 +3,7 @@
 import { useState } from "react";
 import { toast } from "sonner";
 import { Button } from "@/components/ui/button";
+import { signOut } from "./account-api";
 
 export function SignOutButton() {
   const [busy, setBusy] = useState(false);
@@ -14,8 +15,7 @@ export function SignOutButton() {
       onClick={async () => {
         setBusy(true);
         try {
-          const res = await fetch("/api/session", { method: "DELETE" });
-          if (!res.ok) throw new Error(`sign out failed (${res.status})`);
+          await signOut();
           // A full load drops every cached query of the old session.
           window.location.assign("/login");
         } catch (err) {

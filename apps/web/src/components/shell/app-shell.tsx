@@ -12,6 +12,8 @@ const NAV = [
   { href: "/", label: "Boards", match: (p: string) => p === "/" || p.startsWith("/boards") || p.startsWith("/runs") },
   { href: "/runners", label: "Runners", match: (p: string) => p.startsWith("/runners") },
   { href: "/worktrees", label: "Worktrees", match: (p: string) => p.startsWith("/worktrees") },
+  { href: "/members", label: "Members", match: (p: string) => p.startsWith("/members") },
+  { href: "/settings", label: "Settings", match: (p: string) => p.startsWith("/settings") },
   { href: "/api-docs", label: "API", match: (p: string) => p.startsWith("/api-docs") },
 ];
 

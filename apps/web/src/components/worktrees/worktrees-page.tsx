@@ -33,8 +33,9 @@ const STATE_HINT: Record<WorktreeRow["status"], string> = {
 export function WorktreesPage() {
   const trpc = useTRPC();
   const { workspaces, chosen, choose } = useWorkspaceChoice();
+  const session = useSession().session;
+  const isAdmin = can(session, "admin", chosen?.id);
   const [includeRemoved, setIncludeRemoved] = useState(false);
-  const isAdmin = can(useSession().session, "admin");
   const worktrees = useQuery(trpc.worktree.list.queryOptions({ workspaceId: chosen?.id ?? "", includeRemoved }, { enabled: !!chosen, refetchInterval: 10_000 }));
   const now = worktrees.dataUpdatedAt || Date.now();
 
