@@ -51,6 +51,7 @@ export {
 export {
   MergeConflictError,
   BaseBranchMovedError,
+  VerifiedStateMovedError,
   MissingBranchError,
   MERGE_LOCK_FILE,
   repositoryKey,
