@@ -1,6 +1,12 @@
 // npm run bench:claim — claims per second through @agentboard/client over HTTP against a
 // running server (16 concurrent claimers), beside a raw-SQL claim loop on the same
-// database in the same run, for each provider. Prints both and their ratio.
+// database in the same run, for each provider. Prints both, their ratio, and the goals
+// (SQLite API ≥ PostgreSQL API; PostgreSQL API ÷ raw ≥ 0.8).
+//
+// npm run bench:claim -- --scopes 20 — instead: enqueue → claim latency for a claimant
+// long-polling 1 and 20 scopes, through the API and through the real runner, on each
+// provider (goal: p99 ≤ 50 ms for both N).
+import { parseArgs } from "node:util";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { createAgentboardClient } from "@agentboard/client";
@@ -9,6 +15,8 @@ import { join } from "node:path";
 import { createTestDatabase, initRepo } from "@agentboard/testkit";
 import { cpuMeter, type CpuSpent } from "./support/cpu.js";
 import { spawnApiServer } from "./support/spawn-server.js";
+import { measureScopeLatency, type ScopeLatency } from "./support/claim-latency.js";
+import { cpus, loadavg } from "node:os";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 4000);
 /** Raw and API phases alternate this many times; the medians are compared. */
@@ -89,7 +97,24 @@ function perClaim(spent: CpuSpent, n: number): string {
   return `server ${us(spent.servers)}, clients ${us(spent.clients)}, postgres ${us(spent.postgres)}`;
 }
 
+const { values: args } = parseArgs({ options: { scopes: { type: "string" }, samples: { type: "string" } } });
+if (args.scopes !== undefined) {
+  const n = Number(args.scopes);
+  if (!Number.isInteger(n) || n < 1 || n > 500) throw new Error("--scopes takes a whole number from 1 to 500");
+  const samples = Number(args.samples ?? 100);
+  const rows: ScopeLatency[] = [];
+  for (const provider of providers) rows.push(...(await measureScopeLatency(provider, [...new Set([1, n])], samples, console.log)));
+  const GOAL = 50;
+  console.log("");
+  for (const r of rows) {
+    console.log(`${r.provider.padEnd(10)} N=${String(r.n).padStart(3)}  enqueue → claim p99 ${r.apiP99.toFixed(1).padStart(6)} ms (goal ≤ ${GOAL}: ${r.apiP99 <= GOAL ? "met" : "NOT met"})` +
+      ` | enqueue → idle runner holds the claim p99 ${r.runnerP99.toFixed(1).padStart(6)} ms (goal ≤ ${GOAL}: ${r.runnerP99 <= GOAL ? "met" : "NOT met"})`);
+  }
+  process.exit(0);
+}
+
 const results: string[] = [];
+const apiBy = new Map<Provider, number>();
 for (const provider of providers) {
   const tdb = await createTestDatabase(provider);
   try {
@@ -130,6 +155,8 @@ for (const provider of providers) {
       const line = `${provider.padEnd(10)} raw SQL ${raw.toFixed(0).padStart(6)} claims/s | API over HTTP (${CLAIMERS} claimers) ${api.toFixed(0).padStart(6)} claims/s | ratio ${(api / raw).toFixed(2)}`;
       console.log(line);
       results.push(line);
+      apiBy.set(provider, api);
+      if (provider === "postgresql") results.push(`           goal: PostgreSQL API ÷ raw ≥ 0.80 → ${(api / raw).toFixed(2)} ${api / raw >= 0.8 ? "met" : "NOT met"}`);
     } finally {
       await server.stop();
     }
@@ -137,4 +164,12 @@ for (const provider of providers) {
     await tdb.drop();
   }
 }
+const sqliteApi = apiBy.get("sqlite");
+const pgApi = apiBy.get("postgresql");
+console.log("");
+for (const line of results) console.log(line);
+if (sqliteApi !== undefined && pgApi !== undefined) {
+  console.log(`           goal: SQLite API ≥ PostgreSQL API → ${sqliteApi.toFixed(0)} vs ${pgApi.toFixed(0)} claims/s (${(sqliteApi / pgApi).toFixed(2)}×) ${sqliteApi >= pgApi ? "met" : "NOT met"}`);
+}
+console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(", ")} on ${cpus().length} cores`);
 console.log(`\n${RUNS} runs per phase, ${ROUNDS} rounds (medians); each API claim also writes its run.claimed event and returns the run, its project and checks.`);

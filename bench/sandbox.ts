@@ -3,7 +3,7 @@
 // network; and as a networked phase runs: with the egress proxy bridged in), in the same
 // run; prints the medians and the overhead per process (goal: ≤ 30 ms at the median).
 // Then the runner's claim → engine start, now that every run's checkout is a private
-// clone and every process is sandboxed, against its goal (≤ 1.5 × git worktree add + 200 ms).
+// clone and every process is sandboxed, against its goal (≤ 1.2 × git worktree add + 100 ms).
 import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -75,4 +75,4 @@ console.log("");
 console.log("claim → engine start through the runner:");
 const f = await measureClaimToStart(Number(process.env.BENCH_FILES ?? 10_000), Number(process.env.BENCH_ROUNDS ?? 5), () => undefined);
 console.log(`  ${f.files} files, ${f.rounds} rounds: git worktree add ${f.gitMs.toFixed(0)} ms, runner ${f.runnerMs.toFixed(0)} ms (checkout ${f.worktreeMs.toFixed(0)} ms)`);
-console.log(`  goal: ≤ 1.5 × git + 200 ms = ${f.goalMs.toFixed(0)} ms → ${f.runnerMs <= f.goalMs ? "met" : "NOT met"}`);
+console.log(`  goal: ≤ 1.2 × git + 100 ms = ${f.goalMs.toFixed(0)} ms → ${f.runnerMs <= f.goalMs ? "met" : "NOT met"}`);

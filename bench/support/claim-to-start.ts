@@ -108,7 +108,7 @@ export async function measureClaimToStart(files: number, rounds: number, log: (l
     }
 
     const g = median(plain);
-    return { files, rounds, gitMs: g, runnerMs: median(viaRunner), worktreeMs: median(worktreeStep), goalMs: 1.5 * g + 200 };
+    return { files, rounds, gitMs: g, runnerMs: median(viaRunner), worktreeMs: median(worktreeStep), goalMs: 1.2 * g + 100 };
   } finally {
     await runner?.stop(0);
     await server.stop();

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type Socket } from "node:net";
-import { createAgentboardClient, type AgentboardClient } from "@agentboard/client";
+import { createAgentboardClient } from "@agentboard/client";
 import type { Provider } from "@agentboard/db";
 import { createTestDatabase, initRepo } from "@agentboard/testkit";
 import { cpuMeter, type CpuSpent } from "./cpu.js";

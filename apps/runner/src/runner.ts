@@ -30,7 +30,9 @@ export interface RunnerOptions {
   observer?: RunnerObserver;
 }
 
-/** With several workspaces, each is long-polled this long in turn (a claim takes one workspace). */
+/** The server's limit on the scopes of one claim. */
+const MAX_SCOPES_PER_CLAIM = 500;
+/** With several workspaces, each is long-polled this long in turn for re-verifications (a claim takes one workspace). */
 const ROTATION_WAIT_MS = 1_000;
 /** How often a runner that serves every workspace looks for new ones. */
 const SCOPE_REFRESH_MS = 10_000;
@@ -48,7 +50,7 @@ export class Runner {
   private scopes: ClaimScope[] = [];
   private followsAll = false;
   private scopesReadAt = 0;
-  private nextScope = 0;
+  private nextChunk = 0;
   private stopping = false;
   private readonly claimAbort = new AbortController();
   private slotFreed: (() => void) | null = null;
@@ -164,13 +166,6 @@ export class Runner {
     this.log.info("runner stopped");
   }
 
-  /** Stops one run (used on shutdown; exposed for embedding programs). */
-  stopRun(runId: string): boolean {
-    const run = this.active.get(runId);
-    run?.stop("shutdown");
-    return run !== undefined;
-  }
-
   private async claimLoop(): Promise<void> {
     let backoff = 500;
     while (!this.stopping) {
@@ -180,31 +175,18 @@ export class Runner {
         continue;
       }
       if (this.followsAll && Date.now() - this.scopesReadAt > SCOPE_REFRESH_MS) await this.refreshScopes();
-      const scope = this.scopes[this.nextScope++ % Math.max(1, this.scopes.length)];
-      if (!scope) {
+      if (this.scopes.length === 0) {
         await sleep(SCOPE_REFRESH_MS / 6, this.claimAbort.signal);
         this.scopesReadAt = 0;
         continue;
       }
-      const waitMs = this.scopes.length === 1 ? this.config.claimWaitMs : Math.min(this.config.claimWaitMs, ROTATION_WAIT_MS);
       let claim: Claim | null;
       try {
-        claim = await this.client.run.claim.mutate(
-          {
-            workspaceId: scope.workspaceId,
-            boardId: this.config.boardId,
-            labels: this.config.labels,
-            runnerId: scope.runnerId,
-            waitMs,
-            // Without a working sandbox, only runs of projects an admin made unconfined.
-            sandbox: this.sandbox.support.available,
-          },
-          { signal: this.claimAbort.signal },
-        );
+        claim = await this.claimOnce();
         backoff = 500;
       } catch (err) {
         if (this.stopping) break;
-        this.log.warn("claim failed", { workspace: scope.slug, error: errorMessage(err) });
+        this.log.warn("claim failed", { workspaces: this.scopes.map((s) => s.slug).join(","), error: errorMessage(err) });
         // A deleted workspace or runner record: read the scopes again.
         if (errorReason(err) === "NOT_FOUND") this.scopesReadAt = 0;
         await sleep(backoff, this.claimAbort.signal);
@@ -258,6 +240,26 @@ export class Runner {
         this.log.error("re-verification crashed", { run: claim.run.id, error: errorMessage(err) });
       }
     }
+  }
+
+  /**
+   * One long-poll over every scope the runner serves: the server claims from whichever
+   * has a run first, and an enqueue in any of them wakes it at once.
+   */
+  private claimOnce(): Promise<Claim | null> {
+    // Without a working sandbox, only runs of projects an admin made unconfined.
+    const common = { waitMs: this.config.claimWaitMs, sandbox: this.sandbox.support.available };
+    const opts = { signal: this.claimAbort.signal };
+    const [only] = this.scopes;
+    if (this.scopes.length === 1 && only) {
+      return this.client.run.claim.mutate({ workspaceId: only.workspaceId, boardId: this.config.boardId, labels: this.config.labels, runnerId: only.runnerId, ...common }, opts);
+    }
+    // More scopes than one claim takes: a different slice each time.
+    const chunks = Math.ceil(this.scopes.length / MAX_SCOPES_PER_CLAIM);
+    const chunk = this.nextChunk++ % chunks;
+    const slice = this.scopes.slice(chunk * MAX_SCOPES_PER_CLAIM, (chunk + 1) * MAX_SCOPES_PER_CLAIM);
+    const scopes = slice.map((s) => ({ workspaceId: s.workspaceId, runnerId: s.runnerId, boardId: this.config.boardId, labels: this.config.labels }));
+    return this.client.run.claim.mutate({ scopes, ...common }, opts);
   }
 
   private launch(claim: Claim, claimedAt: number): void {

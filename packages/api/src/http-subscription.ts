@@ -22,7 +22,7 @@ import { isAsyncIterable, type Context } from "./trpc.js";
  */
 
 const config = appRouter._def._config;
-const PING_MS = config.sse?.ping?.enabled ? (config.sse.ping.intervalMs ?? 1_000) : null;
+const DEFAULT_PING_MS = config.sse?.ping?.enabled ? (config.sse.ping.intervalMs ?? 1_000) : null;
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream",
@@ -82,8 +82,9 @@ function nextOrStop(it: AsyncIterator<unknown>, signal: AbortSignal): Promise<It
   });
 }
 
-export async function serveSubscription(opts: DirectCall & { call: SubscriptionCall }): Promise<void> {
+export async function serveSubscription(opts: DirectCall & { call: SubscriptionCall; pingMs?: number }): Promise<void> {
   const { req, res, call } = opts;
+  const pingMs = opts.pingMs ?? DEFAULT_PING_MS;
   const { path, search } = call;
   const abort = new AbortController();
   res.once("close", () => abort.abort());
@@ -97,10 +98,10 @@ export async function serveSubscription(opts: DirectCall & { call: SubscriptionC
   };
   res.writeHead(200, SSE_HEADERS);
   send(frame({ event: "connected", data: JSON.stringify(config.sse?.client ?? {}) }));
-  const ping = PING_MS
+  const ping = pingMs
     ? setInterval(() => {
-        if (Date.now() - lastWrite >= PING_MS && !res.writableNeedDrain) send(frame({ event: "ping", data: "" }));
-      }, Math.max(1, Math.min(1_000, Math.floor(PING_MS / 2))))
+        if (Date.now() - lastWrite >= pingMs && !res.writableNeedDrain) send(frame({ event: "ping", data: "" }));
+      }, Math.max(1, Math.min(1_000, Math.floor(pingMs / 2))))
     : null;
 
   const header = req.headers["last-event-id"];

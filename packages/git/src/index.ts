@@ -19,6 +19,8 @@ export {
   BranchCheckedOutError,
   listWorktrees,
   branchCommit,
+  deleteBranch,
+  pruneWorktrees,
   createWorktree,
   removeWorktree,
   sweepStaleWorktrees,

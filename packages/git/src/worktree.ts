@@ -1,6 +1,6 @@
 import { promises as fs, type Dirent } from "node:fs";
 import path from "node:path";
-import { git, gitTry, splitNul } from "./exec.js";
+import { git, gitTry } from "./exec.js";
 import { assertInside, assertSafeRefName } from "./names.js";
 
 /** The branch to (re)create is checked out in some worktree, so deleting it would lose that checkout's branch. */
@@ -58,6 +58,22 @@ export async function listWorktrees(repoPath: string): Promise<WorktreeInfo[]> {
   return result;
 }
 
+/** `git worktree prune`: forgets registrations whose directory is gone. */
+export async function pruneWorktrees(repoPath: string): Promise<void> {
+  await git(repoPath, ["worktree", "prune"]);
+}
+
+/**
+ * Deletes `refs/heads/<branch>` (forced: a run's branch is usually not merged into HEAD).
+ * False when there was no such branch. A branch checked out in a worktree is refused by git.
+ */
+export async function deleteBranch(repoPath: string, branch: string): Promise<boolean> {
+  assertSafeRefName(branch);
+  if ((await branchCommit(repoPath, branch)) === null) return false;
+  await git(repoPath, ["branch", "-D", branch]);
+  return true;
+}
+
 /** Commit id of `refs/heads/<branch>`, or null when the branch does not exist. */
 export async function branchCommit(repoPath: string, branch: string): Promise<string | null> {
   assertSafeRefName(branch);
@@ -65,10 +81,6 @@ export async function branchCommit(repoPath: string, branch: string): Promise<st
   return res.ok ? res.stdout.trim() : null;
 }
 
-async function samePath(a: string, b: string): Promise<boolean> {
-  const real = async (p: string) => fs.realpath(p).catch(() => path.resolve(p));
-  return (await real(a)) === (await real(b));
-}
 
 export interface CreateWorktreeInput {
   repoPath: string;
@@ -125,7 +137,7 @@ export interface RemovedWorktree {
 }
 
 /** `git worktree remove --force` + `git branch -D`; idempotent, tolerates a directory already gone. */
-export async function removeWorktree({ repoPath, dir, branch, deleteBranch }: RemoveWorktreeInput): Promise<RemovedWorktree> {
+export async function removeWorktree({ repoPath, dir, branch, deleteBranch: alsoBranch }: RemoveWorktreeInput): Promise<RemovedWorktree> {
   if (branch !== undefined) assertSafeRefName(branch);
   const target = path.resolve(dir);
   let removed = false;
@@ -150,10 +162,7 @@ export async function removeWorktree({ repoPath, dir, branch, deleteBranch }: Re
   await git(repoPath, ["worktree", "prune"]);
 
   let branchDeleted = false;
-  if (deleteBranch && branch !== undefined && (await branchCommit(repoPath, branch)) !== null) {
-    await git(repoPath, ["branch", "-D", branch]);
-    branchDeleted = true;
-  }
+  if (alsoBranch && branch !== undefined) branchDeleted = await deleteBranch(repoPath, branch);
   return { removed, branchDeleted };
 }
 

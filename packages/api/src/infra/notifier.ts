@@ -24,6 +24,11 @@ export const topics = {
   cards: (boardId: string) => `cards:${boardId}`,
 };
 
+/** A run changed: wake whoever follows the run and whoever follows its board. */
+export async function publishRunChange(notifier: Pick<Notifier, "publish">, runId: string, boardId: string): Promise<void> {
+  await Promise.all([notifier.publish(topics.run(runId)), notifier.publish(topics.board(boardId))]);
+}
+
 /** Every subscriber is woken with this topic after a lost LISTEN connection comes back. */
 const RESYNC = "*";
 
@@ -159,11 +164,6 @@ class PostgresNotifier extends LocalNotifier {
     if (payload !== this.origin) yield payload;
   }
 
-  /** For tests: drop the LISTEN connection as a network failure would. */
-  dropListenerForTest(): void {
-    this.listener?.emit("error", new Error("dropped by test"));
-  }
-
   override async close(): Promise<void> {
     await this.flushing;
     this.closed = true;
@@ -174,7 +174,7 @@ class PostgresNotifier extends LocalNotifier {
   }
 }
 
-export async function createPostgresNotifier(url: string, pool: pg.Pool): Promise<Notifier & { dropListenerForTest(): void }> {
+export async function createPostgresNotifier(url: string, pool: pg.Pool): Promise<Notifier> {
   const n = new PostgresNotifier(url, pool);
   await n.start();
   return n;
@@ -187,9 +187,11 @@ export async function createPostgresNotifier(url: string, pool: pg.Pool): Promis
 export function createWaiter(notifier: Notifier, topic: string | readonly string[]) {
   let pending = false;
   let wake: (() => void) | null = null;
+  const fired = new Set<string>();
   const unsubscribes = (typeof topic === "string" ? [topic] : topic).map((t) =>
     notifier.subscribe(t, () => {
       pending = true;
+      fired.add(t);
       wake?.();
     }),
   );
@@ -212,6 +214,12 @@ export function createWaiter(notifier: Notifier, topic: string | readonly string
         signal?.addEventListener("abort", done, { once: true });
         wake = done;
       });
+    },
+    /** The topics notified since the last call (a waiter on several topics learns which). */
+    takeFired(): Set<string> {
+      const taken = new Set(fired);
+      fired.clear();
+      return taken;
     },
     close: unsubscribe,
   };

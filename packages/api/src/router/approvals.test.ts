@@ -1,23 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
+import { reasonOf } from "../testing/failures.js";
 
 /**
  * The approval contract at the API (the runner's side is in apps/runner approvals.test.ts):
  * the policy is the workflow's, copied into the run when it is created; requests are
  * lease-fenced and idempotent; an answer counts once.
  */
-
-async function reasonOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TRPCError) return (err.cause as { reason?: string } | undefined)?.reason ?? err.code;
-    throw err;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe.each(testProviders)("approvals API on %s", (provider) => {
   let api: TestApi;

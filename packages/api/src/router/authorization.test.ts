@@ -1,21 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
+import { failure } from "../testing/failures.js";
 
 /** Who may do what, and what bad input gets back. */
-
-async function failure(p: Promise<unknown>): Promise<{ code: string; reason?: string; field?: string }> {
-  try {
-    await p;
-  } catch (err) {
-    if (!(err instanceof TRPCError)) throw err;
-    const cause = err.cause as { reason?: string; details?: { field?: string }; issues?: { path: PropertyKey[] }[] } | undefined;
-    const field = cause?.details?.field ?? cause?.issues?.[0]?.path.join(".");
-    return { code: err.code, reason: cause?.reason, field };
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe.each(testProviders)("authorization and input on %s", (provider) => {
   let api: TestApi;

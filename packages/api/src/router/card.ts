@@ -37,6 +37,20 @@ export const cardRouter = {
     await ctx.authorize.board(input.boardId, "viewer");
     return cards.listCards(ctx.deps, input.boardId);
   }),
+  /** One column, a page at a time (`after`: the last card id of the page before). */
+  listColumn: authedProcedure
+    .input(z.object({ boardId: zId, column: zColumn, after: zId.optional(), limit: z.number().int().min(1).max(cards.MAX_CARD_PAGE).optional() }))
+    .query(async ({ ctx, input }) => {
+      await ctx.authorize.board(input.boardId, "viewer");
+      return cards.listColumnPage(ctx.deps, input);
+    }),
+  /** The board's cards whose title or description holds every word of `query`, found by the server. */
+  search: authedProcedure
+    .input(z.object({ boardId: zId, query: z.string().trim().min(1).max(200), limit: z.number().int().min(1).max(200).optional() }))
+    .query(async ({ ctx, input }) => {
+      await ctx.authorize.board(input.boardId, "viewer");
+      return cards.searchCards(ctx.deps, input);
+    }),
   byId: authedProcedure.input(z.object({ cardId: zId })).query(async ({ ctx, input }) => {
     await ctx.authorize.card(input.cardId, "viewer");
     return cards.getCard(ctx.deps, input.cardId);

@@ -1,35 +1,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { EVIDENCE_MAX_BYTES, evidenceDir } from "../services/evidence-files.js";
 import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
+import { failure } from "../testing/failures.js";
 
 /** Workflows, evidence, validation and automatic checks, on every provider. */
-
-interface Failure {
-  code: string;
-  reason?: string;
-  details?: Record<string, unknown> | null;
-  paths: string[];
-}
-
-async function failure(p: Promise<unknown>): Promise<Failure> {
-  try {
-    await p;
-  } catch (err) {
-    if (!(err instanceof TRPCError)) throw err;
-    const cause = err.cause as { reason?: string; details?: Record<string, unknown>; issues?: { path: PropertyKey[] }[] } | undefined;
-    return {
-      code: err.code,
-      reason: cause?.reason,
-      details: cause?.details ?? null,
-      paths: (cause?.issues ?? []).map((i) => i.path.map(String).join(".")),
-    };
-  }
-  throw new Error("expected the call to fail");
-}
 
 /** Every file under `dir`, relative, except the database's own files. */
 function filesUnder(dir: string): string[] {

@@ -1,31 +1,14 @@
 import { existsSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { reapExpiredLeases } from "../services/reaper.js";
 import { sweepStaleWorktrees } from "../services/worktrees.js";
 import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
 import { branchExists, claimAndWork, commitOnMain, complete, git, makeRepo, satisfyDod, type RepoFixture } from "../testing/git-runs.js";
+import { failure } from "../testing/failures.js";
 
 /** Merge, abort and worktrees against real git repositories, on every provider. */
-
-interface Failure {
-  code: string;
-  reason?: string;
-  details?: Record<string, unknown> | null;
-}
-
-async function failure(p: Promise<unknown>): Promise<Failure> {
-  try {
-    await p;
-  } catch (err) {
-    if (!(err instanceof TRPCError)) throw err;
-    const cause = err.cause as { reason?: string; details?: Record<string, unknown> } | undefined;
-    return { code: err.code, reason: cause?.reason, details: cause?.details ?? null };
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe.each(testProviders)("merge and abort on %s", (provider) => {
   let api: TestApi;

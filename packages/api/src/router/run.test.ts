@@ -1,23 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { reapExpiredLeases } from "../services/reaper.js";
 import { seedBoard, seedRepo, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
+import { reasonOf } from "../testing/failures.js";
 
 /** The run lifecycle contract (docs/runner-protocol.md), on every provider. */
-
-async function reasonOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TRPCError) {
-      const cause = err.cause as { reason?: string } | undefined;
-      return cause?.reason ?? err.code;
-    }
-    throw err;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe.each(testProviders)("run lifecycle on %s", (provider) => {
   let api: TestApi;

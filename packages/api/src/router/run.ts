@@ -214,6 +214,19 @@ export const runRouter = {
       return runs.listRunEvents(ctx.deps, input);
     }),
 
+  /** A page of events, latest first, and a cursor (`older`) for the page before it: a long run's log loads from the end. */
+  eventsPage: authedProcedure
+    .input(z.object({
+      runId: zId,
+      beforeSeq: zInt32.optional(),
+      limit: z.number().int().min(1).max(500).optional(),
+      types: z.array(z.string().min(1).max(64).regex(/^[a-z][a-z0-9_.-]*(\.\*)?$/, "an event type, or a prefix ending in .*")).min(1).max(20).optional(),
+    }))
+    .query(async ({ ctx, input }) => {
+      await ctx.authorize.runRead(input.runId);
+      return runs.runEventsPage(ctx.deps, input);
+    }),
+
   /** Backfill, then follow; resume with the last event id (the run-local sequence). */
   onEvents: authedProcedure
     .input(z.object({ runId: zId, lastEventId: z.coerce.number().int().min(0).max(INT32_MAX).nullish() }))
@@ -228,21 +241,44 @@ export const runRouter = {
 
   claim: authedProcedure
     .input(z.object({
-      workspaceId: zId,
+      /** One scope (the original form): a workspace, optionally a board and labels. */
+      workspaceId: zId.optional(),
       boardId: zId.optional(),
       labels: zLabels.optional(),
       runId: zId.optional(),
       runnerId: zId.optional(),
+      /** Several scopes waited on with one long-poll; the claim is of one run, from whichever has one first. */
+      scopes: z.array(z.object({ workspaceId: zId, runnerId: zId.optional(), boardId: zId.optional(), labels: zLabels.optional() }))
+        .min(1).max(queue.MAX_CLAIM_SCOPES).optional(),
       waitMs: z.number().int().min(0).max(25_000).optional(),
       /** False when the runner has no working sandbox: it is then given only runs of unconfined projects. */
       sandbox: z.boolean().optional(),
+    }).superRefine((v, ctx) => {
+      if ((v.workspaceId === undefined) === (v.scopes === undefined)) {
+        ctx.addIssue({ code: "custom", path: ["workspaceId"], message: "give either workspaceId or scopes" });
+      }
+      if (v.scopes && (v.boardId || v.labels || v.runId || v.runnerId)) {
+        ctx.addIssue({ code: "custom", path: ["scopes"], message: "with scopes, boardId, labels and runnerId go in each scope; runId is for one workspace" });
+      }
     }))
     .mutation(async ({ ctx, input, signal }) => {
-      await ctx.authorize.workspace(input.workspaceId, "runner");
-      const runnerId = await ctx.runners.resolve(ctx.deps, ctx.principal, input.workspaceId, input.runnerId);
+      const actor = actorOf(ctx.principal);
+      if (input.scopes) {
+        const scopes: queue.ClaimScopeInput[] = [];
+        for (const s of input.scopes) {
+          await ctx.authorize.workspace(s.workspaceId, "runner");
+          const runnerId = await ctx.runners.resolve(ctx.deps, ctx.principal, s.workspaceId, s.runnerId);
+          void ctx.runners.touch(ctx.deps, runnerId).catch(() => undefined);
+          scopes.push({ workspaceId: s.workspaceId, runnerId, boardId: s.boardId, labels: s.labels });
+        }
+        return queue.claimAny(ctx.deps, actor, scopes, { waitMs: input.waitMs, sandbox: input.sandbox }, signal);
+      }
+      const workspaceId = input.workspaceId!;
+      await ctx.authorize.workspace(workspaceId, "runner");
+      const runnerId = await ctx.runners.resolve(ctx.deps, ctx.principal, workspaceId, input.runnerId);
       // An idle runner's only sign of life is its claim long-poll: the runners page shows it.
       void ctx.runners.touch(ctx.deps, runnerId).catch(() => undefined);
-      return queue.claimRun(ctx.deps, { runnerId, actor: actorOf(ctx.principal) }, input, signal);
+      return queue.claimRun(ctx.deps, { runnerId, actor }, { ...input, workspaceId }, signal);
     }),
 
   start: authedProcedure.input(z.object({ ...zLease, worktreePath: z.string().max(4096).optional(), sizeBytes: zInt64.optional() })).mutation(async ({ ctx, input }) => {

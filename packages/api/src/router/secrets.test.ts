@@ -65,6 +65,8 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "card.update", call: () => admin.card.update({ cardId: ids.card!, description: "carefully" }) },
       { path: "card.move", call: () => admin.card.move({ cardId: ids.card!, column: "todo" }) },
       { path: "card.list", call: () => admin.card.list({ boardId: ids.board! }) },
+      { path: "card.listColumn", call: () => admin.card.listColumn({ boardId: ids.board!, column: "backlog" }) },
+      { path: "card.search", call: () => admin.card.search({ boardId: ids.board!, query: "a" }) },
       { path: "card.byId", call: () => admin.card.byId({ cardId: ids.card! }) },
       {
         path: "card.delete",
@@ -105,6 +107,7 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "run.heartbeat", call: () => runner.run.heartbeat({ runId: ids.run!, leaseToken: lease }) },
       { path: "run.appendEvents", call: () => runner.run.appendEvents({ runId: ids.run!, leaseToken: lease, events: [{ type: "agent.message", payload: { text: "hi" } }] }) },
       { path: "run.events", call: () => runner.run.events({ runId: ids.run! }) },
+      { path: "run.eventsPage", call: () => runner.run.eventsPage({ runId: ids.run! }) },
       { path: "run.onEvents", call: async () => firstOf(await runner.run.onEvents({ runId: ids.run! })) },
       { path: "board.onChanges", call: async () => firstOf(await admin.board.onChanges({ boardId: ids.board! })) },
       {

@@ -1,7 +1,7 @@
 import type { PublicRun as Run, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { conflict, notFound } from "../errors.js";
-import { topics } from "../infra/notifier.js";
+import { publishRunChange } from "../infra/notifier.js";
 import { transition, type NewEvent } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
 import { withRunPipelineLock } from "./merge-lock.js";
@@ -77,7 +77,7 @@ export async function abortRun(deps: Deps, actor: string, input: AbortInput) {
     aborted = seen.status === "succeeded" ? await withRunPipelineLock(repoPath, () => tryAbort(deps, actor, row, reason)) : await tryAbort(deps, actor, row, reason);
   }
   if (!aborted) throw conflict("INVALID_STATE", `run ${input.runId} kept changing; retry`, { retryable: true });
-  await Promise.all([deps.notifier.publish(topics.run(aborted.id)), deps.notifier.publish(topics.board(aborted.boardId))]);
+  await publishRunChange(deps.notifier, aborted.id, aborted.boardId);
 
   const run = aborted;
   const cleanup: CleanupReport = await withRunPipelineLock(repoPath, () => removeRunWorktrees(deps, run, repoPath, { deleteBranch: true }));

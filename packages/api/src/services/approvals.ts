@@ -1,7 +1,7 @@
 import type { ApprovalRequest, Prisma } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { conflict } from "../errors.js";
-import { topics } from "../infra/notifier.js";
+import { publishRunChange } from "../infra/notifier.js";
 import { transition, type Tx } from "./run-events.js";
 
 /**
@@ -32,9 +32,6 @@ function leaseLost(runId: string) {
   return conflict("LEASE_LOST", `the lease on run ${runId} is not held by this token (expired, reclaimed or finished)`);
 }
 
-async function published(deps: Deps, run: { id: string; boardId: string }): Promise<void> {
-  await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
-}
 
 /** The runner asks. Only the holder of a running run's lease may. */
 export async function requestApproval(deps: Deps, actor: string, input: RequestApprovalInput) {
@@ -60,7 +57,7 @@ export async function requestApproval(deps: Deps, actor: string, input: RequestA
     if (!run) throw leaseLost(input.runId);
     return { request, run };
   });
-  await published(deps, run);
+  await publishRunChange(deps.notifier, run.id, run.boardId);
   return { requestId: request.id, expiresAt: request.expiresAt, timeoutMs };
 }
 
@@ -84,7 +81,7 @@ export async function answerApproval(deps: Deps, actor: string, input: { runId: 
     return { run };
   });
   if ("refused" in outcome) throw outcome.refused;
-  await published(deps, outcome.run);
+  await publishRunChange(deps.notifier, outcome.run.id, outcome.run.boardId);
   return viewApproval(await deps.db.prisma.approvalRequest.findUniqueOrThrow({ where: { id: input.requestId } }));
 }
 
@@ -129,7 +126,7 @@ export async function expireApproval(deps: Deps, actor: string, input: { runId: 
     if (!run) throw leaseLost(input.runId);
     return run;
   });
-  if (run) await published(deps, run);
+  if (run) await publishRunChange(deps.notifier, run.id, run.boardId);
   const request = await deps.db.prisma.approvalRequest.findUnique({ where: { id: input.requestId } });
   if (!request || request.runId !== input.runId) throw conflict("APPROVAL_UNKNOWN", `run ${input.runId} has no approval request ${input.requestId}`, { requestId: input.requestId });
   return viewApproval(request);

@@ -98,6 +98,62 @@ export async function listCards(deps: Deps, boardId: string) {
   });
 }
 
+/** Cards with their latest run each, for a page of cards (at most a few hundred ids). */
+async function withLatestRuns<C extends { id: string }>(deps: Deps, cards: C[]) {
+  const runs = cards.length === 0 ? [] : await deps.db.prisma.run.findMany({
+    where: { cardId: { in: cards.map((c) => c.id) } },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    distinct: ["cardId"],
+    select: { ...LATEST_RUN, cardId: true, _count: { select: { approvals: { where: { status: "pending" } } } } },
+  });
+  const latest = new Map(runs.map(({ cardId, _count, ...run }) => [cardId, { ...run, pendingApprovals: run.status === "running" ? _count.approvals : 0 }]));
+  return cards.map((card) => {
+    const run = latest.get(card.id);
+    return { ...card, runs: run ? [run] : [] };
+  });
+}
+
+export const MAX_CARD_PAGE = 500;
+
+/**
+ * One column of a board, a page at a time, in board order (position, then id): `after` is
+ * the last card id of the previous page; `next` continues after this one, null at the end;
+ * `total` counts the column's cards.
+ */
+export async function listColumnPage(deps: Deps, input: { boardId: string; column: CardColumn; after?: string; limit?: number }) {
+  const limit = input.limit ?? 200;
+  if (input.after) {
+    // A card moved away since the page before: its column is read from its first page again.
+    const anchor = await deps.db.prisma.card.findUnique({ where: { id: input.after }, select: { boardId: true, column: true } });
+    if (!anchor || anchor.boardId !== input.boardId || anchor.column !== input.column) throw badRequest("after is not a card of this column (it may have moved since: read the column from the start)", "after");
+  }
+  const where = { boardId: input.boardId, column: input.column };
+  const [rows, total] = await Promise.all([
+    deps.db.prisma.card.findMany({
+      where,
+      orderBy: [{ position: "asc" }, { id: "asc" }],
+      ...(input.after ? { cursor: { id: input.after }, skip: 1 } : {}),
+      take: limit + 1,
+    }),
+    deps.db.prisma.card.count({ where }),
+  ]);
+  const page = rows.slice(0, limit);
+  return { cards: await withLatestRuns(deps, page), next: rows.length > limit ? page.at(-1)!.id : null, total };
+}
+
+/**
+ * Cards of a board whose title or description holds every word of `query` (case does not
+ * matter), in column order (position, then id), at most `limit`: done by the database, so a board of thousands
+ * of cards is never sent to the browser to be filtered there.
+ */
+export async function searchCards(deps: Deps, input: { boardId: string; query: string; limit?: number }) {
+  const words = input.query.trim().split(/\s+/).filter((w) => w !== "").slice(0, 10);
+  const ids = await deps.db.queue.searchCards(input.boardId, words, input.limit ?? 50);
+  const rows = await deps.db.prisma.card.findMany({ where: { id: { in: ids } } });
+  const byId = new Map(rows.map((c) => [c.id, c]));
+  return withLatestRuns(deps, ids.flatMap((id) => byId.get(id) ?? []));
+}
+
 export async function getCard(deps: Deps, id: string) {
   const card = await deps.db.prisma.card.findUnique({ where: { id } });
   if (!card) throw notFound("card", id);

@@ -1,7 +1,7 @@
 import type { DodEvidence, DodItem, DodItemStatus, Prisma, PublicRun as Run, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
-import { topics } from "../infra/notifier.js";
+import { publishRunChange } from "../infra/notifier.js";
 import { transition, type NewEvent, type Tx } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
 import { decodeFilePayload, readEvidenceFile, storeEvidenceFile, type FilePayload } from "./evidence-files.js";
@@ -138,7 +138,7 @@ async function refreshItemStatus(tx: Tx, itemId: string): Promise<DodItemStatus>
 }
 
 async function notifyRun(deps: Deps, runId: string, boardId: string) {
-  await Promise.all([deps.notifier.publish(topics.run(runId)), deps.notifier.publish(topics.board(boardId))]);
+  await publishRunChange(deps.notifier, runId, boardId);
 }
 
 function evidenceColumns(body: EvidenceBody): Omit<Prisma.DodEvidenceUncheckedCreateInput, "itemId" | "runId" | "createdBy"> {

@@ -12,7 +12,7 @@ import {
 import type { MergeVerification, Prisma, Run, RunStatus, VerificationStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { AppError, conflict, notFound, type ErrorReason } from "../errors.js";
-import { topics } from "../infra/notifier.js";
+import { publishRunChange, topics } from "../infra/notifier.js";
 import { transition, type Tx } from "./run-events.js";
 import { gateOf, type GateItem } from "./dod.js";
 import { repositoryAvailable, withRunPipelineLock } from "./merge-lock.js";
@@ -97,7 +97,7 @@ export function reverifyPayload(r: ReverifyReport, extra: Record<string, Prisma.
 
 export async function appendEvent(deps: Deps, runId: string, boardId: string, type: string, actor: string, payload: Prisma.InputJsonValue) {
   await deps.db.prisma.$transaction((tx) => transition(tx, runId, {}, {}, [{ type, actor, payload }]));
-  await Promise.all([deps.notifier.publish(topics.run(runId)), deps.notifier.publish(topics.board(boardId))]);
+  await publishRunChange(deps.notifier, runId, boardId);
 }
 
 async function moveCardToDone(tx: Tx, cardId: string, boardId: string) {
@@ -385,7 +385,7 @@ async function finishMerge(
   // was changed behind our back the git merge stands and the error says so (merging again
   // records it, by the trailer if the branch is already gone).
   if (!updated) throw new Error(`run ${run.id} changed while it was being merged; ${run.branch} is merged at ${merged.mergeCommit}`);
-  await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
+  await publishRunChange(deps.notifier, run.id, run.boardId);
   return updated;
 }
 

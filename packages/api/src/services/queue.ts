@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { RowLockedError, type Claimed, type Prisma } from "@agentboard/db";
 import { untilStopped, type Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
-import { createWaiter, topics } from "../infra/notifier.js";
+import { createWaiter, publishRunChange, topics } from "../infra/notifier.js";
 import { claimNextBatched } from "./claim-batcher.js";
 import { rememberEvents } from "./streams.js";
 import { transition } from "./run-events.js";
@@ -73,30 +73,75 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
     throw conflict("NOT_CLAIMABLE", `run ${run.id} is ${run.status}`, { status: run.status });
   }
 
-  const claimNext = async (): Promise<Claim | null> => {
+  const scope: ClaimScopeInput = { workspaceId: input.workspaceId, runnerId: who.runnerId, boardId: input.boardId, labels: input.labels };
+  return claimAny(deps, who.actor, [scope], { waitMs: input.waitMs, sandbox: input.sandbox }, requestSignal);
+}
+
+/** One scope of a multi-scope claim: a workspace (the runner record claiming there), optionally a board and labels. */
+export interface ClaimScopeInput {
+  workspaceId: string;
+  runnerId: string;
+  boardId?: string;
+  labels?: string[];
+}
+
+/** The most scopes one claim may wait on. */
+export const MAX_CLAIM_SCOPES = 500;
+
+/**
+ * Claims the next eligible run of any of `scopes` (at most one run): tries each scope, and
+ * with `waitMs` waits on all of them at once, trying again the scopes an enqueue was
+ * announced for the moment it is. Each try is the one-run atomic claim, so no run goes to
+ * two claimants, and no claimant gets two runs.
+ */
+export async function claimAny(
+  deps: Deps,
+  actor: string,
+  scopes: readonly ClaimScopeInput[],
+  opts: { waitMs?: number; sandbox?: boolean },
+  requestSignal?: AbortSignal,
+): Promise<Claim | null> {
+  const leaseMs = deps.config.leaseMs;
+  const hasSandbox = opts.sandbox !== false;
+  const tryScope = async (s: ClaimScopeInput): Promise<Claim | null> => {
     const leaseToken = newLeaseToken();
     const got = await claimNextBatched(
       deps.db.queue,
-      { workspaceId: input.workspaceId, boardId: input.boardId ?? null, labels: claimLabels(input.labels ?? [], hasSandbox), leaseMs },
-      { runnerId: who.runnerId, leaseToken, event },
+      { workspaceId: s.workspaceId, boardId: s.boardId ?? null, labels: claimLabels(s.labels ?? [], hasSandbox), leaseMs },
+      { runnerId: s.runnerId, leaseToken, event: { actor, payload: { runnerId: s.runnerId } } },
     );
     return got && claimed(deps, got, leaseToken);
   };
-  const waitMs = Math.min(input.waitMs ?? 0, deps.config.maxClaimWaitMs);
-  if (waitMs === 0) return claimNext();
+  // Where a round starts turns, so that a busy first scope does not starve the others.
+  let start = Math.floor(Math.random() * scopes.length);
+  const tryScopes = async (which: readonly ClaimScopeInput[]): Promise<Claim | null> => {
+    for (let i = 0; i < which.length; i++) {
+      const got = await tryScope(which[(start + i) % which.length]!);
+      if (got) return got;
+    }
+    start++;
+    return null;
+  };
+  const waitMs = Math.min(opts.waitMs ?? 0, deps.config.maxClaimWaitMs);
+  if (waitMs === 0) return tryScopes(scopes);
 
   // Long-poll: subscribe before the first try, so an enqueue in between is not missed.
   const signal = untilStopped(deps, requestSignal);
   const deadline = Date.now() + waitMs;
-  const waiter = createWaiter(deps.notifier, topics.queued(input.workspaceId));
+  const workspaces = [...new Set(scopes.map((s) => s.workspaceId))];
+  const waiter = createWaiter(deps.notifier, workspaces.map((w) => topics.queued(w)));
   try {
+    let pending: readonly ClaimScopeInput[] = scopes;
     for (;;) {
-      const got = await claimNext();
+      const got = await tryScopes(pending);
       if (got) return got;
       const left = deadline - Date.now();
       if (left <= 0 || signal.aborted) return null;
       await waiter.wait(left, signal);
       if (signal.aborted) return null;
+      const fired = waiter.takeFired();
+      // Woken by an enqueue: only the scopes of the workspaces it was in.
+      pending = scopes.filter((s) => fired.has(topics.queued(s.workspaceId)));
     }
   } finally {
     waiter.close();
@@ -156,7 +201,7 @@ export async function startRun(deps: Deps, actor: string, input: LeaseInput & { 
   const lease = await deps.db.queue.extendLease({ runId: input.runId, leaseToken: input.leaseToken, leaseMs: deps.config.leaseMs });
   if (!lease) throw leaseLost(input.runId);
   const run = await deps.db.prisma.run.findUniqueOrThrow({ where: { id: input.runId } });
-  await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
+  await publishRunChange(deps.notifier, run.id, run.boardId);
   return { run, ...lease };
 }
 
@@ -262,6 +307,6 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
     if (repeated) return repeated;
     throw leaseLost(input.runId);
   }
-  await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
+  await publishRunChange(deps.notifier, run.id, run.boardId);
   return run;
 }

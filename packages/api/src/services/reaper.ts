@@ -1,5 +1,5 @@
 import type { Deps } from "./deps.js";
-import { topics } from "../infra/notifier.js";
+import { publishRunChange, topics } from "../infra/notifier.js";
 import { transition } from "./run-events.js";
 
 export interface ReapResult {
@@ -47,8 +47,7 @@ export async function reapExpiredLeases(deps: Deps, limit = 100): Promise<ReapRe
       return r;
     });
     if (run) {
-      await deps.notifier.publish(topics.run(run.id));
-      await deps.notifier.publish(topics.board(run.boardId));
+      await publishRunChange(deps.notifier, run.id, run.boardId);
       if (run.status === "queued") await deps.notifier.publish(topics.queued(run.workspaceId));
     }
   }

@@ -1,7 +1,7 @@
 import type { Prisma, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { conflict, notFound } from "../errors.js";
-import { topics } from "../infra/notifier.js";
+import { publishRunChange, topics } from "../infra/notifier.js";
 import { transition } from "./run-events.js";
 import { planRun, type RunPlanInput } from "./run-plan.js";
 import { branchNameForRun } from "@agentboard/git";
@@ -141,8 +141,37 @@ export async function cancelRun(deps: Deps, actor: string, runId: string, reason
     if (current && (ACTIVE_STATUSES as readonly string[]).includes(current.status) && current.cancelRequestedAt) return current;
     throw conflict("NOT_CANCELLABLE", `run ${runId} is ${current?.status ?? "gone"} and cannot be cancelled`, { status: current?.status });
   }
-  await Promise.all([deps.notifier.publish(topics.run(runId)), deps.notifier.publish(topics.board(updated.boardId))]);
+  await publishRunChange(deps.notifier, runId, updated.boardId);
   return updated;
+}
+
+export interface RunEventsPageInput {
+  runId: string;
+  /** Events before this sequence number (the `older` cursor of the page after it); the latest without it. */
+  beforeSeq?: number;
+  limit?: number;
+  /** Only these types; `run.*` names every type that starts with `run.`. */
+  types?: string[];
+}
+
+/**
+ * A page of a run's events, latest first: what a long run's page loads first, and then
+ * older pages on demand. `older` continues before the last event of the page; null when
+ * there is nothing older. `lastSeq` is the run's latest event, to follow live from.
+ */
+export async function runEventsPage(deps: Deps, input: RunEventsPageInput) {
+  const limit = input.limit ?? 200;
+  const types = input.types?.map((t) => (t.endsWith(".*") ? { type: { startsWith: t.slice(0, -1) } } : { type: t }));
+  const [rows, run] = await Promise.all([
+    deps.db.prisma.runEvent.findMany({
+      where: { runId: input.runId, ...(input.beforeSeq !== undefined ? { seq: { lt: input.beforeSeq } } : {}), ...(types ? { OR: types } : {}) },
+      orderBy: { seq: "desc" },
+      take: limit + 1,
+    }),
+    deps.db.prisma.run.findUniqueOrThrow({ where: { id: input.runId }, select: { eventSeq: true } }),
+  ]);
+  const events = rows.slice(0, limit);
+  return { events, older: rows.length > limit ? events.at(-1)!.seq : null, lastSeq: run.eventSeq };
 }
 
 export async function listRunEvents(deps: Deps, input: { runId: string; afterSeq?: number; limit?: number }) {

@@ -3,7 +3,7 @@ import type { Prisma } from "@agentboard/db";
 import { parsePolicy, claimLabels } from "@agentboard/sandbox/policy";
 import { untilStopped, type Deps } from "./deps.js";
 import { conflict, notFound } from "../errors.js";
-import { createWaiter, topics } from "../infra/notifier.js";
+import { createWaiter, publishRunChange, topics } from "../infra/notifier.js";
 import { appendEvent, MAX_VERIFY_ATTEMPTS, mergeVerified, reverifyPayload, verificationView, type CheckRun, type ReverifyReport, type VerificationView } from "./merge.js";
 
 /**
@@ -185,7 +185,7 @@ export async function completeVerification(deps: Deps, actor: string, input: Ver
       await deps.notifier.publish(topics.queued(v.workspaceId));
     }
   }
-  await Promise.all([deps.notifier.publish(topics.run(v.runId)), deps.notifier.publish(topics.board(run.boardId))]);
+  await publishRunChange(deps.notifier, v.runId, run.boardId);
   return verificationView(await deps.db.prisma.mergeVerification.findUniqueOrThrow({ where: { id: v.id } }));
 }
 

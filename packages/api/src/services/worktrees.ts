@@ -70,7 +70,7 @@ export async function listWorktrees(deps: Deps, input: ListWorktreesInput) {
   });
   const present = await Promise.all(rows.map((r) => (r.removedAt ? Promise.resolve(false) : exists(r.path))));
   const measured = new Map<string, number>();
-  const toMeasure = rows.filter((r, i) => present[i]).slice(0, SIZE_MEASURE_LIMIT);
+  const toMeasure = rows.filter((_r, i) => present[i]).slice(0, SIZE_MEASURE_LIMIT);
   for (let i = 0; i < toMeasure.length; i += SIZE_MEASURE_CONCURRENCY) {
     await Promise.all(
       toMeasure.slice(i, i + SIZE_MEASURE_CONCURRENCY).map(async (r) => {
@@ -92,7 +92,7 @@ export async function listWorktrees(deps: Deps, input: ListWorktreesInput) {
   });
 }
 
-export { deleteBranch, removeRunWorktrees, recordCleanup, type CleanupReport, type WorktreeOutcome } from "./worktree-cleanup.js";
+export { removeRunWorktrees, recordCleanup, type CleanupReport, type WorktreeOutcome } from "./worktree-cleanup.js";
 
 // ── worktree.remove ────────────────────────────────────────────────────────────────────
 

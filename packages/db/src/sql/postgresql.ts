@@ -163,6 +163,13 @@ function formatCursor(seen: string, page?: { upTo: string; afterId: number }): s
   return page ? `${seen}~${page.upTo}~${page.afterId}` : seen;
 }
 
+/** strpos, not LIKE: the words are plain text (a `%` in one is a percent sign). */
+const SEARCH_CARDS = prepared("search_cards", `
+  SELECT c.id FROM cards c
+  WHERE c.board_id = $1 AND NOT EXISTS (
+    SELECT 1 FROM unnest($2::text[]) w WHERE strpos(lower(c.title || ' ' || c.description), lower(w)) = 0)
+  ORDER BY c.position, c.id LIMIT $3`);
+
 const BOARD_CURSOR = prepared("board_cursor", "SELECT pg_current_snapshot()::text AS snapshot");
 
 /**
@@ -346,6 +353,11 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
       return { events: [...page.events, ...more.events], cursor: more.cursor };
     },
 
+
+    async searchCards(boardId, words, limit) {
+      const { rows } = await read<{ id: string }>(SEARCH_CARDS([boardId, words, limit]));
+      return rows.map((r) => r.id);
+    },
 
     close() {},
   };

@@ -1,7 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import type { AppPrismaClient } from "../client.js";
-import type { RunEvent } from "../generated/postgresql/client.js";
-import { InvalidCursorError, MAX_EVENT_ID, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimEvent, type RunEventsPage, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
+import { InvalidCursorError, MAX_EVENT_ID, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimByIdArgs, type ClaimCheck, type ClaimEvent, type ClaimNextArgs, type RunEventsPage, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
@@ -26,12 +26,17 @@ const CLAIM_NEXT = `
         WHERE w.id = r.workspace_id AND w.budget_usd IS NOT NULL AND w.spent_usd >= w.budget_usd)
     ORDER BY r.priority DESC, r.created_at, r.id
     LIMIT 1)
-  RETURNING id, event_seq AS seq`;
+  RETURNING *`;
 
 const CLAIM_BY_ID = `
   UPDATE runs SET ${CLAIM_SET}
   WHERE id = ? AND workspace_id = ? AND status = 'queued'
-  RETURNING id, event_seq AS seq`;
+  RETURNING *`;
+
+const CLAIM_PROJECT = "SELECT * FROM projects WHERE id = ?";
+const CLAIM_CHECKS = `
+  SELECT id, key, title, "check", auto_validate, required FROM dod_items
+  WHERE run_id = ? AND "check" IS NOT NULL ORDER BY position`;
 
 const INSERT_EVENT = `
   INSERT INTO run_events (run_id, seq, type, actor, payload, created_at)
@@ -57,26 +62,6 @@ const INSERT_EVENTS = `
   INSERT INTO run_events (run_id, seq, type, actor, payload, created_at)
   SELECT ?, ? + key + 1, json_extract(value, '$.type'), ?, COALESCE(json_extract(value, '$.payload'), '{}'), ${NOW_MS}
   FROM json_each(?)`;
-
-async function claimWithEvent(db: AppPrismaClient, sql: string, params: unknown[], event: ClaimEvent): Promise<Claimed | null> {
-  const id = await db.$transaction(async (tx) => {
-    const rows = await tx.$queryRawUnsafe<{ id: string; seq: number | bigint }[]>(sql, ...params);
-    const row = rows[0];
-    if (!row) return null;
-    await tx.$executeRawUnsafe(INSERT_EVENT, row.id, Number(row.seq), event.actor, JSON.stringify(event.payload));
-    return row.id;
-  });
-  if (!id) return null;
-  // SQLite is in-process: loading through the client after the claim costs little.
-  const { project, dodItems, ...run } = await db.run.findUniqueOrThrow({
-    where: { id },
-    include: {
-      project: true,
-      dodItems: { where: { check: { not: null } }, orderBy: { position: "asc" }, select: { id: true, key: true, title: true, check: true, autoValidate: true, required: true } },
-    },
-  });
-  return { run, project, checks: dodItems };
-}
 
 /** What an append wrote, read back in its transaction. */
 const APPENDED = `
@@ -125,6 +110,12 @@ function parseCursor(text: string): number {
   return Number(text);
 }
 
+const SEARCH_CARDS = `
+  SELECT c.id FROM cards c
+  WHERE c.board_id = ? AND NOT EXISTS (
+    SELECT 1 FROM json_each(?) w WHERE instr(lower(c.title || ' ' || c.description), lower(w.value)) = 0)
+  ORDER BY c.position, c.id LIMIT ?`;
+
 /** How long an append waits, in all, for the client's open transaction to end. */
 const BUSY_WAIT_MS = 5_000;
 
@@ -151,8 +142,35 @@ function openHotPath(file: string) {
   const lastEventId = conn.prepare<[], { id: number }>(LAST_EVENT_ID);
   const boardTail = conn.prepare<[string, number, number], StoredBoardEvent>(BOARD_TAIL);
   const latestRuns = conn.prepare<[string], BoardSnapshotRows["runs"][number]>(BOARD_LATEST_RUNS);
+  const searchCards = conn.prepare<[string, string, number], { id: string }>(SEARCH_CARDS);
   const toBoardEvent = (e: StoredBoardEvent): BoardEvent => ({ ...e, createdAt: new Date(e.createdAt), cursor: String(e.id) });
   const fromStored = (e: StoredEvent): RunEvent => ({ ...e, payload: JSON.parse(e.payload) as RunEvent["payload"], createdAt: new Date(e.createdAt) });
+  const claimNextStmt = conn.prepare<unknown[], Record<string, unknown>>(CLAIM_NEXT);
+  const claimByIdStmt = conn.prepare<unknown[], Record<string, unknown>>(CLAIM_BY_ID);
+  const claimEvent = conn.prepare<[string, number, string, string]>(INSERT_EVENT);
+  const claimProject = conn.prepare<[string], Record<string, unknown>>(CLAIM_PROJECT);
+  const claimChecks = conn.prepare<[string], Record<string, unknown>>(CLAIM_CHECKS);
+  const runRow = rowReader(conn, "runs");
+  const projectRow = rowReader(conn, "projects");
+  const checkRow = rowReader(conn, "dod_items");
+  /** The claimed row → what the runner needs, read in the claim's transaction. */
+  const toClaimed = (row: Record<string, unknown>, event: ClaimEvent): Claimed => {
+    const { leaseToken: _secret, ...run } = runRow<Run>(row);
+    claimEvent.run(run.id, run.eventSeq, event.actor, JSON.stringify(event.payload));
+    return { run, project: projectRow<Project>(claimProject.get(run.projectId)!), checks: claimChecks.all(run.id).map((c) => checkRow<ClaimCheck>(c)) };
+  };
+  // Every claimant of a batch in one synchronous write transaction: no other statement
+  // interleaves, so two claimants never see the same queued run.
+  const claimBatch = conn.transaction((a: ClaimNextArgs): (Claimed | null)[] =>
+    a.claimants.map((c) => {
+      const row = claimNextStmt.get(c.runnerId, c.leaseToken, a.leaseMs, a.workspaceId, a.boardId, a.boardId, JSON.stringify(a.labels));
+      return row ? toClaimed(row, c.event) : null;
+    }),
+  );
+  const claimOne = conn.transaction((a: ClaimByIdArgs): Claimed | null => {
+    const row = claimByIdStmt.get(a.runnerId, a.leaseToken, a.leaseMs, a.runId, a.workspaceId);
+    return row ? toClaimed(row, a.event) : null;
+  });
   const append = conn.transaction((a: AppendEventsArgs): AppendedEvents | null => {
     const row = reserve.get(a.events.length, a.runId, a.leaseToken);
     if (!row) return null;
@@ -161,6 +179,8 @@ function openHotPath(file: string) {
     return { lastSeq: row.lastSeq, boardId: row.boardId, events: after.all(a.runId, first, a.events.length).map(fromStored) };
   });
   return {
+    claimNext: (a: ClaimNextArgs) => whenNotBusy(() => claimBatch.immediate(a)),
+    claimById: (a: ClaimByIdArgs) => whenNotBusy(() => claimOne.immediate(a)),
     appendEvents: (a: AppendEventsArgs) => whenNotBusy(() => append.immediate(a)),
     eventsAfter: (runId: string, afterSeq: number, limit: number, maxBytes: number): Promise<RunEventsPage> =>
       whenNotBusy(() => {
@@ -184,8 +204,46 @@ function openHotPath(file: string) {
         const first = events[0];
         return { runs: latestRuns.all(boardId), tail: events, from: String(first ? first.id - 1 : now), cursor: String(now) };
       }),
+    searchCards: (boardId: string, words: string[], limit: number): Promise<string[]> =>
+      whenNotBusy(() => searchCards.all(boardId, JSON.stringify(words), limit).map((r) => r.id)),
     close: () => conn.close(),
   };
+}
+
+/**
+ * A row as better-sqlite3 gives it → the shape the Prisma client gives, by the columns'
+ * declared types (read once per table): camelCase keys (every column is the snake_case of
+ * its field), DATETIME as Date (stored as epoch milliseconds), BOOLEAN as boolean, JSONB
+ * parsed, BIGINT as bigint. A test compares this with the client's own reads.
+ */
+function rowReader(conn: BetterSqlite3.Database, table: string) {
+  const columns = conn.pragma(`table_info(${table})`) as { name: string; type: string }[];
+  const kinds = new Map(columns.map((c) => [c.name, { field: c.name.replace(/_([a-z0-9])/g, (_, ch: string) => ch.toUpperCase()), type: c.type.toUpperCase() }]));
+  return <T>(row: Record<string, unknown>): T => {
+    const out: Record<string, unknown> = {};
+    for (const column in row) {
+      const value = row[column];
+      const kind = kinds.get(column);
+      if (!kind) throw new Error(`unknown column ${table}.${column}`);
+      out[kind.field] = value === null ? null : convert(kind.type, value);
+    }
+    return out as T;
+  };
+}
+
+function convert(type: string, value: unknown): unknown {
+  switch (type) {
+    case "DATETIME":
+      return new Date(typeof value === "string" && !/^\d+$/.test(value) ? `${value.replace(" ", "T")}${value.endsWith("Z") ? "" : "Z"}` : Number(value));
+    case "BOOLEAN":
+      return value === 1 || value === 1n || value === true;
+    case "JSONB":
+      return typeof value === "string" ? JSON.parse(value) : value;
+    case "BIGINT":
+      return typeof value === "bigint" ? value : BigInt(value as number);
+    default:
+      return value;
+  }
 }
 
 async function whenNotBusy<T>(run: () => T): Promise<T> {
@@ -203,19 +261,9 @@ async function whenNotBusy<T>(run: () => T): Promise<T> {
 export function createSqliteQueue(db: AppPrismaClient, file: string): QueueSql {
   const hot = openHotPath(file);
   return {
-  async claimNext(a) {
-    // One writer at a time and no round trips: each claimant's claim is its own statement.
-    const claimed: (Claimed | null)[] = [];
-    for (const c of a.claimants) {
-      const params = [c.runnerId, c.leaseToken, a.leaseMs, a.workspaceId, a.boardId, a.boardId, JSON.stringify(a.labels)];
-      claimed.push(await claimWithEvent(db, CLAIM_NEXT, params, c.event));
-    }
-    return claimed;
-  },
+  claimNext: (a) => hot.claimNext(a),
 
-  claimById(a) {
-    return claimWithEvent(db, CLAIM_BY_ID, [a.runnerId, a.leaseToken, a.leaseMs, a.runId, a.workspaceId], a.event);
-  },
+  claimById: (a) => hot.claimById(a),
 
   async extendLease(a): Promise<LeaseState | null> {
     const rows = await db.$queryRawUnsafe<{ leaseExpiresAt: number | bigint; cancelRequested: number | bigint }[]>(
@@ -241,6 +289,8 @@ export function createSqliteQueue(db: AppPrismaClient, file: string): QueueSql {
   boardEventsAfter: (boardId, cursor, limit) => hot.boardEventsAfter(boardId, cursor, limit),
 
   boardSnapshot: (boardId, tail) => hot.boardSnapshot(boardId, tail),
+
+  searchCards: (boardId, words, limit) => hot.searchCards(boardId, words, limit),
 
   close: () => hot.close(),
 };

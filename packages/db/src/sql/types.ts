@@ -56,6 +56,12 @@ export interface QueueSql {
    * exactly what was committed later.
    */
   boardSnapshot(boardId: string, tail: number): Promise<BoardSnapshotRows>;
+  /**
+   * The ids of a board's cards whose title or description holds every one of `words`
+   * (as plain text, whatever the case: no LIKE wildcards), in board order (position, id),
+   * at most `limit`.
+   */
+  searchCards(boardId: string, words: string[], limit: number): Promise<string[]>;
   /** Releases what the queue holds beyond the shared client (SQLite: its own connection). */
   close(): void;
 }

@@ -1,6 +1,6 @@
 "use client";
 
-import { memo, useRef } from "react";
+import { memo, useEffect, useRef } from "react";
 import { useDroppable } from "@dnd-kit/core";
 import { SortableContext, verticalListSortingStrategy } from "@dnd-kit/sortable";
 import { useVirtualizer } from "@tanstack/react-virtual";
@@ -14,6 +14,9 @@ interface Props {
   column: CardColumn;
   title: string;
   cardIds: string[];
+  /** The column's count of cards, when only the first `cardIds` of them are held. */
+  total?: number;
+  onNeedMore?: (column: CardColumn) => void;
   cardsById: Map<string, CardRow>;
   projectNames: Map<string, string>;
   canEdit: boolean;
@@ -27,7 +30,7 @@ const GAP = 8;
  * One column: a drop target and a virtualized list, so a column of thousands of cards
  * renders only what is on screen.
  */
-export const BoardColumn = memo(function BoardColumn({ boardId, column, title, cardIds, cardsById, projectNames, canEdit, onOpen, onMoveKey }: Props) {
+export const BoardColumn = memo(function BoardColumn({ boardId, column, title, cardIds, total, onNeedMore, cardsById, projectNames, canEdit, onOpen, onMoveKey }: Props) {
   const { setNodeRef, isOver } = useDroppable({ id: column });
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
@@ -37,6 +40,11 @@ export const BoardColumn = memo(function BoardColumn({ boardId, column, title, c
     overscan: 8,
     getItemKey: (i) => cardIds[i] ?? i,
   });
+  const count = Math.max(total ?? 0, cardIds.length);
+  const lastShown = virtualizer.getVirtualItems().at(-1)?.index ?? 0;
+  useEffect(() => {
+    if (count > cardIds.length && lastShown >= cardIds.length - 20) onNeedMore?.(column);
+  }, [count, cardIds.length, lastShown, onNeedMore, column]);
   return (
     <section
       aria-labelledby={`col-${column}`}
@@ -51,8 +59,8 @@ export const BoardColumn = memo(function BoardColumn({ boardId, column, title, c
         <h2 id={`col-${column}`} className="text-sm font-semibold text-zinc-700 dark:text-zinc-200">
           {title}
         </h2>
-        <span className="rounded-full bg-zinc-200 px-2 text-xs text-zinc-600 tabular-nums dark:bg-zinc-800 dark:text-zinc-400" aria-label={`${cardIds.length} cards`}>
-          {cardIds.length}
+        <span className="rounded-full bg-zinc-200 px-2 text-xs text-zinc-600 tabular-nums dark:bg-zinc-800 dark:text-zinc-400" aria-label={`${count} cards`}>
+          {count}
         </span>
       </header>
       {canEdit ? (

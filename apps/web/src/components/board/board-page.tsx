@@ -14,13 +14,14 @@ import { BoardProvider, type BoardInfo } from "./board-context";
 import { BoardView } from "./board-view";
 import { CardDialog } from "./card-dialog";
 import { useBoardLive, type LiveState } from "./use-board-live";
+import { useBoardCards } from "./use-board-cards";
 
 export function BoardPage({ boardId }: { boardId: string }) {
   const trpc = useTRPC();
   const { session } = useSession();
   const board = useQuery(trpc.board.byId.queryOptions({ boardId }));
   const workspaceId = board.data?.workspaceId;
-  const cards = useQuery(trpc.card.list.queryOptions({ boardId }));
+  const cards = useBoardCards(boardId);
   const projects = useQuery(trpc.project.list.queryOptions({ workspaceId: workspaceId ?? "" }, { enabled: !!workspaceId }));
   const live = useBoardLive(boardId);
   const [openCardId, setOpenCardId] = useState<string | null>(null);
@@ -62,15 +63,19 @@ export function BoardPage({ boardId }: { boardId: string }) {
         <div className="flex items-center gap-3 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
           <h1 className="text-lg font-semibold">{board.data?.name}</h1>
           <LiveIndicator state={live} />
-          <span className="ml-auto text-xs text-zinc-500">{cards.data?.length === 1 ? "1 card" : `${cards.data?.length ?? 0} cards`}</span>
+          <CardCount count={cards.totals ? Object.values(cards.totals).reduce((a, b) => a + b, 0) : (cards.data?.length ?? 0)} />
         </div>
         <div className="min-h-0 flex-1">
-          <BoardView boardId={boardId} cards={cards.data ?? []} projectNames={projectNames} canEdit={canEdit} onOpen={onOpen} />
+          <BoardView boardId={boardId} cards={cards.data ?? []} totals={cards.totals} onNeedMore={cards.loadMore} projectNames={projectNames} canEdit={canEdit} onOpen={onOpen} />
         </div>
       </div>
       <CardDialog card={openCard} boardId={boardId} canEdit={canEdit} onClose={() => setOpenCardId(null)} />
     </BoardProvider>
   );
+}
+
+function CardCount({ count }: { count: number }) {
+  return <span className="ml-auto text-xs text-zinc-500">{count === 1 ? "1 card" : `${count} cards`}</span>;
 }
 
 function LiveIndicator({ state }: { state: LiveState }) {

@@ -15,7 +15,8 @@ import {
   type DragStartEvent,
 } from "@dnd-kit/core";
 import { sortableKeyboardCoordinates } from "@dnd-kit/sortable";
-import type { CardRow } from "@/trpc/types";
+import type { CardColumn, CardRow } from "@/trpc/types";
+import type { ColumnTotals } from "./use-board-cards";
 import { COLUMN_IDS, COLUMNS, columnTitle, isColumn } from "@/lib/columns";
 import { BoardColumn } from "./board-column";
 import { CardTile } from "./card-tile";
@@ -25,6 +26,10 @@ import { useMoveCard } from "./use-move-card";
 interface Props {
   boardId: string;
   cards: CardRow[];
+  /** Each column's count of cards, of which `cards` may hold only the first. */
+  totals?: ColumnTotals | null;
+  /** A column scrolled near the end of what is held: read more of it. */
+  onNeedMore?: (column: CardColumn) => void;
   projectNames: Map<string, string>;
   canEdit: boolean;
   onOpen: (cardId: string) => void;
@@ -35,7 +40,7 @@ interface Props {
  * copy of the order (so crossing columns is instant); on drop, `card.move` gets the card's
  * new neighbours and the cache is updated optimistically.
  */
-export function BoardView({ boardId, cards, projectNames, canEdit, onOpen }: Props) {
+export function BoardView({ boardId, cards, totals, onNeedMore, projectNames, canEdit, onOpen }: Props) {
   const serverOrder = useMemo(() => groupByColumn(cards), [cards]);
   const cardsById = useMemo(() => new Map(cards.map((c) => [c.id, c])), [cards]);
   const [dragOrder, setDragOrder] = useState<ColumnOrder | null>(null);
@@ -179,6 +184,8 @@ export function BoardView({ boardId, cards, projectNames, canEdit, onOpen }: Pro
             column={c.id}
             title={c.title}
             cardIds={order[c.id]}
+            total={totals?.[c.id]}
+            onNeedMore={onNeedMore}
             cardsById={cardsById}
             projectNames={projectNames}
             canEdit={canEdit}

@@ -1,29 +1,65 @@
 "use client";
 
-import { memo, useEffect, useMemo, useRef, useState } from "react";
-import type { RunEventRow } from "@/trpc/types";
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
 import { formatTime } from "@/lib/format";
 import { cn } from "@/components/ui/cn";
 import { toLogItems, type LogItem } from "./log-items";
+import type { RunEvents } from "./use-run-events";
 
 const PREVIEW_CHARS = 20_000;
 
-/** The live log: agent messages, tool calls (collapsible input and output), command output. */
-export function EventLog({ events, duplicates, gaps }: { events: RunEventRow[]; duplicates: number; gaps: number }) {
+/**
+ * The live log: agent messages, tool calls (collapsible input and output), command output.
+ * Virtualized: only the rows on screen are in the page, however long the run. The latest
+ * events come first; scrolling to the top reads older ones, a page at a time.
+ */
+export function EventLog({ live }: { live: RunEvents }) {
+  const { events, duplicates, gaps, older, loadingOlder, loadOlder, setFollowing } = live;
   const items = useMemo(() => toLogItems(events), [events]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(true);
+  const virtualizer = useVirtualizer({
+    count: items.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => 44,
+    overscan: 10,
+    getItemKey: (i) => items[i]?.key ?? i,
+  });
+
+  useEffect(() => setFollowing(follow), [follow, setFollowing]);
+
+  // Older events put in front keep what is on screen where it was.
+  const firstKey = items[0]?.key;
+  const anchor = useRef<{ key: string | undefined; fromBottom: number } | null>(null);
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    const a = anchor.current;
+    if (el && a && a.key !== firstKey && !follow) el.scrollTop = el.scrollHeight - a.fromBottom;
+    anchor.current = null;
+  }, [firstKey, follow]);
 
   useEffect(() => {
     const el = scrollRef.current;
-    if (follow && el) el.scrollTop = el.scrollHeight;
-  }, [items, follow]);
+    if (follow && el && items.length > 0) virtualizer.scrollToIndex(items.length - 1, { align: "end" });
+  }, [items, follow, virtualizer]);
 
+  const readOlder = () => {
+    const el = scrollRef.current;
+    if (!el || older === null || loadingOlder) return;
+    anchor.current = { key: firstKey, fromBottom: el.scrollHeight - el.scrollTop };
+    loadOlder();
+  };
+
+  const rows = virtualizer.getVirtualItems();
   return (
     <section aria-labelledby="event-log" className="flex min-h-0 flex-col rounded-xl bg-white ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
       <header className="flex items-center justify-between border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
         <h2 id="event-log" className="text-sm font-semibold">
-          Event log <span className="font-normal text-zinc-500">({events.length} events)</span>
+          Event log{" "}
+          <span className="font-normal text-zinc-500">
+            ({live.lastSeq.toLocaleString("en")} events{older !== null ? `, the latest ${events.length.toLocaleString("en")} loaded` : ""})
+          </span>
         </h2>
         <label className="flex items-center gap-1.5 text-xs text-zinc-600 dark:text-zinc-400">
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} />
@@ -38,20 +74,45 @@ export function EventLog({ events, duplicates, gaps }: { events: RunEventRow[]; 
           if (e.deltaY < 0) setFollow(false);
           else if (el.scrollHeight - el.scrollTop - el.clientHeight < 40) setFollow(true);
         }}
+        onScroll={(e) => {
+          if (e.currentTarget.scrollTop < 200 && !follow) readOlder();
+        }}
         className="h-[60vh] min-h-64 overflow-y-auto px-4 py-3"
         data-testid="event-log"
         data-count={events.length}
+        data-first-seq={events[0]?.seq ?? 0}
         data-last-seq={events.at(-1)?.seq ?? 0}
+        data-older={older ?? ""}
         data-duplicates={duplicates}
         data-gaps={gaps}
         role="log"
         aria-live="off"
       >
+        {older !== null ? (
+          <button type="button" className="mb-2 w-full rounded-md py-1 text-xs text-indigo-600 hover:bg-indigo-50 dark:hover:bg-indigo-950/40" onClick={() => {
+            setFollow(false);
+            readOlder();
+          }} data-testid="load-older">
+            {loadingOlder ? "Loading older events…" : "Load older events"}
+          </button>
+        ) : null}
         {items.length === 0 ? <p className="py-8 text-center text-sm text-zinc-500">Waiting for events…</p> : null}
-        <ol className="space-y-2">
-          {items.map((item) => (
-            <LogRow key={item.key} item={item} />
-          ))}
+        <ol className="relative" style={{ height: virtualizer.getTotalSize() }}>
+          {rows.map((row) => {
+            const item = items[row.index]!;
+            return (
+              <li
+                key={row.key}
+                data-index={row.index}
+                ref={virtualizer.measureElement}
+                className="event-row absolute left-0 flex w-full gap-3 pb-2 text-sm"
+                style={{ transform: `translateY(${row.start}px)` }}
+                data-kind={item.kind}
+              >
+                <LogRow item={item} />
+              </li>
+            );
+          })}
         </ol>
       </div>
     </section>
@@ -60,14 +121,14 @@ export function EventLog({ events, duplicates, gaps }: { events: RunEventRow[]; 
 
 const LogRow = memo(function LogRow({ item }: { item: LogItem }) {
   return (
-    <li className="event-row flex gap-3 text-sm" data-kind={item.kind}>
+    <>
       <time className="w-16 shrink-0 pt-0.5 font-mono text-[11px] text-zinc-400" dateTime={item.at.toISOString()}>
         {formatTime(item.at)}
       </time>
       <div className="min-w-0 flex-1">
         <ItemBody item={item} />
       </div>
-    </li>
+    </>
   );
 });
 

@@ -19,7 +19,7 @@ import { RunActions } from "./run-actions";
 import { RunStats } from "./run-stats";
 import { SandboxBadge } from "./sandbox-badge";
 import { StatusHistory } from "./status-history";
-import { useRunEvents, type RunEventsState } from "./use-run-events";
+import { useRunEvents, type RunEvents, type RunEventsState } from "./use-run-events";
 
 export function RunPage({ runId }: { runId: string }) {
   const trpc = useTRPC();
@@ -53,7 +53,7 @@ export function RunPage({ runId }: { runId: string }) {
           </p>
         </div>
         <div className="flex items-center gap-3">
-          <SandboxBadge events={live.events} />
+          <SandboxBadge events={live.milestones} />
           <ConnectionBadge state={live.connection} />
           <span data-testid="run-status">
             <StatusBadge status={r.status} className="px-3 py-1 text-sm" />
@@ -82,7 +82,7 @@ export function RunPage({ runId }: { runId: string }) {
       <div className="grid gap-4 lg:grid-cols-[1fr_20rem]">
         <LogPanel live={live} />
         <aside className="space-y-4">
-          <StatusHistory events={live.events} />
+          <StatusHistory events={live.milestones} />
           <RunFacts run={r} />
           <ProvenancePanel runId={r.id} />
         </aside>
@@ -98,9 +98,9 @@ export function RunPage({ runId }: { runId: string }) {
   );
 }
 
-function LogPanel({ live }: { live: RunEventsState }) {
+function LogPanel({ live }: { live: RunEvents }) {
   if (live.connection === "error") return <ErrorState error={live.error} title="The live log stopped" retry={() => window.location.reload()} />;
-  return <EventLog events={live.events} duplicates={live.duplicates} gaps={live.gaps} />;
+  return <EventLog live={live} />;
 }
 
 function ConnectionBadge({ state }: { state: RunEventsState["connection"] }) {
