@@ -171,7 +171,13 @@ export async function completeVerification(deps: Deps, actor: string, input: Ver
     await finish({ status: "failed", finishedAt: new Date(), reason: "REVERIFY_FAILED", message: "the runner verified other commits than the ones asked for" });
   } else {
     // Still claimed (by this lease) while the merge is tried: a cancel cannot slip in between.
-    const outcome = await mergeVerified(deps, v, report);
+    let outcome: Awaited<ReturnType<typeof mergeVerified>>;
+    try {
+      outcome = await mergeVerified(deps, v, report);
+    } catch (err) {
+      // Not the report's fault (git or the database failed): refused, so that nobody waits on it; merging again retries.
+      outcome = { kind: "refused", reason: "INVALID_STATE", message: `the merge failed after re-verification: ${err instanceof Error ? err.message : String(err)}` };
+    }
     if (outcome.kind === "merged") await finish({ status: "merged", finishedAt: new Date() });
     else if (outcome.kind === "refused") await finish({ status: "failed", finishedAt: new Date(), reason: outcome.reason, message: outcome.message });
     else if (v.attempt >= MAX_VERIFY_ATTEMPTS) {
