@@ -22,8 +22,10 @@ const MAX_DIFF_BYTES = 5 * 1024 * 1024;
 const MAX_SUBJECT = 72;
 
 export interface CollectedChanges {
-  /** The run branch's tip, or null when the run left the base commit as it was. */
+  /** The run branch's tip, or null when the run left its start commit as it was. */
   commit: string | null;
+  /** The run branch's tip, changed or not. */
+  tip: string;
   diff: DiffResult;
 }
 
@@ -46,7 +48,7 @@ export function commitMessage(summary: string, fallback: string): string {
 const COMMIT_SCRIPT = `set -e
 g() { git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c commit.gpgSign=false -c user.name=agentboard -c user.email=agentboard@localhost "$@"; }
 g add --all -- .
-if ! g diff --cached --quiet --no-ext-diff; then g commit --quiet --no-verify --no-edit --cleanup=whitespace -m "$AGENTBOARD_COMMIT_MESSAGE"; fi
+if ! g diff --cached --quiet --no-ext-diff || g rev-parse -q --verify MERGE_HEAD >/dev/null; then g commit --quiet --no-verify --no-edit --cleanup=whitespace -m "$AGENTBOARD_COMMIT_MESSAGE"; fi
 g update-ref ${RESULT_REF} HEAD
 g rev-parse HEAD`;
 
@@ -69,7 +71,10 @@ export interface CollectInput {
   starter: ProcessStarter;
   /** The repository the run branch goes to: the project's, or the runner's copy of its remote. */
   sourceRepo: string;
+  /** What the diff is taken against (where the branch forked from the base). */
   baseCommit: string;
+  /** What the checkout started at: the base commit, or a follow-up's branch tip. */
+  startCommit: string;
   branch: string;
   message: string;
   /** Where the bundle is written (runner-owned, outside the sandbox). */
@@ -82,12 +87,12 @@ export async function commitAndDiff(input: CollectInput): Promise<CollectedChang
   const tip = printed.trim().split("\n").at(-1) ?? "";
   if (!/^[0-9a-f]{40,64}$/.test(tip)) throw new Error(`the commit in the checkout printed no commit id: ${printed.slice(-200)}`);
 
-  if (tip === input.baseCommit) {
+  if (tip === input.startCommit) {
     await setBranch(input.sourceRepo, input.branch, tip);
   } else {
     const file = createWriteStream(input.bundleFile, { mode: 0o600 });
     try {
-      await runIn(input.starter, ["git", "bundle", "create", "--quiet", "-", RESULT_REF, "--not", input.baseCommit], {
+      await runIn(input.starter, ["git", "bundle", "create", "--quiet", "-", RESULT_REF, "--not", input.startCommit], {
         signal: input.signal,
         stdout: (chunk) => file.write(chunk),
       });
@@ -105,7 +110,18 @@ export async function commitAndDiff(input: CollectInput): Promise<CollectedChang
     }
   }
   const diff = await diffAgainstBase({ dir: input.sourceRepo, baseCommit: input.baseCommit, head: tip, maxBytes: MAX_DIFF_BYTES });
-  return { commit: tip === input.baseCommit ? null : tip, diff };
+  return { commit: tip === input.startCommit ? null : tip, tip, diff };
+}
+
+/**
+ * A taken-over checkout (a follow-up on the runner that ran its parent) moved to the
+ * thread's tip, inside the sandbox like every git command in an agent's clone. Its ignored
+ * files (dependencies, caches) stay; tracked changes are the tip's.
+ */
+export async function checkoutStart(starter: ProcessStarter, branch: string, commit: string, signal: AbortSignal): Promise<void> {
+  if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
+  if (!/^[A-Za-z0-9._/-]+$/.test(branch) || branch.startsWith("-")) throw new Error(`unsafe branch name: ${branch}`);
+  await runIn(starter, ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "checkout", "--quiet", "--force", "-B", branch, commit], { signal });
 }
 
 /** A remote project's run branch only reaches it (review, merge) once pushed from the runner's copy. */
@@ -125,4 +141,29 @@ export async function runTestCommand(command: string | null | undefined, opts: S
   if (!command?.trim()) return { testsRun: false };
   const result = await runShell(command, { ...opts, maxOutputChars: 512 * 1024 });
   return { testsRun: true, testsPassed: result.ok, testOutput: result.output, result };
+}
+
+// The base merged in, not committed: conflicts stay in the files for the agent. Prints the
+// conflicting files, one a line.
+const START_MERGE_SCRIPT = `g() { git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c commit.gpgSign=false -c user.name=agentboard -c user.email=agentboard@localhost "$@"; }
+g merge --quiet --no-ff --no-commit --no-edit "$AGENTBOARD_MERGE_COMMIT" >/dev/null 2>&1 || true
+g diff --name-only --diff-filter=U`;
+
+// Files that still hold a conflict marker line (of those that conflicted), one a line.
+const MARKERS_SCRIPT = `printf '%s\\n' "$AGENTBOARD_CONFLICTS" | while IFS= read -r f; do
+  [ -n "$f" ] && [ -f "$f" ] && grep -qE '^(<<<<<<<|>>>>>>>)( |$)' -- "$f" && printf '%s\\n' "$f"
+done; true`;
+
+/** A resolve-conflicts run: merges `commit` (the base's tip) into the checkout, leaving conflicts; returns the conflicting files. */
+export async function startMerge(starter: ProcessStarter, commit: string, signal: AbortSignal): Promise<string[]> {
+  if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
+  const out = await runIn(starter, ["/bin/sh", "-c", START_MERGE_SCRIPT], { env: { AGENTBOARD_MERGE_COMMIT: commit }, signal });
+  return out.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+}
+
+/** Which of the files that conflicted still hold conflict markers. */
+export async function unresolvedConflicts(starter: ProcessStarter, files: string[], signal: AbortSignal): Promise<string[]> {
+  if (files.length === 0) return [];
+  const out = await runIn(starter, ["/bin/sh", "-c", MARKERS_SCRIPT], { env: { AGENTBOARD_CONFLICTS: files.join("\n") }, signal });
+  return out.split("\n").map((l) => l.trim()).filter((l) => l !== "");
 }

@@ -15,7 +15,8 @@ import { callUnderLease, isTransient, LeaseGoneError } from "./call.js";
 import { ApprovalGate } from "./approval-gate.js";
 import { deliverEntry, type Outbox } from "./outbox.js";
 import { runChecks } from "./checks.js";
-import { commitAndDiff, commitMessage, pushRunBranch, runTestCommand, type CollectedChanges } from "./collect.js";
+import { branchCommit } from "@agentboard/git";
+import { checkoutStart, commitAndDiff, commitMessage, startMerge, unresolvedConflicts, pushRunBranch, runTestCommand, type CollectedChanges } from "./collect.js";
 import type { RunnerConfig } from "./config.js";
 import { formatDuration } from "./duration.js";
 import { createEngine } from "./engines/index.js";
@@ -33,7 +34,11 @@ import { watchRun, type RunWatch } from "./run-watch.js";
 import { describeExit, runShell, shellPayload, tail, type ShellOptions, type ShellResult } from "./shell.js";
 import { worktreeBytes } from "./worktree-size.js";
 import { agentSpecOf } from "./engines/acp/spec.js";
-import type { Claim, CompleteInput, RunnerObserver, RunOutcome, StopCause } from "./types.js";
+import { RunInbox } from "./inbox.js";
+import type { Claim, CompleteInput, ResumeContext, RunnerObserver, RunOutcome, StopCause } from "./types.js";
+
+/** The server keeps transcripts up to this size (its run.complete refuses larger ones). */
+const TRANSCRIPT_MAX_CHARS = 8 * 1024 * 1024;
 
 export interface ExecuteDeps {
   client: AgentboardClient;
@@ -84,6 +89,13 @@ export class RunExecution {
   private reporting = false;
   private startedAt: number | null = null;
   private lastSummary = "";
+  /** A follow-up's start (the server's run.resumeContext). */
+  private resume: ResumeContext | null = null;
+  private transcript: unknown[] | null = null;
+  private sessionId: string | null = null;
+  private readonly inbox = new RunInbox();
+  /** A resolve-conflicts run: the files the merge of the base left conflicting. */
+  private conflicts: string[] = [];
   private readonly usage = { tokensIn: 0, tokensOut: 0, costUsd: 0, toolCalls: 0 };
 
   constructor(
@@ -182,6 +194,7 @@ export class RunExecution {
         if (!this.reporting) this.lease.markLost(why);
       },
       onApprovalAnswered: (e) => this.approvals.heard(e),
+      onUserMessage: (m) => this.inbox.put(m),
       log: this.log,
     });
     // Requested between the claim and now (the stream backfills, but this is free).
@@ -225,19 +238,41 @@ export class RunExecution {
 
     this.runLog.note(`runner ${config.name} claimed the run (attempt ${run.attempt}, engine ${run.engine})`);
     const policy = this.sandboxPolicy();
+    if (run.parentRunId) {
+      this.resume = await this.guarded(() => this.deps.client.run.resumeContext.query({ runId: run.id, leaseToken: this.claim.leaseToken }));
+      this.runLog.note(`continuing the thread of run ${run.parentRunId} (${run.kind}) from ${this.resume.startCommit?.slice(0, 12) ?? "its branch"}`);
+    }
     const t0 = Date.now();
     const wt = await prepareWorktree(
       config.worktreesDir,
       this.deps.sandbox.stateDir,
-      { runId: run.id, branch: run.branch, baseBranch: run.baseBranch, repoPath: project.repoPath, remoteUrl: project.remoteUrl },
+      {
+        runId: run.id,
+        branch: run.branch,
+        baseBranch: run.baseBranch,
+        repoPath: project.repoPath,
+        remoteUrl: project.remoteUrl,
+        startCommit: this.resume?.startCommit ?? run.startCommit,
+        parentRunId: run.parentRunId,
+      },
       config.gitToken,
     );
     this.worktree = wt;
-    this.emit("runner.worktree", { path: wt.path, branch: run.branch, baseBranch: run.baseBranch, baseCommit: wt.baseCommit, mode: wt.mode, durationMs: Date.now() - t0 });
-    this.runLog.note(`worktree ${wt.path} on ${run.branch} from ${run.baseBranch} (${wt.baseCommit.slice(0, 12)}, ${wt.mode})`);
+    this.emit("runner.worktree", {
+      path: wt.path, branch: run.branch, baseBranch: run.baseBranch, baseCommit: wt.baseCommit, startCommit: wt.startCommit, reused: wt.reused, mode: wt.mode, durationMs: Date.now() - t0,
+    });
+    this.runLog.note(`worktree ${wt.path} on ${run.branch} from ${run.baseBranch} (${wt.baseCommit.slice(0, 12)}, ${wt.mode}${wt.reused ? `, the parent's checkout at ${wt.startCommit.slice(0, 12)}` : ""})`);
     // Measured while setup and hooks run; it only feeds the worktree record.
     const size = worktreeBytes(wt.sourceRepo, wt.baseCommit);
     this.openSandbox(wt, policy);
+    if (wt.reused) {
+      try {
+        await checkoutStart(this.sandboxOf().starter("collect"), run.branch, wt.startCommit, this.agentStop.signal);
+      } catch (err) {
+        throw new RunFailure("worktree_failed", `could not move the parent's checkout to ${wt.startCommit}: ${errorMessage(err)}`);
+      }
+    }
+    if (run.kind === "resolve_conflicts") await this.startBaseMerge(wt);
     this.throwIfStopped();
 
     if (project.setupScript?.trim()) {
@@ -262,6 +297,11 @@ export class RunExecution {
     this.throwIfStopped();
 
     const result = await this.runEngine(wt);
+    if (this.conflicts.length > 0) {
+      const left = await unresolvedConflicts(this.sandboxOf().starter("collect"), this.conflicts, this.leaseGone.signal);
+      if (left.length > 0) throw new RunFailure("conflicts_unresolved", `conflict markers remain in ${left.length} file(s): ${left.slice(0, 20).join(", ")}`);
+      this.runLog.note(`every conflict resolved: the merge of ${run.baseBranch} is committed`);
+    }
     this.runLog.note(`agent finished: ${result.turns} turns, ${result.toolCalls} tool calls, ${result.tokensIn}+${result.tokensOut} tokens, $${result.costUsd.toFixed(4)}`);
 
     const changes = await this.collectChanges(wt, commitMessage(result.summary, `agentboard: run ${run.id}`));
@@ -307,15 +347,33 @@ export class RunExecution {
         testOutput: tests.testOutput?.slice(-1024 * 1024),
         logs: this.runLog.toString(),
         worktreePath: wt.path,
+        ...this.conversationOutput(),
       },
       metrics: this.metrics(result),
     };
+  }
+
+  /** A resolve-conflicts run: the base's tip merged into the checkout, conflicts left for the agent. */
+  private async startBaseMerge(wt: PreparedWorktree): Promise<void> {
+    const { run } = this.claim;
+    const base = await branchCommit(wt.sourceRepo, run.baseBranch);
+    if (base === null) throw new RunFailure("worktree_failed", `base branch ${run.baseBranch} does not exist`);
+    try {
+      this.conflicts = await startMerge(this.sandboxOf().starter("collect"), base, this.agentStop.signal);
+    } catch (err) {
+      throw new RunFailure("worktree_failed", `could not start merging ${run.baseBranch}: ${errorMessage(err)}`);
+    }
+    // The run's diff is against the base it merged.
+    wt.baseCommit = base;
+    this.emit("runner.merge_started", { baseBranch: run.baseBranch, baseCommit: base, conflicts: this.conflicts });
+    this.runLog.note(`merging ${run.baseBranch} (${base.slice(0, 12)}): ${this.conflicts.length} conflicting file(s) left for the agent`);
   }
 
   private async runEngine(wt: PreparedWorktree): Promise<EngineResult> {
     const { run } = this.claim;
     const { config } = this.deps;
     const engine = createEngine(run.engine, {
+      anthropic: { maxResumeChars: config.resumeMaxChars },
       command: { graceMs: config.killGraceMs },
       acp: { graceMs: config.killGraceMs },
       claudeCode: { bin: config.claudeCodeBin, graceMs: config.killGraceMs },
@@ -340,6 +398,18 @@ export class RunExecution {
         budgetUsd: run.budgetUsd,
         approval: run.approval,
         requestApproval: (ask) => this.approvals.ask(ask),
+        resume: this.resume && {
+          transcript: this.resume.transcript?.engine === run.engine && Array.isArray(this.resume.transcript.messages) ? this.resume.transcript.messages : null,
+          sessionId: this.resume.sessionId,
+          seed: this.resume.seed ?? "",
+        },
+        onTranscript: (messages) => {
+          this.transcript = messages;
+        },
+        onSession: (id) => {
+          this.sessionId = id;
+        },
+        inbox: this.inbox,
         emit: (e) => this.onEngineEvent(e),
       });
     } finally {
@@ -363,6 +433,7 @@ export class RunExecution {
         starter: this.sandboxOf().starter("collect"),
         sourceRepo: wt.sourceRepo,
         baseCommit: wt.baseCommit,
+        startCommit: wt.startCommit,
         branch: this.claim.run.branch,
         message,
         bundleFile: path.join(this.deps.sandbox.stateDir, `${this.runId}.bundle`),
@@ -387,6 +458,7 @@ export class RunExecution {
 
   private changesOutput(c: CollectedChanges): Output {
     return {
+      headCommit: c.tip,
       filesChanged: c.diff.files.map((f) => f.path),
       diff: c.diff.diff,
       diffHash: c.diff.hash,
@@ -404,7 +476,8 @@ export class RunExecution {
     let output: Output = {};
     // Partial work is committed too: the reviewer sees what the agent got to.
     if (this.lease.lost) throw new LeaseGoneError();
-    if (this.worktree && this.engineStarted) {
+    // A merge left with conflict markers is not work to keep: the branch stays where it was.
+    if (this.worktree && this.engineStarted && reason !== "conflicts_unresolved") {
       try {
         const changes = await this.collectChanges(this.worktree, commitMessage(this.lastSummary, `agentboard: partial work of run ${this.runId} (${reason})`));
         output = this.changesOutput(changes);
@@ -421,7 +494,7 @@ export class RunExecution {
     }
     return {
       status,
-      output: { ...output, logs: this.runLog.toString(), worktreePath: this.worktree?.path },
+      output: { ...output, logs: this.runLog.toString(), worktreePath: this.worktree?.path, ...this.conversationOutput() },
       metrics: this.metrics(null),
       error: { message: message.slice(0, 10_000), reason },
     };
@@ -445,6 +518,18 @@ export class RunExecution {
     if (delivery.kind === "delivered") return { kind: "reported", status: delivery.status, reason: delivery.reason };
     if (delivery.kind === "lease_lost") return this.silenced();
     return { kind: "unreported", error: `the report is kept in ${this.deps.outbox.dir} and is sent when the runner starts next` };
+  }
+
+  /** What a follow-up resumes: the engine's transcript (when it fits) and session id. */
+  private conversationOutput(): Pick<Output, "transcript" | "sessionId"> {
+    const out: Pick<Output, "transcript" | "sessionId"> = {};
+    if (this.sessionId) out.sessionId = this.sessionId;
+    if (this.transcript) {
+      const text = JSON.stringify(this.transcript);
+      if (text.length <= TRANSCRIPT_MAX_CHARS) out.transcript = JSON.parse(text) as NonNullable<Output["transcript"]>;
+      else this.runLog.note(`the conversation (${text.length} characters) is too large to keep; a follow-up starts from the thread's summary`);
+    }
+    return out;
   }
 
   private metrics(result: EngineResult | null): Report["metrics"] {

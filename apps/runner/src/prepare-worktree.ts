@@ -9,7 +9,7 @@
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { cloneForRun, createRunClone, removeWorktree, withMutex, worktreeDirForRun } from "@agentboard/git";
+import { cloneForRun, createRunClone, fetchBranch, forkPoint, isRunCloneOf, objectDirsOf, removeWorktree, withMutex, worktreeDirForRun } from "@agentboard/git";
 import { RunFailure } from "./run-failure.js";
 
 export interface WorktreeSource {
@@ -18,11 +18,23 @@ export interface WorktreeSource {
   baseBranch: string;
   repoPath: string;
   remoteUrl: string | null;
+  /** A follow-up's start: the thread's branch tip. */
+  startCommit?: string | null;
+  /** A follow-up's parent: its checkout, when this runner still has it, is taken over. */
+  parentRunId?: string | null;
 }
 
 export interface PreparedWorktree {
   path: string;
+  /** What the run's diff is taken against: where the branch forked from the base. */
   baseCommit: string;
+  /** What the checkout starts at: the base commit, or a follow-up's branch tip. */
+  startCommit: string;
+  /**
+   * The parent's checkout, taken over as it was (its ignored files, caches, installed
+   * dependencies kept): it must still be moved to `startCommit`, inside the sandbox.
+   */
+  reused: boolean;
   /** "clone": the branch goes to the runner's copy of the remote and must be pushed to reach the project. */
   mode: "worktree" | "clone";
   /** The repository the run branch is fetched into after the run. */
@@ -50,9 +62,11 @@ export async function prepareWorktree(root: string, stateDir: string, src: Workt
     const repo = await fs.realpath(src.repoPath);
     // Left by an earlier attempt of this same run (a requeue after a lost claim).
     await withMutex(`agentboard-worktree:${repo}`, () => removeStale(repo, dir, src.branch));
+    const taken = await takeOverParent(root, repo, src, dir);
+    if (taken) return taken;
     try {
-      const clone = await createRunClone({ repoPath: repo, baseBranch: src.baseBranch, branch: src.branch, dir });
-      return { path: clone.path, baseCommit: clone.baseCommit, mode: "worktree", sourceRepo: repo, objectDirs: clone.objectDirs, ownClone: null };
+      const clone = await createRunClone({ repoPath: repo, baseBranch: src.baseBranch, branch: src.branch, dir, startCommit: src.startCommit });
+      return { path: clone.path, baseCommit: clone.baseCommit, startCommit: clone.startCommit, reused: false, mode: "worktree", sourceRepo: repo, objectDirs: clone.objectDirs, ownClone: null };
     } catch (err) {
       throw new RunFailure("worktree_failed", `could not create the run's checkout: ${message(err)}`);
     }
@@ -69,8 +83,9 @@ export async function prepareWorktree(root: string, stateDir: string, src: Workt
       throw new RunFailure("clone_failed", `could not clone the project's remote: ${message(err)}`);
     }
     try {
-      const clone = await createRunClone({ repoPath: own, baseBranch: src.baseBranch, branch: src.branch, dir });
-      return { path: clone.path, baseCommit: clone.baseCommit, mode: "clone", sourceRepo: own, objectDirs: clone.objectDirs, ownClone: own };
+      if (src.startCommit) await fetchBranch({ dir: own, branch: src.branch, token: gitToken });
+      const clone = await createRunClone({ repoPath: own, baseBranch: src.baseBranch, branch: src.branch, dir, startCommit: src.startCommit });
+      return { path: clone.path, baseCommit: clone.baseCommit, startCommit: clone.startCommit, reused: false, mode: "clone", sourceRepo: own, objectDirs: clone.objectDirs, ownClone: own };
     } catch (err) {
       throw new RunFailure("worktree_failed", `could not create the run's checkout: ${message(err)}`);
     }
@@ -80,6 +95,29 @@ export async function prepareWorktree(root: string, stateDir: string, src: Workt
     "repo_unavailable",
     `the project's repository ${src.repoPath} does not exist on this runner and the project has no remote to clone`,
   );
+}
+
+/**
+ * The parent's checkout, when this runner still has it at `<worktrees>/<parent id>` and it
+ * is a run clone of this repository: moved to the follow-up's directory (one rename).
+ */
+async function takeOverParent(root: string, repo: string, src: WorktreeSource, dir: string): Promise<PreparedWorktree | null> {
+  if (!src.parentRunId || !src.startCommit) return null;
+  let parentDir: string;
+  try {
+    parentDir = worktreeDirForRun(root, src.parentRunId);
+  } catch {
+    return null;
+  }
+  if (!(await isRunCloneOf(parentDir, repo, src.parentRunId))) return null;
+  const fork = await forkPoint(repo, src.baseBranch, src.startCommit).catch(() => null);
+  if (fork === null) return null;
+  try {
+    await fs.rename(parentDir, dir);
+  } catch {
+    return null;
+  }
+  return { path: path.resolve(dir), baseCommit: fork, startCommit: src.startCommit, reused: true, mode: "worktree", sourceRepo: repo, objectDirs: await objectDirsOf(repo), ownClone: null };
 }
 
 async function removeStale(repo: string, dir: string, branch: string): Promise<void> {

@@ -3,6 +3,8 @@ import type { RouterInputs, RouterOutputs } from "@agentboard/client";
 /** What `run.claim` hands a runner: the run, its lease token, its project and its DoD checks. */
 export type Claim = NonNullable<RouterOutputs["run"]["claim"]>;
 export type CompleteInput = RouterInputs["run"]["complete"];
+/** What a follow-up continues from (`run.resumeContext`). */
+export type ResumeContext = RouterOutputs["run"]["resumeContext"];
 
 /** Why a run stopped before its agent finished on its own. */
 export type StopCause = "cancel" | "timeout" | "lease_lost" | "shutdown" | "sandbox_limit";

@@ -33,6 +33,10 @@ export type ErrorReason =
   | "APPROVAL_EXPIRED"
   | "RUN_NOT_RUNNING"
   | "SANDBOX_REQUIRED"
+  /** A follow-up or retry named a run that is not the latest of its thread. */
+  | "NOT_THREAD_HEAD"
+  /** A message was sent to a run that is not running: follow up instead. */
+  | "RUN_ENDED"
   /** The server could not finish the call for a passing reason (the database connection was lost): call again. */
   | "RETRYABLE";
 

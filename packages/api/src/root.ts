@@ -11,6 +11,7 @@ import { workflowRouter } from "./router/workflow.js";
 import { worktreeRouter } from "./router/worktree.js";
 import { dodRouter } from "./router/dod.js";
 import { agentProfileRouter } from "./router/agent-profile.js";
+import { reviewRouter } from "./router/review.js";
 
 export const appRouter = router({
   health: healthRouter,
@@ -25,6 +26,7 @@ export const appRouter = router({
   worktree: worktreeRouter,
   dod: dodRouter,
   agentProfile: agentProfileRouter,
+  review: reviewRouter,
 });
 
 export type AppRouter = typeof appRouter;

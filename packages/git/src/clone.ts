@@ -138,3 +138,24 @@ export async function pushBranch(input: PushBranchInput): Promise<void> {
     timeoutMs: input.timeoutMs ?? 10 * 60_000,
   });
 }
+
+export interface FetchBranchInput {
+  dir: string;
+  branch: string;
+  url?: string;
+  token?: string;
+  username?: string;
+  timeoutMs?: number;
+}
+
+/** Fetches `refs/heads/<branch>` from the remote into the clone (a follow-up's thread branch), same token handling. */
+export async function fetchBranch(input: FetchBranchInput): Promise<void> {
+  assertSafeRefName(input.branch);
+  const url = input.url ?? (await git(input.dir, ["remote", "get-url", "origin"])).trim();
+  const auth = remoteAuth(url, input.token, input.username);
+  await git(input.dir, ["fetch", "--quiet", "--no-tags", "--", auth.url, `+refs/heads/${input.branch}:refs/heads/${input.branch}`], {
+    env: auth.env,
+    secrets: auth.secrets,
+    timeoutMs: input.timeoutMs ?? 10 * 60_000,
+  });
+}

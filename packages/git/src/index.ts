@@ -33,8 +33,8 @@ export {
   type SweepInput,
   type SweepResult,
 } from "./worktree.js";
-export { RESULT_REF, createRunClone, fetchRunBundle, setBranch, objectDirsOf, isRunCloneOf, type RunClone, type RunCloneInput, type FetchBundleInput } from "./run-clone.js";
-export { cloneForRun, pushBranch, type CloneForRunInput, type ClonedRepo, type PushBranchInput } from "./clone.js";
+export { RESULT_REF, createRunClone, forkPoint, fetchRunBundle, setBranch, objectDirsOf, isRunCloneOf, type RunClone, type RunCloneInput, type FetchBundleInput } from "./run-clone.js";
+export { cloneForRun, pushBranch, fetchBranch, type FetchBranchInput, type CloneForRunInput, type ClonedRepo, type PushBranchInput } from "./clone.js";
 export {
   DEFAULT_AUTHOR,
   commitAll,
@@ -66,5 +66,6 @@ export {
   type VerificationInput,
   type VerificationWorktree,
 } from "./merge.js";
+export { updateBranchFromBase, BranchMovedError, type UpdateFromBaseInput, type UpdateFromBaseResult } from "./update-from-base.js";
 export { findMergeByTrailer, type FoundMerge } from "./merge-lookup.js";
 export { repositoryTopLevel } from "./repository.js";

@@ -71,24 +71,24 @@ export async function withRepoLock<T>(repoPath: string, fn: () => Promise<T>, op
   return withMutex(key, () => withFileLock(path.join(key, MERGE_LOCK_FILE), fn, opts));
 }
 
-async function conflictedFiles(dir: string): Promise<string[]> {
+export async function conflictedFiles(dir: string): Promise<string[]> {
   const out = await git(dir, ["diff", "--name-only", "--diff-filter=U", "-z"]);
   return [...new Set(splitNul(out))];
 }
 
-async function isAncestor(repoPath: string, ancestor: string, descendant: string): Promise<boolean> {
+export async function isAncestor(repoPath: string, ancestor: string, descendant: string): Promise<boolean> {
   const res = await gitTry(repoPath, ["merge-base", "--is-ancestor", ancestor, descendant]);
   if (res.ok) return true;
   if (res.error.exitCode === 1) return false;
   throw res.error;
 }
 
-interface TempWorktree {
+export interface TempWorktree {
   dir: string;
   remove: () => Promise<void>;
 }
 
-async function addTempWorktree(repoPath: string, commit: string, purpose: string): Promise<TempWorktree> {
+export async function addTempWorktree(repoPath: string, commit: string, purpose: string): Promise<TempWorktree> {
   const parent = await fs.mkdtemp(path.join(os.tmpdir(), `agentboard-${purpose}-`));
   const dir = path.join(parent, "wt");
   let removal: Promise<void> | null = null;

@@ -27,12 +27,20 @@ export interface RunCloneInput {
   baseBranch: string;
   branch: string;
   dir: string;
+  /**
+   * A follow-up's start: the thread's branch tip (a commit of `repoPath`). The checkout is
+   * made there, and `baseCommit` is where the branch forked from the base.
+   */
+  startCommit?: string | null;
 }
 
 export interface RunClone {
   path: string;
   branch: string;
+  /** Where the branch forked from the base branch: what the run's diff is taken against. */
   baseCommit: string;
+  /** What was checked out: the base commit, or a follow-up's start. */
+  startCommit: string;
   /** Object directories the clone reads through alternates (bind them read-only). */
   objectDirs: string[];
 }
@@ -54,17 +62,38 @@ export async function objectDirsOf(repoPath: string): Promise<string[]> {
   return dirs;
 }
 
-export async function createRunClone({ repoPath, baseBranch, branch, dir }: RunCloneInput): Promise<RunClone> {
+export async function createRunClone({ repoPath, baseBranch, branch, dir, startCommit }: RunCloneInput): Promise<RunClone> {
   assertSafeRefName(baseBranch, "base branch");
   assertSafeRefName(branch);
   const target = path.resolve(dir);
-  const baseCommit = await branchCommit(repoPath, baseBranch);
-  if (baseCommit === null) throw new Error(`base branch ${baseBranch} does not exist in ${repoPath}`);
+  const baseTip = await branchCommit(repoPath, baseBranch);
+  if (baseTip === null) throw new Error(`base branch ${baseBranch} does not exist in ${repoPath}`);
+  const { start, fork } = await startOf(repoPath, baseTip, startCommit ?? null);
   await fs.mkdir(path.dirname(target), { recursive: true });
   await git(path.dirname(target), ["clone", "--quiet", "--shared", "--no-checkout", "--single-branch", "--branch", baseBranch, "--no-tags", "--", repoPath, target]);
-  // Base commit rather than branch name: the returned baseCommit is exactly what was checked out.
-  await git(target, ["checkout", "--quiet", "-b", branch, baseCommit]);
-  return { path: target, branch, baseCommit, objectDirs: await objectDirsOf(repoPath) };
+  // A commit rather than a branch name: what is returned is exactly what was checked out.
+  // A follow-up's start is read through the shared object store (it is on no cloned branch).
+  await git(target, ["checkout", "--quiet", "-b", branch, start]);
+  return { path: target, branch, baseCommit: fork, startCommit: start, objectDirs: await objectDirsOf(repoPath) };
+}
+
+/** Where a run starts and what its diff is taken against. */
+async function startOf(repoPath: string, baseTip: string, startCommit: string | null): Promise<{ start: string; fork: string }> {
+  if (startCommit === null) return { start: baseTip, fork: baseTip };
+  assertSafeRevision(startCommit, "start commit");
+  const start = (await git(repoPath, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${startCommit}^{commit}`])).trim();
+  const fork = (await git(repoPath, ["merge-base", "--end-of-options", baseTip, start])).trim();
+  return { start, fork: fork || baseTip };
+}
+
+/** Where `head` forked from `baseBranch` in `repoPath` (the merge base), or null when unrelated. */
+export async function forkPoint(repoPath: string, baseBranch: string, head: string): Promise<string | null> {
+  assertSafeRefName(baseBranch, "base branch");
+  assertSafeRevision(head, "commit");
+  const baseTip = await branchCommit(repoPath, baseBranch);
+  if (baseTip === null) return null;
+  const out = await git(repoPath, ["merge-base", "--end-of-options", baseTip, head]).catch(() => "");
+  return out.trim() || null;
 }
 
 export interface FetchBundleInput {

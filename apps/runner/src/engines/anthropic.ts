@@ -8,6 +8,7 @@ import { abortError, throwIfAborted } from "./abort.js";
 import { approvalFor, refusalText } from "./approval.js";
 import { costUsd } from "./pricing.js";
 import { defaultTools, openWorkspace, type AgentTool, type ToolContext } from "./tools/index.js";
+import { appendUserText, startingConversation } from "./conversation.js";
 import { EngineError, type AgentEngine, type EngineContext, type EngineResult } from "./types.js";
 
 export const DEFAULT_MODEL = "claude-sonnet-4-6";
@@ -21,7 +22,15 @@ export interface AnthropicEngineOptions {
   tools?: readonly AgentTool[];
   /** Retries of the SDK for transient API errors (429, 5xx, connection). Default 2. */
   maxRetries?: number;
+  /**
+   * A follow-up resumes its parent's conversation only up to this size (characters of
+   * JSON, about 4 per token); beyond it the conversation starts anew from the thread's summary.
+   */
+  maxResumeChars?: number;
 }
+
+/** About 150k tokens: room left in a 200k context for the answer and the tools. */
+export const DEFAULT_MAX_RESUME_CHARS = 600_000;
 
 function systemPrompt(worktree: string, tools: readonly AgentTool[]): string {
   return [
@@ -119,7 +128,15 @@ export class AnthropicEngine implements AgentEngine {
       input_schema: t.inputSchema,
     }));
     const system = systemPrompt(ws.root, this.tools);
-    const messages: Anthropic.MessageParam[] = [{ role: "user", content: ctx.prompt }];
+    const start = startingConversation(ctx.prompt, ctx.resume, this.options.maxResumeChars ?? DEFAULT_MAX_RESUME_CHARS);
+    const messages: Anthropic.MessageParam[] = start.messages;
+    if (start.mode !== "fresh") ctx.emit({ type: "agent.context", payload: { mode: start.mode, reason: start.reason, messages: messages.length } });
+    const withInbox = () => {
+      for (const m of ctx.inbox?.take() ?? []) {
+        ctx.emit({ type: "agent.user_message", payload: { messageId: m.id, text: m.text } });
+        messages.splice(0, messages.length, ...appendUserText(messages, `A message from ${m.author} while you work:\n${m.text}`));
+      }
+    };
 
     const usage = { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
     const totals = { tokensIn: 0, tokensOut: 0, costUsd: 0, toolCalls: 0, turns: 0 };
@@ -127,6 +144,8 @@ export class AnthropicEngine implements AgentEngine {
 
     for (;;) {
       throwIfAborted(ctx.signal);
+      withInbox();
+      ctx.onTranscript?.(messages);
       totals.turns++;
 
       let message: Anthropic.Message;
@@ -170,14 +189,17 @@ export class AnthropicEngine implements AgentEngine {
       }
 
       const toolUses = message.content.filter((b): b is Anthropic.ToolUseBlock => b.type === "tool_use");
+      messages.push({ role: "assistant", content: toParams(message.content) });
+      ctx.onTranscript?.(messages);
       if (toolUses.length === 0) {
+        // A message that came while the model wrote its last answer still gets an answer.
+        if ((ctx.inbox?.pending() ?? 0) > 0) continue;
         return { summary: text || lastText, ...totals };
       }
       if (totals.turns >= maxTurns) {
         throw new EngineError("max_turns", `the agent was still working after ${maxTurns} turns (the limit)`);
       }
 
-      messages.push({ role: "assistant", content: toParams(message.content) });
       const results: Anthropic.ToolResultBlockParam[] = [];
       for (const use of toolUses) {
         throwIfAborted(ctx.signal);
@@ -200,6 +222,7 @@ export class AnthropicEngine implements AgentEngine {
         results.push({ type: "tool_result", tool_use_id: use.id, content: output, ...(isError ? { is_error: true } : {}) });
       }
       messages.push({ role: "user", content: results });
+      ctx.onTranscript?.(messages);
     }
   }
 }

@@ -62,7 +62,7 @@ const resultLine = z.looseObject({
   api_error_status: z.number().nullish(),
 });
 
-const initLine = z.looseObject({ type: z.literal("system"), subtype: z.literal("init"), model: z.string().optional() });
+const initLine = z.looseObject({ type: z.literal("system"), subtype: z.literal("init"), model: z.string().optional(), session_id: z.string().max(200).optional() });
 
 export interface ClaudeCodeFinal {
   subtype: string;
@@ -91,6 +91,8 @@ export class ClaudeStreamParser {
   toolCalls = 0;
   lastText = "";
   final: ClaudeCodeFinal | undefined;
+  /** The CLI's session id, from its init line. */
+  sessionId: string | undefined;
 
   constructor(private readonly fallbackModel?: string) {}
 
@@ -108,6 +110,7 @@ export class ClaudeStreamParser {
     const init = initLine.safeParse(json);
     if (init.success) {
       this.model = init.data.model;
+      if (init.data.session_id && /^[A-Za-z0-9_.:-]+$/.test(init.data.session_id)) this.sessionId = init.data.session_id;
       return [];
     }
 
@@ -305,8 +308,16 @@ export class ClaudeCodeEngine implements AgentEngine {
     if (ctx.maxTurns != null) args.push("--max-turns", String(ctx.maxTurns));
     if (ctx.budgetUsd != null) args.push("--max-budget-usd", String(ctx.budgetUsd));
     args.push(...(this.options.extraArgs ?? []));
+    // A follow-up: the CLI keeps no sessions between runs (--no-session-persistence, and each
+    // run's sandbox has a home of its own), so the earlier session cannot be resumed; the
+    // new one starts from the thread's summary, and says so.
+    let prompt = ctx.prompt;
+    if (ctx.resume) {
+      prompt = `${ctx.resume.seed}\n\n## What to do now\n${ctx.prompt}`;
+      ctx.emit({ type: "agent.context", payload: { mode: "seeded", reason: ctx.resume.sessionId ? "session_not_kept" : "no_session", messages: 1 } });
+    }
     // `--` so that a prompt starting with "-" is not taken for an option.
-    args.push("--", ctx.prompt);
+    args.push("--", prompt);
 
     const env: Record<string, string> = {
       // The CLI phones home for updates and telemetry otherwise; a run needs neither.
@@ -349,6 +360,7 @@ export class ClaudeCodeEngine implements AgentEngine {
       throw new EngineError("engine_error", `could not start Claude Code (${bin}): ${err instanceof Error ? err.message : String(err)}`);
     }
     lines.end();
+    if (parser.sessionId) ctx.onSession?.(parser.sessionId);
     if (ctx.signal.aborted) throw abortError(ctx.signal);
     if (!parser.final) {
       const how = exit.code !== null ? `exited with code ${exit.code}` : `was killed by ${exit.signal ?? "a signal"}`;

@@ -29,7 +29,38 @@ export type EngineEvent =
   | { type: "command.output"; payload: { stream: "stdout" | "stderr"; text: string } }
   | { type: "agent.usage"; payload: { tokensIn: number; tokensOut: number; costUsd: number } }
   | { type: "agent.plan"; payload: { entries: { content: string; priority: string; status: string }[] } }
-  | { type: "agent.permission"; payload: { toolCallId: string; title: string; decision: "allowed" | "denied" | "cancelled"; option: string | null } };
+  | { type: "agent.permission"; payload: { toolCallId: string; title: string; decision: "allowed" | "denied" | "cancelled"; option: string | null } }
+  /** How a follow-up's conversation began: the earlier one resumed, or a new one seeded with the thread's summary (and why). */
+  | { type: "agent.context"; payload: { mode: "resumed" | "seeded"; reason: string | null; messages: number } }
+  /** A person's message handed to the agent at its turn (`run.sendMessage`). */
+  | { type: "agent.user_message"; payload: { messageId: string; text: string } };
+
+/**
+ * What a follow-up continues from (the server's `run.resumeContext`): the parent's
+ * conversation as its engine kept it, Claude Code's session id, and a summary of the
+ * thread that seeds a new conversation when the old one cannot be resumed.
+ */
+export interface ResumeState {
+  /** The parent's transcript, when it was made by this engine. */
+  transcript: unknown[] | null;
+  sessionId: string | null;
+  seed: string;
+}
+
+/** A message a person sent to the running agent. */
+export interface InboxMessage {
+  id: string;
+  text: string;
+  author: string;
+}
+
+/** Messages sent to the running agent, taken at its next turn. */
+export interface MessageInbox {
+  /** The messages not yet taken, oldest first; each is handed out once. */
+  take(): InboxMessage[];
+  /** How many are waiting. */
+  pending(): number;
+}
 
 /** Which tool calls wait for a person (the run's workflow decides). */
 export type ApprovalPolicy = "none" | "commands" | "writes";
@@ -93,6 +124,14 @@ export interface EngineContext {
    * policy is "none".
    */
   requestApproval?(ask: ApprovalAsk): Promise<ApprovalAnswer>;
+  /** A follow-up: the conversation it continues. */
+  resume?: ResumeState | null;
+  /** Called with the whole conversation after each turn (kept for a follow-up). */
+  onTranscript?(messages: unknown[]): void;
+  /** Called when the engine learns its session id (Claude Code). */
+  onSession?(sessionId: string): void;
+  /** Messages people send while the agent works. */
+  inbox?: MessageInbox;
   emit(event: EngineEvent): void;
 }
 

@@ -105,6 +105,47 @@ describe.each(testProviders)("authorization and input on %s", (provider) => {
     expect(await failure(runnerA.run.completeVerification({ ...report, runId: runA.id, baseCommit: "main" }))).toMatchObject({ code: "BAD_REQUEST", field: "baseCommit" });
   });
 
+  it("the review loop: a viewer can read a thread and its comments but do none of it; another workspace sees nothing", async () => {
+    const runnerA = await api.as("runner", a.workspace.id, "loop-rig");
+    await api.core.deps.db.prisma.run.updateMany({ where: { status: "queued" }, data: { status: "cancelled" } });
+    const run = await api.admin.run.create({ cardId: a.card.id, engine: "command", command: "true" });
+    const claim = await runnerA.run.claim({ workspaceId: a.workspace.id, runId: run.id });
+    await runnerA.run.start({ runId: run.id, leaseToken: claim!.leaseToken });
+    const diff = "diff --git a/x.ts b/x.ts\n--- a/x.ts\n+++ b/x.ts\n@@ -1 +1 @@\n-a\n+b\n";
+    await runnerA.run.complete({ runId: run.id, leaseToken: claim!.leaseToken, status: "succeeded", output: { diff } });
+    const comment = await api.admin.review.comment({ runId: run.id, path: "x.ts", line: 1, side: "new", body: "why b?" });
+
+    const viewer = await api.as("viewer", a.workspace.id);
+    expect((await viewer.review.list({ runId: run.id })).map((c) => c.id)).toEqual([comment.id]);
+    expect((await viewer.run.thread({ cardId: a.card.id })).threads.length).toBeGreaterThan(0);
+    for (const call of [
+      () => viewer.run.followUp({ runId: run.id, message: "x" }),
+      () => viewer.run.sendMessage({ runId: run.id, text: "x" }),
+      () => viewer.review.comment({ runId: run.id, path: "x.ts", line: 1, side: "new", body: "x" }),
+      () => viewer.review.resolve({ commentId: comment.id }),
+      () => viewer.review.delete({ commentId: comment.id }),
+      () => runnerA.run.followUp({ runId: run.id, message: "x" }),
+      () => viewer.run.retry({ runId: run.id }),
+      () => viewer.run.updateFromBase({ runId: run.id }),
+      () => viewer.run.resolveConflicts({ runId: run.id }),
+    ]) expect((await failure(call())).code).toBe("FORBIDDEN");
+    // Only its author or an admin deletes a comment.
+    const member = await api.as("member", a.workspace.id, "other-member");
+    expect((await failure(member.review.delete({ commentId: comment.id }))).code).toBe("FORBIDDEN");
+
+    const memberB = await api.as("member", b.workspace.id);
+    for (const call of [
+      () => memberB.run.followUp({ runId: run.id, message: "x" }),
+      () => memberB.run.sendMessage({ runId: run.id, text: "x" }),
+      () => memberB.review.list({ runId: run.id }),
+      () => memberB.review.resolve({ commentId: comment.id }),
+      () => memberB.run.thread({ cardId: a.card.id }),
+    ]) expect((await failure(call())).code).toBe("NOT_FOUND");
+    // A comment must point at a line of the diff; paths are relative and stay inside.
+    expect(await failure(api.admin.review.comment({ runId: run.id, path: "x.ts", line: 9, side: "new", body: "x" }))).toMatchObject({ code: "BAD_REQUEST", field: "line" });
+    expect(await failure(api.admin.review.comment({ runId: run.id, path: "../etc/passwd", line: 1, side: "new", body: "x" }))).toMatchObject({ code: "BAD_REQUEST", field: "path" });
+  });
+
   it("a member of workspace A cannot see workspace B", async () => {
     const memberA = await api.as("member", a.workspace.id);
     expect((await memberA.workspace.list()).map((w) => w.id)).toEqual([a.workspace.id]);

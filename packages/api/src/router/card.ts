@@ -18,7 +18,14 @@ export const cardRouter = {
       return cards.createCard(ctx.deps, input);
     }),
   update: authedProcedure
-    .input(z.object({ cardId: zId, title: zTitle.optional(), description: zDescription.optional(), labels: zLabels.optional() }))
+    .input(z.object({
+      cardId: zId,
+      title: zTitle.optional(),
+      description: zDescription.optional(),
+      labels: zLabels.optional(),
+      /** The card's runs together may cost this much (USD); null removes the cap. */
+      budgetUsd: z.number().positive().max(100_000).nullish(),
+    }))
     .mutation(async ({ ctx, input }) => {
       await ctx.authorize.card(input.cardId, "member");
       return cards.updateCard(ctx.deps, input);

@@ -14,6 +14,8 @@ import { abortRun } from "../services/abort.js";
 import { runProvenance } from "../services/provenance.js";
 import { allows } from "../auth/principal.js";
 import * as approvals from "../services/approvals.js";
+import * as thread from "../services/thread.js";
+import * as fromBase from "../services/update-from-base.js";
 import { zAgentProfileName } from "./agent-profile.js";
 
 const MB = 1024 * 1024;
@@ -37,7 +39,6 @@ export const ZCreateRunInput = z.object({
 
 const zLease = { runId: zId, leaseToken: zLeaseToken };
 const zVerificationLease = { runId: zId, verificationId: zId, leaseToken: zLeaseToken };
-const zCommit = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, "a full commit id");
 /** One command of a re-verification, as a runner reports it. */
 const zCheckRun = z.object({
   key: z.string().min(1).max(200),
@@ -49,6 +50,20 @@ const zCheckRun = z.object({
   timedOut: z.boolean(),
   durationMs: z.number().int().min(0).max(INT32_MAX),
   output: z.string().max(64 * 1024),
+});
+const zCommit = z.string().regex(/^[0-9a-f]{40,64}$/, "a full commit id");
+/** A transcript beyond this is not kept (a follow-up then starts from the thread's summary). */
+export const TRANSCRIPT_MAX_CHARS = 8 * MB;
+const zModel = z.string().min(1).max(100).regex(/^[A-Za-z0-9._:@-]+$/, "invalid model name");
+
+export const ZFollowUpInput = z.object({
+  runId: zId,
+  message: z.string().max(100_000),
+  commentIds: z.array(zId).max(200).optional(),
+  engine: zEngine.optional(),
+  model: zModel.optional(),
+  /** For engine `command`: the command the follow-up runs on the branch. */
+  command: z.string().min(1).max(10_000).optional(),
 });
 
 /** What a tool call would do, as the runner shows it to the person who approves. */
@@ -70,7 +85,9 @@ const zEventType = z
   .max(64)
   .regex(/^[a-z][a-z0-9_.-]*$/, "lowercase dotted event type")
   // Only the server writes approvals: a runner must not be able to record an answer.
-  .refine((t) => !t.startsWith("approval."), "approval.* events are written by the server");
+  .refine((t) => !t.startsWith("approval."), "approval.* events are written by the server")
+  // Nor a person's message: user.* events name the person who wrote them.
+  .refine((t) => !t.startsWith("user."), "user.* events are written by the server");
 const zPayload = z
   .record(z.string(), z.json())
   .refine((p) => JSON.stringify(p).length <= 256 * 1024, "event payload is larger than 256 KiB");
@@ -90,6 +107,13 @@ export const ZCompleteInput = z.object({
       testOutput: z.string().max(MB).optional(),
       logs: z.string().max(5 * MB).optional(),
       worktreePath: z.string().max(4096).optional(),
+      headCommit: zCommit.optional(),
+      sessionId: z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:-]+$/, "invalid session id").optional(),
+      transcript: z
+        .array(z.json())
+        .max(100_000)
+        .refine((t) => JSON.stringify(t).length <= TRANSCRIPT_MAX_CHARS, `the transcript is larger than ${TRANSCRIPT_MAX_CHARS} characters`)
+        .optional(),
     })
     .optional(),
   metrics: z
@@ -148,6 +172,54 @@ export const runRouter = {
       await ctx.authorize.workspace(input.workspaceId, "viewer");
       return runs.listRuns(ctx.deps, input);
     }),
+
+  // ── The thread (docs/review-loop.md) ───────────────────────────────────────────────
+
+  /** Sends the agent back to work on the thread's branch, the conversation kept: a queued run with parentRunId. */
+  followUp: authedProcedure.input(ZFollowUpInput).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "member");
+    return thread.followUp(ctx.deps, actorOf(ctx.principal), input);
+  }),
+
+  /** A message to the running agent, handed to it at its next turn; logged as `user.message` by its author. */
+  sendMessage: authedProcedure.input(z.object({ runId: zId, text: z.string().trim().min(1).max(20_000) })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "member");
+    return runs.sendMessage(ctx.deps, actorOf(ctx.principal), input);
+  }),
+
+  /** The run again, same settings unless changed: on its branch from where it started, or (freshBranch) a new thread from the base. */
+  retry: authedProcedure
+    .input(z.object({ runId: zId, engine: zEngine.optional(), model: zModel.optional(), command: z.string().min(1).max(10_000).optional(), freshBranch: z.boolean().optional() }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.authorize.run(input.runId, "member");
+      return thread.retryRun(ctx.deps, actorOf(ctx.principal), input);
+    }),
+
+  /** Merges the base branch into the thread's branch (clean: a new commit; conflicts: MERGE_CONFLICT with details.files, nothing changed). */
+  updateFromBase: authedProcedure.input(z.object({ runId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "member");
+    return fromBase.updateFromBase(ctx.deps, actorOf(ctx.principal), input);
+  }),
+
+  /** "Ask the agent to resolve": a follow-up whose runner starts the merge of the base and leaves the conflicts to the agent. */
+  resolveConflicts: authedProcedure
+    .input(z.object({ runId: zId, note: z.string().max(20_000).optional(), command: z.string().min(1).max(10_000).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.authorize.run(input.runId, "member");
+      return fromBase.resolveConflicts(ctx.deps, actorOf(ctx.principal), input);
+    }),
+
+  /** A card's threads: each run's status, kind, who asked for it and why, and the totals. */
+  thread: authedProcedure.input(z.object({ cardId: zId })).query(async ({ ctx, input }) => {
+    await ctx.authorize.card(input.cardId, "viewer");
+    return thread.cardThreads(ctx.deps, input.cardId);
+  }),
+
+  /** For the runner of a follow-up: where it starts, the parent's conversation, and a summary to seed a new one. */
+  resumeContext: authedProcedure.input(z.object(zLease)).query(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "runner");
+    return thread.resumeContext(ctx.deps, input);
+  }),
 
   cancel: authedProcedure.input(z.object({ runId: zId, reason: z.string().max(1000).optional() })).mutation(async ({ ctx, input }) => {
     await ctx.authorize.run(input.runId, "member");

@@ -34,11 +34,11 @@ export async function createCard(
   return card;
 }
 
-export async function updateCard(deps: Deps, input: { cardId: string; title?: string; description?: string; labels?: string[] }) {
+export async function updateCard(deps: Deps, input: { cardId: string; title?: string; description?: string; labels?: string[]; budgetUsd?: number | null }) {
   await getCard(deps, input.cardId);
   const card = await deps.db.prisma.card.update({
     where: { id: input.cardId },
-    data: { title: input.title, description: input.description, labels: input.labels },
+    data: { title: input.title, description: input.description, labels: input.labels, budgetUsd: input.budgetUsd },
   });
   await deps.notifier.publish(topics.cards(card.boardId));
   return card;

@@ -42,7 +42,7 @@ export function isFailingCheck(e: Pick<DodEvidence, "kind" | "exitCode">): boole
   return e.kind === "check" && e.exitCode !== 0;
 }
 
-function counts(e: EvidenceFacts): boolean {
+export function counts(e: EvidenceFacts): boolean {
   return e.validatedAt !== null && e.rejectedAt === null;
 }
 
@@ -64,6 +64,20 @@ export interface GateItem {
   key: string;
   title: string;
   status: DodItemStatus;
+}
+
+/**
+ * Required items validated only by evidence given on another head than `head` (the branch
+ * moved since: an update from the base): they must be validated again.
+ */
+export function staleItems(
+  items: readonly (Pick<DodItem, "id" | "key" | "title" | "required" | "status"> & { evidence: (EvidenceFacts & { commit: string | null })[] })[],
+  head: string | null,
+) {
+  if (head === null) return [];
+  return items
+    .filter((i) => i.required && i.evidence.some(counts) && !i.evidence.some((e) => counts(e) && (e.commit === null || e.commit === head)))
+    .map((i) => ({ itemId: i.id, key: i.key, title: i.title, status: i.status, validatedOn: i.evidence.filter(counts).at(-1)?.commit ?? null }));
 }
 
 /** The merge gate: every required item has validated (and not since rejected) evidence. */
@@ -177,7 +191,8 @@ export async function addEvidence(deps: Deps, actor: string, input: AddEvidenceI
       : evidenceColumns(input);
   const result = await inOpenRun(deps, input.runId, async (tx, run) => {
     const { item, created } = await resolveItem(tx, input.runId, input);
-    const evidence = await tx.dodEvidence.create({ data: { ...columns, itemId: item.id, runId: input.runId, createdBy: actor } });
+    // Recorded with the head it was given on: once the branch moves, it no longer counts for the merge.
+    const evidence = await tx.dodEvidence.create({ data: { ...columns, itemId: item.id, runId: input.runId, createdBy: actor, commit: run.headCommit } });
     const itemStatus = await refreshItemStatus(tx, item.id);
     await transition(tx, input.runId, {}, {}, [
       { type: "dod.evidence", actor, payload: { evidenceId: evidence.id, itemId: item.id, itemKey: item.key, kind: evidence.kind, createdItem: created, itemStatus } },

@@ -14,7 +14,7 @@ import type { Deps } from "./deps.js";
 import { AppError, conflict, notFound, type ErrorReason } from "../errors.js";
 import { publishRunChange, topics } from "../infra/notifier.js";
 import { transition, type Tx } from "./run-events.js";
-import { gateOf, type GateItem } from "./dod.js";
+import { gateOf, staleItems, type GateItem } from "./dod.js";
 import { repositoryAvailable, withRunPipelineLock } from "./merge-lock.js";
 import { cleanupEvent, cleanupRetryAt, removeRunWorktrees, type CleanupReport } from "./worktree-cleanup.js";
 import { ABORTABLE_STATUSES } from "./abort.js";
@@ -210,6 +210,11 @@ async function mergeableRun(deps: Deps, runId: string) {
   if (!gate.satisfied) {
     throw conflict("DOD_INCOMPLETE", `the Definition of Done is incomplete: ${gate.missing.map((m) => m.key).join(", ")}`, { missing: gate.missing });
   }
+  const stale = staleItems(run.dodItems, run.headCommit);
+  if (stale.length > 0) {
+    throw conflict("DOD_INCOMPLETE", `validated on an older head of the branch: ${stale.map((m) => m.key).join(", ")}; validate them again`, { missing: stale });
+  }
+  await assertThreadHead(deps, run);
   return run;
 }
 
@@ -410,6 +415,17 @@ export interface MergeBlocker {
  * What the merge button needs: whether a merge can succeed now, and if not, every reason
  * (not just the first). Conflicts and re-verification failures are only found by trying.
  */
+/** The latest run of the run's thread (its card, its branch). */
+async function threadHeadOf(deps: Deps, run: { cardId: string; branch: string }) {
+  return deps.db.prisma.run.findFirst({ where: { cardId: run.cardId, branch: run.branch }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], select: { id: true, status: true } });
+}
+
+/** Only the thread's latest run is merged: an earlier one's evidence is for an older head. */
+async function assertThreadHead(deps: Deps, run: { id: string; cardId: string; branch: string }) {
+  const head = await threadHeadOf(deps, run);
+  if (head && head.id !== run.id) throw conflict("NOT_THREAD_HEAD", `a later run of this thread exists: merge ${head.id}`, { headRunId: head.id, status: head.status });
+}
+
 export async function mergeability(deps: Deps, runId: string, opts: { callerCanMerge: boolean; callerCanAbort: boolean }) {
   const run = await loadRun(deps, runId);
   if (!run) throw notFound("run", runId);
@@ -425,6 +441,15 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
   const gate = gateOf(run.dodItems);
   if (!gate.satisfied) {
     reasons.push({ reason: "DOD_INCOMPLETE", message: `missing validated evidence: ${gate.missing.map((m) => m.title).join(", ")}`, details: { missing: gate.missing } });
+  }
+  const stale = staleItems(run.dodItems, run.headCommit);
+  if (stale.length > 0) {
+    const on = stale.map((m) => `${m.title} (validated on ${m.validatedOn?.slice(0, 7) ?? "?"}, before the branch moved)`).join(", ");
+    reasons.push({ reason: "DOD_INCOMPLETE", message: `validate again on the new head: ${on}`, details: { missing: stale } });
+  }
+  const head = await threadHeadOf(deps, run);
+  if (head && head.id !== run.id) {
+    reasons.push({ reason: "NOT_THREAD_HEAD", message: `a later run of this thread exists: merge ${head.id}`, details: { headRunId: head.id } });
   }
   if (run.status === "succeeded") {
     if (!(await repositoryAvailable(run.project.repoPath))) {

@@ -104,6 +104,8 @@ export async function claimAny(
   const leaseMs = deps.config.leaseMs;
   const hasSandbox = opts.sandbox !== false;
   const tryScope = async (s: ClaimScopeInput): Promise<Claim | null> => {
+    const mine = await claimPreferred(deps, actor, s);
+    if (mine) return mine;
     const leaseToken = newLeaseToken();
     const got = await claimNextBatched(
       deps.db.queue,
@@ -146,6 +148,30 @@ export async function claimAny(
   } finally {
     waiter.close();
   }
+}
+
+/**
+ * A follow-up whose parent's checkout this runner still holds goes to it first (others
+ * skip it for PREFERRED_GRACE_S, see the queue SQL): claimed by id, oldest first.
+ */
+async function claimPreferred(deps: Deps, actor: string, scope: ClaimScopeInput): Promise<Claim | null> {
+  const event = { actor, payload: { runnerId: scope.runnerId } };
+  const candidates = await deps.db.prisma.run.findMany({
+    where: { preferredRunnerId: scope.runnerId, status: "queued", workspaceId: scope.workspaceId, ...(scope.boardId ? { boardId: scope.boardId } : {}) },
+    orderBy: [{ priority: "desc" }, { createdAt: "asc" }],
+    select: { id: true },
+    take: 3,
+  });
+  for (const c of candidates) {
+    const leaseToken = newLeaseToken();
+    try {
+      const got = await deps.db.queue.claimById({ runId: c.id, workspaceId: scope.workspaceId, runnerId: scope.runnerId, leaseToken, leaseMs: deps.config.leaseMs, event });
+      if (got) return claimed(deps, got, leaseToken);
+    } catch (err) {
+      if (!(err instanceof RowLockedError)) throw err;
+    }
+  }
+  return null;
 }
 
 function claimed(deps: Deps, got: Claimed, leaseToken: string): Claim {
@@ -243,6 +269,12 @@ export interface CompleteInput extends LeaseInput {
     testOutput?: string;
     logs?: string;
     worktreePath?: string;
+    /** The branch tip after the run. */
+    headCommit?: string;
+    /** Claude Code's session id. */
+    sessionId?: string;
+    /** The engine's conversation (anthropic: Messages API messages), for a follow-up to resume. */
+    transcript?: ReadonlyArray<Prisma.InputJsonValue | null>;
   };
   metrics?: { tokensIn?: number; tokensOut?: number; costUsd?: number; toolCalls?: number; durationMs?: number };
   error?: { message: string; reason?: string };
@@ -275,6 +307,8 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
         testOutput: o.testOutput,
         logs: o.logs,
         worktreePath: o.worktreePath,
+        headCommit: o.headCommit,
+        sessionId: o.sessionId,
         tokensIn: m.tokensIn ?? 0,
         tokensOut: m.tokensOut ?? 0,
         costUsd: m.costUsd ?? 0,
@@ -295,6 +329,14 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
       }],
     );
     if (!done) return null;
+    if (o.transcript) {
+      const chars = JSON.stringify(o.transcript).length;
+      await tx.runTranscript.upsert({
+        where: { runId: done.id },
+        create: { runId: done.id, engine: done.engine, messages: o.transcript, chars },
+        update: { engine: done.engine, messages: o.transcript, chars },
+      });
+    }
     if (m.costUsd) await tx.workspace.update({ where: { id: done.workspaceId }, data: { spentUsd: { increment: m.costUsd } } });
     if (input.status === "succeeded") {
       await tx.card.updateMany({ where: { id: done.cardId, column: { in: ["backlog", "todo", "in_progress"] } }, data: { column: "in_review" } });

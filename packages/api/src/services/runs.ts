@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Prisma, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { conflict, notFound } from "../errors.js";
@@ -180,4 +181,31 @@ export async function listRunEvents(deps: Deps, input: { runId: string; afterSeq
     orderBy: { seq: "asc" },
     take: input.limit ?? 500,
   });
+}
+
+/**
+ * `run.sendMessage`: a person's message to the running agent, a `user.message` event by its
+ * author. The runner hears it on the stream it follows and hands it to the agent at its next
+ * turn. A run that is not running cannot hear it: CONFLICT RUN_ENDED (follow up instead).
+ */
+export async function sendMessage(deps: Deps, actor: string, input: { runId: string; text: string }) {
+  const messageId = randomUUID();
+  const updated = await deps.db.prisma.$transaction((tx) =>
+    transition(tx, input.runId, { status: { in: [...ACTIVE_STATUSES] } }, {}, [
+      { type: "user.message", actor, payload: { messageId, text: input.text } },
+    ]),
+  );
+  if (!updated) {
+    const current = await deps.db.prisma.run.findUnique({ where: { id: input.runId }, select: { status: true } });
+    if (!current) throw notFound("run", input.runId);
+    if (current.status === "queued") {
+      throw conflict("RUN_NOT_RUNNING", `run ${input.runId} has not started; its agent cannot hear a message yet`, { status: current.status });
+    }
+    throw conflict("RUN_ENDED", `run ${input.runId} is ${current.status}: its agent has stopped; send the message as a follow-up (run.followUp)`, {
+      status: current.status,
+      suggestion: "run.followUp",
+    });
+  }
+  await Promise.all([deps.notifier.publish(topics.run(input.runId)), deps.notifier.publish(topics.board(updated.boardId))]);
+  return { messageId, runId: input.runId, status: updated.status };
 }

@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
 import { withStatementRetry } from "../transient.js";
 import { fromRowJson } from "./rows.js";
-import { InvalidCursorError, MAX_EVENT_ID, RowLockedError, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import { InvalidCursorError, MAX_EVENT_ID, PREFERRED_GRACE_S, RowLockedError, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * PostgreSQL: a claim is one statement — FOR UPDATE SKIP LOCKED, the claim event, and the
@@ -57,6 +57,8 @@ const CLAIM_NEXT = prepared("claim_next", bind(
     WHERE workspace_id = $WS AND status = 'queued'
       AND ($BOARD::text IS NULL OR board_id = $BOARD)
       AND labels <@ $LABELS::jsonb
+      -- A follow-up waits ${PREFERRED_GRACE_S} s for the runner holding its parent's checkout (it claims it by id).
+      AND (preferred_runner_id IS NULL OR created_at < ${NOW} - interval '${PREFERRED_GRACE_S} seconds')
       AND NOT EXISTS (SELECT 1 FROM workspaces w
         WHERE w.id = $WS AND w.budget_usd IS NOT NULL AND w.spent_usd >= w.budget_usd)
     ORDER BY priority DESC, created_at, id

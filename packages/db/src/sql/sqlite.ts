@@ -1,7 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import type { AppPrismaClient } from "../client.js";
 import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
-import { InvalidCursorError, MAX_EVENT_ID, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimByIdArgs, type ClaimCheck, type ClaimEvent, type ClaimNextArgs, type RunEventsPage, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import { InvalidCursorError, MAX_EVENT_ID, PREFERRED_GRACE_S, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimByIdArgs, type ClaimCheck, type ClaimEvent, type ClaimNextArgs, type RunEventsPage, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
@@ -22,6 +22,8 @@ const CLAIM_NEXT = `
     WHERE r.workspace_id = ? AND r.status = 'queued'
       AND (? IS NULL OR r.board_id = ?)
       AND NOT EXISTS (SELECT 1 FROM json_each(r.labels) l WHERE l.value NOT IN (SELECT value FROM json_each(?)))
+      -- A follow-up waits ${PREFERRED_GRACE_S} s for the runner holding its parent's checkout (it claims it by id).
+      AND (r.preferred_runner_id IS NULL OR r.created_at < ${NOW_MS} - ${PREFERRED_GRACE_S * 1000})
       AND NOT EXISTS (SELECT 1 FROM workspaces w
         WHERE w.id = r.workspace_id AND w.budget_usd IS NOT NULL AND w.spent_usd >= w.budget_usd)
     ORDER BY r.priority DESC, r.created_at, r.id

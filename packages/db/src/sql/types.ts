@@ -112,6 +112,12 @@ export interface AppendEventsArgs {
 
 export type ClaimCheck = Pick<DodItem, "id" | "key" | "title" | "check" | "autoValidate" | "required">;
 
+/**
+ * How long a follow-up is left to the runner that still holds its parent's checkout (which
+ * claims it by id first); after that any runner may take it and check the branch out anew.
+ */
+export const PREFERRED_GRACE_S = 10;
+
 /** A run as answers show it: without its lease token (only a claim's answer carries that, beside the run). */
 export type PublicRun = Omit<Run, "leaseToken">;
 

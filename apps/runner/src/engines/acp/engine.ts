@@ -141,7 +141,10 @@ export class AcpEngine implements AgentEngine {
         const cancel = () => void acp.notify("session/cancel", { sessionId: session.sessionId }).catch(() => undefined);
         if (ctx.signal.aborted) cancel();
         else ctx.signal.addEventListener("abort", cancel, { once: true });
-        void session.prompt(ctx.prompt).catch(() => undefined);
+        // A follow-up: a new session, seeded with the thread's summary.
+        if (ctx.resume) ctx.emit({ type: "agent.context", payload: { mode: "seeded", reason: "new_session", messages: 1 } });
+        const prompt = ctx.resume ? `${ctx.resume.seed}\n\n## What to do now\n${ctx.prompt}` : ctx.prompt;
+        void session.prompt(prompt).catch(() => undefined);
         for (;;) {
           const next = await session.nextUpdate();
           if (next.kind === "stop") return next.response;

@@ -12,7 +12,7 @@ import { labelsOf } from "@/lib/format";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, Input, Select, Textarea } from "@/components/ui/field";
-import { CardRuns } from "./card-runs";
+import { CardThreads } from "@/components/run/thread-panel";
 import { StartRunForm } from "./start-run-form";
 import { useMoveCard } from "./use-move-card";
 
@@ -169,7 +169,7 @@ function CardDetail({ card, boardId, canEdit, onClose }: { card: CardRow; boardI
             }}
           />
         ) : null}
-        <CardRuns cardId={card.id} />
+        <CardThreads cardId={card.id} />
       </section>
     </div>
   );

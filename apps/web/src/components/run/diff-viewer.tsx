@@ -1,9 +1,10 @@
 "use client";
 
-import { memo, useMemo, useState } from "react";
-import { Diff, Hunk, markEdits, parseDiff, tokenize, type FileData, type HunkData } from "react-diff-view";
+import { memo, useMemo, useState, type ReactNode } from "react";
+import { Diff, getChangeKey, Hunk, markEdits, parseDiff, tokenize, type ChangeData, type FileData, type GutterOptions, type HunkData } from "react-diff-view";
 import { cn } from "@/components/ui/cn";
 import { diffHighlighter, languageOf } from "./highlight";
+import { LineComments, OutdatedComments, type DiffReview, type LineRef, type ReviewComment } from "./review-comments";
 
 /** Files with more changed lines than this open collapsed; highlighting happens on open. */
 const OPEN_UP_TO_LINES = 600;
@@ -28,8 +29,19 @@ function statOf(file: FileData): FileStat {
   return { file, path, additions, deletions };
 }
 
-/** The run's diff: a file list with counts, and each file with syntax highlighting. */
-export function DiffViewer({ diff }: { diff: string }) {
+/** A change's line as review comments name it: added and unchanged lines by their new number, removed ones by their old. */
+function lineOf(change: ChangeData): { side: "old" | "new"; line: number } {
+  if (change.type === "insert") return { side: "new", line: change.lineNumber };
+  if (change.type === "delete") return { side: "old", line: change.lineNumber };
+  return { side: "new", line: change.newLineNumber };
+}
+
+/**
+ * The run's diff: a file list with counts, and each file with syntax highlighting. With
+ * `review`, clicking a line's number opens a comment box under it, and the thread's comments
+ * show under their lines (outdated ones above the files).
+ */
+export function DiffViewer({ diff, review }: { diff: string; review?: DiffReview }) {
   const files = useMemo(() => {
     try {
       return parseDiff(diff, { nearbySequences: "zip" }).map(statOf);
@@ -73,15 +85,16 @@ export function DiffViewer({ diff }: { diff: string }) {
         </div>
       </nav>
       <div className="min-w-0 space-y-4">
+        {review ? <OutdatedComments comments={review.comments} review={review} /> : null}
         {files.map((f, i) => (
-          <FileDiff key={`${f.path}-${i}`} index={i} stat={f} view={view} />
+          <FileDiff key={`${f.path}-${i}`} index={i} stat={f} view={view} review={review} />
         ))}
       </div>
     </div>
   );
 }
 
-const FileDiff = memo(function FileDiff({ index, stat, view }: { index: number; stat: FileStat; view: "unified" | "split" }) {
+const FileDiff = memo(function FileDiff({ index, stat, view, review }: { index: number; stat: FileStat; view: "unified" | "split"; review?: DiffReview }) {
   const [open, setOpen] = useState(stat.additions + stat.deletions <= OPEN_UP_TO_LINES);
   const { file, path } = stat;
   return (
@@ -94,12 +107,45 @@ const FileDiff = memo(function FileDiff({ index, stat, view }: { index: number; 
         <span className="ml-auto text-emerald-600">+{stat.additions}</span>
         <span className="text-red-600">−{stat.deletions}</span>
       </header>
-      {open ? file.isBinary ? <p className="p-3 text-xs text-zinc-500">Binary file</p> : <FileHunks hunks={file.hunks} path={path} view={view} type={file.type} /> : null}
+      {open ? file.isBinary ? <p className="p-3 text-xs text-zinc-500">Binary file</p> : <FileHunks hunks={file.hunks} path={path} view={view} type={file.type} review={review} /> : null}
     </section>
   );
 });
 
-function FileHunks({ hunks, path, view, type }: { hunks: HunkData[]; path: string; view: "unified" | "split"; type: FileData["type"] }) {
+function FileHunks({ hunks, path, view, type, review }: { hunks: HunkData[]; path: string; view: "unified" | "split"; type: FileData["type"]; review?: DiffReview }) {
+  const [draft, setDraft] = useState<LineRef | null>(null);
+  const widgets = useMemo(() => {
+    if (!review) return undefined;
+    const here = review.comments.filter((c) => c.path === path && !c.outdated && c.placedLine !== null);
+    const out: Record<string, ReactNode> = {};
+    for (const h of hunks) {
+      for (const change of h.changes) {
+        const at = { path, ...lineOf(change) };
+        const onLine: ReviewComment[] = here.filter((c) => c.side === at.side && c.placedLine === at.line);
+        const composing = draft !== null && draft.side === at.side && draft.line === at.line;
+        if (onLine.length === 0 && !composing) continue;
+        out[getChangeKey(change)] = <LineComments at={at} comments={onLine} review={review} composing={composing} onClose={() => setDraft(null)} />;
+      }
+    }
+    return out;
+  }, [review, hunks, path, draft]);
+  // The line number that names a line (new for added and unchanged lines, old for removed
+  // ones) is a button that opens a comment box under the line.
+  const renderGutter = useMemo(
+    () =>
+      review?.canComment
+        ? ({ change, side, renderDefault }: GutterOptions) => {
+            const at = lineOf(change);
+            if (side !== at.side) return renderDefault();
+            return (
+              <button type="button" className="w-full text-right hover:text-sky-600 hover:underline" aria-label={`Comment on ${path} line ${at.line}${at.side === "old" ? " (removed)" : ""}`} onClick={() => setDraft({ path, ...at })}>
+                {renderDefault()}
+              </button>
+            );
+          }
+        : undefined,
+    [review?.canComment, path],
+  );
   const tokens = useMemo(() => {
     const language = languageOf(path);
     try {
@@ -112,7 +158,7 @@ function FileHunks({ hunks, path, view, type }: { hunks: HunkData[]; path: strin
   }, [hunks, path]);
   return (
     <div className="overflow-x-auto">
-      <Diff viewType={view} diffType={type} hunks={hunks} tokens={tokens}>
+      <Diff viewType={view} diffType={type} hunks={hunks} tokens={tokens} widgets={widgets} renderGutter={renderGutter}>
         {(hs) => hs.map((h) => <Hunk key={h.content} hunk={h} />)}
       </Diff>
     </div>

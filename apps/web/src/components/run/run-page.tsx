@@ -20,11 +20,19 @@ import { RunStats } from "./run-stats";
 import { SandboxBadge } from "./sandbox-badge";
 import { StatusHistory } from "./status-history";
 import { useRunEvents, type RunEvents, type RunEventsState } from "./use-run-events";
+import { useSession } from "@/components/session/use-session";
+import { can } from "@/lib/roles";
+import { FollowUpPanel } from "./follow-up-panel";
+import { useDiffReview } from "./review-comments";
+import { CardThreads } from "./thread-panel";
 
 export function RunPage({ runId }: { runId: string }) {
   const trpc = useTRPC();
   const run = useQuery(trpc.run.byId.queryOptions({ runId }));
   const live = useRunEvents(runId);
+  const { session } = useSession();
+  const review = useDiffReview(runId, can(session, "member"));
+  const threads = useQuery(trpc.run.thread.queryOptions({ cardId: run.data?.cardId ?? "" }, { enabled: !!run.data, refetchInterval: 2_000 }));
 
   if (run.error) {
     return (
@@ -35,6 +43,7 @@ export function RunPage({ runId }: { runId: string }) {
   }
   if (!run.data) return <Loading label="Loading the run" />;
   const r = run.data;
+  const isHead = threads.data?.threads.some((t) => t.headRunId === r.id) ?? false;
   return (
     <div className="mx-auto w-full max-w-7xl space-y-4 px-4 py-6">
       <header className="flex flex-wrap items-start gap-3">
@@ -79,9 +88,17 @@ export function RunPage({ runId }: { runId: string }) {
         <MergePanel run={r} />
       </div>
 
+      {review.canComment ? <FollowUpPanel run={r} comments={review.comments} isHead={isHead} /> : null}
+
       <div className="grid gap-4 lg:grid-cols-[1fr_20rem]">
         <LogPanel live={live} />
         <aside className="space-y-4">
+          <section aria-labelledby="thread" className="rounded-xl bg-white p-4 ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
+            <h2 id="thread" className="mb-2 text-sm font-semibold">
+              Thread
+            </h2>
+            <CardThreads cardId={r.cardId} currentRunId={r.id} />
+          </section>
           <StatusHistory events={live.milestones} />
           <RunFacts run={r} />
           <ProvenancePanel runId={r.id} />
@@ -92,7 +109,7 @@ export function RunPage({ runId }: { runId: string }) {
         <h2 id="diff" className="mb-3 text-sm font-semibold">
           Changes
         </h2>
-        {r.diff ? <DiffViewer diff={r.diff} /> : <p className="text-sm text-zinc-500">{r.finishedAt ? "This run changed no files." : "The diff appears when the run finishes."}</p>}
+        {r.diff ? <DiffViewer diff={r.diff} review={review} /> : <p className="text-sm text-zinc-500">{r.finishedAt ? "This run changed no files." : "The diff appears when the run finishes."}</p>}
       </section>
     </div>
   );
