@@ -147,7 +147,8 @@ test.describe("Definition of Done, merge and abort from the run page", () => {
 
     await page.getByLabel("Re-verify on the integrated state").check();
     await mergeButton.click();
-    await expect(page.getByTestId("run-status")).toContainText("merged");
+    // The merge is work for the runner first: it re-verifies in its sandbox, then the server merges.
+    await expect(page.getByTestId("run-status")).toContainText("merged", { timeout: 30_000 });
     await expect(page.getByTestId("merge-result")).toContainText(`${run.branch} was merged into main by admin:`);
     await expect(page.getByTestId("provenance").locator('[data-provenance="Merged"]')).toContainText("admin:");
     // The checklist is the record now: no more decisions.
@@ -164,7 +165,11 @@ test.describe("Definition of Done, merge and abort from the run page", () => {
     const merged = await api.run.byId.query({ runId: run.id });
     expect(merged.mergeCommit).toBe(head);
     const events = await api.run.events.query({ runId: run.id, limit: 1000 });
-    expect(events.find((e) => e.type === "run.reverified")?.payload).toMatchObject({ passed: true });
+    expect(events.find((e) => e.type === "run.reverify_requested")?.actor).toMatch(/^admin:/);
+    // Claimed and reported by the runner: the server ran none of it.
+    const reverified = events.find((e) => e.type === "run.reverified");
+    expect(reverified?.payload).toMatchObject({ passed: true, checks: [expect.objectContaining({ key: "changelog", exitCode: 0 })] });
+    expect((await api.run.mergeability.query({ runId: run.id })).verification).toMatchObject({ status: "merged", runnerId: expect.any(String) });
     expect(events.find((e) => e.type === "run.merged")?.payload).toMatchObject({ reverified: true, parents });
     // Cleanup: the run's branch and worktree are gone.
     expect(git(repoPath, "branch", "--list", run.branch)).toBe("");

@@ -15,6 +15,7 @@ import { deliverEntry, Outbox } from "./outbox.js";
 import { resolveScopes, type ClaimScope } from "./scopes.js";
 import { sweepWorktrees } from "./sweep.js";
 import type { Claim, RunnerObserver } from "./types.js";
+import { executeVerification, type VerificationClaim } from "./verify.js";
 
 export interface RunnerOptions {
   config: RunnerConfig;
@@ -31,6 +32,8 @@ export interface RunnerOptions {
 
 /** The server's limit on the scopes of one claim. */
 const MAX_SCOPES_PER_CLAIM = 500;
+/** With several workspaces, each is long-polled this long in turn for re-verifications (a claim takes one workspace). */
+const ROTATION_WAIT_MS = 1_000;
 /** How often a runner that serves every workspace looks for new ones. */
 const SCOPE_REFRESH_MS = 10_000;
 /** Sweep again this soon when a worktree's run is still held elsewhere (it may be a dead runner's). */
@@ -52,6 +55,10 @@ export class Runner {
   private readonly claimAbort = new AbortController();
   private slotFreed: (() => void) | null = null;
   private loop: Promise<void> | null = null;
+  /** Merge re-verifications: claimed and run one at a time, beside the runs. */
+  private verifyLoop: Promise<void> | null = null;
+  private nextVerifyScope = 0;
+  private readonly verifyStop = new AbortController();
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
   private sandboxHost: SandboxHost | null = null;
@@ -98,6 +105,7 @@ export class Runner {
     this.scheduleSweep(0);
     this.replaying = this.replayOutbox();
     this.loop = this.claimLoop();
+    this.verifyLoop = this.verificationLoop();
   }
 
   /** Reports a previous process of this runner finished but could not deliver (outbox.ts). */
@@ -139,7 +147,9 @@ export class Runner {
       if (this.sweepTimer) clearTimeout(this.sweepTimer);
       this.log.info("runner stopping", { running: this.active.size, grace: formatDuration(graceMs) });
     }
+    this.verifyStop.abort();
     await this.loop;
+    await this.verifyLoop;
     const all = () => Promise.all([...this.inFlight.values()]).then(() => undefined);
     if (this.active.size > 0) {
       await Promise.race([all(), sleep(graceMs)]);
@@ -184,6 +194,51 @@ export class Runner {
         continue;
       }
       if (claim) this.launch(claim, Date.now());
+    }
+  }
+
+  /**
+   * Long-polls `run.claimVerification` and runs each claimed re-verification to its report
+   * (verify.ts). A second, lighter queue beside the runs': a merge waiting for its checks
+   * should not wait for a free run slot.
+   */
+  private async verificationLoop(): Promise<void> {
+    let backoff = 500;
+    while (!this.stopping) {
+      const scope = this.scopes[this.nextVerifyScope++ % Math.max(1, this.scopes.length)];
+      if (!scope) {
+        await sleep(SCOPE_REFRESH_MS / 6, this.claimAbort.signal);
+        continue;
+      }
+      const waitMs = this.scopes.length === 1 ? this.config.claimWaitMs : Math.min(this.config.claimWaitMs, ROTATION_WAIT_MS);
+      let claim: VerificationClaim | null;
+      try {
+        claim = await this.client.run.claimVerification.mutate(
+          { workspaceId: scope.workspaceId, labels: this.config.labels, runnerId: scope.runnerId, waitMs, sandbox: this.sandbox.support.available },
+          { signal: this.claimAbort.signal },
+        );
+        backoff = 500;
+      } catch (err) {
+        if (this.stopping) break;
+        this.log.warn("claiming a re-verification failed", { workspace: scope.slug, error: errorMessage(err) });
+        await sleep(backoff, this.claimAbort.signal);
+        backoff = Math.min(backoff * 2, 10_000);
+        continue;
+      }
+      if (!claim) continue;
+      this.log.info("claimed re-verification", { run: claim.run.id, verification: claim.verification.id, attempt: claim.verification.attempt });
+      try {
+        await executeVerification(claim, {
+          client: this.client,
+          config: this.config,
+          log: this.log,
+          sandbox: this.sandbox,
+          baseEnv: this.baseEnv,
+          signal: this.verifyStop.signal,
+        });
+      } catch (err) {
+        this.log.error("re-verification crashed", { run: claim.run.id, error: errorMessage(err) });
+      }
     }
   }
 

@@ -19,6 +19,8 @@ export type ErrorReason =
   | "PAYLOAD_TOO_LARGE"
   | "BUDGET_EXCEEDED"
   | "REVERIFY_FAILED"
+  /** A merge's re-verification is waiting for a runner or running (`run.merge` answered `verifying`). */
+  | "VERIFYING"
   | "NOT_ABORTABLE"
   | "RUN_ACTIVE"
   | "BRANCH_MISSING"

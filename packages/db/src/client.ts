@@ -21,6 +21,7 @@ export { PrismaClient };
  */
 export const secretFields = {
   run: { leaseToken: true },
+  mergeVerification: { leaseToken: true },
   apiToken: { tokenHash: true },
 } as const;
 

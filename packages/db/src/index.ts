@@ -6,7 +6,7 @@ export { fromRowJson } from "./sql/rows.js";
 export { DatabaseInUseError, lockSqliteDatabase, restrictSqliteFiles, type SqliteLock } from "./sqlite-files.js";
 export * from "./generated/postgresql/enums.js";
 export type {
-  Workspace, Board, Project, Card, Workflow, Run, RunEvent, Runner, Worktree, DodItem, DodEvidence, ApiToken, ApprovalRequest,
+  Workspace, Board, Project, Card, Workflow, Run, RunEvent, Runner, Worktree, DodItem, DodEvidence, ApiToken, ApprovalRequest, MergeVerification,
   ReviewComment, RunTranscript,
 } from "./generated/postgresql/client.js";
 export { Prisma } from "./generated/postgresql/client.js";

@@ -53,6 +53,7 @@ export {
 export {
   MergeConflictError,
   BaseBranchMovedError,
+  VerifiedStateMovedError,
   MissingBranchError,
   MERGE_LOCK_FILE,
   repositoryKey,

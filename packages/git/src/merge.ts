@@ -33,6 +33,17 @@ export class BaseBranchMovedError extends Error {
   }
 }
 
+/** The base or the branch is no longer at the commits a merge was told to expect (they were verified). */
+export class VerifiedStateMovedError extends Error {
+  override readonly name = "VerifiedStateMovedError";
+  constructor(
+    readonly expected: { baseCommit: string; branchCommit: string },
+    readonly actual: { baseCommit: string; branchCommit: string },
+  ) {
+    super(`the base or the branch moved since it was verified (base ${actual.baseCommit.slice(0, 12)}, branch ${actual.branchCommit.slice(0, 12)})`);
+  }
+}
+
 /** The run branch or the base branch is missing. */
 export class MissingBranchError extends Error {
   override readonly name = "MissingBranchError";
@@ -111,6 +122,11 @@ export interface MergeRunBranchInput {
    * move the base underneath a merge deterministically; production callers leave it out.
    */
   beforeRefUpdate?: (attempt: number) => Promise<void>;
+  /**
+   * Merge only these commits (the ones re-verification ran on): a base or branch found
+   * elsewhere throws VerifiedStateMovedError and changes nothing.
+   */
+  expect?: { baseCommit: string; branchCommit: string };
 }
 
 export interface CheckoutUpdate {
@@ -160,6 +176,7 @@ export async function mergeRunBranch(input: MergeRunBranchInput): Promise<MergeR
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         const result = await attemptMerge(repoPath, baseBranch, branch, message, config, () =>
           input.beforeRefUpdate ? input.beforeRefUpdate(attempt) : Promise.resolve(),
+          input.expect,
         );
         if (result !== "base-moved") return { ...result, attempts: attempt };
       }
@@ -176,11 +193,16 @@ async function attemptMerge(
   message: string,
   identity: string[],
   beforeRefUpdate: () => Promise<void>,
+  expect?: { baseCommit: string; branchCommit: string },
 ): Promise<Omit<MergeRunBranchResult, "attempts"> | "base-moved"> {
   const baseBefore = await branchCommit(repoPath, baseBranch);
   if (baseBefore === null) throw new MissingBranchError(baseBranch);
   const tip = await branchCommit(repoPath, branch);
   if (tip === null) throw new MissingBranchError(branch);
+  // The ref update below is a compare-and-swap on baseBefore, so the merged base is this one.
+  if (expect && (expect.baseCommit !== baseBefore || expect.branchCommit !== tip)) {
+    throw new VerifiedStateMovedError(expect, { baseCommit: baseBefore, branchCommit: tip });
+  }
 
   if (await isAncestor(repoPath, tip, baseBefore)) {
     return { status: "already-merged", mergeCommit: baseBefore, baseBefore, branchCommit: tip, parents: [], checkout: null };

@@ -61,8 +61,8 @@ export const restRoutes: RestRoute[] = [
   { method: "GET", path: "/runs/{runId}/mergeability", procedure: "run.mergeability", ...run("Whether the run can be merged, and every reason it cannot"), response: R.ZObject("Mergeability", "`canMerge` and the reasons `merge` would give.") },
   {
     method: "POST", path: "/runs/{runId}/merge", procedure: "run.merge", ...run("Merge a succeeded run into its base branch (admin)",
-      "Gated on every required DoD item having validated evidence (409 `DOD_INCOMPLETE` with `details.missing`); `--no-ff`; 409 `MERGE_CONFLICT` with `details.files` changes nothing."),
-    response: R.ZObject("MergeResult", "The merged run and the merge commit."),
+      "Gated on every required DoD item having validated evidence (409 `DOD_INCOMPLETE` with `details.missing`); `--no-ff`; 409 `MERGE_CONFLICT` with `details.files` changes nothing. With `reverify: true` the answer is at once `status: \"verifying\"` and a `verification` request a runner re-verifies; the merge finishes (or is refused, the reason on the request) when it reports — follow it with `GET /runs/{runId}/mergeability`."),
+    response: R.ZObject("MergeResult", "`status: \"merged\"` with the merged run and the merge commit, or `status: \"verifying\"` with the re-verification request."),
   },
   { method: "POST", path: "/runs/{runId}/abort", procedure: "run.abort", ...run("Abort a run: stop its agent, remove its worktree, delete its branch"), response: R.ZObject("AbortResult", "The aborted run and what was cleaned up.") },
   { method: "GET", path: "/runs/{runId}/provenance", procedure: "run.provenance", ...run("Prompt, engine, model, diff hash, cost, and who created, merged or rejected the run"), response: R.ZObject("Provenance", "The run's provenance record.") },

@@ -79,6 +79,33 @@ describe.each(testProviders)("authorization and input on %s", (provider) => {
     expect((await runnerA.run.byId({ runId: runA.id })).status).toBe("claimed");
   });
 
+  it("merge re-verification: runners of the workspace claim and report it, admins cancel it, nobody else", async () => {
+    const runB = await api.admin.run.create({ cardId: b.card.id, engine: "command", command: "true" });
+    const runnerA = await api.as("runner", a.workspace.id);
+    const member = await api.as("member", a.workspace.id);
+    const viewer = await api.as("viewer", a.workspace.id);
+    const lease = { runId: runB.id, verificationId: runB.id, leaseToken: "00000000-0000-4000-8000-000000000000" };
+    const report = { ...lease, baseCommit: "a".repeat(40), branchCommit: "b".repeat(40), head: null, setup: null, checks: [] };
+    expect((await failure(api.anonymous.run.claimVerification({ workspaceId: a.workspace.id }))).code).toBe("UNAUTHORIZED");
+    for (const who of [member, viewer]) {
+      expect((await failure(who.run.claimVerification({ workspaceId: a.workspace.id }))).code).toBe("FORBIDDEN");
+      expect((await failure(who.run.cancelVerification({ runId: runB.id }))).code).toBe("NOT_FOUND");
+    }
+    expect((await failure(member.run.heartbeatVerification(lease))).code).toBe("NOT_FOUND");
+    // Another workspace's runs do not exist for a runner of A.
+    expect((await failure(runnerA.run.claimVerification({ workspaceId: b.workspace.id }))).code).toBe("NOT_FOUND");
+    expect((await failure(runnerA.run.heartbeatVerification(lease))).code).toBe("NOT_FOUND");
+    expect((await failure(runnerA.run.completeVerification(report))).code).toBe("NOT_FOUND");
+    expect((await failure(runnerA.run.cancelVerification({ runId: runB.id }))).code).toBe("NOT_FOUND");
+    // In its own workspace a runner may not cancel (an admin's decision), nor a member.
+    const runA = await api.admin.run.create({ cardId: a.card.id, engine: "command", command: "true" });
+    expect((await failure(runnerA.run.cancelVerification({ runId: runA.id }))).code).toBe("FORBIDDEN");
+    expect((await failure(member.run.cancelVerification({ runId: runA.id }))).code).toBe("FORBIDDEN");
+    expect(await runnerA.run.claimVerification({ workspaceId: a.workspace.id, waitMs: 0 })).toBeNull();
+    // Reports are validated: a commit must be a full commit id.
+    expect(await failure(runnerA.run.completeVerification({ ...report, runId: runA.id, baseCommit: "main" }))).toMatchObject({ code: "BAD_REQUEST", field: "baseCommit" });
+  });
+
   it("the review loop: a viewer can read a thread and its comments but do none of it; another workspace sees nothing", async () => {
     const runnerA = await api.as("runner", a.workspace.id, "loop-rig");
     await api.core.deps.db.prisma.run.updateMany({ where: { status: "queued" }, data: { status: "cancelled" } });

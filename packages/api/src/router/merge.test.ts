@@ -80,14 +80,14 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     await satisfyDod(member, member, run.id);
 
     const result = await api.admin.run.merge({ runId: run.id });
-    expect(result.merge.status).toBe("merged");
+    expect(result.merge?.status).toBe("merged");
     const parents = git(fx.repo, "rev-list", "--parents", "-n", "1", "main").split(" ");
-    expect(parents).toEqual([result.merge.mergeCommit, mainBefore, branchTip]);
+    expect(parents).toEqual([result.merge?.mergeCommit, mainBefore, branchTip]);
     expect(git(fx.repo, "show", "main:src/feature.ts")).toBe("export const f = 1;");
     expect(git(fx.repo, "log", "-1", "--format=%B", "main")).toContain("Merged-by: admin:bootstrap");
 
     const after = await api.admin.run.byId({ runId: run.id });
-    expect(after).toMatchObject({ status: "merged", mergedBy: "admin:bootstrap", mergeCommit: result.merge.mergeCommit });
+    expect(after).toMatchObject({ status: "merged", mergedBy: "admin:bootstrap", mergeCommit: result.merge?.mergeCommit });
     expect(after.mergedAt).toBeInstanceOf(Date);
     expect((await api.admin.card.byId({ cardId: card.id })).column).toBe("done");
 
@@ -100,7 +100,7 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     const events = await api.admin.run.events({ runId: run.id });
     const merged = events.find((e) => e.type === "run.merged")!;
     expect(merged.actor).toBe("admin:bootstrap");
-    expect(merged.payload).toMatchObject({ by: "admin:bootstrap", mergeCommit: result.merge.mergeCommit, parents: [mainBefore, branchTip] });
+    expect(merged.payload).toMatchObject({ by: "admin:bootstrap", mergeCommit: result.merge?.mergeCommit, parents: [mainBefore, branchTip] });
     expect(events.map((e) => e.type)).toContain("run.cleaned");
 
     // Merging again is refused: the run is already merged.
@@ -203,15 +203,15 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     const mainBefore = git(fx.repo, "rev-parse", "main");
 
     const [ra, rb] = await Promise.all([api.admin.run.merge({ runId: a.run.id }), api.admin.run.merge({ runId: b.run.id })]);
-    expect(ra.merge.status).toBe("merged");
-    expect(rb.merge.status).toBe("merged");
+    expect(ra.merge?.status).toBe("merged");
+    expect(rb.merge?.status).toBe("merged");
     // One after the other: the second merge's first parent is the first merge.
     const merges = git(fx.repo, "rev-list", "--merges", "--first-parent", "main").split("\n");
     expect(merges).toHaveLength(2);
     const [second, first] = merges as [string, string];
     expect(git(fx.repo, "rev-parse", `${second}^1`)).toBe(first);
     expect(git(fx.repo, "rev-parse", `${first}^1`)).toBe(mainBefore);
-    expect(new Set([ra.merge.mergeCommit, rb.merge.mergeCommit])).toEqual(new Set([first, second]));
+    expect(new Set([ra.merge?.mergeCommit, rb.merge?.mergeCommit])).toEqual(new Set([first, second]));
     expect(git(fx.repo, "show", "main:a.txt")).toBe("a");
     expect(git(fx.repo, "show", "main:b.txt")).toBe("b");
   });
@@ -229,7 +229,7 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     expect(listed.find((w) => w.runId === run.id)).toMatchObject({ status: "idle", removedAt: null });
   });
 
-  it("re-verification on the integrated state blocks a merge that would break, and lets it through once fixed", async () => {
+  it("re-verification is work for a runner: the merge waits, a failing report refuses it, a passing one on the same commits merges", async () => {
     const fx = repo();
     const project = await projectFor(fx);
     const wf = await api.admin.workflow.create({
@@ -246,21 +246,101 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     const reported = await runner.dod.reportCheck({ runId: run.id, leaseToken: started.leaseToken, itemId: item.id, command: item.check!, exitCode: 0, durationMs: 12, output: "ok\n" });
     expect(reported.autoValidated).toBe(true);
     await complete(runner, started);
-    // Something lands on main that breaks the check once combined with the run.
-    const broken = commitOnMain(fx.repo, { "BROKEN": "yes\n" }, "break it");
+    const branchTip = git(fx.repo, "rev-parse", started.branch);
+    const mainTip = git(fx.repo, "rev-parse", "main");
 
-    const f = await failure(api.admin.run.merge({ runId: run.id, reverify: true }));
-    expect(f).toMatchObject({ code: "CONFLICT", reason: "REVERIFY_FAILED" });
-    expect(f.details?.failed).toEqual([expect.objectContaining({ key: "integrated", command: "test ! -e BROKEN", exitCode: 1 })]);
-    expect(git(fx.repo, "rev-parse", "main")).toBe(broken);
+    // The merge answers at once: a request waits for a runner; nothing is merged yet.
+    const pending = await api.admin.run.merge({ runId: run.id, reverify: true });
+    expect(pending).toMatchObject({ status: "verifying", merge: null, verification: { status: "queued", baseCommit: mainTip, branchCommit: branchTip, attempt: 1 } });
+    expect(git(fx.repo, "rev-parse", "main")).toBe(mainTip);
+    // Asking again is the same request.
+    expect((await api.admin.run.merge({ runId: run.id, reverify: true })).verification?.id).toBe(pending.verification?.id);
+    const waiting = await api.admin.run.mergeability({ runId: run.id });
+    expect(waiting.canMerge).toBe(false);
+    expect(waiting.reasons.map((r) => r.reason)).toContain("VERIFYING");
+    expect(waiting.verification).toMatchObject({ status: "queued" });
+
+    const claim = await runner.run.claimVerification({ workspaceId: seed.workspace.id, waitMs: 0 });
+    expect(claim).toMatchObject({
+      verification: { id: pending.verification?.id, baseCommit: mainTip, branchCommit: branchTip },
+      run: { id: run.id, branch: started.branch, baseBranch: "main" },
+      checks: [expect.objectContaining({ key: "integrated", check: "test ! -e BROKEN", required: true })],
+    });
+    // Held: nobody else gets it.
+    expect(await runner.run.claimVerification({ workspaceId: seed.workspace.id, waitMs: 0 })).toBeNull();
+    const lease = { runId: run.id, verificationId: claim!.verification.id, leaseToken: claim!.verification.leaseToken };
+    await runner.run.heartbeatVerification(lease);
+    const check = (exitCode: number) => ({ key: "integrated", title: "No BROKEN marker", required: true, command: "test ! -e BROKEN", exitCode, passed: exitCode === 0, timedOut: false, durationMs: 5, output: exitCode ? "BROKEN is there\n" : "" });
+    const head = "a".repeat(40);
+
+    // A failing required check refuses the merge, with the evidence on the request and the run.
+    const failed = await runner.run.completeVerification({ ...lease, baseCommit: mainTip, branchCommit: branchTip, head, setup: null, checks: [check(1)] });
+    expect(failed).toMatchObject({ status: "failed", reason: "REVERIFY_FAILED", report: { passed: false, checks: [expect.objectContaining({ key: "integrated", exitCode: 1, output: "BROKEN is there\n" })] } });
+    expect(git(fx.repo, "rev-parse", "main")).toBe(mainTip);
     expect((await api.admin.run.byId({ runId: run.id })).status).toBe("succeeded");
     const events = await api.admin.run.events({ runId: run.id });
     expect(events.at(-1)).toMatchObject({ type: "run.reverified", payload: { passed: false } });
+    expect((await api.admin.run.mergeability({ runId: run.id })).verification).toMatchObject({ status: "failed", reason: "REVERIFY_FAILED" });
+    expect(await failure(runner.run.heartbeatVerification(lease))).toMatchObject({ reason: "LEASE_LOST" });
 
-    commitOnMain(fx.repo, { "BROKEN": null }, "fix it");
-    const ok = await api.admin.run.merge({ runId: run.id, reverify: true });
-    expect(ok.reverify).toMatchObject({ passed: true, checks: [expect.objectContaining({ key: "integrated", exitCode: 0 })] });
-    expect(ok.run.status).toBe("merged");
+    // A report that leaves out a required check does not pass, whatever it says.
+    await api.admin.run.merge({ runId: run.id, reverify: true });
+    const c2 = (await runner.run.claimVerification({ workspaceId: seed.workspace.id, waitMs: 0 }))!;
+    const lease2 = { runId: run.id, verificationId: c2.verification.id, leaseToken: c2.verification.leaseToken };
+    expect(await runner.run.completeVerification({ ...lease2, baseCommit: mainTip, branchCommit: branchTip, head, setup: null, checks: [] })).toMatchObject({ status: "failed", reason: "REVERIFY_FAILED" });
+
+    // The base moves while a runner verifies: the passing report is for old commits, so it verifies again.
+    await api.admin.run.merge({ runId: run.id, reverify: true });
+    const c3 = (await runner.run.claimVerification({ workspaceId: seed.workspace.id, waitMs: 0 }))!;
+    const moved = commitOnMain(fx.repo, { "other.txt": "o\n" }, "meanwhile");
+    const lease3 = { runId: run.id, verificationId: c3.verification.id, leaseToken: c3.verification.leaseToken };
+    const again = await runner.run.completeVerification({ ...lease3, baseCommit: mainTip, branchCommit: branchTip, head, setup: null, checks: [check(0)] });
+    expect(again).toMatchObject({ status: "queued", attempt: 2, baseCommit: moved, branchCommit: branchTip });
+    expect(git(fx.repo, "rev-parse", "main")).toBe(moved);
+
+    // On the new commits it passes: merged, exactly those.
+    const c4 = (await runner.run.claimVerification({ workspaceId: seed.workspace.id, waitMs: 0 }))!;
+    expect(c4.verification).toMatchObject({ id: c3.verification.id, baseCommit: moved });
+    const done = await runner.run.completeVerification({ runId: run.id, verificationId: c4.verification.id, leaseToken: c4.verification.leaseToken, baseCommit: moved, branchCommit: branchTip, head, setup: null, checks: [check(0)] });
+    expect(done).toMatchObject({ status: "merged" });
+    const after = await api.admin.run.byId({ runId: run.id });
+    expect(after.status).toBe("merged");
+    expect(git(fx.repo, "rev-list", "--parents", "-n", "1", "main").split(" ")).toEqual([after.mergeCommit, moved, branchTip]);
+    expect((await api.admin.run.events({ runId: run.id })).find((e) => e.type === "run.merged")?.payload).toMatchObject({ reverified: true, by: "admin:bootstrap" });
+  });
+
+  it("a waiting re-verification can be cancelled; an expired lease is claimed again", async () => {
+    const fx = repo();
+    const project = await projectFor(fx);
+    const wf = await api.admin.workflow.create({
+      workspaceId: seed.workspace.id,
+      name: "Checked twice",
+      promptTemplate: "{{card.title}}",
+      engine: "command",
+      command: "true",
+      dod: [{ key: "ok", title: "True", required: true, check: "true", autoValidate: true }],
+    });
+    const { run } = await newRun(project.id, "Cancellable", wf.id);
+    const started = await claimAndWork(runner, seed.workspace.id, run.id, fx, { files: { "d.txt": "d\n" } });
+    const item = started.checks.find((c) => c.key === "ok")!;
+    await runner.dod.reportCheck({ runId: run.id, leaseToken: started.leaseToken, itemId: item.id, command: "true", exitCode: 0, durationMs: 1, output: "" });
+    await complete(runner, started);
+
+    await api.admin.run.merge({ runId: run.id, reverify: true });
+    expect(await failure(member.run.cancelVerification({ runId: run.id }))).toMatchObject({ code: "FORBIDDEN" });
+    expect(await api.admin.run.cancelVerification({ runId: run.id })).toMatchObject({ status: "cancelled" });
+    expect(await runner.run.claimVerification({ workspaceId: seed.workspace.id, waitMs: 0 })).toBeNull();
+    expect(await failure(api.admin.run.cancelVerification({ runId: run.id }))).toMatchObject({ reason: "NOT_CANCELLABLE" });
+
+    // A runner that claimed and went silent: once its lease runs out another claim takes it over.
+    await api.admin.run.merge({ runId: run.id, reverify: true });
+    const first = (await runner.run.claimVerification({ workspaceId: seed.workspace.id, waitMs: 0 }))!;
+    await api.core.deps.db.prisma.mergeVerification.update({ where: { id: first.verification.id }, data: { leaseExpiresAt: new Date(Date.now() - 1000) } });
+    const second = (await runner.run.claimVerification({ workspaceId: seed.workspace.id, waitMs: 0 }))!;
+    expect(second.verification.id).toBe(first.verification.id);
+    expect(second.verification.leaseToken).not.toBe(first.verification.leaseToken);
+    expect(await failure(runner.run.heartbeatVerification({ runId: run.id, verificationId: first.verification.id, leaseToken: first.verification.leaseToken }))).toMatchObject({ reason: "LEASE_LOST" });
+    await api.admin.run.cancelVerification({ runId: run.id });
   });
 
   it("abort with a live runner: cancel requested, worktree and branch gone, the runner's later writes refused", async () => {

@@ -10,6 +10,7 @@ import { planRun } from "../services/run-plan.js";
 import * as queue from "../services/queue.js";
 import { followRunEvents } from "../services/streams.js";
 import { mergeability, mergeRun } from "../services/merge.js";
+import * as verifications from "../services/verifications.js";
 import { abortRun } from "../services/abort.js";
 import { runProvenance } from "../services/provenance.js";
 import { allows } from "../auth/principal.js";
@@ -38,6 +39,19 @@ export const ZCreateRunInput = z.object({
 });
 
 const zLease = { runId: zId, leaseToken: zLeaseToken };
+const zVerificationLease = { runId: zId, verificationId: zId, leaseToken: zLeaseToken };
+/** One command of a re-verification, as a runner reports it. */
+const zCheckRun = z.object({
+  key: z.string().min(1).max(200),
+  title: z.string().max(500),
+  required: z.boolean(),
+  command: z.string().max(20_000),
+  exitCode: z.number().int().nullable(),
+  passed: z.boolean(),
+  timedOut: z.boolean(),
+  durationMs: z.number().int().min(0).max(INT32_MAX),
+  output: z.string().max(64 * 1024),
+});
 const zCommit = z.string().regex(/^[0-9a-f]{40,64}$/, "a full commit id");
 /** A transcript beyond this is not kept (a follow-up then starts from the thread's summary). */
 export const TRANSCRIPT_MAX_CHARS = 8 * MB;
@@ -379,5 +393,50 @@ export const runRouter = {
   complete: authedProcedure.input(ZCompleteInput).mutation(async ({ ctx, input }) => {
     await ctx.authorize.run(input.runId, "runner");
     return queue.completeRun(ctx.deps, actorOf(ctx.principal), input);
+  }),
+
+  // ── Re-verification at merge time: work a runner claims (docs/runner-protocol.md) ─────
+
+  /** Long-polls for a merge's re-verification to run; null when none came within `waitMs`. */
+  claimVerification: authedProcedure
+    .input(z.object({
+      workspaceId: zId,
+      labels: zLabels.optional(),
+      runnerId: zId.optional(),
+      waitMs: z.number().int().min(0).max(25_000).optional(),
+      sandbox: z.boolean().optional(),
+    }))
+    .mutation(async ({ ctx, input, signal }) => {
+      await ctx.authorize.workspace(input.workspaceId, "runner");
+      const runnerId = await ctx.runners.resolve(ctx.deps, ctx.principal, input.workspaceId, input.runnerId);
+      return verifications.claimVerification(ctx.deps, runnerId, input, signal);
+    }),
+
+  heartbeatVerification: authedProcedure.input(z.object(zVerificationLease)).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "runner");
+    return verifications.heartbeatVerification(ctx.deps, input);
+  }),
+
+  /** The runner's report on the integrated state; the server finishes or refuses the merge. */
+  completeVerification: authedProcedure
+    .input(z.object({
+      ...zVerificationLease,
+      baseCommit: zCommit,
+      branchCommit: zCommit,
+      head: zCommit.nullable(),
+      conflict: z.array(z.string().min(1).max(4096)).max(1000).optional(),
+      setup: zCheckRun.nullable(),
+      checks: z.array(zCheckRun).max(500),
+      error: z.object({ message: z.string().max(4_000) }).optional(),
+    }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.authorize.run(input.runId, "runner");
+      return verifications.completeVerification(ctx.deps, actorOf(ctx.principal), input);
+    }),
+
+  /** Stops a merge's re-verification that waits for a runner or runs (the merge does not happen). */
+  cancelVerification: authedProcedure.input(z.object({ runId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "admin");
+    return verifications.cancelVerification(ctx.deps, actorOf(ctx.principal), input.runId);
   }),
 } satisfies TRPCRouterRecord;

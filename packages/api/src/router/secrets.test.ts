@@ -189,6 +189,15 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "worktree.remove", call: () => admin.worktree.remove({ worktreeId: ids.worktree! }) },
       { path: "worktree.markRemoved", call: () => runner.worktree.markRemoved({ runId: ids.run!, path: join(api.db.dir, "wt") }) },
       { path: "run.merge", call: () => admin.run.merge({ runId: ids.run! }), refuses: "INVALID_STATE" },
+      // No merge is waiting for its re-verification here: nothing to claim, a lease nobody holds.
+      { path: "run.claimVerification", call: () => runner.run.claimVerification({ workspaceId: ws.id, waitMs: 0 }) },
+      { path: "run.heartbeatVerification", call: () => runner.run.heartbeatVerification({ runId: ids.run!, verificationId: ids.run!, leaseToken: lease }), refuses: "LEASE_LOST" },
+      {
+        path: "run.completeVerification",
+        call: () => runner.run.completeVerification({ runId: ids.run!, verificationId: ids.run!, leaseToken: lease, baseCommit: "a".repeat(40), branchCommit: "b".repeat(40), head: null, setup: null, checks: [] }),
+        refuses: "LEASE_LOST",
+      },
+      { path: "run.cancelVerification", call: () => admin.run.cancelVerification({ runId: ids.run! }), refuses: "NOT_CANCELLABLE" },
       { path: "run.abort", call: () => admin.run.abort({ runId: ids.run!, reason: "done" }) },
       { path: "card.archive", call: () => admin.card.archive({ cardId: ids.card! }) },
       { path: "card.restore", call: () => admin.card.restore({ cardId: ids.card! }) },
@@ -239,7 +248,8 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       const keys = keysOf(answer);
       if (keys.has("tokenHash")) carriers.push(`${step.path}: tokenHash`);
       if (keys.has("password")) carriers.push(`${step.path}: password`);
-      if (keys.has("leaseToken") !== (step.path === "run.claim")) carriers.push(`${step.path}: leaseToken`);
+      // A claim hands its lease to the claimant (a verification's only when there was one to claim).
+      if (keys.has("leaseToken") !== (step.path === "run.claim") && step.path !== "run.claimVerification") carriers.push(`${step.path}: leaseToken`);
     }
     expect(carriers).toEqual([]);
   });

@@ -6,27 +6,29 @@ import {
   MergeConflictError,
   mergeRunBranch,
   MissingBranchError,
+  VerifiedStateMovedError,
   type MergeRunBranchResult,
 } from "@agentboard/git";
-import type { Prisma, RunStatus } from "@agentboard/db";
+import type { MergeVerification, Prisma, Run, RunStatus, VerificationStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
-import { conflict, notFound, type ErrorReason } from "../errors.js";
-import { publishRunChange } from "../infra/notifier.js";
+import { AppError, conflict, notFound, type ErrorReason } from "../errors.js";
+import { publishRunChange, topics } from "../infra/notifier.js";
 import { transition, type Tx } from "./run-events.js";
 import { gateOf, independentReviewBlock, staleItems, type GateItem } from "./dod.js";
 import { repositoryAvailable, withRunPipelineLock } from "./merge-lock.js";
-import { reverifyIntegratedState, type CheckRun, type ReverifyReport } from "./merge-reverify.js";
 import { cleanupEvent, cleanupRetryAt, removeRunWorktrees, type CleanupReport } from "./worktree-cleanup.js";
 import { ABORTABLE_STATUSES } from "./abort.js";
 
 export interface MergeInput {
   runId: string;
-  /** Run the automatic checks again on the base merged into the branch before merging. */
+  /**
+   * Run the automatic checks again on the base merged into the branch before merging. The
+   * checks are repository code: a runner of the workspace claims the re-verification and
+   * runs it in its sandbox; the merge answers `verifying` and finishes when it reports.
+   */
   reverify?: boolean;
   /** Remove the run's worktrees and delete its branch after the merge (default true). */
   cleanup?: boolean;
-  /** Per command, for re-verification. */
-  checkTimeoutMs?: number;
   /** The merger's stable identity (four eyes). */
   mergerId?: string;
 }
@@ -34,8 +36,37 @@ export interface MergeInput {
 const EVENT_OUTPUT_CHARS = 4 * 1024;
 /** The merge commit's trailer naming the run; also how a lost record of a merge is found again. */
 const RUN_TRAILER = "Agentboard-Run";
+/** Verifications of one merge request before a base or branch that keeps moving refuses it. */
+export const MAX_VERIFY_ATTEMPTS = 3;
 
 const oneLine = (s: string) => s.replace(/[\r\n]+/g, " ").trim();
+
+/** One command of a re-verification, as the runner reports it. */
+export interface CheckRun {
+  key: string;
+  title: string;
+  required: boolean;
+  command: string;
+  exitCode: number | null;
+  passed: boolean;
+  timedOut: boolean;
+  durationMs: number;
+  /** The end of stdout and stderr, interleaved. */
+  output: string;
+}
+
+/** What the runner found on the integrated state (the base merged into the branch). */
+export interface ReverifyReport {
+  passed: boolean;
+  baseCommit: string;
+  branchCommit: string;
+  /** The integrated commit the checks ran on (null when it could not be made). */
+  head: string | null;
+  /** Files in conflict when the base does not merge into the branch; no check ran. */
+  conflict?: string[];
+  setup: CheckRun | null;
+  checks: CheckRun[];
+}
 
 function loadRun(deps: Deps, runId: string) {
   return deps.db.prisma.run.findUnique({
@@ -53,7 +84,7 @@ function summarizeCheck(c: CheckRun) {
   return { ...rest, output: output.length > EVENT_OUTPUT_CHARS ? `…${output.slice(-EVENT_OUTPUT_CHARS)}` : output };
 }
 
-function reverifyPayload(r: ReverifyReport): Prisma.InputJsonValue {
+export function reverifyPayload(r: ReverifyReport, extra: Record<string, Prisma.InputJsonValue | null> = {}): Prisma.InputJsonValue {
   return {
     passed: r.passed,
     baseCommit: r.baseCommit,
@@ -62,10 +93,11 @@ function reverifyPayload(r: ReverifyReport): Prisma.InputJsonValue {
     conflict: r.conflict ?? null,
     setup: r.setup ? summarizeCheck(r.setup) : null,
     checks: r.checks.map(summarizeCheck),
+    ...extra,
   };
 }
 
-async function appendEvent(deps: Deps, runId: string, boardId: string, type: string, actor: string, payload: Prisma.InputJsonValue) {
+export async function appendEvent(deps: Deps, runId: string, boardId: string, type: string, actor: string, payload: Prisma.InputJsonValue) {
   await deps.db.prisma.$transaction((tx) => transition(tx, runId, {}, {}, [{ type, actor, payload }]));
   await publishRunChange(deps.notifier, runId, boardId);
 }
@@ -77,11 +109,46 @@ async function moveCardToDone(tx: Tx, cardId: string, boardId: string) {
   await tx.card.update({ where: { id: cardId }, data: { column: "done", position: (last?.position ?? 0) + 1024 } });
 }
 
+/** A merge's re-verification, as callers see it (`run.merge`, `run.mergeability`). */
+export interface VerificationView {
+  id: string;
+  status: VerificationStatus;
+  attempt: number;
+  baseCommit: string;
+  branchCommit: string;
+  requestedBy: string;
+  runnerId: string | null;
+  createdAt: Date;
+  claimedAt: Date | null;
+  finishedAt: Date | null;
+  /** Why it refused the merge (REVERIFY_FAILED, MERGE_CONFLICT, BASE_MOVED…). */
+  reason: string | null;
+  message: string | null;
+  report: Prisma.JsonValue | null;
+}
+
+/** A request as services read it (its lease token is omitted by default). */
+export type StoredVerification = Omit<MergeVerification, "leaseToken">;
+
+export function verificationView(v: StoredVerification): VerificationView {
+  const { id, status, attempt, baseCommit, branchCommit, requestedBy, runnerId, createdAt, claimedAt, finishedAt, reason, message, report } = v;
+  return { id, status, attempt, baseCommit, branchCommit, requestedBy, runnerId, createdAt, claimedAt, finishedAt, reason, message, report };
+}
+
+type MergeSummary = Pick<MergeRunBranchResult, "status" | "mergeCommit" | "baseBefore" | "branchCommit" | "parents" | "checkout">;
+
+/**
+ * `merged`: done (`merge` says how). `verifying`: a runner re-verifies the integrated state
+ * first; `verification` is the request, and the merge finishes (or is refused, with the
+ * reason on the request) when the runner reports. Nothing else is set then.
+ */
 export interface MergeResult {
-  run: Awaited<ReturnType<typeof finishMerge>>;
-  merge: Pick<MergeRunBranchResult, "status" | "mergeCommit" | "baseBefore" | "branchCommit" | "parents" | "checkout">;
+  status: "merged" | "verifying";
+  run: Awaited<ReturnType<typeof finishMerge>> | Run;
+  merge: MergeSummary | null;
   reverify: ReverifyReport | null;
   cleanup: CleanupReport | null;
+  verification: VerificationView | null;
 }
 
 /**
@@ -91,7 +158,10 @@ export interface MergeResult {
  * 1. everything runs under the repository's pipeline lock (merges and aborts of one
  *    repository never interleave);
  * 2. the gate and the run's status are read inside the lock;
- * 3. re-verification, if asked, happens in a throwaway worktree — nothing to undo;
+ * 3. re-verification, if asked, is queued for a runner (the server runs no repository
+ *    code) and the call answers `verifying`; the runner's report comes back through
+ *    `completeVerification`, which carries on from step 4 under the same lock, merging
+ *    exactly the commits that were verified;
  * 4. the git merge (`--no-ff`, a compare-and-swap on the base ref): a conflict changes
  *    nothing;
  * 5. cleanup, if asked: the worktrees removed and the branch deleted, each outcome
@@ -113,38 +183,123 @@ export async function mergeRun(deps: Deps, actor: string, input: MergeInput): Pr
   }
 
   return withRunPipelineLock(repoPath, async () => {
-    const run = await loadRun(deps, input.runId);
-    if (!run) throw notFound("run", input.runId);
-    if (run.status !== "succeeded") {
-      throw conflict("INVALID_STATE", run.status === "merged" ? `run ${run.id} is already merged` : `run ${run.id} is ${run.status}; only a succeeded run can be merged`, {
-        status: run.status,
-      });
-    }
-    const gate = gateOf(run.dodItems);
-    if (!gate.satisfied) {
-      throw conflict("DOD_INCOMPLETE", `the Definition of Done is incomplete: ${gate.missing.map((m) => m.key).join(", ")}`, { missing: gate.missing });
-    }
-    const stale = staleItems(run.dodItems, run.headCommit);
-    if (stale.length > 0) {
-      throw conflict("DOD_INCOMPLETE", `validated on an older head of the branch: ${stale.map((m) => m.key).join(", ")}; validate them again`, { missing: stale });
-    }
-    await assertThreadHead(deps, run);
-    const fourEyes = independentReviewBlock(run, input.mergerId ?? null);
-    if (fourEyes) throw conflict("INDEPENDENT_REVIEW", fourEyes);
-
-    let reverify: ReverifyReport | null = null;
+    const run = await mergeableRun(deps, input.runId, input.mergerId ?? null);
     let merged: MergeRunBranchResult;
-    if ((await branchCommit(repoPath, run.branch)) === null) {
+    const branchTip = await branchCommit(repoPath, run.branch);
+    if (branchTip === null) {
       merged = await recoveredMerge(repoPath, run);
     } else {
-      if (input.reverify) reverify = await reverifyBeforeMerge(deps, actor, run, repoPath, input.checkTimeoutMs);
+      if (input.reverify && (run.project.setupScript || run.dodItems.some((i) => i.check !== null))) {
+        const verification = await queueVerification(deps, actor, run, repoPath, branchTip, input.cleanup !== false);
+        return { status: "verifying", run, merge: null, reverify: null, cleanup: null, verification: verificationView(verification) };
+      }
       merged = await gitMerge(deps, actor, run, repoPath);
     }
+    return completeMerge(deps, actor, run, repoPath, merged, null, input.cleanup !== false);
+  });
+}
 
-    const cleanup = input.cleanup === false ? null : await removeRunWorktrees(deps, run, repoPath, { deleteBranch: true });
-    const updated = await finishMerge(deps, actor, run, merged, reverify !== null, cleanup);
-    const { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout } = merged;
-    return { run: updated, merge: { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout }, reverify, cleanup };
+/**
+ * The run, read inside the lock, if it can be merged now (else the reason). Four eyes is
+ * checked for `mergerId` when given (a re-verified merge was checked when it was asked for).
+ */
+async function mergeableRun(deps: Deps, runId: string, mergerId: string | null = null) {
+  const run = await loadRun(deps, runId);
+  if (!run) throw notFound("run", runId);
+  if (run.status !== "succeeded") {
+    throw conflict("INVALID_STATE", run.status === "merged" ? `run ${run.id} is already merged` : `run ${run.id} is ${run.status}; only a succeeded run can be merged`, {
+      status: run.status,
+    });
+  }
+  const gate = gateOf(run.dodItems);
+  if (!gate.satisfied) {
+    throw conflict("DOD_INCOMPLETE", `the Definition of Done is incomplete: ${gate.missing.map((m) => m.key).join(", ")}`, { missing: gate.missing });
+  }
+  const stale = staleItems(run.dodItems, run.headCommit);
+  if (stale.length > 0) {
+    throw conflict("DOD_INCOMPLETE", `validated on an older head of the branch: ${stale.map((m) => m.key).join(", ")}; validate them again`, { missing: stale });
+  }
+  await assertThreadHead(deps, run);
+  const fourEyes = independentReviewBlock(run, mergerId);
+  if (fourEyes) throw conflict("INDEPENDENT_REVIEW", fourEyes);
+  return run;
+}
+
+async function completeMerge(
+  deps: Deps,
+  actor: string,
+  run: LoadedRun,
+  repoPath: string,
+  merged: MergeRunBranchResult,
+  reverify: ReverifyReport | null,
+  cleanupAfter: boolean,
+): Promise<MergeResult> {
+  const cleanup = cleanupAfter ? await removeRunWorktrees(deps, run, repoPath, { deleteBranch: true }) : null;
+  const updated = await finishMerge(deps, actor, run, merged, reverify !== null, cleanup);
+  const { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout } = merged;
+  return { status: "merged", run: updated, merge: { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout }, reverify, cleanup, verification: null };
+}
+
+/** The open re-verification of the run, or a new one for the current base and branch tips. */
+async function queueVerification(deps: Deps, actor: string, run: LoadedRun, repoPath: string, branchTip: string, cleanup: boolean): Promise<StoredVerification> {
+  const open = await deps.db.prisma.mergeVerification.findFirst({ where: { runId: run.id, status: { in: ["queued", "claimed"] } }, orderBy: { createdAt: "desc" } });
+  if (open) return open;
+  const baseTip = await branchCommit(repoPath, run.baseBranch);
+  if (baseTip === null) throw conflict("BRANCH_MISSING", `base branch ${run.baseBranch} does not exist in the project's repository`, { branch: run.baseBranch });
+  const v = await deps.db.prisma.mergeVerification.create({
+    data: { runId: run.id, workspaceId: run.workspaceId, baseCommit: baseTip, branchCommit: branchTip, requestedBy: actor, cleanup },
+  });
+  await appendEvent(deps, run.id, run.boardId, "run.reverify_requested", actor, { verificationId: v.id, baseCommit: baseTip, branchCommit: branchTip });
+  await deps.notifier.publish(topics.queued(run.workspaceId));
+  return v;
+}
+
+/** Why a report refuses the merge, or null when it passes. */
+function refusal(run: LoadedRun, r: ReverifyReport): { reason: ErrorReason; message: string } | null {
+  if (r.conflict) return { reason: "MERGE_CONFLICT", message: `${run.baseBranch} does not merge cleanly into ${run.branch}: ${r.conflict.join(", ")}` };
+  if (r.passed) return null;
+  const failed = [r.setup, ...r.checks].filter((c): c is CheckRun => c !== null && !c.passed && c.required);
+  return { reason: "REVERIFY_FAILED", message: `re-verification on the integrated state failed: ${failed.map((c) => c.key).join(", ") || "incomplete report"}` };
+}
+
+export type VerifiedOutcome =
+  | { kind: "merged"; result: MergeResult }
+  | { kind: "refused"; reason: ErrorReason; message: string }
+  | { kind: "moved"; baseCommit: string; branchCommit: string };
+
+/**
+ * The rest of a re-verifying merge, once a runner reported on `v`'s commits: refused if
+ * the report fails; merged if it passes and base and branch are still where they were
+ * verified (compare-and-swap: nothing else is merged); `moved` otherwise (verify again).
+ */
+export async function mergeVerified(deps: Deps, v: StoredVerification, report: ReverifyReport): Promise<VerifiedOutcome> {
+  const first = await loadRun(deps, v.runId);
+  if (!first) throw notFound("run", v.runId);
+  const repoPath = first.project.repoPath;
+  return withRunPipelineLock(repoPath, async () => {
+    let run: LoadedRun;
+    try {
+      run = await mergeableRun(deps, v.runId);
+    } catch (err) {
+      if (err instanceof AppError && err.code === "CONFLICT") return { kind: "refused", reason: err.reason, message: err.message };
+      throw err;
+    }
+    const refused = refusal(run, report);
+    if (refused) return { kind: "refused", ...refused };
+    const [baseNow, branchNow] = await Promise.all([branchCommit(repoPath, run.baseBranch), branchCommit(repoPath, run.branch)]);
+    if (baseNow === null || branchNow === null) {
+      return { kind: "refused", reason: "BRANCH_MISSING", message: `branch ${baseNow === null ? run.baseBranch : run.branch} does not exist in the project's repository` };
+    }
+    if (baseNow !== v.baseCommit || branchNow !== v.branchCommit) return { kind: "moved", baseCommit: baseNow, branchCommit: branchNow };
+    let merged: MergeRunBranchResult;
+    try {
+      merged = await gitMerge(deps, v.requestedBy, run, repoPath, { baseCommit: v.baseCommit, branchCommit: v.branchCommit });
+    } catch (err) {
+      if (err instanceof VerifiedStateMovedError) return { kind: "moved", ...err.actual };
+      if (err instanceof AppError && err.code === "CONFLICT") return { kind: "refused", reason: err.reason, message: err.message };
+      throw err;
+    }
+    return { kind: "merged", result: await completeMerge(deps, v.requestedBy, run, repoPath, merged, report, v.cleanup) };
   });
 }
 
@@ -161,37 +316,17 @@ async function recoveredMerge(repoPath: string, run: LoadedRun): Promise<MergeRu
   return { status: "already-merged", mergeCommit: landed.commit, baseBefore, branchCommit: branchTip, parents: landed.parents, attempts: 0, checkout: null };
 }
 
-async function reverifyBeforeMerge(deps: Deps, actor: string, run: LoadedRun, repoPath: string, timeoutMs: number | undefined): Promise<ReverifyReport> {
-  const reverify = await reverifyIntegratedState({
-    runId: run.id,
-    projectId: run.projectId,
-    sandbox: run.project.sandbox,
-    repoPath,
-    baseBranch: run.baseBranch,
-    branch: run.branch,
-    setupScript: run.project.setupScript,
-    checks: run.dodItems.filter((i) => i.check).map((i) => ({ key: i.key, title: i.title, required: i.required, command: i.check ?? "" })),
-    timeoutMs,
-  });
-  await appendEvent(deps, run.id, run.boardId, "run.reverified", actor, reverifyPayload(reverify));
-  if (reverify.conflict) {
-    throw conflict("MERGE_CONFLICT", `${run.baseBranch} does not merge cleanly into ${run.branch}`, { files: reverify.conflict, stage: "reverify" });
-  }
-  if (!reverify.passed) {
-    const failed = [reverify.setup, ...reverify.checks].filter((c): c is CheckRun => c !== null && !c.passed && c.required);
-    throw conflict("REVERIFY_FAILED", `re-verification on the integrated state failed: ${failed.map((c) => c.key).join(", ")}`, {
-      failed: failed.map((c) => ({ key: c.key, title: c.title, command: c.command, exitCode: c.exitCode, timedOut: c.timedOut, durationMs: c.durationMs, output: c.output })),
-      baseCommit: reverify.baseCommit,
-      head: reverify.head,
-    });
-  }
-  return reverify;
-}
-
-async function gitMerge(deps: Deps, actor: string, run: LoadedRun, repoPath: string): Promise<MergeRunBranchResult> {
+async function gitMerge(
+  deps: Deps,
+  actor: string,
+  run: LoadedRun,
+  repoPath: string,
+  expect?: { baseCommit: string; branchCommit: string },
+): Promise<MergeRunBranchResult> {
   try {
     return await mergeRunBranch({
       repoPath,
+      ...(expect ? { expect } : {}),
       baseBranch: run.baseBranch,
       branch: run.branch,
       author: DEFAULT_AUTHOR,
@@ -333,6 +468,10 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
     }
   }
   const missing: GateItem[] = gate.missing;
+  const latest = await deps.db.prisma.mergeVerification.findFirst({ where: { runId: run.id }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
+  if (latest && (latest.status === "queued" || latest.status === "claimed")) {
+    reasons.push({ reason: "VERIFYING", message: latest.status === "queued" ? "re-verification is waiting for a runner" : "a runner is re-verifying the integrated state" });
+  }
   return {
     runId: run.id,
     status: run.status,
@@ -350,6 +489,8 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
     })),
     /** Items whose checks a re-verifying merge would run. */
     reverifiableChecks: run.dodItems.filter((i) => i.check !== null).length,
+    /** The latest re-verification of a merge (waiting for a runner, running, or how it ended). */
+    verification: latest ? verificationView(latest) : null,
     canAbort: opts.callerCanAbort && (ABORTABLE_STATUSES as readonly RunStatus[]).includes(run.status),
     baseBranch: run.baseBranch,
     branch: run.branch,

@@ -1,6 +1,6 @@
 "use client";
 
-import { useId, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { toast } from "sonner";
 import { z } from "zod";
@@ -22,7 +22,9 @@ const panelClass = "rounded-xl bg-white p-4 ring-1 ring-zinc-200 dark:bg-zinc-90
  * The merge gate and, for admins, the merge button. The gate is `run.mergeability`: every
  * reason `run.merge` would refuse with, at once, so the button is disabled exactly when a
  * merge cannot succeed — except for conflicts and re-verification failures, which only
- * trying can find; those come back as the merge's error and are shown here in full.
+ * trying can find; those come back as the merge's error and are shown here in full. A
+ * re-verifying merge is work for a runner: the panel follows the request (waiting,
+ * running, refused with the runner's evidence) and can cancel it.
  */
 export function MergePanel({ run }: { run: RunDetail }) {
   if (run.status === "merged") return <MergedSummary run={run} />;
@@ -70,7 +72,11 @@ function MergeGate({ run }: { run: RunDetail }) {
   const refresh = useRefreshRun(run.id);
   const { session } = useSession();
   const isAdmin = can(session, "admin", run.workspaceId);
-  const gate = useQuery(trpc.run.mergeability.queryOptions({ runId: run.id }));
+  const gate = useQuery({
+    ...trpc.run.mergeability.queryOptions({ runId: run.id }),
+    // While a runner re-verifies, follow the request until it ends (merged or refused).
+    refetchInterval: (q) => (isOpen(q.state.data?.verification) ? 1_000 : false),
+  });
   const [reverify, setReverify] = useState(false);
   const [cleanup, setCleanup] = useState(true);
   const [failure, setFailure] = useState<unknown>(null);
@@ -80,6 +86,11 @@ function MergeGate({ run }: { run: RunDetail }) {
     trpc.run.merge.mutationOptions({
       onMutate: () => setFailure(null),
       onSuccess: (r) => {
+        if (r.status === "verifying" || !r.merge) {
+          toast.info("Re-verifying on a runner", { description: `the merge happens once a runner has run the checks on ${run.baseBranch} merged into the branch` });
+          void gate.refetch();
+          return;
+        }
         toast.success(`Merged into ${r.run.baseBranch}`, {
           description: `${r.merge.status === "already-merged" ? "already contained in the base" : `merge commit ${r.merge.mergeCommit.slice(0, 12)}`} · ${describeCleanup(r.cleanup)}`,
         });
@@ -95,8 +106,25 @@ function MergeGate({ run }: { run: RunDetail }) {
     }),
   );
 
+  const cancel = useMutation(
+    trpc.run.cancelVerification.mutationOptions({
+      onSuccess: () => {
+        toast.success("Re-verification cancelled");
+        void gate.refetch();
+      },
+      onError: (err) => toast.error("Could not cancel", { description: errorMessage(err) }),
+    }),
+  );
+
   const g = gate.data;
   const blocked = !g || !g.canMerge;
+  const verification = g?.verification ?? null;
+  const verifying = isOpen(verification);
+  // The request ended in a merge: the run's own record follows.
+  const merged = verification?.status === "merged";
+  useEffect(() => {
+    if (merged) refresh();
+  }, [merged, refresh]);
   return (
     <section aria-labelledby="merge" className={panelClass} data-testid="merge-panel" data-state={g ? (g.canMerge ? "ready" : "blocked") : "loading"}>
       <h2 id="merge" className="text-sm font-semibold">
@@ -144,11 +172,17 @@ function MergeGate({ run }: { run: RunDetail }) {
             onClick={() => merge.mutate({ runId: run.id, reverify, cleanup })}
             data-testid="merge-button"
           >
-            {merge.isPending ? (reverify ? "Re-verifying and merging…" : "Merging…") : `Merge into ${run.baseBranch}`}
+            {merge.isPending ? (reverify ? "Asking a runner to re-verify…" : "Merging…") : verifying ? "Re-verifying…" : `Merge into ${run.baseBranch}`}
           </Button>
+          {verifying ? (
+            <Button variant="secondary" className="w-full" disabled={cancel.isPending} onClick={() => cancel.mutate({ runId: run.id })} data-testid="cancel-verification">
+              Cancel the re-verification
+            </Button>
+          ) : null}
         </div>
       ) : null}
 
+      {verification ? <VerificationState verification={verification} /> : null}
       {failure ? <MergeFailure error={failure} onDismiss={() => setFailure(null)} /> : null}
     </section>
   );
@@ -161,7 +195,75 @@ const REASON_LABEL: Record<string, string> = {
   REPOSITORY_UNAVAILABLE: "Repository not here",
   BRANCH_MISSING: "Branch missing",
   INDEPENDENT_REVIEW: "Four eyes",
+  VERIFYING: "Re-verifying",
 };
+
+type Verification = NonNullable<Mergeability["verification"]>;
+
+const isOpen = (v: Verification | null | undefined) => v?.status === "queued" || v?.status === "claimed";
+
+// What a runner reported (docs/dod-and-merge.md), checked before it is shown.
+const zCheckRun = z.object({ key: z.string(), title: z.string(), command: z.string(), required: z.boolean(), passed: z.boolean(), exitCode: z.number().nullable(), timedOut: z.boolean(), durationMs: z.number(), output: z.string() });
+const zReport = z.object({ conflict: z.array(z.string()).nullable().optional(), setup: zCheckRun.nullable(), checks: z.array(zCheckRun) });
+
+/** The latest re-verification: waiting for a runner, running, or why it refused the merge. */
+function VerificationState({ verification: v }: { verification: Verification }) {
+  if (v.status === "merged") return null;
+  if (v.status === "queued" || v.status === "claimed") {
+    return (
+      <p className="mt-3 text-sm text-zinc-700 dark:text-zinc-300" data-testid="verification" data-status={v.status} role="status">
+        <Spinner label="" />{" "}
+        {v.status === "queued"
+          ? `Waiting for a runner to re-verify ${v.baseCommit.slice(0, 8)} merged into ${v.branchCommit.slice(0, 8)}…`
+          : `A runner is re-verifying ${v.baseCommit.slice(0, 8)} merged into ${v.branchCommit.slice(0, 8)}${v.attempt > 1 ? ` (attempt ${v.attempt})` : ""}…`}
+      </p>
+    );
+  }
+  if (v.status === "cancelled") {
+    return (
+      <p className="mt-3 text-xs text-zinc-500" data-testid="verification" data-status="cancelled">
+        The last re-verification was cancelled; nothing was merged.
+      </p>
+    );
+  }
+  const report = zReport.safeParse(v.report);
+  const failed = report.success ? [report.data.setup, ...report.data.checks].filter((c) => c !== null && !c.passed) : [];
+  return (
+    <div role="alert" className="mt-3 rounded-lg bg-red-50 p-3 text-sm text-red-900 ring-1 ring-red-200 dark:bg-red-950 dark:text-red-100 dark:ring-red-900" data-testid="merge-error" data-reason={v.reason ?? undefined}>
+      <p className="font-medium">
+        {v.reason ? <span className="font-mono">{v.reason}: </span> : null}
+        {v.message}
+      </p>
+      {report.success && report.data.conflict ? (
+        <ul className="mt-1 list-disc pl-5 font-mono text-xs" data-testid="merge-conflict-files">
+          {report.data.conflict.map((f) => (
+            <li key={f}>{f}</li>
+          ))}
+        </ul>
+      ) : null}
+      {failed.length > 0 ? (
+        <ul className="mt-2 space-y-2" data-testid="reverify-failed">
+          {failed.map((c) =>
+            c ? (
+              <li key={c.key} className="text-xs">
+                <p>
+                  <span className="font-medium">{c.title}</span> <code>$ {c.command}</code> — {c.timedOut ? "timed out" : c.exitCode === null ? "killed" : `exit ${c.exitCode}`} after{" "}
+                  {formatDuration(c.durationMs)}
+                </p>
+                {c.output ? (
+                  <details>
+                    <summary className="cursor-pointer">Output (tail)</summary>
+                    <pre className="mt-1 max-h-48 overflow-auto rounded bg-zinc-900 p-2 font-mono text-[11px] whitespace-pre-wrap text-zinc-100">{c.output}</pre>
+                  </details>
+                ) : null}
+              </li>
+            ) : null,
+          )}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
 
 function GateReasons({ gate }: { gate: Mergeability }) {
   if (gate.canMerge) {
@@ -176,7 +278,9 @@ function GateReasons({ gate }: { gate: Mergeability }) {
       {gate.reasons.map((r) => (
         <li key={r.reason} className="text-sm" data-reason={r.reason}>
           <span className="block text-xs font-semibold text-amber-800 dark:text-amber-300">{REASON_LABEL[r.reason] ?? r.reason}</span>
-          {r.reason === "DOD_INCOMPLETE" ? (
+          {r.reason === "VERIFYING" ? (
+            <span className="text-zinc-700 dark:text-zinc-300">{r.message}</span>
+          ) : r.reason === "DOD_INCOMPLETE" ? (
             <span className="text-zinc-700 dark:text-zinc-300">
               Missing validated evidence:{" "}
               {gate.missing.map((m, i) => (
