@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { authedProcedure } from "../trpc.js";
-import { zColumn, zId, zLabels } from "../schemas.js";
+import { zColumn, zId, zInt32, zLabels } from "../schemas.js";
 import * as cards from "../services/cards.js";
 import { badRequest } from "../errors.js";
 import { actorOf } from "../auth/principal.js";
@@ -29,7 +29,7 @@ export const cardRouter = {
       z.object({
         cardId: zId,
         /** The version the editor loaded: a save over a newer one answers CONFLICT STALE_VERSION. */
-        version: z.number().int().min(1).optional(),
+        version: zInt32.min(1).optional(),
         title: zTitle.optional(),
         description: zDescription.optional(),
         labels: zLabels.optional(),
