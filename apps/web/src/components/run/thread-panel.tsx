@@ -55,7 +55,7 @@ function ThreadView({ thread, currentRunId }: { thread: Thread; currentRunId?: s
       <ol className="divide-y divide-zinc-100 dark:divide-zinc-800">
         {thread.runs.map((r) => (
           <li key={r.id} data-testid="thread-run" data-run-id={r.id} data-kind={r.kind} data-status={r.status}>
-            <Link href={`/runs/${r.id}`} className={cn("block px-3 py-2 text-xs hover:bg-zinc-50 dark:hover:bg-zinc-800/60", r.id === currentRunId && "bg-sky-50 dark:bg-sky-950/40")} aria-current={r.id === currentRunId ? "page" : undefined}>
+            <Link href={`/runs/${r.id}`} className={cn("block px-3 py-2 text-xs hover:bg-zinc-50 dark:hover:bg-zinc-800/60", r.id === currentRunId && "bg-sky-50 dark:bg-sky-950/40")} aria-current={r.id === currentRunId ? "page" : undefined} data-testid="card-run-link">
               <span className="flex items-center gap-2">
                 <StatusBadge status={r.status} />
                 <span className="font-medium">{KIND[r.kind]}</span>
