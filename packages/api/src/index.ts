@@ -12,5 +12,6 @@ export type { Deps } from "./services/deps.js";
 export { SECURITY_HEADERS, setSecurityHeaders } from "./http-headers.js";
 export { createApiHttpHandler, listenApi, keepConnectionsAlive, MAX_BODY_BYTES, type ApiHttpHandler, type ApiHttpOptions } from "./http.js";
 export { isSameOrigin, cookieMayAct } from "./auth/same-origin.js";
+export { readSmallBody } from "./auth/small-body.js";
 export { ensureSetupCode } from "./services/members.js";
 export type { AccountsOptions, OidcConfig } from "./auth/accounts.js";

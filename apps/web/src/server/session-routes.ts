@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ApiCore, Principal } from "@agentboard/api";
+import { readSmallBody, type ApiCore, type Principal } from "@agentboard/api";
 import { clearedSessionCookie, isSameOrigin, sessionCookie } from "./session.js";
 
 /**
@@ -37,7 +37,7 @@ export function createSessionRoutes(core: ApiCore): SessionRoutes {
   async function signIn(req: IncomingMessage, res: ServerResponse) {
     if (!isSameOrigin(req)) return refuse(res, 403, "sign in from this server's own login page");
     const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim();
-    const body = await readBody(req);
+    const body = await readSmallBody(req, MAX_BODY);
     if (body === null) return refuse(res, 413, "expected a token, not that much");
     const isForm = type === "application/x-www-form-urlencoded";
     let token = "";
@@ -102,20 +102,3 @@ function refuse(res: ServerResponse, status: 403 | 413, error: string) {
   json(res, status, { error });
 }
 
-/** The body, or null when it is larger than a sign-in ever is (the rest is not read). */
-function readBody(req: IncomingMessage): Promise<string | null> {
-  if (Number(req.headers["content-length"]) > MAX_BODY) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) return void chunks.push(c);
-      req.off("data", onData);
-      resolve(null);
-    };
-    req.on("data", onData);
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}

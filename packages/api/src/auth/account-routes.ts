@@ -7,6 +7,7 @@ import * as members from "../services/members.js";
 import { AppError } from "../errors.js";
 import { CLIENT_IP_HEADER, type Accounts } from "./accounts.js";
 import { isSameOrigin } from "./same-origin.js";
+import { readSmallBody } from "./small-body.js";
 
 /**
  * The account endpoints, beside the tRPC API:
@@ -38,7 +39,7 @@ export function createAccountRoutes(deps: Deps, accounts: Accounts): AccountRout
 
   async function signUp(req: IncomingMessage, res: ServerResponse) {
     if (!isSameOrigin(req)) return json(res, 403, { error: "sign up from this server's own pages" });
-    const body = await readBody(req);
+    const body = await readSmallBody(req, MAX_BODY);
     if (body === null) return json(res, 413, { error: "too large" });
     let raw: unknown;
     try {
@@ -117,19 +118,3 @@ function json(res: ServerResponse, status: number, body: unknown) {
   res.end(JSON.stringify(body));
 }
 
-function readBody(req: IncomingMessage): Promise<string | null> {
-  if (Number(req.headers["content-length"]) > MAX_BODY) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) return void chunks.push(c);
-      req.off("data", onData);
-      resolve(null);
-    };
-    req.on("data", onData);
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}

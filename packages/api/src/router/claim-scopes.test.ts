@@ -1,22 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
+import { failure } from "../testing/failures.js";
 
 /** A claim over several scopes: one long-poll for all of them (docs/runner-protocol.md). */
-
-async function failure(p: Promise<unknown>): Promise<{ code: string; reason?: string; field?: string }> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TRPCError) {
-      const cause = err.cause as { reason?: string; field?: string } | undefined;
-      return { code: err.code, reason: cause?.reason, field: cause?.field };
-    }
-    throw err;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe.each(testProviders)("multi-scope claims on %s", (provider) => {
   let api: TestApi;

@@ -1,22 +1,12 @@
 import { realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
 import { claimAndWork, complete, makeRepo, type RepoFixture } from "../testing/git-runs.js";
+import { reasonOf } from "../testing/failures.js";
 
 /** Four eyes per workflow, and every decision names the person who made it. */
-
-async function reasonOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    if (!(err instanceof TRPCError)) throw err;
-    return (err.cause as { reason?: string } | undefined)?.reason;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe.each(testProviders)("four eyes on %s", (provider) => {
   let api: TestApi;

@@ -1,20 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
+import { failure } from "../testing/failures.js";
 
 /** History is never lost: archive instead of delete, purge as an explicit act, stale saves refused. */
-
-async function failure(p: Promise<unknown>): Promise<{ code: string; reason?: string; details?: Record<string, unknown> }> {
-  try {
-    await p;
-  } catch (err) {
-    if (!(err instanceof TRPCError)) throw err;
-    const cause = err.cause as { reason?: string; details?: Record<string, unknown> } | undefined;
-    return { code: err.code, reason: cause?.reason, details: cause?.details };
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe.each(testProviders)("history on %s", (provider) => {
   let api: TestApi;

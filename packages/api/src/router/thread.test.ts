@@ -1,20 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TRPCError } from "@trpc/server";
 import { testProviders } from "@agentboard/testkit";
 import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
+import { failure } from "../testing/failures.js";
 
 /** A card's thread of runs through the API (docs/review-loop.md), on every provider. */
-
-async function failure(p: Promise<unknown>): Promise<{ code: string; reason?: string; details?: Record<string, unknown> }> {
-  try {
-    await p;
-  } catch (err) {
-    if (!(err instanceof TRPCError)) throw err;
-    const cause = err.cause as { reason?: string; details?: Record<string, unknown> } | undefined;
-    return { code: err.code, reason: cause?.reason, details: cause?.details };
-  }
-  throw new Error("expected the call to fail");
-}
 
 const HEAD = "a".repeat(40);
 const DIFF = [
