@@ -1,4 +1,4 @@
-import type { CardColumn } from "@agentboard/db";
+import type { CardColumn, Prisma } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
@@ -92,6 +92,7 @@ export async function moveCard(deps: Deps, input: { cardId: string; column: Card
 }
 
 const LATEST_RUN = { id: true, status: true, engine: true, costUsd: true, createdAt: true, finishedAt: true, errorReason: true } as const;
+const LATEST_RUN_OF_CARD = { ...LATEST_RUN, cardId: true, _count: { select: { approvals: { where: { status: "pending" } } } } } as const;
 
 /**
  * The board's cards, each with its latest run. The latest runs are read per board, not
@@ -104,15 +105,10 @@ export async function listCards(deps: Deps, boardId: string, opts: { archived?: 
       where: { boardId },
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
       distinct: ["cardId"],
-      select: { ...LATEST_RUN, cardId: true, _count: { select: { approvals: { where: { status: "pending" } } } } },
+      select: LATEST_RUN_OF_CARD,
     }),
   ]);
-  // A pending request of a run that is no longer running waits for no one.
-  const latest = new Map(runs.map(({ cardId, _count, ...run }) => [cardId, { ...run, pendingApprovals: run.status === "running" ? _count.approvals : 0 }]));
-  return cards.map((card) => {
-    const run = latest.get(card.id);
-    return { ...card, runs: run ? [run] : [] };
-  });
+  return attachLatest(cards, runs);
 }
 
 /** Cards with their latest run each, for a page of cards (at most a few hundred ids). */
@@ -121,8 +117,15 @@ async function withLatestRuns<C extends { id: string }>(deps: Deps, cards: C[]) 
     where: { cardId: { in: cards.map((c) => c.id) } },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     distinct: ["cardId"],
-    select: { ...LATEST_RUN, cardId: true, _count: { select: { approvals: { where: { status: "pending" } } } } },
+    select: LATEST_RUN_OF_CARD,
   });
+  return attachLatest(cards, runs);
+}
+
+type LatestRunRow = Prisma.RunGetPayload<{ select: typeof LATEST_RUN_OF_CARD }>;
+
+/** Each card with its latest run (`runs`: none or one). A pending request of a run that is no longer running waits for no one. */
+function attachLatest<C extends { id: string }>(cards: C[], runs: LatestRunRow[]) {
   const latest = new Map(runs.map(({ cardId, _count, ...run }) => [cardId, { ...run, pendingApprovals: run.status === "running" ? _count.approvals : 0 }]));
   return cards.map((card) => {
     const run = latest.get(card.id);
