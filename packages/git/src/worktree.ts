@@ -1,6 +1,6 @@
 import { promises as fs, type Dirent } from "node:fs";
 import path from "node:path";
-import { git, gitTry } from "./exec.js";
+import { git, gitClient, gitTry, viaClient } from "./exec.js";
 import { assertInside, assertSafeRefName } from "./names.js";
 
 /** The branch to (re)create is checked out in some worktree, so deleting it would lose that checkout's branch. */
@@ -70,7 +70,8 @@ export async function pruneWorktrees(repoPath: string): Promise<void> {
 export async function deleteBranch(repoPath: string, branch: string): Promise<boolean> {
   assertSafeRefName(branch);
   if ((await branchCommit(repoPath, branch)) === null) return false;
-  await git(repoPath, ["branch", "-D", branch]);
+  const args = ["branch", "-D", branch];
+  await viaClient(args, [], () => gitClient(repoPath, {}, () => args).deleteLocalBranch(branch, true));
   return true;
 }
 

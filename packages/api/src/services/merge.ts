@@ -8,6 +8,7 @@ import {
   MissingBranchError,
   VerifiedStateMovedError,
   type MergeRunBranchResult,
+  type RepositoryLock,
 } from "@agentboard/git";
 import type { MergeVerification, Prisma, Run, RunStatus, VerificationStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
@@ -182,7 +183,7 @@ export async function mergeRun(deps: Deps, actor: string, input: MergeInput): Pr
     throw conflict("REPOSITORY_UNAVAILABLE", `the repository of project ${first.project.name} is not on this server`, { projectId: first.projectId });
   }
 
-  return withRunPipelineLock(repoPath, async () => {
+  return withRunPipelineLock(repoPath, async (heldLock) => {
     const run = await mergeableRun(deps, input.runId, input.mergerId ?? null);
     let merged: MergeRunBranchResult;
     const branchTip = await branchCommit(repoPath, run.branch);
@@ -193,7 +194,7 @@ export async function mergeRun(deps: Deps, actor: string, input: MergeInput): Pr
         const verification = await queueVerification(deps, actor, run, repoPath, branchTip, input.cleanup !== false);
         return { status: "verifying", run, merge: null, reverify: null, cleanup: null, verification: verificationView(verification) };
       }
-      merged = await gitMerge(deps, actor, run, repoPath);
+      merged = await gitMerge(deps, actor, run, repoPath, heldLock);
     }
     return completeMerge(deps, actor, run, repoPath, merged, null, input.cleanup !== false);
   });
@@ -276,7 +277,7 @@ export async function mergeVerified(deps: Deps, v: StoredVerification, report: R
   const first = await loadRun(deps, v.runId);
   if (!first) throw notFound("run", v.runId);
   const repoPath = first.project.repoPath;
-  return withRunPipelineLock(repoPath, async () => {
+  return withRunPipelineLock(repoPath, async (heldLock) => {
     let run: LoadedRun;
     try {
       run = await mergeableRun(deps, v.runId);
@@ -293,7 +294,7 @@ export async function mergeVerified(deps: Deps, v: StoredVerification, report: R
     if (baseNow !== v.baseCommit || branchNow !== v.branchCommit) return { kind: "moved", baseCommit: baseNow, branchCommit: branchNow };
     let merged: MergeRunBranchResult;
     try {
-      merged = await gitMerge(deps, v.requestedBy, run, repoPath, { baseCommit: v.baseCommit, branchCommit: v.branchCommit });
+      merged = await gitMerge(deps, v.requestedBy, run, repoPath, heldLock, { baseCommit: v.baseCommit, branchCommit: v.branchCommit });
     } catch (err) {
       if (err instanceof VerifiedStateMovedError) return { kind: "moved", ...err.actual };
       if (err instanceof AppError && err.code === "CONFLICT") return { kind: "refused", reason: err.reason, message: err.message };
@@ -321,11 +322,13 @@ async function gitMerge(
   actor: string,
   run: LoadedRun,
   repoPath: string,
+  heldLock: RepositoryLock | undefined,
   expect?: { baseCommit: string; branchCommit: string },
 ): Promise<MergeRunBranchResult> {
   try {
     return await mergeRunBranch({
       repoPath,
+      ...(heldLock ? { heldLock } : {}),
       ...(expect ? { expect } : {}),
       baseBranch: run.baseBranch,
       branch: run.branch,
