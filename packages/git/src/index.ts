@@ -25,6 +25,7 @@ export {
   removeWorktree,
   sweepStaleWorktrees,
   dirSize,
+  treeBytes,
   type WorktreeInfo,
   type CreateWorktreeInput,
   type CreatedWorktree,
