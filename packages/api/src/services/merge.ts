@@ -196,7 +196,7 @@ export async function mergeRun(deps: Deps, actor: string, input: MergeInput): Pr
       }
       merged = await gitMerge(deps, actor, run, repoPath, heldLock);
     }
-    return completeMerge(deps, actor, run, repoPath, merged, null, input.cleanup !== false);
+    return completeMerge(deps, actor, run, repoPath, merged, null, input.cleanup !== false, heldLock);
   });
 }
 
@@ -234,8 +234,9 @@ async function completeMerge(
   merged: MergeRunBranchResult,
   reverify: ReverifyReport | null,
   cleanupAfter: boolean,
+  heldLock: RepositoryLock | undefined,
 ): Promise<MergeResult> {
-  const cleanup = cleanupAfter ? await removeRunWorktrees(deps, run, repoPath, { deleteBranch: true }) : null;
+  const cleanup = cleanupAfter ? await removeRunWorktrees(deps, run, repoPath, { deleteBranch: true, ...(heldLock ? { heldLock } : {}) }) : null;
   const updated = await finishMerge(deps, actor, run, merged, reverify !== null, cleanup);
   const { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout } = merged;
   return { status: "merged", run: updated, merge: { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout }, reverify, cleanup, verification: null };
@@ -300,7 +301,7 @@ export async function mergeVerified(deps: Deps, v: StoredVerification, report: R
       if (err instanceof AppError && err.code === "CONFLICT") return { kind: "refused", reason: err.reason, message: err.message };
       throw err;
     }
-    return { kind: "merged", result: await completeMerge(deps, v.requestedBy, run, repoPath, merged, report, v.cleanup) };
+    return { kind: "merged", result: await completeMerge(deps, v.requestedBy, run, repoPath, merged, report, v.cleanup, heldLock) };
   });
 }
 
