@@ -8,6 +8,7 @@ import {
   MissingBranchError,
   VerifiedStateMovedError,
   type MergeRunBranchResult,
+  type RepositoryLock,
 } from "@agentboard/git";
 import type { MergeVerification, Prisma, Run, RunStatus, VerificationStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
@@ -182,7 +183,7 @@ export async function mergeRun(deps: Deps, actor: string, input: MergeInput): Pr
     throw conflict("REPOSITORY_UNAVAILABLE", `the repository of project ${first.project.name} is not on this server`, { projectId: first.projectId });
   }
 
-  return withRunPipelineLock(repoPath, async () => {
+  return withRunPipelineLock(repoPath, async (heldLock) => {
     const run = await mergeableRun(deps, input.runId, input.mergerId ?? null);
     let merged: MergeRunBranchResult;
     const branchTip = await branchCommit(repoPath, run.branch);
@@ -193,9 +194,9 @@ export async function mergeRun(deps: Deps, actor: string, input: MergeInput): Pr
         const verification = await queueVerification(deps, actor, run, repoPath, branchTip, input.cleanup !== false);
         return { status: "verifying", run, merge: null, reverify: null, cleanup: null, verification: verificationView(verification) };
       }
-      merged = await gitMerge(deps, actor, run, repoPath);
+      merged = await gitMerge(deps, actor, run, repoPath, heldLock);
     }
-    return completeMerge(deps, actor, run, repoPath, merged, null, input.cleanup !== false);
+    return completeMerge(deps, actor, run, repoPath, merged, null, input.cleanup !== false, heldLock);
   });
 }
 
@@ -233,8 +234,9 @@ async function completeMerge(
   merged: MergeRunBranchResult,
   reverify: ReverifyReport | null,
   cleanupAfter: boolean,
+  heldLock: RepositoryLock | undefined,
 ): Promise<MergeResult> {
-  const cleanup = cleanupAfter ? await removeRunWorktrees(deps, run, repoPath, { deleteBranch: true }) : null;
+  const cleanup = cleanupAfter ? await removeRunWorktrees(deps, run, repoPath, { deleteBranch: true, ...(heldLock ? { heldLock } : {}) }) : null;
   const updated = await finishMerge(deps, actor, run, merged, reverify !== null, cleanup);
   const { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout } = merged;
   return { status: "merged", run: updated, merge: { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout }, reverify, cleanup, verification: null };
@@ -276,7 +278,7 @@ export async function mergeVerified(deps: Deps, v: StoredVerification, report: R
   const first = await loadRun(deps, v.runId);
   if (!first) throw notFound("run", v.runId);
   const repoPath = first.project.repoPath;
-  return withRunPipelineLock(repoPath, async () => {
+  return withRunPipelineLock(repoPath, async (heldLock) => {
     let run: LoadedRun;
     try {
       run = await mergeableRun(deps, v.runId);
@@ -293,13 +295,13 @@ export async function mergeVerified(deps: Deps, v: StoredVerification, report: R
     if (baseNow !== v.baseCommit || branchNow !== v.branchCommit) return { kind: "moved", baseCommit: baseNow, branchCommit: branchNow };
     let merged: MergeRunBranchResult;
     try {
-      merged = await gitMerge(deps, v.requestedBy, run, repoPath, { baseCommit: v.baseCommit, branchCommit: v.branchCommit });
+      merged = await gitMerge(deps, v.requestedBy, run, repoPath, heldLock, { baseCommit: v.baseCommit, branchCommit: v.branchCommit });
     } catch (err) {
       if (err instanceof VerifiedStateMovedError) return { kind: "moved", ...err.actual };
       if (err instanceof AppError && err.code === "CONFLICT") return { kind: "refused", reason: err.reason, message: err.message };
       throw err;
     }
-    return { kind: "merged", result: await completeMerge(deps, v.requestedBy, run, repoPath, merged, report, v.cleanup) };
+    return { kind: "merged", result: await completeMerge(deps, v.requestedBy, run, repoPath, merged, report, v.cleanup, heldLock) };
   });
 }
 
@@ -321,11 +323,13 @@ async function gitMerge(
   actor: string,
   run: LoadedRun,
   repoPath: string,
+  heldLock: RepositoryLock | undefined,
   expect?: { baseCommit: string; branchCommit: string },
 ): Promise<MergeRunBranchResult> {
   try {
     return await mergeRunBranch({
       repoPath,
+      ...(heldLock ? { heldLock } : {}),
       ...(expect ? { expect } : {}),
       baseBranch: run.baseBranch,
       branch: run.branch,

@@ -34,10 +34,10 @@ async function threadHead(deps: Deps, runId: string) {
 export async function updateFromBase(deps: Deps, actor: string, input: { runId: string }) {
   const run = await threadHead(deps, input.runId);
   const repoPath = run.project.repoPath;
-  return withRunPipelineLock(repoPath, async () => {
+  return withRunPipelineLock(repoPath, async (heldLock) => {
     let result;
     try {
-      result = await updateBranchFromBase({ repoPath, baseBranch: run.baseBranch, branch: run.branch });
+      result = await updateBranchFromBase({ repoPath, baseBranch: run.baseBranch, branch: run.branch, ...(heldLock ? { heldLock } : {}) });
     } catch (err) {
       if (err instanceof MergeConflictError) {
         throw conflict("MERGE_CONFLICT", `merging ${run.baseBranch} into ${run.branch} conflicts in ${err.files.length} file(s); nothing was changed`, {
