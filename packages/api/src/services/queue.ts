@@ -7,6 +7,7 @@ import { claimNextBatched } from "./claim-batcher.js";
 import { rememberEvents } from "./streams.js";
 import { transition } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
+import { releaseCardAfterRun } from "./card-column.js";
 import { claimLabels, SANDBOX_LABEL } from "@agentboard/sandbox/policy";
 import { INT32_MAX } from "../schemas.js";
 
@@ -337,9 +338,13 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
         update: { engine: done.engine, messages: o.transcript, chars },
       });
     }
+    // What the runner reported during the run (its checks) was for this head.
+    if (o.headCommit) await tx.dodEvidence.updateMany({ where: { runId: done.id, commit: null }, data: { commit: o.headCommit } });
     if (m.costUsd) await tx.workspace.update({ where: { id: done.workspaceId }, data: { spentUsd: { increment: m.costUsd } } });
     if (input.status === "succeeded") {
       await tx.card.updateMany({ where: { id: done.cardId, column: { in: ["backlog", "todo", "in_progress"] } }, data: { column: "in_review" } });
+    } else {
+      await releaseCardAfterRun(tx, done);
     }
     return done;
   });
