@@ -8,6 +8,7 @@ import { rememberEvents } from "./streams.js";
 import { transition } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
 import { releaseCardAfterRun } from "./card-column.js";
+import { assertCardBudget, cardBudgetSpent } from "./thread.js";
 import { claimLabels, SANDBOX_LABEL } from "@agentboard/sandbox/policy";
 import { INT32_MAX } from "../schemas.js";
 
@@ -55,6 +56,9 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
         throw conflict("SANDBOX_REQUIRED", `run ${input.runId} belongs to a project that requires a sandbox, which this runner does not have`);
       }
     }
+    // The card's budget, as the queue's SQL checks it for the next run.
+    const target = await deps.db.prisma.run.findUnique({ where: { id: input.runId }, select: { cardId: true, workspaceId: true, status: true } });
+    if (target && target.workspaceId === input.workspaceId && target.status === "queued") await assertCardBudget(deps, target.cardId);
     const leaseToken = newLeaseToken();
     let got: Claimed | null;
     try {
@@ -160,10 +164,11 @@ async function claimPreferred(deps: Deps, actor: string, scope: ClaimScopeInput)
   const candidates = await deps.db.prisma.run.findMany({
     where: { preferredRunnerId: scope.runnerId, status: "queued", workspaceId: scope.workspaceId, ...(scope.boardId ? { boardId: scope.boardId } : {}) },
     orderBy: [{ priority: "desc" }, { createdAt: "asc" }],
-    select: { id: true },
+    select: { id: true, cardId: true },
     take: 3,
   });
   for (const c of candidates) {
+    if (await cardBudgetSpent(deps, c.cardId)) continue;
     const leaseToken = newLeaseToken();
     try {
       const got = await deps.db.queue.claimById({ runId: c.id, workspaceId: scope.workspaceId, runnerId: scope.runnerId, leaseToken, leaseMs: deps.config.leaseMs, event });
