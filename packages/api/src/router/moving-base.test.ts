@@ -39,7 +39,7 @@ describe.each(testProviders)("a moving base at the merge gate on %s", (provider)
   });
 
   /** A succeeded run whose automatic check passed on its head (as a runner reports it). */
-  async function checkedRun(title: string, files: Record<string, string>) {
+  async function checkedRun(title: string, files: Record<string, string>, opts: { reportHead?: boolean } = {}) {
     const fx = makeRepo(api);
     fixtures.push(fx);
     const project = await api.admin.project.create({ workspaceId: seed.workspace.id, name: `p-${fixtures.length}`, repoPath: fx.repo, baseBranch: "main" });
@@ -50,7 +50,7 @@ describe.each(testProviders)("a moving base at the merge gate on %s", (provider)
     const reported = await runner.dod.reportCheck({ runId: run.id, leaseToken: started.leaseToken, itemId: item.id, command: "true", exitCode: 0, durationMs: 3, output: "ok\n" });
     expect(reported.autoValidated).toBe(true);
     const head = git(fx.repo, "rev-parse", started.branch);
-    await runner.run.complete({ runId: run.id, leaseToken: started.leaseToken, status: "succeeded", output: { summary: "done", headCommit: head } });
+    await runner.run.complete({ runId: run.id, leaseToken: started.leaseToken, status: "succeeded", output: { summary: "done", ...(opts.reportHead === false ? {} : { headCommit: head }) } });
     return { fx, run, started, head };
   }
 
@@ -78,6 +78,23 @@ describe.each(testProviders)("a moving base at the merge gate on %s", (provider)
     // The update from the base says the same files and changes nothing either.
     expect(await failure(member.run.updateFromBase({ runId: run.id }))).toMatchObject({ code: "CONFLICT", reason: "MERGE_CONFLICT", details: { files: ["src/app.ts"] } });
     expect(git(fx.repo, "rev-parse", started.branch)).toBe(head);
+  });
+
+  it("what a runner reported during the run is pinned to the head the run completed with", async () => {
+    const { run, head } = await checkedRun("Pinned", { "pinned.txt": "p\n" });
+    const shown = await member.run.byId({ runId: run.id });
+    expect(shown.dodItems.find((d) => d.key === "tests")?.evidence.map((e) => e.commit)).toEqual([head]);
+  });
+
+  it("a run that reported no head: its check is pinned to the branch's old tip when the base is merged in, and asked for again", async () => {
+    const { fx, run, started, head } = await checkedRun("No head", { "nohead.txt": "n\n" }, { reportHead: false });
+    commitOnMain(fx.repo, { "other.txt": "other\n" }, "someone else's work");
+    expect((await api.admin.run.mergeability({ runId: run.id })).canMerge).toBe(true);
+    await member.run.updateFromBase({ runId: run.id });
+    const gate = await api.admin.run.mergeability({ runId: run.id });
+    expect(gate.canMerge).toBe(false);
+    expect(gate.reasons.find((r) => r.reason === "DOD_INCOMPLETE")?.details).toMatchObject({ stale: true, checksToRerun: ["tests"], missing: [{ key: "tests", validatedOn: head }] });
+    expect(git(fx.repo, "rev-parse", started.branch)).not.toBe(head);
   });
 
   it("after a clean update from the base, the check that passed on the old head counts no more until it is given again on the new head", async () => {
