@@ -38,7 +38,7 @@ export interface AttentionNotice {
 export interface CardWithLatestRun {
   id: string;
   title: string;
-  runs: readonly { id: string; createdBy: string; attention: Attention | null }[];
+  runs: readonly { id: string; createdBy: string | null; attention: Attention | null }[];
 }
 
 export function newAttention(seen: Map<string, Attention | null>, cards: readonly CardWithLatestRun[], me: string | null, firstLoad: boolean): AttentionNotice[] {

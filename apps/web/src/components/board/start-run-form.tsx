@@ -77,7 +77,7 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
         if (store) {
           saveStartSettings(store, { cardId: card.id, projectId: card.projectId }, {
             workflowId: input.workflowId,
-            engine: input.engine,
+            engine: run.engine,
             model: input.model,
             command: input.command,
             agentProfile: input.agentProfile,
