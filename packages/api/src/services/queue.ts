@@ -8,7 +8,7 @@ import { rememberEvents } from "./streams.js";
 import { transition } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
 import { releaseCardAfterRun } from "./card-column.js";
-import { assertCardBudget, cardBudgetSpent } from "./thread.js";
+import { assertCardBudget } from "./thread.js";
 import { claimLabels, SANDBOX_LABEL } from "@agentboard/sandbox/policy";
 import { INT32_MAX } from "../schemas.js";
 
@@ -161,17 +161,11 @@ export async function claimAny(
  */
 async function claimPreferred(deps: Deps, actor: string, scope: ClaimScopeInput): Promise<Claim | null> {
   const event = { actor, payload: { runnerId: scope.runnerId } };
-  const candidates = await deps.db.prisma.run.findMany({
-    where: { preferredRunnerId: scope.runnerId, status: "queued", workspaceId: scope.workspaceId, ...(scope.boardId ? { boardId: scope.boardId } : {}) },
-    orderBy: [{ priority: "desc" }, { createdAt: "asc" }],
-    select: { id: true, cardId: true },
-    take: 3,
-  });
-  for (const c of candidates) {
-    if (await cardBudgetSpent(deps, c.cardId)) continue;
+  const candidates = await deps.db.queue.preferredQueued({ runnerId: scope.runnerId, workspaceId: scope.workspaceId, boardId: scope.boardId ?? null, limit: 3 });
+  for (const runId of candidates) {
     const leaseToken = newLeaseToken();
     try {
-      const got = await deps.db.queue.claimById({ runId: c.id, workspaceId: scope.workspaceId, runnerId: scope.runnerId, leaseToken, leaseMs: deps.config.leaseMs, event });
+      const got = await deps.db.queue.claimById({ runId, workspaceId: scope.workspaceId, runnerId: scope.runnerId, leaseToken, leaseMs: deps.config.leaseMs, event });
       if (got) return claimed(deps, got, leaseToken);
     } catch (err) {
       if (!(err instanceof RowLockedError)) throw err;

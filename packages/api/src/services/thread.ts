@@ -70,11 +70,6 @@ async function cardSpending(deps: Deps, cardId: string): Promise<{ budgetUsd: nu
   return { budgetUsd: card.budgetUsd, spentUsd: spent._sum.costUsd ?? 0 };
 }
 
-export async function cardBudgetSpent(deps: Deps, cardId: string): Promise<boolean> {
-  const s = await cardSpending(deps, cardId);
-  return s !== null && s.spentUsd >= s.budgetUsd;
-}
-
 /** CONFLICT/BUDGET_EXCEEDED when the card's runs together have reached its budget (at create, and at a claim by id). */
 export async function assertCardBudget(deps: Deps, cardId: string): Promise<void> {
   const s = await cardSpending(deps, cardId);

@@ -170,6 +170,15 @@ function formatCursor(seen: string, page?: { upTo: string; afterId: number }): s
 }
 
 /** strpos, not LIKE: the words are plain text (a `%` in one is a percent sign). */
+const PREFERRED_QUEUED = prepared("preferred_queued", `
+  SELECT id FROM runs
+  WHERE preferred_runner_id = $1 AND status = 'queued' AND workspace_id = $2 AND ($3::text IS NULL OR board_id = $3)
+    -- A card's budget caps what its runs cost together: none is claimed once it is reached.
+    AND NOT EXISTS (SELECT 1 FROM cards c
+      WHERE c.id = runs.card_id AND c.budget_usd IS NOT NULL
+        AND c.budget_usd <= (SELECT COALESCE(SUM(x.cost_usd), 0) FROM runs x WHERE x.card_id = c.id))
+  ORDER BY priority DESC, created_at, id LIMIT $4`);
+
 const SEARCH_CARDS = prepared("search_cards", `
   SELECT c.id FROM cards c
   WHERE c.board_id = $1 AND NOT EXISTS (
@@ -297,6 +306,11 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
       } catch (err) {
         rethrowLocked(err);
       }
+    },
+
+    async preferredQueued(a) {
+      const { rows } = await read<{ id: string }>(PREFERRED_QUEUED([a.runnerId, a.workspaceId, a.boardId, a.limit]));
+      return rows.map((r) => r.id);
     },
 
     async extendLease(a): Promise<LeaseState | null> {
