@@ -66,4 +66,5 @@ export {
 } from "./merge.js";
 export { updateBranchFromBase, BranchMovedError, type UpdateFromBaseInput, type UpdateFromBaseResult } from "./update-from-base.js";
 export { findMergeByTrailer, type FoundMerge } from "./merge-lookup.js";
+export { previewMerge, type MergePreview } from "./merge-preview.js";
 export { repositoryKey, repositoryTopLevel } from "./repository.js";

@@ -6,6 +6,7 @@ import {
   MergeConflictError,
   mergeRunBranch,
   MissingBranchError,
+  previewMerge,
   VerifiedStateMovedError,
   type MergeRunBranchResult,
   type RepositoryLock,
@@ -455,8 +456,12 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
   }
   const stale = staleItems(run.dodItems, run.headCommit);
   if (stale.length > 0) {
-    const on = stale.map((m) => `${m.title} (validated on ${m.validatedOn?.slice(0, 7) ?? "?"}, before the branch moved)`).join(", ");
-    reasons.push({ reason: "DOD_INCOMPLETE", message: `validate again on the new head: ${on}`, details: { missing: stale } });
+    const checked = new Set(run.dodItems.filter((i) => i.check !== null).map((i) => i.id));
+    const on = stale
+      .map((m) => `${m.title} (${checked.has(m.itemId) ? "its check passed" : "validated"} on ${m.validatedOn?.slice(0, 7) ?? "?"}, before the branch moved)`)
+      .join(", ");
+    const rerun = stale.filter((m) => checked.has(m.itemId)).map((m) => m.key);
+    reasons.push({ reason: "DOD_INCOMPLETE", message: `validate again on the new head: ${on}`, details: { missing: stale, stale: true, checksToRerun: rerun } });
   }
   const head = await threadHeadOf(deps, run);
   if (head && head.id !== run.id) {
@@ -464,11 +469,21 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
   }
   const fourEyes = independentReviewBlock(run, opts.callerId ?? null);
   if (fourEyes) reasons.push({ reason: "INDEPENDENT_REVIEW", message: fourEyes });
+  let base: BasePreview | null = null;
   if (run.status === "succeeded") {
     if (!(await repositoryAvailable(run.project.repoPath))) {
       reasons.push({ reason: "REPOSITORY_UNAVAILABLE", message: `the repository of project ${run.project.name} is not on this server` });
     } else if ((await branchCommit(run.project.repoPath, run.branch)) === null && !(await recoverable(run.project.repoPath, run))) {
       reasons.push({ reason: "BRANCH_MISSING", message: `branch ${run.branch} does not exist`, details: { branch: run.branch } });
+    } else {
+      base = await basePreview(run);
+      if (base && base.conflicts.length > 0) {
+        reasons.push({
+          reason: "MERGE_CONFLICT",
+          message: `${run.branch} and ${run.baseBranch} conflict in ${base.conflicts.length} file(s): update from the base, or ask the agent to resolve`,
+          details: { files: base.conflicts, suggestion: "run.resolveConflicts" },
+        });
+      }
     }
   }
   const missing: GateItem[] = gate.missing;
@@ -498,5 +513,26 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
     canAbort: opts.callerCanAbort && (ABORTABLE_STATUSES as readonly RunStatus[]).includes(run.status),
     baseBranch: run.baseBranch,
     branch: run.branch,
+    /**
+     * The base against the branch now: `behind` commits of the base are not in the branch
+     * (the base moved since the run's checks ran on its head), and the files a merge would
+     * conflict in. null when the run is not mergeable or its branch is not here.
+     */
+    base,
   };
+}
+
+export interface BasePreview {
+  baseCommit: string;
+  branchCommit: string;
+  behind: number;
+  conflicts: string[];
+  /** Whether the branch tip is the run's head (the commit its checks and evidence were on). */
+  branchIsRunHead: boolean;
+}
+
+async function basePreview(run: { project: { repoPath: string }; baseBranch: string; branch: string; headCommit: string | null }): Promise<BasePreview | null> {
+  const p = await previewMerge({ repoPath: run.project.repoPath, baseBranch: run.baseBranch, branch: run.branch });
+  if (!p) return null;
+  return { ...p, branchIsRunHead: run.headCommit === null || run.headCommit === p.branchCommit };
 }
