@@ -36,22 +36,25 @@ export function BoardSearch({ boardId, onOpen }: { boardId: string; onOpen: (car
 
   return (
     <div className="relative flex items-center gap-2">
-      <Input
-        type="search"
-        aria-label="Search cards"
-        placeholder="Search cards…"
-        value={text}
-        className="w-48 sm:w-64"
-        onChange={(e) => setText(e.target.value)}
-        onKeyDown={(e) => {
-          if (e.key === "Escape") setText("");
-        }}
-      />
-      <Select aria-label="Archived cards" value={archived} className="w-auto" onChange={(e) => isArchivedMode(e.target.value) && setArchived(e.target.value)}>
-        <option value="exclude">Without archived</option>
-        <option value="include">With archived</option>
-        <option value="only">Only archived</option>
-      </Select>
+      <div className="w-40 sm:w-64">
+        <Input
+          type="search"
+          aria-label="Search cards"
+          placeholder="Search cards…"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Escape") setText("");
+          }}
+        />
+      </div>
+      <div className="w-40">
+        <Select aria-label="Archived cards" value={archived} onChange={(e) => isArchivedMode(e.target.value) && setArchived(e.target.value)}>
+          <option value="exclude">Without archived</option>
+          <option value="include">With archived</option>
+          <option value="only">Only archived</option>
+        </Select>
+      </div>
       {result ? (
         <div
           role="region"

@@ -75,20 +75,21 @@ export function BoardTitle({ board, isAdmin }: { board: BoardRow; isAdmin: boole
   if (editing) {
     return (
       <form onSubmit={submit} className="flex items-center gap-2">
-        <Input
-          aria-label="Board name"
-          value={name}
-          autoFocus
-          maxLength={200}
-          className="w-56"
-          onChange={(e) => setName(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === "Escape") {
-              e.preventDefault();
-              cancelEdit();
-            }
-          }}
-        />
+        <div className="w-56">
+          <Input
+            aria-label="Board name"
+            value={name}
+            autoFocus
+            maxLength={200}
+            onChange={(e) => setName(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === "Escape") {
+                e.preventDefault();
+                cancelEdit();
+              }
+            }}
+          />
+        </div>
         <Button size="sm" type="submit" variant="primary" disabled={rename.isPending}>
           Save
         </Button>
