@@ -197,3 +197,44 @@ test("settings: workspace, a workflow with preview, model and limits, project ho
   await expect(page.getByRole("region", { name: "Project webapp" })).toBeVisible();
   expect((await client.project.byId.query({ projectId: project.id })).archivedAt).toBeNull();
 });
+
+/** The workspace's runs page: filtered by status and board on the server, paged. */
+test("the runs page lists a workspace's runs, filtered by status and board, a page at a time", async ({ page }) => {
+  const client = adminClient();
+  const { workspace, board, project } = await seedWorkspace(client);
+  const other = await client.board.create.mutate({ workspaceId: workspace.id, name: "Ops" });
+  const card = await client.card.create.mutate({ boardId: board.id, projectId: project.id, title: "Many runs" });
+  const opsCard = await client.card.create.mutate({ boardId: other.id, projectId: project.id, title: "Ops card" });
+  // 27 queued runs on the first board (more than a page of 25), one cancelled on Ops.
+  for (let i = 0; i < 27; i++) await client.run.create.mutate({ cardId: card.id, engine: "command", command: "true" });
+  const cancelled = await client.run.create.mutate({ cardId: opsCard.id, engine: "command", command: "true" });
+  await client.run.cancel.mutate({ runId: cancelled.id });
+
+  await signIn(page);
+  await page.goto(`/runs?workspace=${workspace.id}`);
+  await expect(page.getByRole("link", { name: "Runs", exact: true })).toHaveAttribute("aria-current", "page");
+  const rows = page.getByTestId("run-row");
+  await expect(rows).toHaveCount(25);
+  await expect(rows.first()).toContainText("Ops card");
+  await expect(rows.first()).toContainText("cancelled");
+  await page.getByRole("button", { name: "Older runs" }).click();
+  await expect(page.getByTestId("runs-page")).toHaveText("page 2");
+  await expect(rows).toHaveCount(3);
+  await expect(page.getByRole("button", { name: "Older runs" })).toBeDisabled();
+  await page.getByRole("button", { name: "Newer runs" }).click();
+  await expect(rows).toHaveCount(25);
+
+  const filters = page.getByRole("search", { name: "Filter runs" });
+  await filters.getByLabel("Status").selectOption("cancelled");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute("data-run-id", cancelled.id);
+  await filters.getByLabel("Status").selectOption("queued");
+  await filters.getByLabel("Board").selectOption({ label: "Ops" });
+  await expect(page.getByText("No runs match")).toBeVisible();
+  await filters.getByLabel("Board").selectOption({ label: "Product" });
+  await expect(rows).toHaveCount(25);
+  await expect(page.getByTestId("runs-page")).toHaveText("page 1");
+  await shot(page, "workspace-runs");
+  await rows.first().getByRole("link", { name: "Many runs" }).click();
+  await expect(page).toHaveURL(/\/runs\/[a-z0-9]+$/);
+});

@@ -9,7 +9,8 @@ import { cn } from "@/components/ui/cn";
 import { ThemeToggle } from "./theme-toggle";
 
 const NAV = [
-  { href: "/", label: "Boards", match: (p: string) => p === "/" || p.startsWith("/boards") || p.startsWith("/runs") },
+  { href: "/", label: "Boards", match: (p: string) => p === "/" || p.startsWith("/boards") || p.startsWith("/runs/") },
+  { href: "/runs", label: "Runs", match: (p: string) => p === "/runs" },
   { href: "/runners", label: "Runners", match: (p: string) => p.startsWith("/runners") },
   { href: "/worktrees", label: "Worktrees", match: (p: string) => p.startsWith("/worktrees") },
   { href: "/members", label: "Members", match: (p: string) => p.startsWith("/members") },
