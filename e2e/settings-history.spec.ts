@@ -238,3 +238,20 @@ test("the runs page lists a workspace's runs, filtered by status and board, a pa
   await rows.first().getByRole("link", { name: "Many runs" }).click();
   await expect(page).toHaveURL(/\/runs\/[a-z0-9]+$/);
 });
+
+/** A phone's width: the header and the pages fit; the main navigation scrolls inside the header. */
+test("at 390 px no page is wider than the screen", async ({ page }) => {
+  const { workspace, board } = await seedWorkspace(adminClient());
+  await signIn(page);
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const path of ["/", `/boards/${board.id}`, `/settings?workspace=${workspace.id}`, `/runs?workspace=${workspace.id}`, `/members?workspace=${workspace.id}`]) {
+    await page.goto(path);
+    await expect(page.getByRole("heading", { level: 1 }).first()).toBeVisible();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect({ path, width }).toEqual({ path, width: 390 });
+  }
+  // Every destination stays reachable.
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API" })).toBeAttached();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
+  await expect(page.getByRole("heading", { name: "Settings", level: 1 })).toBeVisible();
+});
