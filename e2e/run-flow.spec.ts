@@ -113,6 +113,7 @@ test.describe("a run from the board to In review", () => {
           delayMs: 400,
           content: [
             { type: "text", text: "I'll add a typed greeting helper and check it." },
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's TypeScript source, written by the agent.
             { type: "tool_use", name: "write_file", input: { path: "src/greeting.ts", content: 'export function greet(name: string): string {\n  return `Hello, ${name}!`;\n}\n' } },
           ],
           usage: { input_tokens: 1200, output_tokens: 90 },

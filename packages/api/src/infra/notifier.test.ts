@@ -7,7 +7,12 @@ import { createPostgresNotifier, type Notifier } from "./notifier.js";
 function listen(n: Notifier, topics: string[]) {
   const heard = new Map<string, number>();
   const stops = topics.map((t) => n.subscribe(t, () => heard.set(t, (heard.get(t) ?? 0) + 1)));
-  return { heard, stop: () => stops.forEach((s) => s()) };
+  return {
+    heard,
+    stop: () => {
+      for (const s of stops) s();
+    },
+  };
 }
 
 async function until(check: () => boolean, ms = 5_000): Promise<void> {

@@ -117,7 +117,7 @@ function MergeGate({ run }: { run: RunDetail }) {
   );
 
   const g = gate.data;
-  const blocked = !g || !g.canMerge;
+  const blocked = !g?.canMerge;
   const verification = g?.verification ?? null;
   const verifying = isOpen(verification);
   // The request ended in a merge: the run's own record follows.

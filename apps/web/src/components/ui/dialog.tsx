@@ -16,6 +16,7 @@ export function Dialog({ open, onClose, title, children, wide }: { open: boolean
     if (!open && el.open) el.close();
   }, [open]);
   return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: Escape closes a <dialog> natively (onClose); the click handler is only for the backdrop.
     <dialog
       ref={ref}
       aria-label={title}
