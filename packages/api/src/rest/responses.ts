@@ -181,9 +181,6 @@ export const ZClaim = z
 export const ZLease = z.looseObject({ leaseExpiresAt: date, cancelRequested: z.boolean() }).meta({ id: "Lease" });
 export const ZStarted = ZLease.extend({ run: ZRun }).meta({ id: "Started" });
 export const ZAppended = z.looseObject({ lastSeq: z.number().int(), appended: z.number().int() }).meta({ id: "Appended" });
-export const ZWorktree = z
-  .looseObject({ id, runId: id, projectId: id, path: z.string(), branch: z.string(), sizeBytes: z.number().int().nullable(), createdAt: date, removedAt: nullableDate })
-  .meta({ id: "Worktree" });
 export const ZAgentProfile = z
   .looseObject({ id, workspaceId: id, name: z.string(), command: z.string(), args: z.array(z.string()), env: z.record(z.string(), z.string()), permissions: z.enum(["allow", "deny"]), createdAt: date, updatedAt: date })
   .meta({ id: "AgentProfile" });

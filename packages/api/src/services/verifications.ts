@@ -227,9 +227,3 @@ export async function cancelVerification(deps: Deps, actor: string, runId: strin
   await appendEvent(deps, runId, run.boardId, "run.reverify_cancelled", actor, { verificationId: open.id });
   return verificationView(await deps.db.prisma.mergeVerification.findUniqueOrThrow({ where: { id: open.id } }));
 }
-
-/** The run's latest re-verification (what the merge panel shows), or null. */
-export async function latestVerification(deps: Deps, runId: string): Promise<VerificationView | null> {
-  const v = await deps.db.prisma.mergeVerification.findFirst({ where: { runId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
-  return v ? verificationView(v) : null;
-}
