@@ -23,3 +23,11 @@ const stop = async () => {
 };
 process.on("SIGTERM", () => void stop());
 process.on("SIGINT", () => void stop());
+// BENCH_MEM_LOG=1: the server's memory every second on stderr, to tell heap from buffers when RSS grows.
+if (process.env.BENCH_MEM_LOG) {
+  setInterval(() => {
+    const m = process.memoryUsage();
+    const mb = (n: number) => (n / 1048576).toFixed(0);
+    process.stderr.write(`MEM rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`);
+  }, 1000).unref();
+}

@@ -62,6 +62,9 @@ async function apiLatency(admin: AgentboardClient, claimant: AgentboardClient, s
     await created;
     if (!claim) throw new Error("the long-poll ended without a claim");
     if (claim.run.workspaceId !== target.id) throw new Error("claimed a run of another scope");
+    // Nobody will run it: ended now, so that its lease does not expire into a requeue that a
+    // later sample (or the runner's phase) would claim instead of its own run.
+    await claimant.run.cancel.mutate({ runId: claim.run.id, reason: "benchmark sample" });
     out.push(ms);
   }
   return { claim: out, create };

@@ -156,16 +156,11 @@ export async function claimAny(
  */
 async function claimPreferred(deps: Deps, actor: string, scope: ClaimScopeInput): Promise<Claim | null> {
   const event = { actor, payload: { runnerId: scope.runnerId } };
-  const candidates = await deps.db.prisma.run.findMany({
-    where: { preferredRunnerId: scope.runnerId, status: "queued", workspaceId: scope.workspaceId, ...(scope.boardId ? { boardId: scope.boardId } : {}) },
-    orderBy: [{ priority: "desc" }, { createdAt: "asc" }],
-    select: { id: true },
-    take: 3,
-  });
-  for (const c of candidates) {
+  const candidates = await deps.db.queue.preferredQueued({ runnerId: scope.runnerId, workspaceId: scope.workspaceId, boardId: scope.boardId ?? null, limit: 3 });
+  for (const runId of candidates) {
     const leaseToken = newLeaseToken();
     try {
-      const got = await deps.db.queue.claimById({ runId: c.id, workspaceId: scope.workspaceId, runnerId: scope.runnerId, leaseToken, leaseMs: deps.config.leaseMs, event });
+      const got = await deps.db.queue.claimById({ runId, workspaceId: scope.workspaceId, runnerId: scope.runnerId, leaseToken, leaseMs: deps.config.leaseMs, event });
       if (got) return claimed(deps, got, leaseToken);
     } catch (err) {
       if (!(err instanceof RowLockedError)) throw err;

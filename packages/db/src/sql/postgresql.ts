@@ -166,6 +166,11 @@ function formatCursor(seen: string, page?: { upTo: string; afterId: number }): s
 }
 
 /** strpos, not LIKE: the words are plain text (a `%` in one is a percent sign). */
+const PREFERRED_QUEUED = prepared("preferred_queued", `
+  SELECT id FROM runs
+  WHERE preferred_runner_id = $1 AND status = 'queued' AND workspace_id = $2 AND ($3::text IS NULL OR board_id = $3)
+  ORDER BY priority DESC, created_at, id LIMIT $4`);
+
 const SEARCH_CARDS = prepared("search_cards", `
   SELECT c.id FROM cards c
   WHERE c.board_id = $1 AND NOT EXISTS (
@@ -293,6 +298,11 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
       } catch (err) {
         rethrowLocked(err);
       }
+    },
+
+    async preferredQueued(a) {
+      const { rows } = await read<{ id: string }>(PREFERRED_QUEUED([a.runnerId, a.workspaceId, a.boardId, a.limit]));
+      return rows.map((r) => r.id);
     },
 
     async extendLease(a): Promise<LeaseState | null> {

@@ -72,6 +72,27 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
     expect(new Set(ids).size).toBe(32);
   });
 
+  it("preferredQueued lists only the queued runs waiting for that runner, in claim order, scoped by workspace and board", async () => {
+    const base = Date.UTC(2026, 1, 1);
+    const [a, b] = runners as [string, string];
+    const mk = (branch: string, preferredRunnerId: string | null, priority: number, ms: number, extra: { status?: "claimed"; boardId?: string } = {}) =>
+      db.prisma.run.create({ data: { ...scope, ...extra, prompt: "p", engine: "command", branch, baseBranch: "main", priority, preferredRunnerId, createdAt: new Date(base + ms) } });
+    const otherBoard = await db.prisma.board.create({ data: { workspaceId: scope.workspaceId, name: "other" } });
+    const older = await mk("pref-older", a, 0, 0);
+    const urgent = await mk("pref-urgent", a, 3, 5);
+    await mk("pref-claimed", a, 9, 1, { status: "claimed" });
+    await mk("pref-of-b", b, 9, 2);
+    await mk("pref-none", null, 9, 3);
+    const elsewhere = await mk("pref-other-board", a, 0, 4, { boardId: otherBoard.id });
+
+    const args = { runnerId: a, workspaceId: scope.workspaceId, limit: 10 };
+    expect(await db.queue.preferredQueued({ ...args, boardId: null })).toEqual([urgent.id, older.id, elsewhere.id]);
+    expect(await db.queue.preferredQueued({ ...args, boardId: scope.boardId })).toEqual([urgent.id, older.id]);
+    expect(await db.queue.preferredQueued({ ...args, boardId: null, limit: 1 })).toEqual([urgent.id]);
+    expect(await db.queue.preferredQueued({ ...args, boardId: null, workspaceId: "no-such-workspace" })).toEqual([]);
+    await db.prisma.run.updateMany({ where: { branch: { startsWith: "pref-" } }, data: { status: "cancelled" } });
+  });
+
   it("appendEvents numbers events gap-free under the lease, and eventsAfter reads them as the client does", async () => {
     const run = await db.prisma.run.create({
       data: { ...scope, prompt: "p", engine: "command", branch: "events", baseBranch: "main", status: "running", leaseToken: "held", eventSeq: 2 },

@@ -1,7 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import type { AppPrismaClient } from "../client.js";
 import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
-import { InvalidCursorError, MAX_EVENT_ID, PREFERRED_GRACE_S, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimByIdArgs, type ClaimCheck, type ClaimEvent, type ClaimNextArgs, type RunEventsPage, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import { InvalidCursorError, MAX_EVENT_ID, PREFERRED_GRACE_S, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimByIdArgs, type ClaimCheck, type ClaimEvent, type ClaimNextArgs, type PreferredQueuedArgs, type RunEventsPage, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
@@ -112,6 +112,11 @@ function parseCursor(text: string): number {
   return Number(text);
 }
 
+const PREFERRED_QUEUED = `
+  SELECT id FROM runs
+  WHERE preferred_runner_id = ? AND status = 'queued' AND workspace_id = ? AND (? IS NULL OR board_id = ?)
+  ORDER BY priority DESC, created_at, id LIMIT ?`;
+
 const SEARCH_CARDS = `
   SELECT c.id FROM cards c
   WHERE c.board_id = ? AND NOT EXISTS (
@@ -149,6 +154,7 @@ function openHotPath(file: string) {
   const fromStored = (e: StoredEvent): RunEvent => ({ ...e, payload: JSON.parse(e.payload) as RunEvent["payload"], createdAt: new Date(e.createdAt) });
   const claimNextStmt = conn.prepare<unknown[], Record<string, unknown>>(CLAIM_NEXT);
   const claimByIdStmt = conn.prepare<unknown[], Record<string, unknown>>(CLAIM_BY_ID);
+  const preferred = conn.prepare<[string, string, string | null, string | null, number], { id: string }>(PREFERRED_QUEUED);
   const claimEvent = conn.prepare<[string, number, string, string]>(INSERT_EVENT);
   const claimProject = conn.prepare<[string], Record<string, unknown>>(CLAIM_PROJECT);
   const claimChecks = conn.prepare<[string], Record<string, unknown>>(CLAIM_CHECKS);
@@ -183,6 +189,8 @@ function openHotPath(file: string) {
   return {
     claimNext: (a: ClaimNextArgs) => whenNotBusy(() => claimBatch.immediate(a)),
     claimById: (a: ClaimByIdArgs) => whenNotBusy(() => claimOne.immediate(a)),
+    preferredQueued: (a: PreferredQueuedArgs): Promise<string[]> =>
+      whenNotBusy(() => preferred.all(a.runnerId, a.workspaceId, a.boardId, a.boardId, a.limit).map((r) => r.id)),
     appendEvents: (a: AppendEventsArgs) => whenNotBusy(() => append.immediate(a)),
     eventsAfter: (runId: string, afterSeq: number, limit: number, maxBytes: number): Promise<RunEventsPage> =>
       whenNotBusy(() => {
@@ -266,6 +274,8 @@ export function createSqliteQueue(db: AppPrismaClient, file: string): QueueSql {
   claimNext: (a) => hot.claimNext(a),
 
   claimById: (a) => hot.claimById(a),
+
+  preferredQueued: (a) => hot.preferredQueued(a),
 
   async extendLease(a): Promise<LeaseState | null> {
     const rows = await db.$queryRawUnsafe<{ leaseExpiresAt: number | bigint; cancelRequested: number | bigint }[]>(

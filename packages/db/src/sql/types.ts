@@ -17,6 +17,12 @@ export interface QueueSql {
   claimNext(args: ClaimNextArgs): Promise<(Claimed | null)[]>;
   /** Claims one queued run by id the same way; null when it is not queued. */
   claimById(args: ClaimByIdArgs): Promise<Claimed | null>;
+  /**
+   * Queued runs waiting for this runner (a follow-up whose parent's checkout it holds),
+   * in claim order, at most `limit`: asked before every claim, so it is one indexed read
+   * beside the claim's own statement rather than a query through the client.
+   */
+  preferredQueued(args: PreferredQueuedArgs): Promise<string[]>;
   /** Extends a held lease by `leaseMs` from database time; null when the lease is not held. */
   extendLease(args: ExtendLeaseArgs): Promise<LeaseState | null>;
   /** Claimed or running runs whose lease ran out by database time. */
@@ -145,6 +151,13 @@ export interface ClaimNextArgs {
   labels: string[];
   leaseMs: number;
   claimants: ClaimantLease[];
+}
+
+export interface PreferredQueuedArgs {
+  runnerId: string;
+  workspaceId: string;
+  boardId: string | null;
+  limit: number;
 }
 
 export interface ClaimByIdArgs {
