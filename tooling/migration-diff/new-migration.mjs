@@ -320,8 +320,8 @@ async function main() {
     mkdirSync(out);
     writeFileSync(join(out, "migration.sql"), r.sql);
     writeFileSync(join(out, SNAPSHOT), r.datamodel);
-    console.log(`${r.provider}: wrote ${relative(root, join(out, "migration.sql"))}` +
-      (r.prev.name ? ` (from ${r.prev.name})` : " (from empty)"));
+    const from = r.prev.name ? ` (from ${r.prev.name})` : " (from empty)";
+    console.log(`${r.provider}: wrote ${relative(root, join(out, "migration.sql"))}${from}`);
   }
 }
 
