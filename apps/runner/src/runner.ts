@@ -32,8 +32,6 @@ export interface RunnerOptions {
 
 /** The server's limit on the scopes of one claim. */
 const MAX_SCOPES_PER_CLAIM = 500;
-/** With several workspaces, each is long-polled this long in turn for re-verifications (a claim takes one workspace). */
-const ROTATION_WAIT_MS = 1_000;
 /** How often a runner that serves every workspace looks for new ones. */
 const SCOPE_REFRESH_MS = 10_000;
 /** Sweep again this soon when a worktree's run is still held elsewhere (it may be a dead runner's). */
@@ -57,7 +55,7 @@ export class Runner {
   private loop: Promise<void> | null = null;
   /** Merge re-verifications: claimed and run one at a time, beside the runs. */
   private verifyLoop: Promise<void> | null = null;
-  private nextVerifyScope = 0;
+  private nextVerifyChunk = 0;
   private readonly verifyStop = new AbortController();
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
@@ -205,22 +203,27 @@ export class Runner {
   private async verificationLoop(): Promise<void> {
     let backoff = 500;
     while (!this.stopping) {
-      const scope = this.scopes[this.nextVerifyScope++ % Math.max(1, this.scopes.length)];
-      if (!scope) {
+      if (this.scopes.length === 0) {
         await sleep(SCOPE_REFRESH_MS / 6, this.claimAbort.signal);
         continue;
       }
-      const waitMs = this.scopes.length === 1 ? this.config.claimWaitMs : Math.min(this.config.claimWaitMs, ROTATION_WAIT_MS);
+      // One long-poll over every workspace served (a slice of them past the server's limit).
+      const slice = this.scopeSlice(this.nextVerifyChunk++);
       let claim: VerificationClaim | null;
       try {
         claim = await this.client.run.claimVerification.mutate(
-          { workspaceId: scope.workspaceId, labels: this.config.labels, runnerId: scope.runnerId, waitMs, sandbox: this.sandbox.support.available },
+          {
+            scopes: slice.map((s) => ({ workspaceId: s.workspaceId, runnerId: s.runnerId })),
+            labels: this.config.labels,
+            waitMs: this.config.claimWaitMs,
+            sandbox: this.sandbox.support.available,
+          },
           { signal: this.claimAbort.signal },
         );
         backoff = 500;
       } catch (err) {
         if (this.stopping) break;
-        this.log.warn("claiming a re-verification failed", { workspace: scope.slug, error: errorMessage(err) });
+        this.log.warn("claiming a re-verification failed", { workspaces: slice.map((s) => s.slug).join(","), error: errorMessage(err) });
         await sleep(backoff, this.claimAbort.signal);
         backoff = Math.min(backoff * 2, 10_000);
         continue;
@@ -254,12 +257,15 @@ export class Runner {
     if (this.scopes.length === 1 && only) {
       return this.client.run.claim.mutate({ workspaceId: only.workspaceId, boardId: this.config.boardId, labels: this.config.labels, runnerId: only.runnerId, ...common }, opts);
     }
-    // More scopes than one claim takes: a different slice each time.
-    const chunks = Math.ceil(this.scopes.length / MAX_SCOPES_PER_CLAIM);
-    const chunk = this.nextChunk++ % chunks;
-    const slice = this.scopes.slice(chunk * MAX_SCOPES_PER_CLAIM, (chunk + 1) * MAX_SCOPES_PER_CLAIM);
-    const scopes = slice.map((s) => ({ workspaceId: s.workspaceId, runnerId: s.runnerId, boardId: this.config.boardId, labels: this.config.labels }));
+    const scopes = this.scopeSlice(this.nextChunk++).map((s) => ({ workspaceId: s.workspaceId, runnerId: s.runnerId, boardId: this.config.boardId, labels: this.config.labels }));
     return this.client.run.claim.mutate({ scopes, ...common }, opts);
+  }
+
+  /** More scopes than one claim takes: a different slice each time (`turn` counts the claims). */
+  private scopeSlice(turn: number): ClaimScope[] {
+    const chunks = Math.ceil(this.scopes.length / MAX_SCOPES_PER_CLAIM);
+    const chunk = turn % chunks;
+    return this.scopes.slice(chunk * MAX_SCOPES_PER_CLAIM, (chunk + 1) * MAX_SCOPES_PER_CLAIM);
   }
 
   private launch(claim: Claim, claimedAt: number): void {

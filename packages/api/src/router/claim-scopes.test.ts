@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testProviders } from "@agentboard/testkit";
 import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
 import { failure } from "../testing/failures.js";
+import { topics } from "../infra/notifier.js";
 
 /** A claim over several scopes: one long-poll for all of them (docs/runner-protocol.md). */
 
@@ -102,6 +103,44 @@ describe.each(testProviders)("multi-scope claims on %s", (provider) => {
     expect(await runner.run.claim({ scopes: mine })).toBeNull();
     const onMain = await enqueue(0);
     expect((await runner.run.claim({ scopes: mine, waitMs: 2_000 }))?.run.id).toBe(onMain.id);
+  });
+
+  it("re-verifications too: one long-poll over every scope is woken by a request in any of them, and each goes to one claimant", async () => {
+    await drain();
+    const prisma = api.core.deps.db.prisma;
+    // A request as run.merge({ reverify: true }) writes and announces it (merge.test.ts covers that path).
+    async function request(i: number) {
+      const run = await enqueue(i);
+      const v = await prisma.mergeVerification.create({
+        data: { runId: run.id, workspaceId: seeds[i]!.workspace.id, baseCommit: "a".repeat(40), branchCommit: "b".repeat(40), requestedBy: "test" },
+      });
+      await api.core.deps.notifier.publish(topics.queued(seeds[i]!.workspace.id));
+      return v;
+    }
+    for (const i of [2, 0]) {
+      const t0 = Date.now();
+      const waiting = api.admin.run.claimVerification({ scopes: scopes(), waitMs: 20_000 });
+      await new Promise((r) => setTimeout(r, 150));
+      const v = await request(i);
+      const claim = await waiting;
+      expect(claim?.verification.id).toBe(v.id);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      const held = await prisma.mergeVerification.findUniqueOrThrow({ where: { id: v.id } });
+      const runner = await prisma.runner.findUniqueOrThrow({ where: { id: held.runnerId! } });
+      expect(runner.workspaceId).toBe(seeds[i]!.workspace.id);
+    }
+    // Four claimants over all scopes, three requests: each request claimed exactly once.
+    const claimants = Array.from({ length: 4 }, () => api.admin.run.claimVerification({ scopes: scopes(), waitMs: 1_500 }));
+    await new Promise((r) => setTimeout(r, 150));
+    const made = [await request(0), await request(1), await request(2)];
+    const got = (await Promise.all(claimants)).flatMap((c) => (c ? [c.verification.id] : []));
+    expect(got.sort()).toEqual(made.map((v) => v.id).sort());
+    expect(await api.admin.run.claimVerification({ scopes: scopes(), waitMs: 200 })).toBeNull();
+    // The input rules of run.claim, and every scope authorized.
+    const runner = await api.as("runner", seeds[0]!.workspace.id, "one-only-verify");
+    expect((await failure(runner.run.claimVerification({}))).code).toBe("BAD_REQUEST");
+    expect((await failure(runner.run.claimVerification({ workspaceId: seeds[0]!.workspace.id, scopes: [{ workspaceId: seeds[0]!.workspace.id }] }))).code).toBe("BAD_REQUEST");
+    expect((await failure(runner.run.claimVerification({ scopes: [{ workspaceId: seeds[0]!.workspace.id }, { workspaceId: seeds[1]!.workspace.id }] }))).code).toBe("NOT_FOUND");
   });
 
   it("validates the input and authorizes every scope", async () => {

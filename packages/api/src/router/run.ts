@@ -400,16 +400,27 @@ export const runRouter = {
   /** Long-polls for a merge's re-verification to run; null when none came within `waitMs`. */
   claimVerification: authedProcedure
     .input(z.object({
-      workspaceId: zId,
+      workspaceId: zId.optional(),
       labels: zLabels.optional(),
       runnerId: zId.optional(),
+      /** Several workspaces waited on with one long-poll, as with `run.claim`. */
+      scopes: z.array(z.object({ workspaceId: zId, runnerId: zId.optional() })).min(1).max(queue.MAX_CLAIM_SCOPES).optional(),
       waitMs: z.number().int().min(0).max(25_000).optional(),
       sandbox: z.boolean().optional(),
+    }).superRefine((v, ctx) => {
+      if ((v.workspaceId === undefined) === (v.scopes === undefined)) {
+        ctx.addIssue({ code: "custom", path: ["workspaceId"], message: "give either workspaceId or scopes" });
+      }
+      if (v.scopes && v.runnerId) ctx.addIssue({ code: "custom", path: ["scopes"], message: "with scopes, runnerId goes in each scope" });
     }))
     .mutation(async ({ ctx, input, signal }) => {
-      await ctx.authorize.workspace(input.workspaceId, "runner");
-      const runnerId = await ctx.runners.resolve(ctx.deps, ctx.principal, input.workspaceId, input.runnerId);
-      return verifications.claimVerification(ctx.deps, runnerId, input, signal);
+      const asked = input.scopes ?? [{ workspaceId: input.workspaceId!, runnerId: input.runnerId }];
+      const scopes: verifications.VerificationScope[] = [];
+      for (const s of asked) {
+        await ctx.authorize.workspace(s.workspaceId, "runner");
+        scopes.push({ workspaceId: s.workspaceId, runnerId: await ctx.runners.resolve(ctx.deps, ctx.principal, s.workspaceId, s.runnerId) });
+      }
+      return verifications.claimVerificationAny(ctx.deps, scopes, { labels: input.labels, waitMs: input.waitMs, sandbox: input.sandbox }, signal);
     }),
 
   heartbeatVerification: authedProcedure.input(z.object(zVerificationLease)).mutation(async ({ ctx, input }) => {

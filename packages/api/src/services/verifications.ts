@@ -91,20 +91,54 @@ async function loadClaim(deps: Deps, id: string, leaseToken: string): Promise<Ve
 
 /** The oldest waiting re-verification this runner can do, waiting up to `waitMs` for one. */
 export async function claimVerification(deps: Deps, runnerId: string, input: VerificationClaimInput, requestSignal?: AbortSignal): Promise<VerificationClaim | null> {
+  return claimVerificationAny(deps, [{ workspaceId: input.workspaceId, runnerId }], input, requestSignal);
+}
+
+/** One workspace of a multi-scope claim, with the runner record claiming there. */
+export interface VerificationScope {
+  workspaceId: string;
+  runnerId: string;
+}
+
+/**
+ * A re-verification from any of `scopes`, waiting on all of them with one long-poll (as
+ * `run.claim` does): a request queued in any of the workspaces wakes it at once, and only
+ * the workspaces that were announced are read again.
+ */
+export async function claimVerificationAny(
+  deps: Deps,
+  scopes: readonly VerificationScope[],
+  input: Omit<VerificationClaimInput, "workspaceId">,
+  requestSignal?: AbortSignal,
+): Promise<VerificationClaim | null> {
+  // Where a round starts turns, so that a busy first workspace does not starve the others.
+  let start = Math.floor(Math.random() * scopes.length);
+  const tryScopes = async (which: readonly VerificationScope[]) => {
+    for (let i = 0; i < which.length; i++) {
+      const s = which[(start + i) % which.length]!;
+      const got = await claimNext(deps, s.runnerId, { ...input, workspaceId: s.workspaceId });
+      if (got) return got;
+    }
+    start++;
+    return null;
+  };
   const waitMs = Math.min(input.waitMs ?? 0, deps.config.maxClaimWaitMs);
-  if (waitMs === 0) return claimNext(deps, runnerId, input);
+  if (waitMs === 0) return tryScopes(scopes);
   const signal = untilStopped(deps, requestSignal);
   const deadline = Date.now() + waitMs;
   // Subscribe before the first try, so a request queued in between is not missed.
-  const waiter = createWaiter(deps.notifier, topics.queued(input.workspaceId));
+  const waiter = createWaiter(deps.notifier, [...new Set(scopes.map((s) => topics.queued(s.workspaceId)))]);
   try {
+    let pending: readonly VerificationScope[] = scopes;
     for (;;) {
-      const got = await claimNext(deps, runnerId, input);
+      const got = await tryScopes(pending);
       if (got) return got;
       const left = deadline - Date.now();
       if (left <= 0 || signal.aborted) return null;
       await waiter.wait(left, signal);
       if (signal.aborted) return null;
+      const fired = waiter.takeFired();
+      pending = scopes.filter((s) => fired.has(topics.queued(s.workspaceId)));
     }
   } finally {
     waiter.close();
