@@ -190,12 +190,14 @@ export const ZHealth = z.looseObject({ status: z.string(), db: z.string() }).met
 /** Answers documented by their purpose rather than field by field (merge, abort, provenance…). */
 export const ZObject = (name: string, description: string) => z.looseObject({}).meta({ id: name, description });
 
+const REASON_DESCRIPTION = "Machine-readable: NOT_FOUND, ALREADY_CLAIMED, RUN_LOCKED, LEASE_LOST, NOT_CANCELLABLE, DOD_INCOMPLETE, MERGE_CONFLICT, … (docs/rest-api.md lists them).";
+
 /** The one error shape of every REST answer that is not a success. */
 export const ZRestError = z
   .object({
     error: z.object({
       code: z.enum(["BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "PAYLOAD_TOO_LARGE", "METHOD_NOT_SUPPORTED", "INTERNAL_SERVER_ERROR"]).meta({ description: "The HTTP status's name." }),
-      reason: z.string().meta({ description: "Machine-readable: NOT_FOUND, ALREADY_CLAIMED, RUN_LOCKED, LEASE_LOST, NOT_CANCELLABLE, DOD_INCOMPLETE, MERGE_CONFLICT, … (docs/rest-api.md lists them)." }),
+      reason: z.string().meta({ description: REASON_DESCRIPTION }),
       message: z.string(),
       field: z.string().optional().meta({ description: "The input field at fault (BAD_REQUEST)." }),
       details: z.record(z.string(), json).optional(),
