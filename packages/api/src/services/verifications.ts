@@ -89,11 +89,6 @@ async function loadClaim(deps: Deps, id: string, leaseToken: string): Promise<Ve
   };
 }
 
-/** The oldest waiting re-verification this runner can do, waiting up to `waitMs` for one. */
-export async function claimVerification(deps: Deps, runnerId: string, input: VerificationClaimInput, requestSignal?: AbortSignal): Promise<VerificationClaim | null> {
-  return claimVerificationAny(deps, [{ workspaceId: input.workspaceId, runnerId }], input, requestSignal);
-}
-
 /** One workspace of a multi-scope claim, with the runner record claiming there. */
 export interface VerificationScope {
   workspaceId: string;
