@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { getEventListeners } from "node:events";
 import { listenApi, MAX_BODY_BYTES } from "@agentboard/api";
 import { seedBoard, startTestApi, type TestApi } from "@agentboard/api/testing";
 import { testProviders } from "@agentboard/testkit";
@@ -199,6 +200,25 @@ describe.each(testProviders)("@agentboard/client over HTTP on %s", (provider) =>
     expect(quick).toBe("NOT_FOUND");
     expect(Date.now() - t0).toBeLessThan(2_000);
     expect(await polling).toBeNull();
+  });
+
+  it("a long-lived signal given to call after call keeps no listener once each call is over, and still aborts a call in flight", async () => {
+    const { token } = await admin.token.create.mutate({ workspaceId: seed.workspace.id, role: "runner", name: "long-lived" });
+    const runner = createAgentboardClient({ url: http.url, token });
+    const stop = new AbortController();
+    for (let i = 0; i < 30; i++) {
+      expect(await runner.run.claim.mutate({ workspaceId: seed.workspace.id, runId: "doesnotexist" }, { signal: stop.signal }).catch((e: unknown) => errorReason(e))).toBe("NOT_FOUND");
+      await runner.workspace.list.query(undefined, { signal: stop.signal });
+    }
+    // tRPC's own links would have left 60 here, one per call, for the life of the signal.
+    expect(getEventListeners(stop.signal, "abort")).toHaveLength(0);
+    const polling = runner.run.claim.mutate({ workspaceId: seed.workspace.id, waitMs: 10_000 }, { signal: stop.signal });
+    expect(getEventListeners(stop.signal, "abort")).toHaveLength(1);
+    const t0 = Date.now();
+    stop.abort();
+    await expect(polling).rejects.toThrow();
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(getEventListeners(stop.signal, "abort")).toHaveLength(0);
   });
 
   it("streams run events over SSE and resumes from the last event id", async () => {

@@ -11,6 +11,7 @@ import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { EventSource } from "eventsource";
 import superjson from "superjson";
 import type { AppRouter, ErrorReason } from "@agentboard/api";
+import { callSignalLink } from "./call-signal.js";
 import { requestFetch } from "./transport.js";
 
 /** Text as the server stores it (NUL and unpaired surrogates become U+FFFD): for what a program sends. */
@@ -43,6 +44,7 @@ export function createAgentboardClient(opts: AgentboardClientOptions): Agentboar
   const callFetch = opts.fetch ?? requestFetch;
   return createTRPCClient<AppRouter>({
     links: [
+      callSignalLink(),
       splitLink({
         condition: (op) => op.type === "subscription",
         true: httpSubscriptionLink({

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { git, gitStream, gitTry, splitNul } from "./exec.js";
+import { git, gitClient, gitStream, gitTry, splitNul, viaClient } from "./exec.js";
 import { assertSafeRevision, UnsafeNameError } from "./names.js";
 
 export interface GitIdentity {
@@ -41,7 +41,7 @@ export async function commitAll({ dir, message, author = DEFAULT_AUTHOR }: Commi
   if (staged.ok) return null;
   if (staged.error.exitCode !== 1) throw staged.error;
   await git(dir, ["commit", "--no-verify", "--no-edit", "--cleanup=whitespace", "-m", message], { config });
-  return (await git(dir, ["rev-parse", "HEAD"])).trim();
+  return viaClient(["rev-parse", "HEAD"], [], () => gitClient(dir, {}, () => ["rev-parse", "HEAD"]).revparse(["HEAD"]));
 }
 
 export type FileChangeStatus = "added" | "modified" | "deleted" | "renamed";

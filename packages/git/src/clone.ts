@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { git, redactSecrets, type GitOptions } from "./exec.js";
+import { git, gitClient, redactSecrets, viaClient, type GitOptions } from "./exec.js";
 import { assertSafeRefName, UnsafeNameError } from "./names.js";
 
 const ALLOWED_PROTOCOLS = new Set(["https:", "http:", "ssh:", "git:", "file:"]);
@@ -97,20 +97,23 @@ export async function cloneForRun(input: CloneForRunInput): Promise<ClonedRepo> 
   const parent = path.dirname(target);
   await fs.mkdir(parent, { recursive: true });
   const opts: GitOptions = { env: auth.env, secrets: auth.secrets, timeoutMs: input.timeoutMs ?? 10 * 60_000 };
-  const args = ["clone", "--no-recurse-submodules", "--branch", input.branch];
-  if (input.bare) args.push("--bare");
-  if (input.depth !== undefined) args.push("--depth", String(Math.max(1, Math.floor(input.depth))));
-  args.push("--", auth.url, target);
+  const options = ["--no-recurse-submodules", "--branch", input.branch];
+  if (input.bare) options.push("--bare");
+  if (input.depth !== undefined) options.push("--depth", String(Math.max(1, Math.floor(input.depth))));
+  const args = ["clone", ...options, auth.url, target];
   try {
-    await git(parent, args, opts);
+    await viaClient(args, auth.secrets, () => gitClient(parent, opts, () => args).clone(auth.url, target, options));
   } catch (err) {
     // A failed clone can leave a partial directory behind; the caller's retry needs it gone.
     await fs.rm(target, { recursive: true, force: true }).catch(() => undefined);
     throw err;
   }
-  const baseCommit = (await git(target, ["rev-parse", `refs/heads/${input.branch}^{commit}`])).trim();
+  const baseCommit = await revParse(target, `refs/heads/${input.branch}^{commit}`);
   if (input.bare) return { path: target, branch: input.branch, baseCommit, url: auth.url };
-  if (input.newBranch !== undefined) await git(target, ["switch", "-c", input.newBranch]);
+  if (input.newBranch !== undefined) {
+    const newBranch = input.newBranch;
+    await viaClient(["checkout", "-b", newBranch], [], () => gitClient(target, {}, () => ["checkout", "-b", newBranch]).checkoutLocalBranch(newBranch));
+  }
   return { path: target, branch: input.newBranch ?? input.branch, baseCommit, url: auth.url };
 }
 
@@ -129,14 +132,12 @@ export interface PushBranchInput {
 /** Pushes `refs/heads/<branch>` to the same name on the remote, with the same token handling as {@link cloneForRun}. */
 export async function pushBranch(input: PushBranchInput): Promise<void> {
   assertSafeRefName(input.branch);
-  const url = input.url ?? (await git(input.dir, ["remote", "get-url", "origin"])).trim();
+  const url = input.url ?? (await originUrl(input.dir));
   const auth = remoteAuth(url, input.token, input.username);
   const refspec = `${input.force ? "+" : ""}refs/heads/${input.branch}:refs/heads/${input.branch}`;
-  await git(input.dir, ["push", "--no-verify", "--", auth.url, refspec], {
-    env: auth.env,
-    secrets: auth.secrets,
-    timeoutMs: input.timeoutMs ?? 10 * 60_000,
-  });
+  const opts: GitOptions = { env: auth.env, secrets: auth.secrets, timeoutMs: input.timeoutMs ?? 10 * 60_000 };
+  const args = ["push", "--no-verify", auth.url, refspec];
+  await viaClient(args, auth.secrets, () => gitClient(input.dir, opts, () => args).push(auth.url, refspec, ["--no-verify"]));
 }
 
 export interface FetchBranchInput {
@@ -151,11 +152,18 @@ export interface FetchBranchInput {
 /** Fetches `refs/heads/<branch>` from the remote into the clone (a follow-up's thread branch), same token handling. */
 export async function fetchBranch(input: FetchBranchInput): Promise<void> {
   assertSafeRefName(input.branch);
-  const url = input.url ?? (await git(input.dir, ["remote", "get-url", "origin"])).trim();
+  const url = input.url ?? (await originUrl(input.dir));
   const auth = remoteAuth(url, input.token, input.username);
-  await git(input.dir, ["fetch", "--quiet", "--no-tags", "--", auth.url, `+refs/heads/${input.branch}:refs/heads/${input.branch}`], {
-    env: auth.env,
-    secrets: auth.secrets,
-    timeoutMs: input.timeoutMs ?? 10 * 60_000,
-  });
+  const refspec = `+refs/heads/${input.branch}:refs/heads/${input.branch}`;
+  const opts: GitOptions = { env: auth.env, secrets: auth.secrets, timeoutMs: input.timeoutMs ?? 10 * 60_000 };
+  const args = ["fetch", "--quiet", "--no-tags", auth.url, refspec];
+  await viaClient(args, auth.secrets, () => gitClient(input.dir, opts, () => args).fetch(auth.url, refspec, ["--quiet", "--no-tags"]));
+}
+
+async function originUrl(dir: string): Promise<string> {
+  return (await git(dir, ["remote", "get-url", "origin"])).trim();
+}
+
+async function revParse(dir: string, rev: string): Promise<string> {
+  return viaClient(["rev-parse", rev], [], () => gitClient(dir, {}, () => ["rev-parse", rev]).revparse([rev]));
 }

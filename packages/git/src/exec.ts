@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { GitError, simpleGit } from "simple-git";
+import { GitError, simpleGit, type SimpleGit } from "simple-git";
 
 /**
  * Settings applied to every git process this package starts.
@@ -89,38 +89,56 @@ export interface GitOptions {
 }
 
 /**
- * Runs git with an argument array (never a shell) and returns stdout. Unlike simple-git's
- * default, ANY non-zero exit is an error: git often exits 1 with an empty stderr
- * (`merge` with conflicts, `diff --quiet`, `merge-base --is-ancestor`).
+ * A simple-git client for `cwd` with this package's settings: the environment above, hooks
+ * off, no signing, and ANY non-zero exit an error (unlike simple-git's default: git often
+ * exits 1 with an empty stderr — `merge-tree` with conflicts, `diff --quiet`,
+ * `merge-base --is-ancestor`), thrown as a redacted GitCommandError. Use its typed calls
+ * (`clone`, `fetch`, `push`, `revparse`, `deleteLocalBranch`…) where one fits, {@link git}
+ * for the rest.
+ *
+ * simple-git's checks on arguments and environment stay on for everything that could come
+ * from a request (`--upload-pack`, `protocol.allow`, credential helpers, diff and filter
+ * programs, templates…). The only ones lifted are for settings this module makes itself,
+ * and only when it makes them: `core.hooksPath` (always, in BASE_CONFIG), an ssh command
+ * inherited from the operator's environment, and the GIT_CONFIG_COUNT pairs that carry a
+ * credential (clone.ts).
  */
-export async function git(cwd: string, args: readonly string[], opts: GitOptions = {}): Promise<string> {
+export function gitClient(cwd: string, opts: GitOptions = {}, argsForErrors: () => readonly string[] = () => []): SimpleGit {
   const secrets = opts.secrets ?? [];
-  const instance = simpleGit({
+  const env = gitEnv(opts.env);
+  return simpleGit({
     baseDir: cwd,
     config: [...BASE_CONFIG, ...(opts.config ?? [])],
     maxConcurrentProcesses: 1,
     ...(opts.timeoutMs ? { timeout: { block: opts.timeoutMs } } : {}),
     unsafe: {
-      // All three are set by this module itself (BASE_CONFIG, inherited operator env,
-      // secret-carrying GIT_CONFIG_* pairs), never from request data.
       allowUnsafeHooksPath: true,
-      allowUnsafeSshCommand: true,
-      allowUnsafeConfigEnvCount: true,
+      ...(env.GIT_SSH !== undefined || env.GIT_SSH_COMMAND !== undefined ? { allowUnsafeSshCommand: true } : {}),
+      ...(opts.env?.GIT_CONFIG_COUNT !== undefined ? { allowUnsafeConfigEnvCount: true } : {}),
     },
     errors: (error, result) => {
       if (!error && result.exitCode === 0) return undefined;
       const stderr = Buffer.concat(result.stdErr).toString("utf8");
       const stdout = Buffer.concat(result.stdOut).toString("utf8");
       const detail = stderr || (error instanceof Error ? error.message : error ? error.toString("utf8") : "");
-      return new GitCommandError(args, result.exitCode, stdout, detail, secrets);
+      return new GitCommandError(argsForErrors(), result.exitCode, stdout, detail, secrets);
     },
-  }).env(gitEnv(opts.env));
+  }).env(env);
+}
+
+/** Runs a simple-git call, turning anything it throws into a GitCommandError naming `args`. */
+export async function viaClient<T>(args: readonly string[], secrets: readonly string[], call: () => Promise<T>): Promise<T> {
   try {
-    return await instance.raw([...args]);
+    return await call();
   } catch (err) {
     if (err instanceof GitCommandError) throw err;
     throw new GitCommandError(args, -1, "", err instanceof Error ? err.message : String(err), secrets);
   }
+}
+
+/** Runs git with an argument array (never a shell) and returns stdout; see {@link gitClient}. */
+export async function git(cwd: string, args: readonly string[], opts: GitOptions = {}): Promise<string> {
+  return viaClient(args, opts.secrets ?? [], () => gitClient(cwd, opts, () => args).raw([...args]));
 }
 
 export type GitTryResult = { ok: true; stdout: string } | { ok: false; error: GitCommandError };

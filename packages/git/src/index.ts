@@ -14,7 +14,7 @@ export {
   type BranchNameInput,
 } from "./names.js";
 export { GitCommandError, redactSecrets } from "./exec.js";
-export { withFileLock, withMutex, LockTimeoutError, type FileLockOptions, type LockOwner } from "./lock.js";
+export { withRepoLock, withMutex, LockTimeoutError, REPOSITORY_LOCK_NAME, type RepositoryLock, type RepositoryLockOptions } from "./lock.js";
 export {
   BranchCheckedOutError,
   listWorktrees,
@@ -25,6 +25,7 @@ export {
   removeWorktree,
   sweepStaleWorktrees,
   dirSize,
+  treeBytes,
   type WorktreeInfo,
   type CreateWorktreeInput,
   type CreatedWorktree,
@@ -55,9 +56,6 @@ export {
   BaseBranchMovedError,
   VerifiedStateMovedError,
   MissingBranchError,
-  MERGE_LOCK_FILE,
-  repositoryKey,
-  withRepoLock,
   mergeRunBranch,
   mergeBaseIntoBranchForVerification,
   type MergeRunBranchInput,
@@ -68,4 +66,5 @@ export {
 } from "./merge.js";
 export { updateBranchFromBase, BranchMovedError, type UpdateFromBaseInput, type UpdateFromBaseResult } from "./update-from-base.js";
 export { findMergeByTrailer, type FoundMerge } from "./merge-lookup.js";
-export { repositoryTopLevel } from "./repository.js";
+export { previewMerge, type MergePreview } from "./merge-preview.js";
+export { repositoryKey, repositoryTopLevel } from "./repository.js";

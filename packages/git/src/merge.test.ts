@@ -1,11 +1,13 @@
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { commitAll } from "./changes.js";
-import { LockTimeoutError, withFileLock } from "./lock.js";
-import { BaseBranchMovedError, MERGE_LOCK_FILE, MergeConflictError, mergeBaseIntoBranchForVerification, mergeRunBranch } from "./merge.js";
+import { LockTimeoutError, REPOSITORY_LOCK_NAME, withRepoLock } from "./lock.js";
+import { BaseBranchMovedError, MergeConflictError, mergeBaseIntoBranchForVerification, mergeRunBranch, mergeRunBranchWith } from "./merge.js";
+import { updateBranchFromBase } from "./update-from-base.js";
 import { worktreeDirForRun } from "./names.js";
 import { makeRepo, sh, write, type Fixture } from "./test-helpers.js";
 import { createWorktree, removeWorktree } from "./worktree.js";
@@ -50,7 +52,7 @@ describe("mergeRunBranch", () => {
     expect(readFileSync(path.join(fx.repo, "src/app.ts"), "utf8")).toContain("a = 10");
     expect(sh(fx.repo, "status", "--porcelain")).toBe("");
     expect(worktreeCount()).toBe(1);
-    expect(existsSync(path.join(sh(fx.repo, "rev-parse", "--git-common-dir"), MERGE_LOCK_FILE))).toBe(false);
+    expect(existsSync(path.join(fx.repo, ".git", REPOSITORY_LOCK_NAME))).toBe(false);
 
     // Merging again is a no-op, not a second merge commit.
     const again = await mergeRunBranch({ repoPath: fx.repo, baseBranch: "main", branch, author: admin });
@@ -125,15 +127,15 @@ describe("mergeRunBranch", () => {
       return sh(fx.repo, "rev-parse", "main");
     };
     let moved = "";
-    const res = await mergeRunBranch({
-      repoPath: fx.repo,
-      baseBranch: "main",
-      branch,
-      author: admin,
-      beforeRefUpdate: async (attempt) => {
-        if (attempt === 1) moved = userCommit(1);
+    // A person committing is not under agentboard's lock: the seam stands for that moment.
+    const res = await mergeRunBranchWith(
+      { repoPath: fx.repo, baseBranch: "main", branch, author: admin },
+      {
+        beforeRefUpdate: async (attempt) => {
+          if (attempt === 1) moved = userCommit(1);
+        },
       },
-    });
+    );
     expect(res.attempts).toBe(2);
     expect(res.baseBefore).toBe(moved);
     expect(sh(fx.repo, "rev-parse", "main^1")).toBe(moved);
@@ -141,15 +143,14 @@ describe("mergeRunBranch", () => {
 
     const branch2 = await runBranch("m2", { "m2.txt": "m\n" });
     let last = "";
-    const err = await mergeRunBranch({
-      repoPath: fx.repo,
-      baseBranch: "main",
-      branch: branch2,
-      author: admin,
-      beforeRefUpdate: async (attempt) => {
-        last = userCommit(10 + attempt);
+    const err = await mergeRunBranchWith(
+      { repoPath: fx.repo, baseBranch: "main", branch: branch2, author: admin },
+      {
+        beforeRefUpdate: async (attempt) => {
+          last = userCommit(10 + attempt);
+        },
       },
-    }).catch((e: unknown) => e);
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BaseBranchMovedError);
     // The user's commits are all there and no merge commit was forced on top of them.
     expect(sh(fx.repo, "rev-parse", "main")).toBe(last);
@@ -157,18 +158,20 @@ describe("mergeRunBranch", () => {
     expect(worktreeCount()).toBe(1);
   });
 
-  it("waits for another process holding the repository's merge lock", async () => {
+  it("waits for another process holding the repository's lock", async () => {
     const branch = await runBranch("p1", { "p.txt": "p\n" });
-    const lockPath = path.join(fx.repo, ".git", MERGE_LOCK_FILE);
-    // Another process takes the lock file the way withFileLock does, holds it, then releases.
+    const gitDir = path.join(fx.repo, ".git");
+    // Another process takes the lock the way withRepoLock does (proper-lockfile), holds it, then releases.
+    const lib = createRequire(import.meta.url).resolve("proper-lockfile");
     const holder = spawn(
       process.execPath,
       [
         "-e",
-        `const fs = require("fs"), os = require("os");
-         fs.writeFileSync(${JSON.stringify(lockPath)}, JSON.stringify({ pid: process.pid, hostname: os.hostname(), token: "other", acquiredAt: new Date().toISOString() }), { flag: "wx" });
-         console.log("locked");
-         setTimeout(() => { fs.rmSync(${JSON.stringify(lockPath)}); }, 700);`,
+        `const lockfile = require(${JSON.stringify(lib)});
+         lockfile.lock(${JSON.stringify(gitDir)}, { lockfilePath: ${JSON.stringify(path.join(gitDir, REPOSITORY_LOCK_NAME))}, realpath: false }).then((release) => {
+           console.log("locked");
+           setTimeout(() => release(), 700);
+         });`,
       ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
@@ -180,16 +183,83 @@ describe("mergeRunBranch", () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
     await exited;
   });
+
+  it("takes no lock of its own under a held one, and refuses a lock that is not held", async () => {
+    const branch = await runBranch("h1", { "h.txt": "h\n" });
+    const res = await withRepoLock(fx.repo, (heldLock) =>
+      // Would wait forever on its own lock if it took one here.
+      mergeRunBranch({ repoPath: fx.repo, baseBranch: "main", branch, author: admin, heldLock, lock: { timeoutMs: 500 } }),
+    );
+    expect(res.status).toBe("merged");
+    const stale = await withRepoLock(fx.repo, async (lock) => lock);
+    expect(stale.held).toBe(false);
+    await expect(mergeRunBranch({ repoPath: fx.repo, baseBranch: "main", branch, author: admin, heldLock: stale })).rejects.toThrow(/not a held lock/);
+    const forged = { repoPath: fx.repo, key: path.join(fx.repo, ".git"), held: true };
+    await expect(mergeRunBranch({ repoPath: fx.repo, baseBranch: "main", branch, author: admin, heldLock: forged })).rejects.toThrow(/not a held lock/);
+  });
+
+  it("makes the merge with no worktree and a handful of git processes", async () => {
+    const branch = await runBranch("n1", { "n.txt": "n\n" });
+    write(fx.repo, "base.txt", "base moved on\n");
+    sh(fx.repo, "add", "-A");
+    sh(fx.repo, "commit", "-q", "-m", "base work");
+    // A `git` on PATH that logs each call, then runs the real one.
+    const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+    const bin = mkdtempSync(path.join(os.tmpdir(), "agentboard-git-log-"));
+    const log = path.join(bin, "calls.log");
+    writeFileSync(path.join(bin, "git"), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${realGit}' "$@"\n`);
+    chmodSync(path.join(bin, "git"), 0o755);
+    writeFileSync(log, "");
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${bin}${path.delimiter}${savedPath ?? ""}`;
+    try {
+      const res = await mergeRunBranch({ repoPath: fx.repo, baseBranch: "main", branch, author: admin });
+      expect(res.checkout).toEqual({ path: fx.repo, updated: true });
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    const calls = readFileSync(log, "utf8").split("\n").filter((l) => l !== "");
+    rmSync(bin, { recursive: true, force: true });
+    expect(calls.some((c) => /\bworktree add\b|\bmerge --no-ff\b/.test(c))).toBe(false);
+    expect(calls.filter((c) => c.includes("--git-common-dir"))).toHaveLength(1);
+    expect(calls.length).toBeLessThanOrEqual(10);
+    expect(readFileSync(path.join(fx.repo, "n.txt"), "utf8")).toBe("n\n");
+  });
 });
 
-describe("withFileLock", () => {
-  it("excludes overlapping holders, reclaims stale locks and times out", async () => {
-    const lockPath = path.join(fx.root, "x.lock");
+describe("updateBranchFromBase", () => {
+  it("merges the base into the branch in the object store, or lists the conflicts and changes nothing", async () => {
+    const branch = await runBranch("u1", { "run.txt": "run\n" });
+    write(fx.repo, "base.txt", "base\n");
+    sh(fx.repo, "add", "-A");
+    sh(fx.repo, "commit", "-q", "-m", "base moves on");
+    const base = sh(fx.repo, "rev-parse", "main");
+    const tip = sh(fx.repo, "rev-parse", branch);
+    const res = await updateBranchFromBase({ repoPath: fx.repo, baseBranch: "main", branch, author: admin });
+    expect(res).toMatchObject({ status: "updated", branchBefore: tip, baseCommit: base });
+    expect(sh(fx.repo, "log", "-1", "--format=%P|%an", branch)).toBe(`${tip} ${base}|Admin`);
+    expect(sh(fx.repo, "show", `${branch}:base.txt`)).toBe("base");
+    expect(await updateBranchFromBase({ repoPath: fx.repo, baseBranch: "main", branch })).toMatchObject({ status: "up-to-date", head: res.head });
+
+    const b2 = await runBranch("u2", { "README.md": "run version\n" });
+    write(fx.repo, "README.md", "main version\n");
+    sh(fx.repo, "commit", "-q", "-am", "main edit");
+    const tip2 = sh(fx.repo, "rev-parse", b2);
+    const err = await updateBranchFromBase({ repoPath: fx.repo, baseBranch: "main", branch: b2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MergeConflictError);
+    expect((err as MergeConflictError).files).toEqual(["README.md"]);
+    expect(sh(fx.repo, "rev-parse", b2)).toBe(tip2);
+    expect(worktreeCount()).toBe(1);
+  });
+});
+
+describe("withRepoLock", () => {
+  it("excludes overlapping holders, takes over a stale lock and times out on a live one", async () => {
     let inside = 0;
     let maxInside = 0;
     await Promise.all(
       [1, 2, 3].map(() =>
-        withFileLock(lockPath, async () => {
+        withRepoLock(fx.repo, async () => {
           inside++;
           maxInside = Math.max(maxInside, inside);
           await new Promise((r) => setTimeout(r, 30));
@@ -198,24 +268,17 @@ describe("withFileLock", () => {
       ),
     );
     expect(maxInside).toBe(1);
-    expect(existsSync(lockPath)).toBe(false);
+    const lockDir = path.join(fx.repo, ".git", REPOSITORY_LOCK_NAME);
+    expect(existsSync(lockDir)).toBe(false);
 
-    // A dead holder on this host is detected by pid.
-    const dead = spawn(process.execPath, ["-e", ""]);
-    await new Promise((r) => dead.once("exit", r));
-    writeFileSync(lockPath, JSON.stringify({ pid: dead.pid, hostname: os.hostname(), token: "t", acquiredAt: "x" }));
-    expect(await withFileLock(lockPath, async () => "got it", { timeoutMs: 2000 })).toBe("got it");
-
-    // A holder on another host is judged by the file's age.
-    writeFileSync(lockPath, JSON.stringify({ pid: 1, hostname: "elsewhere", token: "t", acquiredAt: "x" }));
-    await expect(withFileLock(lockPath, async () => "no", { timeoutMs: 300, staleMs: 60_000 })).rejects.toBeInstanceOf(
-      LockTimeoutError,
-    );
+    // Left by a holder that is still refreshing it (fresh mtime): waited for, then given up on.
+    mkdirSync(lockDir);
+    await expect(withRepoLock(fx.repo, async () => "no", { timeoutMs: 300, staleMs: 60_000 })).rejects.toBeInstanceOf(LockTimeoutError);
+    // Left by a holder that crashed (not refreshed for longer than staleMs): taken over.
     const old = (Date.now() - 120_000) / 1000;
-    utimesSync(lockPath, old, old);
-    expect(await withFileLock(lockPath, async () => "stale reclaimed", { timeoutMs: 2000, staleMs: 60_000 })).toBe(
-      "stale reclaimed",
-    );
+    utimesSync(lockDir, old, old);
+    expect(await withRepoLock(fx.repo, async () => "stale taken over", { timeoutMs: 2000, staleMs: 60_000 })).toBe("stale taken over");
+    expect(existsSync(lockDir)).toBe(false);
   });
 });
 

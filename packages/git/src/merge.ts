@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { DEFAULT_AUTHOR, identityConfig, type GitIdentity } from "./changes.js";
 import { git, gitTry, splitNul } from "./exec.js";
-import { withFileLock, withMutex, type FileLockOptions } from "./lock.js";
+import { holdsRepoLock, withRepoLock, type RepositoryLock, type RepositoryLockOptions } from "./lock.js";
 import { assertSafeRefName } from "./names.js";
 import { objectDirsOf } from "./run-clone.js";
 import { branchCommit, listWorktrees } from "./worktree.js";
@@ -52,23 +52,39 @@ export class MissingBranchError extends Error {
   }
 }
 
-/** Absolute, symlink-resolved git common dir: the same key for every worktree of one repository. */
-export async function repositoryKey(repoPath: string): Promise<string> {
-  const out = await git(repoPath, ["rev-parse", "--path-format=absolute", "--git-common-dir"]);
-  return fs.realpath(out.trim());
+/**
+ * The merge of `theirs` into `ours` as git would make it, computed in the object store
+ * alone (`git merge-tree --write-tree`, git 2.38+): no worktree, no index, nothing checked
+ * out. The merged tree, or the conflicting paths (nothing is written but loose objects).
+ */
+export async function mergeTrees(repoPath: string, ours: string, theirs: string): Promise<{ tree: string } | { conflicts: string[] }> {
+  const res = await gitTry(repoPath, ["merge-tree", "--write-tree", "--no-messages", "--name-only", "-z", ours, theirs]);
+  // Exit 1 means conflicts when a tree came out; with no output it is an error (bad revision).
+  const out = res.ok ? res.stdout : res.error.exitCode === 1 ? res.error.stdout : "";
+  const [tree = "", ...files] = splitNul(out);
+  if (!/^[0-9a-f]{40,64}$/.test(tree)) throw res.ok ? new Error(`git merge-tree printed no tree: ${out.slice(0, 200)}`) : res.error;
+  if (res.ok) return { tree };
+  return { conflicts: [...new Set(files.filter((f) => f !== ""))] };
 }
 
-export const MERGE_LOCK_FILE = "agentboard-merge.lock";
+/** A commit of `tree` with `parents`, by `identity` (`-c user.*`); its id. */
+export async function commitTree(repoPath: string, tree: string, parents: readonly string[], message: string, identity: readonly string[]): Promise<string> {
+  const out = await git(repoPath, ["commit-tree", ...parents.flatMap((p) => ["-p", p]), "-m", message, tree], { config: identity });
+  return out.trim();
+}
 
-/**
- * Serializes ref-moving work on one repository. The in-process mutex orders callers in
- * this process; the O_EXCL lock file in the git dir orders separate processes (several
- * API servers on one machine, or a CLI next to the server). Both are needed: the file
- * lock alone would make same-process callers spin on polling.
- */
-export async function withRepoLock<T>(repoPath: string, fn: () => Promise<T>, opts?: FileLockOptions): Promise<T> {
-  const key = await repositoryKey(repoPath);
-  return withMutex(key, () => withFileLock(path.join(key, MERGE_LOCK_FILE), fn, opts));
+/** Commit ids of several branches in one process (`for-each-ref`); a missing branch maps to null. */
+export async function branchCommits(repoPath: string, branches: readonly string[]): Promise<(string | null)[]> {
+  for (const b of branches) assertSafeRefName(b);
+  const refs = branches.map((b) => `refs/heads/${b}`);
+  const out = await git(repoPath, ["for-each-ref", "--format=%(objectname) %(objecttype) %(refname)", ...refs]);
+  const found = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    const [oid = "", type = "", ref = ""] = line.split(" ", 3);
+    if (type === "commit") found.set(ref, oid);
+  }
+  // A pattern also matches refs below it (refs/heads/main/x); only exact names count.
+  return refs.map((r) => found.get(r) ?? null);
 }
 
 export async function conflictedFiles(dir: string): Promise<string[]> {
@@ -88,40 +104,16 @@ export interface TempWorktree {
   remove: () => Promise<void>;
 }
 
-export async function addTempWorktree(repoPath: string, commit: string, purpose: string): Promise<TempWorktree> {
-  const parent = await fs.mkdtemp(path.join(os.tmpdir(), `agentboard-${purpose}-`));
-  const dir = path.join(parent, "wt");
-  let removal: Promise<void> | null = null;
-  const remove = () => {
-    removal ??= (async () => {
-      await gitTry(repoPath, ["worktree", "remove", "--force", dir]);
-      await fs.rm(parent, { recursive: true, force: true });
-      // Covers the case where remove failed half-way and only the directory went away.
-      await gitTry(repoPath, ["worktree", "prune"]);
-    })();
-    return removal;
-  };
-  try {
-    await git(repoPath, ["worktree", "add", "--detach", dir, commit]);
-  } catch (err) {
-    await remove();
-    throw err;
-  }
-  return { dir, remove };
-}
-
 export interface MergeRunBranchInput {
   repoPath: string;
   baseBranch: string;
   branch: string;
   message?: string;
   author?: GitIdentity;
-  lock?: FileLockOptions;
-  /**
-   * Called between making the merge commit and moving the base ref. Exists so tests can
-   * move the base underneath a merge deterministically; production callers leave it out.
-   */
-  beforeRefUpdate?: (attempt: number) => Promise<void>;
+  /** The repository's lock, already held by the caller (the API's merge pipeline): no lock is taken then. */
+  heldLock?: RepositoryLock;
+  /** How to wait for the repository's lock when it is not held already. */
+  lock?: RepositoryLockOptions;
   /**
    * Merge only these commits (the ones re-verification ran on): a base or branch found
    * elsewhere throws VerifiedStateMovedError and changes nothing.
@@ -153,13 +145,33 @@ export interface MergeRunBranchResult {
   checkout: CheckoutUpdate | null;
 }
 
+/** Runs `fn` under the repository's lock, or directly when the caller already holds it. */
+export function underRepoLock<T>(repoPath: string, held: RepositoryLock | undefined, opts: RepositoryLockOptions | undefined, fn: () => Promise<T>): Promise<T> {
+  if (held !== undefined) {
+    if (!holdsRepoLock(held, repoPath)) throw new Error(`the lock passed is not a held lock of ${repoPath}`);
+    return fn();
+  }
+  return withRepoLock(repoPath, fn, opts);
+}
+
+/** Test seams: kept out of the public input type (index.ts exports mergeRunBranch only). */
+export interface MergeSeams {
+  /** Called between making the merge commit and moving the base ref. */
+  beforeRefUpdate?: (attempt: number) => Promise<void>;
+}
+
 /**
  * `git merge --no-ff <branch>` into `baseBranch` without touching any checked-out tree:
- * the merge commit is made in a temporary detached worktree, then the base ref moves with
- * a compare-and-swap. A worktree with the base checked out is brought up to date only if
- * it was clean. Throws MergeConflictError (base untouched) on conflicts.
+ * the merged tree is computed in the object store (`merge-tree --write-tree`), committed
+ * with both parents (`commit-tree`), and the base ref moves with a compare-and-swap
+ * (`update-ref <ref> <new> <old>`). A worktree with the base checked out is brought up to
+ * date only if it was clean. Throws MergeConflictError (base untouched) on conflicts.
  */
-export async function mergeRunBranch(input: MergeRunBranchInput): Promise<MergeRunBranchResult> {
+export function mergeRunBranch(input: MergeRunBranchInput): Promise<MergeRunBranchResult> {
+  return mergeRunBranchWith(input, {});
+}
+
+export async function mergeRunBranchWith(input: MergeRunBranchInput, seams: MergeSeams): Promise<MergeRunBranchResult> {
   const { repoPath, baseBranch, branch } = input;
   assertSafeRefName(baseBranch, "base branch");
   assertSafeRefName(branch);
@@ -167,23 +179,19 @@ export async function mergeRunBranch(input: MergeRunBranchInput): Promise<MergeR
   const message = input.message?.trim() ? input.message : `Merge branch '${branch}' into ${baseBranch}`;
   const config = identityConfig(input.author ?? DEFAULT_AUTHOR);
 
-  return withRepoLock(
-    repoPath,
-    async () => {
-      // One retry: the lock excludes agentboard's own writers, so a moved base means a
-      // human pushed/committed meanwhile, which is rare enough that twice in a row is news.
-      const maxAttempts = 2;
-      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const result = await attemptMerge(repoPath, baseBranch, branch, message, config, () =>
-          input.beforeRefUpdate ? input.beforeRefUpdate(attempt) : Promise.resolve(),
-          input.expect,
-        );
-        if (result !== "base-moved") return { ...result, attempts: attempt };
-      }
-      throw new BaseBranchMovedError(baseBranch, maxAttempts);
-    },
-    input.lock,
-  );
+  return underRepoLock(repoPath, input.heldLock, input.lock, async () => {
+    // One retry: the lock excludes agentboard's own writers, so a moved base means a
+    // human pushed/committed meanwhile, which is rare enough that twice in a row is news.
+    const maxAttempts = 2;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const result = await attemptMerge(repoPath, baseBranch, branch, message, config, () =>
+        seams.beforeRefUpdate ? seams.beforeRefUpdate(attempt) : Promise.resolve(),
+        input.expect,
+      );
+      if (result !== "base-moved") return { ...result, attempts: attempt };
+    }
+    throw new BaseBranchMovedError(baseBranch, maxAttempts);
+  });
 }
 
 async function attemptMerge(
@@ -195,10 +203,9 @@ async function attemptMerge(
   beforeRefUpdate: () => Promise<void>,
   expect?: { baseCommit: string; branchCommit: string },
 ): Promise<Omit<MergeRunBranchResult, "attempts"> | "base-moved"> {
-  const baseBefore = await branchCommit(repoPath, baseBranch);
-  if (baseBefore === null) throw new MissingBranchError(baseBranch);
-  const tip = await branchCommit(repoPath, branch);
-  if (tip === null) throw new MissingBranchError(branch);
+  const [baseBefore, tip] = await branchCommits(repoPath, [baseBranch, branch]);
+  if (baseBefore === null || baseBefore === undefined) throw new MissingBranchError(baseBranch);
+  if (tip === null || tip === undefined) throw new MissingBranchError(branch);
   // The ref update below is a compare-and-swap on baseBefore, so the merged base is this one.
   if (expect && (expect.baseCommit !== baseBefore || expect.branchCommit !== tip)) {
     throw new VerifiedStateMovedError(expect, { baseCommit: baseBefore, branchCommit: tip });
@@ -208,22 +215,9 @@ async function attemptMerge(
     return { status: "already-merged", mergeCommit: baseBefore, baseBefore, branchCommit: tip, parents: [], checkout: null };
   }
 
-  const temp = await addTempWorktree(repoPath, baseBefore, "merge");
-  let merged: string;
-  try {
-    const res = await gitTry(temp.dir, ["merge", "--no-ff", "--no-verify", "--no-edit", "-m", message, tip], {
-      config: identity,
-    });
-    if (!res.ok) {
-      const files = await conflictedFiles(temp.dir).catch(() => []);
-      await gitTry(temp.dir, ["merge", "--abort"]);
-      if (files.length > 0) throw new MergeConflictError(files, baseBranch, branch, baseBefore, tip);
-      throw res.error;
-    }
-    merged = (await git(temp.dir, ["rev-parse", "HEAD"])).trim();
-  } finally {
-    await temp.remove();
-  }
+  const merge = await mergeTrees(repoPath, baseBefore, tip);
+  if ("conflicts" in merge) throw new MergeConflictError(merge.conflicts, baseBranch, branch, baseBefore, tip);
+  const merged = await commitTree(repoPath, merge.tree, [baseBefore, tip], message, identity);
 
   await beforeRefUpdate();
 

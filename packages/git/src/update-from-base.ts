@@ -1,12 +1,13 @@
 /**
  * `run.updateFromBase`: the base branch merged into a run's branch, without touching any
- * checkout — the merge is made in a temporary detached worktree and the branch ref moves
- * by compare-and-swap (a branch that moved meanwhile is not overwritten). With conflicts
+ * checkout — the merge is computed in the object store (`merge-tree --write-tree`), committed
+ * with `commit-tree`, and the branch ref moves by compare-and-swap (a branch that moved meanwhile is not overwritten). With conflicts
  * nothing changes and the conflicting files are listed.
  */
 import { DEFAULT_AUTHOR, identityConfig, type GitIdentity } from "./changes.js";
-import { git, gitTry } from "./exec.js";
-import { addTempWorktree, conflictedFiles, isAncestor, MergeConflictError, MissingBranchError, withRepoLock } from "./merge.js";
+import { gitTry } from "./exec.js";
+import type { RepositoryLock } from "./lock.js";
+import { branchCommits, commitTree, isAncestor, MergeConflictError, mergeTrees, MissingBranchError, underRepoLock } from "./merge.js";
 import { assertSafeRefName } from "./names.js";
 import { branchCommit } from "./worktree.js";
 
@@ -16,6 +17,8 @@ export interface UpdateFromBaseInput {
   branch: string;
   message?: string;
   author?: GitIdentity;
+  /** The repository's lock, already held by the caller: no lock is taken then. */
+  heldLock?: RepositoryLock;
 }
 
 export interface UpdateFromBaseResult {
@@ -39,26 +42,15 @@ export async function updateBranchFromBase(input: UpdateFromBaseInput): Promise<
   assertSafeRefName(baseBranch, "base branch");
   assertSafeRefName(branch);
   const message = input.message?.trim() ? input.message : `Merge branch '${baseBranch}' into ${branch}`;
-  return withRepoLock(repoPath, async () => {
-    const base = await branchCommit(repoPath, baseBranch);
-    if (base === null) throw new MissingBranchError(baseBranch);
-    const tip = await branchCommit(repoPath, branch);
-    if (tip === null) throw new MissingBranchError(branch);
+  const identity = identityConfig(input.author ?? DEFAULT_AUTHOR);
+  return underRepoLock(repoPath, input.heldLock, undefined, async () => {
+    const [base, tip] = await branchCommits(repoPath, [baseBranch, branch]);
+    if (base === null || base === undefined) throw new MissingBranchError(baseBranch);
+    if (tip === null || tip === undefined) throw new MissingBranchError(branch);
     if (await isAncestor(repoPath, base, tip)) return { status: "up-to-date", head: tip, branchBefore: tip, baseCommit: base };
-    const temp = await addTempWorktree(repoPath, tip, "update");
-    let merged: string;
-    try {
-      const res = await gitTry(temp.dir, ["merge", "--no-ff", "--no-verify", "--no-edit", "-m", message, base], { config: identityConfig(input.author ?? DEFAULT_AUTHOR) });
-      if (!res.ok) {
-        const files = await conflictedFiles(temp.dir).catch(() => []);
-        await gitTry(temp.dir, ["merge", "--abort"]);
-        if (files.length > 0) throw new MergeConflictError(files, branch, baseBranch, tip, base);
-        throw res.error;
-      }
-      merged = (await git(temp.dir, ["rev-parse", "HEAD"])).trim();
-    } finally {
-      await temp.remove();
-    }
+    const merge = await mergeTrees(repoPath, tip, base);
+    if ("conflicts" in merge) throw new MergeConflictError(merge.conflicts, branch, baseBranch, tip, base);
+    const merged = await commitTree(repoPath, merge.tree, [tip, base], message, identity);
     const cas = await gitTry(repoPath, ["update-ref", "-m", `agentboard: update ${branch} from ${baseBranch}`, `refs/heads/${branch}`, merged, tip]);
     if (!cas.ok) {
       if ((await branchCommit(repoPath, branch)) !== tip) throw new BranchMovedError(branch);

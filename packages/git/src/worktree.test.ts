@@ -10,6 +10,7 @@ import {
   listWorktrees,
   removeWorktree,
   sweepStaleWorktrees,
+  treeBytes,
 } from "./worktree.js";
 
 let fx: Fixture;
@@ -156,5 +157,16 @@ describe("worktrees", () => {
     expect(size).toBeGreaterThanOrEqual(3345);
     expect(size).toBeLessThan(3345 + 64 * 1024);
     expect(await dirSize(path.join(fx.root, "missing"))).toBe(0);
+  });
+});
+
+describe("treeBytes", () => {
+  it("adds up the sizes of a commit's files from its tree, and refuses what is not an object id", async () => {
+    const head = sh(fx.repo, "rev-parse", "main");
+    // makeRepo's files: "# demo\n", the two-line src/app.ts and the .gitignore.
+    const expected = ["# demo\n", "export const a = 1;\nexport const b = 2;\n", "node_modules/\n*.log\n"].reduce((n, s) => n + Buffer.byteLength(s), 0);
+    expect(await treeBytes(fx.repo, head)).toBe(expected);
+    expect(await treeBytes(fx.repo, "--output=/tmp/x")).toBeUndefined();
+    expect(await treeBytes(fx.repo, "0".repeat(40))).toBeUndefined();
   });
 });

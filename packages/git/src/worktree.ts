@@ -1,6 +1,6 @@
 import { promises as fs, type Dirent } from "node:fs";
 import path from "node:path";
-import { git, gitTry } from "./exec.js";
+import { git, gitClient, gitTry, viaClient } from "./exec.js";
 import { assertInside, assertSafeRefName } from "./names.js";
 
 /** The branch to (re)create is checked out in some worktree, so deleting it would lose that checkout's branch. */
@@ -70,7 +70,8 @@ export async function pruneWorktrees(repoPath: string): Promise<void> {
 export async function deleteBranch(repoPath: string, branch: string): Promise<boolean> {
   assertSafeRefName(branch);
   if ((await branchCommit(repoPath, branch)) === null) return false;
-  await git(repoPath, ["branch", "-D", branch]);
+  const args = ["branch", "-D", branch];
+  await viaClient(args, [], () => gitClient(repoPath, {}, () => args).deleteLocalBranch(branch, true));
   return true;
 }
 
@@ -256,6 +257,26 @@ export async function dirSize(root: string): Promise<number> {
         total += st.size;
       }),
     );
+  }
+  return total;
+}
+
+/**
+ * The bytes of the files a checkout of `commit` holds, read from its tree (`git ls-tree -l`)
+ * rather than by walking a directory: one git process instead of a stat per file. Run in
+ * a repository whose configuration is trusted (a run's source repository, not its
+ * checkout). Undefined when git cannot tell (not an object id, unknown commit).
+ */
+export async function treeBytes(repoPath: string, commit: string): Promise<number | undefined> {
+  // Only an object id is ever passed here; refuse anything else rather than hand it to git.
+  if (!/^[0-9a-f]{7,64}$/i.test(commit)) return undefined;
+  const res = await gitTry(repoPath, ["ls-tree", "-r", "-l", "-z", "--full-tree", commit]);
+  if (!res.ok) return undefined;
+  let total = 0;
+  for (const record of res.stdout.split("\0")) {
+    // "<mode> <type> <object> <size>\t<path>"; size is "-" for submodules.
+    const size = Number(record.slice(0, record.indexOf("\t")).trim().split(/\s+/)[3]);
+    if (Number.isFinite(size)) total += size;
   }
   return total;
 }

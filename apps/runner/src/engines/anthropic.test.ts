@@ -2,6 +2,7 @@
  * The anthropic engine against a local Messages API server (the real SDK over HTTP),
  * real files in a temp worktree and real child processes.
  */
+import { initRepo } from "@agentboard/testkit";
 import { startMessagesServer, type MessagesServer, type RecordedRequest, type Turn } from "@agentboard/testkit/messages-server";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
@@ -215,6 +216,35 @@ describe("anthropic engine", () => {
     expect(res[0]?.output.split("\n")).toEqual(["src/a.ts:1: export const TODO_one = 1;", "src/c.md:1: TODO three", "src/lib/b.ts:2: // TODO two"]);
     expect(res[1]?.output).toBe("src/lib/b.ts:2: // TODO two");
     expect(res[2]?.output).toContain("stopped at 1 matches");
+  });
+
+  it("in a git worktree, lists and searches what git does not ignore, with real glob syntax", async () => {
+    initRepo(worktree, { ".gitignore": "build/\n*.log\n", "src/a.ts": "export const a = 1; // TODO tracked\n" });
+    await writeFile(path.join(worktree, "src/new.tsx"), "// TODO untracked\n");
+    await mkdir(path.join(worktree, "build"));
+    await writeFile(path.join(worktree, "build/out.ts"), "// TODO ignored\n");
+    await writeFile(path.join(worktree, "debug.log"), "TODO ignored log\n");
+    await serve([
+      {
+        content: [
+          { type: "tool_use", name: "search_files", input: { pattern: "TODO" } },
+          { type: "tool_use", name: "search_files", input: { pattern: "TODO", glob: "src/**/*.{ts,tsx}" } },
+          { type: "tool_use", name: "search_files", input: { pattern: "TODO", glob: "!(*.tsx)" } },
+          { type: "tool_use", name: "search_files", input: { pattern: "TODO", glob: "[ab].ts" } },
+          { type: "tool_use", name: "list_files", input: { recursive: true } },
+        ],
+      },
+      { text: "found" },
+    ]);
+    const rec = context();
+    await new AnthropicEngine().run(rec.ctx);
+    const res = results(rec.events);
+    const both = ["src/a.ts:1: export const a = 1; // TODO tracked", "src/new.tsx:1: // TODO untracked"];
+    expect(res[0]?.output.split("\n")).toEqual(both);
+    expect(res[1]?.output.split("\n")).toEqual(both);
+    expect(res[2]?.output).toBe(both[0]);
+    expect(res[3]?.output).toBe(both[0]);
+    expect(res[4]?.output.split("\n")).toEqual([".gitignore", "src/", "src/a.ts", "src/new.tsx"]);
   });
 
   it("stops at max turns", async () => {

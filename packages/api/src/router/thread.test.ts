@@ -115,6 +115,41 @@ describe.each(testProviders)("threads of runs on %s", (provider) => {
     expect(thread.threads[0]!.runs.map((r) => r.kind)).toEqual(["run", "follow_up"]);
   });
 
+  it("a card budget is checked at claim too: a run queued before the budget was reached waits until it is raised", async () => {
+    await drain();
+    const card = await api.admin.card.create({ boardId: seed.board.id, projectId: seed.project.id, title: "Budget at claim" });
+    await member.card.update({ cardId: card.id, budgetUsd: 1 });
+    const first = await api.admin.run.create({ cardId: card.id, engine: "command", command: "true" });
+    const second = await api.admin.run.create({ cardId: card.id, engine: "command", command: "true" });
+    const claim = await rig1.run.claim({ workspaceId: seed.workspace.id });
+    expect(claim?.run.id).toBe(first.id);
+    await rig1.run.start({ runId: first.id, leaseToken: claim!.leaseToken });
+    await rig1.run.complete({ runId: first.id, leaseToken: claim!.leaseToken, status: "succeeded", metrics: { costUsd: 1 } });
+    expect(await rig2.run.claim({ workspaceId: seed.workspace.id })).toBeNull();
+    expect(await failure(rig2.run.claim({ workspaceId: seed.workspace.id, runId: second.id }))).toMatchObject({
+      code: "CONFLICT",
+      reason: "BUDGET_EXCEEDED",
+      details: { budgetUsd: 1, spentUsd: 1 },
+    });
+    await member.card.update({ cardId: card.id, budgetUsd: 3 });
+    expect((await rig2.run.claim({ workspaceId: seed.workspace.id }))?.run.id).toBe(second.id);
+  });
+
+  it("the runner holding a follow-up's checkout does not claim it either once the card's budget is reached", async () => {
+    const card = await api.admin.card.create({ boardId: seed.board.id, projectId: seed.project.id, title: "Budget at preferred claim" });
+    await member.card.update({ cardId: card.id, budgetUsd: 1 });
+    const parent = await finishedRun(rig1, card.id);
+    const other = await api.admin.run.create({ cardId: card.id, engine: "command", command: "true" });
+    const next = await member.run.followUp({ runId: parent.id, message: "more" });
+    const claim = await rig2.run.claim({ workspaceId: seed.workspace.id });
+    expect(claim?.run.id).toBe(other.id);
+    await rig2.run.start({ runId: other.id, leaseToken: claim!.leaseToken });
+    await rig2.run.complete({ runId: other.id, leaseToken: claim!.leaseToken, status: "succeeded", metrics: { costUsd: 0.5 } });
+    expect(await rig1.run.claim({ workspaceId: seed.workspace.id })).toBeNull();
+    await member.card.update({ cardId: card.id, budgetUsd: 2 });
+    expect((await rig1.run.claim({ workspaceId: seed.workspace.id }))?.run.id).toBe(next.id);
+  });
+
   it("a message to a running agent is a user.message event by its author", async () => {
     await drain();
     const run = await api.admin.run.create({ cardId: seed.card.id, engine: "command", command: "true" });

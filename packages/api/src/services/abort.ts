@@ -80,7 +80,7 @@ export async function abortRun(deps: Deps, actor: string, input: AbortInput) {
   await publishRunChange(deps.notifier, aborted.id, aborted.boardId);
 
   const run = aborted;
-  const cleanup: CleanupReport = await withRunPipelineLock(repoPath, () => removeRunWorktrees(deps, run, repoPath, { deleteBranch: true }));
+  const cleanup: CleanupReport = await withRunPipelineLock(repoPath, (heldLock) => removeRunWorktrees(deps, run, repoPath, { deleteBranch: true, ...(heldLock ? { heldLock } : {}) }));
   // The runner may still be finishing its last steps in the worktree (the cancel reaches it
   // as this runs): what could not be removed yet is left to finishPendingCleanups.
   await recordCleanup(deps, run.id, actor, "run.cleaned", cleanup, { retry: true });

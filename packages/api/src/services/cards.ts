@@ -1,4 +1,4 @@
-import type { CardColumn, Prisma } from "@agentboard/db";
+import type { CardColumn, Prisma, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
@@ -91,8 +91,12 @@ export async function moveCard(deps: Deps, input: { cardId: string; column: Card
   return moved;
 }
 
-const LATEST_RUN = { id: true, status: true, engine: true, costUsd: true, createdAt: true, finishedAt: true, errorReason: true } as const;
-const LATEST_RUN_OF_CARD = { ...LATEST_RUN, cardId: true, _count: { select: { approvals: { where: { status: "pending" } } } } } as const;
+const LATEST_RUN = { id: true, status: true, engine: true, costUsd: true, createdAt: true, finishedAt: true, errorReason: true, createdBy: true } as const;
+const LATEST_RUN_OF_CARD = {
+  ...LATEST_RUN,
+  cardId: true,
+  _count: { select: { approvals: { where: { status: "pending" } }, events: { where: { type: "user.message" } } } },
+} as const;
 
 /**
  * The board's cards, each with its latest run. The latest runs are read per board, not
@@ -108,7 +112,7 @@ export async function listCards(deps: Deps, boardId: string, opts: { archived?: 
       select: LATEST_RUN_OF_CARD,
     }),
   ]);
-  return attachLatest(cards, runs);
+  return attachLatest(cards, runs, await unreadMessages(deps, runs));
 }
 
 /** Cards with their latest run each, for a page of cards (at most a few hundred ids). */
@@ -119,14 +123,58 @@ async function withLatestRuns<C extends { id: string }>(deps: Deps, cards: C[]) 
     distinct: ["cardId"],
     select: LATEST_RUN_OF_CARD,
   });
-  return attachLatest(cards, runs);
+  return attachLatest(cards, runs, await unreadMessages(deps, runs));
 }
 
 type LatestRunRow = Prisma.RunGetPayload<{ select: typeof LATEST_RUN_OF_CARD }>;
 
+const ENDED: readonly RunStatus[] = ["succeeded", "failed", "cancelled", "merged", "aborted"];
+const UNREAD_CHUNK = 500;
+
+/**
+ * Per ended run that was sent messages, how many of them the agent never took (a
+ * `user.message` without its `agent.user_message`): someone wrote to an agent that had
+ * stopped, or whose engine does not read messages mid-run. Only runs that were written to
+ * are looked at, a few hundred ids at a time.
+ */
+async function unreadMessages(deps: Deps, runs: LatestRunRow[]): Promise<Map<string, number>> {
+  const written = runs.filter((r) => r._count.events > 0 && ENDED.includes(r.status));
+  const unread = new Map<string, number>();
+  for (let i = 0; i < written.length; i += UNREAD_CHUNK) {
+    const chunk = written.slice(i, i + UNREAD_CHUNK);
+    const taken = await deps.db.prisma.runEvent.groupBy({ by: ["runId"], where: { runId: { in: chunk.map((r) => r.id) }, type: "agent.user_message" }, _count: { _all: true } });
+    const takenBy = new Map(taken.map((t) => [t.runId, t._count._all]));
+    for (const r of chunk) {
+      const n = r._count.events - (takenBy.get(r.id) ?? 0);
+      if (n > 0) unread.set(r.id, n);
+    }
+  }
+  return unread;
+}
+
+/**
+ * Why a card's latest run needs a person, if it does (docs/review-loop.md, Attention): a
+ * request waits for approval, a message was never taken by the agent, the run failed, or it
+ * succeeded and waits for review. Most pressing first.
+ */
+export type Attention = "approval" | "message" | "failed" | "review";
+
+export function attentionOf(run: { status: RunStatus; pendingApprovals: number; unreadMessages: number }): Attention | null {
+  if (run.pendingApprovals > 0) return "approval";
+  if (run.unreadMessages > 0) return "message";
+  if (run.status === "failed") return "failed";
+  if (run.status === "succeeded") return "review";
+  return null;
+}
+
 /** Each card with its latest run (`runs`: none or one). A pending request of a run that is no longer running waits for no one. */
-function attachLatest<C extends { id: string }>(cards: C[], runs: LatestRunRow[]) {
-  const latest = new Map(runs.map(({ cardId, _count, ...run }) => [cardId, { ...run, pendingApprovals: run.status === "running" ? _count.approvals : 0 }]));
+function attachLatest<C extends { id: string }>(cards: C[], runs: LatestRunRow[], unread: Map<string, number>) {
+  const latest = new Map(
+    runs.map(({ cardId, _count, ...run }) => {
+      const facts = { ...run, pendingApprovals: run.status === "running" ? _count.approvals : 0, unreadMessages: unread.get(run.id) ?? 0 };
+      return [cardId, { ...facts, attention: attentionOf(facts) }];
+    }),
+  );
   return cards.map((card) => {
     const run = latest.get(card.id);
     return { ...card, runs: run ? [run] : [] };

@@ -6,8 +6,10 @@ import {
   MergeConflictError,
   mergeRunBranch,
   MissingBranchError,
+  previewMerge,
   VerifiedStateMovedError,
   type MergeRunBranchResult,
+  type RepositoryLock,
 } from "@agentboard/git";
 import type { MergeVerification, Prisma, Run, RunStatus, VerificationStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
@@ -182,7 +184,7 @@ export async function mergeRun(deps: Deps, actor: string, input: MergeInput): Pr
     throw conflict("REPOSITORY_UNAVAILABLE", `the repository of project ${first.project.name} is not on this server`, { projectId: first.projectId });
   }
 
-  return withRunPipelineLock(repoPath, async () => {
+  return withRunPipelineLock(repoPath, async (heldLock) => {
     const run = await mergeableRun(deps, input.runId, input.mergerId ?? null);
     let merged: MergeRunBranchResult;
     const branchTip = await branchCommit(repoPath, run.branch);
@@ -193,9 +195,9 @@ export async function mergeRun(deps: Deps, actor: string, input: MergeInput): Pr
         const verification = await queueVerification(deps, actor, run, repoPath, branchTip, input.cleanup !== false);
         return { status: "verifying", run, merge: null, reverify: null, cleanup: null, verification: verificationView(verification) };
       }
-      merged = await gitMerge(deps, actor, run, repoPath);
+      merged = await gitMerge(deps, actor, run, repoPath, heldLock);
     }
-    return completeMerge(deps, actor, run, repoPath, merged, null, input.cleanup !== false);
+    return completeMerge(deps, actor, run, repoPath, merged, null, input.cleanup !== false, heldLock);
   });
 }
 
@@ -233,8 +235,9 @@ async function completeMerge(
   merged: MergeRunBranchResult,
   reverify: ReverifyReport | null,
   cleanupAfter: boolean,
+  heldLock: RepositoryLock | undefined,
 ): Promise<MergeResult> {
-  const cleanup = cleanupAfter ? await removeRunWorktrees(deps, run, repoPath, { deleteBranch: true }) : null;
+  const cleanup = cleanupAfter ? await removeRunWorktrees(deps, run, repoPath, { deleteBranch: true, ...(heldLock ? { heldLock } : {}) }) : null;
   const updated = await finishMerge(deps, actor, run, merged, reverify !== null, cleanup);
   const { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout } = merged;
   return { status: "merged", run: updated, merge: { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout }, reverify, cleanup, verification: null };
@@ -276,7 +279,7 @@ export async function mergeVerified(deps: Deps, v: StoredVerification, report: R
   const first = await loadRun(deps, v.runId);
   if (!first) throw notFound("run", v.runId);
   const repoPath = first.project.repoPath;
-  return withRunPipelineLock(repoPath, async () => {
+  return withRunPipelineLock(repoPath, async (heldLock) => {
     let run: LoadedRun;
     try {
       run = await mergeableRun(deps, v.runId);
@@ -293,13 +296,13 @@ export async function mergeVerified(deps: Deps, v: StoredVerification, report: R
     if (baseNow !== v.baseCommit || branchNow !== v.branchCommit) return { kind: "moved", baseCommit: baseNow, branchCommit: branchNow };
     let merged: MergeRunBranchResult;
     try {
-      merged = await gitMerge(deps, v.requestedBy, run, repoPath, { baseCommit: v.baseCommit, branchCommit: v.branchCommit });
+      merged = await gitMerge(deps, v.requestedBy, run, repoPath, heldLock, { baseCommit: v.baseCommit, branchCommit: v.branchCommit });
     } catch (err) {
       if (err instanceof VerifiedStateMovedError) return { kind: "moved", ...err.actual };
       if (err instanceof AppError && err.code === "CONFLICT") return { kind: "refused", reason: err.reason, message: err.message };
       throw err;
     }
-    return { kind: "merged", result: await completeMerge(deps, v.requestedBy, run, repoPath, merged, report, v.cleanup) };
+    return { kind: "merged", result: await completeMerge(deps, v.requestedBy, run, repoPath, merged, report, v.cleanup, heldLock) };
   });
 }
 
@@ -321,11 +324,13 @@ async function gitMerge(
   actor: string,
   run: LoadedRun,
   repoPath: string,
+  heldLock: RepositoryLock | undefined,
   expect?: { baseCommit: string; branchCommit: string },
 ): Promise<MergeRunBranchResult> {
   try {
     return await mergeRunBranch({
       repoPath,
+      ...(heldLock ? { heldLock } : {}),
       ...(expect ? { expect } : {}),
       baseBranch: run.baseBranch,
       branch: run.branch,
@@ -451,8 +456,12 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
   }
   const stale = staleItems(run.dodItems, run.headCommit);
   if (stale.length > 0) {
-    const on = stale.map((m) => `${m.title} (validated on ${m.validatedOn?.slice(0, 7) ?? "?"}, before the branch moved)`).join(", ");
-    reasons.push({ reason: "DOD_INCOMPLETE", message: `validate again on the new head: ${on}`, details: { missing: stale } });
+    const checked = new Set(run.dodItems.filter((i) => i.check !== null).map((i) => i.id));
+    const on = stale
+      .map((m) => `${m.title} (${checked.has(m.itemId) ? "its check passed" : "validated"} on ${m.validatedOn?.slice(0, 7) ?? "?"}, before the branch moved)`)
+      .join(", ");
+    const rerun = stale.filter((m) => checked.has(m.itemId)).map((m) => m.key);
+    reasons.push({ reason: "DOD_INCOMPLETE", message: `validate again on the new head: ${on}`, details: { missing: stale, stale: true, checksToRerun: rerun } });
   }
   const head = await threadHeadOf(deps, run);
   if (head && head.id !== run.id) {
@@ -460,11 +469,21 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
   }
   const fourEyes = independentReviewBlock(run, opts.callerId ?? null);
   if (fourEyes) reasons.push({ reason: "INDEPENDENT_REVIEW", message: fourEyes });
+  let base: BasePreview | null = null;
   if (run.status === "succeeded") {
     if (!(await repositoryAvailable(run.project.repoPath))) {
       reasons.push({ reason: "REPOSITORY_UNAVAILABLE", message: `the repository of project ${run.project.name} is not on this server` });
     } else if ((await branchCommit(run.project.repoPath, run.branch)) === null && !(await recoverable(run.project.repoPath, run))) {
       reasons.push({ reason: "BRANCH_MISSING", message: `branch ${run.branch} does not exist`, details: { branch: run.branch } });
+    } else {
+      base = await basePreview(run);
+      if (base && base.conflicts.length > 0) {
+        reasons.push({
+          reason: "MERGE_CONFLICT",
+          message: `${run.branch} and ${run.baseBranch} conflict in ${base.conflicts.length} file(s): update from the base, or ask the agent to resolve`,
+          details: { files: base.conflicts, suggestion: "run.resolveConflicts" },
+        });
+      }
     }
   }
   const missing: GateItem[] = gate.missing;
@@ -494,5 +513,26 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
     canAbort: opts.callerCanAbort && (ABORTABLE_STATUSES as readonly RunStatus[]).includes(run.status),
     baseBranch: run.baseBranch,
     branch: run.branch,
+    /**
+     * The base against the branch now: `behind` commits of the base are not in the branch
+     * (the base moved since the run's checks ran on its head), and the files a merge would
+     * conflict in. null when the run is not mergeable or its branch is not here.
+     */
+    base,
   };
+}
+
+export interface BasePreview {
+  baseCommit: string;
+  branchCommit: string;
+  behind: number;
+  conflicts: string[];
+  /** Whether the branch tip is the run's head (the commit its checks and evidence were on). */
+  branchIsRunHead: boolean;
+}
+
+async function basePreview(run: { project: { repoPath: string }; baseBranch: string; branch: string; headCommit: string | null }): Promise<BasePreview | null> {
+  const p = await previewMerge({ repoPath: run.project.repoPath, baseBranch: run.baseBranch, branch: run.branch });
+  if (!p) return null;
+  return { ...p, branchIsRunHead: run.headCommit === null || run.headCommit === p.branchCommit };
 }

@@ -7,6 +7,8 @@ import { claimNextBatched } from "./claim-batcher.js";
 import { rememberEvents } from "./streams.js";
 import { transition } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
+import { releaseCardAfterRun } from "./card-column.js";
+import { assertCardBudget } from "./thread.js";
 import { claimLabels, SANDBOX_LABEL } from "@agentboard/sandbox/policy";
 import { INT32_MAX } from "../schemas.js";
 
@@ -54,6 +56,9 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
         throw conflict("SANDBOX_REQUIRED", `run ${input.runId} belongs to a project that requires a sandbox, which this runner does not have`);
       }
     }
+    // The card's budget, as the queue's SQL checks it for the next run.
+    const target = await deps.db.prisma.run.findUnique({ where: { id: input.runId }, select: { cardId: true, workspaceId: true, status: true } });
+    if (target && target.workspaceId === input.workspaceId && target.status === "queued") await assertCardBudget(deps, target.cardId);
     const leaseToken = newLeaseToken();
     let got: Claimed | null;
     try {
@@ -332,9 +337,13 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
         update: { engine: done.engine, messages: o.transcript, chars },
       });
     }
+    // What the runner reported during the run (its checks) was for this head.
+    if (o.headCommit) await tx.dodEvidence.updateMany({ where: { runId: done.id, commit: null }, data: { commit: o.headCommit } });
     if (m.costUsd) await tx.workspace.update({ where: { id: done.workspaceId }, data: { spentUsd: { increment: m.costUsd } } });
     if (input.status === "succeeded") {
       await tx.card.updateMany({ where: { id: done.cardId, column: { in: ["backlog", "todo", "in_progress"] } }, data: { column: "in_review" } });
+    } else {
+      await releaseCardAfterRun(tx, done);
     }
     return done;
   });

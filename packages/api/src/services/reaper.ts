@@ -1,6 +1,7 @@
 import type { Deps } from "./deps.js";
 import { publishRunChange, topics } from "../infra/notifier.js";
 import { transition } from "./run-events.js";
+import { releaseCardAfterRun } from "./card-column.js";
 
 export interface ReapResult {
   requeued: string[];
@@ -29,7 +30,10 @@ export async function reapExpiredLeases(deps: Deps, limit = 100): Promise<ReapRe
         const r = await transition(tx, lease.id, fence,
           { status: "cancelled", finishedAt: now, leaseExpiresAt: null, errorReason: "lease_expired" },
           [{ type: "run.cancelled", actor: REAPER, payload: { reason: "lease expired with a cancel pending" } }]);
-        if (r) result.cancelled.push(r.id);
+        if (r) {
+          result.cancelled.push(r.id);
+          await releaseCardAfterRun(tx, r);
+        }
         return r;
       }
       const current = await tx.run.findUnique({ where: { id: lease.id }, select: { attempt: true, maxAttempts: true } });
@@ -43,7 +47,10 @@ export async function reapExpiredLeases(deps: Deps, limit = 100): Promise<ReapRe
       const r = await transition(tx, lease.id, fence,
         { status: "failed", finishedAt: now, leaseExpiresAt: null, errorReason: "runner_lost", error: "the runner stopped heartbeating and its lease expired" },
         [{ type: "run.failed", actor: REAPER, payload: { reason: "runner_lost" } }]);
-      if (r) result.failed.push(r.id);
+      if (r) {
+        result.failed.push(r.id);
+        await releaseCardAfterRun(tx, r);
+      }
       return r;
     });
     if (run) {

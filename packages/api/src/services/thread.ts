@@ -62,17 +62,19 @@ export async function cardThreads(deps: Deps, cardId: string) {
   return { budgetUsd: card.budgetUsd, spentUsd: runs.reduce((s, r) => s + r.costUsd, 0), threads };
 }
 
-/** CONFLICT/BUDGET_EXCEEDED when the card's runs together have reached its budget. */
-export async function assertCardBudget(deps: Deps, cardId: string): Promise<void> {
+/** The card's budget and what its runs have cost together; null without a budget. */
+async function cardSpending(deps: Deps, cardId: string): Promise<{ budgetUsd: number; spentUsd: number } | null> {
   const card = await deps.db.prisma.card.findUnique({ where: { id: cardId }, select: { budgetUsd: true } });
-  if (!card || card.budgetUsd === null) return;
+  if (!card || card.budgetUsd === null) return null;
   const spent = await deps.db.prisma.run.aggregate({ where: { cardId }, _sum: { costUsd: true } });
-  const spentUsd = spent._sum.costUsd ?? 0;
-  if (spentUsd >= card.budgetUsd) {
-    throw conflict("BUDGET_EXCEEDED", `the card's runs have cost $${spentUsd.toFixed(4)} of its $${card.budgetUsd.toFixed(4)} budget`, {
-      budgetUsd: card.budgetUsd,
-      spentUsd,
-    });
+  return { budgetUsd: card.budgetUsd, spentUsd: spent._sum.costUsd ?? 0 };
+}
+
+/** CONFLICT/BUDGET_EXCEEDED when the card's runs together have reached its budget (at create, and at a claim by id). */
+export async function assertCardBudget(deps: Deps, cardId: string): Promise<void> {
+  const s = await cardSpending(deps, cardId);
+  if (s && s.spentUsd >= s.budgetUsd) {
+    throw conflict("BUDGET_EXCEEDED", `the card's runs have cost $${s.spentUsd.toFixed(4)} of its $${s.budgetUsd.toFixed(4)} budget`, s);
   }
 }
 

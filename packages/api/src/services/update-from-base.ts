@@ -10,11 +10,21 @@ import type { Deps } from "./deps.js";
 import { conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
 import { repositoryAvailable, withRunPipelineLock } from "./merge-lock.js";
-import { transition } from "./run-events.js";
+import { transition, type Tx } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
 import { queueThreadRun } from "./thread.js";
 
 const MAX_DIFF_BYTES = 5 * 1024 * 1024;
+
+/** Keys of the run's automatic-check items whose passing check was on another head than `head`. */
+async function staleCheckKeys(tx: Tx, runId: string, head: string): Promise<string[]> {
+  const items = await tx.dodItem.findMany({
+    where: { runId, check: { not: null }, evidence: { some: { kind: "check", validatedAt: { not: null }, rejectedAt: null } } },
+    orderBy: { position: "asc" },
+    select: { key: true, evidence: { where: { validatedAt: { not: null }, rejectedAt: null }, select: { commit: true } } },
+  });
+  return items.filter((i) => !i.evidence.some((e) => e.commit === head)).map((i) => i.key);
+}
 
 async function threadHead(deps: Deps, runId: string) {
   const run = await deps.db.prisma.run.findUnique({ where: { id: runId }, include: { project: true } });
@@ -34,10 +44,10 @@ async function threadHead(deps: Deps, runId: string) {
 export async function updateFromBase(deps: Deps, actor: string, input: { runId: string }) {
   const run = await threadHead(deps, input.runId);
   const repoPath = run.project.repoPath;
-  return withRunPipelineLock(repoPath, async () => {
+  return withRunPipelineLock(repoPath, async (heldLock) => {
     let result: Awaited<ReturnType<typeof updateBranchFromBase>>;
     try {
-      result = await updateBranchFromBase({ repoPath, baseBranch: run.baseBranch, branch: run.branch });
+      result = await updateBranchFromBase({ repoPath, baseBranch: run.baseBranch, branch: run.branch, ...(heldLock ? { heldLock } : {}) });
     } catch (err) {
       if (err instanceof MergeConflictError) {
         throw conflict("MERGE_CONFLICT", `merging ${run.baseBranch} into ${run.branch} conflicts in ${err.files.length} file(s); nothing was changed`, {
@@ -51,15 +61,20 @@ export async function updateFromBase(deps: Deps, actor: string, input: { runId: 
     }
     if (result.status === "up-to-date") return { status: result.status, head: result.head, files: [] as string[], run };
     const diff = await diffAgainstBase({ dir: repoPath, baseCommit: result.baseCommit, head: result.head, maxBytes: MAX_DIFF_BYTES });
-    const updated = await deps.db.prisma.$transaction((tx) =>
-      transition(tx, run.id, {}, {
+    const updated = await deps.db.prisma.$transaction(async (tx) => {
+      // Evidence given before the branch moved (the automatic checks the runner ran, and
+      // anything else not yet pinned to a head) is for the old head: pinned to it, it no
+      // longer counts at the gate, which asks for it again on the new head.
+      await tx.dodEvidence.updateMany({ where: { runId: run.id, commit: null }, data: { commit: result.branchBefore } });
+      const stale = await staleCheckKeys(tx, run.id, result.head);
+      return transition(tx, run.id, {}, {
         headCommit: result.head,
         diff: diff.diff,
         diffHash: diff.hash,
         diffStat: { ...diff.stat },
         filesChanged: diff.files.map((f) => f.path),
-      }, [{ type: "run.branch_updated", actor, payload: { from: result.branchBefore, to: result.head, baseCommit: result.baseCommit, baseBranch: run.baseBranch } }]),
-    );
+      }, [{ type: "run.branch_updated", actor, payload: { from: result.branchBefore, to: result.head, baseCommit: result.baseCommit, baseBranch: run.baseBranch, staleChecks: stale } }]);
+    });
     await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
     return { status: result.status, head: result.head, files: [] as string[], run: updated ?? run };
   });

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { deleteBranch, isRunCloneOf, pruneWorktrees, listWorktrees as gitWorktrees, removeWorktree } from "@agentboard/git";
+import { deleteBranch, isRunCloneOf, pruneWorktrees, listWorktrees as gitWorktrees, removeWorktree, type RepositoryLock } from "@agentboard/git";
 import type { Prisma, Run } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { publishRunChange } from "../infra/notifier.js";
@@ -88,13 +88,15 @@ export async function removeRunWorktrees(
   deps: Deps,
   run: RunForCleanup,
   repoPath: string,
-  opts: { deleteBranch: boolean; onlyWorktreeId?: string },
+  /** heldLock: the repository's lock, held by the caller: the repository is there (its lock is in it). */
+  opts: { deleteBranch: boolean; onlyWorktreeId?: string; heldLock?: RepositoryLock },
 ): Promise<CleanupReport> {
   const rows = await deps.db.prisma.worktree.findMany({
     where: { runId: run.id, removedAt: null, ...(opts.onlyWorktreeId ? { id: opts.onlyWorktreeId } : {}) },
   });
   const report: CleanupReport = { repository: "available", worktrees: [], branch: { name: run.branch, deleted: false }, pending: false };
-  if (!(await repositoryAvailable(repoPath))) {
+  const locked = opts.heldLock?.held === true && opts.heldLock.repoPath === repoPath;
+  if (!locked && !(await repositoryAvailable(repoPath))) {
     report.repository = "unavailable";
     report.worktrees = rows.map((r) => ({ worktreeId: r.id, path: r.path, outcome: "skipped" }));
     report.branch.kept = "unavailable";
@@ -250,7 +252,7 @@ export async function finishPendingCleanups(deps: Deps, opts: { now?: Date; limi
     // Only merged and aborted runs are ever marked; anything else has nothing to finish.
     const report =
       run.status === "merged" || run.status === "aborted"
-        ? await withRunPipelineLock(run.project.repoPath, () => removeRunWorktrees(deps, run, run.project.repoPath, { deleteBranch: true }))
+        ? await withRunPipelineLock(run.project.repoPath, (heldLock) => removeRunWorktrees(deps, run, run.project.repoPath, { deleteBranch: true, ...(heldLock ? { heldLock } : {}) }))
         : null;
     const progressed = report !== null && (report.branch.deleted || report.worktrees.some((w) => w.outcome === "removed"));
     const next = report?.pending ? new Date(now.getTime() + CLEANUP_RETRY_EVERY_MS) : null;

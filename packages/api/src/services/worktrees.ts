@@ -116,8 +116,8 @@ export async function removeWorktreeById(deps: Deps, actor: string, worktreeId: 
     throw conflict("REPOSITORY_UNAVAILABLE", `the repository of project ${row.project.name} is not on this server`, { projectId: row.projectId });
   }
   // Under the pipeline lock: a merge of this run may be cleaning up the same directory.
-  const report = await withRunPipelineLock(row.project.repoPath, () =>
-    removeRunWorktrees(deps, row.run, row.project.repoPath, { deleteBranch: false, onlyWorktreeId: worktreeId }),
+  const report = await withRunPipelineLock(row.project.repoPath, (heldLock) =>
+    removeRunWorktrees(deps, row.run, row.project.repoPath, { deleteBranch: false, onlyWorktreeId: worktreeId, ...(heldLock ? { heldLock } : {}) }),
   );
   const outcome = report.worktrees[0];
   if (outcome?.outcome === "refused") throw conflict("WORKTREE_NOT_OURS", `${row.path} is not a worktree of the project's repository`, { path: row.path });
@@ -169,8 +169,8 @@ export async function sweepStaleWorktrees(deps: Deps, opts: SweepOptions): Promi
   for (const row of rows) {
     if ((row.run.finishedAt ?? row.createdAt) >= cutoff) continue;
     try {
-      const r = await withRunPipelineLock(row.project.repoPath, () =>
-        removeRunWorktrees(deps, row.run, row.project.repoPath, { deleteBranch: false, onlyWorktreeId: row.id }),
+      const r = await withRunPipelineLock(row.project.repoPath, (heldLock) =>
+        removeRunWorktrees(deps, row.run, row.project.repoPath, { deleteBranch: false, onlyWorktreeId: row.id, ...(heldLock ? { heldLock } : {}) }),
       );
       const o = r.worktrees[0];
       if (!o || o.outcome === "skipped") report.skipped.push(row.id);

@@ -61,6 +61,10 @@ const CLAIM_NEXT = prepared("claim_next", bind(
       AND (preferred_runner_id IS NULL OR created_at < ${NOW} - interval '${PREFERRED_GRACE_S} seconds')
       AND NOT EXISTS (SELECT 1 FROM workspaces w
         WHERE w.id = $WS AND w.budget_usd IS NOT NULL AND w.spent_usd >= w.budget_usd)
+      -- A card's budget caps what its runs cost together: none is claimed once it is reached.
+      AND NOT EXISTS (SELECT 1 FROM cards c
+        WHERE c.id = runs.card_id AND c.budget_usd IS NOT NULL
+          AND c.budget_usd <= (SELECT COALESCE(SUM(x.cost_usd), 0) FROM runs x WHERE x.card_id = c.id))
     ORDER BY priority DESC, created_at, id
     LIMIT cardinality($RUNNERS::text[])
     FOR UPDATE SKIP LOCKED
@@ -169,6 +173,10 @@ function formatCursor(seen: string, page?: { upTo: string; afterId: number }): s
 const PREFERRED_QUEUED = prepared("preferred_queued", `
   SELECT id FROM runs
   WHERE preferred_runner_id = $1 AND status = 'queued' AND workspace_id = $2 AND ($3::text IS NULL OR board_id = $3)
+    -- A card's budget caps what its runs cost together: none is claimed once it is reached.
+    AND NOT EXISTS (SELECT 1 FROM cards c
+      WHERE c.id = runs.card_id AND c.budget_usd IS NOT NULL
+        AND c.budget_usd <= (SELECT COALESCE(SUM(x.cost_usd), 0) FROM runs x WHERE x.card_id = c.id))
   ORDER BY priority DESC, created_at, id LIMIT $4`);
 
 const SEARCH_CARDS = prepared("search_cards", `

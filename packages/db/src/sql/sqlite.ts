@@ -26,6 +26,10 @@ const CLAIM_NEXT = `
       AND (r.preferred_runner_id IS NULL OR r.created_at < ${NOW_MS} - ${PREFERRED_GRACE_S * 1000})
       AND NOT EXISTS (SELECT 1 FROM workspaces w
         WHERE w.id = r.workspace_id AND w.budget_usd IS NOT NULL AND w.spent_usd >= w.budget_usd)
+      -- A card's budget caps what its runs cost together: none is claimed once it is reached.
+      AND NOT EXISTS (SELECT 1 FROM cards c
+        WHERE c.id = r.card_id AND c.budget_usd IS NOT NULL
+          AND c.budget_usd <= (SELECT COALESCE(SUM(x.cost_usd), 0) FROM runs x WHERE x.card_id = c.id))
     ORDER BY r.priority DESC, r.created_at, r.id
     LIMIT 1)
   RETURNING *`;
@@ -115,6 +119,10 @@ function parseCursor(text: string): number {
 const PREFERRED_QUEUED = `
   SELECT id FROM runs
   WHERE preferred_runner_id = ? AND status = 'queued' AND workspace_id = ? AND (? IS NULL OR board_id = ?)
+    -- A card's budget caps what its runs cost together: none is claimed once it is reached.
+    AND NOT EXISTS (SELECT 1 FROM cards c
+      WHERE c.id = runs.card_id AND c.budget_usd IS NOT NULL
+        AND c.budget_usd <= (SELECT COALESCE(SUM(x.cost_usd), 0) FROM runs x WHERE x.card_id = c.id))
   ORDER BY priority DESC, created_at, id LIMIT ?`;
 
 const SEARCH_CARDS = `

@@ -2,6 +2,7 @@
 
 import { useState, type FormEvent } from "react";
 import Link from "next/link";
+import { useRouter } from "next/navigation";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { toast } from "sonner";
 import { useTRPC } from "@/trpc/react";
@@ -10,8 +11,13 @@ import { toastError } from "@/lib/errors";
 import { Button } from "@/components/ui/button";
 import { Select, Textarea } from "@/components/ui/field";
 import { useBoardInfo } from "./board-context";
+import { browserStore, loadStartSettings } from "./start-settings";
 
-/** Create a card in place: type a title, Enter. The form stays open for the next one. */
+/**
+ * Create a card in place: type a title, Enter. The form stays open for the next one.
+ * "Add and start" creates the card and starts its run in one step, with the settings last
+ * used to start a run in the project (the workflow's defaults when there are none).
+ */
 export function AddCardForm({ boardId, column, onCreated }: { boardId: string; column: CardColumn; onCreated: (cardId: string) => void }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
@@ -19,6 +25,32 @@ export function AddCardForm({ boardId, column, onCreated }: { boardId: string; c
   const [open, setOpen] = useState(false);
   const [title, setTitle] = useState("");
   const [projectId, setProjectId] = useState<string>("");
+  const router = useRouter();
+  const startRun = useMutation(
+    trpc.run.create.mutationOptions({
+      onSuccess: (run) => {
+        void qc.invalidateQueries({ queryKey: trpc.card.list.queryKey({ boardId }) });
+        toast.success("Card created and its run queued", {
+          description: `${run.engine}${run.model ? ` · ${run.model}` : ""} on ${run.branch}`,
+          action: { label: "Watch it live", onClick: () => router.push(`/runs/${run.id}`) },
+        });
+      },
+      onError: toastError("The card was created, but its run could not start"),
+    }),
+  );
+  const createAndStart = useMutation(
+    trpc.card.create.mutationOptions({
+      onSuccess: async (card) => {
+        setTitle("");
+        const store = browserStore();
+        const s = store ? loadStartSettings(store, { cardId: card.id, projectId: card.projectId }) : {};
+        startRun.mutate({ cardId: card.id, workflowId: s.workflowId, engine: s.engine, model: s.model, command: s.command, agentProfile: s.agentProfile, budgetUsd: s.budgetUsd });
+        await qc.invalidateQueries({ queryKey: trpc.card.list.queryKey({ boardId }) });
+        onCreated(card.id);
+      },
+      onError: toastError("Could not create the card"),
+    }),
+  );
   const create = useMutation(
     trpc.card.create.mutationOptions({
       onSuccess: async (card) => {
@@ -49,13 +81,14 @@ export function AddCardForm({ boardId, column, onCreated }: { boardId: string; c
     );
   }
   const chosen = projectId || projects[0]?.id || "";
-  const submit = (e?: FormEvent) => {
+  const submit = (e?: FormEvent, start = false) => {
     e?.preventDefault();
     const t = title.trim();
     if (!t) return;
     if (!chosen) return toast.error("Pick a project");
-    create.mutate({ boardId, projectId: chosen, title: t, column });
+    (start ? createAndStart : create).mutate({ boardId, projectId: chosen, title: t, column });
   };
+  const busy = create.isPending || createAndStart.isPending || startRun.isPending;
   return (
     <form onSubmit={submit} className="space-y-2 rounded-lg bg-white p-2 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-700">
       <Textarea
@@ -84,8 +117,11 @@ export function AddCardForm({ boardId, column, onCreated }: { boardId: string; c
         </Select>
       ) : null}
       <div className="flex gap-2">
-        <Button type="submit" size="sm" variant="primary" disabled={create.isPending || !title.trim()}>
+        <Button type="submit" size="sm" variant="primary" disabled={busy || !title.trim()}>
           Add card
+        </Button>
+        <Button size="sm" onClick={() => submit(undefined, true)} disabled={busy || !title.trim()} data-testid="add-and-start" title="Create the card and start its run with the project's last settings">
+          Add and start
         </Button>
         <Button size="sm" variant="ghost" onClick={() => setOpen(false)}>
           Close

@@ -15,6 +15,7 @@ import { BoardView } from "./board-view";
 import { CardDialog } from "./card-dialog";
 import { useBoardLive, type LiveState } from "./use-board-live";
 import { useBoardCards } from "./use-board-cards";
+import { useAttentionNotifications, type NotifyState } from "./use-attention-notifications";
 
 export function BoardPage({ boardId }: { boardId: string }) {
   const trpc = useTRPC();
@@ -24,6 +25,7 @@ export function BoardPage({ boardId }: { boardId: string }) {
   const cards = useBoardCards(boardId);
   const projects = useQuery(trpc.project.list.queryOptions({ workspaceId: workspaceId ?? "" }, { enabled: !!workspaceId }));
   const live = useBoardLive(boardId);
+  const notify = useAttentionNotifications(cards.data);
   const [openCardId, setOpenCardId] = useState<string | null>(null);
   const onOpen = useCallback((id: string) => setOpenCardId(id), []);
 
@@ -63,6 +65,7 @@ export function BoardPage({ boardId }: { boardId: string }) {
         <div className="flex items-center gap-3 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
           <h1 className="text-lg font-semibold">{board.data?.name}</h1>
           <LiveIndicator state={live} />
+          <NotifyToggle state={notify.state} onToggle={() => void notify.toggle()} />
           <CardCount count={cards.totals ? Object.values(cards.totals).reduce((a, b) => a + b, 0) : (cards.data?.length ?? 0)} />
         </div>
         <div className="min-h-0 flex-1">
@@ -75,7 +78,18 @@ export function BoardPage({ boardId }: { boardId: string }) {
 }
 
 function CardCount({ count }: { count: number }) {
-  return <span className="ml-auto text-xs text-zinc-500">{count === 1 ? "1 card" : `${count} cards`}</span>;
+  return <span className="text-xs text-zinc-500">{count === 1 ? "1 card" : `${count} cards`}</span>;
+}
+
+/** Opt-in browser notifications when a run you started needs you. */
+function NotifyToggle({ state, onToggle }: { state: NotifyState; onToggle: () => void }) {
+  if (state === "unsupported") return <span className="ml-auto" />;
+  return (
+    <label className="ml-auto flex items-center gap-1.5 text-xs text-zinc-500" title={state === "denied" ? "The browser blocks notifications for this site" : "A browser notification when a run you started needs you"}>
+      <input type="checkbox" checked={state === "on"} disabled={state === "denied"} onChange={onToggle} data-testid="notify-toggle" />
+      Notify me
+    </label>
+  );
 }
 
 function LiveIndicator({ state }: { state: LiveState }) {

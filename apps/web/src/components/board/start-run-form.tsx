@@ -10,6 +10,7 @@ import { Button } from "@/components/ui/button";
 import { Field, Input, Select, Textarea } from "@/components/ui/field";
 import { Spinner } from "@/components/ui/states";
 import { useBoardInfo } from "./board-context";
+import { browserStore, loadStartSettings, saveStartSettings } from "./start-settings";
 
 const ENGINES: { id: Engine; label: string }[] = [
   { id: "anthropic", label: "Anthropic API agent" },
@@ -43,11 +44,17 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
   const qc = useQueryClient();
   const { workspaceId } = useBoardInfo();
   const workflows = useQuery(trpc.workflow.list.queryOptions({ workspaceId }));
-  const [workflowId, setWorkflowId] = useState<string>("");
-  const [engine, setEngine] = useState<Engine | "">("");
-  const [model, setModel] = useState("");
-  const [command, setCommand] = useState("");
-  const [agentProfile, setAgentProfile] = useState("");
+  // The card's last settings (or its project's), remembered in this browser.
+  const [remembered] = useState(() => {
+    const store = browserStore();
+    return store ? loadStartSettings(store, { cardId: card.id, projectId: card.projectId }) : {};
+  });
+  const [workflowId, setWorkflowId] = useState<string>(remembered.workflowId ?? "");
+  const [engine, setEngine] = useState<Engine | "">(remembered.engine ?? "");
+  const [model, setModel] = useState(remembered.model ?? "");
+  const [command, setCommand] = useState(remembered.command ?? "");
+  const [agentProfile, setAgentProfile] = useState(remembered.agentProfile ?? "");
+  const [budget, setBudget] = useState(remembered.budgetUsd !== undefined ? String(remembered.budgetUsd) : "");
   const [editPrompt, setEditPrompt] = useState(false);
   const [prompt, setPrompt] = useState("");
 
@@ -65,7 +72,18 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
 
   const create = useMutation(
     trpc.run.create.mutationOptions({
-      onSuccess: (run) => {
+      onSuccess: (run, input) => {
+        const store = browserStore();
+        if (store) {
+          saveStartSettings(store, { cardId: card.id, projectId: card.projectId }, {
+            workflowId: input.workflowId,
+            engine: run.engine,
+            model: input.model,
+            command: input.command,
+            agentProfile: input.agentProfile,
+            budgetUsd: input.budgetUsd,
+          });
+        }
         toast.success("Run queued", { description: `${run.engine}${run.model ? ` · ${run.model}` : ""} on ${run.branch}` });
         void qc.invalidateQueries({ queryKey: trpc.card.list.queryKey({ boardId }) });
         void qc.invalidateQueries({ queryKey: trpc.run.list.queryKey() });
@@ -78,7 +96,10 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (effectiveEngine === "command" && !command.trim() && !preview.data?.command) return toast.error("The command engine needs a command");
+    const budgetUsd = budget.trim() ? Number(budget) : undefined;
+    if (budgetUsd !== undefined && !(Number.isFinite(budgetUsd) && budgetUsd > 0 && budgetUsd <= 100_000)) return toast.error("The budget is a positive amount of US dollars");
     create.mutate({
+      budgetUsd,
       cardId: card.id,
       workflowId: wf?.id,
       engine: effectiveEngine,
@@ -124,6 +145,9 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
           ))}
         </datalist>
       </div>
+      <Field label="Budget (USD)" hint="The run stops when it has cost this much; blank: the workflow's or the workspace's limit.">
+        <Input type="number" inputMode="decimal" min="0" step="0.01" value={budget} placeholder="no run limit" onChange={(e) => setBudget(e.target.value)} className="w-32" data-testid="run-budget" />
+      </Field>
       {effectiveEngine === "command" ? (
         <Field label="Command" hint="Runs with /bin/sh in the run's worktree.">
           <Input value={command} placeholder={wf?.command ?? "./scripts/do-the-thing.sh"} onChange={(e) => setCommand(e.target.value)} className="font-mono" />

@@ -1,6 +1,7 @@
 "use client";
 
 import { useEffect, useId, useState } from "react";
+import { useRouter } from "next/navigation";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { toast } from "sonner";
 import { z } from "zod";
@@ -8,7 +9,7 @@ import { useTRPC } from "@/trpc/react";
 import type { Mergeability, RunDetail } from "@/trpc/types";
 import { useSession } from "@/components/session/use-session";
 import { can } from "@/lib/roles";
-import { errorDetails, errorMessage, errorReason } from "@/lib/errors";
+import { errorDetails, errorMessage, errorReason, toastError } from "@/lib/errors";
 import { formatDateTime, formatDuration } from "@/lib/format";
 import { Button } from "@/components/ui/button";
 import { Spinner } from "@/components/ui/states";
@@ -145,6 +146,7 @@ function MergeGate({ run }: { run: RunDetail }) {
           </p>
         ) : null}
         {g ? <GateReasons gate={g} /> : null}
+        {g ? <BaseState gate={g} run={run} /> : null}
       </div>
 
       {isAdmin ? (
@@ -183,7 +185,7 @@ function MergeGate({ run }: { run: RunDetail }) {
       ) : null}
 
       {verification ? <VerificationState verification={verification} /> : null}
-      {failure ? <MergeFailure error={failure} onDismiss={() => setFailure(null)} /> : null}
+      {failure ? <MergeFailure error={failure} run={run} onDismiss={() => setFailure(null)} /> : null}
     </section>
   );
 }
@@ -196,6 +198,8 @@ const REASON_LABEL: Record<string, string> = {
   BRANCH_MISSING: "Branch missing",
   INDEPENDENT_REVIEW: "Four eyes",
   VERIFYING: "Re-verifying",
+  MERGE_CONFLICT: "Conflicts with the base",
+  NOT_THREAD_HEAD: "Superseded",
 };
 
 type Verification = NonNullable<Mergeability["verification"]>;
@@ -265,6 +269,90 @@ function VerificationState({ verification: v }: { verification: Verification }) 
   );
 }
 
+const zFiles = z.object({ files: z.array(z.string()) });
+const zStale = z.object({ stale: z.literal(true), checksToRerun: z.array(z.string()) });
+const filesOf = (details: unknown) => {
+  const p = zFiles.safeParse(details);
+  return p.success ? p.data.files : [];
+};
+const staleOf = (details: unknown) => {
+  const p = zStale.safeParse(details);
+  return p.success ? p.data : null;
+};
+
+/**
+ * The base against the branch (`run.mergeability`'s `base`): a warning when the base has
+ * moved since the run's head, and the two ways forward — bring the base in on the server,
+ * or, when it conflicts, ask the agent to resolve. Only for the thread's latest run.
+ */
+function BaseState({ gate, run }: { gate: Mergeability; run: RunDetail }) {
+  const base = gate.base;
+  if (!base || gate.reasons.some((r) => r.reason === "NOT_THREAD_HEAD")) return null;
+  const conflicting = base.conflicts.length > 0;
+  if (base.behind === 0) return null;
+  return (
+    <div className="mt-3 rounded-lg bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-amber-200 dark:bg-amber-950 dark:text-amber-100 dark:ring-amber-900" data-testid="base-moved" data-behind={base.behind}>
+      <p>
+        ⚠ <code>{run.baseBranch}</code> has moved: {base.behind} new {base.behind === 1 ? "commit" : "commits"} since this branch was based on it (now at{" "}
+        <code>{base.baseCommit.slice(0, 7)}</code>). The run&apos;s checks ran without {base.behind === 1 ? "it" : "them"}
+        {conflicting ? `, and merging would conflict in ${base.conflicts.length} ${base.conflicts.length === 1 ? "file" : "files"}.` : "; they merge cleanly."}
+      </p>
+      <WaysForward run={run} conflicting={conflicting} />
+    </div>
+  );
+}
+
+/** Update from the base (a server-side merge into the branch) and, on conflicts, the agent resolving them. Members only. */
+function WaysForward({ run, conflicting }: { run: RunDetail; conflicting: boolean }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const refresh = useRefreshRun(run.id);
+  const { session } = useSession();
+  const [files, setFiles] = useState<string[] | null>(null);
+  const update = useMutation(
+    trpc.run.updateFromBase.mutationOptions({
+      onSuccess: (r) => {
+        setFiles(null);
+        toast.success(r.status === "updated" ? `${run.baseBranch} merged into the branch: evidence is asked for again on the new head` : `The branch already has everything of ${run.baseBranch}`);
+        refresh();
+      },
+      onError: (err) => {
+        const listed = zFiles.safeParse(errorDetails(err));
+        if (errorReason(err) === "MERGE_CONFLICT" && listed.success) setFiles(listed.data.files);
+        else toastError("Could not update from the base")(err);
+        refresh();
+      },
+    }),
+  );
+  const resolve = useMutation(
+    trpc.run.resolveConflicts.mutationOptions({
+      onSuccess: (next) => {
+        toast.success("The agent is resolving the conflicts");
+        router.push(`/runs/${next.id}`);
+      },
+      onError: toastError("Could not hand the conflicts to the agent"),
+    }),
+  );
+  if (!can(session, "member", run.workspaceId)) return null;
+  return (
+    <div className="mt-2 flex flex-wrap items-center gap-2" data-testid="merge-ways-forward">
+      <Button size="sm" onClick={() => update.mutate({ runId: run.id })} disabled={update.isPending} data-testid="merge-update-from-base">
+        {update.isPending ? "Merging the base in…" : `Update from ${run.baseBranch}`}
+      </Button>
+      {conflicting || files ? (
+        <Button size="sm" variant="primary" onClick={() => resolve.mutate({ runId: run.id })} disabled={resolve.isPending} data-testid="merge-resolve-conflicts">
+          Ask the agent to resolve
+        </Button>
+      ) : null}
+      {files ? (
+        <span role="alert" className="w-full text-xs text-red-700 dark:text-red-300" data-testid="merge-update-conflicts">
+          Conflicts in {files.join(", ")}; nothing was changed.
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
 function GateReasons({ gate }: { gate: Mergeability }) {
   if (gate.canMerge) {
     return (
@@ -275,11 +363,30 @@ function GateReasons({ gate }: { gate: Mergeability }) {
   }
   return (
     <ul className="space-y-2" data-testid="merge-reasons" aria-label="Why this run cannot be merged yet">
-      {gate.reasons.map((r) => (
-        <li key={r.reason} className="text-sm" data-reason={r.reason}>
+      {gate.reasons.map((r, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a reason can be given more than once; the list is read-only and replaced whole.
+        <li key={`${r.reason}-${i}`} className="text-sm" data-reason={r.reason}>
           <span className="block text-xs font-semibold text-amber-800 dark:text-amber-300">{REASON_LABEL[r.reason] ?? r.reason}</span>
           {r.reason === "VERIFYING" ? (
             <span className="text-zinc-700 dark:text-zinc-300">{r.message}</span>
+          ) : r.reason === "MERGE_CONFLICT" ? (
+            <span className="text-zinc-700 dark:text-zinc-300">
+              {r.message}
+              <ul className="mt-1 list-disc pl-5 font-mono text-xs" data-testid="merge-conflict-files">
+                {filesOf(r.details).map((f) => (
+                  <li key={f}>{f}</li>
+                ))}
+              </ul>
+            </span>
+          ) : r.reason === "DOD_INCOMPLETE" && staleOf(r.details) ? (
+            <span className="text-zinc-700 dark:text-zinc-300" data-testid="stale-evidence">
+              The branch moved since this evidence was given; {r.message}
+              {staleOf(r.details)!.checksToRerun.length > 0 ? (
+                <span className="block text-xs text-zinc-500">
+                  Automatic checks ({staleOf(r.details)!.checksToRerun.join(", ")}) ran on the old head: give evidence on the new head, or send a follow-up, whose runner runs them again.
+                </span>
+              ) : null}
+            </span>
           ) : r.reason === "DOD_INCOMPLETE" ? (
             <span className="text-zinc-700 dark:text-zinc-300">
               Missing validated evidence:{" "}
@@ -316,7 +423,7 @@ const zReverifyFailed = z.object({
 });
 const zIncomplete = z.object({ missing: z.array(z.object({ key: z.string(), title: z.string(), status: z.string() })) });
 
-function MergeFailure({ error, onDismiss }: { error: unknown; onDismiss: () => void }) {
+function MergeFailure({ error, run, onDismiss }: { error: unknown; run: RunDetail; onDismiss: () => void }) {
   const reason = errorReason(error);
   const details = errorDetails(error);
   const conflict = reason === "MERGE_CONFLICT" ? zConflict.safeParse(details) : null;
@@ -343,6 +450,7 @@ function MergeFailure({ error, onDismiss }: { error: unknown; onDismiss: () => v
               <li key={f}>{f}</li>
             ))}
           </ul>
+          <WaysForward run={run} conflicting />
         </div>
       ) : null}
       {reverify?.success ? (

@@ -44,6 +44,8 @@ export function RunPage({ runId }: { runId: string }) {
   if (!run.data) return <Loading label="Loading the run" />;
   const r = run.data;
   const isHead = threads.data?.threads.some((t) => t.headRunId === r.id) ?? false;
+  // A later run of the same thread supersedes this one: it is kept for the record only.
+  const supersededBy = threads.data?.threads.find((t) => t.runs.some((x) => x.id === r.id) && t.headRunId !== r.id)?.headRunId ?? null;
   return (
     <div className="mx-auto w-full max-w-7xl space-y-4 px-4 py-6">
       <header className="flex flex-wrap items-start gap-3">
@@ -75,6 +77,16 @@ export function RunPage({ runId }: { runId: string }) {
         <p role="alert" className="rounded-lg bg-red-50 px-4 py-2 text-sm text-red-800 dark:bg-red-950 dark:text-red-200">
           {r.errorReason ? <span className="font-mono">{r.errorReason}: </span> : null}
           {r.error}
+        </p>
+      ) : null}
+
+      {supersededBy ? (
+        <p role="note" className="rounded-lg bg-zinc-100 px-4 py-2 text-sm text-zinc-700 dark:bg-zinc-800 dark:text-zinc-200" data-testid="superseded">
+          Superseded: a later run of this thread continues it. Only{" "}
+          <Link href={`/runs/${supersededBy}`} className="font-medium underline" data-testid="superseded-by">
+            the thread&apos;s latest run
+          </Link>{" "}
+          can be continued or merged; this one is kept for the record.
         </p>
       ) : null}
 

@@ -54,11 +54,16 @@ function ThreadView({ thread, currentRunId }: { thread: Thread; currentRunId?: s
       </header>
       <ol className="divide-y divide-zinc-100 dark:divide-zinc-800">
         {thread.runs.map((r) => (
-          <li key={r.id} data-testid="thread-run" data-run-id={r.id} data-kind={r.kind} data-status={r.status}>
+          <li key={r.id} data-testid="thread-run" data-run-id={r.id} data-kind={r.kind} data-status={r.status} data-superseded={r.id !== thread.headRunId ? "true" : undefined}>
             <Link href={`/runs/${r.id}`} className={cn("block px-3 py-2 text-xs hover:bg-zinc-50 dark:hover:bg-zinc-800/60", r.id === currentRunId && "bg-sky-50 dark:bg-sky-950/40")} aria-current={r.id === currentRunId ? "page" : undefined} data-testid="card-run-link">
               <span className="flex items-center gap-2">
                 <StatusBadge status={r.status} />
                 <span className="font-medium">{KIND[r.kind]}</span>
+                {r.id !== thread.headRunId ? (
+                  <span className="rounded bg-zinc-100 px-1 text-[10px] text-zinc-500 dark:bg-zinc-800" title="A later run of this thread continues it: only the latest run is continued or merged">
+                    superseded
+                  </span>
+                ) : null}
                 <span className="text-zinc-500">by {r.createdBy ?? "?"}</span>
                 <span className="ml-auto text-zinc-500">
                   {formatCost(r.costUsd)} · {timeAgo(r.createdAt)}
