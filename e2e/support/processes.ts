@@ -65,7 +65,7 @@ export function startRunner(opts: { server: string; token: string; workspaceId: 
 }
 
 /** The production server (build first) on its own port and data directory. */
-export async function startWebServer(opts: { port: number; dataDir: string; adminToken: string }): Promise<Proc & { url: string }> {
+export async function startWebServer(opts: { port: number; dataDir: string; adminToken: string; env?: Record<string, string> }): Promise<Proc & { url: string }> {
   const url = `http://127.0.0.1:${opts.port}`;
   const proc = launch("apps/web/server.ts", [], {
     NODE_ENV: "production",
@@ -75,6 +75,7 @@ export async function startWebServer(opts: { port: number; dataDir: string; admi
     AGENTBOARD_ADMIN_TOKEN: opts.adminToken,
     AGENTBOARD_LOCAL_RUNNER: "0",
     AGENTBOARD_REPO_ROOTS: realpathSync(tmpdir()),
+    ...opts.env,
   });
   const deadline = Date.now() + 60_000;
   for (;;) {
