@@ -15,6 +15,7 @@ export type Role = RouterOutputs["token"]["whoami"]["role"];
 export type Workspace = RouterOutputs["workspace"]["list"][number];
 export type RunnerRow = RouterOutputs["runner"]["list"][number];
 export type WorktreeRow = RouterOutputs["worktree"]["list"][number];
+export type Workflow = RouterOutputs["workflow"]["list"][number];
 export type Project = RouterOutputs["project"]["list"][number];
 export type DodItem = RunDetail["dodItems"][number];
 export type DodEvidence = DodItem["evidence"][number];
