@@ -107,13 +107,15 @@ test.describe("a run from the board to In review", () => {
   });
 
   test("anthropic engine against the local Messages API: messages, tool calls, diff with highlighting", async ({ page }) => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's TypeScript source, written by the agent.
+    const greetingSource = 'export function greet(name: string): string {\n  return `Hello, ${name}!`;\n}\n';
     messages = await startMessagesServer({
       script: [
         {
           delayMs: 400,
           content: [
             { type: "text", text: "I'll add a typed greeting helper and check it." },
-            { type: "tool_use", name: "write_file", input: { path: "src/greeting.ts", content: 'export function greet(name: string): string {\n  return `Hello, ${name}!`;\n}\n' } },
+            { type: "tool_use", name: "write_file", input: { path: "src/greeting.ts", content: greetingSource } },
           ],
           usage: { input_tokens: 1200, output_tokens: 90 },
         },

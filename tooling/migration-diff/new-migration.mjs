@@ -47,7 +47,7 @@ function toPrisma6Datamodel(schema, provider) {
       .split("\n")
       .filter((l) => l.trim() !== "" && !/^\s*(url|directUrl|shadowDatabaseUrl)\s*=/.test(l));
     const p = kept.find((l) => /^\s*provider\s*=/.test(l));
-    if (!p || !p.includes(`"${provider}"`)) fail(`datasource provider is not "${provider}": ${p?.trim()}`);
+    if (!p?.includes(`"${provider}"`)) fail(`datasource provider is not "${provider}": ${p?.trim()}`);
     return `datasource ${name} {\n${kept.join("\n")}\n  url      = env("DATABASE_URL")\n}`;
   });
   if (found !== 1) fail(`expected exactly one datasource block, found ${found}`);
@@ -175,7 +175,7 @@ function dropCreatePublicSchema(sql) {
 
 function postProcess(provider, sql) {
   sql = provider === "sqlite" ? fixSqliteJsonDefaults(sql) : dropCreatePublicSchema(sql);
-  return sql.trimEnd() + "\n";
+  return `${sql.trimEnd()}\n`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,8 +320,8 @@ async function main() {
     mkdirSync(out);
     writeFileSync(join(out, "migration.sql"), r.sql);
     writeFileSync(join(out, SNAPSHOT), r.datamodel);
-    console.log(`${r.provider}: wrote ${relative(root, join(out, "migration.sql"))}` +
-      (r.prev.name ? ` (from ${r.prev.name})` : " (from empty)"));
+    const from = r.prev.name ? ` (from ${r.prev.name})` : " (from empty)";
+    console.log(`${r.provider}: wrote ${relative(root, join(out, "migration.sql"))}${from}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { z } from "zod";
+import type { z } from "zod";
 import { cancel, claim, list, show, ZClaimArgs, ZListArgs, ZRunArgs } from "./commands.js";
 import { failure, type Outcome } from "./output.js";
 

@@ -24,7 +24,7 @@ type WorkflowInput = Omit<RouterInputs["workflow"]["create"], "workspaceId" | "n
 function toolResultIn(req: RecordedRequest): { content: string; isError: boolean } {
   const last = req.body.messages.at(-1);
   const block = Array.isArray(last?.content) ? last.content.find((b) => b.type === "tool_result") : undefined;
-  if (!block || block.type !== "tool_result") throw new Error("the request carries no tool result");
+  if (block?.type !== "tool_result") throw new Error("the request carries no tool result");
   return { content: typeof block.content === "string" ? block.content : JSON.stringify(block.content), isError: block.is_error === true };
 }
 

@@ -137,7 +137,7 @@ describe.each(testProviders)("a card's thread of runs on %s", (provider) => {
       expect(seeded.endsWith("## What to do now\nCheck c.txt once more.")).toBe(true);
       const context = (await eventsOf(h.admin, second.id)).find((e) => e.type === "agent.context");
       expect(context?.payload).toMatchObject({ mode: "seeded" });
-      expect(String((context?.payload as { reason?: string }).reason)).toMatch(/^transcript_too_large/);
+      expect(String((context!.payload as { reason?: string }).reason)).toMatch(/^transcript_too_large/);
     } finally {
       await m.close();
     }

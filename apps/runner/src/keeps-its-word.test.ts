@@ -47,7 +47,13 @@ describe.each(testProviders)("the runner keeps its word on %s", (provider) => {
     // The network drops every completion (and the last events with it) of the first process.
     const first = await h.startRunner(
       { stateDir, name: "keeper" },
-      { fetch: faultyFetch((p) => (p.endsWith("/run.complete") ? (completes++, "drop") : p.endsWith("/run.appendEvents") && completes > 0 ? "drop" : null)) },
+      { fetch: faultyFetch((p) => {
+        if (p.endsWith("/run.complete")) {
+          completes++;
+          return "drop";
+        }
+        return p.endsWith("/run.appendEvents") && completes > 0 ? "drop" : null;
+      }) },
     );
     await waitForEvent(h.admin, run.id, (e) => e.type === "run.started");
     await expect.poll(() => completes, { timeout: 30_000 }).toBeGreaterThan(1);
@@ -68,7 +74,11 @@ describe.each(testProviders)("the runner keeps its word on %s", (provider) => {
     const project = await h.project();
     const run = await h.createRun(project, { engine: "command", command: "for i in $(seq 1 600); do echo tick $i; sleep 0.05; done" });
     let failed = 0;
-    const runner = await h.startRunner({ name: "failing-events" }, { fetch: faultyFetch((p) => (p.endsWith("/run.appendEvents") ? (failed++, "500") : null)) });
+    const runner = await h.startRunner({ name: "failing-events" }, { fetch: faultyFetch((p) => {
+        if (!p.endsWith("/run.appendEvents")) return null;
+        failed++;
+        return "500";
+      }) });
     await expect.poll(() => failed, { timeout: 30_000 }).toBeGreaterThan(0);
     await h.admin.run.cancel.mutate({ runId: run.id, reason: "enough" });
     expect(await runner.finished(run.id)).toMatchObject({ kind: "reported", status: "cancelled" });

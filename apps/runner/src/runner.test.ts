@@ -70,10 +70,10 @@ describe.each(testProviders)("runner on %s", (provider) => {
       expect(types.filter((t) => t === "tool.call")).toHaveLength(5);
       expect(types.indexOf("run.started")).toBeLessThan(types.indexOf("tool.call"));
       expect(types.at(-1)).toBe("run.succeeded");
-      const escape = events.find((e) => e.type === "tool.result" && (e.payload as { isError?: boolean; name?: string }).isError === true);
-      expect(escape?.payload).toMatchObject({ name: "read_file", isError: true });
+      const escaped = events.find((e) => e.type === "tool.result" && (e.payload as { isError?: boolean; name?: string }).isError === true);
+      expect(escaped?.payload).toMatchObject({ name: "read_file", isError: true });
       const ran = events.find((e) => e.type === "tool.result" && (e.payload as { name?: string }).name === "run_command");
-      expect((ran?.payload as { output: string }).output).toContain("ran-ok");
+      expect((ran!.payload as { output: string }).output).toContain("ran-ok");
 
       const worktrees = await h.api.core.deps.db.prisma.worktree.findMany({ where: { runId: run.id } });
       expect(worktrees).toHaveLength(1);
@@ -131,7 +131,7 @@ describe.each(testProviders)("runner on %s", (provider) => {
       expect(events.filter((e) => e.type === "dod.validated")).toHaveLength(1);
       const post = events.find((e) => e.type === "hook.result");
       expect(post?.payload).toMatchObject({ kind: "post", ok: true });
-      expect((post?.payload as { outputTail: string }).outputTail).toContain(`post-succeeded-${run.id}`);
+      expect((post!.payload as { outputTail: string }).outputTail).toContain(`post-succeeded-${run.id}`);
       expect(events.find((e) => e.type === "runner.setup")?.payload).toMatchObject({ ok: true, exitCode: 0 });
       // Setup output is ignored by git, so it is not part of the change.
       expect(git(project.repo, "show", "--name-only", "--format=", run.branch)).toBe("result.txt");

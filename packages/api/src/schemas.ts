@@ -11,7 +11,7 @@ export const zBranch = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._\/-]+(?<![./])$/, "invalid branch name");
+  .regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._/-]+(?<![./])$/, "invalid branch name");
 export const zEngine = z
   .enum(["anthropic", "claude-code", "claude_code", "command", "acp"])
   .transform((e) => (e === "claude-code" ? "claude_code" : e));

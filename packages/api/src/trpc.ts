@@ -114,7 +114,6 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, principal, authorize: makeAuthorizer(ctx.deps, principal, ctx.runWorkspaces) } });
 });
 
-export type Authorizer = ReturnType<typeof makeAuthorizer>;
 
 /**
  * Permission checks used by routers: each resolves the workspace an object belongs to and

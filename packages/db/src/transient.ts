@@ -106,7 +106,7 @@ export function retryingAdapter(factory: SqlDriverAdapterFactory): SqlDriverAdap
 function forwarding<T extends object>(target: T, overrides: Partial<Record<keyof T, unknown>>): T {
   return new Proxy(target, {
     get(t, prop, _receiver) {
-      if (Object.prototype.hasOwnProperty.call(overrides, prop)) return overrides[prop as keyof T];
+      if (Object.hasOwn(overrides, prop)) return overrides[prop as keyof T];
       const value: unknown = Reflect.get(t, prop, t);
       return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(t) : value;
     },

@@ -150,7 +150,7 @@ describe.each(testProviders)("fuzz on %s", (provider) => {
       if (refused) for (const [what, pattern] of LEAKS) if (pattern.test(answer.text)) problems.push(`${where}: ${what} in ${answer.text.slice(0, 300)}`);
       if (before !== null && refused && answer.status !== 405 && (await fingerprint()) !== before) problems.push(`${where}: a refused call wrote to the database`);
     }
-    console.log(`[fuzz] ${provider}: ${tried} bad inputs tried over ${paths.length} procedures in ${((Date.now() - started) / 1000).toFixed(1)} s` + (skipped ? `, ${skipped} skipped past the time budget` : ""));
+    console.log(`[fuzz] ${provider}: ${tried} bad inputs tried over ${paths.length} procedures in ${((Date.now() - started) / 1000).toFixed(1)} s${skipped ? `, ${skipped} skipped past the time budget` : ""}`);
     expect(problems).toEqual([]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(paths.filter((p) => (triedBy.get(p) ?? 0) < MIN_ROUNDS)).toEqual([]);

@@ -79,7 +79,7 @@ export function createRestHandler(core: ApiCore, opts: RestHandlerOptions): Rest
       pathMatched = true;
       if (route.route.method !== method) continue;
       const params: Record<string, string> = {};
-      route.params.forEach((name, i) => (params[name] = decodeURIComponent(m[i + 1] ?? "")));
+      for (const [i, name] of route.params.entries()) params[name] = decodeURIComponent(m[i + 1] ?? "");
       return { route, params };
     }
     return pathMatched ? "method" : null;

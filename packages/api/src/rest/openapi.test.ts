@@ -26,7 +26,7 @@ describe("the OpenAPI document", () => {
     expect(documented.sort()).toEqual(restRoutes.map((r) => `${r.method} ${r.path}`).sort());
     const ids = documented.map((op) => {
       const [m, p] = op.split(" ") as [string, string];
-      return (doc.paths?.[p] as Record<string, { operationId?: string }>)[m.toLowerCase()]?.operationId;
+      return (doc.paths![p] as Record<string, { operationId?: string }>)[m.toLowerCase()]?.operationId;
     });
     expect(new Set(ids).size).toBe(ids.length);
   });

@@ -181,9 +181,6 @@ export const ZClaim = z
 export const ZLease = z.looseObject({ leaseExpiresAt: date, cancelRequested: z.boolean() }).meta({ id: "Lease" });
 export const ZStarted = ZLease.extend({ run: ZRun }).meta({ id: "Started" });
 export const ZAppended = z.looseObject({ lastSeq: z.number().int(), appended: z.number().int() }).meta({ id: "Appended" });
-export const ZWorktree = z
-  .looseObject({ id, runId: id, projectId: id, path: z.string(), branch: z.string(), sizeBytes: z.number().int().nullable(), createdAt: date, removedAt: nullableDate })
-  .meta({ id: "Worktree" });
 export const ZAgentProfile = z
   .looseObject({ id, workspaceId: id, name: z.string(), command: z.string(), args: z.array(z.string()), env: z.record(z.string(), z.string()), permissions: z.enum(["allow", "deny"]), createdAt: date, updatedAt: date })
   .meta({ id: "AgentProfile" });
@@ -193,12 +190,14 @@ export const ZHealth = z.looseObject({ status: z.string(), db: z.string() }).met
 /** Answers documented by their purpose rather than field by field (merge, abort, provenance…). */
 export const ZObject = (name: string, description: string) => z.looseObject({}).meta({ id: name, description });
 
+const REASON_DESCRIPTION = "Machine-readable: NOT_FOUND, ALREADY_CLAIMED, RUN_LOCKED, LEASE_LOST, NOT_CANCELLABLE, DOD_INCOMPLETE, MERGE_CONFLICT, … (docs/rest-api.md lists them).";
+
 /** The one error shape of every REST answer that is not a success. */
 export const ZRestError = z
   .object({
     error: z.object({
       code: z.enum(["BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "PAYLOAD_TOO_LARGE", "METHOD_NOT_SUPPORTED", "INTERNAL_SERVER_ERROR"]).meta({ description: "The HTTP status's name." }),
-      reason: z.string().meta({ description: "Machine-readable: NOT_FOUND, ALREADY_CLAIMED, RUN_LOCKED, LEASE_LOST, NOT_CANCELLABLE, DOD_INCOMPLETE, MERGE_CONFLICT, … (docs/rest-api.md lists them)." }),
+      reason: z.string().meta({ description: REASON_DESCRIPTION }),
       message: z.string(),
       field: z.string().optional().meta({ description: "The input field at fault (BAD_REQUEST)." }),
       details: z.record(z.string(), json).optional(),

@@ -239,7 +239,7 @@ describe.each(testProviders)("workflows and the Definition of Done on %s", (prov
       const lease = { runId: run.id, leaseToken: claim.leaseToken };
       const byKey = new Map(claim.checks.map((c) => [c.key, c]));
 
-      const unit = await runner.dod.reportCheck({ ...lease, itemId: byKey.get("unit")!.id, command: "npm test", exitCode: 0, durationMs: 1234, output: "x".repeat(100_000) + "\n42 passed\n" });
+      const unit = await runner.dod.reportCheck({ ...lease, itemId: byKey.get("unit")!.id, command: "npm test", exitCode: 0, durationMs: 1234, output: `${"x".repeat(100_000)}\n42 passed\n` });
       expect(unit.autoValidated).toBe(true);
       expect(unit.item.status).toBe("validated");
       expect(unit.evidence).toMatchObject({ kind: "check", command: "npm test", exitCode: 0, durationMs: 1234, validatedBy: "runner:rig" });

@@ -16,7 +16,9 @@ type Step = { path: string; call: () => Promise<unknown>; refuses?: string };
 
 /** Every key anywhere in a value (answers are plain data: objects, arrays, Dates). */
 function keysOf(value: unknown, into = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) value.forEach((v) => keysOf(v, into));
+  if (Array.isArray(value)) {
+    for (const v of value) keysOf(v, into);
+  }
   else if (value && typeof value === "object" && !(value instanceof Date)) {
     for (const [k, v] of Object.entries(value)) {
       into.add(k);

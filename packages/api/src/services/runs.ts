@@ -9,7 +9,6 @@ import { branchNameForRun } from "@agentboard/git";
 import { isConfined, runLabels } from "@agentboard/sandbox/policy";
 
 export const ACTIVE_STATUSES = ["claimed", "running"] as const satisfies RunStatus[];
-export const TERMINAL_STATUSES = ["succeeded", "failed", "cancelled", "merged", "aborted"] as const satisfies RunStatus[];
 
 export interface CreateRunInput extends RunPlanInput {
   priority?: number;

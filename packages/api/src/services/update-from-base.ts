@@ -45,7 +45,7 @@ export async function updateFromBase(deps: Deps, actor: string, input: { runId: 
   const run = await threadHead(deps, input.runId);
   const repoPath = run.project.repoPath;
   return withRunPipelineLock(repoPath, async (heldLock) => {
-    let result;
+    let result: Awaited<ReturnType<typeof updateBranchFromBase>>;
     try {
       result = await updateBranchFromBase({ repoPath, baseBranch: run.baseBranch, branch: run.branch, ...(heldLock ? { heldLock } : {}) });
     } catch (err) {

@@ -89,11 +89,6 @@ async function loadClaim(deps: Deps, id: string, leaseToken: string): Promise<Ve
   };
 }
 
-/** The oldest waiting re-verification this runner can do, waiting up to `waitMs` for one. */
-export async function claimVerification(deps: Deps, runnerId: string, input: VerificationClaimInput, requestSignal?: AbortSignal): Promise<VerificationClaim | null> {
-  return claimVerificationAny(deps, [{ workspaceId: input.workspaceId, runnerId }], input, requestSignal);
-}
-
 /** One workspace of a multi-scope claim, with the runner record claiming there. */
 export interface VerificationScope {
   workspaceId: string;
@@ -260,10 +255,4 @@ export async function cancelVerification(deps: Deps, actor: string, runId: strin
   if (!run) throw notFound("run", runId);
   await appendEvent(deps, runId, run.boardId, "run.reverify_cancelled", actor, { verificationId: open.id });
   return verificationView(await deps.db.prisma.mergeVerification.findUniqueOrThrow({ where: { id: open.id } }));
-}
-
-/** The run's latest re-verification (what the merge panel shows), or null. */
-export async function latestVerification(deps: Deps, runId: string): Promise<VerificationView | null> {
-  const v = await deps.db.prisma.mergeVerification.findFirst({ where: { runId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
-  return v ? verificationView(v) : null;
 }

@@ -92,8 +92,6 @@ export async function listWorktrees(deps: Deps, input: ListWorktreesInput) {
   });
 }
 
-export { removeRunWorktrees, recordCleanup, type CleanupReport, type WorktreeOutcome } from "./worktree-cleanup.js";
-
 // ── worktree.remove ────────────────────────────────────────────────────────────────────
 
 export async function runIdOfWorktree(deps: Deps, worktreeId: string): Promise<string> {

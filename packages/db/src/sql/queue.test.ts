@@ -122,12 +122,15 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
     });
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    let opened!: () => void;
+    const open = new Promise<void>((r) => (opened = r));
     let appended = false;
     const tx = db.prisma.$transaction(async (t) => {
       await t.card.update({ where: { id: scope.cardId }, data: { title: "held open" } });
+      opened();
       await held;
     }, { timeout: 10_000 });
-    await new Promise((r) => setTimeout(r, 50));
+    await open;
     const append = db.queue.appendEvents({ runId: run.id, leaseToken: "held", actor: "runner:a", events: [{ type: "t", payload: {} }] }).then((r) => {
       appended = true;
       return r;

@@ -104,7 +104,7 @@ export async function answerPermission(req: RequestPermissionRequest, p: Permiss
     let subject = subjectOf(p.call);
     // Only a file of the worktree is looked at (the path is the agent's word).
     if (subject.kind === "write" && subject.path.startsWith(`${p.ctx.worktree}${path.sep}`)) subject = subjectOf({ ...p.call, exists: await stat(subject.path).then(() => true, () => false) });
-    let answer;
+    let answer: Awaited<ReturnType<typeof approvalFor>>;
     try {
       answer = await approvalFor(p.ctx, `acp.${p.call.kind ?? "other"}`, subject);
     } catch (err) {

@@ -97,9 +97,11 @@ export class UpdateMapper {
   apply(u: SessionUpdate): void {
     switch (u.sessionUpdate) {
       case "agent_message_chunk":
-        return this.append("message", blockText(u.content));
+        this.append("message", blockText(u.content));
+        return;
       case "agent_thought_chunk":
-        return this.append("thought", blockText(u.content));
+        this.append("thought", blockText(u.content));
+        return;
       case "tool_call":
       case "tool_call_update": {
         this.flush();
@@ -115,7 +117,8 @@ export class UpdateMapper {
       }
       case "plan":
         this.flush();
-        return this.emit({ type: "agent.plan", payload: { entries: u.entries.map((e) => ({ content: e.content, priority: e.priority, status: e.status })) } });
+        this.emit({ type: "agent.plan", payload: { entries: u.entries.map((e) => ({ content: e.content, priority: e.priority, status: e.status })) } });
+        return;
       case "usage_update":
         if (u.cost && u.cost.currency.toUpperCase() === "USD") {
           this.costUsd = u.cost.amount;

@@ -8,7 +8,7 @@ import { useTRPC } from "@/trpc/react";
 import type { CardRow } from "@/trpc/types";
 import { COLUMNS, isColumn } from "@/lib/columns";
 import { toastError } from "@/lib/errors";
-import { labelsOf } from "@/lib/format";
+import { stringsOf } from "@/lib/format";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, Input, Select, Textarea } from "@/components/ui/field";
@@ -50,7 +50,7 @@ function CardDetail({ card, boardId, canEdit: mayEdit, onClose, onDirty }: { car
   const qc = useQueryClient();
   const [title, setTitle] = useState(card.title);
   const [description, setDescription] = useState(card.description);
-  const [labels, setLabels] = useState(labelsOf(card.labels).join(", "));
+  const [labels, setLabels] = useState(stringsOf(card.labels).join(", "));
   const [starting, setStarting] = useState(false);
   const [started, setStarted] = useState<string | null>(null);
   const cardsKey = trpc.card.list.queryKey({ boardId });
@@ -110,7 +110,7 @@ function CardDetail({ card, boardId, canEdit: mayEdit, onClose, onDirty }: { car
     .split(",")
     .map((l) => l.trim())
     .filter(Boolean);
-  const dirty = title.trim() !== card.title || description !== card.description || parsedLabels.join(",") !== labelsOf(card.labels).join(",");
+  const dirty = title.trim() !== card.title || description !== card.description || parsedLabels.join(",") !== stringsOf(card.labels).join(",");
   useEffect(() => {
     onDirty(dirty);
   }, [dirty, onDirty]);

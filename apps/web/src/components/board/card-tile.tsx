@@ -1,5 +1,5 @@
 import type { CardRow } from "@/trpc/types";
-import { labelsOf, formatCost } from "@/lib/format";
+import { stringsOf, formatCost } from "@/lib/format";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { cn } from "@/components/ui/cn";
 import { ATTENTION_LABEL } from "./attention";
@@ -14,7 +14,7 @@ const ATTENTION_CLASS = {
 /** What a card shows on the board; shared by the list and the drag overlay. */
 export function CardTile({ card, projectName, dragging, overlay }: { card: CardRow; projectName?: string; dragging?: boolean; overlay?: boolean }) {
   const run = card.runs[0];
-  const labels = labelsOf(card.labels);
+  const labels = stringsOf(card.labels);
   return (
     <div
       className={cn(

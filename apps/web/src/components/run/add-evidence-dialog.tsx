@@ -36,7 +36,7 @@ type AddEvidenceInput = RouterInputs["dod"]["addEvidence"];
 export function fileProblem(file: File): string | null {
   if (file.size > EVIDENCE_MAX_BYTES) return `${file.name} is ${formatBytes(file.size)}; the limit is ${formatBytes(EVIDENCE_MAX_BYTES)}`;
   if (file.size === 0) return `${file.name} is empty`;
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the check refuses.
   if (/[/\\\u0000-\u001f\u007f]/.test(file.name) || file.name !== file.name.trim() || file.name.length > 255) return "the file name is not one the server accepts; rename the file";
   return null;
 }

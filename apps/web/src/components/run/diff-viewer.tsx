@@ -62,9 +62,10 @@ export function DiffViewer({ diff, review }: { diff: string; review?: DiffReview
         </p>
         <ul className="space-y-0.5 text-xs" data-testid="diff-files">
           {files.map((f, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: a path can be listed twice (a type change is a delete and an add); the list is fixed per diff.
             <li key={`${f.path}-${i}`}>
               <a href={`#diff-file-${i}`} className="flex items-center gap-2 rounded px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-800">
-                <span className={cn("w-3 font-mono", f.file.type === "add" ? "text-emerald-600" : f.file.type === "delete" ? "text-red-600" : "text-amber-600")} aria-label={f.file.type}>
+                <span className={cn("w-3 font-mono", f.file.type === "add" ? "text-emerald-600" : f.file.type === "delete" ? "text-red-600" : "text-amber-600")} role="img" aria-label={f.file.type}>
                   {f.file.type === "add" ? "A" : f.file.type === "delete" ? "D" : f.file.type === "rename" ? "R" : "M"}
                 </span>
                 <span className="min-w-0 flex-1 truncate font-mono" title={f.path}>
@@ -76,6 +77,7 @@ export function DiffViewer({ diff, review }: { diff: string; review?: DiffReview
             </li>
           ))}
         </ul>
+        {/* biome-ignore lint/a11y/useSemanticElements: two toggle buttons, not form fields: a fieldset would say otherwise. */}
         <div className="mt-3 flex gap-1 text-xs" role="group" aria-label="Diff layout">
           {(["unified", "split"] as const).map((v) => (
             <button key={v} type="button" aria-pressed={view === v} onClick={() => setView(v)} className={cn("rounded px-2 py-1", view === v ? "bg-zinc-200 dark:bg-zinc-700" : "hover:bg-zinc-100 dark:hover:bg-zinc-800")}>
@@ -87,6 +89,7 @@ export function DiffViewer({ diff, review }: { diff: string; review?: DiffReview
       <div className="min-w-0 space-y-4">
         {review ? <OutdatedComments comments={review.comments} review={review} /> : null}
         {files.map((f, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: a path can be listed twice (a type change is a delete and an add); the list is fixed per diff.
           <FileDiff key={`${f.path}-${i}`} index={i} stat={f} view={view} review={review} />
         ))}
       </div>

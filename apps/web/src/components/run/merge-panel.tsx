@@ -118,7 +118,7 @@ function MergeGate({ run }: { run: RunDetail }) {
   );
 
   const g = gate.data;
-  const blocked = !g || !g.canMerge;
+  const blocked = !g?.canMerge;
   const verification = g?.verification ?? null;
   const verifying = isOpen(verification);
   // The request ended in a merge: the run's own record follows.
@@ -364,6 +364,7 @@ function GateReasons({ gate }: { gate: Mergeability }) {
   return (
     <ul className="space-y-2" data-testid="merge-reasons" aria-label="Why this run cannot be merged yet">
       {gate.reasons.map((r, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a reason can be given more than once; the list is read-only and replaced whole.
         <li key={`${r.reason}-${i}`} className="text-sm" data-reason={r.reason}>
           <span className="block text-xs font-semibold text-amber-800 dark:text-amber-300">{REASON_LABEL[r.reason] ?? r.reason}</span>
           {r.reason === "VERIFYING" ? (

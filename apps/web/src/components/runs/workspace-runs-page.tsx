@@ -64,6 +64,7 @@ export function WorkspaceRunsPage() {
         </div>
         <WorkspacePicker workspaces={workspaces.data ?? []} value={chosen?.id} onChange={refilter(choose)} />
       </div>
+      {/* biome-ignore lint/a11y/useSemanticElements: role=search on the form itself; a <search> wrapper would add an element for the same landmark. */}
       <form role="search" aria-label="Filter runs" className="grid gap-3 sm:grid-cols-5" onSubmit={(e) => e.preventDefault()}>
         <Field label="Status">
           <Select value={status} onChange={(e) => refilter(setStatus)(isStatus(e.target.value) ? e.target.value : "")}>

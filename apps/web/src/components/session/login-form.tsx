@@ -24,6 +24,7 @@ export function LoginForm({ openedDirectly }: { openedDirectly: boolean }) {
   /** The token of a link that waits for a click. */
   const [linked, setLinked] = useState<string | null>(null);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: signIn only sets state and navigates; subscribing again on every render would change nothing.
   useEffect(() => {
     const takeLinkToken = () => {
       const token = new URLSearchParams(window.location.hash.slice(1)).get("token")?.trim();

@@ -71,7 +71,11 @@ export function PersonalTokens() {
   const [secret, setSecret] = useState<string | null>(null);
   const list = useQuery(trpc.token.listPersonal.queryOptions());
   const refresh = () => void qc.invalidateQueries({ queryKey: trpc.token.listPersonal.queryKey() });
-  const create = useMutation(trpc.token.createPersonal.mutationOptions({ onSuccess: (t) => (setSecret(t.token), refresh()) }));
+  const create = useMutation(trpc.token.createPersonal.mutationOptions({ onSuccess: (t) => {
+        setSecret(t.token);
+        refresh();
+      },
+    }));
   const revoke = useMutation(trpc.token.revoke.mutationOptions({ onSuccess: refresh }));
   function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -111,7 +115,11 @@ export function RunnerTokens({ workspaceId }: { workspaceId: string }) {
   const [secret, setSecret] = useState<string | null>(null);
   const list = useQuery(trpc.token.list.queryOptions({ workspaceId }));
   const refresh = () => void qc.invalidateQueries({ queryKey: trpc.token.list.queryKey() });
-  const create = useMutation(trpc.token.create.mutationOptions({ onSuccess: (t) => (setSecret(t.token), refresh()) }));
+  const create = useMutation(trpc.token.create.mutationOptions({ onSuccess: (t) => {
+        setSecret(t.token);
+        refresh();
+      },
+    }));
   const revoke = useMutation(trpc.token.revoke.mutationOptions({ onSuccess: refresh }));
   function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();

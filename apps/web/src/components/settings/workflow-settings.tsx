@@ -205,6 +205,7 @@ function WorkflowForm({ workspaceId, workflow, onDone }: { workspaceId: string; 
       <fieldset className="space-y-2">
         <legend className="text-xs font-medium text-zinc-600 dark:text-zinc-400">Definition of Done</legend>
         {dod.map((d, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: rows have no id until saved and every input is controlled, so an index key loses no state.
           <div key={i} className="flex flex-wrap items-end gap-2" data-testid="dod-row">
             <Field label="Key">
               <Input value={d.key} onChange={(e) => setRow(i, { key: e.target.value })} />
