@@ -28,8 +28,17 @@ describe.each(testProviders)("runner on %s", (provider) => {
       messages = await startMessagesServer({
         apiKey: KEY,
         script: [
-          { text: "Reading the readme.", content: [{ type: "tool_use", name: "read_file", input: { path: "README.md" } }], usage: { input_tokens: 100, output_tokens: 20 } },
-          { content: [{ type: "tool_use", name: "edit_file", input: { path: "src/app.ts", old_string: "export const b = 2;", new_string: "export const b = 3;" } }], usage: { input_tokens: 200, output_tokens: 30 } },
+          {
+            text: "Reading the readme.",
+            content: [{ type: "tool_use", name: "read_file", input: { path: "README.md" } }],
+            usage: { input_tokens: 100, output_tokens: 20 },
+          },
+          {
+            content: [
+              { type: "tool_use", name: "edit_file", input: { path: "src/app.ts", old_string: "export const b = 2;", new_string: "export const b = 3;" } },
+            ],
+            usage: { input_tokens: 200, output_tokens: 30 },
+          },
           {
             content: [
               { type: "tool_use", name: "write_file", input: { path: "NOTES.md", content: "# Notes\nb is now 3\n" } },
@@ -37,7 +46,10 @@ describe.each(testProviders)("runner on %s", (provider) => {
             ],
             usage: { input_tokens: 300, output_tokens: 40 },
           },
-          { content: [{ type: "tool_use", name: "run_command", input: { command: "cat NOTES.md && echo ran-ok" } }], usage: { input_tokens: 400, output_tokens: 50 } },
+          {
+            content: [{ type: "tool_use", name: "run_command", input: { command: "cat NOTES.md && echo ran-ok" } }],
+            usage: { input_tokens: 400, output_tokens: 50 },
+          },
           { text: "Set b to 3 and wrote NOTES.md\n\nThe readme was fine as it was.", usage: { input_tokens: 500, output_tokens: 60 } },
         ],
       });
@@ -150,7 +162,12 @@ describe.each(testProviders)("runner on %s", (provider) => {
       expect(passing).toMatchObject({ status: "succeeded", testsRun: true, testsPassed: true, filesChanged: ["result.txt"] });
       const items = new Map(passing.dodItems.map((i) => [i.key, i]));
       expect(items.get("tests")).toMatchObject({ title: "Tests pass", check: testCommand, autoValidate: true, status: "validated" });
-      expect(items.get("tests")!.evidence[0]).toMatchObject({ kind: "check", command: testCommand, exitCode: 0, validatedBy: expect.stringContaining("runner") });
+      expect(items.get("tests")!.evidence[0]).toMatchObject({
+        kind: "check",
+        command: testCommand,
+        exitCode: 0,
+        validatedBy: expect.stringContaining("runner"),
+      });
       expect(items.get("tests")!.evidence[0]!.text).toContain("tests-ok");
       expect(items.get("review")).toMatchObject({ status: "pending", check: null });
       expect(readFileSync(path.join(passing.worktreePath!, ".tests-ran"), "utf8")).toBe("ran\n");
@@ -170,7 +187,12 @@ describe.each(testProviders)("runner on %s", (provider) => {
   it("a failing pre hook vetoes the run: no engine starts and the hook's output is the reason", async () => {
     const runner = await h.startRunner();
     try {
-      const project = await h.project({ hooks: { pre: ["echo checking", "echo 'frozen: release week' >&2; exit 3", "touch SECOND_HOOK_RAN"], error: ["echo error-hook-$AGENTBOARD_ERROR_REASON"] } });
+      const project = await h.project({
+        hooks: {
+          pre: ["echo checking", "echo 'frozen: release week' >&2; exit 3", "touch SECOND_HOOK_RAN"],
+          error: ["echo error-hook-$AGENTBOARD_ERROR_REASON"],
+        },
+      });
       const queued = await h.createRun(project, { engine: "command", command: "touch ENGINE_RAN" });
       const run = await waitForFinish(h.admin, queued.id);
 
@@ -328,7 +350,16 @@ describe.each(testProviders)("runner on %s", (provider) => {
   it("child processes see an allowlisted environment: the run's facts and the secrets the project declares, nothing else", async () => {
     const runner = await h.startRunner(
       {},
-      { baseEnv: { ...process.env, ANTHROPIC_API_KEY: "sk-leak", GITHUB_TOKEN: "ghp-leak", DATABASE_URL: "postgres://u:pw@db/x", SENTRY_DSN: "https://dsn-leak@s/1", NPM_TOKEN: "npm-declared" } },
+      {
+        baseEnv: {
+          ...process.env,
+          ANTHROPIC_API_KEY: "sk-leak",
+          GITHUB_TOKEN: "ghp-leak",
+          DATABASE_URL: "postgres://u:pw@db/x",
+          SENTRY_DSN: "https://dsn-leak@s/1",
+          NPM_TOKEN: "npm-declared",
+        },
+      },
     );
     try {
       const project = await h.project();

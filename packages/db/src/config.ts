@@ -1,8 +1,6 @@
 import { isAbsolute, join, resolve } from "node:path";
 
-export type DatabaseConfig =
-  | { provider: "sqlite"; file: string }
-  | { provider: "postgresql"; url: string };
+export type DatabaseConfig = { provider: "sqlite"; file: string } | { provider: "postgresql"; url: string };
 
 export type Provider = DatabaseConfig["provider"];
 

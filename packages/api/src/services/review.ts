@@ -19,14 +19,27 @@ export interface CommentInput {
 }
 
 export async function addComment(deps: Deps, author: string, input: CommentInput) {
-  const run = await deps.db.prisma.run.findUnique({ where: { id: input.runId }, select: { id: true, cardId: true, boardId: true, diff: true, headCommit: true } });
+  const run = await deps.db.prisma.run.findUnique({
+    where: { id: input.runId },
+    select: { id: true, cardId: true, boardId: true, diff: true, headCommit: true },
+  });
   if (!run) throw notFound("run", input.runId);
   const lines = linesOfDiff(run.diff ?? "", input.path);
   if (lines.length === 0) throw badRequest(`the run's diff does not change ${input.path}`, "path");
   const at = lines.find((l) => l.side === input.side && l.line === input.line);
   if (!at) throw badRequest(`line ${input.line} (${input.side}) of ${input.path} is not in the run's diff`, "line");
   const comment = await deps.db.prisma.reviewComment.create({
-    data: { runId: run.id, cardId: run.cardId, commit: run.headCommit, path: input.path, line: input.line, side: input.side, lineText: at.text, body: input.body, author },
+    data: {
+      runId: run.id,
+      cardId: run.cardId,
+      commit: run.headCommit,
+      path: input.path,
+      line: input.line,
+      side: input.side,
+      lineText: at.text,
+      body: input.body,
+      author,
+    },
   });
   await deps.notifier.publish(topics.board(run.boardId));
   return comment;

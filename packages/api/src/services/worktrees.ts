@@ -144,7 +144,6 @@ export interface SweepReport {
   failed: { worktreeId: string; error: string }[];
 }
 
-
 /**
  * Removes the worktrees of runs that finished (any terminal status) more than
  * `olderThanMs` ago. Branches stay — a succeeded run can still be merged — and so do

@@ -8,11 +8,4 @@ export { openWorkspace } from "./paths.js";
 export { readFileTool, writeFileTool, editFileTool, listFilesTool, searchFilesTool, runCommandTool };
 
 /** The tools the anthropic engine gives the model. */
-export const defaultTools: readonly AgentTool[] = [
-  readFileTool,
-  writeFileTool,
-  editFileTool,
-  listFilesTool,
-  searchFilesTool,
-  runCommandTool,
-];
+export const defaultTools: readonly AgentTool[] = [readFileTool, writeFileTool, editFileTool, listFilesTool, searchFilesTool, runCommandTool];

@@ -75,7 +75,9 @@ export function BoardSearch({ boardId, onOpen }: { boardId: string; onOpen: (car
                 >
                   <span className="truncate">{c.title}</span>
                   <span className="shrink-0 text-xs text-zinc-500">
-                    {c.archivedAt ? <span className="mr-1 rounded bg-amber-100 px-1 text-amber-800 dark:bg-amber-900 dark:text-amber-100">archived</span> : null}
+                    {c.archivedAt ? (
+                      <span className="mr-1 rounded bg-amber-100 px-1 text-amber-800 dark:bg-amber-900 dark:text-amber-100">archived</span>
+                    ) : null}
                     {columnTitle(c.column)}
                   </span>
                 </button>

@@ -34,16 +34,43 @@ export function CardDialog({ card, boardId, canEdit, onClose }: Props) {
     onClose();
   };
   return (
-    <Dialog open={!!card} onClose={close} title={card ? card.title : "Card"} wide mayClose={() => !dirty.current || window.confirm("Discard your unsaved changes to this card?")}>
+    <Dialog
+      open={!!card}
+      onClose={close}
+      title={card ? card.title : "Card"}
+      wide
+      mayClose={() => !dirty.current || window.confirm("Discard your unsaved changes to this card?")}
+    >
       {/* Keyed by card so the form starts from the card it shows. */}
-      {card ? <CardDetail key={card.id} card={card} boardId={boardId} canEdit={canEdit} onClose={close} onDirty={(d) => {
+      {card ? (
+        <CardDetail
+          key={card.id}
+          card={card}
+          boardId={boardId}
+          canEdit={canEdit}
+          onClose={close}
+          onDirty={(d) => {
             dirty.current = d;
-          }} /> : null}
+          }}
+        />
+      ) : null}
     </Dialog>
   );
 }
 
-function CardDetail({ card, boardId, canEdit: mayEdit, onClose, onDirty }: { card: CardRow; boardId: string; canEdit: boolean; onClose: () => void; onDirty: (dirty: boolean) => void }) {
+function CardDetail({
+  card,
+  boardId,
+  canEdit: mayEdit,
+  onClose,
+  onDirty,
+}: {
+  card: CardRow;
+  boardId: string;
+  canEdit: boolean;
+  onClose: () => void;
+  onDirty: (dirty: boolean) => void;
+}) {
   // An archived card is read-only until restored (the server refuses new work on it too).
   const canEdit = mayEdit && !card.archivedAt;
   const trpc = useTRPC();
@@ -64,7 +91,8 @@ function CardDetail({ card, boardId, canEdit: mayEdit, onClose, onDirty }: { car
         void qc.invalidateQueries({ queryKey: cardsKey });
       },
       onError: (err) => {
-        const data = (err as { data?: { reason?: string; details?: { current?: { title?: string; description?: string; updatedBy?: string | null } } | null } }).data;
+        const data = (err as { data?: { reason?: string; details?: { current?: { title?: string; description?: string; updatedBy?: string | null } } | null } })
+          .data;
         if (data?.reason === "STALE_VERSION") {
           // Keep the unsaved text; load the newer card so that saving again is a decision.
           setStale({ message: err.message, ...data.details?.current });
@@ -122,7 +150,11 @@ function CardDetail({ card, boardId, canEdit: mayEdit, onClose, onDirty }: { car
   return (
     <div className="space-y-6">
       {card.archivedAt ? (
-        <div role="status" data-testid="card-archived" className="flex flex-wrap items-center justify-between gap-2 rounded-md bg-amber-50 p-3 text-sm dark:bg-amber-950/40">
+        <div
+          role="status"
+          data-testid="card-archived"
+          className="flex flex-wrap items-center justify-between gap-2 rounded-md bg-amber-50 p-3 text-sm dark:bg-amber-950/40"
+        >
           <span>Archived {new Date(card.archivedAt).toLocaleString()}: off the board, its runs stay readable.</span>
           {mayEdit ? (
             <Button size="sm" variant="primary" disabled={restore.isPending} onClick={() => restore.mutate({ cardId: card.id })}>
@@ -175,7 +207,8 @@ function CardDetail({ card, boardId, canEdit: mayEdit, onClose, onDirty }: { car
           <div role="alert" className="space-y-1 rounded-md bg-amber-50 p-3 text-sm dark:bg-amber-950/40" data-testid="stale-version">
             <p className="font-medium">{stale.message}</p>
             <p className="text-xs">
-              Their version — title: “{stale.title}”; description: “{(stale.description ?? "").slice(0, 300)}”. Your text is kept here: save again to replace theirs.
+              Their version — title: “{stale.title}”; description: “{(stale.description ?? "").slice(0, 300)}”. Your text is kept here: save again to replace
+              theirs.
             </p>
           </div>
         ) : null}

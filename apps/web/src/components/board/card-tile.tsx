@@ -42,11 +42,19 @@ export function CardTile({ card, projectName, dragging, overlay }: { card: CardR
         {run ? (
           <span className="flex shrink-0 items-center gap-1.5" data-testid="card-run">
             {run.pendingApprovals > 0 ? (
-              <span className="rounded bg-amber-100 px-1.5 py-0.5 font-medium text-amber-800 dark:bg-amber-950 dark:text-amber-300" data-testid="card-awaiting-approval">
+              <span
+                className="rounded bg-amber-100 px-1.5 py-0.5 font-medium text-amber-800 dark:bg-amber-950 dark:text-amber-300"
+                data-testid="card-awaiting-approval"
+              >
                 needs approval
               </span>
             ) : run.attention ? (
-              <span className={cn("rounded px-1.5 py-0.5 font-medium", ATTENTION_CLASS[run.attention])} data-testid="card-attention" data-attention={run.attention} title="This run needs a person">
+              <span
+                className={cn("rounded px-1.5 py-0.5 font-medium", ATTENTION_CLASS[run.attention])}
+                data-testid="card-attention"
+                data-attention={run.attention}
+                title="This run needs a person"
+              >
                 {ATTENTION_LABEL[run.attention]}
               </span>
             ) : null}

@@ -61,6 +61,8 @@ export function positionOfMove(
   move: { cardId: string; column: CardColumn; afterCardId?: string | null; beforeCardId?: string | null },
 ): number {
   const pos = (id: string | null | undefined) => (id ? (cards.find((c) => c.id === id)?.position ?? null) : null);
-  const last = cards.filter((c) => c.column === move.column && c.id !== move.cardId).reduce<number | null>((max, c) => (max == null || c.position > max ? c.position : max), null);
+  const last = cards
+    .filter((c) => c.column === move.column && c.id !== move.cardId)
+    .reduce<number | null>((max, c) => (max == null || c.position > max ? c.position : max), null);
   return positionBetween(pos(move.afterCardId), pos(move.beforeCardId), last);
 }

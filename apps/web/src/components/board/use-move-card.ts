@@ -21,7 +21,10 @@ export function useMoveCard(boardId: string) {
         const before = qc.getQueryData<CardRow[]>(key);
         if (before) {
           const position = positionOfMove(before, m);
-          qc.setQueryData<CardRow[]>(key, before.map((c) => (c.id === m.cardId ? { ...c, column: m.column, position } : c)));
+          qc.setQueryData<CardRow[]>(
+            key,
+            before.map((c) => (c.id === m.cardId ? { ...c, column: m.column, position } : c)),
+          );
         }
         return { before };
       },

@@ -58,14 +58,19 @@ export function DiffViewer({ diff, review }: { diff: string; review?: DiffReview
     <div className="grid gap-4 lg:grid-cols-[16rem_1fr]" data-testid="diff-viewer">
       <nav aria-label="Changed files" className="lg:sticky lg:top-14 lg:self-start">
         <p className="mb-2 text-xs text-zinc-500">
-          {files.length === 1 ? "1 file" : `${files.length} files`} · <span className="text-emerald-600">+{totals.a}</span> <span className="text-red-600">−{totals.d}</span>
+          {files.length === 1 ? "1 file" : `${files.length} files`} · <span className="text-emerald-600">+{totals.a}</span>{" "}
+          <span className="text-red-600">−{totals.d}</span>
         </p>
         <ul className="space-y-0.5 text-xs" data-testid="diff-files">
           {files.map((f, i) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: a path can be listed twice (a type change is a delete and an add); the list is fixed per diff.
             <li key={`${f.path}-${i}`}>
               <a href={`#diff-file-${i}`} className="flex items-center gap-2 rounded px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-800">
-                <span className={cn("w-3 font-mono", f.file.type === "add" ? "text-emerald-600" : f.file.type === "delete" ? "text-red-600" : "text-amber-600")} role="img" aria-label={f.file.type}>
+                <span
+                  className={cn("w-3 font-mono", f.file.type === "add" ? "text-emerald-600" : f.file.type === "delete" ? "text-red-600" : "text-amber-600")}
+                  role="img"
+                  aria-label={f.file.type}
+                >
                   {f.file.type === "add" ? "A" : f.file.type === "delete" ? "D" : f.file.type === "rename" ? "R" : "M"}
                 </span>
                 <span className="min-w-0 flex-1 truncate font-mono" title={f.path}>
@@ -80,7 +85,13 @@ export function DiffViewer({ diff, review }: { diff: string; review?: DiffReview
         {/* biome-ignore lint/a11y/useSemanticElements: two toggle buttons, not form fields: a fieldset would say otherwise. */}
         <div className="mt-3 flex gap-1 text-xs" role="group" aria-label="Diff layout">
           {(["unified", "split"] as const).map((v) => (
-            <button key={v} type="button" aria-pressed={view === v} onClick={() => setView(v)} className={cn("rounded px-2 py-1", view === v ? "bg-zinc-200 dark:bg-zinc-700" : "hover:bg-zinc-100 dark:hover:bg-zinc-800")}>
+            <button
+              key={v}
+              type="button"
+              aria-pressed={view === v}
+              onClick={() => setView(v)}
+              className={cn("rounded px-2 py-1", view === v ? "bg-zinc-200 dark:bg-zinc-700" : "hover:bg-zinc-100 dark:hover:bg-zinc-800")}
+            >
               {v}
             </button>
           ))}
@@ -103,19 +114,43 @@ const FileDiff = memo(function FileDiff({ index, stat, view, review }: { index: 
   return (
     <section id={`diff-file-${index}`} aria-label={path} className="overflow-hidden rounded-lg ring-1 ring-zinc-200 dark:ring-zinc-800">
       <header className="flex items-center gap-2 bg-zinc-50 px-3 py-2 text-xs dark:bg-zinc-900">
-        <button type="button" aria-expanded={open} onClick={() => setOpen((o) => !o)} className="font-mono" aria-label={open ? `Collapse ${path}` : `Expand ${path}`}>
+        <button
+          type="button"
+          aria-expanded={open}
+          onClick={() => setOpen((o) => !o)}
+          className="font-mono"
+          aria-label={open ? `Collapse ${path}` : `Expand ${path}`}
+        >
           {open ? "▾" : "▸"}
         </button>
         <span className="font-mono font-medium">{file.type === "rename" ? `${file.oldPath} → ${file.newPath}` : path}</span>
         <span className="ml-auto text-emerald-600">+{stat.additions}</span>
         <span className="text-red-600">−{stat.deletions}</span>
       </header>
-      {open ? file.isBinary ? <p className="p-3 text-xs text-zinc-500">Binary file</p> : <FileHunks hunks={file.hunks} path={path} view={view} type={file.type} review={review} /> : null}
+      {open ? (
+        file.isBinary ? (
+          <p className="p-3 text-xs text-zinc-500">Binary file</p>
+        ) : (
+          <FileHunks hunks={file.hunks} path={path} view={view} type={file.type} review={review} />
+        )
+      ) : null}
     </section>
   );
 });
 
-function FileHunks({ hunks, path, view, type, review }: { hunks: HunkData[]; path: string; view: "unified" | "split"; type: FileData["type"]; review?: DiffReview }) {
+function FileHunks({
+  hunks,
+  path,
+  view,
+  type,
+  review,
+}: {
+  hunks: HunkData[];
+  path: string;
+  view: "unified" | "split";
+  type: FileData["type"];
+  review?: DiffReview;
+}) {
   const [draft, setDraft] = useState<LineRef | null>(null);
   const widgets = useMemo(() => {
     if (!review) return undefined;
@@ -141,7 +176,12 @@ function FileHunks({ hunks, path, view, type, review }: { hunks: HunkData[]; pat
             const at = lineOf(change);
             if (side !== at.side) return renderDefault();
             return (
-              <button type="button" className="w-full text-right hover:text-sky-600 hover:underline" aria-label={`Comment on ${path} line ${at.line}${at.side === "old" ? " (removed)" : ""}`} onClick={() => setDraft({ path, ...at })}>
+              <button
+                type="button"
+                className="w-full text-right hover:text-sky-600 hover:underline"
+                aria-label={`Comment on ${path} line ${at.line}${at.side === "old" ? " (removed)" : ""}`}
+                onClick={() => setDraft({ path, ...at })}
+              >
                 {renderDefault()}
               </button>
             );

@@ -50,10 +50,12 @@ export function WorkspaceRunsPage() {
   const runs = useQuery(trpc.run.list.queryOptions(filters, { enabled: !!chosen, placeholderData: keepPreviousData }));
   const boardName = new Map((boards.data ?? []).map((b) => [b.id, b.name]));
   /** A filter changed: back to the newest page. */
-  const refilter = <T,>(set: (v: T) => void) => (v: T) => {
-    set(v);
-    setCursors([]);
-  };
+  const refilter =
+    <T,>(set: (v: T) => void) =>
+    (v: T) => {
+      set(v);
+      setCursors([]);
+    };
 
   return (
     <div className="mx-auto w-full max-w-6xl space-y-4 px-4 py-8">
