@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { expect, test, type Locator, type Page } from "@playwright/test";
 import { git, writeFile } from "@agentboard/testkit";
+import { errorReason } from "@agentboard/client";
 import { adminClient, seedWorkspace } from "./support/api";
 import { E2E } from "./support/env";
 import { waitForRunStatus } from "./support/runs";
@@ -199,12 +200,16 @@ test.describe("Definition of Done, merge and abort from the run page", () => {
 
     await signIn(page);
     await page.goto(`/runs/${run.id}`);
-    await expect(page.getByTestId("merge-button")).toBeEnabled();
-    await page.getByTestId("merge-button").click();
-    const error = page.getByTestId("merge-error");
-    await expect(error).toHaveAttribute("data-reason", "MERGE_CONFLICT");
-    await expect(error.getByTestId("merge-conflict-files")).toHaveText("README.md");
-    await expect(page.getByText("Merge refused: MERGE_CONFLICT")).toBeVisible();
+    // The panel says so before anyone tries: the conflict and its files are a reason the
+    // merge waits, the base is shown to have moved, and the ways forward are offered.
+    const conflict = page.getByTestId("merge-reasons").locator('[data-reason="MERGE_CONFLICT"]');
+    await expect(conflict.getByTestId("merge-conflict-files")).toHaveText("README.md");
+    await expect(page.getByTestId("merge-button")).toBeDisabled();
+    await expect(page.getByTestId("base-moved")).toContainText("merging would conflict in 1 file");
+    await expect(page.getByTestId("merge-resolve-conflicts")).toBeVisible();
+    // Asked anyway (through the API), the merge is refused with the files, and recorded.
+    expect(await api.run.merge.mutate({ runId: run.id }).catch((e: unknown) => errorReason(e))).toBe("MERGE_CONFLICT");
+    await page.reload();
     await expect(page.getByTestId("run-status")).toContainText("succeeded");
     expect(git(repoPath, "rev-parse", "main")).toBe(mainBefore);
     expect(git(repoPath, "status", "--porcelain")).toBe("");
