@@ -38,8 +38,10 @@ function lineOf(change: ChangeData): { side: "old" | "new"; line: number } {
 
 /**
  * The run's diff: a file list with counts, and each file with syntax highlighting. With
- * `review`, clicking a line's number opens a comment box under it, and the thread's comments
- * show under their lines (outdated ones above the files).
+ * `review`, clicking a line's number opens a comment box under it; shift-clicking a second
+ * line's number on the same side (or Shift+Enter on it) selects the range between and opens
+ * the box under its last line. The thread's comments show under their (last) lines, outdated
+ * ones above the files.
  */
 export function DiffViewer({ diff, review }: { diff: string; review?: DiffReview }) {
   const files = useMemo(() => {
@@ -114,6 +116,16 @@ const FileDiff = memo(function FileDiff({ index, stat, view, review }: { index: 
 
 function FileHunks({ hunks, path, view, type, review }: { hunks: HunkData[]; path: string; view: "unified" | "split"; type: FileData["type"]; review?: DiffReview }) {
   const [draft, setDraft] = useState<LineRef | null>(null);
+  // The line a range starts from: the last line whose number was clicked without Shift.
+  const [anchor, setAnchor] = useState<LineRef | null>(null);
+  const pick = (at: LineRef, extend: boolean) => {
+    if (extend && anchor && anchor.side === at.side && anchor.line !== at.line) {
+      setDraft({ path, side: at.side, line: Math.min(anchor.line, at.line), endLine: Math.max(anchor.line, at.line) });
+      return;
+    }
+    setAnchor(at);
+    setDraft(at);
+  };
   const widgets = useMemo(() => {
     if (!review) return undefined;
     const here = review.comments.filter((c) => c.path === path && !c.outdated && c.placedLine !== null);
@@ -121,30 +133,57 @@ function FileHunks({ hunks, path, view, type, review }: { hunks: HunkData[]; pat
     for (const h of hunks) {
       for (const change of h.changes) {
         const at = { path, ...lineOf(change) };
-        const onLine: ReviewComment[] = here.filter((c) => c.side === at.side && c.placedLine === at.line);
-        const composing = draft !== null && draft.side === at.side && draft.line === at.line;
+        const onLine: ReviewComment[] = here.filter((c) => c.side === at.side && (c.placedEndLine ?? c.placedLine) === at.line);
+        const composing = draft !== null && draft.side === at.side && (draft.endLine ?? draft.line) === at.line ? draft : null;
         if (onLine.length === 0 && !composing) continue;
         out[getChangeKey(change)] = <LineComments at={at} comments={onLine} review={review} composing={composing} onClose={() => setDraft(null)} />;
       }
     }
     return out;
   }, [review, hunks, path, draft]);
+  // The lines of the range being commented on, highlighted.
+  const selected = useMemo(() => {
+    if (!draft || draft.endLine === undefined) return [];
+    const last = draft.endLine;
+    return hunks.flatMap((h) =>
+      h.changes.filter((c) => {
+        const at = lineOf(c);
+        return at.side === draft.side && at.line >= draft.line && at.line <= last;
+      }).map(getChangeKey),
+    );
+  }, [hunks, draft]);
   // The line number that names a line (new for added and unchanged lines, old for removed
-  // ones) is a button that opens a comment box under the line.
+  // ones) is a button that opens a comment box under the line; with Shift (click, or Enter
+  // from the keyboard) it extends the last line picked to a range.
   const renderGutter = useMemo(
     () =>
       review?.canComment
         ? ({ change, side, renderDefault }: GutterOptions) => {
             const at = lineOf(change);
             if (side !== at.side) return renderDefault();
+            const ref = { path, ...at };
             return (
-              <button type="button" className="w-full text-right hover:text-sky-600 hover:underline" aria-label={`Comment on ${path} line ${at.line}${at.side === "old" ? " (removed)" : ""}`} onClick={() => setDraft({ path, ...at })}>
+              <button
+                type="button"
+                className="w-full text-right hover:text-sky-600 hover:underline"
+                aria-label={`Comment on ${path} line ${at.line}${at.side === "old" ? " (removed)" : ""}`}
+                aria-keyshortcuts="Shift+Enter"
+                title="Click to comment; Shift-click another line to comment on the range"
+                onClick={(e) => pick(ref, e.shiftKey)}
+                onKeyDown={(e) => {
+                  if (e.key === "Enter" && e.shiftKey) {
+                    e.preventDefault();
+                    pick(ref, true);
+                  }
+                }}
+              >
                 {renderDefault()}
               </button>
             );
           }
         : undefined,
-    [review?.canComment, path],
+    // `pick` reads `anchor`: the gutter is rendered again when it moves.
+    [review?.canComment, path, anchor],
   );
   const tokens = useMemo(() => {
     const language = languageOf(path);
@@ -158,7 +197,7 @@ function FileHunks({ hunks, path, view, type, review }: { hunks: HunkData[]; pat
   }, [hunks, path]);
   return (
     <div className="overflow-x-auto">
-      <Diff viewType={view} diffType={type} hunks={hunks} tokens={tokens} widgets={widgets} renderGutter={renderGutter}>
+      <Diff viewType={view} diffType={type} hunks={hunks} tokens={tokens} widgets={widgets} renderGutter={renderGutter} selectedChanges={selected}>
         {(hs) => hs.map((h) => <Hunk key={h.content} hunk={h} />)}
       </Diff>
     </div>
