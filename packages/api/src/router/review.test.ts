@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testProviders } from "@agentboard/testkit";
 import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
 import { failure } from "../testing/failures.js";
+import { place } from "../services/review.js";
 
 /**
  * Inline review comments on a range of lines (docs/review-loop.md), on every provider: made
@@ -158,5 +159,24 @@ describe.each(testProviders)("range review comments on %s", (provider) => {
     expect(claim?.run.id).toBe(next.id);
     const ctx = await rig.run.resumeContext({ runId: next.id, leaseToken: claim!.leaseToken });
     expect(ctx.seed).toContain(`- ${PATH}:2-4 (member:mia): Rename these.`);
+  });
+});
+
+describe("placing a range comment", () => {
+  const c = { line: 4, endLine: 5, side: "new" as const, lineText: "d\ne" };
+  it("needs its lines in a row: the same texts in two hunks, with unshown lines between, are not the range", () => {
+    const gap = [
+      { side: "new" as const, line: 4, kind: "add" as const, text: "d" },
+      { side: "new" as const, line: 9, kind: "context" as const, text: "e" },
+    ];
+    expect(place(c, gap)).toBeNull();
+    const inRow = [
+      { side: "new" as const, line: 1, kind: "add" as const, text: "d" },
+      { side: "new" as const, line: 2, kind: "add" as const, text: "e" },
+      { side: "new" as const, line: 6, kind: "add" as const, text: "d" },
+      { side: "new" as const, line: 7, kind: "add" as const, text: "e" },
+    ];
+    // The nearest of two places.
+    expect(place(c, inRow)).toBe(6);
   });
 });
