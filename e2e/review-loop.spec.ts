@@ -36,7 +36,7 @@ test.describe("the review loop", () => {
     runner = undefined;
   });
 
-  test("comment on two lines, send them to the agent, watch the follow-up, one comment outdated, validate and merge", async ({ page, browser }) => {
+  test("comment on two lines and a range, send them to the agent, watch the follow-up, the comments whose lines changed outdated, validate and merge", async ({ page, browser }) => {
     test.setTimeout(150_000);
     const api = adminClient();
     const { workspace, board, project, repoPath } = await seedWorkspace(api);
@@ -113,7 +113,7 @@ test.describe("the review loop", () => {
     expect(second.prompt).toContain("> two");
     expect(second.prompt).toContain("notes.txt:3 — admin:");
     expect(second.prompt).toContain("> three");
-    expect(second.prompt).toContain("notes.txt:1-2 — admin:\nThese two read as one.\n```\n> one\n> two\n  three\n```");
+    expect(second.prompt).toContain("notes.txt:1-2 — admin:bootstrap:\nThese two read as one.\n```\n> one\n> two\n  three\n```");
     expect(second.prompt).toContain("Note from the reviewer:\nOnly line two.");
 
     // The new diff: line 2 changed, so its comment is outdated, and so is the range 1–2 that

@@ -136,7 +136,9 @@ function FileHunks({ hunks, path, view, type, review }: { hunks: HunkData[]; pat
         const onLine: ReviewComment[] = here.filter((c) => c.side === at.side && (c.placedEndLine ?? c.placedLine) === at.line);
         const composing = draft !== null && draft.side === at.side && (draft.endLine ?? draft.line) === at.line ? draft : null;
         if (onLine.length === 0 && !composing) continue;
-        out[getChangeKey(change)] = <LineComments at={at} comments={onLine} review={review} composing={composing} onClose={() => setDraft(null)} />;
+        // A new box (focused) whenever the line or range being commented on changes.
+        const key = composing ? `draft-${composing.side}-${composing.line}-${composing.endLine ?? ""}` : "comments";
+        out[getChangeKey(change)] = <LineComments key={key} at={at} comments={onLine} review={review} composing={composing} onClose={() => setDraft(null)} />;
       }
     }
     return out;
