@@ -6,8 +6,9 @@ import { CHROMIUM, E2E } from "./e2e/support/env";
 /**
  * End-to-end tests in Debian's Chromium (the Playwright browser download is not reachable
  * here) against the production build: `npm run test:e2e` builds first, then this starts the
- * custom server (`apps/web/server.ts`) in production mode on a fresh data directory with a
- * fixed admin token. Tests that need a runner or a restart start their own processes.
+ * compiled custom server (`node apps/web/dist/server.js`, as `npm start` does) in production
+ * mode on a fresh data directory with a fixed admin token. Tests that need a runner or a
+ * restart start their own processes.
  */
 export default defineConfig({
   testDir: "e2e",
@@ -28,7 +29,7 @@ export default defineConfig({
     screenshot: "only-on-failure",
   },
   webServer: {
-    command: `rm -rf "${E2E.dataDir}" && exec npx tsx apps/web/server.ts`,
+    command: `rm -rf "${E2E.dataDir}" && exec node apps/web/dist/server.js`,
     url: `${E2E.baseURL}/api/health`,
     reuseExistingServer: false,
     timeout: 120_000,
@@ -36,6 +37,7 @@ export default defineConfig({
     stderr: "pipe",
     env: {
       NODE_ENV: "production",
+      NODE_OPTIONS: "",
       NEXT_TELEMETRY_DISABLED: "1",
       HOST: "127.0.0.1",
       PORT: String(E2E.port),

@@ -108,9 +108,10 @@ async function seed() {
 }
 
 async function startServer(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "apps/web/server.ts"], {
+  // The compiled server, as `npm start` runs it (`npm run bench:ui` builds first).
+  const child = spawn(process.execPath, ["apps/web/dist/server.js"], {
     env: {
-      ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", HOST: "127.0.0.1", PORT: String(port),
+      ...process.env, NODE_OPTIONS: "", NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", HOST: "127.0.0.1", PORT: String(port),
       AGENTBOARD_DATA_DIR: dataDir, DATABASE_URL: `file:${dbFile}`, AGENTBOARD_ADMIN_TOKEN: TOKEN, AGENTBOARD_LOCAL_RUNNER: "0",
     },
     stdio: ["ignore", "ignore", "inherit"],

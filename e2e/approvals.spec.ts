@@ -94,4 +94,31 @@ test.describe("approvals", () => {
     const approvals = await createAgentboardClient({ url: E2E.baseURL, token: viewer.token }).run.approvals.query({ runId: runB.id });
     expect(approvals).toMatchObject([{ status: "denied", decidedBy: "member:maria", note: "keep the build directory" }]);
   });
+
+  test("a request nobody answers expires after the workflow's timeout: shown as expired, and the agent is told no", async ({ page }) => {
+    const ASKED = "echo nobody-answered > unanswered.txt";
+    messages = await startMessagesServer({
+      script: (req) => (req.body.messages.length > 1 ? { text: "Finished." } : { content: [{ type: "tool_use", name: "run_command", input: { command: ASKED } }] }),
+    });
+    const api = adminClient();
+    const { workspace, board, project } = await seedWorkspace(api);
+    const workflow = await api.workflow.create.mutate({
+      workspaceId: workspace.id, name: "Guarded, briefly", promptTemplate: "{{card.title}}", engine: "anthropic", approval: "commands", approvalTimeoutMs: 4_000,
+    });
+    runner = startRunner({ server: E2E.baseURL, token: E2E.adminToken, workspaceId: workspace.id, anthropicBaseUrl: messages.url });
+    const card = await api.card.create.mutate({ boardId: board.id, projectId: project.id, title: "Nobody answers", column: "todo" });
+    const run = await api.run.create.mutate({ cardId: card.id, workflowId: workflow.id, model: "claude-sonnet-4-6" });
+
+    await signIn(page, E2E.adminToken);
+    await page.goto(`/runs/${run.id}`);
+    await expect(page.getByTestId("approval-command")).toHaveText(ASKED, { timeout: 30_000 });
+    // Nobody answers: the request ends as expired, the panel goes, and the run goes on without the command.
+    await expect(page.getByTestId("event-log").locator('[data-testid="approval-event"][data-phase="expired"]')).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId("approvals")).toHaveCount(0);
+    await expect(page.getByTestId("run-status")).toContainText("succeeded", { timeout: 60_000 });
+    await expect(page.getByTestId("event-log").getByTestId("tool-call").filter({ hasText: "run_command" })).toContainText("error");
+    expect((await api.run.approvals.query({ runId: run.id })).map((a) => a.status)).toEqual(["expired"]);
+    const told = JSON.stringify(messages.requests.find((r) => r.body.messages.length > 1)?.body.messages.at(-1));
+    expect(told).toContain("no one answered the approval request");
+  });
 });

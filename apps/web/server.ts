@@ -4,7 +4,7 @@
 // handler: the runner protocol's hot paths (claim, heartbeat) skip Next's request
 // pipeline, and long-polls and SSE streams are plain Node responses.
 import { createServer } from "node:http";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { keepConnectionsAlive } from "@agentboard/api";
@@ -14,7 +14,10 @@ import { admitRequest } from "./src/server/http-guard.js";
 
 const env = loadEnv();
 const dev = env.NODE_ENV !== "production";
-const app = next({ dev, dir: dirname(fileURLToPath(import.meta.url)), hostname: env.HOST, port: env.PORT });
+// The app's directory (next.config.ts, .next/): this file's, or its parent's when this is the
+// compiled dist/server.js that `npm start` runs.
+const here = dirname(fileURLToPath(import.meta.url));
+const app = next({ dev, dir: basename(here) === "dist" ? dirname(here) : here, hostname: env.HOST, port: env.PORT });
 await app.prepare();
 const handleNext = app.getRequestHandler();
 

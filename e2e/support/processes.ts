@@ -13,10 +13,12 @@ export interface Proc {
   stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
 }
 
+/** Runs compiled JavaScript (`npm run build` first), as production does: plain `node`, no tsx. */
 function launch(script: string, args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, script), ...args], {
+  const child = spawn(process.execPath, [join(ROOT, script), ...args], {
     cwd: ROOT,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env },
+    // No `--conditions=agentboard-source` from a caller's NODE_OPTIONS: the packages' dist/, not their sources.
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_OPTIONS: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -48,7 +50,7 @@ function launch(script: string, args: string[], env: Record<string, string>): Pr
 export function startRunner(opts: { server: string; token: string; workspaceId: string; anthropicBaseUrl?: string; name?: string; labels?: string[] }): Proc {
   const worktrees = mkdtempSync(join(tmpdir(), "agentboard-e2e-worktrees-"));
   return launch(
-    "apps/runner/src/cli.ts",
+    "apps/runner/bin/agentboard-runner.mjs",
     [
       "--server", opts.server,
       "--workspace", opts.workspaceId,
@@ -65,9 +67,9 @@ export function startRunner(opts: { server: string; token: string; workspaceId: 
 }
 
 /** The production server (build first) on its own port and data directory. */
-export async function startWebServer(opts: { port: number; dataDir: string; adminToken: string }): Promise<Proc & { url: string }> {
+export async function startWebServer(opts: { port: number; dataDir: string; adminToken: string; env?: Record<string, string> }): Promise<Proc & { url: string }> {
   const url = `http://127.0.0.1:${opts.port}`;
-  const proc = launch("apps/web/server.ts", [], {
+  const proc = launch("apps/web/dist/server.js", [], {
     NODE_ENV: "production",
     HOST: "127.0.0.1",
     PORT: String(opts.port),
@@ -75,6 +77,7 @@ export async function startWebServer(opts: { port: number; dataDir: string; admi
     AGENTBOARD_ADMIN_TOKEN: opts.adminToken,
     AGENTBOARD_LOCAL_RUNNER: "0",
     AGENTBOARD_REPO_ROOTS: realpathSync(tmpdir()),
+    ...opts.env,
   });
   const deadline = Date.now() + 60_000;
   for (;;) {

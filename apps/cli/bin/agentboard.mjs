@@ -1,11 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry point through tsx (packages ship TypeScript sources).
-import { spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const tsx = createRequire(import.meta.url).resolve("tsx");
-const result = spawnSync(process.execPath, ["--import", tsx, join(here, "../src/main.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
-process.exit(result.status ?? 1);
+// The CLI, in this very process: the compiled JavaScript in dist/, or, in a checkout
+// started with `--conditions=agentboard-source`, the TypeScript sources through tsx (a dev dependency).
+const entry = import.meta.resolve("@agentboard/cli/main");
+if (entry.endsWith(".ts")) (await import("tsx/esm/api")).register();
+await import(entry);

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The runner is TypeScript run through tsx (like the rest of the monorepo's Node code).
-// tsx is registered in this very process rather than spawned as a child, so signals
-// (SIGTERM for a graceful stop, SIGKILL from a supervisor) reach the runner itself.
-import { register } from "tsx/esm/api";
-
-register();
-await import("../src/cli.ts");
+// The runner, in this very process (so signals — SIGTERM for a graceful stop, SIGKILL from a
+// supervisor — reach the runner itself). An install runs the compiled JavaScript in dist/;
+// a checkout started with `--conditions=agentboard-source` (tests, `npm run dev`) resolves the
+// TypeScript sources instead, and only then is tsx (a dev dependency) registered.
+const entry = import.meta.resolve("@agentboard/runner/cli");
+if (entry.endsWith(".ts")) (await import("tsx/esm/api")).register();
+await import(entry);

@@ -3,7 +3,7 @@
  * command), run in the worktree after the agent. Each result is handed to `onResult`, which
  * reports it as check evidence (the server validates the item when the workflow says so).
  */
-import { runShell, tail, type ShellOptions } from "./shell.js";
+import { runShell, tail, type ShellOptions, type ShellResult } from "./shell.js";
 
 export interface DodCheck {
   id: string;
@@ -29,11 +29,20 @@ export interface CheckResult {
   outputTail: string;
 }
 
-export async function runChecks(checks: readonly DodCheck[], opts: ShellOptions & { onResult(r: CheckResult): Promise<void> }): Promise<CheckResult[]> {
+export interface RunChecksOptions extends ShellOptions {
+  onResult(r: CheckResult): Promise<void>;
+  /**
+   * A result this run already has for the same command in the same worktree (the project's
+   * test command, which the `tests` item takes as its check): reported without running it again.
+   */
+  already?: (command: string) => ShellResult | undefined;
+}
+
+export async function runChecks(checks: readonly DodCheck[], opts: RunChecksOptions): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const item of checks) {
     if (!item.check || opts.signal.aborted) continue;
-    const r = await runShell(item.check, opts);
+    const r = opts.already?.(item.check) ?? (await runShell(item.check, opts));
     const result: CheckResult = {
       itemId: item.id,
       key: item.key,

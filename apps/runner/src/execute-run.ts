@@ -316,6 +316,7 @@ export class RunExecution {
 
     await runChecks(this.claim.checks, {
       ...this.shellOptions("checks", this.agentStop.signal),
+      already: (command) => (tests.result && command.trim() === project.testCommand?.trim() ? tests.result : undefined),
       onResult: async (r) => {
         this.runLog.note(`DoD check ${r.key}: ${r.passed ? "passed" : "failed"} (exit ${r.exitCode ?? "killed"})`);
         await this.guarded(() =>

@@ -1,3 +1,4 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorReason } from "@agentboard/client";
@@ -123,6 +124,44 @@ describe.each(testProviders)("merge re-verification on a runner on %s", (provide
     commitOnMain(project.repo, { BROKEN: null }, "fix it");
     await h.admin.run.merge.mutate({ runId: run.id, reverify: true });
     await waitForEvent(h.admin, run.id, (e) => e.type === "run.merged");
+  });
+
+  it("a hostile check at merge time reaches none of the server's or runner's secrets, nor the project's repository", async () => {
+    // What sits around a runner next to the embedded server: the data directory with the
+    // stored admin token, and secrets in the runner's own environment.
+    const data = path.join(h.root, "data");
+    mkdirSync(data, { recursive: true });
+    const tokenFile = path.join(data, "admin-token");
+    writeFileSync(tokenFile, `${h.api.adminToken}\n`, { mode: 0o600 });
+    const hostile = await h.startRunner({ heartbeatMs: 200, name: "hostile-env" }, { baseEnv: { ...process.env, SENTRY_DSN: "SENTRY-MARKER", AGENTBOARD_TOKEN: h.runnerToken } });
+    await runner.stop(0);
+    try {
+      const repoOf = await h.project();
+      const check = [
+        `echo "H1 admin-token: $(cat ${tokenFile} 2>&1)"`,
+        `echo "H2 runner-environ: $(cat /proc/${process.pid}/environ 2>&1 | tr '\\0' ' ')"`,
+        `echo "H3 write-repo: $( (echo pwned > ${repoOf.repo}/PWNED) 2>/dev/null && echo wrote || echo refused)"`,
+        'echo "H4 environment:"; env',
+        "true",
+      ].join("; ");
+      // The same check ran at the run's end (in the run's sandbox); here it is the merge's.
+      const { project, run } = await succeededRun(check);
+      commitOnMain(project.repo, { "later.txt": "later\n" }, "landed meanwhile");
+      await h.admin.run.merge.mutate({ runId: run.id, reverify: true });
+      await waitForEvent(h.admin, run.id, (e) => e.type === "run.merged");
+      const reverified = (await h.admin.run.events.query({ runId: run.id, limit: 1000 })).find((e) => e.type === "run.reverified");
+      const output = JSON.stringify(reverified?.payload);
+      expect(output).toMatch(/H1 admin-token: .*No such file or directory/);
+      expect(output).toMatch(/H2 runner-environ: .*No such file or directory/);
+      expect(output).toContain("H3 write-repo: refused");
+      expect(output).toContain("H4 environment:");
+      for (const secret of [h.api.adminToken, h.runnerToken, "SENTRY-MARKER"]) expect(output).not.toContain(secret);
+      expect(existsSync(path.join(repoOf.repo, "PWNED"))).toBe(false);
+      expect(existsSync(path.join(project.repo, "PWNED"))).toBe(false);
+    } finally {
+      await hostile.stop(0);
+      runner = await h.startRunner({ heartbeatMs: 200 });
+    }
   });
 
   it("with no runner the request waits, visibly, and can be cancelled; a runner started later picks up the next one", async () => {

@@ -140,6 +140,33 @@ describe.each(testProviders)("runner on %s", (provider) => {
     }
   });
 
+  it("the default workflow's \"Tests pass\" is satisfied by the project's test command, run once", async () => {
+    const runner = await h.startRunner();
+    try {
+      // Each run of the test command leaves a line in the worktree (after the commit: not part of the change).
+      const testCommand = "echo ran >> .tests-ran; test -f result.txt && echo tests-ok";
+      const project = await h.project({ testCommand });
+      const passing = await waitForFinish(h.admin, (await h.createRun(project, { engine: "command", command: "echo hello > result.txt" })).id);
+      expect(passing).toMatchObject({ status: "succeeded", testsRun: true, testsPassed: true, filesChanged: ["result.txt"] });
+      const items = new Map(passing.dodItems.map((i) => [i.key, i]));
+      expect(items.get("tests")).toMatchObject({ title: "Tests pass", check: testCommand, autoValidate: true, status: "validated" });
+      expect(items.get("tests")!.evidence[0]).toMatchObject({ kind: "check", command: testCommand, exitCode: 0, validatedBy: expect.stringContaining("runner") });
+      expect(items.get("tests")!.evidence[0]!.text).toContain("tests-ok");
+      expect(items.get("review")).toMatchObject({ status: "pending", check: null });
+      expect(readFileSync(path.join(passing.worktreePath!, ".tests-ran"), "utf8")).toBe("ran\n");
+
+      // Failing tests fail the item; a project without a test command leaves it to a person.
+      const failing = await waitForFinish(h.admin, (await h.createRun(project, { engine: "command", command: "echo no result here" })).id);
+      expect(failing).toMatchObject({ testsRun: true, testsPassed: false });
+      expect(failing.dodItems.find((i) => i.key === "tests")).toMatchObject({ status: "failed" });
+      const untested = await h.project();
+      const manual = await waitForFinish(h.admin, (await h.createRun(untested, { engine: "command", command: "true" })).id);
+      expect(manual.dodItems.find((i) => i.key === "tests")).toMatchObject({ status: "pending", check: null, autoValidate: false });
+    } finally {
+      await runner.stop(0);
+    }
+  });
+
   it("a failing pre hook vetoes the run: no engine starts and the hook's output is the reason", async () => {
     const runner = await h.startRunner();
     try {

@@ -15,7 +15,7 @@ import { callSignalLink } from "./call-signal.js";
 import { requestFetch } from "./transport.js";
 
 /** Text as the server stores it (NUL and unpaired surrogates become U+FFFD): for what a program sends. */
-export { storableText, REPLACEMENT_CHARACTER } from "@agentboard/api/text";
+export { storableText, REPLACEMENT_CHARACTER } from "@agentboard/text";
 
 export type { AppRouter, ErrorReason };
 export type RouterInputs = inferRouterInputs<AppRouter>;

@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { git, gitClient, redactSecrets, viaClient, type GitOptions } from "./exec.js";
+import os from "node:os";
+import { git, gitClient, gitTry, redactSecrets, viaClient, type GitOptions } from "./exec.js";
 import { assertSafeRefName, UnsafeNameError } from "./names.js";
 
 const ALLOWED_PROTOCOLS = new Set(["https:", "http:", "ssh:", "git:", "file:"]);
@@ -166,4 +167,43 @@ async function originUrl(dir: string): Promise<string> {
 
 async function revParse(dir: string, rev: string): Promise<string> {
   return viaClient(["rev-parse", rev], [], () => gitClient(dir, {}, () => ["rev-parse", rev]).revparse([rev]));
+}
+
+export interface ProbeRemoteInput {
+  url: string;
+  /** Also say whether the remote has `refs/heads/<branch>`. */
+  branch: string;
+  token?: string;
+  username?: string;
+  /** Give up when git shows no progress for this long (default 15 s). */
+  timeoutMs?: number;
+}
+
+export type RemoteProbe = { reachable: true; hasBranch: boolean } | { reachable: false; message: string };
+
+/**
+ * Whether a remote answers as a git repository (`git ls-remote`), and whether it has the
+ * branch: a project whose remote is mistyped is refused when it is saved, not when a run
+ * starts. Same URL rules and token handling as {@link cloneForRun}; nothing is written.
+ */
+export async function probeRemote(input: ProbeRemoteInput): Promise<RemoteProbe> {
+  assertSafeRefName(input.branch);
+  let auth: RemoteAuth;
+  try {
+    auth = remoteAuth(input.url, input.token, input.username);
+  } catch (err) {
+    if (err instanceof UnsafeNameError) return { reachable: false, message: err.message };
+    throw err;
+  }
+  const tmp = os.tmpdir();
+  const result = await gitTry(tmp, ["ls-remote", "--heads", "--", auth.url, `refs/heads/${input.branch}`], {
+    env: auth.env,
+    secrets: auth.secrets,
+    timeoutMs: input.timeoutMs ?? 15_000,
+  });
+  if (!result.ok) {
+    const detail = (result.error.stderr.trim() || result.error.message).split("\n").filter((l) => l.trim() !== "").slice(-2).join(" ");
+    return { reachable: false, message: detail.slice(0, 500) };
+  }
+  return { reachable: true, hasBranch: result.stdout.trim() !== "" };
 }

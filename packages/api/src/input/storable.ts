@@ -1,5 +1,5 @@
 import { badRequest } from "../errors.js";
-import { storableText } from "./text.js";
+import { storableText } from "@agentboard/text";
 
 /** Deeper than any input of the API needs (event payloads included). */
 const MAX_DEPTH = 64;

@@ -50,7 +50,7 @@ export const restRoutes: RestRoute[] = [
 
   // ── Runs ──
   { method: "POST", path: "/runs", procedure: "run.create", ...run("Create a run for a card", "Queues a run: the card's project, the workflow's prompt template and Definition of Done."), status: 201, response: R.ZRun },
-  { method: "GET", path: "/runs", procedure: "run.list", ...run("List runs", "Newest first. Filter by `status` (repeat the parameter for several), board, card, project and `since`; page with `cursor`."), response: R.ZRunPage },
+  { method: "GET", path: "/runs", procedure: "run.list", ...run("List runs", "Newest first. Filter by `status` (repeat the parameter for several), board, card, project, `engine`, `createdBy` (the requester as events name it) and `since`; page with `cursor`."), response: R.ZRunPage },
   { method: "GET", path: "/runs/{runId}", procedure: "run.byId", ...run("A run with its Definition-of-Done items, diff and logs"), response: R.ZRunDetail },
   {
     method: "GET", path: "/runs/{runId}/events", procedure: "run.events", ...run("A run's events, or its live event stream",

@@ -23,7 +23,7 @@ export const boardRouter = {
   }),
   rename: authedProcedure.input(z.object({ boardId: zId, name: zName })).mutation(async ({ ctx, input }) => {
     await ctx.authorize.board(input.boardId, "admin");
-    return ctx.deps.db.prisma.board.update({ where: { id: input.boardId }, data: { name: input.name } });
+    return boards.renameBoard(ctx.deps, input);
   }),
   archive: authedProcedure.input(z.object({ boardId: zId })).mutation(async ({ ctx, input }) => {
     await ctx.authorize.board(input.boardId, "admin");

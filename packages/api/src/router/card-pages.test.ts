@@ -63,6 +63,23 @@ describe.each(testProviders)("card.listColumn and card.search on %s", (provider)
     expect(await api.admin.card.search({ boardId: seed.board.id, query: "%" })).toEqual([]);
   });
 
+  it("leaves archived cards out unless asked, and finds only them when asked", async () => {
+    const [target] = await api.admin.card.search({ boardId: seed.board.id, query: "card 1039:" });
+    await api.admin.card.archive({ cardId: target!.id });
+    try {
+      expect(await api.admin.card.search({ boardId: seed.board.id, query: "card 1039:" })).toEqual([]);
+      const included = await api.admin.card.search({ boardId: seed.board.id, query: "card 1039:", archived: "include" });
+      expect(included.map((c) => [c.id, c.archivedAt instanceof Date])).toEqual([[target!.id, true]]);
+      // Only archived ones: the 1,200 others hold "card" too.
+      expect((await api.admin.card.search({ boardId: seed.board.id, query: "card", archived: "only" })).map((c) => c.id)).toEqual([target!.id]);
+      expect(await api.admin.card.search({ boardId: seed.board.id, query: "card 1038:", archived: "only" })).toEqual([]);
+      expect(await bad(api.admin.card.search({ boardId: seed.board.id, query: "card", archived: "all" as "include" }))).toBe("BAD_REQUEST");
+    } finally {
+      await api.admin.card.restore({ cardId: target!.id });
+    }
+    expect(await api.admin.card.search({ boardId: seed.board.id, query: "card 1039:" })).toHaveLength(1);
+  });
+
   it("is authorized like the board", async () => {
     const other = await seedBoard(api, "other");
     const outsider = await api.as("member", other.workspace.id);

@@ -81,9 +81,12 @@ export const cardRouter = {
       await ctx.authorize.board(input.boardId, "viewer");
       return cards.listColumnPage(ctx.deps, input);
     }),
-  /** The board's cards whose title or description holds every word of `query`, found by the server. */
+  /**
+   * The board's cards whose title or description holds every word of `query`, found by the
+   * server; `archived`: leave archived cards out (the default), find them too, or only them.
+   */
   search: authedProcedure
-    .input(z.object({ boardId: zId, query: z.string().trim().min(1).max(200), limit: z.number().int().min(1).max(200).optional() }))
+    .input(z.object({ boardId: zId, query: z.string().trim().min(1).max(200), archived: z.enum(["exclude", "include", "only"]).optional(), limit: z.number().int().min(1).max(200).optional() }))
     .query(async ({ ctx, input }) => {
       await ctx.authorize.board(input.boardId, "viewer");
       return cards.searchCards(ctx.deps, input);

@@ -62,6 +62,12 @@ describe.each(testProviders)("history on %s", (provider) => {
     expect((await ann.board.list({ workspaceId: seed.workspace.id, archived: true })).map((b) => b.id)).toContain(board.id);
     expect((await failure(ann.card.create({ boardId: board.id, projectId: seed.project.id, title: "x" }))).reason).toBe("ARCHIVED");
     expect((await failure(ann.board.archive({ boardId: board.id }))).code).toBe("FORBIDDEN");
+    // Renamed by admins while active; an archived board is restored first.
+    expect((await failure(api.admin.board.rename({ boardId: board.id, name: "Older" }))).reason).toBe("ARCHIVED");
+    await api.admin.board.restore({ boardId: board.id });
+    expect((await failure(ann.board.rename({ boardId: board.id, name: "Older" }))).code).toBe("FORBIDDEN");
+    expect((await api.admin.board.rename({ boardId: board.id, name: "Older" })).name).toBe("Older");
+    expect((await ann.board.byId({ boardId: board.id })).name).toBe("Older");
   });
 
   it("the second save of a stale version gets STALE_VERSION with what changed and by whom, and changes nothing", async () => {

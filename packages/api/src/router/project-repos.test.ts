@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -86,5 +88,46 @@ describe.each(testProviders)("project repositories on %s", (provider) => {
     symlinkSync(repo, link);
     const project = await create(link, pathToFileURL(bare).href);
     expect(project.repoPath).toBe(repo);
+  });
+
+  it("refuses a remote that does not answer as a repository, or lacks the base branch, on its field", async () => {
+    const repo = seedRepo(api, "x-remote");
+    const before = await api.core.deps.db.prisma.project.count();
+    // A directory inside the roots that is no repository.
+    const empty = join(extraRoot, "not-a-repo");
+    mkdirSync(empty, { recursive: true });
+    const notRepo = await refusal(create(repo, pathToFileURL(empty).href));
+    expect(notRepo).toMatchObject({ code: "BAD_REQUEST", field: "remoteUrl" });
+    expect(notRepo.message).toContain("did not answer as a git repository");
+    // A real HTTP server that is no git host, and a port nothing listens on.
+    const http = createServer((_req, res) => res.writeHead(404).end("no such repository"));
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const port = (http.address() as AddressInfo).port;
+    try {
+      expect(await refusal(create(repo, `http://127.0.0.1:${port}/team/app.git`))).toMatchObject({ code: "BAD_REQUEST", field: "remoteUrl" });
+    } finally {
+      await new Promise((resolve) => http.close(resolve));
+    }
+    expect(await refusal(create(repo, `http://127.0.0.1:${port}/team/app.git`))).toMatchObject({ code: "BAD_REQUEST", field: "remoteUrl" });
+    // A repository without the branch the project names.
+    const bare = join(extraRoot, "x-remote.git");
+    git(extraRoot, "clone", "-q", "--bare", repo, bare);
+    git(bare, "branch", "-m", "main", "trunk");
+    const noBranch = await refusal(create(repo, pathToFileURL(bare).href));
+    expect(noBranch).toMatchObject({ code: "BAD_REQUEST", field: "baseBranch" });
+    expect(noBranch.message).toContain("has no branch main");
+    expect(await api.core.deps.db.prisma.project.count()).toBe(before);
+
+    // At edit: a working remote is kept, a bad one refused and nothing changed.
+    git(bare, "branch", "trunk-copy", "trunk");
+    git(bare, "branch", "-m", "trunk-copy", "main");
+    const project = await create(repo, pathToFileURL(bare).href);
+    expect(project.remoteUrl).toBe(pathToFileURL(bare).href);
+    expect(await refusal(xAdmin.project.update({ projectId: project.id, remoteUrl: pathToFileURL(empty).href }))).toMatchObject({ code: "BAD_REQUEST", field: "remoteUrl" });
+    expect(await refusal(xAdmin.project.update({ projectId: project.id, baseBranch: "develop" }))).toMatchObject({ code: "BAD_REQUEST", field: "baseBranch" });
+    expect((await xAdmin.project.byId({ projectId: project.id })).remoteUrl).toBe(pathToFileURL(bare).href);
+    // Saving other fields does not ask the remote again; removing the remote is allowed.
+    expect((await xAdmin.project.update({ projectId: project.id, testCommand: "true" })).testCommand).toBe("true");
+    expect((await xAdmin.project.update({ projectId: project.id, remoteUrl: null })).remoteUrl).toBeNull();
   });
 });

@@ -166,6 +166,8 @@ export const runRouter = {
       boardId: zId.optional(),
       cardId: zId.optional(),
       projectId: zId.optional(),
+      engine: zEngine.optional(),
+      createdBy: z.string().trim().min(1).max(320).optional(),
       since: zStoredDate.optional(),
       cursor: zId.optional(),
       limit: z.number().int().min(1).max(200).optional(),

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { authedProcedure } from "../trpc.js";
 import { zApprovalPolicy, zApprovalTimeoutMs, zEngine, zId, zName, zShellCommand } from "../schemas.js";
 import * as workflows from "../services/workflows.js";
+import { notFound } from "../errors.js";
 
 /**
  * A DoD item key: it names the item in evidence calls (`itemKey`), in events and in the
@@ -93,11 +94,31 @@ export const workflowRouter = {
     return workflows.viewWorkflow(await workflows.updateWorkflow(ctx.deps, input));
   }),
 
-  /** The workspace's prompt templates, the default first (for the start-run form). */
-  list: authedProcedure.input(z.object({ workspaceId: zId })).query(async ({ ctx, input }) => {
+  /** The workspace's prompt templates, the default first (for the start-run form); with `archived`, the archived ones. */
+  list: authedProcedure.input(z.object({ workspaceId: zId, archived: z.boolean().optional() })).query(async ({ ctx, input }) => {
     await ctx.authorize.workspace(input.workspaceId, "viewer");
-    return workflows.listWorkflows(ctx.deps, input.workspaceId);
+    return workflows.listWorkflows(ctx.deps, input.workspaceId, { archived: input.archived });
   }),
+
+  /** Off the lists for new runs (its runs keep their copy); not the default. */
+  archive: authedProcedure.input(z.object({ workflowId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.workflow(input.workflowId, "admin");
+    return workflows.viewWorkflow(await workflows.archiveWorkflow(ctx.deps, input.workflowId));
+  }),
+
+  restore: authedProcedure.input(z.object({ workflowId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.workflow(input.workflowId, "admin");
+    return workflows.viewWorkflow(await workflows.restoreWorkflow(ctx.deps, input.workflowId));
+  }),
+
+  /** A template being edited, rendered against a card of the workspace: the editor's live preview. */
+  previewTemplate: authedProcedure
+    .input(z.object({ workspaceId: zId, cardId: zId, promptTemplate: z.string().max(200_000) }))
+    .query(async ({ ctx, input }) => {
+      await ctx.authorize.workspace(input.workspaceId, "admin");
+      if ((await ctx.authorize.card(input.cardId, "viewer")) !== input.workspaceId) throw notFound("card", input.cardId);
+      return workflows.previewTemplate(ctx.deps, input);
+    }),
 
   byId: authedProcedure.input(z.object({ workflowId: zId })).query(async ({ ctx, input }) => {
     await ctx.authorize.workflow(input.workflowId, "viewer");

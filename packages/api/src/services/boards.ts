@@ -1,5 +1,6 @@
 import type { Deps } from "./deps.js";
 import { notFound } from "../errors.js";
+import { assertActive } from "./archive.js";
 
 export async function createBoard(deps: Deps, input: { workspaceId: string; name: string }) {
   return deps.db.prisma.board.create({ data: input });
@@ -7,6 +8,12 @@ export async function createBoard(deps: Deps, input: { workspaceId: string; name
 
 export async function listBoards(deps: Deps, workspaceId: string, opts: { archived?: boolean } = {}) {
   return deps.db.prisma.board.findMany({ where: { workspaceId, archivedAt: opts.archived ? { not: null } : null }, orderBy: { createdAt: "asc" } });
+}
+
+/** A new name; an archived board keeps its name until restored. */
+export async function renameBoard(deps: Deps, input: { boardId: string; name: string }) {
+  await assertActive(deps, "board", input.boardId);
+  return deps.db.prisma.board.update({ where: { id: input.boardId }, data: { name: input.name } });
 }
 
 export async function getBoard(deps: Deps, id: string) {

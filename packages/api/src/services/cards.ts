@@ -1,4 +1,4 @@
-import type { CardColumn, Prisma, RunStatus } from "@agentboard/db";
+import type { CardColumn, CardSearchArchived, Prisma, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
@@ -214,9 +214,9 @@ export async function listColumnPage(deps: Deps, input: { boardId: string; colum
  * matter), in column order (position, then id), at most `limit`: done by the database, so a board of thousands
  * of cards is never sent to the browser to be filtered there.
  */
-export async function searchCards(deps: Deps, input: { boardId: string; query: string; limit?: number }) {
+export async function searchCards(deps: Deps, input: { boardId: string; query: string; archived?: CardSearchArchived; limit?: number }) {
   const words = input.query.trim().split(/\s+/).filter((w) => w !== "").slice(0, 10);
-  const ids = await deps.db.queue.searchCards(input.boardId, words, input.limit ?? 50);
+  const ids = await deps.db.queue.searchCards(input.boardId, words, input.archived ?? "exclude", input.limit ?? 50);
   const rows = await deps.db.prisma.card.findMany({ where: { id: { in: ids } } });
   const byId = new Map(rows.map((c) => [c.id, c]));
   return withLatestRuns(deps, ids.flatMap((id) => byId.get(id) ?? []));

@@ -2,7 +2,7 @@ import type { Engine } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { badRequest, notFound } from "../errors.js";
 import { agentSpecFor } from "./agent-profiles.js";
-import { dodOf, getWorkflow, renderPrompt } from "./workflows.js";
+import { assertWorkflowActive, dodOf, getWorkflow, promptVars, renderPrompt, withProjectTests } from "./workflows.js";
 
 export interface RunPlanInput {
   cardId: string;
@@ -28,6 +28,7 @@ export async function planRun(deps: Deps, input: RunPlanInput) {
     ? await getWorkflow(deps, input.workflowId)
     : await deps.db.prisma.workflow.findFirst({ where: { workspaceId, isDefault: true } });
   if (workflow && workflow.workspaceId !== workspaceId) throw notFound("workflow", workflow.id);
+  if (workflow) assertWorkflowActive(workflow);
 
   const engine: Engine = input.engine ?? workflow?.engine ?? "anthropic";
   if (engine !== "acp" && input.agentProfile) throw badRequest("agentProfile is for engine acp only", "agentProfile");
@@ -35,10 +36,7 @@ export async function planRun(deps: Deps, input: RunPlanInput) {
   const prompt =
     input.prompt ??
     (workflow
-      ? renderPrompt(workflow.promptTemplate, {
-          card: { title: card.title, description: card.description, id: card.id },
-          project: { name: card.project.name, baseBranch: card.project.baseBranch, testCommand: card.project.testCommand },
-        })
+      ? renderPrompt(workflow.promptTemplate, promptVars(card))
       : `${card.title}\n\n${card.description}`.trim());
   return {
     card,
@@ -48,7 +46,7 @@ export async function planRun(deps: Deps, input: RunPlanInput) {
     prompt,
     model: input.model ?? workflow?.model ?? null,
     command: input.command ?? workflow?.command ?? null,
-    dod: workflow ? dodOf(workflow) : [],
+    dod: workflow ? withProjectTests(dodOf(workflow), card.project.testCommand) : [],
     agent,
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Prisma, RunStatus } from "@agentboard/db";
+import type { Engine, Prisma, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { conflict, notFound } from "../errors.js";
 import { publishRunChange, topics } from "../infra/notifier.js";
@@ -91,6 +91,9 @@ export interface ListRunsInput {
   boardId?: string;
   cardId?: string;
   projectId?: string;
+  engine?: Engine;
+  /** Who asked for the runs: an actor as events name it (`user:<email>`, `admin:<name>`…). */
+  createdBy?: string;
   since?: Date;
   cursor?: string;
   limit?: number;
@@ -105,6 +108,8 @@ export async function listRuns(deps: Deps, input: ListRunsInput) {
     ...(input.boardId ? { boardId: input.boardId } : {}),
     ...(input.cardId ? { cardId: input.cardId } : {}),
     ...(input.projectId ? { projectId: input.projectId } : {}),
+    ...(input.engine ? { engine: input.engine } : {}),
+    ...(input.createdBy ? { createdBy: input.createdBy } : {}),
     ...(input.since ? { createdAt: { gte: input.since } } : {}),
   };
   const rows = await deps.db.prisma.run.findMany({
@@ -113,6 +118,8 @@ export async function listRuns(deps: Deps, input: ListRunsInput) {
     take: limit + 1,
     ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
     omit: { diff: true, logs: true, testOutput: true },
+    // What a list of runs shows beside each: the card it worked on.
+    include: { card: { select: { title: true } } },
   });
   const items = rows.slice(0, limit);
   return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };

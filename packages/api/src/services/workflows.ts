@@ -1,6 +1,6 @@
 import type { ApprovalPolicy, Engine, Prisma } from "@agentboard/db";
 import type { Deps } from "./deps.js";
-import { badRequest, notFound } from "../errors.js";
+import { badRequest, conflict, notFound } from "../errors.js";
 
 /** A DoD item of a workflow; `check` is a shell command the runner runs in the worktree. */
 export interface DodSpec {
@@ -10,6 +10,20 @@ export interface DodSpec {
   check?: string | null;
   /** A passing check validates the item by itself. */
   autoValidate?: boolean;
+}
+
+/** The DoD item a project's test command satisfies when it has no check of its own. */
+export const TESTS_ITEM_KEY = "tests";
+
+/**
+ * A run's DoD items with the project's test command as the check of the `tests` item that
+ * names none, validating itself when it passes (the runner runs the test command once for
+ * both). An item with its own check keeps it; a project without a test command changes nothing.
+ */
+export function withProjectTests(dod: DodSpec[], testCommand: string | null | undefined): DodSpec[] {
+  const command = testCommand?.trim();
+  if (!command) return dod;
+  return dod.map((d) => (d.key === TESTS_ITEM_KEY && !d.check ? { ...d, check: command, autoValidate: true } : d));
 }
 
 export const DEFAULT_WORKFLOW = {
@@ -23,11 +37,11 @@ export const DEFAULT_WORKFLOW = {
     "",
     "Make the change, keep the project's tests passing, and finish with a short summary of what you did.",
   ].join("\n"),
-  // No `check` here: the default workflow exists before any project does and cannot know
-  // a project's test command. Admins add checks (with autoValidate) per workspace; until
-  // then a person attaches the test output and another validates it.
+  // No `check` here: the default workflow exists before any project does. A run takes its
+  // project's test command as the check of this item (withProjectTests); a project without
+  // one leaves it to a person, who attaches the test output for another to validate.
   dod: [
-    { key: "tests", title: "Tests pass", required: true },
+    { key: TESTS_ITEM_KEY, title: "Tests pass", required: true },
     { key: "review", title: "Change reviewed by a person", required: true },
   ] satisfies DodSpec[],
 };
@@ -76,9 +90,9 @@ export function renderPrompt(template: string, vars: Record<string, Record<strin
   });
 }
 
-export async function listWorkflows(deps: Deps, workspaceId: string) {
+export async function listWorkflows(deps: Deps, workspaceId: string, opts: { archived?: boolean } = {}) {
   const rows = await deps.db.prisma.workflow.findMany({
-    where: { workspaceId },
+    where: { workspaceId, archivedAt: opts.archived ? { not: null } : null },
     orderBy: [{ isDefault: "desc" }, { name: "asc" }],
   });
   return rows.map(viewWorkflow);
@@ -150,6 +164,7 @@ export async function createWorkflow(deps: Deps, input: WorkflowInput) {
  */
 export async function updateWorkflow(deps: Deps, input: WorkflowUpdate) {
   const current = await getWorkflow(deps, input.workflowId);
+  if (current.archivedAt) throw conflict("ARCHIVED", "this workflow is archived: restore it first");
   if (input.isDefault === false && current.isDefault) {
     throw badRequest("a workspace always has a default workflow: make another workflow the default instead", "isDefault");
   }
@@ -179,4 +194,45 @@ export async function updateWorkflow(deps: Deps, input: WorkflowUpdate) {
       },
     });
   });
+}
+
+/**
+ * Off the start-run form and the list, for runs created afterwards; the runs it made keep
+ * their copied prompt and DoD. The default is not archived: make another one the default.
+ */
+export async function archiveWorkflow(deps: Deps, workflowId: string) {
+  const current = await getWorkflow(deps, workflowId);
+  if (current.isDefault) throw badRequest("the default workflow cannot be archived: make another workflow the default first", "isDefault");
+  return deps.db.prisma.workflow.update({ where: { id: workflowId }, data: { archivedAt: current.archivedAt ?? new Date() } });
+}
+
+export async function restoreWorkflow(deps: Deps, workflowId: string) {
+  await getWorkflow(deps, workflowId);
+  return deps.db.prisma.workflow.update({ where: { id: workflowId }, data: { archivedAt: null } });
+}
+
+/** A run may not be created with an archived workflow. */
+export function assertWorkflowActive(wf: { archivedAt: Date | null }) {
+  if (wf.archivedAt) throw conflict("ARCHIVED", "this workflow is archived: restore it first");
+}
+
+/**
+ * A template being edited, rendered against one card as `run.create` would render it: the
+ * editor's live preview. The card must be of the workflow's workspace (checked by the caller).
+ */
+export async function previewTemplate(deps: Deps, input: { cardId: string; promptTemplate: string }) {
+  const card = await deps.db.prisma.card.findUnique({ where: { id: input.cardId }, include: { project: true } });
+  if (!card) throw notFound("card", input.cardId);
+  return {
+    prompt: renderPrompt(input.promptTemplate, promptVars(card)),
+    card: { id: card.id, title: card.title },
+  };
+}
+
+/** The variables a prompt template may use. */
+export function promptVars(card: { id: string; title: string; description: string; project: { name: string; baseBranch: string; testCommand: string | null } }) {
+  return {
+    card: { title: card.title, description: card.description, id: card.id },
+    project: { name: card.project.name, baseBranch: card.project.baseBranch, testCommand: card.project.testCommand },
+  };
 }

@@ -183,7 +183,8 @@ const SEARCH_CARDS = prepared("search_cards", `
   SELECT c.id FROM cards c
   WHERE c.board_id = $1 AND NOT EXISTS (
     SELECT 1 FROM unnest($2::text[]) w WHERE strpos(lower(c.title || ' ' || c.description), lower(w)) = 0)
-  ORDER BY c.position, c.id LIMIT $3`);
+    AND CASE $3::text WHEN 'only' THEN c.archived_at IS NOT NULL WHEN 'include' THEN true ELSE c.archived_at IS NULL END
+  ORDER BY c.position, c.id LIMIT $4`);
 
 const BOARD_CURSOR = prepared("board_cursor", "SELECT pg_current_snapshot()::text AS snapshot");
 
@@ -374,8 +375,8 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
     },
 
 
-    async searchCards(boardId, words, limit) {
-      const { rows } = await read<{ id: string }>(SEARCH_CARDS([boardId, words, limit]));
+    async searchCards(boardId, words, archived, limit) {
+      const { rows } = await read<{ id: string }>(SEARCH_CARDS([boardId, words, archived, limit]));
       return rows.map((r) => r.id);
     },
 

@@ -1,7 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import type { AppPrismaClient } from "../client.js";
 import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
-import { InvalidCursorError, MAX_EVENT_ID, PREFERRED_GRACE_S, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimByIdArgs, type ClaimCheck, type ClaimEvent, type ClaimNextArgs, type PreferredQueuedArgs, type RunEventsPage, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import { InvalidCursorError, MAX_EVENT_ID, PREFERRED_GRACE_S, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimByIdArgs, type ClaimCheck, type ClaimEvent, type ClaimNextArgs, type PreferredQueuedArgs, type CardSearchArchived, type RunEventsPage, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
 
 /**
  * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
@@ -129,6 +129,7 @@ const SEARCH_CARDS = `
   SELECT c.id FROM cards c
   WHERE c.board_id = ? AND NOT EXISTS (
     SELECT 1 FROM json_each(?) w WHERE instr(lower(c.title || ' ' || c.description), lower(w.value)) = 0)
+    AND CASE ? WHEN 'only' THEN c.archived_at IS NOT NULL WHEN 'include' THEN 1 ELSE c.archived_at IS NULL END
   ORDER BY c.position, c.id LIMIT ?`;
 
 /** How long an append waits, in all, for the client's open transaction to end. */
@@ -157,7 +158,7 @@ function openHotPath(file: string) {
   const lastEventId = conn.prepare<[], { id: number }>(LAST_EVENT_ID);
   const boardTail = conn.prepare<[string, number, number], StoredBoardEvent>(BOARD_TAIL);
   const latestRuns = conn.prepare<[string], BoardSnapshotRows["runs"][number]>(BOARD_LATEST_RUNS);
-  const searchCards = conn.prepare<[string, string, number], { id: string }>(SEARCH_CARDS);
+  const searchCards = conn.prepare<[string, string, CardSearchArchived, number], { id: string }>(SEARCH_CARDS);
   const toBoardEvent = (e: StoredBoardEvent): BoardEvent => ({ ...e, createdAt: new Date(e.createdAt), cursor: String(e.id) });
   const fromStored = (e: StoredEvent): RunEvent => ({ ...e, payload: JSON.parse(e.payload) as RunEvent["payload"], createdAt: new Date(e.createdAt) });
   const claimNextStmt = conn.prepare<unknown[], Record<string, unknown>>(CLAIM_NEXT);
@@ -222,8 +223,8 @@ function openHotPath(file: string) {
         const first = events[0];
         return { runs: latestRuns.all(boardId), tail: events, from: String(first ? first.id - 1 : now), cursor: String(now) };
       }),
-    searchCards: (boardId: string, words: string[], limit: number): Promise<string[]> =>
-      whenNotBusy(() => searchCards.all(boardId, JSON.stringify(words), limit).map((r) => r.id)),
+    searchCards: (boardId: string, words: string[], archived: CardSearchArchived, limit: number): Promise<string[]> =>
+      whenNotBusy(() => searchCards.all(boardId, JSON.stringify(words), archived, limit).map((r) => r.id)),
     close: () => conn.close(),
   };
 }
@@ -310,7 +311,7 @@ export function createSqliteQueue(db: AppPrismaClient, file: string): QueueSql {
 
   boardSnapshot: (boardId, tail) => hot.boardSnapshot(boardId, tail),
 
-  searchCards: (boardId, words, limit) => hot.searchCards(boardId, words, limit),
+  searchCards: (boardId, words, archived, limit) => hot.searchCards(boardId, words, archived, limit),
 
   close: () => hot.close(),
 };

@@ -65,9 +65,10 @@ export interface QueueSql {
   /**
    * The ids of a board's cards whose title or description holds every one of `words`
    * (as plain text, whatever the case: no LIKE wildcards), in board order (position, id),
-   * at most `limit`.
+   * at most `limit`; `archived` says whether archived cards are left out (`exclude`), found
+   * too (`include`) or the only ones found (`only`).
    */
-  searchCards(boardId: string, words: string[], limit: number): Promise<string[]>;
+  searchCards(boardId: string, words: string[], archived: CardSearchArchived, limit: number): Promise<string[]>;
   /** Releases what the queue holds beyond the shared client (SQLite: its own connection). */
   close(): void;
 }
@@ -199,3 +200,6 @@ export const MAX_EVENT_ID = 2 ** 31 - 1;
 export class InvalidCursorError extends Error {
   override name = "InvalidCursorError";
 }
+
+/** Which cards a search looks at: the board's (`exclude`), archived ones too, or only those. */
+export type CardSearchArchived = "exclude" | "include" | "only";

@@ -16,6 +16,9 @@ import { CardDialog } from "./card-dialog";
 import { useBoardLive, type LiveState } from "./use-board-live";
 import { useBoardCards } from "./use-board-cards";
 import { useAttentionNotifications, type NotifyState } from "./use-attention-notifications";
+import { BoardSearch } from "./board-search";
+import { BoardTitle } from "./board-title";
+import type { CardRow } from "@/trpc/types";
 
 export function BoardPage({ boardId }: { boardId: string }) {
   const trpc = useTRPC();
@@ -27,7 +30,13 @@ export function BoardPage({ boardId }: { boardId: string }) {
   const live = useBoardLive(boardId);
   const notify = useAttentionNotifications(cards.data);
   const [openCardId, setOpenCardId] = useState<string | null>(null);
+  /** A card opened from the search, which may be off the board (archived, or not yet read). */
+  const [found, setFound] = useState<CardRow | null>(null);
   const onOpen = useCallback((id: string) => setOpenCardId(id), []);
+  const onOpenFound = useCallback((card: CardRow) => {
+    setFound(card);
+    setOpenCardId(card.id);
+  }, []);
 
   useEffect(() => {
     if (workspaceId) rememberWorkspace(workspaceId);
@@ -57,22 +66,32 @@ export function BoardPage({ boardId }: { boardId: string }) {
   if (board.isLoading || cards.isLoading || !info) return <Loading label="Loading the board" />;
   if (cards.error) return <div className="p-6"><ErrorState error={cards.error} retry={() => void cards.refetch()} /></div>;
 
-  const canEdit = can(session, "member", workspaceId);
-  const openCard = openCardId ? cards.data?.find((c) => c.id === openCardId) : undefined;
+  const archived = !!board.data?.archivedAt;
+  const canEdit = can(session, "member", workspaceId) && !archived;
+  const openCard = openCardId ? (cards.data?.find((c) => c.id === openCardId) ?? (found?.id === openCardId ? found : undefined)) : undefined;
   return (
     <BoardProvider value={info}>
       <div className="flex h-[calc(100vh-3rem)] min-h-0 flex-col">
-        <div className="flex items-center gap-3 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
-          <h1 className="text-lg font-semibold">{board.data?.name}</h1>
+        <div className="flex flex-wrap items-center gap-x-3 gap-y-2 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
+          {board.data ? <BoardTitle board={board.data} isAdmin={can(session, "admin", workspaceId)} /> : null}
           <LiveIndicator state={live} />
           <NotifyToggle state={notify.state} onToggle={() => void notify.toggle()} />
           <CardCount count={cards.totals ? Object.values(cards.totals).reduce((a, b) => a + b, 0) : (cards.data?.length ?? 0)} />
+          <BoardSearch boardId={boardId} onOpen={onOpenFound} />
         </div>
         <div className="min-h-0 flex-1">
           <BoardView boardId={boardId} cards={cards.data ?? []} totals={cards.totals} onNeedMore={cards.loadMore} projectNames={projectNames} canEdit={canEdit} onOpen={onOpen} />
         </div>
       </div>
-      <CardDialog card={openCard} boardId={boardId} canEdit={canEdit} onClose={() => setOpenCardId(null)} />
+      <CardDialog
+        card={openCard}
+        boardId={boardId}
+        canEdit={canEdit}
+        onClose={() => {
+          setOpenCardId(null);
+          setFound(null);
+        }}
+      />
     </BoardProvider>
   );
 }

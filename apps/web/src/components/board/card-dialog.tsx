@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import Link from "next/link";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { toast } from "sonner";
@@ -23,17 +23,29 @@ interface Props {
   onClose: () => void;
 }
 
-/** A card opened from the board: edit it, move it, see its runs, start one. */
+/**
+ * A card opened from the board: edit it, move it, see its runs, start one. Escape, the
+ * backdrop or ✕ ask before unsaved edits are thrown away.
+ */
 export function CardDialog({ card, boardId, canEdit, onClose }: Props) {
+  const dirty = useRef(false);
+  const close = () => {
+    dirty.current = false;
+    onClose();
+  };
   return (
-    <Dialog open={!!card} onClose={onClose} title={card ? card.title : "Card"} wide>
+    <Dialog open={!!card} onClose={close} title={card ? card.title : "Card"} wide mayClose={() => !dirty.current || window.confirm("Discard your unsaved changes to this card?")}>
       {/* Keyed by card so the form starts from the card it shows. */}
-      {card ? <CardDetail key={card.id} card={card} boardId={boardId} canEdit={canEdit} onClose={onClose} /> : null}
+      {card ? <CardDetail key={card.id} card={card} boardId={boardId} canEdit={canEdit} onClose={close} onDirty={(d) => {
+            dirty.current = d;
+          }} /> : null}
     </Dialog>
   );
 }
 
-function CardDetail({ card, boardId, canEdit, onClose }: { card: CardRow; boardId: string; canEdit: boolean; onClose: () => void }) {
+function CardDetail({ card, boardId, canEdit: mayEdit, onClose, onDirty }: { card: CardRow; boardId: string; canEdit: boolean; onClose: () => void; onDirty: (dirty: boolean) => void }) {
+  // An archived card is read-only until restored (the server refuses new work on it too).
+  const canEdit = mayEdit && !card.archivedAt;
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [title, setTitle] = useState(card.title);
@@ -83,12 +95,25 @@ function CardDetail({ card, boardId, canEdit, onClose }: { card: CardRow; boardI
       onError: toastError("Could not delete the card"),
     }),
   );
+  const restore = useMutation(
+    trpc.card.restore.mutationOptions({
+      onSuccess: () => {
+        toast.success("Card restored to the board");
+        onClose();
+        void qc.invalidateQueries({ queryKey: trpc.card.pathKey() });
+      },
+      onError: toastError("Could not restore the card"),
+    }),
+  );
   const move = useMoveCard(boardId);
   const parsedLabels = labels
     .split(",")
     .map((l) => l.trim())
     .filter(Boolean);
   const dirty = title.trim() !== card.title || description !== card.description || parsedLabels.join(",") !== labelsOf(card.labels).join(",");
+  useEffect(() => {
+    onDirty(dirty);
+  }, [dirty, onDirty]);
   const save = () => {
     if (!title.trim()) return toast.error("A card needs a title");
     update.mutate({ cardId: card.id, version: card.version, title: title.trim(), description, labels: parsedLabels });
@@ -96,6 +121,16 @@ function CardDetail({ card, boardId, canEdit, onClose }: { card: CardRow; boardI
 
   return (
     <div className="space-y-6">
+      {card.archivedAt ? (
+        <div role="status" data-testid="card-archived" className="flex flex-wrap items-center justify-between gap-2 rounded-md bg-amber-50 p-3 text-sm dark:bg-amber-950/40">
+          <span>Archived {new Date(card.archivedAt).toLocaleString()}: off the board, its runs stay readable.</span>
+          {mayEdit ? (
+            <Button size="sm" variant="primary" disabled={restore.isPending} onClick={() => restore.mutate({ cardId: card.id })}>
+              Restore card
+            </Button>
+          ) : null}
+        </div>
+      ) : null}
       <form
         className="space-y-3"
         onSubmit={(e) => {

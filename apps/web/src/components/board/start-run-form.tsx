@@ -11,19 +11,8 @@ import { Field, Input, Select, Textarea } from "@/components/ui/field";
 import { Spinner } from "@/components/ui/states";
 import { useBoardInfo } from "./board-context";
 import { browserStore, loadStartSettings, saveStartSettings } from "./start-settings";
+import { ENGINES, MODELS, isEngine } from "@/lib/engines";
 
-const ENGINES: { id: Engine; label: string }[] = [
-  { id: "anthropic", label: "Anthropic API agent" },
-  { id: "claude_code", label: "Claude Code (headless)" },
-  { id: "command", label: "Shell command" },
-  { id: "acp", label: "ACP agent (from a profile)" },
-];
-
-const MODELS = ["claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5"];
-
-function isEngine(v: string): v is Engine {
-  return ENGINES.some((e) => e.id === v);
-}
 
 /** Keeps a value until it stops changing for a moment (the preview is a server round trip). */
 function useSettled<T>(value: T, ms = 300): T {

@@ -1,6 +1,7 @@
 "use client";
 
 import Link from "next/link";
+import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/trpc/react";
 import type { Workspace } from "@/trpc/types";
@@ -48,7 +49,33 @@ export function WorkspaceSection({ workspace }: { workspace: Workspace }) {
           ))}
         </ul>
       </div>
+      <ArchivedBoards workspaceId={workspace.id} />
       <ProjectList workspaceId={workspace.id} />
     </section>
+  );
+}
+
+/** Archived boards, read when asked for: each opens read-only, with Restore for admins. */
+function ArchivedBoards({ workspaceId }: { workspaceId: string }) {
+  const trpc = useTRPC();
+  const [open, setOpen] = useState(false);
+  const boards = useQuery(trpc.board.list.queryOptions({ workspaceId, archived: true }, { enabled: open }));
+  return (
+    <details className="text-sm" onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary className="cursor-pointer text-zinc-600 dark:text-zinc-400">Archived boards</summary>
+      {boards.isLoading ? <Spinner label="Loading archived boards" /> : null}
+      {boards.error ? <ErrorState error={boards.error} retry={() => void boards.refetch()} /> : null}
+      {boards.data?.length === 0 ? <p className="mt-1 text-zinc-500">No archived boards.</p> : null}
+      <ul className="mt-1 space-y-1" aria-label="Archived boards">
+        {boards.data?.map((b) => (
+          <li key={b.id}>
+            <Link href={`/boards/${b.id}`} className="text-indigo-600 underline dark:text-indigo-400">
+              {b.name}
+            </Link>{" "}
+            <span className="text-xs text-zinc-500">archived {b.archivedAt ? new Date(b.archivedAt).toLocaleDateString() : ""}</span>
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }

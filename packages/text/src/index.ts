@@ -1,4 +1,5 @@
-// Pure text rules shared with the runner (through @agentboard/client): no imports.
+// Pure text rules shared by the server (@agentboard/api) and the runner (through
+// @agentboard/client): a package of its own, so that the client needs nothing of the server.
 
 /**
  * What every text of every input becomes before it is validated: text both databases store
