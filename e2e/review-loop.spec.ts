@@ -9,7 +9,7 @@ import { signIn } from "./support/ui";
  * The review loop from the browser (docs/review-loop.md), against a real repository and a
  * real runner process (`command` engine, whose command does the first change and, run
  * again on the branch, a second one): an admin comments on two lines and on a range of
- * lines (shift-click) of a finished run, sends them to the agent, follows the follow-up in
+ * lines (shift-click; Shift+Enter and a drag select ranges too) of a finished run, sends them to the agent, follows the follow-up in
  * the card's thread, sees the new diff with the comments whose lines changed outdated,
  * validates and merges. A second browser sees the thread grow.
  */
@@ -87,6 +87,15 @@ test.describe("the review loop", () => {
     await page.getByRole("button", { name: "Comment on notes.txt line 1", exact: true }).press("Shift+Enter");
     await expect(page.getByRole("textbox", { name: "Your comment on notes.txt lines 1–3" })).toBeFocused();
     await expect(file.locator(".diff-code-selected")).toHaveCount(3);
+    await page.getByRole("button", { name: "Cancel", exact: true }).click();
+    await expect(page.getByTestId("comment-range")).toHaveCount(0);
+    // Dragging from line 2's number to line 3's selects 2–3.
+    await page.getByRole("button", { name: "Comment on notes.txt line 2", exact: true }).hover();
+    await page.mouse.down();
+    await page.getByRole("button", { name: "Comment on notes.txt line 3", exact: true }).hover();
+    await page.mouse.up();
+    await expect(page.getByTestId("comment-range")).toHaveText("Commenting on lines 2–3");
+    await expect(file.locator(".diff-code-selected")).toHaveCount(2);
     await page.getByRole("button", { name: "Cancel", exact: true }).click();
     await expect(page.getByTestId("comment-range")).toHaveCount(0);
 

@@ -1,6 +1,6 @@
 "use client";
 
-import { memo, useMemo, useState, type ReactNode } from "react";
+import { memo, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { Diff, getChangeKey, Hunk, markEdits, parseDiff, tokenize, type ChangeData, type FileData, type GutterOptions, type HunkData } from "react-diff-view";
 import { cn } from "@/components/ui/cn";
 import { diffHighlighter, languageOf } from "./highlight";
@@ -39,8 +39,8 @@ function lineOf(change: ChangeData): { side: "old" | "new"; line: number } {
 /**
  * The run's diff: a file list with counts, and each file with syntax highlighting. With
  * `review`, clicking a line's number opens a comment box under it; shift-clicking a second
- * line's number on the same side (or Shift+Enter on it) selects the range between and opens
- * the box under its last line. The thread's comments show under their (last) lines, outdated
+ * line's number on the same side (or Shift+Enter on it), or dragging from one line's number
+ * to another's, selects the range between and opens the box under its last line. The thread's comments show under their (last) lines, outdated
  * ones above the files.
  */
 export function DiffViewer({ diff, review }: { diff: string; review?: DiffReview }) {
@@ -118,13 +118,29 @@ function FileHunks({ hunks, path, view, type, review }: { hunks: HunkData[]; pat
   const [draft, setDraft] = useState<LineRef | null>(null);
   // The line a range starts from: the last line whose number was clicked without Shift.
   const [anchor, setAnchor] = useState<LineRef | null>(null);
+  const rangeOf = (from: LineRef, to: LineRef): LineRef => ({ path, side: to.side, line: Math.min(from.line, to.line), endLine: Math.max(from.line, to.line) });
   const pick = (at: LineRef, extend: boolean) => {
     if (extend && anchor && anchor.side === at.side && anchor.line !== at.line) {
-      setDraft({ path, side: at.side, line: Math.min(anchor.line, at.line), endLine: Math.max(anchor.line, at.line) });
+      setDraft(rangeOf(anchor, at));
       return;
     }
     setAnchor(at);
     setDraft(at);
+  };
+  // Dragging from one line number to another on the same side selects the range too.
+  const dragFrom = useRef<LineRef | null>(null);
+  useEffect(() => {
+    const end = () => {
+      dragFrom.current = null;
+    };
+    window.addEventListener("mouseup", end);
+    return () => window.removeEventListener("mouseup", end);
+  }, []);
+  const dragOver = (at: LineRef, buttons: number) => {
+    const from = dragFrom.current;
+    if (!from || (buttons & 1) === 0 || from.side !== at.side || from.line === at.line) return;
+    setAnchor(from);
+    setDraft(rangeOf(from, at));
   };
   const widgets = useMemo(() => {
     if (!review) return undefined;
@@ -170,8 +186,12 @@ function FileHunks({ hunks, path, view, type, review }: { hunks: HunkData[]; pat
                 className="w-full text-right hover:text-sky-600 hover:underline"
                 aria-label={`Comment on ${path} line ${at.line}${at.side === "old" ? " (removed)" : ""}`}
                 aria-keyshortcuts="Shift+Enter"
-                title="Click to comment; Shift-click another line to comment on the range"
+                title="Click to comment; Shift-click another line, or drag, to comment on a range"
                 onClick={(e) => pick(ref, e.shiftKey)}
+                onMouseDown={(e) => {
+                  if (e.button === 0 && !e.shiftKey) dragFrom.current = ref;
+                }}
+                onMouseEnter={(e) => dragOver(ref, e.buttons)}
                 onKeyDown={(e) => {
                   if (e.key === "Enter" && e.shiftKey) {
                     e.preventDefault();
