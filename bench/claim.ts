@@ -31,7 +31,12 @@ async function insertRuns(config: DatabaseConfig, scope: { workspaceId: string; 
     for (let i = 0; i < n; i += 1000) {
       await db.prisma.run.createMany({
         data: Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({
-          ...scope, prompt: "bench", engine: "command" as const, branch: `agentboard/bench-${i + j}`, baseBranch: "main", createdAt: new Date(base + i + j),
+          ...scope,
+          prompt: "bench",
+          engine: "command" as const,
+          branch: `agentboard/bench-${i + j}`,
+          baseBranch: "main",
+          createdAt: new Date(base + i + j),
         })),
       });
     }
@@ -49,19 +54,22 @@ async function rawClaims(config: DatabaseConfig, workspaceId: string): Promise<n
     const sql = `UPDATE runs SET status = 'claimed', lease_token = $2, lease_expires_at = now() + interval '30 seconds', claimed_at = now(), attempt = attempt + 1
       WHERE id = (SELECT id FROM runs WHERE workspace_id = $1 AND status = 'queued' ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
       RETURNING id`;
-    await Promise.all(Array.from({ length: CLAIMERS }, async (_, w) => {
-      for (;;) {
-        const { rows } = await pool.query(sql, [workspaceId, `raw-${w}`]);
-        if (rows.length === 0) return;
-        claimed++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CLAIMERS }, async (_, w) => {
+        for (;;) {
+          const { rows } = await pool.query(sql, [workspaceId, `raw-${w}`]);
+          if (rows.length === 0) return;
+          claimed++;
+        }
+      }),
+    );
     await pool.end();
   } else {
     const db = new BetterSqlite3(config.file);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
-    const stmt = db.prepare(`UPDATE runs SET status = 'claimed', lease_token = ?, lease_expires_at = CAST(unixepoch('subsec') * 1000 AS INTEGER) + 30000, attempt = attempt + 1
+    const stmt =
+      db.prepare(`UPDATE runs SET status = 'claimed', lease_token = ?, lease_expires_at = CAST(unixepoch('subsec') * 1000 AS INTEGER) + 30000, attempt = attempt + 1
       WHERE id = (SELECT id FROM runs WHERE workspace_id = ? AND status = 'queued' ORDER BY priority DESC, created_at, id LIMIT 1) RETURNING id`);
     const claimOne = db.transaction(() => stmt.get("raw", workspaceId));
     while (claimOne.immediate()) claimed++;
@@ -74,13 +82,15 @@ async function apiClaims(url: string, tokens: string[], workspaceId: string): Pr
   const clients = tokens.map((token) => createAgentboardClient({ url, token }));
   const ids: string[] = [];
   const t0 = performance.now();
-  await Promise.all(clients.map(async (client) => {
-    for (;;) {
-      const c = await client.run.claim.mutate({ workspaceId });
-      if (!c) return;
-      ids.push(c.run.id);
-    }
-  }));
+  await Promise.all(
+    clients.map(async (client) => {
+      for (;;) {
+        const c = await client.run.claim.mutate({ workspaceId });
+        if (!c) return;
+        ids.push(c.run.id);
+      }
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   return { perSecond: ids.length / seconds, claimed: ids.length, unique: new Set(ids).size };
 }
@@ -107,8 +117,10 @@ if (args.scopes !== undefined) {
   const GOAL = 50;
   console.log("");
   for (const r of rows) {
-    console.log(`${r.provider.padEnd(10)} N=${String(r.n).padStart(3)}  enqueue → claim p99 ${r.apiP99.toFixed(1).padStart(6)} ms (goal ≤ ${GOAL}: ${r.apiP99 <= GOAL ? "met" : "NOT met"})` +
-      ` | enqueue → idle runner holds the claim p99 ${r.runnerP99.toFixed(1).padStart(6)} ms (goal ≤ ${GOAL}: ${r.runnerP99 <= GOAL ? "met" : "NOT met"})`);
+    console.log(
+      `${r.provider.padEnd(10)} N=${String(r.n).padStart(3)}  enqueue → claim p99 ${r.apiP99.toFixed(1).padStart(6)} ms (goal ≤ ${GOAL}: ${r.apiP99 <= GOAL ? "met" : "NOT met"})` +
+        ` | enqueue → idle runner holds the claim p99 ${r.runnerP99.toFixed(1).padStart(6)} ms (goal ≤ ${GOAL}: ${r.runnerP99 <= GOAL ? "met" : "NOT met"})`,
+    );
   }
   process.exit(0);
 }
@@ -128,11 +140,17 @@ for (const provider of providers) {
       const admin = createAgentboardClient({ url: server.url, token: server.token });
       const ws = await admin.workspace.create.mutate({ name: "bench", slug: "bench" });
       const board = await admin.board.create.mutate({ workspaceId: ws.id, name: "b" });
-      const project = await admin.project.create.mutate({ workspaceId: ws.id, name: "p", repoPath: initRepo(join(tdb.dir, "repos", "bench"), { "README.md": "bench\n" }), baseBranch: "main" });
+      const project = await admin.project.create.mutate({
+        workspaceId: ws.id,
+        name: "p",
+        repoPath: initRepo(join(tdb.dir, "repos", "bench"), { "README.md": "bench\n" }),
+        baseBranch: "main",
+      });
       const card = await admin.card.create.mutate({ boardId: board.id, projectId: project.id, title: "c" });
       const scope = { workspaceId: ws.id, boardId: board.id, cardId: card.id, projectId: project.id };
-      const tokens = await Promise.all(Array.from({ length: CLAIMERS }, (_, i) =>
-        admin.token.create.mutate({ workspaceId: ws.id, role: "runner", name: `bench-${i}` }).then((t) => t.token)));
+      const tokens = await Promise.all(
+        Array.from({ length: CLAIMERS }, (_, i) => admin.token.create.mutate({ workspaceId: ws.id, role: "runner", name: `bench-${i}` }).then((t) => t.token)),
+      );
       // Warm up both paths (connections, JIT, caches) on a small batch.
       await insertRuns(tdb.config, scope, 2000);
       await apiClaims(server.url, tokens, ws.id);
@@ -148,7 +166,9 @@ for (const provider of providers) {
         if (api.claimed !== RUNS || api.unique !== RUNS) throw new Error(`API claimed ${api.claimed} (${api.unique} unique) of ${RUNS}`);
         raws.push(raw);
         apis.push(api.perSecond);
-        console.log(`  ${provider} round ${round}: raw ${raw.toFixed(0)} claims/s, API ${api.perSecond.toFixed(0)} claims/s${cpu ? ` (CPU per API claim: ${perClaim(cpu.spent(), api.claimed)})` : ""}`);
+        console.log(
+          `  ${provider} round ${round}: raw ${raw.toFixed(0)} claims/s, API ${api.perSecond.toFixed(0)} claims/s${cpu ? ` (CPU per API claim: ${perClaim(cpu.spent(), api.claimed)})` : ""}`,
+        );
       }
       const raw = median(raws);
       const api = median(apis);
@@ -156,7 +176,8 @@ for (const provider of providers) {
       console.log(line);
       results.push(line);
       apiBy.set(provider, api);
-      if (provider === "postgresql") results.push(`           goal: PostgreSQL API ÷ raw ≥ 0.80 → ${(api / raw).toFixed(2)} ${api / raw >= 0.8 ? "met" : "NOT met"}`);
+      if (provider === "postgresql")
+        results.push(`           goal: PostgreSQL API ÷ raw ≥ 0.80 → ${(api / raw).toFixed(2)} ${api / raw >= 0.8 ? "met" : "NOT met"}`);
     } finally {
       await server.stop();
     }
@@ -169,7 +190,15 @@ const pgApi = apiBy.get("postgresql");
 console.log("");
 for (const line of results) console.log(line);
 if (sqliteApi !== undefined && pgApi !== undefined) {
-  console.log(`           goal: SQLite API ≥ PostgreSQL API → ${sqliteApi.toFixed(0)} vs ${pgApi.toFixed(0)} claims/s (${(sqliteApi / pgApi).toFixed(2)}×) ${sqliteApi >= pgApi ? "met" : "NOT met"}`);
+  console.log(
+    `           goal: SQLite API ≥ PostgreSQL API → ${sqliteApi.toFixed(0)} vs ${pgApi.toFixed(0)} claims/s (${(sqliteApi / pgApi).toFixed(2)}×) ${sqliteApi >= pgApi ? "met" : "NOT met"}`,
+  );
 }
-console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(", ")} on ${cpus().length} cores`);
-console.log(`\n${RUNS} runs per phase, ${ROUNDS} rounds (medians); each API claim also writes its run.claimed event and returns the run, its project and checks.`);
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(", ")} on ${cpus().length} cores`,
+);
+console.log(
+  `\n${RUNS} runs per phase, ${ROUNDS} rounds (medians); each API claim also writes its run.claimed event and returns the run, its project and checks.`,
+);

@@ -81,7 +81,11 @@ async function bench(provider: Provider, RUNS: number): Promise<Result> {
   try {
     const ws = await first.workspace.create.mutate({ name: "Bench", slug: "bench" });
     const board = await first.board.create.mutate({ workspaceId: ws.id, name: "Bench" });
-    const project = await first.project.create.mutate({ workspaceId: ws.id, name: "bench", repoPath: initRepo(join(db.dir, "repos", "bench"), { "README.md": "bench\n" }) });
+    const project = await first.project.create.mutate({
+      workspaceId: ws.id,
+      name: "bench",
+      repoPath: initRepo(join(db.dir, "repos", "bench"), { "README.md": "bench\n" }),
+    });
     const card = await first.card.create.mutate({ boardId: board.id, projectId: project.id, title: "bench" });
     const runs: { id: string; leaseToken: string; writer: AgentboardClient }[] = [];
     for (let i = 0; i < RUNS; i++) {
@@ -180,7 +184,21 @@ async function bench(provider: Provider, RUNS: number): Promise<Result> {
     while (received < measuredSent * SUBSCRIBERS_PER_RUN && Date.now() < deadline) await sleep(50);
     for (const s of subs) s.sub.unsubscribe();
     for (const xs of [latencies, crossed, fanout]) xs.sort((a, b) => a - b);
-    return { provider, runs: RUNS, replicas: servers.length, sent: measuredSent, appends, expected: measuredSent * SUBSCRIBERS_PER_RUN, received, duplicates, latencies, crossed, fanout, seconds, cpu };
+    return {
+      provider,
+      runs: RUNS,
+      replicas: servers.length,
+      sent: measuredSent,
+      appends,
+      expected: measuredSent * SUBSCRIBERS_PER_RUN,
+      received,
+      duplicates,
+      latencies,
+      crossed,
+      fanout,
+      seconds,
+      cpu,
+    };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
     await db.drop();
@@ -192,7 +210,22 @@ console.log(
     `${SUBSCRIBERS} subscribers spread over the runs, ${SECONDS} s measured per row\n`,
 );
 const rows: string[][] = [
-  ["provider", "replicas", "runs", "events/s", "appends/s", "deliveries", "missing", "dupes", "append→recv p50", "p99", "max", "across replicas p99", "insert→recv p50", "p99"],
+  [
+    "provider",
+    "replicas",
+    "runs",
+    "events/s",
+    "appends/s",
+    "deliveries",
+    "missing",
+    "dupes",
+    "append→recv p50",
+    "p99",
+    "max",
+    "across replicas p99",
+    "insert→recv p50",
+    "p99",
+  ],
 ];
 for (const provider of providers) {
   for (const runs of LOADS) {
@@ -216,7 +249,9 @@ for (const provider of providers) {
       `${percentile(f, 99)} ms`,
     ]);
     const p99 = percentile(l, 99);
-    console.log(`${provider}, ${runs} runs: append→receipt p50 ${percentile(l, 50)} ms, p99 ${p99} ms over ${l.length} deliveries (${p99 <= 100 ? "meets" : "misses"} the p99 ≤ 100 ms goal)`);
+    console.log(
+      `${provider}, ${runs} runs: append→receipt p50 ${percentile(l, 50)} ms, p99 ${p99} ms over ${l.length} deliveries (${p99 <= 100 ? "meets" : "misses"} the p99 ≤ 100 ms goal)`,
+    );
     if (r.cpu) console.log(`  CPU, in cores busy: ${cpuShares(r.cpu)} of ${availableParallelism()}`);
   }
 }

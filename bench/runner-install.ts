@@ -31,7 +31,16 @@ for (const dir of PACKAGES) {
 // tarballs too, never from the registry.
 writeFileSync(
   join(app, "package.json"),
-  JSON.stringify({ name: "runner-only", private: true, dependencies: { "@agentboard/runner": tarballs["@agentboard/runner"], "@agentboard/client": tarballs["@agentboard/client"] }, overrides: tarballs }, null, 2),
+  JSON.stringify(
+    {
+      name: "runner-only",
+      private: true,
+      dependencies: { "@agentboard/runner": tarballs["@agentboard/runner"], "@agentboard/client": tarballs["@agentboard/client"] },
+      overrides: tarballs,
+    },
+    null,
+    2,
+  ),
 );
 const t0 = performance.now();
 execFileSync("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: app, env, stdio: ["ignore", "inherit", "inherit"] });
@@ -50,8 +59,14 @@ const forbidden = installed.filter((name) => SERVER_ONLY.some((s) => name === s 
 const help = execFileSync(join(app, "node_modules/.bin/agentboard-runner"), ["--help"], { cwd: app, env, encoding: "utf8" });
 const runnerVersion = (JSON.parse(readFileSync(join(app, "node_modules/@agentboard/runner/package.json"), "utf8")) as { version: string }).version;
 
-console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} (1, 5, 15 min)`);
-console.log(`runner-only install (@agentboard/runner ${runnerVersion} + @agentboard/client): ${size} in node_modules (${(bytes / 1e6).toFixed(1)} MB), ${installed.length} packages, npm install ${(installMs / 1000).toFixed(1)} s`);
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")} (1, 5, 15 min)`,
+);
+console.log(
+  `runner-only install (@agentboard/runner ${runnerVersion} + @agentboard/client): ${size} in node_modules (${(bytes / 1e6).toFixed(1)} MB), ${installed.length} packages, npm install ${(installMs / 1000).toFixed(1)} s`,
+);
 console.log(`agentboard-runner --help from the install: ${help.split("\n")[0]}`);
 console.log(`server-only packages installed: ${forbidden.length === 0 ? "none" : forbidden.join(", ")}`);
 rmSync(work, { recursive: true, force: true });

@@ -36,14 +36,25 @@ for (const provider of providers) {
   });
   const p99s = r.appendsByMinute.map((xs) => percentile(xs, 99));
   const worst = Math.max(...p99s);
-  console.log(`  appended ${r.appended} events, ${r.deliveries} deliveries to reading followers; stalled subscribers woke ${r.drops + r.held} times: dropped by the server ${r.drops}, still held ${r.held}`);
-  console.log(`  server RSS: start ${r.rss.startMb.toFixed(0)} MB, peak ${r.rss.peakMb.toFixed(0)} MB (${meets(r.rss.peakMb <= 400)} ≤ 400 MB), ` +
-    `${SETTLE} s after the subscribers left ${r.rss.endMb.toFixed(0)} MB (${meets(r.rss.endMb - r.rss.startMb <= 50)} within 50 MB of the start)`);
-  console.log(`  append p99 by minute: ${p99s.map((p) => `${p} ms`).join(", ")} (${meets(worst <= 100)} ≤ 100 ms in every minute); p50 overall ${percentile(r.appendsByMinute.flat().sort((a, b) => a - b), 50)} ms`);
+  console.log(
+    `  appended ${r.appended} events, ${r.deliveries} deliveries to reading followers; stalled subscribers woke ${r.drops + r.held} times: dropped by the server ${r.drops}, still held ${r.held}`,
+  );
+  console.log(
+    `  server RSS: start ${r.rss.startMb.toFixed(0)} MB, peak ${r.rss.peakMb.toFixed(0)} MB (${meets(r.rss.peakMb <= 400)} ≤ 400 MB), ` +
+      `${SETTLE} s after the subscribers left ${r.rss.endMb.toFixed(0)} MB (${meets(r.rss.endMb - r.rss.startMb <= 50)} within 50 MB of the start)`,
+  );
+  console.log(
+    `  append p99 by minute: ${p99s.map((p) => `${p} ms`).join(", ")} (${meets(worst <= 100)} ≤ 100 ms in every minute); p50 overall ${percentile(
+      r.appendsByMinute.flat().sort((a, b) => a - b),
+      50,
+    )} ms`,
+  );
   console.log(`  errors ${r.errors.length}, missing ${r.missing}, doubled ${r.duplicates} (${meets(r.errors.length + r.missing + r.duplicates === 0)} 0)`);
   for (const e of r.errors.slice(0, 10)) console.log(`    ${e}`);
   if (r.cpu) {
     const share = (s: number) => (s / r.cpu!.seconds).toFixed(2);
-    console.log(`  CPU, in cores busy: server ${share(r.cpu.servers)}, clients ${share(r.cpu.clients)}, postgres ${share(r.cpu.postgres)} of ${availableParallelism()}; load average ${load0.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`);
+    console.log(
+      `  CPU, in cores busy: server ${share(r.cpu.servers)}, clients ${share(r.cpu.clients)}, postgres ${share(r.cpu.postgres)} of ${availableParallelism()}; load average ${load0.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`,
+    );
   }
 }

@@ -51,7 +51,10 @@ function readProc(pid: number): Proc | null {
 
 /** `root` and every process below it, depth first, with their depth. */
 function processTree(root: number): Array<Proc & { depth: number }> {
-  const all = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map((d) => readProc(Number(d))).filter((p): p is Proc => p !== null);
+  const all = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => readProc(Number(d)))
+    .filter((p): p is Proc => p !== null);
   const out: Array<Proc & { depth: number }> = [];
   const walk = (pid: number, depth: number) => {
     const proc = all.find((p) => p.pid === pid);
@@ -76,7 +79,15 @@ async function startToHealthy(command: string[], label: string): Promise<Started
   const child = spawn(command[0]!, command.slice(1), {
     cwd: ROOT,
     // NODE_OPTIONS cleared: this script runs with `--conditions=agentboard-source`, the server must not.
-    env: { ...process.env, NODE_OPTIONS: "", NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", HOST: "127.0.0.1", PORT: String(port), AGENTBOARD_DATA_DIR: dataDir },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: "",
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      AGENTBOARD_DATA_DIR: dataDir,
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -89,7 +100,10 @@ async function startToHealthy(command: string[], label: string): Promise<Started
   const deadline = Date.now() + 15 * 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${label} exited with ${child.exitCode}:\n${output}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/api/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return { child, ms: performance.now() - t0, port };
     if (Date.now() > deadline) throw new Error(`${label} was not healthy within 15 minutes:\n${output}`);
     await new Promise((r) => setTimeout(r, 25));
@@ -115,7 +129,11 @@ const row = (label: string, value: string, goal: string, met?: boolean) => {
   console.log(`${label.padEnd(48)} ${value.padStart(10)}   ${rows.at(-1)![2]}`);
 };
 
-console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} (1, 5, 15 min)`);
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")} (1, 5, 15 min)`,
+);
 if (!flags["no-cold"]) {
   for (const dir of ["apps", "packages"]) {
     for (const pkg of readdirSync(join(ROOT, dir))) rmSync(join(ROOT, dir, pkg, "dist"), { recursive: true, force: true });
@@ -155,4 +173,8 @@ if (idle) {
   console.log("\nthe processes of `npm start` (RSS):");
   for (const p of idle.tree) console.log(`${"  ".repeat(p.depth + 1)}${mb(p.rssKb).padStart(7)}  ${p.command.slice(0, 120)}`);
 }
-console.log(`\nload average ${loadavg().map((l) => l.toFixed(1)).join(" ")} (1, 5, 15 min)`);
+console.log(
+  `\nload average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")} (1, 5, 15 min)`,
+);

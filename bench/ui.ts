@@ -77,9 +77,21 @@ async function seed() {
     const card = await p.card.create({ data: { boardId: board.id, projectId: project.id, title: "A long agent run", column: "in_progress" } });
     const run = await p.run.create({
       data: {
-        workspaceId: ws.id, boardId: board.id, cardId: card.id, projectId: project.id, prompt: "work for hours", engine: "command", command: "true",
-        branch: "agentboard/long", baseBranch: "main", status: "running", leaseToken: "bench-lease", leaseExpiresAt: new Date(Date.now() + 3600_000),
-        claimedAt: new Date(), startedAt: new Date(), eventSeq: EVENTS,
+        workspaceId: ws.id,
+        boardId: board.id,
+        cardId: card.id,
+        projectId: project.id,
+        prompt: "work for hours",
+        engine: "command",
+        command: "true",
+        branch: "agentboard/long",
+        baseBranch: "main",
+        status: "running",
+        leaseToken: "bench-lease",
+        leaseExpiresAt: new Date(Date.now() + 3600_000),
+        claimedAt: new Date(),
+        startedAt: new Date(),
+        eventSeq: EVENTS,
       },
     });
     const base = Date.now() - EVENTS * 20;
@@ -87,7 +99,14 @@ async function seed() {
       await p.runEvent.createMany({
         data: Array.from({ length: Math.min(5_000, EVENTS - i) }, (_, j) => {
           const n = i + j;
-          const e: NewEvent = n === 0 ? { type: "run.queued", payload: {} } : n === 1 ? { type: "run.claimed", payload: {} } : n === 2 ? { type: "run.started", payload: {} } : eventAt(n);
+          const e: NewEvent =
+            n === 0
+              ? { type: "run.queued", payload: {} }
+              : n === 1
+                ? { type: "run.claimed", payload: {} }
+                : n === 2
+                  ? { type: "run.started", payload: {} }
+                  : eventAt(n);
           return { runId: run.id, seq: n + 1, type: e.type, actor: "runner:bench", payload: e.payload ?? {}, createdAt: new Date(base + n * 20) };
         }),
       });
@@ -97,7 +116,13 @@ async function seed() {
       await p.card.createMany({
         data: Array.from({ length: Math.min(2_000, CARDS - i) }, (_, j) => {
           const n = i + j;
-          return { boardId: big.id, projectId: project.id, title: `Card ${n}: ${["fix", "add", "remove", "speed up", "document"][n % 5]} the ${["parser", "board", "runner", "merge gate", "login"][Math.floor(n / 5) % 5]} ${n}`, column: COLUMNS[Math.floor(n / perColumn)]!, position: n % perColumn };
+          return {
+            boardId: big.id,
+            projectId: project.id,
+            title: `Card ${n}: ${["fix", "add", "remove", "speed up", "document"][n % 5]} the ${["parser", "board", "runner", "merge gate", "login"][Math.floor(n / 5) % 5]} ${n}`,
+            column: COLUMNS[Math.floor(n / perColumn)]!,
+            position: n % perColumn,
+          };
         }),
       });
     }
@@ -111,8 +136,16 @@ async function startServer(port: number): Promise<ChildProcess> {
   // The compiled server, as `npm start` runs it (`npm run bench:ui` builds first).
   const child = spawn(process.execPath, ["apps/web/dist/server.js"], {
     env: {
-      ...process.env, NODE_OPTIONS: "", NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", HOST: "127.0.0.1", PORT: String(port),
-      AGENTBOARD_DATA_DIR: dataDir, DATABASE_URL: `file:${dbFile}`, AGENTBOARD_ADMIN_TOKEN: TOKEN, AGENTBOARD_LOCAL_RUNNER: "0",
+      ...process.env,
+      NODE_OPTIONS: "",
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      AGENTBOARD_DATA_DIR: dataDir,
+      DATABASE_URL: `file:${dbFile}`,
+      AGENTBOARD_ADMIN_TOKEN: TOKEN,
+      AGENTBOARD_LOCAL_RUNNER: "0",
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -159,7 +192,10 @@ try {
   const t0 = Date.now();
   await page.goto(`${base}/runs/${seeded.runId}`);
   const log = page.getByTestId("event-log");
-  await page.waitForFunction((total) => document.querySelector('[data-testid="event-log"]')?.getAttribute("data-last-seq") === String(total), EVENTS, { polling: 50, timeout: 120_000 });
+  await page.waitForFunction((total) => document.querySelector('[data-testid="event-log"]')?.getAttribute("data-last-seq") === String(total), EVENTS, {
+    polling: 50,
+    timeout: 120_000,
+  });
   await log.locator("li.event-row").last().waitFor({ timeout: 30_000 });
   const loadMs = Date.now() - t0;
   const heapStart = await heapMb(page);
@@ -192,7 +228,10 @@ try {
     sent += batch.length;
     await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - tick))));
   }
-  await page.waitForFunction((total) => document.querySelector('[data-testid="event-log"]')?.getAttribute("data-last-seq") === String(total), sent, { polling: 50, timeout: 30_000 });
+  await page.waitForFunction((total) => document.querySelector('[data-testid="event-log"]')?.getAttribute("data-last-seq") === String(total), sent, {
+    polling: 50,
+    timeout: 30_000,
+  });
   const frames = await page.evaluate(() => (window as unknown as { __frames: number[] }).__frames.slice(1));
   frames.sort((a, b) => a - b);
   const p95 = frames[Math.floor(frames.length * 0.95)] ?? NaN;
@@ -237,7 +276,6 @@ try {
     }
   }, movedId);
 
-
   console.log("");
   console.log(`run of ${EVENTS.toLocaleString("en")} events, followed ${FOLLOW_S} s at ${RATE} events/s (${(sent - EVENTS).toLocaleString("en")} more):`);
   line("  run page loaded (latest events on screen)", `${loadMs} ms`, "(load time)", null);
@@ -249,7 +287,11 @@ try {
   line("  first card visible", `${firstCardMs.toFixed(0)} ms`, "≤ 1000 ms", firstCardMs <= 1000);
   line("  keyboard move shown", `${moveMs.toFixed(1)} ms`, "≤ 100 ms", moveMs <= 100);
   line("  card.search (median of 5, over HTTP)", `${searches[2]!.toFixed(1)} ms`, "≤ 100 ms", searches[2]! <= 100);
-  console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(", ")} on ${cpus().length} cores`);
+  console.log(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(", ")} on ${cpus().length} cores`,
+  );
 } finally {
   await browser.close();
   server.kill("SIGTERM");

@@ -36,7 +36,13 @@ test.describe("approvals", () => {
     });
     const api = adminClient();
     const { workspace, board, project } = await seedWorkspace(api);
-    const workflow = await api.workflow.create.mutate({ workspaceId: workspace.id, name: "Guarded", promptTemplate: "{{card.title}}", engine: "anthropic", approval: "commands" });
+    const workflow = await api.workflow.create.mutate({
+      workspaceId: workspace.id,
+      name: "Guarded",
+      promptTemplate: "{{card.title}}",
+      engine: "anthropic",
+      approval: "commands",
+    });
     const member = await api.token.create.mutate({ workspaceId: workspace.id, role: "member", name: "maria" });
     const viewer = await api.token.create.mutate({ workspaceId: workspace.id, role: "viewer", name: "victor" });
     runner = startRunner({ server: E2E.baseURL, token: E2E.adminToken, workspaceId: workspace.id, anthropicBaseUrl: messages.url });
@@ -86,8 +92,12 @@ test.describe("approvals", () => {
     await expect(page.getByTestId("event-log").getByTestId("tool-call").filter({ hasText: "run_command" })).toContainText("error");
 
     // What the model was told, and what it was not.
-    const toldA = JSON.stringify(messages.requests.find((r) => r.body.messages.length > 1 && JSON.stringify(r.body.messages[0]).includes("Approve me"))?.body.messages.at(-1));
-    const toldB = JSON.stringify(messages.requests.find((r) => r.body.messages.length > 1 && JSON.stringify(r.body.messages[0]).includes("Deny me"))?.body.messages.at(-1));
+    const toldA = JSON.stringify(
+      messages.requests.find((r) => r.body.messages.length > 1 && JSON.stringify(r.body.messages[0]).includes("Approve me"))?.body.messages.at(-1),
+    );
+    const toldB = JSON.stringify(
+      messages.requests.find((r) => r.body.messages.length > 1 && JSON.stringify(r.body.messages[0]).includes("Deny me"))?.body.messages.at(-1),
+    );
     expect(toldA).toContain("approved-by-a-person");
     expect(toldB).toContain("keep the build directory");
     expect(toldB).not.toContain("cleaned");
@@ -98,12 +108,18 @@ test.describe("approvals", () => {
   test("a request nobody answers expires after the workflow's timeout: shown as expired, and the agent is told no", async ({ page }) => {
     const ASKED = "echo nobody-answered > unanswered.txt";
     messages = await startMessagesServer({
-      script: (req) => (req.body.messages.length > 1 ? { text: "Finished." } : { content: [{ type: "tool_use", name: "run_command", input: { command: ASKED } }] }),
+      script: (req) =>
+        req.body.messages.length > 1 ? { text: "Finished." } : { content: [{ type: "tool_use", name: "run_command", input: { command: ASKED } }] },
     });
     const api = adminClient();
     const { workspace, board, project } = await seedWorkspace(api);
     const workflow = await api.workflow.create.mutate({
-      workspaceId: workspace.id, name: "Guarded, briefly", promptTemplate: "{{card.title}}", engine: "anthropic", approval: "commands", approvalTimeoutMs: 4_000,
+      workspaceId: workspace.id,
+      name: "Guarded, briefly",
+      promptTemplate: "{{card.title}}",
+      engine: "anthropic",
+      approval: "commands",
+      approvalTimeoutMs: 4_000,
     });
     runner = startRunner({ server: E2E.baseURL, token: E2E.adminToken, workspaceId: workspace.id, anthropicBaseUrl: messages.url });
     const card = await api.card.create.mutate({ boardId: board.id, projectId: project.id, title: "Nobody answers", column: "todo" });

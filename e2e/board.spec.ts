@@ -169,7 +169,10 @@ test("cards are reordered within a column by mouse and moved by keyboard", async
   await drag(page, cardIn(todo, titles[2]!), cardIn(todo, titles[0]!), { toEdge: "top" });
   await expect(todo.getByTestId("card-title")).toHaveText([titles[2]!, titles[0]!, titles[1]!]);
   const order = async () =>
-    (await api.card.list.query({ boardId: board.id })).filter((c) => c.column === "todo").sort((x, y) => x.position - y.position).map((c) => c.title);
+    (await api.card.list.query({ boardId: board.id }))
+      .filter((c) => c.column === "todo")
+      .sort((x, y) => x.position - y.position)
+      .map((c) => c.title);
   await expect.poll(order).toEqual([titles[2], titles[0], titles[1]]);
 
   // Keyboard: Alt+ArrowRight moves the focused card to the next column.
@@ -255,7 +258,12 @@ test("a board of 2,000 cards renders only what is on screen and stays usable", a
   for (let i = 0; i < 2000; i += 50) {
     await Promise.all(
       Array.from({ length: 50 }, (_, j) =>
-        api.card.create.mutate({ boardId: board.id, projectId: project.id, title: `Card ${String(i + j).padStart(4, "0")}`, column: i + j < 1200 ? "backlog" : columns[(i + j) % 5] }),
+        api.card.create.mutate({
+          boardId: board.id,
+          projectId: project.id,
+          title: `Card ${String(i + j).padStart(4, "0")}`,
+          column: i + j < 1200 ? "backlog" : columns[(i + j) % 5],
+        }),
       ),
     );
   }

@@ -210,7 +210,10 @@ test.describe("Definition of Done, merge and abort from the run page", () => {
     expect(git(repoPath, "status", "--porcelain")).toBe("");
     expect(git(repoPath, "branch", "--list", run.branch)).toContain(run.branch);
     // The conflict is part of the record.
-    await page.getByTestId("provenance").getByText(/^Decisions/).click();
+    await page
+      .getByTestId("provenance")
+      .getByText(/^Decisions/)
+      .click();
     await expect(page.getByTestId("provenance-decisions")).toContainText("run.merge_conflict");
     await expect(page.getByTestId("provenance-decisions")).toContainText("files README.md");
   });

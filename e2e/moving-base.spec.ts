@@ -15,7 +15,8 @@ import { signIn } from "./support/ui";
  */
 
 // First run: writes notes.txt. A run that finds conflict markers in it resolves them.
-const COMMAND = "if grep -q '^<<<<<<<' notes.txt 2>/dev/null; then printf 'resolved\\n' > notes.txt; elif [ ! -f notes.txt ]; then printf 'one\\n' > notes.txt; fi";
+const COMMAND =
+  "if grep -q '^<<<<<<<' notes.txt 2>/dev/null; then printf 'resolved\\n' > notes.txt; elif [ ! -f notes.txt ]; then printf 'one\\n' > notes.txt; fi";
 
 function commitOnMain(repo: string, files: Record<string, string>, message: string) {
   for (const [rel, content] of Object.entries(files)) writeFile(repo, rel, content);

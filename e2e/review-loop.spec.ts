@@ -36,7 +36,10 @@ test.describe("the review loop", () => {
     runner = undefined;
   });
 
-  test("comment on two lines and a range, send them to the agent, watch the follow-up, the comments whose lines changed outdated, validate and merge", async ({ page, browser }) => {
+  test("comment on two lines and a range, send them to the agent, watch the follow-up, the comments whose lines changed outdated, validate and merge", async ({
+    page,
+    browser,
+  }) => {
     test.setTimeout(150_000);
     const api = adminClient();
     const { workspace, board, project, repoPath } = await seedWorkspace(api);

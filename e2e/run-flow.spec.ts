@@ -74,7 +74,7 @@ test.describe("a run from the board to In review", () => {
     // The run goes on past step 3 only when the test says so (a file in its checkout), so
     // "live" is proven however slow the machine: the first lines are on screen while it runs.
     const command =
-      "for i in 1 2 3; do echo \"step $i\"; sleep 0.2; done; until [ -f .go ]; do sleep 0.1; done; rm .go; " +
+      'for i in 1 2 3; do echo "step $i"; sleep 0.2; done; until [ -f .go ]; do sleep 0.1; done; rm .go; ' +
       "for i in 4 5 6; do echo \"step $i\"; sleep 0.2; done; printf 'hello, board\\n' > greeting.txt; echo finished";
     await startRunInUi(page, title, "command", { command });
     const log = page.getByTestId("event-log");
@@ -107,17 +107,23 @@ test.describe("a run from the board to In review", () => {
   });
 
   test("anthropic engine against the local Messages API: messages, tool calls, diff with highlighting", async ({ page }) => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's TypeScript source, written by the agent.
+    const greetingSource = "export function greet(name: string): string {\n  return `Hello, ${name}!`;\n}\n";
     messages = await startMessagesServer({
       script: [
         {
           delayMs: 400,
           content: [
             { type: "text", text: "I'll add a typed greeting helper and check it." },
-            { type: "tool_use", name: "write_file", input: { path: "src/greeting.ts", content: 'export function greet(name: string): string {\n  return `Hello, ${name}!`;\n}\n' } },
+            { type: "tool_use", name: "write_file", input: { path: "src/greeting.ts", content: greetingSource } },
           ],
           usage: { input_tokens: 1200, output_tokens: 90 },
         },
-        { delayMs: 400, content: [{ type: "tool_use", name: "run_command", input: { command: "cat src/greeting.ts" } }], usage: { input_tokens: 1400, output_tokens: 40 } },
+        {
+          delayMs: 400,
+          content: [{ type: "tool_use", name: "run_command", input: { command: "cat src/greeting.ts" } }],
+          usage: { input_tokens: 1400, output_tokens: 40 },
+        },
         { delayMs: 400, text: "Added src/greeting.ts with a `greet` function.", usage: { input_tokens: 1500, output_tokens: 30 } },
       ],
     });
@@ -224,7 +230,7 @@ test.describe("a run from the board to In review", () => {
       const run = await api.run.create.mutate({
         cardId: card.id,
         engine: "command",
-        command: "for i in $(seq 1 40); do echo \"line $i\"; sleep 0.25; done; echo ok > done.txt",
+        command: 'for i in $(seq 1 40); do echo "line $i"; sleep 0.25; done; echo ok > done.txt',
       });
       await signIn(page, E2E.adminToken, server.url);
       await page.goto(`${server.url}/runs/${run.id}`);

@@ -179,7 +179,9 @@ test("settings: workspace, a workflow with preview, model and limits, project ho
   await settings.getByLabel(/^Pre hooks/).fill("echo pre-one\necho pre-two");
   await settings.getByLabel(/^Error hooks/).fill("echo it failed");
   await settings.getByRole("button", { name: "Save project" }).click();
-  await expect.poll(async () => (await client.project.byId.query({ projectId: project.id })).hooks).toEqual({ pre: ["echo pre-one", "echo pre-two"], post: [], error: ["echo it failed"] });
+  await expect
+    .poll(async () => (await client.project.byId.query({ projectId: project.id })).hooks)
+    .toEqual({ pre: ["echo pre-one", "echo pre-two"], post: [], error: ["echo it failed"] });
   // A remote nothing answers on is refused on its field, and nothing is saved.
   await settings.getByLabel("Remote URL").fill("http://127.0.0.1:9/team/webapp.git");
   await settings.getByRole("button", { name: "Save project" }).click();
@@ -244,7 +246,13 @@ test("at 390 px no page is wider than the screen", async ({ page }) => {
   const { workspace, board } = await seedWorkspace(adminClient());
   await signIn(page);
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const path of ["/", `/boards/${board.id}`, `/settings?workspace=${workspace.id}`, `/runs?workspace=${workspace.id}`, `/members?workspace=${workspace.id}`]) {
+  for (const path of [
+    "/",
+    `/boards/${board.id}`,
+    `/settings?workspace=${workspace.id}`,
+    `/runs?workspace=${workspace.id}`,
+    `/members?workspace=${workspace.id}`,
+  ]) {
     await page.goto(path);
     await expect(page.getByRole("heading", { level: 1 }).first()).toBeVisible();
     const width = await page.evaluate(() => document.documentElement.scrollWidth);

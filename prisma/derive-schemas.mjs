@@ -8,10 +8,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 export function deriveSqlite(canonical) {
   const out = canonical
-    .replace(/^\/\/ agentboard — the canonical data model\.[\s\S]*?\n\n/m,
-      "// GENERATED from prisma/schema.prisma by `npm run db:derive` — do not edit.\n\n")
-    .replace('output       = "../packages/db/src/generated/postgresql"',
-      'output       = "../../packages/db/src/generated/sqlite"')
+    .replace(/^\/\/ agentboard — the canonical data model\.[\s\S]*?\n\n/m, "// GENERATED from prisma/schema.prisma by `npm run db:derive` — do not edit.\n\n")
+    .replace('output       = "../packages/db/src/generated/postgresql"', 'output       = "../../packages/db/src/generated/sqlite"')
     .replace('provider = "postgresql"', 'provider = "sqlite"')
     // A field or index that only PostgreSQL has, with the doc comment above it.
     .replace(/^(?:[ \t]*\/\/\/.*\n)*.*\/\/ postgresql only\n/gm, "");
@@ -28,8 +26,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const want = v.derive(canonical);
     if (check) {
       let have = "";
-      try { have = readFileSync(v.path, "utf8"); } catch {}
-      if (have !== want) { console.error(`drift: ${v.path}`); drift = true; }
+      try {
+        have = readFileSync(v.path, "utf8");
+      } catch {}
+      if (have !== want) {
+        console.error(`drift: ${v.path}`);
+        drift = true;
+      }
     } else {
       mkdirSync(dirname(v.path), { recursive: true });
       writeFileSync(v.path, want);

@@ -28,6 +28,8 @@ if (process.env.BENCH_MEM_LOG) {
   setInterval(() => {
     const m = process.memoryUsage();
     const mb = (n: number) => (n / 1048576).toFixed(0);
-    process.stderr.write(`MEM rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`);
+    process.stderr.write(
+      `MEM rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`,
+    );
   }, 1000).unref();
 }

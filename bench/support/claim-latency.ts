@@ -47,7 +47,12 @@ async function seed(admin: AgentboardClient, dir: string, n: number): Promise<Wo
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One claimant long-polling `scopes` through the API; a run queued in scope i % N each time. */
-async function apiLatency(admin: AgentboardClient, claimant: AgentboardClient, scopes: Workspace[], samples: number): Promise<{ claim: number[]; create: number[] }> {
+async function apiLatency(
+  admin: AgentboardClient,
+  claimant: AgentboardClient,
+  scopes: Workspace[],
+  samples: number,
+): Promise<{ claim: number[]; create: number[] }> {
   const out: number[] = [];
   const create: number[] = [];
   for (let i = 0; i < samples; i++) {
@@ -78,7 +83,14 @@ async function runnerLatency(url: string, token: string, admin: AgentboardClient
     config: loadRunnerConfig({
       argv: [],
       env: {},
-      overrides: { server: url, token, workspaces: scopes.map((s) => s.slug), worktreesDir: path.join(dir, "worktrees"), concurrency: 1, name: `bench-${scopes.length}` },
+      overrides: {
+        server: url,
+        token,
+        workspaces: scopes.map((s) => s.slug),
+        worktreesDir: path.join(dir, "worktrees"),
+        concurrency: 1,
+        name: `bench-${scopes.length}`,
+      },
     }),
     // The runner's warnings (a failed claim) explain a slow sample.
     log: warningsOnly,
@@ -141,8 +153,17 @@ export async function measureScopeLatency(provider: Provider, counts: number[], 
       await apiLatency(admin, claimant, scopes, 5);
       const { claim: api, create } = await apiLatency(admin, claimant, scopes, samples);
       const viaRunner = await runnerLatency(server.url, server.token, admin, scopes, Math.max(10, Math.floor(samples / 2)), dir);
-      const row = { provider, n, apiP50: percentile(api, 50), apiP99: percentile(api, 99), runnerP50: percentile(viaRunner, 50), runnerP99: percentile(viaRunner, 99) };
-      log(`  ${provider} N=${n}: enqueue → claim p50 ${row.apiP50.toFixed(1)} ms, p99 ${row.apiP99.toFixed(1)} ms (${api.length} samples; the enqueue call alone answered in p50 ${percentile(create, 50).toFixed(1)} ms, p99 ${percentile(create, 99).toFixed(1)} ms); enqueue → idle runner holds the claim p50 ${row.runnerP50.toFixed(1)} ms, p99 ${row.runnerP99.toFixed(1)} ms (${viaRunner.length} samples)`);
+      const row = {
+        provider,
+        n,
+        apiP50: percentile(api, 50),
+        apiP99: percentile(api, 99),
+        runnerP50: percentile(viaRunner, 50),
+        runnerP99: percentile(viaRunner, 99),
+      };
+      log(
+        `  ${provider} N=${n}: enqueue → claim p50 ${row.apiP50.toFixed(1)} ms, p99 ${row.apiP99.toFixed(1)} ms (${api.length} samples; the enqueue call alone answered in p50 ${percentile(create, 50).toFixed(1)} ms, p99 ${percentile(create, 99).toFixed(1)} ms); enqueue → idle runner holds the claim p50 ${row.runnerP50.toFixed(1)} ms, p99 ${row.runnerP99.toFixed(1)} ms (${viaRunner.length} samples)`,
+      );
       out.push(row);
     }
     return out;

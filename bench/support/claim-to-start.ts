@@ -30,7 +30,11 @@ function gitEnv(): NodeJS.ProcessEnv {
 }
 
 async function git(cwd: string, ...args: string[]): Promise<void> {
-  await run("git", ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "-c", "core.hooksPath=/dev/null", ...args], { cwd, env: gitEnv(), maxBuffer: 64 * 1024 * 1024 });
+  await run("git", ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "-c", "core.hooksPath=/dev/null", ...args], {
+    cwd,
+    env: gitEnv(),
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }
 
 async function makeRepo(dir: string, files: number): Promise<void> {
@@ -104,7 +108,9 @@ export async function measureClaimToStart(files: number, rounds: number, log: (l
         viaRunner.push(runnerMs);
         worktreeStep.push(wtMs);
       }
-      log(`${i === 0 ? "warm-up" : `round ${i}`}: git worktree add ${gitMs.toFixed(0)} ms, runner claim→engine start ${runnerMs.toFixed(0)} ms (its checkout step ${wtMs} ms)`);
+      log(
+        `${i === 0 ? "warm-up" : `round ${i}`}: git worktree add ${gitMs.toFixed(0)} ms, runner claim→engine start ${runnerMs.toFixed(0)} ms (its checkout step ${wtMs} ms)`,
+      );
     }
 
     const g = median(plain);

@@ -86,7 +86,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   try {
     // The board: runs started and given a history, one card per run.
     const ws = await api.workspace.create.mutate({ name: "Soak", slug: "soak" });
-    const project = await api.project.create.mutate({ workspaceId: ws.id, name: "soak", repoPath: initRepo(join(db.dir, "repos", "soak"), { "README.md": "soak\n" }) });
+    const project = await api.project.create.mutate({
+      workspaceId: ws.id,
+      name: "soak",
+      repoPath: initRepo(join(db.dir, "repos", "soak"), { "README.md": "soak\n" }),
+    });
     const boards: { id: string; runs: { id: string; leaseToken: string; appended: number }[] }[] = [];
     // Incompressible, as logs mostly are: PostgreSQL would store a repeated letter in a few bytes.
     const history = randomBytes(48 * 1024).toString("base64");
@@ -124,16 +128,19 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const seen = { last: seqAtStart.get(run.id)! };
         let ready!: () => void;
         const started = new Promise<void>((r) => (ready = r));
-        const sub = api.run.onEvents.subscribe({ runId: run.id, lastEventId: seen.last }, {
-          onStarted: () => ready(),
-          onData: ({ data }) => {
-            deliveries++;
-            if (data.seq <= seen.last) duplicates++;
-            else if (data.seq !== seen.last + 1) fail(`run follower of ${run.id}`)(new Error(`gap after seq ${seen.last}: got ${data.seq}`));
-            seen.last = Math.max(seen.last, data.seq);
+        const sub = api.run.onEvents.subscribe(
+          { runId: run.id, lastEventId: seen.last },
+          {
+            onStarted: () => ready(),
+            onData: ({ data }) => {
+              deliveries++;
+              if (data.seq <= seen.last) duplicates++;
+              else if (data.seq !== seen.last + 1) fail(`run follower of ${run.id}`)(new Error(`gap after seq ${seen.last}: got ${data.seq}`));
+              seen.last = Math.max(seen.last, data.seq);
+            },
+            onError: fail(`run follower of ${run.id}`),
           },
-          onError: fail(`run follower of ${run.id}`),
-        });
+        );
         return { run, seen, sub, started };
       }),
     );
@@ -144,16 +151,19 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           const ids = new Set<number>();
           let ready!: () => void;
           const started = new Promise<void>((r) => (ready = r));
-          const sub = api.board.onChanges.subscribe({ boardId: board.id, lastEventId }, {
-            onStarted: () => ready(),
-            onData: (change) => {
-              if (!("id" in change) || change.data.kind !== "run") return;
-              deliveries++;
-              if (ids.has(change.data.id)) duplicates++;
-              ids.add(change.data.id);
+          const sub = api.board.onChanges.subscribe(
+            { boardId: board.id, lastEventId },
+            {
+              onStarted: () => ready(),
+              onData: (change) => {
+                if (!("id" in change) || change.data.kind !== "run") return;
+                deliveries++;
+                if (ids.has(change.data.id)) duplicates++;
+                ids.add(change.data.id);
+              },
+              onError: fail(`board follower of ${board.id}`),
             },
-            onError: fail(`board follower of ${board.id}`),
-          });
+          );
           return { board, ids, sub, started };
         }),
       ),
@@ -219,7 +229,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const heartbeats = setInterval(() => {
       for (const run of allRuns) void api.run.heartbeat.mutate({ runId: run.id, leaseToken: run.leaseToken }).catch(fail(`heartbeat of ${run.id}`));
     }, 10_000);
-    const progress = setInterval(() => log(`  ${Math.round((Date.now() - t0) / 1000)} s: server RSS ${rssMb(pid).toFixed(0)} MB, ${deliveries} deliveries, ${drops} stalled subscribers dropped`), 60_000);
+    const progress = setInterval(
+      () =>
+        log(
+          `  ${Math.round((Date.now() - t0) / 1000)} s: server RSS ${rssMb(pid).toFixed(0)} MB, ${deliveries} deliveries, ${drops} stalled subscribers dropped`,
+        ),
+      60_000,
+    );
     await sleep(o.seconds * 1000);
     stop = true;
     await Promise.all(writers);

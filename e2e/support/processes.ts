@@ -52,13 +52,20 @@ export function startRunner(opts: { server: string; token: string; workspaceId: 
   return launch(
     "apps/runner/bin/agentboard-runner.mjs",
     [
-      "--server", opts.server,
-      "--workspace", opts.workspaceId,
-      "--worktrees-dir", worktrees,
-      "--name", opts.name ?? "e2e-runner",
-      "--heartbeat", "2s",
-      "--claim-wait", "5s",
-      "--event-flush", "50ms",
+      "--server",
+      opts.server,
+      "--workspace",
+      opts.workspaceId,
+      "--worktrees-dir",
+      worktrees,
+      "--name",
+      opts.name ?? "e2e-runner",
+      "--heartbeat",
+      "2s",
+      "--claim-wait",
+      "5s",
+      "--event-flush",
+      "50ms",
       ...(opts.anthropicBaseUrl ? ["--anthropic-base-url", opts.anthropicBaseUrl] : []),
       ...(opts.labels ? ["--labels", opts.labels.join(",")] : []),
     ],
@@ -67,7 +74,12 @@ export function startRunner(opts: { server: string; token: string; workspaceId: 
 }
 
 /** The production server (build first) on its own port and data directory. */
-export async function startWebServer(opts: { port: number; dataDir: string; adminToken: string; env?: Record<string, string> }): Promise<Proc & { url: string }> {
+export async function startWebServer(opts: {
+  port: number;
+  dataDir: string;
+  adminToken: string;
+  env?: Record<string, string>;
+}): Promise<Proc & { url: string }> {
   const url = `http://127.0.0.1:${opts.port}`;
   const proc = launch("apps/web/dist/server.js", [], {
     NODE_ENV: "production",
@@ -82,7 +94,10 @@ export async function startWebServer(opts: { port: number; dataDir: string; admi
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (proc.child.exitCode !== null) throw new Error(`server exited:\n${proc.output()}`);
-    const ok = await fetch(`${url}/api/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return { ...proc, url };
     if (Date.now() > deadline) throw new Error(`server did not come up:\n${proc.output()}`);
     await new Promise((r) => setTimeout(r, 200));

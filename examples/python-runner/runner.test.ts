@@ -36,8 +36,7 @@ function startPythonRunner(server: string, token: string, workspaceId: string) {
     steps,
     exited,
     stderr: () => stderr,
-    until: (match: (s: Step) => boolean) =>
-      steps.some(match) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ match, resolve })),
+    until: (match: (s: Step) => boolean) => (steps.some(match) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ match, resolve }))),
     kill: () => child.kill("SIGKILL"),
   };
 }
@@ -121,7 +120,14 @@ describe("the Python REST runner", () => {
     expect(events.map((e) => e.type)).toEqual(["run.queued", "run.claimed", "run.started", "command.output", "command.output", "run.succeeded"]);
     expect(events.filter((e) => e.type === "command.output").map((e) => (e.payload as { text: string }).text)).toEqual(["one\n", "two\n"]);
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(boardChanges.filter((c) => c.runId === run.id).map((c) => c.type)).toEqual(["run.queued", "run.claimed", "run.started", "command.output", "command.output", "run.succeeded"]);
+    expect(boardChanges.filter((c) => c.runId === run.id).map((c) => c.type)).toEqual([
+      "run.queued",
+      "run.claimed",
+      "run.started",
+      "command.output",
+      "command.output",
+      "run.succeeded",
+    ]);
 
     const steps = py.steps.map((s) => s.step);
     expect(steps[0]).toBe("ready");

@@ -42,7 +42,10 @@ describe("agentboard claim (CLI)", () => {
     expect(first).toMatchObject({ ok: true, data: { runId: run.id, status: "claimed", attempt: 1 }, warnings: [] });
     const again = await cli("claim", "--workspace", seed.workspace.id, "--run-id", run.id, "--claimed-by", "executor");
     expect(again.ok && again.data).toEqual(first.ok && first.data);
-    const lines = readFileSync(journal, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(journal, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([expect.objectContaining({ type: "run-claimed", runId: run.id, claimedBy: "executor", attempt: 1 })]);
 
     const other = await cli("claim", "--workspace", seed.workspace.id, "--run-id", run.id, "--claimed-by", "someone-else", "--journal", journal);
@@ -53,8 +56,14 @@ describe("agentboard claim (CLI)", () => {
 
   it("answers NOT_FOUND, BAD_REQUEST with the field, and never prose", async () => {
     expect(await cli("claim", "--workspace", seed.workspace.id, "--run-id", "nosuchrun")).toMatchObject({ ok: false, error: { code: "NOT_FOUND" } });
-    expect(await cli("claim", "--workspace", seed.workspace.id, "--run-id", "../../etc")).toMatchObject({ ok: false, error: { code: "BAD_REQUEST", field: "runId" } });
-    expect(await cli("claim", "--workspace", seed.workspace.id, "--claimed-by", "bad name")).toMatchObject({ ok: false, error: { code: "BAD_REQUEST", field: "claimedBy" } });
+    expect(await cli("claim", "--workspace", seed.workspace.id, "--run-id", "../../etc")).toMatchObject({
+      ok: false,
+      error: { code: "BAD_REQUEST", field: "runId" },
+    });
+    expect(await cli("claim", "--workspace", seed.workspace.id, "--claimed-by", "bad name")).toMatchObject({
+      ok: false,
+      error: { code: "BAD_REQUEST", field: "claimedBy" },
+    });
     expect(await cli("claim")).toMatchObject({ ok: false, error: { code: "BAD_REQUEST", field: "workspace" } });
     expect(await cli("frobnicate")).toMatchObject({ ok: false, error: { code: "BAD_REQUEST", field: "command" } });
   });

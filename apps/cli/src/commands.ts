@@ -3,8 +3,16 @@ import { createAgentboardClient, errorReason, isAgentboardError, type Agentboard
 import { appendJournal } from "./journal.js";
 import { failure, success, type Outcome, type Warning } from "./output.js";
 
-const zId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "must be an id of letters, digits, _ and -");
-const zName = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:@-]+$/, "letters, digits and _.:@-");
+const zId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, "must be an id of letters, digits, _ and -");
+const zName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_.:@-]+$/, "letters, digits and _.:@-");
 
 export const ZConnection = z.object({
   server: z.url({ protocol: /^https?$/ }),
@@ -97,7 +105,9 @@ export async function cancel(args: z.infer<typeof ZRunArgs>): Promise<Outcome> {
 
 export async function list(args: z.infer<typeof ZListArgs>): Promise<Outcome> {
   try {
-    const status = args.status ? z.enum(["queued", "claimed", "running", "succeeded", "failed", "cancelled", "merged", "aborted"]).parse(args.status) : undefined;
+    const status = args.status
+      ? z.enum(["queued", "claimed", "running", "succeeded", "failed", "cancelled", "merged", "aborted"]).parse(args.status)
+      : undefined;
     return success(await connect(args).run.list.query({ workspaceId: args.workspace, status, limit: args.limit }));
   } catch (err) {
     if (err instanceof z.ZodError) return failure("BAD_REQUEST", "unknown status", "status");

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { z } from "zod";
+import type { z } from "zod";
 import { cancel, claim, list, show, ZClaimArgs, ZListArgs, ZRunArgs } from "./commands.js";
 import { failure, type Outcome } from "./output.js";
 
@@ -26,9 +26,17 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<Ou
       args: rest,
       strict: true,
       options: {
-        server: { type: "string" }, token: { type: "string" }, workspace: { type: "string" }, "run-id": { type: "string" },
-        "claimed-by": { type: "string" }, labels: { type: "string" }, "wait-ms": { type: "string" }, journal: { type: "string" },
-        reason: { type: "string" }, status: { type: "string" }, limit: { type: "string" },
+        server: { type: "string" },
+        token: { type: "string" },
+        workspace: { type: "string" },
+        "run-id": { type: "string" },
+        "claimed-by": { type: "string" },
+        labels: { type: "string" },
+        "wait-ms": { type: "string" },
+        journal: { type: "string" },
+        reason: { type: "string" },
+        status: { type: "string" },
+        limit: { type: "string" },
       },
     }).values as Record<string, string | undefined>;
   } catch (err) {
@@ -46,8 +54,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<Ou
   switch (command) {
     case "claim": {
       const args = parse(ZClaimArgs, {
-        ...common, workspace: values.workspace, runId: values["run-id"], claimedBy: values["claimed-by"],
-        labels: values.labels ? values.labels.split(",").filter(Boolean) : [], waitMs: values["wait-ms"], journal: values.journal,
+        ...common,
+        workspace: values.workspace,
+        runId: values["run-id"],
+        claimedBy: values["claimed-by"],
+        labels: values.labels ? values.labels.split(",").filter(Boolean) : [],
+        waitMs: values["wait-ms"],
+        journal: values.journal,
       });
       return isOutcome(args) ? args : claim(args);
     }

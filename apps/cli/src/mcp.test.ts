@@ -21,7 +21,14 @@ const transports: [string, Connect][] = [
     "stdio",
     async (h, token) => {
       const client = new Client({ name: "test", version: "1" });
-      await client.connect(new StdioClientTransport({ command: process.execPath, args: [bin, "mcp"], env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", AGENTBOARD_SERVER: h.url, AGENTBOARD_TOKEN: token }, stderr: "pipe" }));
+      await client.connect(
+        new StdioClientTransport({
+          command: process.execPath,
+          args: [bin, "mcp"],
+          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", AGENTBOARD_SERVER: h.url, AGENTBOARD_TOKEN: token },
+          stderr: "pipe",
+        }),
+      );
       return client;
     },
   ],
@@ -62,7 +69,18 @@ describe.each(transports)("the MCP server over %s", (_name, connect) => {
 
   it("lists its tools", async () => {
     const { tools } = await member.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(["add_evidence", "create_card", "get_run", "get_run_diff", "get_run_log", "list_boards", "list_cards", "list_projects", "start_run", "update_card"]);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      "add_evidence",
+      "create_card",
+      "get_run",
+      "get_run_diff",
+      "get_run_log",
+      "list_boards",
+      "list_cards",
+      "list_projects",
+      "start_run",
+      "update_card",
+    ]);
     const create = tools.find((t) => t.name === "create_card")!;
     expect(create.inputSchema.required).toEqual(expect.arrayContaining(["boardId", "projectId", "title"]));
   });
@@ -70,14 +88,20 @@ describe.each(transports)("the MCP server over %s", (_name, connect) => {
   it("creates a card, starts a command run, reads it to success, its log and diff, and adds evidence", async () => {
     const boards = json<{ workspace: { id: string }; boards: { id: string }[] }[]>(await member.callTool({ name: "list_boards", arguments: {} }));
     expect(boards).toEqual([{ workspace: expect.objectContaining({ id: h.workspace.id }), boards: [expect.objectContaining({ id: h.board.id })] }]);
-    const card = json<{ id: string; title: string }>(await member.callTool({ name: "create_card", arguments: { boardId: h.board.id, projectId, title: "Write hello.txt" } }));
+    const card = json<{ id: string; title: string }>(
+      await member.callTool({ name: "create_card", arguments: { boardId: h.board.id, projectId, title: "Write hello.txt" } }),
+    );
     expect(card.title).toBe("Write hello.txt");
-    const moved = json<{ column: string; labels: string[] }>(await member.callTool({ name: "update_card", arguments: { cardId: card.id, labels: ["mcp"], column: "todo" } }));
+    const moved = json<{ column: string; labels: string[] }>(
+      await member.callTool({ name: "update_card", arguments: { cardId: card.id, labels: ["mcp"], column: "todo" } }),
+    );
     expect(moved).toMatchObject({ column: "todo", labels: ["mcp"] });
     const cards = json<{ id: string }[]>(await member.callTool({ name: "list_cards", arguments: { boardId: h.board.id } }));
     expect(cards.map((c) => c.id)).toContain(card.id);
 
-    const started = json<{ id: string; status: string }>(await member.callTool({ name: "start_run", arguments: { cardId: card.id, engine: "command", command: "echo hello > hello.txt && echo wrote it" } }));
+    const started = json<{ id: string; status: string }>(
+      await member.callTool({ name: "start_run", arguments: { cardId: card.id, engine: "command", command: "echo hello > hello.txt && echo wrote it" } }),
+    );
     expect(started.status).toBe("queued");
     await waitForFinish(h.admin, started.id);
     const run = json<{ status: string; diff?: string; dodItems: unknown[] }>(await member.callTool({ name: "get_run", arguments: { runId: started.id } }));
@@ -88,7 +112,12 @@ describe.each(transports)("the MCP server over %s", (_name, connect) => {
     expect(log).toContain("wrote it");
     expect(log).toMatch(/ run\.succeeded /);
     expect(text(await member.callTool({ name: "get_run_diff", arguments: { runId: started.id } }))).toContain("+hello");
-    const evidence = json<{ item: { key: string } }>(await member.callTool({ name: "add_evidence", arguments: { runId: started.id, itemKey: "hello", itemTitle: "hello.txt written", text: "the diff adds it" } }));
+    const evidence = json<{ item: { key: string } }>(
+      await member.callTool({
+        name: "add_evidence",
+        arguments: { runId: started.id, itemKey: "hello", itemTitle: "hello.txt written", text: "the diff adds it" },
+      }),
+    );
     expect(evidence.item.key).toBe("hello");
   });
 
@@ -115,7 +144,11 @@ describe("the MCP HTTP endpoint", () => {
   it("answers 401 without a valid token, before any tool exists", async () => {
     const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
     for (const authorization of [undefined, "Bearer ab_nope"]) {
-      const res = await fetch(`${h.url}/api/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...(authorization ? { authorization } : {}) }, body });
+      const res = await fetch(`${h.url}/api/mcp`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...(authorization ? { authorization } : {}) },
+        body,
+      });
       expect(res.status).toBe(401);
     }
   });

@@ -9,9 +9,7 @@ export interface Warning {
   subject: string;
 }
 
-export type Outcome =
-  | { ok: true; data: unknown; warnings: Warning[] }
-  | { ok: false; error: { code: string; message: string; field?: string } };
+export type Outcome = { ok: true; data: unknown; warnings: Warning[] } | { ok: false; error: { code: string; message: string; field?: string } };
 
 export const success = (data: unknown, warnings: Warning[] = []): Outcome => ({ ok: true, data, warnings });
 export const failure = (code: string, message: string, field?: string): Outcome => ({ ok: false, error: { code, message, ...(field ? { field } : {}) } });
@@ -21,5 +19,9 @@ export const failure = (code: string, message: string, field?: string): Outcome 
  * are written as JSON numbers, exact below 2^53, and as decimal strings beyond.
  */
 export function formatOutcome(outcome: Outcome): string {
-  return JSON.stringify(outcome, (_key, value: unknown) => (typeof value === "bigint" ? (value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()) : value), 2);
+  return JSON.stringify(
+    outcome,
+    (_key, value: unknown) => (typeof value === "bigint" ? (value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()) : value),
+    2,
+  );
 }

@@ -30,7 +30,8 @@ describe("acp runs through a runner", () => {
     expect(done.toolCalls).toBe(3);
     expect(done.costUsd).toBeCloseTo(0.0123);
     const types = (await eventsOf(h.admin, run.id)).map((e) => e.type);
-    for (const t of ["agent.plan", "agent.thinking", "agent.message", "tool.call", "agent.permission", "tool.result", "command.output", "agent.usage"]) expect(types).toContain(t);
+    for (const t of ["agent.plan", "agent.thinking", "agent.message", "tool.call", "agent.permission", "tool.result", "command.output", "agent.usage"])
+      expect(types).toContain(t);
   });
 
   it("a cancel reaches the agent as session/cancel and ends its terminals", async () => {

@@ -42,7 +42,10 @@ export class ApprovalGate {
     const decision = event.type === "approval.granted" ? "granted" : event.type === "approval.denied" ? "denied" : "expired";
     const answer = { decision, by: decision === "expired" ? null : event.actor, note: typeof p.note === "string" ? p.note : null } as const;
     const waiter = this.waiters.get(p.requestId);
-    if (waiter) return waiter(answer);
+    if (waiter) {
+      waiter(answer);
+      return;
+    }
     this.early.set(p.requestId, answer);
     if (this.early.size > MAX_EARLY) this.early.delete(this.early.keys().next().value!);
   }

@@ -24,7 +24,7 @@ type WorkflowInput = Omit<RouterInputs["workflow"]["create"], "workspaceId" | "n
 function toolResultIn(req: RecordedRequest): { content: string; isError: boolean } {
   const last = req.body.messages.at(-1);
   const block = Array.isArray(last?.content) ? last.content.find((b) => b.type === "tool_result") : undefined;
-  if (!block || block.type !== "tool_result") throw new Error("the request carries no tool result");
+  if (block?.type !== "tool_result") throw new Error("the request carries no tool result");
   return { content: typeof block.content === "string" ? block.content : JSON.stringify(block.content), isError: block.is_error === true };
 }
 
@@ -61,7 +61,12 @@ describe.each(testProviders)("approvals on %s", (provider) => {
     const { baseEnv, ...config } = runnerOpts;
     const runner: TestRunner = await h.startRunner({ anthropicApiKey: KEY, anthropicBaseUrl: messages.url, heartbeatMs: 200, ...config }, { baseEnv });
     const project = await h.project();
-    const workflow = await h.admin.workflow.create.mutate({ workspaceId: h.workspace.id, name: `approvals ${++n}`, promptTemplate: "{{card.title}}", ...policy });
+    const workflow = await h.admin.workflow.create.mutate({
+      workspaceId: h.workspace.id,
+      name: `approvals ${++n}`,
+      promptTemplate: "{{card.title}}",
+      ...policy,
+    });
     const queued = await h.createRun(project, { workflowId: workflow.id, model: MODEL, ...run }, `Approval scenario ${n}`);
     const worktree = path.join(h.worktreesDir, queued.id);
     const requested = () => waitForEvent(h.admin, queued.id, (e) => e.type === "approval.requested");
@@ -92,7 +97,9 @@ describe.each(testProviders)("approvals on %s", (provider) => {
       const card = (await h.admin.card.list.query({ boardId: h.board.id })).find((c) => c.id === s.queued.cardId);
       expect(card?.runs[0]).toMatchObject({ id: s.queued.id, status: "running", pendingApprovals: 1 });
       const waitingSince = (await h.admin.run.byId.query({ runId: s.queued.id })).heartbeatAt!;
-      await expect.poll(async () => (await h.admin.run.byId.query({ runId: s.queued.id })).heartbeatAt!.getTime(), { timeout: 10_000 }).toBeGreaterThan(waitingSince.getTime());
+      await expect
+        .poll(async () => (await h.admin.run.byId.query({ runId: s.queued.id })).heartbeatAt!.getTime(), { timeout: 10_000 })
+        .toBeGreaterThan(waitingSince.getTime());
       expect(s.messages.requests).toHaveLength(1);
 
       const answered = await alice.run.approve.mutate({ runId: s.queued.id, requestId: payload.requestId, decision: "approve" });
@@ -130,7 +137,10 @@ describe.each(testProviders)("approvals on %s", (provider) => {
       expect(existsSync(path.join(s.worktree, "denied.txt"))).toBe(false);
       expect(run.filesChanged).toEqual([]);
       const events = await eventsOf(h.admin, run.id);
-      expect(events.find((e) => e.type === "approval.denied")).toMatchObject({ actor: "member:alice", payload: { requestId, note: "no touching files today" } });
+      expect(events.find((e) => e.type === "approval.denied")).toMatchObject({
+        actor: "member:alice",
+        payload: { requestId, note: "no touching files today" },
+      });
       expect(events.some((e) => e.type === "command.output")).toBe(false);
     } finally {
       await s.close();
@@ -139,7 +149,11 @@ describe.each(testProviders)("approvals on %s", (provider) => {
 
   it("unanswered: the request expires as denied, and the wait does not count against the run's timeout", async () => {
     // The run may work for 2 s; its request waits 3 s. Counted together, the run would time out.
-    const s = await scenario([command("touch late.txt"), { text: "Nobody answered." }], { approval: "commands", approvalTimeoutMs: 3_000 }, { timeoutMs: 2_000 });
+    const s = await scenario(
+      [command("touch late.txt"), { text: "Nobody answered." }],
+      { approval: "commands", approvalTimeoutMs: 3_000 },
+      { timeoutMs: 2_000 },
+    );
     try {
       const { requestId } = (await s.requested()).payload as { requestId: string };
       const expired = await waitForEvent(h.admin, s.queued.id, (e) => e.type === "approval.expired");
@@ -149,7 +163,10 @@ describe.each(testProviders)("approvals on %s", (provider) => {
       const result = toolResultIn(s.messages.requests[1]!);
       expect(result).toMatchObject({ isError: true, content: expect.stringContaining("no one answered") });
       expect(existsSync(path.join(s.worktree, "late.txt"))).toBe(false);
-      expect(await refusal(alice.run.approve.mutate({ runId: s.queued.id, requestId, decision: "approve" }))).toEqual({ code: "CONFLICT", reason: "APPROVAL_ANSWERED" });
+      expect(await refusal(alice.run.approve.mutate({ runId: s.queued.id, requestId, decision: "approve" }))).toEqual({
+        code: "CONFLICT",
+        reason: "APPROVAL_ANSWERED",
+      });
     } finally {
       await s.close();
     }
@@ -160,10 +177,16 @@ describe.each(testProviders)("approvals on %s", (provider) => {
     try {
       const { requestId } = (await s.requested()).payload as { requestId: string };
       const runId = s.queued.id;
-      const viewer = createAgentboardClient({ url: h.url, token: (await h.admin.token.create.mutate({ workspaceId: h.workspace.id, role: "viewer", name: "val" })).token });
+      const viewer = createAgentboardClient({
+        url: h.url,
+        token: (await h.admin.token.create.mutate({ workspaceId: h.workspace.id, role: "viewer", name: "val" })).token,
+      });
       const runnerClient = createAgentboardClient({ url: h.url, token: h.runnerToken });
       const other = await h.admin.workspace.create.mutate({ name: `other-${provider}`, slug: `other-${provider}` });
-      const outsider = createAgentboardClient({ url: h.url, token: (await h.admin.token.create.mutate({ workspaceId: other.id, role: "admin", name: "olga" })).token });
+      const outsider = createAgentboardClient({
+        url: h.url,
+        token: (await h.admin.token.create.mutate({ workspaceId: other.id, role: "admin", name: "olga" })).token,
+      });
       const answer = { runId, requestId, decision: "approve" } as const;
 
       expect(await refusal(viewer.run.approve.mutate(answer))).toMatchObject({ code: "FORBIDDEN" });
@@ -189,7 +212,10 @@ describe.each(testProviders)("approvals on %s", (provider) => {
     const s = await scenario([command("echo once"), { text: "Done." }], { approval: "commands" });
     try {
       const { requestId } = (await s.requested()).payload as { requestId: string };
-      const bob = createAgentboardClient({ url: h.url, token: (await h.admin.token.create.mutate({ workspaceId: h.workspace.id, role: "member", name: "bob" })).token });
+      const bob = createAgentboardClient({
+        url: h.url,
+        token: (await h.admin.token.create.mutate({ workspaceId: h.workspace.id, role: "member", name: "bob" })).token,
+      });
       const results = await Promise.allSettled([
         alice.run.approve.mutate({ runId: s.queued.id, requestId, decision: "approve" }),
         bob.run.approve.mutate({ runId: s.queued.id, requestId, decision: "deny" }),
@@ -209,7 +235,11 @@ describe.each(testProviders)("approvals on %s", (provider) => {
     const s = await scenario(
       [
         { content: [{ type: "tool_use", name: "write_file", input: { path: "docs/new.md", content: "# New\nhello\n" } }] },
-        { content: [{ type: "tool_use", name: "edit_file", input: { path: "src/app.ts", old_string: "export const b = 2;", new_string: "export const b = 42;" } }] },
+        {
+          content: [
+            { type: "tool_use", name: "edit_file", input: { path: "src/app.ts", old_string: "export const b = 2;", new_string: "export const b = 42;" } },
+          ],
+        },
         { text: "Wrote the doc; the edit was refused." },
       ],
       { approval: "writes" },
@@ -266,7 +296,12 @@ describe.each(testProviders)("approvals on %s", (provider) => {
       await alice.run.approve.mutate({ runId: s.queued.id, requestId: (first.payload as { requestId: string }).requestId, decision: "approve" });
       const second = await waitForEvent(h.admin, s.queued.id, (e) => e.type === "approval.requested" && e.seq > first.seq);
       expect(second.payload).toMatchObject({ tool: "Bash", subject: { command: "touch cc-denied.txt" } });
-      await alice.run.approve.mutate({ runId: s.queued.id, requestId: (second.payload as { requestId: string }).requestId, decision: "deny", note: "one file is enough" });
+      await alice.run.approve.mutate({
+        runId: s.queued.id,
+        requestId: (second.payload as { requestId: string }).requestId,
+        decision: "deny",
+        note: "one file is enough",
+      });
       const run = await waitForFinish(h.admin, s.queued.id, 60_000);
       expect(run).toMatchObject({ status: "succeeded", filesChanged: ["cc.txt"] });
       expect(existsSync(path.join(s.worktree, "cc-denied.txt"))).toBe(false);
@@ -283,12 +318,15 @@ describe.each(testProviders)("approvals on %s", (provider) => {
     const runner: TestRunner = await h.startRunner({ heartbeatMs: 200 });
     try {
       const project = await h.project();
-      const workflow = (policy: WorkflowInput) => h.admin.workflow.create.mutate({ workspaceId: h.workspace.id, name: `acp approvals ${++n}`, promptTemplate: "{{card.title}}", ...policy });
+      const workflow = (policy: WorkflowInput) =>
+        h.admin.workflow.create.mutate({ workspaceId: h.workspace.id, name: `acp approvals ${++n}`, promptTemplate: "{{card.title}}", ...policy });
       const writes = await workflow({ approval: "writes", approvalTimeoutMs: 2_000 });
       const start = (workflowId: string, title: string) => h.createRun(project, { workflowId, engine: "acp", agentProfile: profile, prompt: "work" }, title);
       const permission = async (runId: string) => (await eventsOf(h.admin, runId)).find((e) => e.type === "agent.permission")?.payload;
       const requested = (runId: string, kind: "write" | "command") =>
-        waitForEvent(h.admin, runId, (e) => e.type === "approval.requested" && (e.payload as { kind?: string }).kind === kind).then((e) => e.payload as { requestId: string });
+        waitForEvent(h.admin, runId, (e) => e.type === "approval.requested" && (e.payload as { kind?: string }).kind === kind).then(
+          (e) => e.payload as { requestId: string },
+        );
       const terminal = { tool: "acp.terminal", kind: "command", subject: { command: "/bin/sh -c 'cat hello.txt; echo done'" } };
 
       // Approved: the agent writes hello.txt through the client; its terminal (it asks no
@@ -296,7 +334,11 @@ describe.each(testProviders)("approvals on %s", (provider) => {
       const approved = await start(writes.id, "ACP approve");
       const worktree = path.join(h.worktreesDir, approved.id);
       const asked = await requested(approved.id, "write");
-      expect(asked).toMatchObject({ tool: "acp.edit", kind: "write", subject: { path: path.join(worktree, "hello.txt"), action: "create", preview: "hello\n" } });
+      expect(asked).toMatchObject({
+        tool: "acp.edit",
+        kind: "write",
+        subject: { path: path.join(worktree, "hello.txt"), action: "create", preview: "hello\n" },
+      });
       expect(existsSync(path.join(worktree, "hello.txt"))).toBe(false);
       await alice.run.approve.mutate({ runId: approved.id, requestId: asked.requestId, decision: "approve" });
       const cat = await requested(approved.id, "command");
@@ -310,7 +352,9 @@ describe.each(testProviders)("approvals on %s", (provider) => {
       expect(await permission(approved.id)).toMatchObject({ decision: "allowed", option: "yes" });
       const requests = (await eventsOf(h.admin, approved.id)).filter((e) => e.type === "approval.requested");
       expect(requests).toHaveLength(2);
-      expect((await eventsOf(h.admin, approved.id)).some((e) => e.type === "command.output" && (e.payload as { text: string }).text.includes("done"))).toBe(true);
+      expect((await eventsOf(h.admin, approved.id)).some((e) => e.type === "command.output" && (e.payload as { text: string }).text.includes("done"))).toBe(
+        true,
+      );
 
       // Denied by a person, although the profile would allow it: the agent gets its reject option.
       const denied = await start(writes.id, "ACP deny");

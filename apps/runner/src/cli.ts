@@ -13,7 +13,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${helpText()}\n`);
     return 0;
   }
-  let config;
+  let config: ReturnType<typeof loadRunnerConfig>;
   try {
     config = loadRunnerConfig({ argv, env: process.env });
   } catch (err) {

@@ -52,7 +52,11 @@ if ! g diff --cached --quiet --no-ext-diff || g rev-parse -q --verify MERGE_HEAD
 g update-ref ${RESULT_REF} HEAD
 g rev-parse HEAD`;
 
-async function runIn(starter: ProcessStarter, args: string[], opts: { env?: Record<string, string>; signal: AbortSignal; stdout?: (chunk: Buffer) => void }): Promise<string> {
+async function runIn(
+  starter: ProcessStarter,
+  args: string[],
+  opts: { env?: Record<string, string>; signal: AbortSignal; stdout?: (chunk: Buffer) => void },
+): Promise<string> {
   const out = new BoundedOutput(16 * 1024);
   const err = new BoundedOutput(8 * 1024);
   const proc = starter.start(args[0] ?? "/bin/sh", args.slice(1), {
@@ -121,7 +125,9 @@ export async function commitAndDiff(input: CollectInput): Promise<CollectedChang
 export async function checkoutStart(starter: ProcessStarter, branch: string, commit: string, signal: AbortSignal): Promise<void> {
   if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
   if (!/^[A-Za-z0-9._/-]+$/.test(branch) || branch.startsWith("-")) throw new Error(`unsafe branch name: ${branch}`);
-  await runIn(starter, ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "checkout", "--quiet", "--force", "-B", branch, commit], { signal });
+  await runIn(starter, ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "checkout", "--quiet", "--force", "-B", branch, commit], {
+    signal,
+  });
 }
 
 /** A remote project's run branch only reaches it (review, merge) once pushed from the runner's copy. */
@@ -158,12 +164,18 @@ done; true`;
 export async function startMerge(starter: ProcessStarter, commit: string, signal: AbortSignal): Promise<string[]> {
   if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
   const out = await runIn(starter, ["/bin/sh", "-c", START_MERGE_SCRIPT], { env: { AGENTBOARD_MERGE_COMMIT: commit }, signal });
-  return out.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  return out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
 }
 
 /** Which of the files that conflicted still hold conflict markers. */
 export async function unresolvedConflicts(starter: ProcessStarter, files: string[], signal: AbortSignal): Promise<string[]> {
   if (files.length === 0) return [];
   const out = await runIn(starter, ["/bin/sh", "-c", MARKERS_SCRIPT], { env: { AGENTBOARD_CONFLICTS: files.join("\n") }, signal });
-  return out.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  return out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
 }

@@ -25,7 +25,10 @@ describe("runner configuration", () => {
   });
 
   it("resolves a relative worktrees directory from where npm was run", () => {
-    const config = loadRunnerConfig({ argv: ["--server", "http://h:1", "--worktrees-dir", "wt"], env: { AGENTBOARD_TOKEN: "ab_secret_token", INIT_CWD: "/home/me/project" } });
+    const config = loadRunnerConfig({
+      argv: ["--server", "http://h:1", "--worktrees-dir", "wt"],
+      env: { AGENTBOARD_TOKEN: "ab_secret_token", INIT_CWD: "/home/me/project" },
+    });
     expect(config.worktreesDir).toBe(path.resolve("/home/me/project/wt"));
   });
 

@@ -71,14 +71,27 @@ const schema = z.object({
   server: z.url({ protocol: /^https?$/, error: "--server (or AGENTBOARD_SERVER) must be the server's http(s) URL" }).transform((u) => u.replace(/\/+$/, "")),
   token: z.string({ error: "--token (or AGENTBOARD_TOKEN / --token-file) is required" }).min(8, "the token is too short to be an agentboard token"),
   workspaces: zList.pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "workspace ids and slugs use letters, digits, _ and -"))).default([]),
-  boardId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "invalid board id").optional(),
+  boardId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "invalid board id")
+    .optional(),
   labels: zList.pipe(z.array(zLabel).max(32)).default([]),
   concurrency: z.coerce.number().int().min(1).max(64).default(2),
-  worktreesDir: z.string().min(1).transform((p) => path.resolve(p.replace(/^~(?=$|\/)/, homedir()))),
-  stateDir: z.string().min(1).transform((p) => path.resolve(p.replace(/^~(?=$|\/)/, homedir()))).optional(),
+  worktreesDir: z
+    .string()
+    .min(1)
+    .transform((p) => path.resolve(p.replace(/^~(?=$|\/)/, homedir()))),
+  stateDir: z
+    .string()
+    .min(1)
+    .transform((p) => path.resolve(p.replace(/^~(?=$|\/)/, homedir())))
+    .optional(),
   agentTimeoutMs: zDuration("--timeout", 1_000, 7 * DAY).default(30 * 60_000),
   name: z.string().regex(/^[A-Za-z0-9_.:@-]{1,100}$/, "--name uses letters, digits and _.:@-"),
-  model: z.string().regex(/^[A-Za-z0-9._:@-]{1,100}$/, "invalid model name").optional(),
+  model: z
+    .string()
+    .regex(/^[A-Za-z0-9._:@-]{1,100}$/, "invalid model name")
+    .optional(),
   leaseGraceMs: zDuration("--lease-grace", 0, 60_000).default(2_000),
   heartbeatMs: zDuration("--heartbeat", 50, 600_000).default(10_000),
   claimWaitMs: zDuration("--claim-wait", 0, 25_000).default(25_000),
@@ -169,7 +182,10 @@ export function loadRunnerConfig(opts: LoadConfigOptions = {}): RunnerConfig {
 
   const raw: Record<string, unknown> = {
     worktreesDir: path.join(homedir(), ".agentboard", "worktrees"),
-    name: hostname().replace(/[^A-Za-z0-9_.:@-]/g, "-").slice(0, 100) || "runner",
+    name:
+      hostname()
+        .replace(/[^A-Za-z0-9_.:@-]/g, "-")
+        .slice(0, 100) || "runner",
     ...opts.defaults,
   };
   const fromSources: Record<string, string | undefined> = {

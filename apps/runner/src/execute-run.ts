@@ -16,7 +16,16 @@ import { ApprovalGate } from "./approval-gate.js";
 import { deliverEntry, type Outbox } from "./outbox.js";
 import { runChecks } from "./checks.js";
 import { branchCommit } from "@agentboard/git";
-import { checkoutStart, commitAndDiff, commitMessage, startMerge, unresolvedConflicts, pushRunBranch, runTestCommand, type CollectedChanges } from "./collect.js";
+import {
+  checkoutStart,
+  commitAndDiff,
+  commitMessage,
+  startMerge,
+  unresolvedConflicts,
+  pushRunBranch,
+  runTestCommand,
+  type CollectedChanges,
+} from "./collect.js";
 import type { RunnerConfig } from "./config.js";
 import { formatDuration } from "./duration.js";
 import { createEngine } from "./engines/index.js";
@@ -107,8 +116,7 @@ export class RunExecution {
     const { run, leaseToken } = claim;
     this.runId = run.id;
     this.log = deps.log.child({ run: run.id });
-    const leaseMs =
-      run.leaseExpiresAt && run.claimedAt ? Math.max(1_000, run.leaseExpiresAt.getTime() - run.claimedAt.getTime()) : DEFAULT_LEASE_MS;
+    const leaseMs = run.leaseExpiresAt && run.claimedAt ? Math.max(1_000, run.leaseExpiresAt.getTime() - run.claimedAt.getTime()) : DEFAULT_LEASE_MS;
     this.lease = new Lease({
       client: deps.client,
       runId: run.id,
@@ -259,9 +267,18 @@ export class RunExecution {
     );
     this.worktree = wt;
     this.emit("runner.worktree", {
-      path: wt.path, branch: run.branch, baseBranch: run.baseBranch, baseCommit: wt.baseCommit, startCommit: wt.startCommit, reused: wt.reused, mode: wt.mode, durationMs: Date.now() - t0,
+      path: wt.path,
+      branch: run.branch,
+      baseBranch: run.baseBranch,
+      baseCommit: wt.baseCommit,
+      startCommit: wt.startCommit,
+      reused: wt.reused,
+      mode: wt.mode,
+      durationMs: Date.now() - t0,
     });
-    this.runLog.note(`worktree ${wt.path} on ${run.branch} from ${run.baseBranch} (${wt.baseCommit.slice(0, 12)}, ${wt.mode}${wt.reused ? `, the parent's checkout at ${wt.startCommit.slice(0, 12)}` : ""})`);
+    this.runLog.note(
+      `worktree ${wt.path} on ${run.branch} from ${run.baseBranch} (${wt.baseCommit.slice(0, 12)}, ${wt.mode}${wt.reused ? `, the parent's checkout at ${wt.startCommit.slice(0, 12)}` : ""})`,
+    );
     // Measured while setup and hooks run; it only feeds the worktree record.
     const size = worktreeBytes(wt.sourceRepo, wt.baseCommit);
     this.openSandbox(wt, policy);
@@ -302,7 +319,9 @@ export class RunExecution {
       if (left.length > 0) throw new RunFailure("conflicts_unresolved", `conflict markers remain in ${left.length} file(s): ${left.slice(0, 20).join(", ")}`);
       this.runLog.note(`every conflict resolved: the merge of ${run.baseBranch} is committed`);
     }
-    this.runLog.note(`agent finished: ${result.turns} turns, ${result.toolCalls} tool calls, ${result.tokensIn}+${result.tokensOut} tokens, $${result.costUsd.toFixed(4)}`);
+    this.runLog.note(
+      `agent finished: ${result.turns} turns, ${result.toolCalls} tool calls, ${result.tokensIn}+${result.tokensOut} tokens, $${result.costUsd.toFixed(4)}`,
+    );
 
     const changes = await this.collectChanges(wt, commitMessage(result.summary, `agentboard: run ${run.id}`));
     this.throwIfStopped();
@@ -383,7 +402,9 @@ export class RunExecution {
     this.agentTimer = new PausableTimer(timeoutMs, () => this.stop("timeout"));
     this.engineStarted = true;
     this.deps.observer.onEngineStart?.(run.id, Date.now());
-    this.runLog.note(`agent started (${engine.name}${run.model ?? config.model ? `, ${run.model ?? config.model}` : ""}, timeout ${formatDuration(timeoutMs)})`);
+    this.runLog.note(
+      `agent started (${engine.name}${(run.model ?? config.model) ? `, ${run.model ?? config.model}` : ""}, timeout ${formatDuration(timeoutMs)})`,
+    );
     try {
       return await engine.run({
         worktree: wt.path,
@@ -452,8 +473,18 @@ export class RunExecution {
       }
     }
     const { diff } = changes;
-    this.emit("runner.commit", { commit: changes.commit, diffHash: diff.hash, ...diff.stat, truncated: diff.truncated, files: diff.files.map((f) => ({ ...f })) });
-    this.runLog.note(changes.commit ? `committed ${changes.commit.slice(0, 12)}: ${diff.stat.files} files, +${diff.stat.additions} -${diff.stat.deletions}` : "no changes to commit");
+    this.emit("runner.commit", {
+      commit: changes.commit,
+      diffHash: diff.hash,
+      ...diff.stat,
+      truncated: diff.truncated,
+      files: diff.files.map((f) => ({ ...f })),
+    });
+    this.runLog.note(
+      changes.commit
+        ? `committed ${changes.commit.slice(0, 12)}: ${diff.stat.files} files, +${diff.stat.additions} -${diff.stat.deletions}`
+        : "no changes to commit",
+    );
     return changes;
   }
 
@@ -575,7 +606,10 @@ export class RunExecution {
     }
     const support = this.deps.sandbox.support;
     if (!policy.unconfined && !support.available) {
-      throw new RunFailure("sandbox_unavailable", `this runner cannot confine the run's processes (${support.reason ?? "no sandbox"}) and the project requires its sandbox`);
+      throw new RunFailure(
+        "sandbox_unavailable",
+        `this runner cannot confine the run's processes (${support.reason ?? "no sandbox"}) and the project requires its sandbox`,
+      );
     }
     return policy;
   }
@@ -608,7 +642,11 @@ export class RunExecution {
       const limits = Object.entries(description.limits)
         .map(([k, v]) => `${k} ${v.value ?? "-"} (${v.enforcedBy})`)
         .join(", ");
-      this.runLog.note(`sandbox: confined as ${description.user}; network ${Object.entries(description.network).map(([p, m]) => `${p} ${m}`).join(", ")}; limits ${limits}`);
+      this.runLog.note(
+        `sandbox: confined as ${description.user}; network ${Object.entries(description.network)
+          .map(([p, m]) => `${p} ${m}`)
+          .join(", ")}; limits ${limits}`,
+      );
     } else {
       this.runLog.note("UNCONFINED: the project runs without a sandbox (an admin's choice); its processes have the runner's rights");
     }

@@ -72,7 +72,14 @@ describe.each(testProviders)("a card's thread of runs on %s", (provider) => {
       // A viewer may not send the agent back; a member may.
       expect(await refusal(viewer.run.followUp.mutate({ runId: first.id, message: "no" }))).toMatchObject({ code: "FORBIDDEN" });
       const second = await alice.run.followUp.mutate({ runId: first.id, message: "Now add b.txt as well." });
-      expect(second).toMatchObject({ parentRunId: first.id, branch: first.branch, kind: "follow_up", status: "queued", createdBy: "member:alice", startCommit: done1.headCommit });
+      expect(second).toMatchObject({
+        parentRunId: first.id,
+        branch: first.branch,
+        kind: "follow_up",
+        status: "queued",
+        createdBy: "member:alice",
+        startCommit: done1.headCommit,
+      });
       // Only the thread's latest run can be continued.
       expect(await refusal(alice.run.followUp.mutate({ runId: first.id, message: "again" }))).toMatchObject({ code: "CONFLICT", reason: "NOT_THREAD_HEAD" });
       const done2 = await waitForFinish(h.admin, second.id);
@@ -137,7 +144,7 @@ describe.each(testProviders)("a card's thread of runs on %s", (provider) => {
       expect(seeded.endsWith("## What to do now\nCheck c.txt once more.")).toBe(true);
       const context = (await eventsOf(h.admin, second.id)).find((e) => e.type === "agent.context");
       expect(context?.payload).toMatchObject({ mode: "seeded" });
-      expect(String((context?.payload as { reason?: string }).reason)).toMatch(/^transcript_too_large/);
+      expect(String((context!.payload as { reason?: string }).reason)).toMatch(/^transcript_too_large/);
     } finally {
       await m.close();
     }
@@ -168,7 +175,8 @@ describe.each(testProviders)("a card's thread of runs on %s", (provider) => {
     const note = "Use the helper in util.ts, please.";
     const carries = (r: RecordedRequest) => r.body.messages.some((msg) => msg.role === "user" && userText(msg).includes(note));
     // The model keeps working (short commands) until the message has reached it, then ends.
-    const turn: ScriptFn = (req) => (carries(req) ? { text: "Switched to the helper." } : { content: [{ type: "tool_use", name: "run_command", input: { command: "sleep 0.1" } }] });
+    const turn: ScriptFn = (req) =>
+      carries(req) ? { text: "Switched to the helper." } : { content: [{ type: "tool_use", name: "run_command", input: { command: "sleep 0.1" } }] };
     const m = await withModel(Array.from({ length: 200 }, () => turn));
     try {
       const project = await h.project();
@@ -198,7 +206,11 @@ describe.each(testProviders)("a card's thread of runs on %s", (provider) => {
 
   it("a moving base: a clean update is a merge commit the run follows; a conflicting one changes nothing; the agent resolves it, or fails with conflicts_unresolved", async () => {
     const project = await h.project();
-    const run = await h.createRun(project, { engine: "command", command: "echo feature > feature.txt && sed -i 's/b = 2;/b = 20;/' src/app.ts" }, "Moving base");
+    const run = await h.createRun(
+      project,
+      { engine: "command", command: "echo feature > feature.txt && sed -i 's/b = 2;/b = 20;/' src/app.ts" },
+      "Moving base",
+    );
     const runner = await h.startRunner({ name: "runner-base" });
     try {
       expect((await waitForFinish(h.admin, run.id)).status).toBe("succeeded");
@@ -228,7 +240,10 @@ describe.each(testProviders)("a card's thread of runs on %s", (provider) => {
       expect(git(project.repo, "rev-parse", run.branch)).toBe(tip);
 
       // The agent resolves them (here a scripted one that keeps the branch's side): a merge commit.
-      const resolve = await alice.run.resolveConflicts.mutate({ runId: run.id, command: "sed -i '/^<<<<<<< /d; /^=======$/d; /^>>>>>>> /d; /b = 200;/d' src/app.ts" });
+      const resolve = await alice.run.resolveConflicts.mutate({
+        runId: run.id,
+        command: "sed -i '/^<<<<<<< /d; /^=======$/d; /^>>>>>>> /d; /b = 200;/d' src/app.ts",
+      });
       expect(resolve).toMatchObject({ kind: "resolve_conflicts", parentRunId: run.id, branch: run.branch });
       const resolved = await waitForFinish(h.admin, resolve.id);
       expect(resolved.status).toBe("succeeded");

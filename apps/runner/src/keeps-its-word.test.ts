@@ -25,7 +25,9 @@ function faultyFetch(fail: (path: string, n: number) => "drop" | "500" | null): 
     const fault = fail(p, n);
     if (fault === "drop") throw new TypeError("fetch failed (the network dropped)");
     if (fault === "500") {
-      const body = { error: { json: { message: "internal error", code: -32603, data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500, reason: "INTERNAL_SERVER_ERROR" } } } };
+      const body = {
+        error: { json: { message: "internal error", code: -32603, data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500, reason: "INTERNAL_SERVER_ERROR" } } },
+      };
       return new Response(JSON.stringify(body), { status: 500, headers: { "content-type": "application/json" } });
     }
     return fetch(input, init);
@@ -47,7 +49,15 @@ describe.each(testProviders)("the runner keeps its word on %s", (provider) => {
     // The network drops every completion (and the last events with it) of the first process.
     const first = await h.startRunner(
       { stateDir, name: "keeper" },
-      { fetch: faultyFetch((p) => (p.endsWith("/run.complete") ? (completes++, "drop") : p.endsWith("/run.appendEvents") && completes > 0 ? "drop" : null)) },
+      {
+        fetch: faultyFetch((p) => {
+          if (p.endsWith("/run.complete")) {
+            completes++;
+            return "drop";
+          }
+          return p.endsWith("/run.appendEvents") && completes > 0 ? "drop" : null;
+        }),
+      },
     );
     await waitForEvent(h.admin, run.id, (e) => e.type === "run.started");
     await expect.poll(() => completes, { timeout: 30_000 }).toBeGreaterThan(1);
@@ -58,7 +68,10 @@ describe.each(testProviders)("the runner keeps its word on %s", (provider) => {
 
     const second = await h.startRunner({ stateDir, name: "keeper" });
     await expect.poll(async () => (await h.admin.run.byId.query({ runId: run.id })).status, { timeout: 30_000 }).toBe("succeeded");
-    const output = (await eventsOf(h.admin, run.id)).filter((e) => e.type === "command.output").map((e) => (e.payload as { text: string }).text).join("");
+    const output = (await eventsOf(h.admin, run.id))
+      .filter((e) => e.type === "command.output")
+      .map((e) => (e.payload as { text: string }).text)
+      .join("");
     expect(output).toContain("finished-the-work");
     await expect.poll(() => existsSync(path.join(stateDir, "outbox", `${run.id}.json`))).toBe(false);
     await second.stop(0);
@@ -68,7 +81,16 @@ describe.each(testProviders)("the runner keeps its word on %s", (provider) => {
     const project = await h.project();
     const run = await h.createRun(project, { engine: "command", command: "for i in $(seq 1 600); do echo tick $i; sleep 0.05; done" });
     let failed = 0;
-    const runner = await h.startRunner({ name: "failing-events" }, { fetch: faultyFetch((p) => (p.endsWith("/run.appendEvents") ? (failed++, "500") : null)) });
+    const runner = await h.startRunner(
+      { name: "failing-events" },
+      {
+        fetch: faultyFetch((p) => {
+          if (!p.endsWith("/run.appendEvents")) return null;
+          failed++;
+          return "500";
+        }),
+      },
+    );
     await expect.poll(() => failed, { timeout: 30_000 }).toBeGreaterThan(0);
     await h.admin.run.cancel.mutate({ runId: run.id, reason: "enough" });
     expect(await runner.finished(run.id)).toMatchObject({ kind: "reported", status: "cancelled" });

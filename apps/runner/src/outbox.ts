@@ -89,7 +89,11 @@ export class Outbox {
  * of events the server refuses is left out and said so in the report's log; a completion
  * it refuses (too large, invalid) is replaced by a minimal failed report that says why.
  */
-export async function deliverEntry(client: AgentboardClient, entry: OutboxEntry, opts: { signal: AbortSignal; log: Logger; outbox: Outbox }): Promise<Delivery> {
+export async function deliverEntry(
+  client: AgentboardClient,
+  entry: OutboxEntry,
+  opts: { signal: AbortSignal; log: Logger; outbox: Outbox },
+): Promise<Delivery> {
   const lease = { runId: entry.runId, leaseToken: entry.leaseToken };
   let report = entry.report;
   for (let i = 0; i < entry.events.length; i += 500) {

@@ -66,7 +66,16 @@ export async function prepareWorktree(root: string, stateDir: string, src: Workt
     if (taken) return taken;
     try {
       const clone = await createRunClone({ repoPath: repo, baseBranch: src.baseBranch, branch: src.branch, dir, startCommit: src.startCommit });
-      return { path: clone.path, baseCommit: clone.baseCommit, startCommit: clone.startCommit, reused: false, mode: "worktree", sourceRepo: repo, objectDirs: clone.objectDirs, ownClone: null };
+      return {
+        path: clone.path,
+        baseCommit: clone.baseCommit,
+        startCommit: clone.startCommit,
+        reused: false,
+        mode: "worktree",
+        sourceRepo: repo,
+        objectDirs: clone.objectDirs,
+        ownClone: null,
+      };
     } catch (err) {
       throw new RunFailure("worktree_failed", `could not create the run's checkout: ${message(err)}`);
     }
@@ -85,16 +94,22 @@ export async function prepareWorktree(root: string, stateDir: string, src: Workt
     try {
       if (src.startCommit) await fetchBranch({ dir: own, branch: src.branch, token: gitToken });
       const clone = await createRunClone({ repoPath: own, baseBranch: src.baseBranch, branch: src.branch, dir, startCommit: src.startCommit });
-      return { path: clone.path, baseCommit: clone.baseCommit, startCommit: clone.startCommit, reused: false, mode: "clone", sourceRepo: own, objectDirs: clone.objectDirs, ownClone: own };
+      return {
+        path: clone.path,
+        baseCommit: clone.baseCommit,
+        startCommit: clone.startCommit,
+        reused: false,
+        mode: "clone",
+        sourceRepo: own,
+        objectDirs: clone.objectDirs,
+        ownClone: own,
+      };
     } catch (err) {
       throw new RunFailure("worktree_failed", `could not create the run's checkout: ${message(err)}`);
     }
   }
 
-  throw new RunFailure(
-    "repo_unavailable",
-    `the project's repository ${src.repoPath} does not exist on this runner and the project has no remote to clone`,
-  );
+  throw new RunFailure("repo_unavailable", `the project's repository ${src.repoPath} does not exist on this runner and the project has no remote to clone`);
 }
 
 /**
@@ -117,7 +132,16 @@ async function takeOverParent(root: string, repo: string, src: WorktreeSource, d
   } catch {
     return null;
   }
-  return { path: path.resolve(dir), baseCommit: fork, startCommit: src.startCommit, reused: true, mode: "worktree", sourceRepo: repo, objectDirs: await objectDirsOf(repo), ownClone: null };
+  return {
+    path: path.resolve(dir),
+    baseCommit: fork,
+    startCommit: src.startCommit,
+    reused: true,
+    mode: "worktree",
+    sourceRepo: repo,
+    objectDirs: await objectDirsOf(repo),
+    ownClone: null,
+  };
 }
 
 async function removeStale(repo: string, dir: string, branch: string): Promise<void> {

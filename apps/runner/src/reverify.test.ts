@@ -69,7 +69,10 @@ describe.each(testProviders)("merge re-verification on a runner on %s", (provide
 
   it("an honest check passes on the integrated state: merged, and the check ran on the runner, not in the server", async () => {
     // The check lists what it sees: on the integrated state, the run's file and main's newer one.
-    const { project, run } = await succeededRun(`test -f change.txt && echo ${MARKER} && echo "reverify=$AGENTBOARD_REVERIFY" && ls`, "echo set up > .setup-ran");
+    const { project, run } = await succeededRun(
+      `test -f change.txt && echo ${MARKER} && echo "reverify=$AGENTBOARD_REVERIFY" && ls`,
+      "echo set up > .setup-ran",
+    );
     const later = commitOnMain(project.repo, { "later.txt": "later\n" }, "landed meanwhile");
     watch.spawned.length = 0;
 
@@ -114,7 +117,10 @@ describe.each(testProviders)("merge re-verification on a runner on %s", (provide
       return g.verification?.status === "failed" ? g : null;
     });
     expect(gate.verification).toMatchObject({ reason: "REVERIFY_FAILED", baseCommit: broken });
-    expect(gate.verification?.report).toMatchObject({ passed: false, checks: [expect.objectContaining({ key: "integrated", exitCode: 3, output: expect.stringContaining("BROKEN landed on main") })] });
+    expect(gate.verification?.report).toMatchObject({
+      passed: false,
+      checks: [expect.objectContaining({ key: "integrated", exitCode: 3, output: expect.stringContaining("BROKEN landed on main") })],
+    });
     expect(gate.reasons.map((r) => r.reason)).not.toContain("VERIFYING");
     expect((await h.admin.run.byId.query({ runId: run.id })).status).toBe("succeeded");
     expect(git(project.repo, "rev-parse", "main").trim()).toBe(broken);
@@ -133,7 +139,10 @@ describe.each(testProviders)("merge re-verification on a runner on %s", (provide
     mkdirSync(data, { recursive: true });
     const tokenFile = path.join(data, "admin-token");
     writeFileSync(tokenFile, `${h.api.adminToken}\n`, { mode: 0o600 });
-    const hostile = await h.startRunner({ heartbeatMs: 200, name: "hostile-env" }, { baseEnv: { ...process.env, SENTRY_DSN: "SENTRY-MARKER", AGENTBOARD_TOKEN: h.runnerToken } });
+    const hostile = await h.startRunner(
+      { heartbeatMs: 200, name: "hostile-env" },
+      { baseEnv: { ...process.env, SENTRY_DSN: "SENTRY-MARKER", AGENTBOARD_TOKEN: h.runnerToken } },
+    );
     await runner.stop(0);
     try {
       const repoOf = await h.project();

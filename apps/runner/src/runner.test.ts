@@ -28,8 +28,17 @@ describe.each(testProviders)("runner on %s", (provider) => {
       messages = await startMessagesServer({
         apiKey: KEY,
         script: [
-          { text: "Reading the readme.", content: [{ type: "tool_use", name: "read_file", input: { path: "README.md" } }], usage: { input_tokens: 100, output_tokens: 20 } },
-          { content: [{ type: "tool_use", name: "edit_file", input: { path: "src/app.ts", old_string: "export const b = 2;", new_string: "export const b = 3;" } }], usage: { input_tokens: 200, output_tokens: 30 } },
+          {
+            text: "Reading the readme.",
+            content: [{ type: "tool_use", name: "read_file", input: { path: "README.md" } }],
+            usage: { input_tokens: 100, output_tokens: 20 },
+          },
+          {
+            content: [
+              { type: "tool_use", name: "edit_file", input: { path: "src/app.ts", old_string: "export const b = 2;", new_string: "export const b = 3;" } },
+            ],
+            usage: { input_tokens: 200, output_tokens: 30 },
+          },
           {
             content: [
               { type: "tool_use", name: "write_file", input: { path: "NOTES.md", content: "# Notes\nb is now 3\n" } },
@@ -37,7 +46,10 @@ describe.each(testProviders)("runner on %s", (provider) => {
             ],
             usage: { input_tokens: 300, output_tokens: 40 },
           },
-          { content: [{ type: "tool_use", name: "run_command", input: { command: "cat NOTES.md && echo ran-ok" } }], usage: { input_tokens: 400, output_tokens: 50 } },
+          {
+            content: [{ type: "tool_use", name: "run_command", input: { command: "cat NOTES.md && echo ran-ok" } }],
+            usage: { input_tokens: 400, output_tokens: 50 },
+          },
           { text: "Set b to 3 and wrote NOTES.md\n\nThe readme was fine as it was.", usage: { input_tokens: 500, output_tokens: 60 } },
         ],
       });
@@ -70,10 +82,10 @@ describe.each(testProviders)("runner on %s", (provider) => {
       expect(types.filter((t) => t === "tool.call")).toHaveLength(5);
       expect(types.indexOf("run.started")).toBeLessThan(types.indexOf("tool.call"));
       expect(types.at(-1)).toBe("run.succeeded");
-      const escape = events.find((e) => e.type === "tool.result" && (e.payload as { isError?: boolean; name?: string }).isError === true);
-      expect(escape?.payload).toMatchObject({ name: "read_file", isError: true });
+      const escaped = events.find((e) => e.type === "tool.result" && (e.payload as { isError?: boolean; name?: string }).isError === true);
+      expect(escaped?.payload).toMatchObject({ name: "read_file", isError: true });
       const ran = events.find((e) => e.type === "tool.result" && (e.payload as { name?: string }).name === "run_command");
-      expect((ran?.payload as { output: string }).output).toContain("ran-ok");
+      expect((ran!.payload as { output: string }).output).toContain("ran-ok");
 
       const worktrees = await h.api.core.deps.db.prisma.worktree.findMany({ where: { runId: run.id } });
       expect(worktrees).toHaveLength(1);
@@ -131,7 +143,7 @@ describe.each(testProviders)("runner on %s", (provider) => {
       expect(events.filter((e) => e.type === "dod.validated")).toHaveLength(1);
       const post = events.find((e) => e.type === "hook.result");
       expect(post?.payload).toMatchObject({ kind: "post", ok: true });
-      expect((post?.payload as { outputTail: string }).outputTail).toContain(`post-succeeded-${run.id}`);
+      expect((post!.payload as { outputTail: string }).outputTail).toContain(`post-succeeded-${run.id}`);
       expect(events.find((e) => e.type === "runner.setup")?.payload).toMatchObject({ ok: true, exitCode: 0 });
       // Setup output is ignored by git, so it is not part of the change.
       expect(git(project.repo, "show", "--name-only", "--format=", run.branch)).toBe("result.txt");
@@ -150,7 +162,12 @@ describe.each(testProviders)("runner on %s", (provider) => {
       expect(passing).toMatchObject({ status: "succeeded", testsRun: true, testsPassed: true, filesChanged: ["result.txt"] });
       const items = new Map(passing.dodItems.map((i) => [i.key, i]));
       expect(items.get("tests")).toMatchObject({ title: "Tests pass", check: testCommand, autoValidate: true, status: "validated" });
-      expect(items.get("tests")!.evidence[0]).toMatchObject({ kind: "check", command: testCommand, exitCode: 0, validatedBy: expect.stringContaining("runner") });
+      expect(items.get("tests")!.evidence[0]).toMatchObject({
+        kind: "check",
+        command: testCommand,
+        exitCode: 0,
+        validatedBy: expect.stringContaining("runner"),
+      });
       expect(items.get("tests")!.evidence[0]!.text).toContain("tests-ok");
       expect(items.get("review")).toMatchObject({ status: "pending", check: null });
       expect(readFileSync(path.join(passing.worktreePath!, ".tests-ran"), "utf8")).toBe("ran\n");
@@ -170,7 +187,12 @@ describe.each(testProviders)("runner on %s", (provider) => {
   it("a failing pre hook vetoes the run: no engine starts and the hook's output is the reason", async () => {
     const runner = await h.startRunner();
     try {
-      const project = await h.project({ hooks: { pre: ["echo checking", "echo 'frozen: release week' >&2; exit 3", "touch SECOND_HOOK_RAN"], error: ["echo error-hook-$AGENTBOARD_ERROR_REASON"] } });
+      const project = await h.project({
+        hooks: {
+          pre: ["echo checking", "echo 'frozen: release week' >&2; exit 3", "touch SECOND_HOOK_RAN"],
+          error: ["echo error-hook-$AGENTBOARD_ERROR_REASON"],
+        },
+      });
       const queued = await h.createRun(project, { engine: "command", command: "touch ENGINE_RAN" });
       const run = await waitForFinish(h.admin, queued.id);
 
@@ -328,7 +350,16 @@ describe.each(testProviders)("runner on %s", (provider) => {
   it("child processes see an allowlisted environment: the run's facts and the secrets the project declares, nothing else", async () => {
     const runner = await h.startRunner(
       {},
-      { baseEnv: { ...process.env, ANTHROPIC_API_KEY: "sk-leak", GITHUB_TOKEN: "ghp-leak", DATABASE_URL: "postgres://u:pw@db/x", SENTRY_DSN: "https://dsn-leak@s/1", NPM_TOKEN: "npm-declared" } },
+      {
+        baseEnv: {
+          ...process.env,
+          ANTHROPIC_API_KEY: "sk-leak",
+          GITHUB_TOKEN: "ghp-leak",
+          DATABASE_URL: "postgres://u:pw@db/x",
+          SENTRY_DSN: "https://dsn-leak@s/1",
+          NPM_TOKEN: "npm-declared",
+        },
+      },
     );
     try {
       const project = await h.project();

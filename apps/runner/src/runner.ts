@@ -255,9 +255,17 @@ export class Runner {
     const opts = { signal: this.claimAbort.signal };
     const [only] = this.scopes;
     if (this.scopes.length === 1 && only) {
-      return this.client.run.claim.mutate({ workspaceId: only.workspaceId, boardId: this.config.boardId, labels: this.config.labels, runnerId: only.runnerId, ...common }, opts);
+      return this.client.run.claim.mutate(
+        { workspaceId: only.workspaceId, boardId: this.config.boardId, labels: this.config.labels, runnerId: only.runnerId, ...common },
+        opts,
+      );
     }
-    const scopes = this.scopeSlice(this.nextChunk++).map((s) => ({ workspaceId: s.workspaceId, runnerId: s.runnerId, boardId: this.config.boardId, labels: this.config.labels }));
+    const scopes = this.scopeSlice(this.nextChunk++).map((s) => ({
+      workspaceId: s.workspaceId,
+      runnerId: s.runnerId,
+      boardId: this.config.boardId,
+      labels: this.config.labels,
+    }));
     return this.client.run.claim.mutate({ scopes, ...common }, opts);
   }
 

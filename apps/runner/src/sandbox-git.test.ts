@@ -109,9 +109,14 @@ describe("runs that need a sandbox", () => {
     const { createAgentboardClient } = await import("@agentboard/client");
     const wsAdmin = createAgentboardClient({ url: h.url, token });
     await expect(wsAdmin.project.update.mutate({ projectId: project.id, sandbox: { unconfined: true } })).rejects.toThrow(/only the server's admin/);
-    await expect(wsAdmin.project.update.mutate({ projectId: project.id, sandbox: { allowlist: ["127.0.0.1:5432"] } })).rejects.toThrow(/only the server's admin/);
+    await expect(wsAdmin.project.update.mutate({ projectId: project.id, sandbox: { allowlist: ["127.0.0.1:5432"] } })).rejects.toThrow(
+      /only the server's admin/,
+    );
     await expect(wsAdmin.project.update.mutate({ projectId: project.id, sandbox: { network: { agent: "lan" } } as never })).rejects.toThrow();
-    const ok = await wsAdmin.project.update.mutate({ projectId: project.id, sandbox: { network: { setup: "allowlist" }, allowlist: ["registry.npmjs.org"], secrets: ["NPM_TOKEN"] } });
+    const ok = await wsAdmin.project.update.mutate({
+      projectId: project.id,
+      sandbox: { network: { setup: "allowlist" }, allowlist: ["registry.npmjs.org"], secrets: ["NPM_TOKEN"] },
+    });
     expect(ok.sandbox).toMatchObject({ allowlist: ["registry.npmjs.org"] });
     await expect(wsAdmin.project.update.mutate({ projectId: project.id, sandbox: { secrets: ["AGENTBOARD_TOKEN"] } })).rejects.toThrow(/runner's own/);
   });

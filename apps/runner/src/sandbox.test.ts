@@ -116,7 +116,16 @@ describe("a hostile agent in the sandbox", () => {
     };
     const agent = acpTestAgent();
     await h.admin.agentProfile.create.mutate({ workspaceId: h.workspace.id, name: ACP_PROFILE, command: agent.command, args: agent.args, env: agent.env });
-    secrets = [h.api.adminToken, h.runnerToken, KEY, "DB-SECRET-MARKER", "SSH-SECRET-MARKER", "OTHER-RUN-MARKER", "REFUSED-BODY-LEAKED", "sk-ant-runner-env-key"];
+    secrets = [
+      h.api.adminToken,
+      h.runnerToken,
+      KEY,
+      "DB-SECRET-MARKER",
+      "SSH-SECRET-MARKER",
+      "OTHER-RUN-MARKER",
+      "REFUSED-BODY-LEAKED",
+      "sk-ant-runner-env-key",
+    ];
   });
   afterAll(async () => {
     allowed.server.close();
@@ -160,7 +169,8 @@ describe("a hostile agent in the sandbox", () => {
   it.each<Engine>(["command", "anthropic", "claude_code", "acp"])("%s: every attempt fails, the log shows it, nothing leaks", async (engine) => {
     // The script needs the other run's id, known only once it ran: turns are filled in below.
     let turns: Turn[] = [];
-    const messages = engine === "command" || engine === "acp" ? null : await startMessagesServer({ apiKey: KEY, script: (req) => turns[req.index] ?? { text: "Done." } });
+    const messages =
+      engine === "command" || engine === "acp" ? null : await startMessagesServer({ apiKey: KEY, script: (req) => turns[req.index] ?? { text: "Done." } });
     const runner = await startRunnerWith(messages);
     try {
       const project = await hostileProject();

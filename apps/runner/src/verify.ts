@@ -92,9 +92,11 @@ export async function executeVerification(claim: VerificationClaim, deps: Verify
     if (!(await isDirectory(project.repoPath))) {
       return await unable(`the project's repository ${project.repoPath} is not on this runner`);
     }
-    const vt = await mergeBaseIntoBranchForVerification({ repoPath: await fs.realpath(project.repoPath), baseBranch: run.baseBranch, branch: run.branch }).catch(
-      (err: unknown) => new Error(errorMessage(err)),
-    );
+    const vt = await mergeBaseIntoBranchForVerification({
+      repoPath: await fs.realpath(project.repoPath),
+      baseBranch: run.baseBranch,
+      branch: run.branch,
+    }).catch((err: unknown) => new Error(errorMessage(err)));
     if (vt instanceof Error) return await unable(`could not make the integrated state: ${vt.message}`);
     let box: RunSandbox | null = null;
     try {

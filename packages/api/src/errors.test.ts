@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppError, conflict, toTRPCError } from "./errors.js";
+import { type AppError, conflict, toTRPCError } from "./errors.js";
 
 describe("error mapping", () => {
   it("keeps a domain error's code and reason", () => {

@@ -68,11 +68,9 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string, id: string) => new AppError("NOT_FOUND", "NOT_FOUND", `${what} ${id} not found`, { id });
-export const conflict = (reason: ErrorReason, message: string, details?: Record<string, unknown>) =>
-  new AppError("CONFLICT", reason, message, details);
+export const conflict = (reason: ErrorReason, message: string, details?: Record<string, unknown>) => new AppError("CONFLICT", reason, message, details);
 export const forbidden = (message = "not allowed") => new AppError("FORBIDDEN", "FORBIDDEN", message);
-export const badRequest = (message: string, field?: string) =>
-  new AppError("BAD_REQUEST", "BAD_REQUEST", message, field ? { field } : undefined);
+export const badRequest = (message: string, field?: string) => new AppError("BAD_REQUEST", "BAD_REQUEST", message, field ? { field } : undefined);
 
 /**
  * Maps any error thrown below a procedure to what the client may see. Unknown errors become
@@ -84,9 +82,16 @@ export function toTRPCError(err: unknown): TRPCError {
     return new TRPCError({ code: err.code, message: err.message, cause: err });
   }
   if (err instanceof Prisma.PrismaClientKnownRequestError) {
-    if (err.code === "P2025") return new TRPCError({ code: "NOT_FOUND", message: "record not found", cause: new AppError("NOT_FOUND", "NOT_FOUND", "record not found") });
-    if (err.code === "P2002") return new TRPCError({ code: "CONFLICT", message: "already exists", cause: new AppError("CONFLICT", "ALREADY_EXISTS", "already exists") });
-    if (err.code === "P2003") return new TRPCError({ code: "BAD_REQUEST", message: "a referenced record does not exist", cause: new AppError("BAD_REQUEST", "NOT_FOUND", "a referenced record does not exist") });
+    if (err.code === "P2025")
+      return new TRPCError({ code: "NOT_FOUND", message: "record not found", cause: new AppError("NOT_FOUND", "NOT_FOUND", "record not found") });
+    if (err.code === "P2002")
+      return new TRPCError({ code: "CONFLICT", message: "already exists", cause: new AppError("CONFLICT", "ALREADY_EXISTS", "already exists") });
+    if (err.code === "P2003")
+      return new TRPCError({
+        code: "BAD_REQUEST",
+        message: "a referenced record does not exist",
+        cause: new AppError("BAD_REQUEST", "NOT_FOUND", "a referenced record does not exist"),
+      });
   }
   if (isTransientDatabaseError(err)) {
     const message = "the database connection was lost before the call could finish; call again";

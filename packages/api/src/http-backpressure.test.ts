@@ -40,7 +40,7 @@ describe.each([
         await api.admin.run.appendEvents({ runId: run.id, leaseToken: claim!.leaseToken, events });
       }
     };
-    const stored = async () => (await api.core.deps.db.prisma.runEvent.count({ where: { runId: run.id } }));
+    const stored = async () => await api.core.deps.db.prisma.runEvent.count({ where: { runId: run.id } });
     return { run, appendMb, stored };
   }
 
@@ -73,7 +73,9 @@ describe.each([
     const socket = connect(Number(new URL(url).port), "127.0.0.1");
     const input = encodeURIComponent(JSON.stringify({ json: { runId } }));
     const resume = lastEventId ? `Last-Event-ID: ${lastEventId}\r\n` : "";
-    socket.write(`GET /api/trpc/run.onEvents?input=${input} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer ${api.adminToken}\r\n${resume}\r\n`);
+    socket.write(
+      `GET /api/trpc/run.onEvents?input=${input} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer ${api.adminToken}\r\n${resume}\r\n`,
+    );
     socket.setEncoding("utf8");
     socket.on("error", () => undefined); // a dropped follower may see a reset; its close is awaited
     // Only the event ids are kept, line by line: the frames themselves are megabytes.

@@ -96,9 +96,12 @@ describe.each(testProviders)("bad requests on %s", (provider) => {
 
   each("well-formed superjson still works: dates, undefined, and shared objects written out in full", async (url) => {
     const since = new Date(Date.now() - 60_000);
-    const list = await fetch(`${url}/api/trpc/run.list?input=${encodeURIComponent(JSON.stringify({ json: { workspaceId: seed.workspace.id, since: since.toISOString() }, meta: { values: { since: ["Date"] }, v: 1 } }))}`, {
-      headers: { authorization: `Bearer ${api.adminToken}` },
-    });
+    const list = await fetch(
+      `${url}/api/trpc/run.list?input=${encodeURIComponent(JSON.stringify({ json: { workspaceId: seed.workspace.id, since: since.toISOString() }, meta: { values: { since: ["Date"] }, v: 1 } }))}`,
+      {
+        headers: { authorization: `Bearer ${api.adminToken}` },
+      },
+    );
     expect(list.status).toBe(200);
     // referentialEqualities are ignored: this one would make the payload contain itself.
     const { runId, leaseToken } = await runningRun();
@@ -120,10 +123,16 @@ describe.each(testProviders)("bad requests on %s", (provider) => {
     expect(deep.status).toBe(400);
     expect(deep.body.error!.json.message).toBe(`input is nested deeper than ${MAX_INPUT_DEPTH} levels`);
     expect((await post(url, "run.appendEvents", "[".repeat(1_000_000))).status).toBe(400);
-    const get = await fetch(`${url}/api/trpc/run.events?input=${encodeURIComponent(`{"json":${"[".repeat(200)}`)}`, { headers: { authorization: `Bearer ${api.adminToken}` } });
+    const get = await fetch(`${url}/api/trpc/run.events?input=${encodeURIComponent(`{"json":${"[".repeat(200)}`)}`, {
+      headers: { authorization: `Bearer ${api.adminToken}` },
+    });
     expect(get.status).toBe(400);
     // Brackets inside strings are text, not nesting.
-    const text = await post(url, "run.appendEvents", JSON.stringify({ json: { runId, leaseToken, events: [{ type: "x", payload: { text: "[{".repeat(500) } }] } }));
+    const text = await post(
+      url,
+      "run.appendEvents",
+      JSON.stringify({ json: { runId, leaseToken, events: [{ type: "x", payload: { text: "[{".repeat(500) } }] } }),
+    );
     expect(text.status).toBe(200);
     expect(await api.admin.run.events({ runId })).toHaveLength(4); // queued, claimed, started, the text
   });

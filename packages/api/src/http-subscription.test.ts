@@ -39,17 +39,24 @@ describe("a long direct SSE stream", () => {
     let last = 0;
     let reached: (() => void) | null = null;
     let target = 0;
-    const sub = client.run.onEvents.subscribe({ runId: run.id }, {
-      onData: ({ data }) => {
-        last = data.seq;
-        if (last >= target) reached?.();
+    const sub = client.run.onEvents.subscribe(
+      { runId: run.id },
+      {
+        onData: ({ data }) => {
+          last = data.seq;
+          if (last >= target) reached?.();
+        },
       },
-    });
+    );
     const stream = async (n: number) => {
       target = last + n;
       const done = new Promise<void>((r) => (reached = r));
       for (let i = 0; i < n; i += 500) {
-        await api.admin.run.appendEvents({ runId: run.id, leaseToken: claim!.leaseToken, events: Array.from({ length: 500 }, () => ({ type: "agent.message", payload: { text: "tick" } })) });
+        await api.admin.run.appendEvents({
+          runId: run.id,
+          leaseToken: claim!.leaseToken,
+          events: Array.from({ length: 500 }, () => ({ type: "agent.message", payload: { text: "tick" } })),
+        });
       }
       await done;
     };

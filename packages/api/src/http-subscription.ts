@@ -99,9 +99,12 @@ export async function serveSubscription(opts: DirectCall & { call: SubscriptionC
   res.writeHead(200, SSE_HEADERS);
   send(frame({ event: "connected", data: JSON.stringify(config.sse?.client ?? {}) }));
   const ping = pingMs
-    ? setInterval(() => {
-        if (Date.now() - lastWrite >= pingMs && !res.writableNeedDrain) send(frame({ event: "ping", data: "" }));
-      }, Math.max(1, Math.min(1_000, Math.floor(pingMs / 2))))
+    ? setInterval(
+        () => {
+          if (Date.now() - lastWrite >= pingMs && !res.writableNeedDrain) send(frame({ event: "ping", data: "" }));
+        },
+        Math.max(1, Math.min(1_000, Math.floor(pingMs / 2))),
+      )
     : null;
 
   const header = req.headers["last-event-id"];

@@ -121,7 +121,9 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
   return {
     handles(req) {
       const url = req.url ?? "";
-      return url.startsWith("/api/trpc/") || url === "/api/health" || url.startsWith("/api/health?") || rest.handles(req) || mcp.handles(req) || account.handles(req);
+      return (
+        url.startsWith("/api/trpc/") || url === "/api/health" || url.startsWith("/api/health?") || rest.handles(req) || mcp.handles(req) || account.handles(req)
+      );
     },
     handle(req, res) {
       setSecurityHeaders(res);
@@ -133,7 +135,8 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
       const url = req.url ?? "";
       const method = req.method ?? "GET";
       if (url.startsWith("/api/health")) {
-        if (method !== "GET" && method !== "HEAD") return refuse(res, new TRPCError({ code: "METHOD_NOT_SUPPORTED", message: `${method} is not supported here: use GET` }), { allow: "GET, HEAD" });
+        if (method !== "GET" && method !== "HEAD")
+          return refuse(res, new TRPCError({ code: "METHOD_NOT_SUPPORTED", message: `${method} is not supported here: use GET` }), { allow: "GET, HEAD" });
         checkHealth(core.deps)
           .then((body) => {
             res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
@@ -146,7 +149,14 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
         return;
       }
       if (method !== "GET" && method !== "POST") {
-        return refuse(res, new TRPCError({ code: "METHOD_NOT_SUPPORTED", message: `${method} is not supported: the API takes GET (queries, subscriptions) and POST (mutations)` }), { allow: "GET, POST" });
+        return refuse(
+          res,
+          new TRPCError({
+            code: "METHOD_NOT_SUPPORTED",
+            message: `${method} is not supported: the API takes GET (queries, subscriptions) and POST (mutations)`,
+          }),
+          { allow: "GET, POST" },
+        );
       }
       // Refused before a byte of the body is read; the connection closes, since the rest of
       // the body would otherwise have to be read to reuse it.
@@ -158,7 +168,8 @@ export function createApiHttpHandler(core: ApiCore, opts: ApiHttpOptions = {}): 
         const deep = inputDepthError(queryInput(url));
         if (deep) return refuse(res, deep);
         const subscription = direct ? subscriptionCall(req, BASE_PATH) : null;
-        if (subscription) return void serveSubscription({ req, res, call: subscription, createContext: () => createContext(req), onError, pingMs: opts.pingMs }).catch(fail);
+        if (subscription)
+          return void serveSubscription({ req, res, call: subscription, createContext: () => createContext(req), onError, pingMs: opts.pingMs }).catch(fail);
         return void trpc(req, res);
       }
       const body = readJsonBody(req);
@@ -189,7 +200,10 @@ export function keepConnectionsAlive(server: Server): void {
 }
 
 /** An HTTP server with only the API, on 127.0.0.1 and a free port unless told otherwise. */
-export async function listenApi(core: ApiCore, opts: ApiHttpOptions & { port?: number; host?: string } = {}): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function listenApi(
+  core: ApiCore,
+  opts: ApiHttpOptions & { port?: number; host?: string } = {},
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const handler = createApiHttpHandler(core, opts);
   const server = createServer((req, res) => {
     if (handler.handles(req)) return handler.handle(req, res);

@@ -80,12 +80,26 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   const log = opts.log ?? ((msg: string, err?: unknown) => console.error(`[agentboard] ${msg}`, err ?? ""));
   const sweep = opts.worktreeSweep;
   const background = [
-    opts.reaperEveryMs === 0 ? null : runEvery(opts.reaperEveryMs ?? 2_000, () => reapExpiredLeases(deps), (err) => log("reaper failed", err)),
+    opts.reaperEveryMs === 0
+      ? null
+      : runEvery(
+          opts.reaperEveryMs ?? 2_000,
+          () => reapExpiredLeases(deps),
+          (err) => log("reaper failed", err),
+        ),
     sweep
-      ? runEvery(sweep.everyMs, () => sweepStaleWorktrees(deps, { olderThanMs: sweep.olderThanMs }), (err) => log("worktree sweep failed", err))
+      ? runEvery(
+          sweep.everyMs,
+          () => sweepStaleWorktrees(deps, { olderThanMs: sweep.olderThanMs }),
+          (err) => log("worktree sweep failed", err),
+        )
       : null,
     sweep
-      ? runEvery(sweep.pendingEveryMs ?? 15_000, () => finishPendingCleanups(deps), (err) => log("finishing cleanups failed", err))
+      ? runEvery(
+          sweep.pendingEveryMs ?? 15_000,
+          () => finishPendingCleanups(deps),
+          (err) => log("finishing cleanups failed", err),
+        )
       : null,
   ];
 

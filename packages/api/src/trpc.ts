@@ -114,8 +114,6 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, principal, authorize: makeAuthorizer(ctx.deps, principal, ctx.runWorkspaces) } });
 });
 
-export type Authorizer = ReturnType<typeof makeAuthorizer>;
-
 /**
  * Permission checks used by routers: each resolves the workspace an object belongs to and
  * checks the principal's role there. Objects in other workspaces answer NOT_FOUND, so a
@@ -125,7 +123,8 @@ function makeAuthorizer(deps: Deps, p: Principal, runWorkspaces: Map<string, str
   const check = (workspaceId: string, need: Need, what: string, id: string) => {
     const role = roleIn(p, workspaceId);
     if (role === null) throw notFound(what, id);
-    if (!allows(p, workspaceId, need)) throw forbidden(p.kind === "session" ? `your role here (${role}) cannot do that` : `this token (${role}) cannot do that`);
+    if (!allows(p, workspaceId, need))
+      throw forbidden(p.kind === "session" ? `your role here (${role}) cannot do that` : `this token (${role}) cannot do that`);
     return workspaceId;
   };
   const prisma = deps.db.prisma;

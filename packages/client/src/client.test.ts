@@ -104,7 +104,10 @@ describe.each(testProviders)("@agentboard/client over HTTP on %s", (provider) =>
       await runner.run.appendEvents.mutate({
         runId: run.id,
         leaseToken: claim!.leaseToken,
-        events: [{ type: "agent.message", payload: { text: "é \n ✓", at: 1 } }, { type: "command.output", payload: { text: "ok" } }],
+        events: [
+          { type: "agent.message", payload: { text: "é \n ✓", at: 1 } },
+          { type: "command.output", payload: { text: "ok" } },
+        ],
       });
       /** The stream's text until it ends or `frames` data frames have arrived. */
       const read = async (base: string, input: unknown, opts: { frames: number; token?: string; lastEventId?: string }) => {
@@ -182,7 +185,11 @@ describe.each(testProviders)("@agentboard/client over HTTP on %s", (provider) =>
     expect(claim?.project.repoPath).toBe(seed.project.repoPath);
     const started = await runner.run.start.mutate({ runId: run.id, leaseToken: claim!.leaseToken });
     expect(started.leaseExpiresAt).toBeInstanceOf(Date);
-    await runner.run.appendEvents.mutate({ runId: run.id, leaseToken: claim!.leaseToken, events: [{ type: "command.output", payload: { stream: "stdout", text: "hi\n" } }] });
+    await runner.run.appendEvents.mutate({
+      runId: run.id,
+      leaseToken: claim!.leaseToken,
+      events: [{ type: "command.output", payload: { stream: "stdout", text: "hi\n" } }],
+    });
     const stale = await runner.run.heartbeat.mutate({ runId: run.id, leaseToken: "wrong" }).catch((e: unknown) => e);
     expect(errorReason(stale)).toBe("LEASE_LOST");
     const done = await runner.run.complete.mutate({ runId: run.id, leaseToken: claim!.leaseToken, status: "succeeded", output: { summary: "ok" } });
@@ -207,7 +214,9 @@ describe.each(testProviders)("@agentboard/client over HTTP on %s", (provider) =>
     const runner = createAgentboardClient({ url: http.url, token });
     const stop = new AbortController();
     for (let i = 0; i < 30; i++) {
-      expect(await runner.run.claim.mutate({ workspaceId: seed.workspace.id, runId: "doesnotexist" }, { signal: stop.signal }).catch((e: unknown) => errorReason(e))).toBe("NOT_FOUND");
+      expect(
+        await runner.run.claim.mutate({ workspaceId: seed.workspace.id, runId: "doesnotexist" }, { signal: stop.signal }).catch((e: unknown) => errorReason(e)),
+      ).toBe("NOT_FOUND");
       await runner.workspace.list.query(undefined, { signal: stop.signal });
     }
     // tRPC's own links would have left 60 here, one per call, for the life of the signal.

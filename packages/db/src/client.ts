@@ -66,10 +66,7 @@ export function createDatabase(config: DatabaseConfig, opts: CreateDatabaseOptio
   }
 
   mkdirSync(dirname(config.file), { recursive: true });
-  const adapter = new PrismaBetterSqlite3(
-    { url: config.file, timeout: 5000 },
-    { timestampFormat: "unixepoch-ms" },
-  );
+  const adapter = new PrismaBetterSqlite3({ url: config.file, timeout: 5000 }, { timestampFormat: "unixepoch-ms" });
   // Both clients are generated from one schema (prisma/sqlite is derived from it and a test
   // guards the derivation), so the SQLite client has the PostgreSQL client's shape; the
   // services are written once against that shape.

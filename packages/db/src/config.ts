@@ -1,8 +1,6 @@
 import { isAbsolute, join, resolve } from "node:path";
 
-export type DatabaseConfig =
-  | { provider: "sqlite"; file: string }
-  | { provider: "postgresql"; url: string };
+export type DatabaseConfig = { provider: "sqlite"; file: string } | { provider: "postgresql"; url: string };
 
 export type Provider = DatabaseConfig["provider"];
 
@@ -14,7 +12,7 @@ export type Provider = DatabaseConfig["provider"];
 export function resolveDatabaseConfig(opts: { databaseUrl?: string; dataDir: string }): DatabaseConfig {
   const url = opts.databaseUrl?.trim();
   if (url && /^postgres(ql)?:\/\//.test(url)) return { provider: "postgresql", url };
-  if (url && url.startsWith("file:")) {
+  if (url?.startsWith("file:")) {
     const path = url.slice("file:".length);
     return { provider: "sqlite", file: isAbsolute(path) ? path : resolve(path) };
   }

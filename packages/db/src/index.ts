@@ -1,13 +1,44 @@
 export { createDatabase, tuneSqlite, PrismaClient, secretFields, type AppPrismaClient, type Database, type CreateDatabaseOptions } from "./client.js";
 export { resolveDatabaseConfig, describeDatabase, type DatabaseConfig, type Provider } from "./config.js";
 export { migrate, migrationsDir, readMigrations, MigrationError, type MigrateResult } from "./migrate.js";
-export { InvalidCursorError, RowLockedError, PREFERRED_GRACE_S, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type RunEventsPage, type QueueSql, type LeaseState, type ExpiredLease, type Claimed, type PublicRun, type ClaimCheck, type ClaimantLease, type AppendedEvents, type CardSearchArchived } from "./sql/types.js";
+export {
+  InvalidCursorError,
+  RowLockedError,
+  PREFERRED_GRACE_S,
+  type BoardEvent,
+  type BoardEventsPage,
+  type BoardSnapshotRows,
+  type RunEventsPage,
+  type QueueSql,
+  type LeaseState,
+  type ExpiredLease,
+  type Claimed,
+  type PublicRun,
+  type ClaimCheck,
+  type ClaimantLease,
+  type AppendedEvents,
+  type CardSearchArchived,
+} from "./sql/types.js";
 export { fromRowJson } from "./sql/rows.js";
 export { DatabaseInUseError, lockSqliteDatabase, restrictSqliteFiles, type SqliteLock } from "./sqlite-files.js";
 export * from "./generated/postgresql/enums.js";
 export type {
-  Workspace, Board, Project, Card, Workflow, Run, RunEvent, Runner, Worktree, DodItem, DodEvidence, ApiToken, ApprovalRequest, MergeVerification,
-  ReviewComment, RunTranscript,
+  Workspace,
+  Board,
+  Project,
+  Card,
+  Workflow,
+  Run,
+  RunEvent,
+  Runner,
+  Worktree,
+  DodItem,
+  DodEvidence,
+  ApiToken,
+  ApprovalRequest,
+  MergeVerification,
+  ReviewComment,
+  RunTranscript,
 } from "./generated/postgresql/client.js";
 export { Prisma } from "./generated/postgresql/client.js";
 

@@ -95,9 +95,7 @@ async function migratePostgres(url: string, migrations: Migration[]): Promise<Mi
       "rolled_back_at" TIMESTAMPTZ,
       "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
       "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`);
-    const { rows } = await client.query<AppliedRow>(
-      `SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"`,
-    );
+    const { rows } = await client.query<AppliedRow>(`SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"`);
     const pending = plan(migrations, rows);
     for (const m of pending) {
       await client.query("BEGIN");
@@ -139,9 +137,7 @@ async function migrateSqlite(file: string, migrations: Migration[]): Promise<Mig
     // Prisma's SQLite migrations rebuild tables; foreign keys must be off while they do.
     db.pragma("foreign_keys = OFF");
     const run = db.transaction(() => {
-      const rows = db
-        .prepare(`SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"`)
-        .all() as AppliedRow[];
+      const rows = db.prepare(`SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"`).all() as AppliedRow[];
       const pending = plan(migrations, rows);
       const record = db.prepare(
         `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count)

@@ -18,7 +18,12 @@ describe("provider schemas", () => {
     // The migration tooling stores the datamodel each migration produces; a schema edit
     // without a new migration shows up here.
     const strip = (s: string) =>
-      s.replace(/^\s*\/\/.*$/gm, "").replace(/generator client \{[\s\S]*?\}/, "").replace(/datasource db \{[\s\S]*?\}/, "").replace(/\s+/g, " ").trim();
+      s
+        .replace(/^\s*\/\/.*$/gm, "")
+        .replace(/generator client \{[\s\S]*?\}/, "")
+        .replace(/datasource db \{[\s\S]*?\}/, "")
+        .replace(/\s+/g, " ")
+        .trim();
     for (const dir of ["migrations", "sqlite/migrations"]) {
       const root = resolve(prismaDir, dir);
       const latest = latestSnapshot(root);
@@ -29,6 +34,9 @@ describe("provider schemas", () => {
 });
 
 function latestSnapshot(root: string): string {
-  const names = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return readFileSync(resolve(root, names.at(-1)!, "schema.snapshot.prisma"), "utf8");
 }

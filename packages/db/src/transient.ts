@@ -16,13 +16,24 @@ type SqlQuery = Parameters<SqlDriverAdapter["queryRaw"]>[0];
 export function isTransientDatabaseError(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 6; depth++) {
     if (typeof e !== "object") return false;
-    const { code, kind, message, cause, meta } = e as { code?: unknown; kind?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+    const { code, kind, message, cause, meta } = e as {
+      code?: unknown;
+      kind?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      meta?: { driverAdapterError?: unknown };
+    };
     // pg: SQLSTATE class 08 (connection exception), 57P01-03 (shut down / cannot connect now), 40001 / 40P01.
     if (typeof code === "string" && /^(08\w{3}|57P0[123]|40001|40P01)$/.test(code)) return true;
     if (typeof code === "string" && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)$/.test(code)) return true;
     // Prisma's driver adapter errors: { kind: "postgres", code } or a connection kind.
-    if (typeof kind === "string" && /^(ConnectionClosed|SocketTimeout|DatabaseNotReachable|TooManyConnections|TransactionWriteConflict)$/.test(kind)) return true;
-    if (typeof message === "string" && /Connection terminated|connection ended|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(message)) return true;
+    if (typeof kind === "string" && /^(ConnectionClosed|SocketTimeout|DatabaseNotReachable|TooManyConnections|TransactionWriteConflict)$/.test(kind))
+      return true;
+    if (
+      typeof message === "string" &&
+      /Connection terminated|connection ended|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(message)
+    )
+      return true;
     e = meta?.driverAdapterError ?? cause;
   }
   return false;
@@ -106,7 +117,7 @@ export function retryingAdapter(factory: SqlDriverAdapterFactory): SqlDriverAdap
 function forwarding<T extends object>(target: T, overrides: Partial<Record<keyof T, unknown>>): T {
   return new Proxy(target, {
     get(t, prop, _receiver) {
-      if (Object.prototype.hasOwnProperty.call(overrides, prop)) return overrides[prop as keyof T];
+      if (Object.hasOwn(overrides, prop)) return overrides[prop as keyof T];
       const value: unknown = Reflect.get(t, prop, t);
       return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(t) : value;
     },

@@ -50,7 +50,9 @@ try {
   execFileSync("true", ["merge-starts"]);
   const res = await mergeRunBranch({ repoPath: repo, baseBranch: "main", branch: "agentboard/r1", author: { name: "A", email: "a@example.com" } });
   execFileSync("true", ["merge-ended"]);
-  const calls = readFileSync(log, "utf8").split("\n").filter((l) => l !== "");
+  const calls = readFileSync(log, "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
   for (const c of calls) console.log(`  git ${c.replace(/-c \S+ /g, "")}`);
   console.log(`status=${res.status} checkout=${JSON.stringify(res.checkout)}`);
   console.log(`git processes per merge: ${calls.length} (rev-parse --git-common-dir: ${calls.filter((c) => c.includes("--git-common-dir")).length})`);

@@ -149,9 +149,7 @@ describe("cloneForRun", () => {
     expect(String((err as Error).message)).not.toContain(TOKEN);
     const e = new GitCommandError(["fetch", `http://h/?t=${TOKEN}`], 128, "", `fatal: bad ${TOKEN}`, [TOKEN]);
     expect(`${e.message}${e.stderr}${e.args.join(" ")}`).not.toContain(TOKEN);
-    expect(redactSecrets(`fatal: https://u:${TOKEN}@h/x and Authorization: Bearer abc.def`)).toBe(
-      "fatal: https://***@h/x and Authorization: Bearer ***",
-    );
+    expect(redactSecrets(`fatal: https://u:${TOKEN}@h/x and Authorization: Bearer abc.def`)).toBe("fatal: https://***@h/x and Authorization: Bearer ***");
   });
 
   it("refuses option-looking URLs, other transports and unsafe branches", async () => {

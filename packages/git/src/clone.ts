@@ -202,7 +202,11 @@ export async function probeRemote(input: ProbeRemoteInput): Promise<RemoteProbe>
     timeoutMs: input.timeoutMs ?? 15_000,
   });
   if (!result.ok) {
-    const detail = (result.error.stderr.trim() || result.error.message).split("\n").filter((l) => l.trim() !== "").slice(-2).join(" ");
+    const detail = (result.error.stderr.trim() || result.error.message)
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .slice(-2)
+      .join(" ");
     return { reachable: false, message: detail.slice(0, 500) };
   }
   return { reachable: true, hasBranch: result.stdout.trim() !== "" };

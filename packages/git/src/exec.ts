@@ -14,14 +14,7 @@ const BASE_CONFIG: readonly string[] = ["core.hooksPath=/dev/null", "commit.gpgS
 // Everything else GIT_* is dropped: GIT_DIR/GIT_WORK_TREE/GIT_INDEX_FILE (set when the
 // server is started from inside a git hook) would redirect our commands to another
 // repository, GIT_AUTHOR_* would override the identity we pass, GIT_TRACE* would log tokens.
-const INHERITED_GIT_VARS = new Set([
-  "GIT_SSH",
-  "GIT_SSH_COMMAND",
-  "GIT_SSH_VARIANT",
-  "GIT_SSL_CAINFO",
-  "GIT_SSL_CAPATH",
-  "GIT_HTTP_USER_AGENT",
-]);
+const INHERITED_GIT_VARS = new Set(["GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "GIT_HTTP_USER_AGENT"]);
 // simple-git refuses to run with these set; none matters for non-interactive use.
 const DROPPED_VARS = new Set(["EDITOR", "VISUAL", "PAGER", "PREFIX", "SSH_ASKPASS"]);
 

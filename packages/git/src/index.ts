@@ -34,8 +34,30 @@ export {
   type SweepInput,
   type SweepResult,
 } from "./worktree.js";
-export { RESULT_REF, createRunClone, forkPoint, fetchRunBundle, setBranch, objectDirsOf, isRunCloneOf, type RunClone, type RunCloneInput, type FetchBundleInput } from "./run-clone.js";
-export { cloneForRun, pushBranch, fetchBranch, probeRemote, type FetchBranchInput, type CloneForRunInput, type ClonedRepo, type PushBranchInput, type ProbeRemoteInput, type RemoteProbe } from "./clone.js";
+export {
+  RESULT_REF,
+  createRunClone,
+  forkPoint,
+  fetchRunBundle,
+  setBranch,
+  objectDirsOf,
+  isRunCloneOf,
+  type RunClone,
+  type RunCloneInput,
+  type FetchBundleInput,
+} from "./run-clone.js";
+export {
+  cloneForRun,
+  pushBranch,
+  fetchBranch,
+  probeRemote,
+  type FetchBranchInput,
+  type CloneForRunInput,
+  type ClonedRepo,
+  type PushBranchInput,
+  type ProbeRemoteInput,
+  type RemoteProbe,
+} from "./clone.js";
 export {
   DEFAULT_AUTHOR,
   commitAll,

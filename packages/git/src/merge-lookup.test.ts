@@ -21,7 +21,12 @@ async function mergedRun(runId: string): Promise<{ commit: string; tip: string; 
   await removeWorktree({ repoPath: fx.repo, dir, branch, deleteBranch: false });
   const tip = sh(fx.repo, "rev-parse", branch);
   const before = sh(fx.repo, "rev-parse", "main");
-  const merged = await mergeRunBranch({ repoPath: fx.repo, baseBranch: "main", branch, message: `Merge ${runId}\n\nAgentboard-Run: ${runId}\nMerged-by: admin` });
+  const merged = await mergeRunBranch({
+    repoPath: fx.repo,
+    baseBranch: "main",
+    branch,
+    message: `Merge ${runId}\n\nAgentboard-Run: ${runId}\nMerged-by: admin`,
+  });
   sh(fx.repo, "branch", "-D", branch);
   return { commit: merged.mergeCommit, tip, before };
 }

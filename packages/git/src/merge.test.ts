@@ -32,7 +32,9 @@ async function runBranch(runId: string, files: Record<string, string>): Promise<
 }
 
 function worktreeCount(): number {
-  return sh(fx.repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree ")).length;
+  return sh(fx.repo, "worktree", "list", "--porcelain")
+    .split("\n")
+    .filter((l) => l.startsWith("worktree ")).length;
 }
 
 describe("mergeRunBranch", () => {
@@ -218,7 +220,9 @@ describe("mergeRunBranch", () => {
     } finally {
       process.env.PATH = savedPath;
     }
-    const calls = readFileSync(log, "utf8").split("\n").filter((l) => l !== "");
+    const calls = readFileSync(log, "utf8")
+      .split("\n")
+      .filter((l) => l !== "");
     rmSync(bin, { recursive: true, force: true });
     expect(calls.some((c) => /\bworktree add\b|\bmerge --no-ff\b/.test(c))).toBe(false);
     expect(calls.filter((c) => c.includes("--git-common-dir"))).toHaveLength(1);

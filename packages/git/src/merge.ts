@@ -146,7 +146,12 @@ export interface MergeRunBranchResult {
 }
 
 /** Runs `fn` under the repository's lock, or directly when the caller already holds it. */
-export function underRepoLock<T>(repoPath: string, held: RepositoryLock | undefined, opts: RepositoryLockOptions | undefined, fn: () => Promise<T>): Promise<T> {
+export function underRepoLock<T>(
+  repoPath: string,
+  held: RepositoryLock | undefined,
+  opts: RepositoryLockOptions | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
   if (held !== undefined) {
     if (!holdsRepoLock(held, repoPath)) throw new Error(`the lock passed is not a held lock of ${repoPath}`);
     return fn();
@@ -184,8 +189,13 @@ export async function mergeRunBranchWith(input: MergeRunBranchInput, seams: Merg
     // human pushed/committed meanwhile, which is rare enough that twice in a row is news.
     const maxAttempts = 2;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const result = await attemptMerge(repoPath, baseBranch, branch, message, config, () =>
-        seams.beforeRefUpdate ? seams.beforeRefUpdate(attempt) : Promise.resolve(),
+      const result = await attemptMerge(
+        repoPath,
+        baseBranch,
+        branch,
+        message,
+        config,
+        () => (seams.beforeRefUpdate ? seams.beforeRefUpdate(attempt) : Promise.resolve()),
         input.expect,
       );
       if (result !== "base-moved") return { ...result, attempts: attempt };
@@ -226,14 +236,7 @@ async function attemptMerge(
   const holder = (await listWorktrees(repoPath)).find((w) => w.branch === baseBranch && !w.bare && !w.prunable);
   const holderClean = holder ? await trackedFilesClean(holder.path) : false;
 
-  const cas = await gitTry(repoPath, [
-    "update-ref",
-    "-m",
-    `agentboard: merge ${branch}`,
-    `refs/heads/${baseBranch}`,
-    merged,
-    baseBefore,
-  ]);
+  const cas = await gitTry(repoPath, ["update-ref", "-m", `agentboard: merge ${branch}`, `refs/heads/${baseBranch}`, merged, baseBefore]);
   if (!cas.ok) {
     if ((await branchCommit(repoPath, baseBranch)) !== baseBefore) return "base-moved";
     throw cas.error;
@@ -249,9 +252,7 @@ async function attemptMerge(
       // Two-tree merge old→new: updates exactly the files the merge changed, and refuses
       // (rather than overwrites) if the user modified one of them since the check above.
       const rt = await gitTry(holder.path, ["read-tree", "-m", "-u", baseBefore, merged]);
-      checkout = rt.ok
-        ? { path: holder.path, updated: true }
-        : { path: holder.path, updated: false, reason: "failed", error: rt.error.message };
+      checkout = rt.ok ? { path: holder.path, updated: true } : { path: holder.path, updated: false, reason: "failed", error: rt.error.message };
     }
   }
   return { status: "merged", mergeCommit: merged, baseBefore, branchCommit: tip, parents: [baseBefore, tip], checkout };
@@ -322,11 +323,7 @@ export async function mergeBaseIntoBranchForVerification(input: VerificationInpu
 
   const temp = await addTempClone(repoPath, branch, tip, "verify");
   try {
-    const res = await gitTry(
-      temp.dir,
-      ["merge", "--no-verify", "--no-edit", "-m", `Verify ${branch} merged into ${baseBranch}`, baseCommit],
-      { config },
-    );
+    const res = await gitTry(temp.dir, ["merge", "--no-verify", "--no-edit", "-m", `Verify ${branch} merged into ${baseBranch}`, baseCommit], { config });
     let conflict: string[] | undefined;
     if (!res.ok) {
       const files = await conflictedFiles(temp.dir).catch(() => []);

@@ -1,16 +1,7 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  assertInside,
-  assertSafeRefName,
-  assertSafeRevision,
-  branchNameForRun,
-  isSafeRefName,
-  slugify,
-  UnsafeNameError,
-  worktreeDirForRun,
-} from "./names.js";
+import { assertInside, assertSafeRefName, assertSafeRevision, branchNameForRun, isSafeRefName, slugify, UnsafeNameError, worktreeDirForRun } from "./names.js";
 
 function gitAcceptsBranch(name: string): boolean {
   try {
@@ -55,13 +46,10 @@ describe("safe names", () => {
     expect(() => assertSafeRefName(name)).toThrow(UnsafeNameError);
   });
 
-  it.each(["main", "feature/login", "release/v1.2.3", "agentboard/fix-bug-abc123", "under_score"])(
-    "accepts %j, which git accepts too",
-    (name) => {
-      expect(isSafeRefName(name)).toBe(true);
-      expect(gitAcceptsBranch(name)).toBe(true);
-    },
-  );
+  it.each(["main", "feature/login", "release/v1.2.3", "agentboard/fix-bug-abc123", "under_score"])("accepts %j, which git accepts too", (name) => {
+    expect(isSafeRefName(name)).toBe(true);
+    expect(gitAcceptsBranch(name)).toBe(true);
+  });
 
   it("accepts object ids as revisions but not option-looking strings", () => {
     expect(() => assertSafeRevision("0123456789abcdef0123456789abcdef01234567")).not.toThrow();
@@ -96,9 +84,7 @@ describe("safe names", () => {
 
   it("builds readable names from the title and the run id tail", () => {
     expect(branchNameForRun({ runId: "run-1", title: "Fix the Login bug!" })).toBe("agentboard/fix-the-login-bug-run1");
-    expect(branchNameForRun({ runId: "550e8400-e29b-41d4-a716-446655440000", title: "x" })).toBe(
-      "agentboard/x-446655440000",
-    );
+    expect(branchNameForRun({ runId: "550e8400-e29b-41d4-a716-446655440000", title: "x" })).toBe("agentboard/x-446655440000");
     expect(slugify("Corrige la sesión")).toBe("corrige-la-sesion");
     expect(slugify("🚀")).toBe("run");
   });

@@ -90,7 +90,10 @@ export function slugify(title: string, maxLength = 40): string {
  */
 export function shortRunId(runId: string): string {
   assertRunId(runId);
-  return runId.toLowerCase().replace(/[^a-z0-9]/g, "").slice(-12);
+  return runId
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "")
+    .slice(-12);
 }
 
 export interface BranchNameInput {

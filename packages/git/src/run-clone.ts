@@ -70,7 +70,19 @@ export async function createRunClone({ repoPath, baseBranch, branch, dir, startC
   if (baseTip === null) throw new Error(`base branch ${baseBranch} does not exist in ${repoPath}`);
   const { start, fork } = await startOf(repoPath, baseTip, startCommit ?? null);
   await fs.mkdir(path.dirname(target), { recursive: true });
-  await git(path.dirname(target), ["clone", "--quiet", "--shared", "--no-checkout", "--single-branch", "--branch", baseBranch, "--no-tags", "--", repoPath, target]);
+  await git(path.dirname(target), [
+    "clone",
+    "--quiet",
+    "--shared",
+    "--no-checkout",
+    "--single-branch",
+    "--branch",
+    baseBranch,
+    "--no-tags",
+    "--",
+    repoPath,
+    target,
+  ]);
   // A commit rather than a branch name: what is returned is exactly what was checked out.
   // A follow-up's start is read through the shared object store (it is on no cloned branch).
   await git(target, ["checkout", "--quiet", "-b", branch, start]);

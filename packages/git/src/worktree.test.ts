@@ -3,15 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { branchNameForRun, worktreeDirForRun } from "./names.js";
 import { makeRepo, sh, write, type Fixture } from "./test-helpers.js";
-import {
-  BranchCheckedOutError,
-  createWorktree,
-  dirSize,
-  listWorktrees,
-  removeWorktree,
-  sweepStaleWorktrees,
-  treeBytes,
-} from "./worktree.js";
+import { BranchCheckedOutError, createWorktree, dirSize, listWorktrees, removeWorktree, sweepStaleWorktrees, treeBytes } from "./worktree.js";
 
 let fx: Fixture;
 beforeEach(() => {
@@ -70,12 +62,8 @@ describe("worktrees", () => {
     const dir1 = worktreeDirForRun(fx.worktrees, "run-3");
     await createWorktree({ repoPath: fx.repo, baseBranch: "main", branch: "agentboard/busy", dir: dir1 });
     const dir2 = worktreeDirForRun(fx.worktrees, "run-4");
-    await expect(
-      createWorktree({ repoPath: fx.repo, baseBranch: "main", branch: "agentboard/busy", dir: dir2 }),
-    ).rejects.toBeInstanceOf(BranchCheckedOutError);
-    await expect(
-      createWorktree({ repoPath: fx.repo, baseBranch: "main", branch: "main", dir: dir2 }),
-    ).rejects.toBeInstanceOf(BranchCheckedOutError);
+    await expect(createWorktree({ repoPath: fx.repo, baseBranch: "main", branch: "agentboard/busy", dir: dir2 })).rejects.toBeInstanceOf(BranchCheckedOutError);
+    await expect(createWorktree({ repoPath: fx.repo, baseBranch: "main", branch: "main", dir: dir2 })).rejects.toBeInstanceOf(BranchCheckedOutError);
   });
 
   it("rejects unsafe branch names before running git", async () => {
@@ -83,9 +71,7 @@ describe("worktrees", () => {
     for (const branch of ["-rf", "a..b", "../x", "with space"]) {
       await expect(createWorktree({ repoPath: fx.repo, baseBranch: "main", branch, dir })).rejects.toThrow(/unsafe/);
     }
-    await expect(createWorktree({ repoPath: fx.repo, baseBranch: "--upload-pack=x", branch: "ok", dir })).rejects.toThrow(
-      /unsafe/,
-    );
+    await expect(createWorktree({ repoPath: fx.repo, baseBranch: "--upload-pack=x", branch: "ok", dir })).rejects.toThrow(/unsafe/);
   });
 
   it("tolerates a worktree directory that is already gone", async () => {

@@ -82,7 +82,6 @@ export async function branchCommit(repoPath: string, branch: string): Promise<st
   return res.ok ? res.stdout.trim() : null;
 }
 
-
 export interface CreateWorktreeInput {
   repoPath: string;
   baseBranch: string;

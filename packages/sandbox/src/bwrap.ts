@@ -74,9 +74,7 @@ export function bwrapArgs(plan: MountPlan): string[] {
  */
 export function bridgeScript(bridges: ReadonlyArray<{ name: string; port: number }>): string {
   if (bridges.length === 0) return 'exec "$@"';
-  const lines = bridges.map(
-    (b) => `socat -lf /dev/null TCP-LISTEN:${b.port},bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:${SOCKET_DIR}/${b.name} &`,
-  );
+  const lines = bridges.map((b) => `socat -lf /dev/null TCP-LISTEN:${b.port},bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:${SOCKET_DIR}/${b.name} &`);
   // /proc/net/tcp lists listening sockets as "0100007F:<port hex> 00000000:0000 0A".
   const waits = bridges.map((b) => `grep -q "0100007F:${b.port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A" /proc/net/tcp`);
   return [...lines, `n=0; until ${waits.join(" && ")}; do n=$((n+1)); [ $n -gt 2000 ] && break; done`, 'exec "$@"'].join("\n");

@@ -33,9 +33,15 @@ describe("the environment of a run's processes", () => {
   });
 
   it("passes declared secrets, but never the runner's token, git token or model key", () => {
-    const env = sandboxEnv({ source: runner, home: "/h", user: "u", secrets: ["NPM_TOKEN", "AGENTBOARD_TOKEN", "ANTHROPIC_API_KEY", "AGENTBOARD_GIT_TOKEN", "UNSET"] });
+    const env = sandboxEnv({
+      source: runner,
+      home: "/h",
+      user: "u",
+      secrets: ["NPM_TOKEN", "AGENTBOARD_TOKEN", "ANTHROPIC_API_KEY", "AGENTBOARD_GIT_TOKEN", "UNSET"],
+    });
     expect(env.NPM_TOKEN).toBe("npm_x");
-    for (const name of ["AGENTBOARD_TOKEN", "ANTHROPIC_API_KEY", "AGENTBOARD_GIT_TOKEN", "UNSET", "SENTRY_DSN", "STRIPE_SK"]) expect(env).not.toHaveProperty(name);
+    for (const name of ["AGENTBOARD_TOKEN", "ANTHROPIC_API_KEY", "AGENTBOARD_GIT_TOKEN", "UNSET", "SENTRY_DSN", "STRIPE_SK"])
+      expect(env).not.toHaveProperty(name);
   });
 
   it("points every proxy variable at the sandbox's egress bridge when the phase has network", () => {

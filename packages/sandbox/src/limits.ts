@@ -164,7 +164,8 @@ function readCounters(dirs: readonly CgroupDir[]): { forks: number; oomKills: nu
   let oomKills = 0;
   for (const d of dirs) {
     if (d.controller === "pids") forks += Number(/^max (\d+)/m.exec(readText(path.join(d.dir, "pids.events")) ?? "")?.[1] ?? 0);
-    else oomKills += Number(/^oom_kill (\d+)/m.exec(readText(path.join(d.dir, d.method === "cgroup2" ? "memory.events" : "memory.oom_control")) ?? "")?.[1] ?? 0);
+    else
+      oomKills += Number(/^oom_kill (\d+)/m.exec(readText(path.join(d.dir, d.method === "cgroup2" ? "memory.events" : "memory.oom_control")) ?? "")?.[1] ?? 0);
   }
   return { forks, oomKills };
 }

@@ -177,7 +177,10 @@ export function spawnGroup(file: string, args: readonly string[], opts: SpawnGro
       opts.signal?.removeEventListener("abort", onAbort);
       const info = exit ?? { code, signal };
       // Output is drained; settle only once the cleanup of leftovers begun at exit is over.
-      (terminating ?? Promise.resolve()).then(() => resolve(info), () => resolve(info));
+      (terminating ?? Promise.resolve()).then(
+        () => resolve(info),
+        () => resolve(info),
+      );
     });
   });
 

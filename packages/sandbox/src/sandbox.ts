@@ -142,7 +142,10 @@ export class SandboxHost {
       mkdirSync(path.join(dir, "home"));
       mkdirSync(path.join(dir, "work"));
       const plan: MountPlan = { layout: this.layout, home: path.join(dir, "home"), checkout: path.join(dir, "work"), readOnly: [] };
-      await run(this.bwrap, [...bwrapArgs(plan), "--", "/bin/true"], { timeout: 10_000, env: { PATH: "/usr/bin:/bin" } as Record<string, string> as NodeJS.ProcessEnv });
+      await run(this.bwrap, [...bwrapArgs(plan), "--", "/bin/true"], {
+        timeout: 10_000,
+        env: { PATH: "/usr/bin:/bin" } as Record<string, string> as NodeJS.ProcessEnv,
+      });
       return null;
     } catch (err) {
       const e = err as { stderr?: string; message?: string };
@@ -158,7 +161,14 @@ export class SandboxHost {
   }
 
   /** @internal */ get internals() {
-    return { layout: this.layout, cgroups: this.cgroups, bwrap: this.bwrap, socketDir: this.socketDir, extraPath: this.extraPath, extraReadOnly: this.extraReadOnly };
+    return {
+      layout: this.layout,
+      cgroups: this.cgroups,
+      bwrap: this.bwrap,
+      socketDir: this.socketDir,
+      extraPath: this.extraPath,
+      extraReadOnly: this.extraReadOnly,
+    };
   }
 
   async close(): Promise<void> {
@@ -364,7 +374,8 @@ export class RunSandbox {
         const h = cgroup.hit();
         if (h) report(h);
         // 128 + SIGXFSZ: a process wrote past the file size limit.
-        else if (exit.code === 153) report({ limit: "fileSize", message: `a process exceeded the sandbox's file size limit of ${policy.limits.fileSizeMb} MB` });
+        else if (exit.code === 153)
+          report({ limit: "fileSize", message: `a process exceeded the sandbox's file size limit of ${policy.limits.fileSizeMb} MB` });
         // Done means gone: nothing this process started may still run when the next one starts.
         await cgroup.drained();
         await cgroup.remove();
@@ -376,9 +387,14 @@ export class RunSandbox {
         throw err;
       },
     );
-    return { get pid() {
-      return proc.pid;
-    }, child: proc.child, done, terminate: (g?: number) => proc.terminate(g) };
+    return {
+      get pid() {
+        return proc.pid;
+      },
+      child: proc.child,
+      done,
+      terminate: (g?: number) => proc.terminate(g),
+    };
   }
 
   private track(proc: GroupProcess): GroupProcess {

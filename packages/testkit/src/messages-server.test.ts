@@ -202,10 +202,7 @@ describe("messages server", () => {
     server = await startMessagesServer({ script: [{ text: "slow", delayMs: 30_000 }] });
     const controller = new AbortController();
     const started = Date.now();
-    const pending = client(server).messages.create(
-      { model: "m", max_tokens: 10, messages: [{ role: "user", content: "hi" }] },
-      { signal: controller.signal },
-    );
+    const pending = client(server).messages.create({ model: "m", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }, { signal: controller.signal });
     // Abort once the server has the request, which is the state a cancel really meets.
     await server.waitForRequest(1);
     controller.abort();
@@ -215,8 +212,8 @@ describe("messages server", () => {
 
   it("reports an exhausted script as a non-retryable 500", async () => {
     server = await startMessagesServer({ script: [] });
-    const err = await new Anthropic({ apiKey: "k", baseURL: server.url, maxRetries: 2 })
-      .messages.create({ model: "m", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })
+    const err = await new Anthropic({ apiKey: "k", baseURL: server.url, maxRetries: 2 }).messages
+      .create({ model: "m", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.InternalServerError);
     expect((err as Error).message).toContain("exhausted");

@@ -34,15 +34,7 @@ const toolResultBlock = z.looseObject({
 const thinkingBlock = z.looseObject({ type: z.literal("thinking"), thinking: z.string(), signature: z.string() });
 const redactedThinkingBlock = z.looseObject({ type: z.literal("redacted_thinking"), data: z.string() });
 
-const contentBlock = z.discriminatedUnion("type", [
-  textBlock,
-  imageBlock,
-  documentBlock,
-  toolUseBlock,
-  toolResultBlock,
-  thinkingBlock,
-  redactedThinkingBlock,
-]);
+const contentBlock = z.discriminatedUnion("type", [textBlock, imageBlock, documentBlock, toolUseBlock, toolResultBlock, thinkingBlock, redactedThinkingBlock]);
 
 const messageParam = z.looseObject({
   role: z.enum(["user", "assistant"]),
@@ -197,9 +189,7 @@ function buildMessage(turn: Turn, body: MessagesRequestBody): OutMessage {
     else blocks.push({ type: "tool_use", id: b.id ?? randomId("toolu_"), name: b.name, input: b.input });
   }
   const hasToolUse = blocks.some((b) => b.type === "tool_use");
-  const outputText = blocks
-    .map((b) => (b.type === "text" ? b.text : b.type === "thinking" ? b.thinking : JSON.stringify(b.input) + b.name))
-    .join("");
+  const outputText = blocks.map((b) => (b.type === "text" ? b.text : b.type === "thinking" ? b.thinking : JSON.stringify(b.input) + b.name)).join("");
   const inputText = JSON.stringify([body.system ?? "", body.tools ?? [], body.messages]);
   return {
     id: randomId("msg_"),
@@ -257,7 +247,10 @@ function sseEvents(message: OutMessage, chunkSize: number): Array<{ event: strin
       for (const piece of chunks(block.thinking, chunkSize)) {
         events.push({ event: "content_block_delta", data: { type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: piece } } });
       }
-      events.push({ event: "content_block_delta", data: { type: "content_block_delta", index, delta: { type: "signature_delta", signature: block.signature } } });
+      events.push({
+        event: "content_block_delta",
+        data: { type: "content_block_delta", index, delta: { type: "signature_delta", signature: block.signature } },
+      });
     } else {
       events.push({
         event: "content_block_start",
@@ -304,9 +297,7 @@ function checkToolPairing(messages: MessagesRequestBody["messages"]): string | n
       // A trailing assistant message is a prefill; nothing to answer yet.
       if (!next) continue;
       const answered = new Set(
-        next.role === "user" && typeof next.content !== "string"
-          ? next.content.flatMap((b) => (b.type === "tool_result" ? [b.tool_use_id] : []))
-          : [],
+        next.role === "user" && typeof next.content !== "string" ? next.content.flatMap((b) => (b.type === "tool_result" ? [b.tool_use_id] : [])) : [],
       );
       const missing = ids.filter((id) => !answered.has(id));
       if (missing.length > 0) {
@@ -317,9 +308,7 @@ function checkToolPairing(messages: MessagesRequestBody["messages"]): string | n
       if (results.length === 0) continue;
       const prev = i > 0 ? messages[i - 1] : undefined;
       const asked = new Set(
-        prev && prev.role === "assistant" && typeof prev.content !== "string"
-          ? prev.content.flatMap((b) => (b.type === "tool_use" ? [b.id] : []))
-          : [],
+        prev && prev.role === "assistant" && typeof prev.content !== "string" ? prev.content.flatMap((b) => (b.type === "tool_use" ? [b.id] : [])) : [],
       );
       const orphan = results.find((id) => !asked.has(id));
       if (orphan !== undefined) {

@@ -29,9 +29,22 @@ function script(worktree: string, opts: { slow?: boolean } = {}) {
     if (opts.slow) return { text: "never mind", delayMs: 120_000 };
     switch (toolResults(req)) {
       case 0:
-        return { content: [{ type: "text", text: "Writing the file." }, { type: "tool_use", name: "mcp__acp__Write", input: { file_path: path.join(worktree, "hello.txt"), content: "hello\n" } }] };
+        return {
+          content: [
+            { type: "text", text: "Writing the file." },
+            { type: "tool_use", name: "mcp__acp__Write", input: { file_path: path.join(worktree, "hello.txt"), content: "hello\n" } },
+          ],
+        };
       case 1:
-        return { content: [{ type: "tool_use", name: "mcp__acp__Bash", input: { command: "cat hello.txt; echo from-terminal", description: "Show the file", timeout: 30_000 } }] };
+        return {
+          content: [
+            {
+              type: "tool_use",
+              name: "mcp__acp__Bash",
+              input: { command: "cat hello.txt; echo from-terminal", description: "Show the file", timeout: 30_000 },
+            },
+          ],
+        };
       default:
         return { text: "hello.txt is written." };
     }
@@ -60,7 +73,13 @@ describe("acp engine with Claude Code's ACP adapter", () => {
   afterEach(async () => cleanup());
 
   function context(prompt: string, permissions: AgentSpec["permissions"]) {
-    const agent: AgentSpec = { name: "claude-code-acp", command: process.execPath, args: [adapter], env: { DISABLE_AUTOUPDATER: "1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" }, permissions };
+    const agent: AgentSpec = {
+      name: "claude-code-acp",
+      command: process.execPath,
+      args: [adapter],
+      env: { DISABLE_AUTOUPDATER: "1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" },
+      permissions,
+    };
     return recordingContext({
       worktree,
       prompt,

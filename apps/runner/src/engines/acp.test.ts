@@ -37,9 +37,15 @@ describe("acp engine", () => {
     const calls = ofType(rec.events, "tool.call");
     expect(calls.map((c) => c.payload.name)).toEqual(["Write hello.txt", "cat hello.txt", "Write ../outside.txt"]);
     expect(calls[0]?.payload.input).toEqual({ path: path.join(worktree, "hello.txt"), content: "hello\n" });
-    expect(ofType(rec.events, "agent.permission").map((e) => e.payload)).toEqual([{ toolCallId: "write-1", title: "Write hello.txt", decision: "allowed", option: "yes" }]);
+    expect(ofType(rec.events, "agent.permission").map((e) => e.payload)).toEqual([
+      { toolCallId: "write-1", title: "Write hello.txt", decision: "allowed", option: "yes" },
+    ]);
     const results = ofType(rec.events, "tool.result");
-    expect(results.map((r) => [r.payload.id, r.payload.isError])).toEqual([["write-1", false], ["cat-1", false], ["escape-1", true]]);
+    expect(results.map((r) => [r.payload.id, r.payload.isError])).toEqual([
+      ["write-1", false],
+      ["cat-1", false],
+      ["escape-1", true],
+    ]);
     expect(results[0]?.payload.output).toBe('{"bytes":6}');
     expect(results[1]?.payload.output).toBe("hello\ndone\n");
     expect(results[2]?.payload.output).toContain("outside the worktree");

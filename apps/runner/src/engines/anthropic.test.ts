@@ -60,12 +60,19 @@ describe("anthropic engine", () => {
     await mkdir(path.join(worktree, "src"));
     await writeFile(path.join(worktree, "src/app.txt"), "greeting = hello\nfarewell = bye\n");
     await serve([
-      { text: "Let me look at the file.", content: [{ type: "tool_use", name: "read_file", input: { path: "src/app.txt" } }], usage: { input_tokens: 100, output_tokens: 20 } },
+      {
+        text: "Let me look at the file.",
+        content: [{ type: "tool_use", name: "read_file", input: { path: "src/app.txt" } }],
+        usage: { input_tokens: 100, output_tokens: 20 },
+      },
       (req) => {
         // React to what the tool really returned.
         const seen = toolResults(req)[0]?.content ?? "";
         if (!seen.includes("greeting = hello")) return { text: `unexpected read result: ${seen}` };
-        return { content: [{ type: "tool_use", name: "edit_file", input: { path: "src/app.txt", old_string: "hello", new_string: "world" } }], usage: { input_tokens: 200, output_tokens: 30 } };
+        return {
+          content: [{ type: "tool_use", name: "edit_file", input: { path: "src/app.txt", old_string: "hello", new_string: "world" } }],
+          usage: { input_tokens: 200, output_tokens: 30 },
+        };
       },
       {
         content: [
@@ -74,7 +81,10 @@ describe("anthropic engine", () => {
         ],
         usage: { input_tokens: 300, output_tokens: 40 },
       },
-      { content: [{ type: "tool_use", name: "run_command", input: { command: "cat src/app.txt docs/notes.md && echo ok-$MARK" } }], usage: { input_tokens: 400, output_tokens: 50 } },
+      {
+        content: [{ type: "tool_use", name: "run_command", input: { command: "cat src/app.txt docs/notes.md && echo ok-$MARK" } }],
+        usage: { input_tokens: 400, output_tokens: 50 },
+      },
       { text: "Changed the greeting to world and added docs/notes.md.", usage: { input_tokens: 500, output_tokens: 60 } },
     ]);
     const rec = context({ env: { PATH: process.env.PATH ?? "/usr/bin:/bin", MARK: "42" } });

@@ -10,7 +10,11 @@ import { EngineError, needsApproval, type ApprovalAnswer, type ApprovalSubject, 
  * whose policy needs approvals but that cannot ask is a runner bug: it must not run the
  * call unapproved.
  */
-export async function approvalFor(ctx: Pick<EngineContext, "approval" | "requestApproval">, tool: string, subject: ApprovalSubject): Promise<ApprovalAnswer | null> {
+export async function approvalFor(
+  ctx: Pick<EngineContext, "approval" | "requestApproval">,
+  tool: string,
+  subject: ApprovalSubject,
+): Promise<ApprovalAnswer | null> {
   if (!needsApproval(ctx.approval, subject.kind)) return null;
   if (!ctx.requestApproval) throw new EngineError("approval_unsupported", `the run requires approval of ${subject.kind}s, but this runner cannot ask for it`);
   return ctx.requestApproval({ tool, subject });

@@ -57,7 +57,10 @@ export async function subjectOf(worktree: string, tool: string, input: Record<st
   return changePreview(rel, null, JSON.stringify(input, null, 2), "edit");
 }
 
-async function answer(ctx: EngineContext, call: z.infer<typeof permissionCall>["arguments"]): Promise<{ behavior: "allow"; updatedInput: Record<string, unknown> } | { behavior: "deny"; message: string }> {
+async function answer(
+  ctx: EngineContext,
+  call: z.infer<typeof permissionCall>["arguments"],
+): Promise<{ behavior: "allow"; updatedInput: Record<string, unknown> } | { behavior: "deny"; message: string }> {
   const subject = await subjectOf(ctx.worktree, call.tool_name, call.input);
   if (!subject || !needsApproval(ctx.approval, subject.kind)) return { behavior: "allow", updatedInput: call.input };
   if (!ctx.requestApproval) return { behavior: "deny", message: "this runner cannot ask for approval" };
@@ -109,7 +112,13 @@ export async function startPermissionBridge(ctx: EngineContext): Promise<Permiss
     switch (msg.method) {
       case "initialize": {
         const version = (msg.params as { protocolVersion?: unknown } | undefined)?.protocolVersion;
-        return void json(reply({ protocolVersion: typeof version === "string" ? version : "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "agentboard", version: "1" } }));
+        return void json(
+          reply({
+            protocolVersion: typeof version === "string" ? version : "2025-06-18",
+            capabilities: { tools: {} },
+            serverInfo: { name: "agentboard", version: "1" },
+          }),
+        );
       }
       case "ping":
         return void json(reply({}));

@@ -24,10 +24,7 @@ import { EngineError, type ApprovalAsk, type EngineContext } from "./types.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURE = path.join(here, "fixtures/claude-code-stream.jsonl");
-const REAL_CLAUDE = path.join(
-  path.dirname(createRequire(import.meta.url).resolve("@anthropic-ai/claude-code/package.json")),
-  "bin/claude.exe",
-);
+const REAL_CLAUDE = path.join(path.dirname(createRequire(import.meta.url).resolve("@anthropic-ai/claude-code/package.json")), "bin/claude.exe");
 const KEY = "sk-ant-cc-test";
 const MODEL = "claude-sonnet-4-6";
 
@@ -77,9 +74,7 @@ function lastToolResults(req: RecordedRequest): Array<{ content: string; is_erro
   const last = req.body.messages.at(-1);
   if (!last || typeof last.content === "string") return [];
   return last.content.flatMap((b) =>
-    b.type === "tool_result"
-      ? [{ content: typeof b.content === "string" ? b.content : JSON.stringify(b.content), is_error: b.is_error === true }]
-      : [],
+    b.type === "tool_result" ? [{ content: typeof b.content === "string" ? b.content : JSON.stringify(b.content), is_error: b.is_error === true }] : [],
   );
 }
 
@@ -199,9 +194,19 @@ describe("claude-code engine with the real CLI against the local Messages API", 
     const notes = path.join(worktree, "notes.txt");
     await writeFile(notes, "version = 1\n");
     const script: Turn[] = [
-      { text: "Reading the notes.", content: [{ type: "tool_use", name: "Read", input: { file_path: notes } }], usage: { input_tokens: 1_000, output_tokens: 40 } },
-      { content: [{ type: "tool_use", name: "Edit", input: { file_path: notes, old_string: "version = 1", new_string: "version = 2" } }], usage: { input_tokens: 1_100, output_tokens: 30 } },
-      { content: [{ type: "tool_use", name: "Bash", input: { command: "cat notes.txt && echo checked", description: "Check" } }], usage: { input_tokens: 1_200, output_tokens: 20 } },
+      {
+        text: "Reading the notes.",
+        content: [{ type: "tool_use", name: "Read", input: { file_path: notes } }],
+        usage: { input_tokens: 1_000, output_tokens: 40 },
+      },
+      {
+        content: [{ type: "tool_use", name: "Edit", input: { file_path: notes, old_string: "version = 1", new_string: "version = 2" } }],
+        usage: { input_tokens: 1_100, output_tokens: 30 },
+      },
+      {
+        content: [{ type: "tool_use", name: "Bash", input: { command: "cat notes.txt && echo checked", description: "Check" } }],
+        usage: { input_tokens: 1_200, output_tokens: 20 },
+      },
       { text: "Bumped the version to 2.", usage: { input_tokens: 1_300, output_tokens: 10 } },
     ];
     server = await startMessagesServer({ apiKey: KEY, script });
@@ -234,14 +239,18 @@ describe("claude-code engine with the real CLI against the local Messages API", 
       apiKey: KEY,
       script: () => ({ content: [{ type: "tool_use", name: "Bash", input: { command: "true", description: "noop" } }] }),
     });
-    const err = await engine().run(context({ maxTurns: 1 }).ctx).catch((e: unknown) => e);
+    const err = await engine()
+      .run(context({ maxTurns: 1 }).ctx)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: "max_turns" });
   });
 
   it("cancels during a slow model response and leaves no process behind", async () => {
     server = await startMessagesServer({ apiKey: KEY, script: [{ text: "too late", delayMs: 30_000 }] });
     const rec = context();
-    const running = engine().run(rec.ctx).catch((e: unknown) => e);
+    const running = engine()
+      .run(rec.ctx)
+      .catch((e: unknown) => e);
     await server.waitForRequest(1);
     expect((await processesIn(worktree)).length).toBeGreaterThan(0);
     const started = Date.now();

@@ -62,7 +62,12 @@ const resultLine = z.looseObject({
   api_error_status: z.number().nullish(),
 });
 
-const initLine = z.looseObject({ type: z.literal("system"), subtype: z.literal("init"), model: z.string().optional(), session_id: z.string().max(200).optional() });
+const initLine = z.looseObject({
+  type: z.literal("system"),
+  subtype: z.literal("init"),
+  model: z.string().optional(),
+  session_id: z.string().max(200).optional(),
+});
 
 export interface ClaudeCodeFinal {
   subtype: string;

@@ -38,6 +38,7 @@ describe("command engine", () => {
   });
 
   it("uses the given environment only", async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, for the shell.
     const rec = recordingContext({ worktree, command: 'echo "v=$MY_VAR k=${SECRET_KEY:-none}"', env: { PATH: "/usr/bin:/bin", MY_VAR: "x1" } });
     process.env.SECRET_KEY = "leak";
     try {

@@ -5,12 +5,10 @@ import { AcpEngine, type AcpEngineOptions } from "./acp/engine.js";
 import type { AgentEngine, EngineName } from "./types.js";
 
 export * from "./types.js";
-export { AnthropicEngine, DEFAULT_MODEL, DEFAULT_MAX_TURNS, type AnthropicEngineOptions } from "./anthropic.js";
-export { ClaudeCodeEngine, ClaudeStreamParser, parseClaudeStream, locateClaudeCode, type ClaudeCodeEngineOptions } from "./claude-code.js";
-export { CommandEngine, type CommandEngineOptions } from "./command.js";
-export { AcpEngine, type AcpEngineOptions } from "./acp/engine.js";
-export { priceFor, costUsd, DEFAULT_PRICE, type ModelPrice, type TokenUsage } from "./pricing.js";
-export { abortError } from "./abort.js";
+export type { AnthropicEngineOptions } from "./anthropic.js";
+export type { ClaudeCodeEngineOptions } from "./claude-code.js";
+export type { CommandEngineOptions } from "./command.js";
+export type { AcpEngineOptions } from "./acp/engine.js";
 
 export interface EngineOptions {
   anthropic?: AnthropicEngineOptions;

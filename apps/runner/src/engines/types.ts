@@ -153,15 +153,7 @@ export interface AgentEngine {
 /** Raised by an engine for a failure the runner reports with a machine-readable reason. */
 export class EngineError extends Error {
   constructor(
-    readonly reason:
-      | "engine_error"
-      | "no_api_key"
-      | "max_turns"
-      | "budget_exceeded"
-      | "cancelled"
-      | "timeout"
-      | "approval_denied"
-      | "approval_unsupported",
+    readonly reason: "engine_error" | "no_api_key" | "max_turns" | "budget_exceeded" | "cancelled" | "timeout" | "approval_denied" | "approval_unsupported",
     message: string,
   ) {
     super(message);

@@ -65,5 +65,3 @@ export function formatDateTime(date: Date | null | undefined): string {
 export function stringsOf(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
-
-export const labelsOf = stringsOf;

@@ -3,10 +3,6 @@ import type { RunStatus } from "@/trpc/types";
 export const ACTIVE: readonly RunStatus[] = ["claimed", "running"];
 export const CANCELLABLE: readonly RunStatus[] = ["queued", "claimed", "running"];
 
-export function isLive(status: RunStatus): boolean {
-  return status === "queued" || ACTIVE.includes(status);
-}
-
 const styles: Record<RunStatus, string> = {
   queued: "bg-zinc-100 text-zinc-700 ring-zinc-300 dark:bg-zinc-800 dark:text-zinc-300 dark:ring-zinc-600",
   claimed: "bg-sky-50 text-sky-700 ring-sky-300 dark:bg-sky-950 dark:text-sky-300 dark:ring-sky-800",

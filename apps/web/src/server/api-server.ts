@@ -30,13 +30,21 @@ export async function startApiServer(env: Env): Promise<ApiServer> {
     leaseMs: env.AGENTBOARD_LEASE_MS,
     reaperEveryMs: env.AGENTBOARD_REAPER_MS,
     worktreeSweep: { everyMs: 10 * 60_000, olderThanMs: env.AGENTBOARD_WORKTREE_MAX_AGE_HOURS * 3_600_000 },
-    mail: env.AGENTBOARD_SMTP_URL && env.AGENTBOARD_PUBLIC_URL ? { smtpUrl: env.AGENTBOARD_SMTP_URL, from: env.AGENTBOARD_SMTP_FROM, publicUrl: env.AGENTBOARD_PUBLIC_URL } : undefined,
+    mail:
+      env.AGENTBOARD_SMTP_URL && env.AGENTBOARD_PUBLIC_URL
+        ? { smtpUrl: env.AGENTBOARD_SMTP_URL, from: env.AGENTBOARD_SMTP_FROM, publicUrl: env.AGENTBOARD_PUBLIC_URL }
+        : undefined,
     accounts: {
       secret: env.AGENTBOARD_AUTH_SECRET,
       baseURL: env.AGENTBOARD_PUBLIC_URL,
       oidc:
         env.AGENTBOARD_OIDC_ISSUER && env.AGENTBOARD_OIDC_CLIENT_ID && env.AGENTBOARD_OIDC_CLIENT_SECRET
-          ? { issuer: env.AGENTBOARD_OIDC_ISSUER, clientId: env.AGENTBOARD_OIDC_CLIENT_ID, clientSecret: env.AGENTBOARD_OIDC_CLIENT_SECRET, name: env.AGENTBOARD_OIDC_NAME }
+          ? {
+              issuer: env.AGENTBOARD_OIDC_ISSUER,
+              clientId: env.AGENTBOARD_OIDC_CLIENT_ID,
+              clientSecret: env.AGENTBOARD_OIDC_CLIENT_SECRET,
+              name: env.AGENTBOARD_OIDC_NAME,
+            }
           : undefined,
     },
   });

@@ -18,7 +18,11 @@ const schema = z.object({
   AGENTBOARD_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   AGENTBOARD_REAPER_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** Worktrees of finished, unmerged runs are kept this long for review, then swept. */
-  AGENTBOARD_WORKTREE_MAX_AGE_HOURS: z.coerce.number().min(0.01).max(24 * 365).default(168),
+  AGENTBOARD_WORKTREE_MAX_AGE_HOURS: z.coerce
+    .number()
+    .min(0.01)
+    .max(24 * 365)
+    .default(168),
   /** The board's public address (https://board.example.com): cookies are Secure under https, OIDC callbacks go here. */
   AGENTBOARD_PUBLIC_URL: z.url().optional(),
   /** Signs session cookies (at least 32 characters); generated into the data directory when absent. Replicas must share it. */
@@ -29,7 +33,10 @@ const schema = z.object({
   AGENTBOARD_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   AGENTBOARD_OIDC_NAME: z.string().min(1).max(60).optional(),
   /** Invitation e-mails: `smtp://user:password@host:587` (needs AGENTBOARD_PUBLIC_URL for the links). */
-  AGENTBOARD_SMTP_URL: z.string().regex(/^smtps?:\/\//, "AGENTBOARD_SMTP_URL must be an smtp:// or smtps:// URL").optional(),
+  AGENTBOARD_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, "AGENTBOARD_SMTP_URL must be an smtp:// or smtps:// URL")
+    .optional(),
   AGENTBOARD_SMTP_FROM: z.string().min(3).default("agentboard <agentboard@localhost>"),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   INIT_CWD: z.string().optional(),
@@ -52,6 +59,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new Error("invalid configuration:\n  AGENTBOARD_OIDC_ISSUER, AGENTBOARD_OIDC_CLIENT_ID and AGENTBOARD_OIDC_CLIENT_SECRET go together");
   }
   const from = env.INIT_CWD ?? process.cwd();
-  const repoRoots = (env.AGENTBOARD_REPO_ROOTS ?? "").split(delimiter).filter((p) => p.trim() !== "").map((p) => resolve(from, p.trim()));
+  const repoRoots = (env.AGENTBOARD_REPO_ROOTS ?? "")
+    .split(delimiter)
+    .filter((p) => p.trim() !== "")
+    .map((p) => resolve(from, p.trim()));
   return { ...env, dataDir: resolve(from, env.AGENTBOARD_DATA_DIR), repoRoots };
 }

@@ -315,7 +315,14 @@ describe.each(testProviders)("live streams over HTTP on %s", (provider) => {
       const onB = followRun(viaB, run.id);
       await Promise.all([onA.until(3), onB.until(3)]);
       let expected = 3;
-      for (const [n, via] of [[2, client], [3, viaB], [1, client], [4, client], [2, viaB], [1, client]] as const) {
+      for (const [n, via] of [
+        [2, client],
+        [3, viaB],
+        [1, client],
+        [4, client],
+        [2, viaB],
+        [1, client],
+      ] as const) {
         await append(n, via);
         expected += n;
       }

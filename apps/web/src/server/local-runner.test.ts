@@ -18,16 +18,19 @@ type RunEvents = Awaited<ReturnType<AgentboardClient["run"]["events"]["query"]>>
 function finished(client: AgentboardClient, runId: string): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("the local runner never finished the run")), 60_000);
-    const sub = client.run.onEvents.subscribe({ runId }, {
-      onData: ({ data }) => {
-        if (data.type === "run.succeeded" || data.type === "run.failed") {
-          clearTimeout(timer);
-          sub.unsubscribe();
-          resolve(data.type);
-        }
+    const sub = client.run.onEvents.subscribe(
+      { runId },
+      {
+        onData: ({ data }) => {
+          if (data.type === "run.succeeded" || data.type === "run.failed") {
+            clearTimeout(timer);
+            sub.unsubscribe();
+            resolve(data.type);
+          }
+        },
+        onError: reject,
       },
-      onError: reject,
-    });
+    );
   });
 }
 
@@ -114,7 +117,10 @@ describe("the server's local runner", () => {
     expect(await finished(member, run.id)).toBe("run.succeeded");
 
     const events: RunEvents = await member.run.events.query({ runId: run.id, limit: 1000 });
-    const output = events.filter((e) => e.type === "command.output").map((e) => String((e.payload as { text?: string }).text ?? "")).join("");
+    const output = events
+      .filter((e) => e.type === "command.output")
+      .map((e) => String((e.payload as { text?: string }).text ?? ""))
+      .join("");
     expect(output).toContain("END");
     expect(output).toMatch(/admin-token: No such file or directory/);
     expect(output).toMatch(/agentboard\.db: No such file or directory/);

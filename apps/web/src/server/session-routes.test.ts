@@ -87,7 +87,11 @@ describe("session routes", () => {
 
     const body = JSON.stringify({ json: { name: "X", slug: "x-from-cookie" } });
     const host = new URL(api.url).host;
-    const same = await fetch(`${api.url}/api/trpc/workspace.create`, { method: "POST", headers: { cookie, origin: api.url, host, "content-type": "application/json" }, body });
+    const same = await fetch(`${api.url}/api/trpc/workspace.create`, {
+      method: "POST",
+      headers: { cookie, origin: api.url, host, "content-type": "application/json" },
+      body,
+    });
     expect(same.status).toBe(200);
     const cross = await fetch(`${api.url}/api/trpc/workspace.create`, {
       method: "POST",

@@ -75,7 +75,9 @@ export function createSessionRoutes(core: ApiCore): SessionRoutes {
           : req.method === "POST"
             ? signIn(req, res)
             : req.method === "DELETE"
-              ? Promise.resolve(isSameOrigin(req) ? json(res, 200, { ok: true }, clearedSessionCookie(req)) : refuse(res, 403, "sign out from the board's own pages"))
+              ? Promise.resolve(
+                  isSameOrigin(req) ? json(res, 200, { ok: true }, clearedSessionCookie(req)) : refuse(res, 403, "sign out from the board's own pages"),
+                )
               : Promise.resolve(json(res, 405, { error: "use POST or DELETE" }));
       work.catch((err: unknown) => {
         console.error("[agentboard] session:", err);
@@ -101,4 +103,3 @@ function refuse(res: ServerResponse, status: 403 | 413, error: string) {
   res.setHeader("connection", "close");
   json(res, status, { error });
 }
-

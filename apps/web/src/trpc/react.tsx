@@ -35,7 +35,8 @@ function makeQueryClient() {
     defaultOptions: {
       queries: {
         staleTime: 5_000,
-        retry: (count, err) => !isUnauthorized(err) && !(err instanceof TRPCClientError && (err.data as { httpStatus?: number } | undefined)?.httpStatus === 404) && count < 2,
+        retry: (count, err) =>
+          !isUnauthorized(err) && !(err instanceof TRPCClientError && (err.data as { httpStatus?: number } | undefined)?.httpStatus === 404) && count < 2,
       },
     },
   });

@@ -26,9 +26,16 @@ export interface AccountRoutes {
 }
 
 const zSignUp = z.object({
-  code: z.string().min(10).max(200).regex(/^[A-Za-z0-9_-]+$/),
+  code: z
+    .string()
+    .min(10)
+    .max(200)
+    .regex(/^[A-Za-z0-9_-]+$/),
   name: z.string().trim().min(1).max(200),
-  email: z.email().max(254).transform((e) => e.toLowerCase()),
+  email: z
+    .email()
+    .max(254)
+    .transform((e) => e.toLowerCase()),
   password: z.string().min(10, "at least 10 characters").max(256),
 });
 
@@ -57,12 +64,17 @@ export function createAccountRoutes(deps: Deps, accounts: Accounts): AccountRout
     // The code is checked before the account exists and used up only after: a refused
     // sign-up (a taken email, say) leaves the link working.
     if (isSetup) {
-      if (!(await members.setupCodeIsValid(deps, input.code))) return json(res, 404, { error: "this setup link is not valid any more (an administrator exists, or the server restarted and printed a new one)", reason: "INVITATION_INVALID" });
+      if (!(await members.setupCodeIsValid(deps, input.code)))
+        return json(res, 404, {
+          error: "this setup link is not valid any more (an administrator exists, or the server restarted and printed a new one)",
+          reason: "INVITATION_INVALID",
+        });
     } else {
       try {
         await members.checkInvitationFor(deps, input.code, input.email);
       } catch (err) {
-        if (err instanceof AppError) return json(res, err.code === "BAD_REQUEST" ? 400 : 404, { error: err.message, reason: err.reason, field: err.details?.field ?? null });
+        if (err instanceof AppError)
+          return json(res, err.code === "BAD_REQUEST" ? 400 : 404, { error: err.message, reason: err.reason, field: err.details?.field ?? null });
         throw err;
       }
     }
@@ -72,7 +84,10 @@ export function createAccountRoutes(deps: Deps, accounts: Accounts): AccountRout
     } catch (err) {
       if (isAPIError(err)) {
         const taken = err.body?.code === "USER_ALREADY_EXISTS" || err.body?.code === "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL";
-        return json(res, taken ? 409 : 400, { error: taken ? "an account with this email exists: sign in, then open the link again" : (err.body?.message ?? err.message), field: taken ? "email" : "password" });
+        return json(res, taken ? 409 : 400, {
+          error: taken ? "an account with this email exists: sign in, then open the link again" : (err.body?.message ?? err.message),
+          field: taken ? "email" : "password",
+        });
       }
       throw err;
     }
@@ -117,4 +132,3 @@ function json(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
   res.end(JSON.stringify(body));
 }
-

@@ -11,7 +11,10 @@ import { ensureSetupCode } from "../services/members.js";
 type Http = Awaited<ReturnType<typeof listenApi>>;
 
 function cookieOf(res: Response): string {
-  return res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
 }
 
 describe.each(testProviders)("accounts on %s", (provider) => {
@@ -51,7 +54,11 @@ describe.each(testProviders)("accounts on %s", (provider) => {
     expect(open.status).toBe(403);
     expect(await api.core.deps.db.prisma.user.count({ where: { email: "eve@example.com" } })).toBe(0);
     // Nor from another site.
-    const crossSite = await post("/api/account/sign-up", { code: fresh, name: "Ada", email: "ada@example.com", password: "a long passphrase" }, { origin: "https://evil.example" });
+    const crossSite = await post(
+      "/api/account/sign-up",
+      { code: fresh, name: "Ada", email: "ada@example.com", password: "a long passphrase" },
+      { origin: "https://evil.example" },
+    );
     expect(crossSite.status).toBe(403);
     const weak = await post("/api/account/sign-up", { code: fresh, name: "Ada", email: "ada@example.com", password: "short" });
     expect(weak.status).toBe(400);
@@ -79,14 +86,28 @@ describe.each(testProviders)("accounts on %s", (provider) => {
     expect(ada.status).toBe(200);
     const cookie = cookieOf(ada);
     const before = await api.core.deps.db.prisma.board.count();
-    const forged = await trpc("board.create", "mutation", { workspaceId: a.workspace.id, name: "forged" }, { cookie, origin: "https://evil.example", "sec-fetch-site": "cross-site" });
+    const forged = await trpc(
+      "board.create",
+      "mutation",
+      { workspaceId: a.workspace.id, name: "forged" },
+      { cookie, origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+    );
     expect(forged.error?.code).toBe("UNAUTHORIZED");
     expect(await api.core.deps.db.prisma.board.count()).toBe(before);
     // The same request from the board's own page works.
-    const own = await trpc("board.create", "mutation", { workspaceId: a.workspace.id, name: "own" }, { cookie, origin: http.url, "sec-fetch-site": "same-origin" });
+    const own = await trpc(
+      "board.create",
+      "mutation",
+      { workspaceId: a.workspace.id, name: "own" },
+      { cookie, origin: http.url, "sec-fetch-site": "same-origin" },
+    );
     expect(own.data).toMatchObject({ name: "own" });
     // A classic form post (text/plain, another site) does nothing either.
-    const form = await fetch(`${http.url}/api/trpc/board.create`, { method: "POST", headers: { "content-type": "text/plain", cookie, origin: "https://evil.example" }, body: JSON.stringify({ json: { workspaceId: a.workspace.id, name: "form" } }) });
+    const form = await fetch(`${http.url}/api/trpc/board.create`, {
+      method: "POST",
+      headers: { "content-type": "text/plain", cookie, origin: "https://evil.example" },
+      body: JSON.stringify({ json: { workspaceId: a.workspace.id, name: "form" } }),
+    });
     expect(form.status).toBeGreaterThanOrEqual(400);
     expect(await api.core.deps.db.prisma.board.count()).toBe(before + 1);
   });
@@ -102,9 +123,16 @@ describe.each(testProviders)("accounts on %s", (provider) => {
     const { cookie } = await api.person("sam@example.com", { [a.workspace.id]: "member" });
     // A second session of the same person (another browser); this client's sign-ins are used up by the test above.
     const again = await api.core.accounts.auth.api.signInEmail({ body: { email: "sam@example.com", password: "correct horse battery" }, returnHeaders: true });
-    const other = again.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    const other = again.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
     expect((await trpc("board.list", "query", { workspaceId: a.workspace.id }, { cookie: other })).data).toBeDefined();
-    const out = await fetch(`${http.url}/api/auth/revoke-sessions`, { method: "POST", headers: { "content-type": "application/json", cookie, origin: http.url }, body: "{}" });
+    const out = await fetch(`${http.url}/api/auth/revoke-sessions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie, origin: http.url },
+      body: "{}",
+    });
     expect(out.status).toBe(200);
     expect((await trpc("board.list", "query", { workspaceId: a.workspace.id }, { cookie })).error?.code).toBe("UNAUTHORIZED");
     expect((await trpc("board.list", "query", { workspaceId: a.workspace.id }, { cookie: other })).error?.code).toBe("UNAUTHORIZED");

@@ -51,7 +51,11 @@ class Browser {
     const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
     if (!action) throw new Error(`no form on ${pageUrl}: ${html.slice(0, 300)}`);
     const target = new URL(action.replace(/&amp;/g, "&"), pageUrl).toString();
-    const res = await this.request(target, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: new URL(pageUrl).origin }, body: new URLSearchParams(fields).toString() });
+    const res = await this.request(target, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: new URL(pageUrl).origin },
+      body: new URLSearchParams(fields).toString(),
+    });
     const location = res.headers.get("location");
     return location ? this.follow(new URL(location, target).toString()) : { url: target, res };
   }
@@ -70,7 +74,9 @@ describe.each(testProviders)("OIDC sign-in on %s", (provider) => {
   beforeAll(async () => {
     await new Promise<void>((resolve) => idpServer.listen(0, "127.0.0.1", resolve));
     issuer = `http://127.0.0.1:${(idpServer.address() as AddressInfo).port}`;
-    api = await startTestApi(provider, { accounts: { oidc: { issuer, clientId: "agentboard", clientSecret: "a-client-secret-of-some-length", name: "Team SSO" } } });
+    api = await startTestApi(provider, {
+      accounts: { oidc: { issuer, clientId: "agentboard", clientSecret: "a-client-secret-of-some-length", name: "Team SSO" } },
+    });
     board = await listenApi(api.core);
     idp = new Provider(issuer, {
       clients: [

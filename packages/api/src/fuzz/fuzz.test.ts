@@ -41,7 +41,12 @@ describe.each(testProviders)("fuzz on %s", (provider) => {
     const seed = await seedBoard(api, "fuzz");
     const runner = await api.withToken("runner", seed.workspace.id, "fuzz-runner");
     const workflow = await api.admin.workflow.create({
-      workspaceId: seed.workspace.id, name: "wf", promptTemplate: "{{card.title}}", engine: "command", command: "true", dod: [{ key: "tests", title: "Tests" }],
+      workspaceId: seed.workspace.id,
+      name: "wf",
+      promptTemplate: "{{card.title}}",
+      engine: "command",
+      command: "true",
+      dod: [{ key: "tests", title: "Tests" }],
     });
     const run = await api.admin.run.create({ cardId: seed.card.id, workflowId: workflow.id });
     const claim = (await runner.caller.run.claim({ workspaceId: seed.workspace.id, runId: run.id }))!;
@@ -51,9 +56,21 @@ describe.each(testProviders)("fuzz on %s", (provider) => {
     const viewer = (await api.admin.token.create({ workspaceId: seed.workspace.id, role: "viewer", name: "v" })).id;
     const runnerRecord = await runner.caller.runner.register({ workspaceId: seed.workspace.id, name: "fuzz-box" });
     fixtures = {
-      workspaceId: seed.workspace.id, boardId: seed.board.id, projectId: seed.project.id, cardId: seed.card.id, workflowId: workflow.id,
-      runId: run.id, leaseToken: claim.leaseToken, evidenceId: evidence.id, worktreeId: worktree.id, tokenId: viewer, runnerId: runnerRecord.id,
-      itemKey: "tests", repoPath: initRepo(join(api.db.dir, "repos", "fuzz-2"), { "a.txt": "a\n" }), baseBranch: "main", engine: "command",
+      workspaceId: seed.workspace.id,
+      boardId: seed.board.id,
+      projectId: seed.project.id,
+      cardId: seed.card.id,
+      workflowId: workflow.id,
+      runId: run.id,
+      leaseToken: claim.leaseToken,
+      evidenceId: evidence.id,
+      worktreeId: worktree.id,
+      tokenId: viewer,
+      runnerId: runnerRecord.id,
+      itemKey: "tests",
+      repoPath: initRepo(join(api.db.dir, "repos", "fuzz-2"), { "a.txt": "a\n" }),
+      baseBranch: "main",
+      engine: "command",
     };
   });
   afterAll(async () => {
@@ -63,7 +80,20 @@ describe.each(testProviders)("fuzz on %s", (provider) => {
 
   /** What the database holds, cheaply: every table's row count and the latest change of the mutable ones. */
   async function fingerprint(): Promise<string> {
-    const tables = ["workspaces", "boards", "projects", "cards", "workflows", "runs", "run_events", "runners", "worktrees", "dod_items", "dod_evidence", "api_tokens"];
+    const tables = [
+      "workspaces",
+      "boards",
+      "projects",
+      "cards",
+      "workflows",
+      "runs",
+      "run_events",
+      "runners",
+      "worktrees",
+      "dod_items",
+      "dod_evidence",
+      "api_tokens",
+    ];
     const counts = tables.map((t) => `(SELECT count(*) FROM ${t}) AS ${t}`).join(", ");
     const changed = ["runs", "cards", "workflows"].map((t) => `(SELECT max(updated_at) FROM ${t}) AS ${t}_changed`).join(", ");
     const rows = await api.core.deps.db.prisma.$queryRawUnsafe<Record<string, unknown>[]>(`SELECT ${counts}, ${changed}`);
@@ -104,55 +134,64 @@ describe.each(testProviders)("fuzz on %s", (provider) => {
     return { status: res.status, text };
   }
 
-  it("answers every generated bad input without a 5xx, a leak or a write", async () => {
-    const table = appRouter._def.procedures as unknown as Record<string, Procedure>;
-    const paths = Object.keys(table);
-    const problems: string[] = [];
-    let tried = 0;
-    let skipped = 0;
-    const started = Date.now();
-    // Round robin over the procedures, so that a time budget cuts every procedure's tail
-    // rather than whole procedures; those whose accepted calls end the fixtures go last.
-    const queueOf = (path: string) => {
-      const { type, inputs } = table[path]!._def;
-      const { base, cases } = fuzzCases(jsonSchemaOf(inputs[0]), fixtures);
-      return [
-        ...cases.map((c) => ({ ...c, path, type, method: type === "mutation" ? "POST" : "GET" })),
-        ...METHODS.map((method) => ({ label: `${method} with a plausible input`, input: base, path, type, method })),
-      ];
-    };
-    const rounds = [paths.filter((p) => !LAST.includes(p)), LAST].map((group) => group.map(queueOf));
-    const calls = rounds.flatMap((queues) =>
-      Array.from({ length: Math.max(...queues.map((q) => q.length)) }, (_, round) => queues.flatMap((q) => (q[round] ? [{ ...q[round]!, round }] : []))).flat(),
-    );
-    const triedBy = new Map<string, number>();
-    for (const call of calls) {
-      const { path, type } = call;
-      const subscription = type === "subscription";
-      // The budget cuts only past the first rounds: every procedure gets at least MIN_ROUNDS cases.
-      if (Date.now() - started > BUDGET_MS && call.round >= MIN_ROUNDS) {
-        skipped++;
-        continue;
+  it(
+    "answers every generated bad input without a 5xx, a leak or a write",
+    async () => {
+      const table = appRouter._def.procedures as unknown as Record<string, Procedure>;
+      const paths = Object.keys(table);
+      const problems: string[] = [];
+      let tried = 0;
+      let skipped = 0;
+      const started = Date.now();
+      // Round robin over the procedures, so that a time budget cuts every procedure's tail
+      // rather than whole procedures; those whose accepted calls end the fixtures go last.
+      const queueOf = (path: string) => {
+        const { type, inputs } = table[path]!._def;
+        const { base, cases } = fuzzCases(jsonSchemaOf(inputs[0]), fixtures);
+        return [
+          ...cases.map((c) => ({ ...c, path, type, method: type === "mutation" ? "POST" : "GET" })),
+          ...METHODS.map((method) => ({ label: `${method} with a plausible input`, input: base, path, type, method })),
+        ];
+      };
+      const rounds = [paths.filter((p) => !LAST.includes(p)), LAST].map((group) => group.map(queueOf));
+      const calls = rounds.flatMap((queues) =>
+        Array.from({ length: Math.max(...queues.map((q) => q.length)) }, (_, round) =>
+          queues.flatMap((q) => (q[round] ? [{ ...q[round]!, round }] : [])),
+        ).flat(),
+      );
+      const triedBy = new Map<string, number>();
+      for (const call of calls) {
+        const { path, type } = call;
+        const subscription = type === "subscription";
+        // The budget cuts only past the first rounds: every procedure gets at least MIN_ROUNDS cases.
+        if (Date.now() - started > BUDGET_MS && call.round >= MIN_ROUNDS) {
+          skipped++;
+          continue;
+        }
+        const before = type === "mutation" ? await fingerprint() : null;
+        let answer: { status: number; text: string };
+        try {
+          answer = await send(call.method, path, call.input, subscription);
+        } catch (err) {
+          problems.push(`${path} [${call.label}]: no answer (${String(err)})`);
+          continue;
+        }
+        tried++;
+        triedBy.set(path, (triedBy.get(path) ?? 0) + 1);
+        const where = `${path} [${call.label}] ${call.method} → ${answer.status}`;
+        if (answer.status >= 500 || /"httpStatus":5\d\d/.test(answer.text)) problems.push(`${where}: ${answer.text.slice(0, 300)}`);
+        const refused = answer.status >= 400 || (subscription && answer.text.includes("serialized-error"));
+        if (refused) for (const [what, pattern] of LEAKS) if (pattern.test(answer.text)) problems.push(`${where}: ${what} in ${answer.text.slice(0, 300)}`);
+        if (before !== null && refused && answer.status !== 405 && (await fingerprint()) !== before)
+          problems.push(`${where}: a refused call wrote to the database`);
       }
-      const before = type === "mutation" ? await fingerprint() : null;
-      let answer: { status: number; text: string };
-      try {
-        answer = await send(call.method, path, call.input, subscription);
-      } catch (err) {
-        problems.push(`${path} [${call.label}]: no answer (${String(err)})`);
-        continue;
-      }
-      tried++;
-      triedBy.set(path, (triedBy.get(path) ?? 0) + 1);
-      const where = `${path} [${call.label}] ${call.method} → ${answer.status}`;
-      if (answer.status >= 500 || /"httpStatus":5\d\d/.test(answer.text)) problems.push(`${where}: ${answer.text.slice(0, 300)}`);
-      const refused = answer.status >= 400 || (subscription && answer.text.includes("serialized-error"));
-      if (refused) for (const [what, pattern] of LEAKS) if (pattern.test(answer.text)) problems.push(`${where}: ${what} in ${answer.text.slice(0, 300)}`);
-      if (before !== null && refused && answer.status !== 405 && (await fingerprint()) !== before) problems.push(`${where}: a refused call wrote to the database`);
-    }
-    console.log(`[fuzz] ${provider}: ${tried} bad inputs tried over ${paths.length} procedures in ${((Date.now() - started) / 1000).toFixed(1)} s` + (skipped ? `, ${skipped} skipped past the time budget` : ""));
-    expect(problems).toEqual([]);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(paths.filter((p) => (triedBy.get(p) ?? 0) < MIN_ROUNDS)).toEqual([]);
-  }, BUDGET_MS + 120_000);
+      console.log(
+        `[fuzz] ${provider}: ${tried} bad inputs tried over ${paths.length} procedures in ${((Date.now() - started) / 1000).toFixed(1)} s${skipped ? `, ${skipped} skipped past the time budget` : ""}`,
+      );
+      expect(problems).toEqual([]);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(paths.filter((p) => (triedBy.get(p) ?? 0) < MIN_ROUNDS)).toEqual([]);
+    },
+    BUDGET_MS + 120_000,
+  );
 });

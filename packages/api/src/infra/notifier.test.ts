@@ -7,7 +7,12 @@ import { createPostgresNotifier, type Notifier } from "./notifier.js";
 function listen(n: Notifier, topics: string[]) {
   const heard = new Map<string, number>();
   const stops = topics.map((t) => n.subscribe(t, () => heard.set(t, (heard.get(t) ?? 0) + 1)));
-  return { heard, stop: () => stops.forEach((s) => s()) };
+  return {
+    heard,
+    stop: () => {
+      for (const s of stops) s();
+    },
+  };
 }
 
 async function until(check: () => boolean, ms = 5_000): Promise<void> {
@@ -48,9 +53,14 @@ describe.runIf(testProviders.includes("postgresql"))("the PostgreSQL notifier (t
     // Local subscribers are woken by the publish itself, before any round trip.
     expect(here.heard.size).toBe(topics.length);
     await until(() => there.heard.size === topics.length);
-    // Give an echo of our own NOTIFY time to come back: it must be ignored.
-    await new Promise((r) => setTimeout(r, 200));
+    // Echoes of our own NOTIFYs must be ignored. PostgreSQL delivers notifications in commit
+    // order, so once a notification sent by the other replica after the burst has arrived
+    // here, every echo of the burst has arrived too.
+    const marker = listen(a, ["after-the-burst"]);
+    await b.publish("after-the-burst");
+    await until(() => marker.heard.get("after-the-burst") === 1);
     expect([...here.heard.values()].every((n) => n === 1)).toBe(true);
+    marker.stop();
     there.stop();
     here.stop();
   });

@@ -197,7 +197,9 @@ export function createWaiter(notifier: Notifier, topic: string | readonly string
       wake?.();
     }),
   );
-  const unsubscribe = () => unsubscribes.forEach((u) => u());
+  const unsubscribe = () => {
+    for (const u of unsubscribes) u();
+  };
   return {
     wait(ms: number, signal?: AbortSignal): Promise<void> {
       if (pending || signal?.aborted) {

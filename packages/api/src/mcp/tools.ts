@@ -29,7 +29,8 @@ interface Described {
 export function toolError(err: unknown): CallToolResult {
   const e = (typeof err === "object" && err !== null ? err : {}) as Described;
   const reason = e.data?.reason ?? e.cause?.reason ?? e.data?.code ?? e.code ?? "INTERNAL_SERVER_ERROR";
-  const issue = e.data?.issues?.[0] ?? (e.cause?.issues?.[0] ? { path: e.cause.issues[0].path.map(String).join("."), message: e.cause.issues[0].message } : undefined);
+  const issue =
+    e.data?.issues?.[0] ?? (e.cause?.issues?.[0] ? { path: e.cause.issues[0].path.map(String).join("."), message: e.cause.issues[0].message } : undefined);
   const message = issue ? `${issue.path ? `${issue.path}: ` : ""}${issue.message}` : typeof e.message === "string" ? e.message : "internal error";
   return { isError: true, content: [{ type: "text", text: `${String(reason)}: ${message}` }] };
 }
@@ -47,11 +48,16 @@ export function createMcpServer(api: McpBackend): McpServer {
 
   server.registerTool(
     "list_boards",
-    { description: "The boards this token can see, with their workspace; pass workspaceId to see one workspace's.", inputSchema: { workspaceId: id("workspace").optional() } },
+    {
+      description: "The boards this token can see, with their workspace; pass workspaceId to see one workspace's.",
+      inputSchema: { workspaceId: id("workspace").optional() },
+    },
     ({ workspaceId }) =>
       run(async () => {
         const workspaces = workspaceId ? [await api.query("workspace", "byId", { workspaceId })] : await api.query("workspace", "list", undefined);
-        const boards = await Promise.all(workspaces.map(async (w) => ({ workspace: { id: w.id, name: w.name }, boards: await api.query("board", "list", { workspaceId: w.id }) })));
+        const boards = await Promise.all(
+          workspaces.map(async (w) => ({ workspace: { id: w.id, name: w.name }, boards: await api.query("board", "list", { workspaceId: w.id }) })),
+        );
         return boards;
       }),
   );
@@ -72,7 +78,14 @@ export function createMcpServer(api: McpBackend): McpServer {
     "create_card",
     {
       description: "Create a card (a piece of work) on a board, for one of the workspace's projects.",
-      inputSchema: { boardId: id("board"), projectId: id("project"), title: z.string().min(1), description: z.string().optional(), column: column.optional(), labels: z.array(z.string()).optional() },
+      inputSchema: {
+        boardId: id("board"),
+        projectId: id("project"),
+        title: z.string().min(1),
+        description: z.string().optional(),
+        column: column.optional(),
+        labels: z.array(z.string()).optional(),
+      },
     },
     (input) => run(() => api.mutate("card", "create", input)),
   );
@@ -81,7 +94,13 @@ export function createMcpServer(api: McpBackend): McpServer {
     "update_card",
     {
       description: "Edit a card's title, description or labels, and/or move it to another column.",
-      inputSchema: { cardId: id("card"), title: z.string().min(1).optional(), description: z.string().optional(), labels: z.array(z.string()).optional(), column: column.optional() },
+      inputSchema: {
+        cardId: id("card"),
+        title: z.string().min(1).optional(),
+        description: z.string().optional(),
+        labels: z.array(z.string()).optional(),
+        column: column.optional(),
+      },
     },
     ({ cardId, column: to, ...edit }) =>
       run(async () => {
@@ -94,7 +113,8 @@ export function createMcpServer(api: McpBackend): McpServer {
   server.registerTool(
     "start_run",
     {
-      description: "Start a run for a card: an agent (engine anthropic, claude-code, acp) or a shell command (engine command) works on the card in its own worktree and branch.",
+      description:
+        "Start a run for a card: an agent (engine anthropic, claude-code, acp) or a shell command (engine command) works on the card in its own worktree and branch.",
       inputSchema: {
         cardId: id("card"),
         engine: z.enum(["anthropic", "claude-code", "command", "acp"]).optional(),
@@ -110,7 +130,10 @@ export function createMcpServer(api: McpBackend): McpServer {
 
   server.registerTool(
     "get_run",
-    { description: "A run's status, summary, metrics (tokens, cost, tool calls, duration) and Definition-of-Done items with their evidence.", inputSchema: { runId: id("run") } },
+    {
+      description: "A run's status, summary, metrics (tokens, cost, tool calls, duration) and Definition-of-Done items with their evidence.",
+      inputSchema: { runId: id("run") },
+    },
     ({ runId }) =>
       run(async () => {
         const { diff: _diff, logs: _logs, testOutput: _tests, prompt: _prompt, ...rest } = await api.query("run", "byId", { runId });
@@ -152,7 +175,14 @@ export function createMcpServer(api: McpBackend): McpServer {
     "add_evidence",
     {
       description: "Add evidence (text or a URL) to a run's Definition-of-Done item, by key; an unknown key creates the item (give itemTitle).",
-      inputSchema: { runId: id("run"), itemKey: z.string().min(1), itemTitle: z.string().optional(), text: z.string().optional(), url: z.string().optional(), note: z.string().optional() },
+      inputSchema: {
+        runId: id("run"),
+        itemKey: z.string().min(1),
+        itemTitle: z.string().optional(),
+        text: z.string().optional(),
+        url: z.string().optional(),
+        note: z.string().optional(),
+      },
     },
     ({ runId, itemKey, itemTitle, text, url, note }) =>
       run(() =>

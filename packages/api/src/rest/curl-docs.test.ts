@@ -34,7 +34,13 @@ describe("the curl examples of docs/rest-api.md", () => {
     expect(blocks.length).toBeGreaterThanOrEqual(6);
     const script = ["set -euo pipefail", ...blocks].join("\n");
     const { stdout } = await run("bash", ["-c", script], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, AGENTBOARD_SERVER: http.url, AGENTBOARD_TOKEN: api.adminToken, AGENTBOARD_REPO: seedRepo(api, "app") },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        AGENTBOARD_SERVER: http.url,
+        AGENTBOARD_TOKEN: api.adminToken,
+        AGENTBOARD_REPO: seedRepo(api, "app"),
+      },
       timeout: 60_000,
     });
     expect(stdout).toContain('"status":"ok"');

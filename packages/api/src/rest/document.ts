@@ -45,7 +45,13 @@ function operation(route: RestRoute): ZodOpenApiOperationObject {
         description: route.summary,
         content: {
           "application/json": { schema: route.response },
-          ...(route.eventStream ? { "text/event-stream": { schema: { type: "string", description: "Server-sent events: `id: <seq>`, `event: <type>`, `data: <RunEvent as JSON>`." } } } : {}),
+          ...(route.eventStream
+            ? {
+                "text/event-stream": {
+                  schema: { type: "string", description: "Server-sent events: `id: <seq>`, `event: <type>`, `data: <RunEvent as JSON>`." },
+                },
+              }
+            : {}),
         },
       },
       ...(route.noContentWhenNull ? { "204": { description: "No run was claimed within `waitMs`." } } : {}),
@@ -62,7 +68,13 @@ function operation(route: RestRoute): ZodOpenApiOperationObject {
   }
   if (route.eventStream) {
     op.parameters = [
-      { name: "Last-Event-ID", in: "header", required: false, description: "With `Accept: text/event-stream`: resume after this event sequence number.", schema: { type: "string" } },
+      {
+        name: "Last-Event-ID",
+        in: "header",
+        required: false,
+        description: "With `Accept: text/event-stream`: resume after this event sequence number.",
+        schema: { type: "string" },
+      },
     ];
   }
   return op;

@@ -23,7 +23,10 @@ interface FormattedData {
  * router's one error formatter (`trpc.ts`), so a reason, its details and the HTTP status
  * are exactly what a tRPC client gets; only the envelope differs.
  */
-export function restError(cause: unknown, at: { ctx?: Context; input?: unknown; path: string; type: "query" | "mutation" | "subscription" }): { status: number; body: RestErrorBody; error: TRPCError } {
+export function restError(
+  cause: unknown,
+  at: { ctx?: Context; input?: unknown; path: string; type: "query" | "mutation" | "subscription" },
+): { status: number; body: RestErrorBody; error: TRPCError } {
   const error = getTRPCErrorFromUnknown(cause);
   const shape = getTRPCErrorShape({ config, ctx: at.ctx, error, input: at.input, path: at.path, type: at.type });
   const data = shape.data as unknown as FormattedData;

@@ -28,18 +28,41 @@ export async function serveEventStream(opts: {
 
   // Authorization and input errors answer with a status and the JSON error, not a stream:
   // the subscription only checks them once it is iterated, so a one-event read goes first.
-  await callTRPCProcedure({ router: appRouter, path: "run.events", type: "query", ctx, signal, batchIndex: 0, getRawInput: async () => ({ runId: input.runId, limit: 1 }) });
-  const result = await callTRPCProcedure({ router: appRouter, path: "run.onEvents", type: "subscription", ctx, signal, batchIndex: 0, getRawInput: async () => input });
+  await callTRPCProcedure({
+    router: appRouter,
+    path: "run.events",
+    type: "query",
+    ctx,
+    signal,
+    batchIndex: 0,
+    getRawInput: async () => ({ runId: input.runId, limit: 1 }),
+  });
+  const result = await callTRPCProcedure({
+    router: appRouter,
+    path: "run.onEvents",
+    type: "subscription",
+    ctx,
+    signal,
+    batchIndex: 0,
+    getRawInput: async () => input,
+  });
   if (!isAsyncIterable(result)) throw new Error("run.onEvents did not return an async iterable");
 
   const send = (text: string) => {
     if (!res.destroyed && !res.writableEnded) res.write(text);
   };
-  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", connection: "keep-alive" });
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    "x-accel-buffering": "no",
+    connection: "keep-alive",
+  });
   send(": connected\n\n");
   const iterator = result[Symbol.asyncIterator]();
   const keepalive = setInterval(() => send(": keep-alive\n\n"), KEEPALIVE_MS);
-  const stopped = new Promise<IteratorResult<unknown>>((resolve) => signal.addEventListener("abort", () => resolve({ done: true, value: undefined }), { once: true }));
+  const stopped = new Promise<IteratorResult<unknown>>((resolve) =>
+    signal.addEventListener("abort", () => resolve({ done: true, value: undefined }), { once: true }),
+  );
   try {
     for (;;) {
       const next = await Promise.race([iterator.next(), stopped]);

@@ -22,11 +22,15 @@ describe("the OpenAPI document", () => {
 
   it("documents every route of the table, each operation once", () => {
     const doc = openApiDocument();
-    const documented = Object.entries(doc.paths ?? {}).flatMap(([p, item]) => Object.keys(item ?? {}).filter((k) => ["get", "post", "patch", "delete"].includes(k)).map((m) => `${m.toUpperCase()} ${p}`));
+    const documented = Object.entries(doc.paths ?? {}).flatMap(([p, item]) =>
+      Object.keys(item ?? {})
+        .filter((k) => ["get", "post", "patch", "delete"].includes(k))
+        .map((m) => `${m.toUpperCase()} ${p}`),
+    );
     expect(documented.sort()).toEqual(restRoutes.map((r) => `${r.method} ${r.path}`).sort());
     const ids = documented.map((op) => {
       const [m, p] = op.split(" ") as [string, string];
-      return (doc.paths?.[p] as Record<string, { operationId?: string }>)[m.toLowerCase()]?.operationId;
+      return (doc.paths![p] as Record<string, { operationId?: string }>)[m.toLowerCase()]?.operationId;
     });
     expect(new Set(ids).size).toBe(ids.length);
   });
@@ -35,7 +39,9 @@ describe("the OpenAPI document", () => {
     // Tests call operations by their documented name (`restClient`'s "POST /runs/{runId}/cancel"),
     // so a route whose name appears in no test file is an untested path.
     const files = [
-      ...readdirSync(here).filter((f) => f.endsWith(".test.ts")).map((f) => path.join(here, f)),
+      ...readdirSync(here)
+        .filter((f) => f.endsWith(".test.ts"))
+        .map((f) => path.join(here, f)),
       path.join(repoRoot, "examples/python-runner/runner.test.ts"),
     ];
     const sources = files.map((f) => readFileSync(f, "utf8")).join("\n");

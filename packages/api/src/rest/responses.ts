@@ -17,7 +17,9 @@ const json = z.json();
 export const ZRunStatusOut = z.enum(["queued", "claimed", "running", "succeeded", "failed", "cancelled", "merged", "aborted"]).meta({ id: "RunStatus" });
 export const ZEngineOut = z.enum(["anthropic", "claude_code", "command", "acp"]).meta({ id: "Engine" });
 
-export const ZWorkspace = z.looseObject({ id, name: z.string(), slug: z.string(), budgetUsd: z.number().nullable(), spentUsd: z.number(), createdAt: date }).meta({ id: "Workspace" });
+export const ZWorkspace = z
+  .looseObject({ id, name: z.string(), slug: z.string(), budgetUsd: z.number().nullable(), spentUsd: z.number(), createdAt: date })
+  .meta({ id: "Workspace" });
 export const ZBoard = z.looseObject({ id, workspaceId: id, name: z.string(), createdAt: date }).meta({ id: "Board" });
 export const ZProject = z
   .looseObject({
@@ -102,7 +104,10 @@ export const ZRun = z
     durationMs: z.number().int().nullable(),
     error: z.string().nullable(),
     errorReason: z.string().nullable(),
-    agent: z.looseObject({ name: z.string(), command: z.string(), args: z.array(z.string()), env: z.record(z.string(), z.string()), permissions: z.string() }).nullish().meta({ description: "For `acp` runs: the agent profile as it was when the run was created." }),
+    agent: z
+      .looseObject({ name: z.string(), command: z.string(), args: z.array(z.string()), env: z.record(z.string(), z.string()), permissions: z.string() })
+      .nullish()
+      .meta({ description: "For `acp` runs: the agent profile as it was when the run was created." }),
     eventSeq: z.number().int().meta({ description: "The sequence number of the run's last event." }),
     createdAt: date,
     startedAt: nullableDate,
@@ -160,20 +165,32 @@ export const ZRunEvent = z
     id: z.number().int(),
     runId: id,
     seq: z.number().int().meta({ description: "Gap-free per run, from 1: the SSE `id`." }),
-    type: z.string().meta({ description: "`run.queued`, `run.claimed`, `run.started`, `agent.message`, `tool.call`, `tool.result`, `command.output`, `run.succeeded`, …" }),
+    type: z
+      .string()
+      .meta({ description: "`run.queued`, `run.claimed`, `run.started`, `agent.message`, `tool.call`, `tool.result`, `command.output`, `run.succeeded`, …" }),
     actor: z.string(),
     payload: z.record(z.string(), json),
     createdAt: date,
   })
   .meta({ id: "RunEvent" });
 
-export const ZRunPage = z.looseObject({ items: z.array(ZRun), nextCursor: id.nullable().meta({ description: "Pass as `cursor` for the next page; null on the last." }) }).meta({ id: "RunPage" });
+export const ZRunPage = z
+  .looseObject({ items: z.array(ZRun), nextCursor: id.nullable().meta({ description: "Pass as `cursor` for the next page; null on the last." }) })
+  .meta({ id: "RunPage" });
 
 export const ZClaim = z
   .looseObject({
     run: ZRun,
     leaseToken: z.string().meta({ description: "The fencing token: every later runner call carries it." }),
-    project: z.looseObject({ id, name: z.string(), repoPath: z.string(), baseBranch: z.string(), remoteUrl: z.string().nullable(), setupScript: z.string().nullable(), testCommand: z.string().nullable() }),
+    project: z.looseObject({
+      id,
+      name: z.string(),
+      repoPath: z.string(),
+      baseBranch: z.string(),
+      remoteUrl: z.string().nullable(),
+      setupScript: z.string().nullable(),
+      testCommand: z.string().nullable(),
+    }),
     checks: z.array(z.looseObject({ id, key: z.string(), check: z.string().nullable(), autoValidate: z.boolean() })),
   })
   .meta({ id: "Claim" });
@@ -181,24 +198,38 @@ export const ZClaim = z
 export const ZLease = z.looseObject({ leaseExpiresAt: date, cancelRequested: z.boolean() }).meta({ id: "Lease" });
 export const ZStarted = ZLease.extend({ run: ZRun }).meta({ id: "Started" });
 export const ZAppended = z.looseObject({ lastSeq: z.number().int(), appended: z.number().int() }).meta({ id: "Appended" });
-export const ZWorktree = z
-  .looseObject({ id, runId: id, projectId: id, path: z.string(), branch: z.string(), sizeBytes: z.number().int().nullable(), createdAt: date, removedAt: nullableDate })
-  .meta({ id: "Worktree" });
 export const ZAgentProfile = z
-  .looseObject({ id, workspaceId: id, name: z.string(), command: z.string(), args: z.array(z.string()), env: z.record(z.string(), z.string()), permissions: z.enum(["allow", "deny"]), createdAt: date, updatedAt: date })
+  .looseObject({
+    id,
+    workspaceId: id,
+    name: z.string(),
+    command: z.string(),
+    args: z.array(z.string()),
+    env: z.record(z.string(), z.string()),
+    permissions: z.enum(["allow", "deny"]),
+    createdAt: date,
+    updatedAt: date,
+  })
   .meta({ id: "AgentProfile" });
-export const ZWhoami = z.looseObject({ name: z.string(), role: z.enum(["admin", "member", "viewer", "runner"]), workspaceId: id.nullable() }).meta({ id: "Whoami" });
+export const ZWhoami = z
+  .looseObject({ name: z.string(), role: z.enum(["admin", "member", "viewer", "runner"]), workspaceId: id.nullable() })
+  .meta({ id: "Whoami" });
 export const ZHealth = z.looseObject({ status: z.string(), db: z.string() }).meta({ id: "Health" });
 
 /** Answers documented by their purpose rather than field by field (merge, abort, provenance…). */
 export const ZObject = (name: string, description: string) => z.looseObject({}).meta({ id: name, description });
 
+const REASON_DESCRIPTION =
+  "Machine-readable: NOT_FOUND, ALREADY_CLAIMED, RUN_LOCKED, LEASE_LOST, NOT_CANCELLABLE, DOD_INCOMPLETE, MERGE_CONFLICT, … (docs/rest-api.md lists them).";
+
 /** The one error shape of every REST answer that is not a success. */
 export const ZRestError = z
   .object({
     error: z.object({
-      code: z.enum(["BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "PAYLOAD_TOO_LARGE", "METHOD_NOT_SUPPORTED", "INTERNAL_SERVER_ERROR"]).meta({ description: "The HTTP status's name." }),
-      reason: z.string().meta({ description: "Machine-readable: NOT_FOUND, ALREADY_CLAIMED, RUN_LOCKED, LEASE_LOST, NOT_CANCELLABLE, DOD_INCOMPLETE, MERGE_CONFLICT, … (docs/rest-api.md lists them)." }),
+      code: z
+        .enum(["BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "PAYLOAD_TOO_LARGE", "METHOD_NOT_SUPPORTED", "INTERNAL_SERVER_ERROR"])
+        .meta({ description: "The HTTP status's name." }),
+      reason: z.string().meta({ description: REASON_DESCRIPTION }),
       message: z.string(),
       field: z.string().optional().meta({ description: "The input field at fault (BAD_REQUEST)." }),
       details: z.record(z.string(), json).optional(),

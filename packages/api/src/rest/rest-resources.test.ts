@@ -68,10 +68,16 @@ describe("REST resources", () => {
     const body = { name: "app", repoPath: seedRepo(api, "app"), baseBranch: "main" };
     const denied = await member<RestErrorBody>("POST /workspaces/{workspaceId}/projects", { params: { workspaceId: ws.id }, body });
     expect(denied.status).toBe(403);
-    const bad = await admin<RestErrorBody>("POST /workspaces/{workspaceId}/projects", { params: { workspaceId: ws.id }, body: { ...body, repoPath: "relative/../path" } });
+    const bad = await admin<RestErrorBody>("POST /workspaces/{workspaceId}/projects", {
+      params: { workspaceId: ws.id },
+      body: { ...body, repoPath: "relative/../path" },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatchObject({ code: "BAD_REQUEST", reason: "BAD_REQUEST", field: "repoPath" });
-    const outside = await admin<RestErrorBody>("POST /workspaces/{workspaceId}/projects", { params: { workspaceId: ws.id }, body: { ...body, repoPath: "/etc" } });
+    const outside = await admin<RestErrorBody>("POST /workspaces/{workspaceId}/projects", {
+      params: { workspaceId: ws.id },
+      body: { ...body, repoPath: "/etc" },
+    });
     expect(outside.status).toBe(400);
     expect(outside.body.error).toMatchObject({ code: "BAD_REQUEST", field: "repoPath" });
     const created = await admin<Project>("POST /workspaces/{workspaceId}/projects", { params: { workspaceId: ws.id }, body });
@@ -87,7 +93,10 @@ describe("REST resources", () => {
 
   it("creates, edits, moves, lists, reads and deletes cards", async () => {
     const params = { boardId: board.id };
-    const created = await member<Card>("POST /boards/{boardId}/cards", { params, body: { projectId: project.id, title: "Fix the login bug", labels: ["auth"] } });
+    const created = await member<Card>("POST /boards/{boardId}/cards", {
+      params,
+      body: { projectId: project.id, title: "Fix the login bug", labels: ["auth"] },
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ title: "Fix the login bug", column: "backlog", labels: ["auth"] });
     const cardId = created.body.id;
@@ -149,11 +158,19 @@ describe("REST resources", () => {
     expect(none.body.error.field).toBe("agentProfile");
     const unknown = await member<RestErrorBody>("POST /runs", { body: { cardId: card.body.id, engine: "acp", agentProfile: "nope" } });
     expect(unknown.body.error.field).toBe("agentProfile");
-    const run = await member<{ id: string; engine: string; agent: Profile }>("POST /runs", { body: { cardId: card.body.id, engine: "acp", agentProfile: "echo-agent" } });
+    const run = await member<{ id: string; engine: string; agent: Profile }>("POST /runs", {
+      body: { cardId: card.body.id, engine: "acp", agentProfile: "echo-agent" },
+    });
     expect(run.status).toBe(201);
-    expect(run.body).toMatchObject({ engine: "acp", agent: { name: "echo-agent", command: "/usr/bin/env", args: ["my-agent", "--acp"], env: { AGENT_MODE: "fast" }, permissions: "allow" } });
+    expect(run.body).toMatchObject({
+      engine: "acp",
+      agent: { name: "echo-agent", command: "/usr/bin/env", args: ["my-agent", "--acp"], env: { AGENT_MODE: "fast" }, permissions: "allow" },
+    });
 
-    const edited = await admin<Profile>("PATCH /agent-profiles/{profileId}", { params: { profileId: created.body.id }, body: { permissions: "deny", args: [] } });
+    const edited = await admin<Profile>("PATCH /agent-profiles/{profileId}", {
+      params: { profileId: created.body.id },
+      body: { permissions: "deny", args: [] },
+    });
     expect(edited.body).toMatchObject({ permissions: "deny", args: [] });
     expect((await viewer<Profile>("GET /agent-profiles/{profileId}", { params: { profileId: created.body.id } })).body.permissions).toBe("deny");
     const kept = await viewer<{ agent: Profile }>("GET /runs/{runId}", { params: { runId: run.body.id } });

@@ -65,7 +65,14 @@ describe.each(testProviders)("REST runs and the runner protocol on %s", (provide
     runnerCaller = a.caller;
     runnerB = restClient(http.url, (await api.withToken("runner", ws, "rig-b")).token);
     fx = makeRepo(api);
-    const wf = await api.admin.workflow.create({ workspaceId: ws, name: "Reviewed", promptTemplate: "{{card.title}}", engine: "command", command: "true", dod: [{ key: "review", title: "Reviewed" }] });
+    const wf = await api.admin.workflow.create({
+      workspaceId: ws,
+      name: "Reviewed",
+      promptTemplate: "{{card.title}}",
+      engine: "command",
+      command: "true",
+      dod: [{ key: "review", title: "Reviewed" }],
+    });
     workflowId = wf.id;
   });
   afterAll(async () => {
@@ -102,12 +109,18 @@ describe.each(testProviders)("REST runs and the runner protocol on %s", (provide
     const stale = await runnerA<RestErrorBody>("POST /runs/{runId}/heartbeat", { params, body: { leaseToken: "stale" } });
     expect(stale.status).toBe(409);
     expect(stale.body.error.reason).toBe("LEASE_LOST");
-    const appended = await runnerA<{ lastSeq: number }>("POST /runs/{runId}/events", { params, body: { ...lease, events: [{ type: "command.output", payload: { text: "hi\n" } }] } });
+    const appended = await runnerA<{ lastSeq: number }>("POST /runs/{runId}/events", {
+      params,
+      body: { ...lease, events: [{ type: "command.output", payload: { text: "hi\n" } }] },
+    });
     expect(appended.body.lastSeq).toBeGreaterThan(2);
     const badType = await runnerA<RestErrorBody>("POST /runs/{runId}/events", { params, body: { ...lease, events: [{ type: "Not A Type" }] } });
     expect(badType.status).toBe(400);
     expect(badType.body.error.field).toBe("events.0.type");
-    const done = await runnerA<Run>("POST /runs/{runId}/complete", { params, body: { ...lease, status: "succeeded", output: { summary: "said hi" }, metrics: { durationMs: 5 } } });
+    const done = await runnerA<Run>("POST /runs/{runId}/complete", {
+      params,
+      body: { ...lease, status: "succeeded", output: { summary: "said hi" }, metrics: { durationMs: 5 } },
+    });
     expect(done.body.status).toBe("succeeded");
 
     const none = await runnerA("POST /runs/claim", { body: { workspaceId: ws, waitMs: 0 } });
@@ -119,10 +132,14 @@ describe.each(testProviders)("REST runs and the runner protocol on %s", (provide
     const first = await member<z.infer<typeof ZRunPage>>("GET /runs", { query: { workspaceId: seed.workspace.id, status: "queued", limit: 2 } });
     expect(first.body.items).toHaveLength(2);
     expect(first.body.nextCursor).toBeTruthy();
-    const rest = await member<z.infer<typeof ZRunPage>>("GET /runs", { query: { workspaceId: seed.workspace.id, status: "queued", limit: 2, cursor: first.body.nextCursor! } });
+    const rest = await member<z.infer<typeof ZRunPage>>("GET /runs", {
+      query: { workspaceId: seed.workspace.id, status: "queued", limit: 2, cursor: first.body.nextCursor! },
+    });
     const ids = [...first.body.items, ...rest.body.items].map((r) => r.id);
     for (const r of made) expect(ids).toContain(r.id);
-    const several = await member<z.infer<typeof ZRunPage>>("GET /runs", { query: { workspaceId: seed.workspace.id, status: ["queued", "succeeded"], since: new Date(0).toISOString() } });
+    const several = await member<z.infer<typeof ZRunPage>>("GET /runs", {
+      query: { workspaceId: seed.workspace.id, status: ["queued", "succeeded"], since: new Date(0).toISOString() },
+    });
     expect(new Set(several.body.items.map((r) => r.status))).toEqual(new Set(["queued", "succeeded"]));
     const badLimit = await member<RestErrorBody>("GET /runs", { query: { workspaceId: seed.workspace.id, limit: "many" as unknown as number } });
     expect(badLimit.status).toBe(400);
@@ -183,11 +200,17 @@ describe.each(testProviders)("REST runs and the runner protocol on %s", (provide
     expect(early.body.error).toMatchObject({ reason: "DOD_INCOMPLETE", details: { missing: [expect.objectContaining({ key: "review" })] } });
 
     type Added = { evidence: { id: string } };
-    const file = await member<Added>("POST /runs/{runId}/evidence", { params, body: { itemKey: "screenshot", itemTitle: "Screenshot", kind: "file", payload: { name: "shot.txt", content: "pixels" } } });
+    const file = await member<Added>("POST /runs/{runId}/evidence", {
+      params,
+      body: { itemKey: "screenshot", itemTitle: "Screenshot", kind: "file", payload: { name: "shot.txt", content: "pixels" } },
+    });
     expect(file.status).toBe(201);
     const bytes = await member<{ contentBase64: string }>("GET /evidence/{evidenceId}/file", { params: { evidenceId: file.body.evidence.id } });
     expect(Buffer.from(bytes.body.contentBase64, "base64").toString()).toBe("pixels");
-    const rejected = await member<{ evidence: { rejectReason: string } }>("POST /evidence/{evidenceId}/reject", { params: { evidenceId: file.body.evidence.id }, body: { reason: "blurry" } });
+    const rejected = await member<{ evidence: { rejectReason: string } }>("POST /evidence/{evidenceId}/reject", {
+      params: { evidenceId: file.body.evidence.id },
+      body: { reason: "blurry" },
+    });
     expect(rejected.body.evidence.rejectReason).toBe("blurry");
     const both = await member<RestErrorBody>("POST /runs/{runId}/evidence", { params, body: { kind: "text", payload: { text: "x" } } });
     expect(both.status).toBe(400);
@@ -202,7 +225,9 @@ describe.each(testProviders)("REST runs and the runner protocol on %s", (provide
     const provenance = await member<{ mergedBy: string | null }>("GET /runs/{runId}/provenance", { params });
     expect(JSON.stringify(provenance.body)).toContain("admin");
 
-    const trees = await member<{ id: string; runId: string; removedAt: string | null }[]>("GET /workspaces/{workspaceId}/worktrees", { params: { workspaceId: seed.workspace.id } });
+    const trees = await member<{ id: string; runId: string; removedAt: string | null }[]>("GET /workspaces/{workspaceId}/worktrees", {
+      params: { workspaceId: seed.workspace.id },
+    });
     const tree = trees.body.find((t) => t.runId === run.id && t.removedAt === null);
     expect(tree).toBeTruthy();
     const memberRemove = await member<RestErrorBody>("DELETE /worktrees/{worktreeId}", { params: { worktreeId: tree!.id } });

@@ -48,7 +48,11 @@ export function restClient(baseUrl: string, defaultToken: string | null) {
     const text = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
     const res = await fetch(`${baseUrl}/api/v1${path}`, {
       method: route.method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(text !== undefined ? { "content-type": "application/json" } : {}), ...opts.headers },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(text !== undefined ? { "content-type": "application/json" } : {}),
+        ...opts.headers,
+      },
       body: text,
     });
     const raw = await res.text();

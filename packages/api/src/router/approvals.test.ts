@@ -24,7 +24,14 @@ describe.each(testProviders)("approvals API on %s", (provider) => {
   afterAll(() => api.close());
 
   const workflow = (over: Partial<Parameters<Caller["workflow"]["create"]>[0]> = {}) =>
-    api.admin.workflow.create({ workspaceId: seed.workspace.id, name: "guarded", promptTemplate: "{{card.title}}", engine: "command", command: "true", ...over });
+    api.admin.workflow.create({
+      workspaceId: seed.workspace.id,
+      name: "guarded",
+      promptTemplate: "{{card.title}}",
+      engine: "command",
+      command: "true",
+      ...over,
+    });
 
   /** A run of the workflow, claimed and started by the runner. */
   async function running(workflowId: string) {
@@ -59,11 +66,17 @@ describe.each(testProviders)("approvals API on %s", (provider) => {
     expect(await reasonOf(runner.run.requestApproval({ ...ask, subject: { kind: "command", command: "" } }))).toBe("BAD_REQUEST");
     expect(await reasonOf(member.run.requestApproval(ask))).toBe("FORBIDDEN");
     // Answers are the server's to record, never a runner's.
-    expect(await reasonOf(runner.run.appendEvents({ runId, leaseToken, events: [{ type: "approval.granted", payload: { requestId: ask.requestId } }] }))).toBe("BAD_REQUEST");
+    expect(await reasonOf(runner.run.appendEvents({ runId, leaseToken, events: [{ type: "approval.granted", payload: { requestId: ask.requestId } }] }))).toBe(
+      "BAD_REQUEST",
+    );
 
     // Expiring returns the request as it ends; an answer that came first stands.
     await member.run.approve({ runId, requestId: ask.requestId, decision: "deny", note: "  " });
-    expect(await runner.run.expireApproval({ runId, leaseToken, requestId: ask.requestId })).toMatchObject({ status: "denied", decidedBy: "member:mia", note: null });
+    expect(await runner.run.expireApproval({ runId, leaseToken, requestId: ask.requestId })).toMatchObject({
+      status: "denied",
+      decidedBy: "member:mia",
+      note: null,
+    });
     const second = await runner.run.requestApproval({ ...ask, requestId: `req-${provider}-2` });
     expect(await runner.run.expireApproval({ runId, leaseToken, requestId: second.requestId })).toMatchObject({ status: "expired", decidedBy: null });
     expect(await reasonOf(member.run.approve({ runId, requestId: second.requestId, decision: "approve" }))).toBe("APPROVAL_ANSWERED");
@@ -73,7 +86,13 @@ describe.each(testProviders)("approvals API on %s", (provider) => {
 
   it("an answer after the request's deadline is refused as APPROVAL_EXPIRED", async () => {
     const { runId, leaseToken } = await running((await workflow({ approval: "commands", approvalTimeoutMs: 1_000 })).id);
-    const { requestId } = await runner.run.requestApproval({ runId, leaseToken, requestId: `late-${provider}`, tool: "command", subject: { kind: "command", command: "true" } });
+    const { requestId } = await runner.run.requestApproval({
+      runId,
+      leaseToken,
+      requestId: `late-${provider}`,
+      tool: "command",
+      subject: { kind: "command", command: "true" },
+    });
     // Backdated instead of waiting: the deadline is the row's.
     await api.core.deps.db.prisma.approvalRequest.update({ where: { id: requestId }, data: { expiresAt: new Date(Date.now() - 1_000) } });
     expect(await reasonOf(member.run.approve({ runId, requestId, decision: "approve" }))).toBe("APPROVAL_EXPIRED");

@@ -80,7 +80,11 @@ describe.each(testProviders)("attention on the board on %s", (provider) => {
 
     const taken = await runningCard("Taken message");
     const sent = await member.run.sendMessage({ runId: taken.run.id, text: "use util.ts" });
-    await runner.run.appendEvents({ runId: taken.run.id, leaseToken: taken.lease, events: [{ type: "agent.user_message", payload: { messageId: sent.messageId, text: "use util.ts" } }] });
+    await runner.run.appendEvents({
+      runId: taken.run.id,
+      leaseToken: taken.lease,
+      events: [{ type: "agent.user_message", payload: { messageId: sent.messageId, text: "use util.ts" } }],
+    });
     await runner.run.complete({ runId: taken.run.id, leaseToken: taken.lease, status: "succeeded" });
     expect((await shown(taken.card.id)).run).toMatchObject({ unreadMessages: 0, attention: "review" });
   });

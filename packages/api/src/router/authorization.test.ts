@@ -103,7 +103,10 @@ describe.each(testProviders)("authorization and input on %s", (provider) => {
     expect((await failure(member.run.cancelVerification({ runId: runA.id }))).code).toBe("FORBIDDEN");
     expect(await runnerA.run.claimVerification({ workspaceId: a.workspace.id, waitMs: 0 })).toBeNull();
     // Reports are validated: a commit must be a full commit id.
-    expect(await failure(runnerA.run.completeVerification({ ...report, runId: runA.id, baseCommit: "main" }))).toMatchObject({ code: "BAD_REQUEST", field: "baseCommit" });
+    expect(await failure(runnerA.run.completeVerification({ ...report, runId: runA.id, baseCommit: "main" }))).toMatchObject({
+      code: "BAD_REQUEST",
+      field: "baseCommit",
+    });
   });
 
   it("the review loop: a viewer can read a thread and its comments but do none of it; another workspace sees nothing", async () => {
@@ -129,7 +132,8 @@ describe.each(testProviders)("authorization and input on %s", (provider) => {
       () => viewer.run.retry({ runId: run.id }),
       () => viewer.run.updateFromBase({ runId: run.id }),
       () => viewer.run.resolveConflicts({ runId: run.id }),
-    ]) expect((await failure(call())).code).toBe("FORBIDDEN");
+    ])
+      expect((await failure(call())).code).toBe("FORBIDDEN");
     // Only its author or an admin deletes a comment.
     const member = await api.as("member", a.workspace.id, "other-member");
     expect((await failure(member.review.delete({ commentId: comment.id }))).code).toBe("FORBIDDEN");
@@ -141,10 +145,17 @@ describe.each(testProviders)("authorization and input on %s", (provider) => {
       () => memberB.review.list({ runId: run.id }),
       () => memberB.review.resolve({ commentId: comment.id }),
       () => memberB.run.thread({ cardId: a.card.id }),
-    ]) expect((await failure(call())).code).toBe("NOT_FOUND");
+    ])
+      expect((await failure(call())).code).toBe("NOT_FOUND");
     // A comment must point at a line of the diff; paths are relative and stay inside.
-    expect(await failure(api.admin.review.comment({ runId: run.id, path: "x.ts", line: 9, side: "new", body: "x" }))).toMatchObject({ code: "BAD_REQUEST", field: "line" });
-    expect(await failure(api.admin.review.comment({ runId: run.id, path: "../etc/passwd", line: 1, side: "new", body: "x" }))).toMatchObject({ code: "BAD_REQUEST", field: "path" });
+    expect(await failure(api.admin.review.comment({ runId: run.id, path: "x.ts", line: 9, side: "new", body: "x" }))).toMatchObject({
+      code: "BAD_REQUEST",
+      field: "line",
+    });
+    expect(await failure(api.admin.review.comment({ runId: run.id, path: "../etc/passwd", line: 1, side: "new", body: "x" }))).toMatchObject({
+      code: "BAD_REQUEST",
+      field: "path",
+    });
   });
 
   it("a member of workspace A cannot see workspace B", async () => {
@@ -156,21 +167,40 @@ describe.each(testProviders)("authorization and input on %s", (provider) => {
 
   it("bad input answers BAD_REQUEST naming the field, and writes nothing", async () => {
     const prisma = api.core.deps.db.prisma;
-    const before = { cards: await prisma.card.count(), runs: await prisma.run.count(), events: await prisma.runEvent.count(), ws: await prisma.workspace.count() };
+    const before = {
+      cards: await prisma.card.count(),
+      runs: await prisma.run.count(),
+      events: await prisma.runEvent.count(),
+      ws: await prisma.workspace.count(),
+    };
     const empty = await failure(api.admin.card.create({ boardId: a.board.id, projectId: a.project.id, title: "   " }));
     expect(empty).toMatchObject({ code: "BAD_REQUEST", field: "title" });
     // @ts-expect-error: an engine that does not exist
     expect(await failure(api.admin.run.create({ cardId: a.card.id, engine: "gpt" }))).toMatchObject({ code: "BAD_REQUEST", field: "engine" });
     expect(await failure(api.admin.run.create({ cardId: "../../etc/passwd" }))).toMatchObject({ code: "BAD_REQUEST", field: "cardId" });
     expect(await failure(api.admin.workspace.create({ name: "x", slug: "Not A Slug" }))).toMatchObject({ code: "BAD_REQUEST", field: "slug" });
-    expect(await failure(api.admin.project.create({ workspaceId: a.workspace.id, name: "p", repoPath: "relative/path", baseBranch: "main" }))).toMatchObject({ code: "BAD_REQUEST", field: "repoPath" });
-    expect(await failure(api.admin.project.create({ workspaceId: a.workspace.id, name: "p", repoPath: "/ok", baseBranch: "--upload-pack=evil" }))).toMatchObject({ code: "BAD_REQUEST", field: "baseBranch" });
+    expect(await failure(api.admin.project.create({ workspaceId: a.workspace.id, name: "p", repoPath: "relative/path", baseBranch: "main" }))).toMatchObject({
+      code: "BAD_REQUEST",
+      field: "repoPath",
+    });
+    expect(
+      await failure(api.admin.project.create({ workspaceId: a.workspace.id, name: "p", repoPath: "/ok", baseBranch: "--upload-pack=evil" })),
+    ).toMatchObject({ code: "BAD_REQUEST", field: "baseBranch" });
     expect(await failure(api.admin.run.create({ cardId: "missingcard" }))).toMatchObject({ code: "NOT_FOUND", reason: "NOT_FOUND" });
-    expect(await failure(api.admin.workspace.create({ name: "dup", slug: "alpha" }))).toMatchObject({ code: "CONFLICT", reason: "ALREADY_EXISTS", field: "slug" });
+    expect(await failure(api.admin.workspace.create({ name: "dup", slug: "alpha" }))).toMatchObject({
+      code: "CONFLICT",
+      reason: "ALREADY_EXISTS",
+      field: "slug",
+    });
     const runner = await api.as("runner", a.workspace.id);
     expect(await failure(runner.run.appendEvents({ runId: "x", leaseToken: "y", events: [] }))).toMatchObject({ code: "BAD_REQUEST", field: "events" });
     expect(await failure(runner.run.claim({ workspaceId: a.workspace.id, waitMs: 60_000 }))).toMatchObject({ code: "BAD_REQUEST", field: "waitMs" });
-    const after = { cards: await prisma.card.count(), runs: await prisma.run.count(), events: await prisma.runEvent.count(), ws: await prisma.workspace.count() };
+    const after = {
+      cards: await prisma.card.count(),
+      runs: await prisma.run.count(),
+      events: await prisma.runEvent.count(),
+      ws: await prisma.workspace.count(),
+    };
     expect(after).toEqual(before);
   });
 });
@@ -210,7 +240,12 @@ describe.each(testProviders)("authorization of people on %s", (provider) => {
   const rows: Row[] = [
     { name: "workspace.byId", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.workspace.byId({ workspaceId: a.workspace.id }) },
     { name: "workspace.update", allowed: ["admin"], call: (c) => c.workspace.update({ workspaceId: a.workspace.id, name: "alpha" }) },
-    { name: "workspace.create", allowed: [], global: true, call: (c) => c.workspace.create({ name: "new", slug: `new-${Math.random().toString(36).slice(2, 8)}` }) },
+    {
+      name: "workspace.create",
+      allowed: [],
+      global: true,
+      call: (c) => c.workspace.create({ name: "new", slug: `new-${Math.random().toString(36).slice(2, 8)}` }),
+    },
     { name: "board.list", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.board.list({ workspaceId: a.workspace.id }) },
     { name: "board.create", allowed: ["admin", "member"], call: (c) => c.board.create({ workspaceId: a.workspace.id, name: "x" }) },
     { name: "card.list", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.card.list({ boardId: a.board.id }) },
@@ -219,11 +254,27 @@ describe.each(testProviders)("authorization of people on %s", (provider) => {
     { name: "project.list", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.project.list({ workspaceId: a.workspace.id }) },
     { name: "project.update", allowed: ["admin"], call: (c) => c.project.update({ projectId: a.project.id, testCommand: "true" }) },
     { name: "workflow.list", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.workflow.list({ workspaceId: a.workspace.id }) },
-    { name: "workflow.list archived", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.workflow.list({ workspaceId: a.workspace.id, archived: true }) },
-    { name: "workflow.previewTemplate", allowed: ["admin"], call: (c) => c.workflow.previewTemplate({ workspaceId: a.workspace.id, cardId: a.card.id, promptTemplate: "{{card.title}}" }) },
-    { name: "workflow.restore", allowed: ["admin"], call: (c) => api.admin.workflow.list({ workspaceId: a.workspace.id }).then(([w]) => c.workflow.restore({ workflowId: w!.id })) },
+    {
+      name: "workflow.list archived",
+      allowed: ["admin", "member", "viewer", "pat-viewer"],
+      call: (c) => c.workflow.list({ workspaceId: a.workspace.id, archived: true }),
+    },
+    {
+      name: "workflow.previewTemplate",
+      allowed: ["admin"],
+      call: (c) => c.workflow.previewTemplate({ workspaceId: a.workspace.id, cardId: a.card.id, promptTemplate: "{{card.title}}" }),
+    },
+    {
+      name: "workflow.restore",
+      allowed: ["admin"],
+      call: (c) => api.admin.workflow.list({ workspaceId: a.workspace.id }).then(([w]) => c.workflow.restore({ workflowId: w!.id })),
+    },
     { name: "board.rename", allowed: ["admin"], call: (c) => c.board.rename({ boardId: a.board.id, name: "Main" }) },
-    { name: "card.search archived", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.card.search({ boardId: a.board.id, query: "fix", archived: "include" }) },
+    {
+      name: "card.search archived",
+      allowed: ["admin", "member", "viewer", "pat-viewer"],
+      call: (c) => c.card.search({ boardId: a.board.id, query: "fix", archived: "include" }),
+    },
     { name: "run.list", allowed: ["admin", "member", "viewer", "pat-viewer"], call: (c) => c.run.list({ workspaceId: a.workspace.id }) },
     { name: "run.create", allowed: ["admin", "member"], call: (c) => c.run.create({ cardId: a.card.id, engine: "command", command: "true" }) },
     { name: "token.list", allowed: ["admin"], call: (c) => c.token.list({ workspaceId: a.workspace.id }) },
@@ -267,7 +318,10 @@ describe.each(testProviders)("authorization of people on %s", (provider) => {
     expect((await failure((await request()).board.list({ workspaceId: a.workspace.id }))).code).toBe("NOT_FOUND");
     const admins = (await callers.admin.member.list({ workspaceId: a.workspace.id })).filter((m) => m.role === "admin");
     expect(admins).toHaveLength(1);
-    expect(await failure(callers.admin.member.changeRole({ workspaceId: a.workspace.id, userId: admins[0]!.userId, role: "member" }))).toMatchObject({ code: "CONFLICT", reason: "LAST_ADMIN" });
+    expect(await failure(callers.admin.member.changeRole({ workspaceId: a.workspace.id, userId: admins[0]!.userId, role: "member" }))).toMatchObject({
+      code: "CONFLICT",
+      reason: "LAST_ADMIN",
+    });
   });
 
   it("an invitation link is used once, by the invited email only, and a revoked one not at all", async () => {

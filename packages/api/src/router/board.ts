@@ -58,13 +58,11 @@ export const boardRouter = {
    * from a snapshot: `{ kind: "snapshot", runs }` (each card's latest run and its status),
    * then the board's last 100 run events, then what follows — never the board's history.
    */
-  onChanges: authedProcedure
-    .input(z.object({ boardId: zId, lastEventId: zBoardCursor.nullish() }))
-    .subscription(async function* ({ ctx, input, signal }) {
-      await ctx.authorize.board(input.boardId, "viewer");
-      for await (const item of followBoardChanges(ctx.deps, input.boardId, input.lastEventId ?? null, signal)) {
-        if (item.cursor === null) yield item.change;
-        else yield tracked(item.cursor, item.change);
-      }
-    }),
+  onChanges: authedProcedure.input(z.object({ boardId: zId, lastEventId: zBoardCursor.nullish() })).subscription(async function* ({ ctx, input, signal }) {
+    await ctx.authorize.board(input.boardId, "viewer");
+    for await (const item of followBoardChanges(ctx.deps, input.boardId, input.lastEventId ?? null, signal)) {
+      if (item.cursor === null) yield item.change;
+      else yield tracked(item.cursor, item.change);
+    }
+  }),
 } satisfies TRPCRouterRecord;

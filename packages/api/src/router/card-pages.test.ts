@@ -15,15 +15,23 @@ describe.each(testProviders)("card.listColumn and card.search on %s", (provider)
     const words = ["Parser", "board", "RUNNER", "merge gate", "login"];
     await api.core.deps.db.prisma.card.createMany({
       data: Array.from({ length: N }, (_, i) => ({
-        boardId: seed.board.id, projectId: seed.project.id, column: i % 2 ? ("todo" as const) : ("done" as const),
+        boardId: seed.board.id,
+        projectId: seed.project.id,
+        column: i % 2 ? ("todo" as const) : ("done" as const),
         // Ties in position are ordered by id.
-        position: Math.floor(i / 4), title: `Card ${i}: fix the ${words[i % 5]}`, description: i % 100 === 0 ? "needs a Flamegraph" : "",
+        position: Math.floor(i / 4),
+        title: `Card ${i}: fix the ${words[i % 5]}`,
+        description: i % 100 === 0 ? "needs a Flamegraph" : "",
       })),
     });
   });
   afterAll(() => api.close());
 
-  const bad = (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => (e instanceof TRPCError ? e.code : "other"));
+  const bad = (p: Promise<unknown>) =>
+    p.then(
+      () => "ok",
+      (e: unknown) => (e instanceof TRPCError ? e.code : "other"),
+    );
 
   it("pages a column in board order, every card once", async () => {
     const seen: string[] = [];
@@ -39,7 +47,11 @@ describe.each(testProviders)("card.listColumn and card.search on %s", (provider)
       after = page.next;
     }
     expect(pages).toBe(3);
-    const all = await api.core.deps.db.prisma.card.findMany({ where: { boardId: seed.board.id, column: "todo" }, orderBy: [{ position: "asc" }, { id: "asc" }], select: { id: true } });
+    const all = await api.core.deps.db.prisma.card.findMany({
+      where: { boardId: seed.board.id, column: "todo" },
+      orderBy: [{ position: "asc" }, { id: "asc" }],
+      select: { id: true },
+    });
     expect(seen).toEqual(all.map((c) => c.id));
     expect(seen).toHaveLength(N / 2);
   });

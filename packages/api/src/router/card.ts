@@ -15,7 +15,9 @@ const zDescription = z.string().max(50_000);
 
 export const cardRouter = {
   create: authedProcedure
-    .input(z.object({ boardId: zId, projectId: zId, title: zTitle, description: zDescription.optional(), column: zColumn.optional(), labels: zLabels.optional() }))
+    .input(
+      z.object({ boardId: zId, projectId: zId, title: zTitle, description: zDescription.optional(), column: zColumn.optional(), labels: zLabels.optional() }),
+    )
     .mutation(async ({ ctx, input }) => {
       const ws = await ctx.authorize.board(input.boardId, "member");
       const projectWs = await ctx.authorize.project(input.projectId, "member");
@@ -41,7 +43,8 @@ export const cardRouter = {
     )
     .mutation(async ({ ctx, input }) => {
       const ws = await ctx.authorize.card(input.cardId, "member");
-      if (input.projectId && (await ctx.authorize.project(input.projectId, "member")) !== ws) throw badRequest("the project belongs to another workspace", "projectId");
+      if (input.projectId && (await ctx.authorize.project(input.projectId, "member")) !== ws)
+        throw badRequest("the project belongs to another workspace", "projectId");
       return cards.updateCard(ctx.deps, actorOf(ctx.principal), input);
     }),
   /** Off the board, history kept: an active run is cancelled first. */
@@ -86,7 +89,14 @@ export const cardRouter = {
    * server; `archived`: leave archived cards out (the default), find them too, or only them.
    */
   search: authedProcedure
-    .input(z.object({ boardId: zId, query: z.string().trim().min(1).max(200), archived: z.enum(["exclude", "include", "only"]).optional(), limit: z.number().int().min(1).max(200).optional() }))
+    .input(
+      z.object({
+        boardId: zId,
+        query: z.string().trim().min(1).max(200),
+        archived: z.enum(["exclude", "include", "only"]).optional(),
+        limit: z.number().int().min(1).max(200).optional(),
+      }),
+    )
     .query(async ({ ctx, input }) => {
       await ctx.authorize.board(input.boardId, "viewer");
       return cards.searchCards(ctx.deps, input);

@@ -56,23 +56,41 @@ describe.each(testProviders)("multi-scope claims on %s", (provider) => {
     const prisma = api.core.deps.db.prisma;
     const perScope = 100;
     await prisma.run.createMany({
-      data: seeds.flatMap((s, k) => Array.from({ length: perScope }, (_, i) => ({
-        workspaceId: s.workspace.id, boardId: s.board.id, cardId: s.card.id, projectId: s.project.id,
-        prompt: "p", engine: "command" as const, branch: `agentboard/scopes-${k}-${i}`, baseBranch: "main", createdAt: new Date(Date.now() + i),
-      }))),
+      data: seeds.flatMap((s, k) =>
+        Array.from({ length: perScope }, (_, i) => ({
+          workspaceId: s.workspace.id,
+          boardId: s.board.id,
+          cardId: s.card.id,
+          projectId: s.project.id,
+          prompt: "p",
+          engine: "command" as const,
+          branch: `agentboard/scopes-${k}-${i}`,
+          baseBranch: "main",
+          createdAt: new Date(Date.now() + i),
+        })),
+      ),
     });
     const got: { id: string; workspaceId: string }[] = [];
     // Each claimant serves two of the three workspaces, in different orders.
-    const views = [[0, 1], [1, 2], [2, 0], [0, 2], [2, 1], [1, 0]];
-    await Promise.all(Array.from({ length: 12 }, async (_, c) => {
-      const mine = views[c % views.length]!.map((i) => ({ workspaceId: seeds[i]!.workspace.id }));
-      for (;;) {
-        const claim = await api.admin.run.claim({ scopes: mine });
-        if (!claim) return;
-        expect(mine.map((m) => m.workspaceId)).toContain(claim.run.workspaceId);
-        got.push({ id: claim.run.id, workspaceId: claim.run.workspaceId });
-      }
-    }));
+    const views = [
+      [0, 1],
+      [1, 2],
+      [2, 0],
+      [0, 2],
+      [2, 1],
+      [1, 0],
+    ];
+    await Promise.all(
+      Array.from({ length: 12 }, async (_, c) => {
+        const mine = views[c % views.length]!.map((i) => ({ workspaceId: seeds[i]!.workspace.id }));
+        for (;;) {
+          const claim = await api.admin.run.claim({ scopes: mine });
+          if (!claim) return;
+          expect(mine.map((m) => m.workspaceId)).toContain(claim.run.workspaceId);
+          got.push({ id: claim.run.id, workspaceId: claim.run.workspaceId });
+        }
+      }),
+    );
     expect(got).toHaveLength(3 * perScope);
     expect(new Set(got.map((g) => g.id)).size).toBe(3 * perScope);
     expect(await prisma.runEvent.count({ where: { type: "run.claimed", run: { branch: { startsWith: "agentboard/scopes-" } } } })).toBe(3 * perScope);
@@ -96,7 +114,10 @@ describe.each(testProviders)("multi-scope claims on %s", (provider) => {
     const third = await api.admin.board.create({ workspaceId: s.workspace.id, name: "Third" });
     const thirdCard = await api.admin.card.create({ boardId: third.id, projectId: s.project.id, title: "gpu" });
     const runner: Caller = await api.as("runner", s.workspace.id, "boards");
-    const mine = [{ workspaceId: s.workspace.id, boardId: s.board.id }, { workspaceId: s.workspace.id, boardId: third.id, labels: ["gpu"] }];
+    const mine = [
+      { workspaceId: s.workspace.id, boardId: s.board.id },
+      { workspaceId: s.workspace.id, boardId: third.id, labels: ["gpu"] },
+    ];
     await api.admin.run.create({ cardId: otherCard.id, engine: "command", command: "true" });
     const gpu = await api.admin.run.create({ cardId: thirdCard.id, engine: "command", command: "true", labels: ["gpu"] });
     expect((await runner.run.claim({ scopes: mine }))?.run.id).toBe(gpu.id);
@@ -139,18 +160,26 @@ describe.each(testProviders)("multi-scope claims on %s", (provider) => {
     // The input rules of run.claim, and every scope authorized.
     const runner = await api.as("runner", seeds[0]!.workspace.id, "one-only-verify");
     expect((await failure(runner.run.claimVerification({}))).code).toBe("BAD_REQUEST");
-    expect((await failure(runner.run.claimVerification({ workspaceId: seeds[0]!.workspace.id, scopes: [{ workspaceId: seeds[0]!.workspace.id }] }))).code).toBe("BAD_REQUEST");
-    expect((await failure(runner.run.claimVerification({ scopes: [{ workspaceId: seeds[0]!.workspace.id }, { workspaceId: seeds[1]!.workspace.id }] }))).code).toBe("NOT_FOUND");
+    expect((await failure(runner.run.claimVerification({ workspaceId: seeds[0]!.workspace.id, scopes: [{ workspaceId: seeds[0]!.workspace.id }] }))).code).toBe(
+      "BAD_REQUEST",
+    );
+    expect(
+      (await failure(runner.run.claimVerification({ scopes: [{ workspaceId: seeds[0]!.workspace.id }, { workspaceId: seeds[1]!.workspace.id }] }))).code,
+    ).toBe("NOT_FOUND");
   });
 
   it("validates the input and authorizes every scope", async () => {
     const runner = await api.as("runner", seeds[0]!.workspace.id, "one-only");
     expect((await failure(runner.run.claim({}))).code).toBe("BAD_REQUEST");
-    expect((await failure(runner.run.claim({ workspaceId: seeds[0]!.workspace.id, scopes: [{ workspaceId: seeds[0]!.workspace.id }] }))).code).toBe("BAD_REQUEST");
+    expect((await failure(runner.run.claim({ workspaceId: seeds[0]!.workspace.id, scopes: [{ workspaceId: seeds[0]!.workspace.id }] }))).code).toBe(
+      "BAD_REQUEST",
+    );
     expect((await failure(runner.run.claim({ scopes: [] }))).code).toBe("BAD_REQUEST");
     expect((await failure(runner.run.claim({ scopes: [{ workspaceId: seeds[0]!.workspace.id }], boardId: seeds[0]!.board.id }))).code).toBe("BAD_REQUEST");
     // A runner token of one workspace cannot wait on another's queue.
-    expect((await failure(runner.run.claim({ scopes: [{ workspaceId: seeds[0]!.workspace.id }, { workspaceId: seeds[1]!.workspace.id }] }))).code).toBe("NOT_FOUND");
+    expect((await failure(runner.run.claim({ scopes: [{ workspaceId: seeds[0]!.workspace.id }, { workspaceId: seeds[1]!.workspace.id }] }))).code).toBe(
+      "NOT_FOUND",
+    );
     const viewer = await api.as("viewer", seeds[0]!.workspace.id);
     expect((await failure(viewer.run.claim({ scopes: [{ workspaceId: seeds[0]!.workspace.id }] }))).code).toBe("FORBIDDEN");
     expect((await failure(api.anonymous.run.claim({ scopes: [{ workspaceId: seeds[0]!.workspace.id }] }))).code).toBe("UNAUTHORIZED");

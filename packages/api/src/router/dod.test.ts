@@ -44,13 +44,24 @@ describe.each(testProviders)("workflows and the Definition of Done on %s", (prov
     it("every workspace has a sensible default workflow, listed first", async () => {
       const list = await viewer.workflow.list({ workspaceId: seed.workspace.id });
       expect(list[0]).toMatchObject({ isDefault: true, name: "Implement card" });
-      expect(list[0]!.dod.map((d) => [d.key, d.required])).toEqual([["tests", true], ["review", true]]);
+      expect(list[0]!.dod.map((d) => [d.key, d.required])).toEqual([
+        ["tests", true],
+        ["review", true],
+      ]);
       expect(list[0]!.promptTemplate).toContain("{{card.title}}");
     });
 
     it("create validates the DoD schema with field paths; only admins create or update", async () => {
       const input = { workspaceId: seed.workspace.id, name: "Strict", promptTemplate: "Do {{card.title}}", engine: "command" as const, command: "true" };
-      const dup = await failure(api.admin.workflow.create({ ...input, dod: [{ key: "a", title: "A" }, { key: "a", title: "A again" }] }));
+      const dup = await failure(
+        api.admin.workflow.create({
+          ...input,
+          dod: [
+            { key: "a", title: "A" },
+            { key: "a", title: "A again" },
+          ],
+        }),
+      );
       expect(dup).toMatchObject({ code: "BAD_REQUEST", paths: ["dod.1.key"] });
       const badKey = await failure(api.admin.workflow.create({ ...input, dod: [{ key: "../x", title: "X" }] }));
       expect(badKey).toMatchObject({ code: "BAD_REQUEST", paths: ["dod.0.key"] });
@@ -60,7 +71,13 @@ describe.each(testProviders)("workflows and the Definition of Done on %s", (prov
       expect(noCommand).toMatchObject({ code: "BAD_REQUEST", details: { field: "command" } });
       expect((await failure(member.workflow.create({ ...input, dod: [] }))).code).toBe("FORBIDDEN");
 
-      const wf = await api.admin.workflow.create({ ...input, dod: [{ key: "lint", title: "Lint", check: "npm run lint", autoValidate: true }, { key: "docs", title: "Docs", required: false }] });
+      const wf = await api.admin.workflow.create({
+        ...input,
+        dod: [
+          { key: "lint", title: "Lint", check: "npm run lint", autoValidate: true },
+          { key: "docs", title: "Docs", required: false },
+        ],
+      });
       expect(wf.dod).toEqual([
         { key: "lint", title: "Lint", required: true, check: "npm run lint", autoValidate: true },
         { key: "docs", title: "Docs", required: false, check: null, autoValidate: false },
@@ -74,8 +91,13 @@ describe.each(testProviders)("workflows and the Definition of Done on %s", (prov
     it("one default per workspace; a run copies its DoD from the workflow it was created with", async () => {
       const before = (await api.admin.workflow.list({ workspaceId: seed.workspace.id })).find((w) => w.isDefault)!;
       const wf = await api.admin.workflow.create({
-        workspaceId: seed.workspace.id, name: "New default", promptTemplate: "{{card.title}} in {{project.name}}", engine: "command", command: "make",
-        dod: [{ key: "build", title: "Builds", check: "make", autoValidate: true }], isDefault: true,
+        workspaceId: seed.workspace.id,
+        name: "New default",
+        promptTemplate: "{{card.title}} in {{project.name}}",
+        engine: "command",
+        command: "make",
+        dod: [{ key: "build", title: "Builds", check: "make", autoValidate: true }],
+        isDefault: true,
       });
       const defaults = (await api.admin.workflow.list({ workspaceId: seed.workspace.id })).filter((w) => w.isDefault);
       expect(defaults.map((w) => w.id)).toEqual([wf.id]);
@@ -102,11 +124,22 @@ describe.each(testProviders)("workflows and the Definition of Done on %s", (prov
       expect(text.item).toMatchObject({ key: "tests", status: "done" });
       expect(text.evidence).toMatchObject({ kind: "text", text: "all 42 passed", createdBy: "member:mia", validatedAt: null });
 
-      const url = await member.dod.addEvidence({ runId: run.id, itemKey: "screenshots", itemTitle: "Screenshots attached", kind: "url", payload: { url: "https://ci.example.com/build/7", note: "CI run" } });
+      const url = await member.dod.addEvidence({
+        runId: run.id,
+        itemKey: "screenshots",
+        itemTitle: "Screenshots attached",
+        kind: "url",
+        payload: { url: "https://ci.example.com/build/7", note: "CI run" },
+      });
       expect(url.item).toMatchObject({ key: "screenshots", title: "Screenshots attached", required: false, status: "done" });
       expect(url.evidence).toMatchObject({ url: "https://ci.example.com/build/7", text: "CI run" });
 
-      const check = await member.dod.addEvidence({ runId: run.id, itemKey: "tests", kind: "check", payload: { command: "npm test", exitCode: 1, durationMs: 900, output: "1 failed" } });
+      const check = await member.dod.addEvidence({
+        runId: run.id,
+        itemKey: "tests",
+        kind: "check",
+        payload: { command: "npm test", exitCode: 1, durationMs: 900, output: "1 failed" },
+      });
       expect(check.item.status).toBe("failed");
       expect(await failure(member.dod.validate({ evidenceId: check.evidence.id }))).toMatchObject({ code: "CONFLICT", reason: "INVALID_STATE" });
 
@@ -122,11 +155,17 @@ describe.each(testProviders)("workflows and the Definition of Done on %s", (prov
     it("refuses bad input with field errors: non-http URLs, both or neither item refs, unknown payload keys", async () => {
       const run = await newRun();
       for (const url of ["javascript:alert(1)", "file:///etc/passwd", "ftp://x/y"]) {
-        expect(await failure(member.dod.addEvidence({ runId: run.id, itemKey: "tests", kind: "url", payload: { url } }))).toMatchObject({ code: "BAD_REQUEST", paths: ["payload.url"] });
+        expect(await failure(member.dod.addEvidence({ runId: run.id, itemKey: "tests", kind: "url", payload: { url } }))).toMatchObject({
+          code: "BAD_REQUEST",
+          paths: ["payload.url"],
+        });
       }
       expect((await failure(member.dod.addEvidence({ runId: run.id, kind: "text", payload: { text: "x" } }))).paths).toEqual(["itemKey"]);
       const detail = await member.run.byId({ runId: run.id });
-      expect((await failure(member.dod.addEvidence({ runId: run.id, itemId: detail.dodItems[0]!.id, itemKey: "tests", kind: "text", payload: { text: "x" } }))).paths).toEqual(["itemKey"]);
+      expect(
+        (await failure(member.dod.addEvidence({ runId: run.id, itemId: detail.dodItems[0]!.id, itemKey: "tests", kind: "text", payload: { text: "x" } })))
+          .paths,
+      ).toEqual(["itemKey"]);
       // A seed-style server-side path is not a thing this API reads.
       const withPath = { text: "x", path: "/etc/passwd" } as unknown as { text: string };
       expect((await failure(member.dod.addEvidence({ runId: run.id, itemKey: "tests", kind: "text", payload: withPath }))).code).toBe("BAD_REQUEST");
@@ -152,10 +191,17 @@ describe.each(testProviders)("workflows and the Definition of Done on %s", (prov
       expect(existsSync(path.join(dataDir, "..", "pwned.txt"))).toBe(false);
 
       const bytes = Buffer.from([0, 1, 2, 250, 251, 252]);
-      const stored = await member.dod.addEvidence({ runId: run.id, itemKey: "tests", kind: "file", payload: { name: "report ../ v2.bin", contentBase64: bytes.toString("base64") } }).catch(() => null);
+      const stored = await member.dod
+        .addEvidence({ runId: run.id, itemKey: "tests", kind: "file", payload: { name: "report ../ v2.bin", contentBase64: bytes.toString("base64") } })
+        .catch(() => null);
       // A name with ../ inside is still refused: no separators at all.
       expect(stored).toBeNull();
-      const ok = await member.dod.addEvidence({ runId: run.id, itemKey: "tests", kind: "file", payload: { name: "junit report.xml", contentBase64: bytes.toString("base64") } });
+      const ok = await member.dod.addEvidence({
+        runId: run.id,
+        itemKey: "tests",
+        kind: "file",
+        payload: { name: "junit report.xml", contentBase64: bytes.toString("base64") },
+      });
       expect(ok.evidence).toMatchObject({ kind: "file", text: "junit report.xml", fileSize: 6 });
       expect(ok.evidence.fileName).toMatch(/^ev-[0-9a-f]{32}$/);
       const onDisk = path.join(evidenceDir(dataDir), ok.evidence.fileName!);
@@ -177,9 +223,18 @@ describe.each(testProviders)("workflows and the Definition of Done on %s", (prov
       const run = await newRun();
       const dataDir = api.db.dir;
       const before = filesUnder(dataDir);
-      const big = await failure(member.dod.addEvidence({ runId: run.id, itemKey: "tests", kind: "file", payload: { name: "big.bin", contentBase64: Buffer.alloc(EVIDENCE_MAX_BYTES + 1).toString("base64") } }));
+      const big = await failure(
+        member.dod.addEvidence({
+          runId: run.id,
+          itemKey: "tests",
+          kind: "file",
+          payload: { name: "big.bin", contentBase64: Buffer.alloc(EVIDENCE_MAX_BYTES + 1).toString("base64") },
+        }),
+      );
       expect(big).toMatchObject({ code: "PAYLOAD_TOO_LARGE", reason: "PAYLOAD_TOO_LARGE" });
-      const corrupt = await failure(member.dod.addEvidence({ runId: run.id, itemKey: "tests", kind: "file", payload: { name: "c.bin", contentBase64: "not*base64!" } }));
+      const corrupt = await failure(
+        member.dod.addEvidence({ runId: run.id, itemKey: "tests", kind: "file", payload: { name: "c.bin", contentBase64: "not*base64!" } }),
+      );
       expect(corrupt).toMatchObject({ code: "BAD_REQUEST", details: { field: "payload.contentBase64" } });
       expect(filesUnder(dataDir)).toEqual(before);
     });
@@ -207,7 +262,11 @@ describe.each(testProviders)("workflows and the Definition of Done on %s", (prov
       expect(events.at(-1)!.payload).toMatchObject({ reason: "the diff touches the wrong module", itemKey: "review" });
       const provenance = await member.run.provenance({ runId: run.id });
       expect(provenance.evidence).toEqual([
-        expect.objectContaining({ itemKey: "review", rejected: expect.objectContaining({ by: "admin:bootstrap", reason: "the diff touches the wrong module" }), validated: null }),
+        expect.objectContaining({
+          itemKey: "review",
+          rejected: expect.objectContaining({ by: "admin:bootstrap", reason: "the diff touches the wrong module" }),
+          validated: null,
+        }),
       ]);
       expect(provenance).toMatchObject({ prompt: run.prompt, engine: run.engine, createdBy: "member:mia" });
       expect((await failure(member.dod.validate({ evidenceId: "missing" }))).code).toBe("NOT_FOUND");
@@ -217,7 +276,11 @@ describe.each(testProviders)("workflows and the Definition of Done on %s", (prov
       const run = await newRun();
       const { evidence } = await member.dod.addEvidence({ runId: run.id, itemKey: "review", kind: "text", payload: { text: "x" } });
       await member.run.abort({ runId: run.id });
-      expect(await failure(member.dod.addEvidence({ runId: run.id, itemKey: "review", kind: "text", payload: { text: "y" } }))).toMatchObject({ code: "CONFLICT", reason: "INVALID_STATE", details: { status: "aborted" } });
+      expect(await failure(member.dod.addEvidence({ runId: run.id, itemKey: "review", kind: "text", payload: { text: "y" } }))).toMatchObject({
+        code: "CONFLICT",
+        reason: "INVALID_STATE",
+        details: { status: "aborted" },
+      });
       expect(await failure(member.dod.validate({ evidenceId: evidence.id }))).toMatchObject({ code: "CONFLICT", reason: "INVALID_STATE" });
     });
   });
@@ -225,7 +288,11 @@ describe.each(testProviders)("workflows and the Definition of Done on %s", (prov
   describe("automatic checks reported by the runner", () => {
     it("a passing check validates an autoValidate item; a failing one fails it; only the prescribed command counts; the lease fences it", async () => {
       const wf = await api.admin.workflow.create({
-        workspaceId: seed.workspace.id, name: "Checks", promptTemplate: "{{card.title}}", engine: "command", command: "true",
+        workspaceId: seed.workspace.id,
+        name: "Checks",
+        promptTemplate: "{{card.title}}",
+        engine: "command",
+        command: "true",
         dod: [
           { key: "unit", title: "Unit tests", check: "npm test", autoValidate: true },
           { key: "lint", title: "Lint", check: "npm run lint", autoValidate: true },
@@ -239,7 +306,14 @@ describe.each(testProviders)("workflows and the Definition of Done on %s", (prov
       const lease = { runId: run.id, leaseToken: claim.leaseToken };
       const byKey = new Map(claim.checks.map((c) => [c.key, c]));
 
-      const unit = await runner.dod.reportCheck({ ...lease, itemId: byKey.get("unit")!.id, command: "npm test", exitCode: 0, durationMs: 1234, output: "x".repeat(100_000) + "\n42 passed\n" });
+      const unit = await runner.dod.reportCheck({
+        ...lease,
+        itemId: byKey.get("unit")!.id,
+        command: "npm test",
+        exitCode: 0,
+        durationMs: 1234,
+        output: `${"x".repeat(100_000)}\n42 passed\n`,
+      });
       expect(unit.autoValidated).toBe(true);
       expect(unit.item.status).toBe("validated");
       expect(unit.evidence).toMatchObject({ kind: "check", command: "npm test", exitCode: 0, durationMs: 1234, validatedBy: "runner:rig" });
@@ -258,12 +332,18 @@ describe.each(testProviders)("workflows and the Definition of Done on %s", (prov
       expect(sneaky).toMatchObject({ autoValidated: false, item: { status: "done" } });
 
       const events = await member.run.events({ runId: run.id });
-      expect(events.filter((e) => e.type === "dod.validated")).toEqual([expect.objectContaining({ actor: "runner:rig", payload: expect.objectContaining({ itemKey: "unit", auto: true }) })]);
+      expect(events.filter((e) => e.type === "dod.validated")).toEqual([
+        expect.objectContaining({ actor: "runner:rig", payload: expect.objectContaining({ itemKey: "unit", auto: true }) }),
+      ]);
 
-      expect(await failure(runner.dod.reportCheck({ ...lease, leaseToken: "stale-token", itemKey: "unit", command: "npm test", exitCode: 0, durationMs: 1 }))).toMatchObject({ reason: "LEASE_LOST" });
+      expect(
+        await failure(runner.dod.reportCheck({ ...lease, leaseToken: "stale-token", itemKey: "unit", command: "npm test", exitCode: 0, durationMs: 1 })),
+      ).toMatchObject({ reason: "LEASE_LOST" });
       expect((await failure(member.dod.reportCheck({ ...lease, itemKey: "unit", command: "npm test", exitCode: 0, durationMs: 1 }))).code).toBe("FORBIDDEN");
       await runner.run.complete({ ...lease, status: "succeeded" });
-      expect(await failure(runner.dod.reportCheck({ ...lease, itemKey: "unit", command: "npm test", exitCode: 0, durationMs: 1 }))).toMatchObject({ reason: "LEASE_LOST" });
+      expect(await failure(runner.dod.reportCheck({ ...lease, itemKey: "unit", command: "npm test", exitCode: 0, durationMs: 1 }))).toMatchObject({
+        reason: "LEASE_LOST",
+      });
       const m = await api.admin.run.mergeability({ runId: run.id });
       expect(m.missing.map((x) => x.key)).toEqual(["lint", "e2e"]);
     });

@@ -45,7 +45,12 @@ const zFilePayload = z.union([
 const zCheckPayload = z.strictObject({
   command: zShellCommand,
   exitCode: z.number().int().min(-1).max(255).nullable(),
-  durationMs: z.number().int().nonnegative().max(7 * 24 * 3600 * 1000).optional(),
+  durationMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(7 * 24 * 3600 * 1000)
+    .optional(),
   output: z.string().max(MB).optional(),
 });
 
@@ -70,7 +75,11 @@ export const ZReportCheckInput = z
     command: zShellCommand,
     /** null when the check was killed (timeout or signal). */
     exitCode: z.number().int().min(-1).max(255).nullable(),
-    durationMs: z.number().int().nonnegative().max(7 * 24 * 3600 * 1000),
+    durationMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(7 * 24 * 3600 * 1000),
     timedOut: z.boolean().optional(),
     /** The end of the combined output; the server keeps the last 64 KiB. */
     output: z.string().max(MB).optional(),
@@ -88,12 +97,10 @@ export const dodRouter = {
     return dod.validateEvidence(ctx.deps, actorOf(ctx.principal), input.evidenceId, identityOf(ctx.principal));
   }),
 
-  reject: authedProcedure
-    .input(z.object({ evidenceId: zId, reason: z.string().trim().min(1).max(2000) }))
-    .mutation(async ({ ctx, input }) => {
-      await ctx.authorize.run(await dod.runIdOfEvidence(ctx.deps, input.evidenceId), "member");
-      return dod.rejectEvidence(ctx.deps, actorOf(ctx.principal), input.evidenceId, input.reason);
-    }),
+  reject: authedProcedure.input(z.object({ evidenceId: zId, reason: z.string().trim().min(1).max(2000) })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(await dod.runIdOfEvidence(ctx.deps, input.evidenceId), "member");
+    return dod.rejectEvidence(ctx.deps, actorOf(ctx.principal), input.evidenceId, input.reason);
+  }),
 
   /** Runner side: the result of one automatic check, fenced by the run's lease. */
   reportCheck: authedProcedure.input(ZReportCheckInput).mutation(async ({ ctx, input }) => {

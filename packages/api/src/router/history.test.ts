@@ -93,7 +93,9 @@ describe.each(testProviders)("project validation on %s", (provider) => {
   afterAll(() => api.close());
 
   it("a base branch the repository does not have is refused on its field, at create and at edit", async () => {
-    const created = await failure(api.admin.project.create({ workspaceId: seed.workspace.id, name: "typo", repoPath: seed.project.repoPath, baseBranch: "mian" }));
+    const created = await failure(
+      api.admin.project.create({ workspaceId: seed.workspace.id, name: "typo", repoPath: seed.project.repoPath, baseBranch: "mian" }),
+    );
     expect(created).toMatchObject({ code: "BAD_REQUEST", details: { field: "baseBranch" } });
     const edited = await failure(api.admin.project.update({ projectId: seed.project.id, baseBranch: "mian" }));
     expect(edited).toMatchObject({ code: "BAD_REQUEST", details: { field: "baseBranch" } });

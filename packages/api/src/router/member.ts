@@ -7,7 +7,11 @@ import * as members from "../services/members.js";
 import { forbidden } from "../errors.js";
 
 export const zMemberRole = z.enum(["admin", "member", "viewer"]);
-const zCode = z.string().min(10).max(200).regex(/^[A-Za-z0-9_-]+$/, "invalid code");
+const zCode = z
+  .string()
+  .min(10)
+  .max(200)
+  .regex(/^[A-Za-z0-9_-]+$/, "invalid code");
 
 export const memberRouter = {
   /** A workspace's people and their roles (everyone in it may see who else is). */

@@ -169,7 +169,12 @@ describe.each(testProviders)("merge cleanup on %s", (provider) => {
   it("a merge whose branch was deleted before its record was written is recorded again from the merge commit's trailer", async () => {
     const { fx, run, started } = await succeededRun("Lost record");
     // What the server did before it stopped: merged (with the trailer), removed the worktree, deleted the branch.
-    const landed = await mergeRunBranch({ repoPath: fx.repo, baseBranch: "main", branch: started.branch, message: `Merge\n\nAgentboard-Run: ${run.id}\nMerged-by: admin:bootstrap` });
+    const landed = await mergeRunBranch({
+      repoPath: fx.repo,
+      baseBranch: "main",
+      branch: started.branch,
+      message: `Merge\n\nAgentboard-Run: ${run.id}\nMerged-by: admin:bootstrap`,
+    });
     git(fx.repo, "worktree", "remove", "--force", started.worktree);
     git(fx.repo, "branch", "-D", started.branch);
 

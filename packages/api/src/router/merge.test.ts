@@ -243,7 +243,15 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     const { run } = await newRun(project.id, "Checked change", wf.id);
     const started = await claimAndWork(runner, seed.workspace.id, run.id, fx, { files: { "c.txt": "c\n" } });
     const item = started.checks.find((c) => c.key === "integrated")!;
-    const reported = await runner.dod.reportCheck({ runId: run.id, leaseToken: started.leaseToken, itemId: item.id, command: item.check!, exitCode: 0, durationMs: 12, output: "ok\n" });
+    const reported = await runner.dod.reportCheck({
+      runId: run.id,
+      leaseToken: started.leaseToken,
+      itemId: item.id,
+      command: item.check!,
+      exitCode: 0,
+      durationMs: 12,
+      output: "ok\n",
+    });
     expect(reported.autoValidated).toBe(true);
     await complete(runner, started);
     const branchTip = git(fx.repo, "rev-parse", started.branch);
@@ -251,7 +259,11 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
 
     // The merge answers at once: a request waits for a runner; nothing is merged yet.
     const pending = await api.admin.run.merge({ runId: run.id, reverify: true });
-    expect(pending).toMatchObject({ status: "verifying", merge: null, verification: { status: "queued", baseCommit: mainTip, branchCommit: branchTip, attempt: 1 } });
+    expect(pending).toMatchObject({
+      status: "verifying",
+      merge: null,
+      verification: { status: "queued", baseCommit: mainTip, branchCommit: branchTip, attempt: 1 },
+    });
     expect(git(fx.repo, "rev-parse", "main")).toBe(mainTip);
     // Asking again is the same request.
     expect((await api.admin.run.merge({ runId: run.id, reverify: true })).verification?.id).toBe(pending.verification?.id);
@@ -270,12 +282,26 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     expect(await runner.run.claimVerification({ workspaceId: seed.workspace.id, waitMs: 0 })).toBeNull();
     const lease = { runId: run.id, verificationId: claim!.verification.id, leaseToken: claim!.verification.leaseToken };
     await runner.run.heartbeatVerification(lease);
-    const check = (exitCode: number) => ({ key: "integrated", title: "No BROKEN marker", required: true, command: "test ! -e BROKEN", exitCode, passed: exitCode === 0, timedOut: false, durationMs: 5, output: exitCode ? "BROKEN is there\n" : "" });
+    const check = (exitCode: number) => ({
+      key: "integrated",
+      title: "No BROKEN marker",
+      required: true,
+      command: "test ! -e BROKEN",
+      exitCode,
+      passed: exitCode === 0,
+      timedOut: false,
+      durationMs: 5,
+      output: exitCode ? "BROKEN is there\n" : "",
+    });
     const head = "a".repeat(40);
 
     // A failing required check refuses the merge, with the evidence on the request and the run.
     const failed = await runner.run.completeVerification({ ...lease, baseCommit: mainTip, branchCommit: branchTip, head, setup: null, checks: [check(1)] });
-    expect(failed).toMatchObject({ status: "failed", reason: "REVERIFY_FAILED", report: { passed: false, checks: [expect.objectContaining({ key: "integrated", exitCode: 1, output: "BROKEN is there\n" })] } });
+    expect(failed).toMatchObject({
+      status: "failed",
+      reason: "REVERIFY_FAILED",
+      report: { passed: false, checks: [expect.objectContaining({ key: "integrated", exitCode: 1, output: "BROKEN is there\n" })] },
+    });
     expect(git(fx.repo, "rev-parse", "main")).toBe(mainTip);
     expect((await api.admin.run.byId({ runId: run.id })).status).toBe("succeeded");
     const events = await api.admin.run.events({ runId: run.id });
@@ -287,7 +313,10 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     await api.admin.run.merge({ runId: run.id, reverify: true });
     const c2 = (await runner.run.claimVerification({ workspaceId: seed.workspace.id, waitMs: 0 }))!;
     const lease2 = { runId: run.id, verificationId: c2.verification.id, leaseToken: c2.verification.leaseToken };
-    expect(await runner.run.completeVerification({ ...lease2, baseCommit: mainTip, branchCommit: branchTip, head, setup: null, checks: [] })).toMatchObject({ status: "failed", reason: "REVERIFY_FAILED" });
+    expect(await runner.run.completeVerification({ ...lease2, baseCommit: mainTip, branchCommit: branchTip, head, setup: null, checks: [] })).toMatchObject({
+      status: "failed",
+      reason: "REVERIFY_FAILED",
+    });
 
     // The base moves while a runner verifies: the passing report is for old commits, so it verifies again.
     await api.admin.run.merge({ runId: run.id, reverify: true });
@@ -301,12 +330,24 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     // On the new commits it passes: merged, exactly those.
     const c4 = (await runner.run.claimVerification({ workspaceId: seed.workspace.id, waitMs: 0 }))!;
     expect(c4.verification).toMatchObject({ id: c3.verification.id, baseCommit: moved });
-    const done = await runner.run.completeVerification({ runId: run.id, verificationId: c4.verification.id, leaseToken: c4.verification.leaseToken, baseCommit: moved, branchCommit: branchTip, head, setup: null, checks: [check(0)] });
+    const done = await runner.run.completeVerification({
+      runId: run.id,
+      verificationId: c4.verification.id,
+      leaseToken: c4.verification.leaseToken,
+      baseCommit: moved,
+      branchCommit: branchTip,
+      head,
+      setup: null,
+      checks: [check(0)],
+    });
     expect(done).toMatchObject({ status: "merged" });
     const after = await api.admin.run.byId({ runId: run.id });
     expect(after.status).toBe("merged");
     expect(git(fx.repo, "rev-list", "--parents", "-n", "1", "main").split(" ")).toEqual([after.mergeCommit, moved, branchTip]);
-    expect((await api.admin.run.events({ runId: run.id })).find((e) => e.type === "run.merged")?.payload).toMatchObject({ reverified: true, by: "admin:bootstrap" });
+    expect((await api.admin.run.events({ runId: run.id })).find((e) => e.type === "run.merged")?.payload).toMatchObject({
+      reverified: true,
+      by: "admin:bootstrap",
+    });
   });
 
   it("a waiting re-verification can be cancelled; an expired lease is claimed again", async () => {
@@ -339,7 +380,9 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     const second = (await runner.run.claimVerification({ workspaceId: seed.workspace.id, waitMs: 0 }))!;
     expect(second.verification.id).toBe(first.verification.id);
     expect(second.verification.leaseToken).not.toBe(first.verification.leaseToken);
-    expect(await failure(runner.run.heartbeatVerification({ runId: run.id, verificationId: first.verification.id, leaseToken: first.verification.leaseToken }))).toMatchObject({ reason: "LEASE_LOST" });
+    expect(
+      await failure(runner.run.heartbeatVerification({ runId: run.id, verificationId: first.verification.id, leaseToken: first.verification.leaseToken })),
+    ).toMatchObject({ reason: "LEASE_LOST" });
     await api.admin.run.cancelVerification({ runId: run.id });
   });
 
@@ -365,7 +408,9 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     expect(await failure(runner.run.heartbeat(lease))).toMatchObject({ reason: "LEASE_LOST" });
     expect(await failure(runner.run.appendEvents({ ...lease, events: [{ type: "agent.text" }] }))).toMatchObject({ reason: "LEASE_LOST" });
     expect(await failure(runner.run.complete({ ...lease, status: "succeeded" }))).toMatchObject({ reason: "LEASE_LOST" });
-    expect(await failure(runner.dod.reportCheck({ ...lease, itemKey: "tests", command: "true", exitCode: 0, durationMs: 1 }))).toMatchObject({ reason: "LEASE_LOST" });
+    expect(await failure(runner.dod.reportCheck({ ...lease, itemKey: "tests", command: "true", exitCode: 0, durationMs: 1 }))).toMatchObject({
+      reason: "LEASE_LOST",
+    });
     expect((await api.admin.run.byId({ runId: run.id })).status).toBe("aborted");
     // Nothing else carries the card: it goes back to be picked up.
     expect((await api.admin.card.byId({ cardId: card.id })).column).toBe("todo");
@@ -415,7 +460,11 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     const merged = await succeededRun(fx, project.id, "Merged one", { "m.txt": "m\n" });
     await satisfyDod(member, member, merged.run.id);
     await api.admin.run.merge({ runId: merged.run.id });
-    expect(await failure(member.run.abort({ runId: merged.run.id }))).toMatchObject({ code: "CONFLICT", reason: "NOT_ABORTABLE", details: { status: "merged" } });
+    expect(await failure(member.run.abort({ runId: merged.run.id }))).toMatchObject({
+      code: "CONFLICT",
+      reason: "NOT_ABORTABLE",
+      details: { status: "merged" },
+    });
     const viewer = await api.as("viewer", seed.workspace.id);
     expect(await failure(viewer.run.abort({ runId: queued.run.id }))).toMatchObject({ code: "FORBIDDEN" });
   });
@@ -436,7 +485,13 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     const { run } = await newRun(project.id, "Worktree listing");
     const started = await claimAndWork(runner, seed.workspace.id, run.id, fx, { files: { "big.txt": "x".repeat(10_000) } });
     const listed = (await member.worktree.list({ workspaceId: seed.workspace.id })).find((w) => w.runId === run.id)!;
-    expect(listed).toMatchObject({ status: "active", path: started.worktree, branch: started.branch, sizeMeasured: true, run: { id: run.id, status: "running" } });
+    expect(listed).toMatchObject({
+      status: "active",
+      path: started.worktree,
+      branch: started.branch,
+      sizeMeasured: true,
+      run: { id: run.id, status: "running" },
+    });
     expect(listed.sizeBytes).toBeGreaterThan(10_000);
     expect(listed.run.card.title).toBe("Worktree listing");
 
@@ -448,7 +503,9 @@ describe.each(testProviders)("merge and abort on %s", (provider) => {
     expect(existsSync(started.worktree)).toBe(false);
     expect(branchExists(fx.repo, started.branch)).toBe(true);
     expect((await member.worktree.list({ workspaceId: seed.workspace.id })).find((w) => w.id === listed.id)).toBeUndefined();
-    expect((await member.worktree.list({ workspaceId: seed.workspace.id, includeRemoved: true })).find((w) => w.id === listed.id)).toMatchObject({ status: "removed" });
+    expect((await member.worktree.list({ workspaceId: seed.workspace.id, includeRemoved: true })).find((w) => w.id === listed.id)).toMatchObject({
+      status: "removed",
+    });
     expect(await failure(api.admin.worktree.remove({ worktreeId: "nope" }))).toMatchObject({ code: "NOT_FOUND" });
 
     // The run can still be merged from its branch alone.

@@ -47,10 +47,23 @@ describe.each(testProviders)("a moving base at the merge gate on %s", (provider)
     const run = await member.run.create({ cardId: card.id, workflowId });
     const started = await claimAndWork(runner, seed.workspace.id, run.id, fx, { files });
     const item = started.checks.find((c) => c.key === "tests")!;
-    const reported = await runner.dod.reportCheck({ runId: run.id, leaseToken: started.leaseToken, itemId: item.id, command: "true", exitCode: 0, durationMs: 3, output: "ok\n" });
+    const reported = await runner.dod.reportCheck({
+      runId: run.id,
+      leaseToken: started.leaseToken,
+      itemId: item.id,
+      command: "true",
+      exitCode: 0,
+      durationMs: 3,
+      output: "ok\n",
+    });
     expect(reported.autoValidated).toBe(true);
     const head = git(fx.repo, "rev-parse", started.branch);
-    await runner.run.complete({ runId: run.id, leaseToken: started.leaseToken, status: "succeeded", output: { summary: "done", ...(opts.reportHead === false ? {} : { headCommit: head }) } });
+    await runner.run.complete({
+      runId: run.id,
+      leaseToken: started.leaseToken,
+      status: "succeeded",
+      output: { summary: "done", ...(opts.reportHead === false ? {} : { headCommit: head }) },
+    });
     return { fx, run, started, head };
   }
 
@@ -71,12 +84,18 @@ describe.each(testProviders)("a moving base at the merge gate on %s", (provider)
     const conflicting = await api.admin.run.mergeability({ runId: run.id });
     expect(conflicting.canMerge).toBe(false);
     expect(conflicting.base).toMatchObject({ behind: 3, conflicts: ["src/app.ts"] });
-    expect(conflicting.reasons).toContainEqual(expect.objectContaining({ reason: "MERGE_CONFLICT", details: { files: ["src/app.ts"], suggestion: "run.resolveConflicts" } }));
+    expect(conflicting.reasons).toContainEqual(
+      expect.objectContaining({ reason: "MERGE_CONFLICT", details: { files: ["src/app.ts"], suggestion: "run.resolveConflicts" } }),
+    );
     // Looking changed nothing.
     expect(git(fx.repo, "rev-parse", "main")).toBe(mainTip);
     expect(git(fx.repo, "rev-parse", started.branch)).toBe(head);
     // The update from the base says the same files and changes nothing either.
-    expect(await failure(member.run.updateFromBase({ runId: run.id }))).toMatchObject({ code: "CONFLICT", reason: "MERGE_CONFLICT", details: { files: ["src/app.ts"] } });
+    expect(await failure(member.run.updateFromBase({ runId: run.id }))).toMatchObject({
+      code: "CONFLICT",
+      reason: "MERGE_CONFLICT",
+      details: { files: ["src/app.ts"] },
+    });
     expect(git(fx.repo, "rev-parse", started.branch)).toBe(head);
   });
 
@@ -93,7 +112,11 @@ describe.each(testProviders)("a moving base at the merge gate on %s", (provider)
     await member.run.updateFromBase({ runId: run.id });
     const gate = await api.admin.run.mergeability({ runId: run.id });
     expect(gate.canMerge).toBe(false);
-    expect(gate.reasons.find((r) => r.reason === "DOD_INCOMPLETE")?.details).toMatchObject({ stale: true, checksToRerun: ["tests"], missing: [{ key: "tests", validatedOn: head }] });
+    expect(gate.reasons.find((r) => r.reason === "DOD_INCOMPLETE")?.details).toMatchObject({
+      stale: true,
+      checksToRerun: ["tests"],
+      missing: [{ key: "tests", validatedOn: head }],
+    });
     expect(git(fx.repo, "rev-parse", started.branch)).not.toBe(head);
   });
 
@@ -120,7 +143,12 @@ describe.each(testProviders)("a moving base at the merge gate on %s", (provider)
     // Evidence given on the new head counts.
     const shown = await member.run.byId({ runId: run.id });
     const item = shown.dodItems.find((d) => d.key === "tests")!;
-    const { evidence } = await member.dod.addEvidence({ runId: run.id, itemId: item.id, kind: "text", payload: { text: "ran the tests on the updated branch: green" } });
+    const { evidence } = await member.dod.addEvidence({
+      runId: run.id,
+      itemId: item.id,
+      kind: "text",
+      payload: { text: "ran the tests on the updated branch: green" },
+    });
     await api.admin.dod.validate({ evidenceId: evidence.id });
     expect(await api.admin.run.mergeability({ runId: run.id })).toMatchObject({ canMerge: true, reasons: [] });
     const merged = await api.admin.run.merge({ runId: run.id });

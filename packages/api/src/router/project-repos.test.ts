@@ -53,7 +53,10 @@ describe.each(testProviders)("project repositories on %s", (provider) => {
   it("refuses another workspace's repository, by path and as a file:// remote", async () => {
     const before = await api.core.deps.db.prisma.project.count();
     expect(await refusal(create(y.project.repoPath))).toMatchObject({ code: "BAD_REQUEST", field: "repoPath" });
-    expect(await refusal(xAdmin.project.update({ projectId: x.project.id, repoPath: y.project.repoPath }))).toMatchObject({ code: "BAD_REQUEST", field: "repoPath" });
+    expect(await refusal(xAdmin.project.update({ projectId: x.project.id, repoPath: y.project.repoPath }))).toMatchObject({
+      code: "BAD_REQUEST",
+      field: "repoPath",
+    });
     const own = seedRepo(api, "x-second");
     expect(await refusal(create(own, pathToFileURL(y.project.repoPath).href))).toMatchObject({ code: "BAD_REQUEST", field: "remoteUrl" });
     expect(await refusal(create(own, pathToFileURL(join(y.project.repoPath, ".git")).href))).toMatchObject({ code: "BAD_REQUEST", field: "remoteUrl" });
@@ -123,7 +126,10 @@ describe.each(testProviders)("project repositories on %s", (provider) => {
     git(bare, "branch", "-m", "trunk-copy", "main");
     const project = await create(repo, pathToFileURL(bare).href);
     expect(project.remoteUrl).toBe(pathToFileURL(bare).href);
-    expect(await refusal(xAdmin.project.update({ projectId: project.id, remoteUrl: pathToFileURL(empty).href }))).toMatchObject({ code: "BAD_REQUEST", field: "remoteUrl" });
+    expect(await refusal(xAdmin.project.update({ projectId: project.id, remoteUrl: pathToFileURL(empty).href }))).toMatchObject({
+      code: "BAD_REQUEST",
+      field: "remoteUrl",
+    });
     expect(await refusal(xAdmin.project.update({ projectId: project.id, baseBranch: "develop" }))).toMatchObject({ code: "BAD_REQUEST", field: "baseBranch" });
     expect((await xAdmin.project.byId({ projectId: project.id })).remoteUrl).toBe(pathToFileURL(bare).href);
     // Saving other fields does not ask the remote again; removing the remote is allowed.

@@ -15,8 +15,15 @@ const zHooks = z.object({
 });
 
 /** An absolute path on the runner's machine; never used in a shell. */
-const zRepoPath = z.string().min(1).max(1024).refine((p) => p.startsWith("/") && !p.split("/").includes(".."), "must be an absolute path without ..");
-const zRemote = z.string().max(2048).refine((u) => /^(https?|ssh|git|file):\/\//.test(u), "must be an http(s), ssh, git or file URL");
+const zRepoPath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((p) => p.startsWith("/") && !p.split("/").includes(".."), "must be an absolute path without ..");
+const zRemote = z
+  .string()
+  .max(2048)
+  .refine((u) => /^(https?|ssh|git|file):\/\//.test(u), "must be an http(s), ssh, git or file URL");
 
 export const ZCreateProjectInput = z.object({
   workspaceId: zId,
@@ -37,14 +44,12 @@ export const projectRouter = {
     if (input.sandbox && needsGlobalAdmin(input.sandbox)) ctx.authorize.globalAdmin();
     return projects.createProject(ctx.deps, input);
   }),
-  update: authedProcedure
-    .input(ZCreateProjectInput.omit({ workspaceId: true }).partial().extend({ projectId: zId }))
-    .mutation(async ({ ctx, input }) => {
-      await ctx.authorize.project(input.projectId, "admin");
-      // Running unconfined, or reaching the runner's own machine, is the server admin's call.
-      if (input.sandbox && needsGlobalAdmin(input.sandbox)) ctx.authorize.globalAdmin();
-      return projects.updateProject(ctx.deps, input);
-    }),
+  update: authedProcedure.input(ZCreateProjectInput.omit({ workspaceId: true }).partial().extend({ projectId: zId })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.project(input.projectId, "admin");
+    // Running unconfined, or reaching the runner's own machine, is the server admin's call.
+    if (input.sandbox && needsGlobalAdmin(input.sandbox)) ctx.authorize.globalAdmin();
+    return projects.updateProject(ctx.deps, input);
+  }),
   list: authedProcedure.input(z.object({ workspaceId: zId, archived: z.boolean().optional() })).query(async ({ ctx, input }) => {
     await ctx.authorize.workspace(input.workspaceId, "viewer");
     return projects.listProjects(ctx.deps, input.workspaceId, { archived: input.archived });

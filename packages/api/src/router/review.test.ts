@@ -87,7 +87,13 @@ describe.each(testProviders)("range review comments on %s", (provider) => {
   it("a comment covers line..endLine when every line of the range is in the diff; one without endLine stays one line", async () => {
     const run = await finishedRun();
     const range = await member.review.comment({ runId: run.id, path: PATH, line: 2, endLine: 4, side: "new", body: "These three belong together." });
-    expect(range).toMatchObject({ line: 2, endLine: 4, side: "new", lineText: "export const b = 3;\nexport const c = 4;\nexport const d = 5;", author: "member:mia" });
+    expect(range).toMatchObject({
+      line: 2,
+      endLine: 4,
+      side: "new",
+      lineText: "export const b = 3;\nexport const c = 4;\nexport const d = 5;",
+      author: "member:mia",
+    });
     // Old callers: no endLine is one line; endLine equal to line is one line too.
     const one = await member.review.comment({ runId: run.id, path: PATH, line: 5, body: "Fine." });
     expect(one).toMatchObject({ line: 5, endLine: null, lineText: "export const e = 6;" });
@@ -133,10 +139,48 @@ describe.each(testProviders)("range review comments on %s", (provider) => {
     const next = await member.run.followUp({ runId: run.id, message: "Thanks.", commentIds: [bcd.id, de.id, xy.id, b.id] });
     expect(next.prompt).toContain(`${PATH}:2 — member:mia:\nAnd b alone.`);
     expect(next.prompt).toContain(
-      [`${PATH}:2-4 — member:mia:`, "Rename these.", "```", "  export const a = 1;", "  export const b = 2;", "> export const b = 3;", "> export const c = 4;", "> export const d = 5;", "  export const e = 6;", "  export const x = 0;", "```"].join("\n"),
+      [
+        `${PATH}:2-4 — member:mia:`,
+        "Rename these.",
+        "```",
+        "  export const a = 1;",
+        "  export const b = 2;",
+        "> export const b = 3;",
+        "> export const c = 4;",
+        "> export const d = 5;",
+        "  export const e = 6;",
+        "  export const x = 0;",
+        "```",
+      ].join("\n"),
     );
-    expect(next.prompt).toContain([`${PATH}:4-5 — member:mia:`, "Keep d next to e.", "```", "  export const b = 3;", "  export const c = 4;", "> export const d = 5;", "> export const e = 6;", "  export const x = 0;", "  export const y = 1;", "```"].join("\n"));
-    expect(next.prompt).toContain([`${PATH}:22-23 — member:mia:`, "This pair is right.", "```", "  export const d = 5;", "  export const e = 6;", "> export const x = 0;", "  export const y = 1;", "  export const z = 1;", "> export const y = 2;", "```"].join("\n"));
+    expect(next.prompt).toContain(
+      [
+        `${PATH}:4-5 — member:mia:`,
+        "Keep d next to e.",
+        "```",
+        "  export const b = 3;",
+        "  export const c = 4;",
+        "> export const d = 5;",
+        "> export const e = 6;",
+        "  export const x = 0;",
+        "  export const y = 1;",
+        "```",
+      ].join("\n"),
+    );
+    expect(next.prompt).toContain(
+      [
+        `${PATH}:22-23 — member:mia:`,
+        "This pair is right.",
+        "```",
+        "  export const d = 5;",
+        "  export const e = 6;",
+        "> export const x = 0;",
+        "  export const y = 1;",
+        "  export const z = 1;",
+        "> export const y = 2;",
+        "```",
+      ].join("\n"),
+    );
     expect(next.prompt).toContain("Note from the reviewer:\nThanks.");
 
     await complete(next.id, DIFF2, "c".repeat(40));

@@ -27,7 +27,8 @@ export const ZReviewCommentInput = z
   .superRefine((v, ctx) => {
     if (v.endLine === undefined) return;
     if (v.endLine < v.line) ctx.addIssue({ code: "custom", path: ["endLine"], message: "endLine must be at least line" });
-    else if (v.endLine - v.line + 1 > review.MAX_RANGE_LINES) ctx.addIssue({ code: "custom", path: ["endLine"], message: `a comment covers at most ${review.MAX_RANGE_LINES} lines` });
+    else if (v.endLine - v.line + 1 > review.MAX_RANGE_LINES)
+      ctx.addIssue({ code: "custom", path: ["endLine"], message: `a comment covers at most ${review.MAX_RANGE_LINES} lines` });
   });
 
 export const reviewRouter = {

@@ -19,7 +19,8 @@ describe.each(testProviders)("run.eventsPage on %s", (provider) => {
     // queued, claimed, started, then 250 of the agent's.
     for (let i = 0; i < 250; i += 50) {
       await api.admin.run.appendEvents({
-        runId, leaseToken: claim!.leaseToken,
+        runId,
+        leaseToken: claim!.leaseToken,
         events: Array.from({ length: 50 }, (_, j) => ({ type: (i + j) % 10 === 0 ? "tool.call" : "agent.message", payload: { n: i + j } })),
       });
     }
@@ -52,7 +53,11 @@ describe.each(testProviders)("run.eventsPage on %s", (provider) => {
   });
 
   it("validates its input and is readable only where the run is", async () => {
-    const bad = async (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => (e instanceof TRPCError ? e.code : "other"));
+    const bad = async (p: Promise<unknown>) =>
+      p.then(
+        () => "ok",
+        (e: unknown) => (e instanceof TRPCError ? e.code : "other"),
+      );
     expect(await bad(api.admin.run.eventsPage({ runId, limit: 0 }))).toBe("BAD_REQUEST");
     expect(await bad(api.admin.run.eventsPage({ runId, limit: 501 }))).toBe("BAD_REQUEST");
     expect(await bad(api.admin.run.eventsPage({ runId, types: ["Run; drop"] }))).toBe("BAD_REQUEST");

@@ -23,7 +23,12 @@ describe.each(testProviders)("run.list filters on %s", (provider) => {
     for (let i = 0; i < 3; i++) byAnn.push(await ann.run.create({ cardId: elsewhere.id, engine: "anthropic", model: "claude-haiku-4-5" }));
 
     const all = await ann.run.list({ workspaceId: seed.workspace.id });
-    expect(all.items.map((r) => r.id)).toEqual([...byAnn].reverse().map((r) => r.id).concat(byAdmin.id));
+    expect(all.items.map((r) => r.id)).toEqual(
+      [...byAnn]
+        .reverse()
+        .map((r) => r.id)
+        .concat(byAdmin.id),
+    );
     expect(all.items.at(-1)!.card).toEqual({ title: "Fix the bug" });
 
     const onSecond = await ann.run.list({ workspaceId: seed.workspace.id, boardId: second.id });

@@ -56,7 +56,11 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
     const started = await runner.run.start({ runId: high.id, leaseToken: claim!.leaseToken });
     expect(started.run.status).toBe("running");
     const events = await api.admin.run.events({ runId: high.id });
-    expect(events.map((e) => [e.seq, e.type])).toEqual([[1, "run.queued"], [2, "run.claimed"], [3, "run.started"]]);
+    expect(events.map((e) => [e.seq, e.type])).toEqual([
+      [1, "run.queued"],
+      [2, "run.claimed"],
+      [3, "run.started"],
+    ]);
     expect(events[2]!.actor).toBe("runner:rig-1");
   });
 
@@ -82,9 +86,7 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
     await drain();
     const gpu = await Promise.all(Array.from({ length: 3 }, () => newRun({ labels: ["gpu"] })));
     const plain = await Promise.all(Array.from({ length: 3 }, () => newRun()));
-    const claims = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => runner.run.claim({ workspaceId: seed.workspace.id, labels: i % 2 ? ["gpu"] : [] })),
-    );
+    const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => runner.run.claim({ workspaceId: seed.workspace.id, labels: i % 2 ? ["gpu"] : [] })));
     const withoutLabel = claims.filter((_, i) => i % 2 === 0).flatMap((c) => (c ? [c.run.id] : []));
     const withGpu = claims.filter((_, i) => i % 2 === 1).flatMap((c) => (c ? [c.run.id] : []));
     // Runs needing gpu go only to gpu claimants; plain runs may go to either.
@@ -130,8 +132,12 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
     const c = await runner.run.claim({ workspaceId: seed.workspace.id });
     await runner.run.start({ runId: run.id, leaseToken: c!.leaseToken });
     const r = await runner.run.appendEvents({
-      runId: run.id, leaseToken: c!.leaseToken,
-      events: [{ type: "agent.message", payload: { text: "hi" } }, { type: "tool.call", payload: { name: "read_file", input: { path: "a" } } }],
+      runId: run.id,
+      leaseToken: c!.leaseToken,
+      events: [
+        { type: "agent.message", payload: { text: "hi" } },
+        { type: "tool.call", payload: { name: "read_file", input: { path: "a" } } },
+      ],
     });
     expect(r).toEqual({ lastSeq: 5, appended: 2 });
     await runner.run.appendEvents({ runId: run.id, leaseToken: c!.leaseToken, events: [{ type: "agent.thinking" }] });
@@ -142,7 +148,9 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
       [6, "agent.thinking", "runner:rig-1", {}],
     ]);
     const done = await runner.run.complete({
-      runId: run.id, leaseToken: c!.leaseToken, status: "succeeded",
+      runId: run.id,
+      leaseToken: c!.leaseToken,
+      status: "succeeded",
       output: { summary: "did it", filesChanged: ["a.ts"], diff: "diff --git a/a.ts b/a.ts", testsRun: true, testsPassed: true },
       metrics: { tokensIn: 100, tokensOut: 20, costUsd: 0.0123, toolCalls: 1 },
     });
@@ -292,8 +300,14 @@ describe.each(testProviders)("run lifecycle on %s", (provider) => {
     const N = 2000;
     await prisma.run.createMany({
       data: Array.from({ length: N }, (_, i) => ({
-        workspaceId: seed.workspace.id, boardId: seed.board.id, cardId: seed.card.id, projectId: seed.project.id,
-        prompt: `p${i}`, engine: "command" as const, branch: `agentboard/bulk-${i}`, baseBranch: "main",
+        workspaceId: seed.workspace.id,
+        boardId: seed.board.id,
+        cardId: seed.card.id,
+        projectId: seed.project.id,
+        prompt: `p${i}`,
+        engine: "command" as const,
+        branch: `agentboard/bulk-${i}`,
+        baseBranch: "main",
         createdAt: new Date(Date.now() + i),
       })),
     });

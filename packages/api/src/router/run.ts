@@ -26,12 +26,22 @@ export const ZCreateRunInput = z.object({
   prompt: z.string().min(1).max(200_000).optional(),
   workflowId: zId.optional(),
   engine: zEngine.optional(),
-  model: z.string().min(1).max(100).regex(/^[A-Za-z0-9._:@-]+$/, "invalid model name").optional(),
+  model: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9._:@-]+$/, "invalid model name")
+    .optional(),
   command: z.string().min(1).max(10_000).optional(),
   priority: z.number().int().min(-1000).max(1000).optional(),
   labels: zLabels.optional(),
   maxTurns: z.number().int().min(1).max(1000).optional(),
-  timeoutMs: z.number().int().min(1000).max(24 * 3600 * 1000).optional(),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 3600 * 1000)
+    .optional(),
   budgetUsd: z.number().positive().max(100_000).optional(),
   maxAttempts: z.number().int().min(1).max(20).optional(),
   /** For engine `acp`: the agent profile (by name) to start. */
@@ -55,7 +65,11 @@ const zCheckRun = z.object({
 const zCommit = z.string().regex(/^[0-9a-f]{40,64}$/, "a full commit id");
 /** A transcript beyond this is not kept (a follow-up then starts from the thread's summary). */
 export const TRANSCRIPT_MAX_CHARS = 8 * MB;
-const zModel = z.string().min(1).max(100).regex(/^[A-Za-z0-9._:@-]+$/, "invalid model name");
+const zModel = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9._:@-]+$/, "invalid model name");
 
 export const ZFollowUpInput = z.object({
   runId: zId,
@@ -69,7 +83,14 @@ export const ZFollowUpInput = z.object({
 
 /** What a tool call would do, as the runner shows it to the person who approves. */
 export const ZApprovalSubject = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("command"), command: z.string().min(1).max(64 * 1024), truncated: z.boolean().optional() }),
+  z.object({
+    kind: z.literal("command"),
+    command: z
+      .string()
+      .min(1)
+      .max(64 * 1024),
+    truncated: z.boolean().optional(),
+  }),
   z.object({
     kind: z.literal("write"),
     path: z.string().min(1).max(4096),
@@ -78,7 +99,11 @@ export const ZApprovalSubject = z.discriminatedUnion("kind", [
     truncated: z.boolean().optional(),
   }),
 ]);
-const zToolName = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, "invalid tool name");
+const zToolName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:-]+$/, "invalid tool name");
 
 const zEventType = z
   .string()
@@ -89,9 +114,7 @@ const zEventType = z
   .refine((t) => !t.startsWith("approval."), "approval.* events are written by the server")
   // Nor a person's message: user.* events name the person who wrote them.
   .refine((t) => !t.startsWith("user."), "user.* events are written by the server");
-const zPayload = z
-  .record(z.string(), z.json())
-  .refine((p) => JSON.stringify(p).length <= 256 * 1024, "event payload is larger than 256 KiB");
+const zPayload = z.record(z.string(), z.json()).refine((p) => JSON.stringify(p).length <= 256 * 1024, "event payload is larger than 256 KiB");
 
 export const ZCompleteInput = z.object({
   ...zLease,
@@ -100,16 +123,27 @@ export const ZCompleteInput = z.object({
     .object({
       summary: z.string().max(100_000).optional(),
       filesChanged: z.array(z.string().max(4096)).max(100_000).optional(),
-      diff: z.string().max(20 * MB).optional(),
+      diff: z
+        .string()
+        .max(20 * MB)
+        .optional(),
       diffHash: z.string().max(128).optional(),
       diffStat: z.object({ files: zInt64, additions: zInt64, deletions: zInt64 }).optional(),
       testsRun: z.boolean().optional(),
       testsPassed: z.boolean().optional(),
       testOutput: z.string().max(MB).optional(),
-      logs: z.string().max(5 * MB).optional(),
+      logs: z
+        .string()
+        .max(5 * MB)
+        .optional(),
       worktreePath: z.string().max(4096).optional(),
       headCommit: zCommit.optional(),
-      sessionId: z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:-]+$/, "invalid session id").optional(),
+      sessionId: z
+        .string()
+        .min(1)
+        .max(200)
+        .regex(/^[A-Za-z0-9_.:-]+$/, "invalid session id")
+        .optional(),
       transcript: z
         .array(z.json())
         .max(100_000)
@@ -126,7 +160,16 @@ export const ZCompleteInput = z.object({
       durationMs: zInt32.optional(),
     })
     .optional(),
-  error: z.object({ message: z.string().max(10_000), reason: z.string().max(64).regex(/^[a-z_]+$/).optional() }).optional(),
+  error: z
+    .object({
+      message: z.string().max(10_000),
+      reason: z
+        .string()
+        .max(64)
+        .regex(/^[a-z_]+$/)
+        .optional(),
+    })
+    .optional(),
 });
 
 export const runRouter = {
@@ -160,18 +203,20 @@ export const runRouter = {
   }),
 
   list: authedProcedure
-    .input(z.object({
-      workspaceId: zId,
-      status: z.union([zRunStatus, z.array(zRunStatus).max(8)]).optional(),
-      boardId: zId.optional(),
-      cardId: zId.optional(),
-      projectId: zId.optional(),
-      engine: zEngine.optional(),
-      createdBy: z.string().trim().min(1).max(320).optional(),
-      since: zStoredDate.optional(),
-      cursor: zId.optional(),
-      limit: z.number().int().min(1).max(200).optional(),
-    }))
+    .input(
+      z.object({
+        workspaceId: zId,
+        status: z.union([zRunStatus, z.array(zRunStatus).max(8)]).optional(),
+        boardId: zId.optional(),
+        cardId: zId.optional(),
+        projectId: zId.optional(),
+        engine: zEngine.optional(),
+        createdBy: z.string().trim().min(1).max(320).optional(),
+        since: zStoredDate.optional(),
+        cursor: zId.optional(),
+        limit: z.number().int().min(1).max(200).optional(),
+      }),
+    )
     .query(async ({ ctx, input }) => {
       await ctx.authorize.workspace(input.workspaceId, "viewer");
       return runs.listRuns(ctx.deps, input);
@@ -193,7 +238,15 @@ export const runRouter = {
 
   /** The run again, same settings unless changed: on its branch from where it started, or (freshBranch) a new thread from the base. */
   retry: authedProcedure
-    .input(z.object({ runId: zId, engine: zEngine.optional(), model: zModel.optional(), command: z.string().min(1).max(10_000).optional(), freshBranch: z.boolean().optional() }))
+    .input(
+      z.object({
+        runId: zId,
+        engine: zEngine.optional(),
+        model: zModel.optional(),
+        command: z.string().min(1).max(10_000).optional(),
+        freshBranch: z.boolean().optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       await ctx.authorize.run(input.runId, "member");
       return thread.retryRun(ctx.deps, actorOf(ctx.principal), input);
@@ -254,12 +307,10 @@ export const runRouter = {
    * (REVERIFY_FAILED); then `--no-ff` into the base branch (MERGE_CONFLICT with
    * details.files, nothing changed).
    */
-  merge: authedProcedure
-    .input(z.object({ runId: zId, reverify: z.boolean().optional(), cleanup: z.boolean().optional() }))
-    .mutation(async ({ ctx, input }) => {
-      await ctx.authorize.run(input.runId, "admin");
-      return mergeRun(ctx.deps, actorOf(ctx.principal), { ...input, mergerId: identityOf(ctx.principal) });
-    }),
+  merge: authedProcedure.input(z.object({ runId: zId, reverify: z.boolean().optional(), cleanup: z.boolean().optional() })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "admin");
+    return mergeRun(ctx.deps, actorOf(ctx.principal), { ...input, mergerId: identityOf(ctx.principal) });
+  }),
 
   /** For the merge button: `canMerge` and every reason it cannot, as `run.merge` would answer. */
   mergeability: authedProcedure.input(z.object({ runId: zId })).query(async ({ ctx, input }) => {
@@ -293,12 +344,24 @@ export const runRouter = {
 
   /** A page of events, latest first, and a cursor (`older`) for the page before it: a long run's log loads from the end. */
   eventsPage: authedProcedure
-    .input(z.object({
-      runId: zId,
-      beforeSeq: zInt32.optional(),
-      limit: z.number().int().min(1).max(500).optional(),
-      types: z.array(z.string().min(1).max(64).regex(/^[a-z][a-z0-9_.-]*(\.\*)?$/, "an event type, or a prefix ending in .*")).min(1).max(20).optional(),
-    }))
+    .input(
+      z.object({
+        runId: zId,
+        beforeSeq: zInt32.optional(),
+        limit: z.number().int().min(1).max(500).optional(),
+        types: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(64)
+              .regex(/^[a-z][a-z0-9_.-]*(\.\*)?$/, "an event type, or a prefix ending in .*"),
+          )
+          .min(1)
+          .max(20)
+          .optional(),
+      }),
+    )
     .query(async ({ ctx, input }) => {
       await ctx.authorize.runRead(input.runId);
       return runs.runEventsPage(ctx.deps, input);
@@ -317,27 +380,38 @@ export const runRouter = {
   // ── The runner protocol (docs/runner-protocol.md) ──────────────────────────────────
 
   claim: authedProcedure
-    .input(z.object({
-      /** One scope (the original form): a workspace, optionally a board and labels. */
-      workspaceId: zId.optional(),
-      boardId: zId.optional(),
-      labels: zLabels.optional(),
-      runId: zId.optional(),
-      runnerId: zId.optional(),
-      /** Several scopes waited on with one long-poll; the claim is of one run, from whichever has one first. */
-      scopes: z.array(z.object({ workspaceId: zId, runnerId: zId.optional(), boardId: zId.optional(), labels: zLabels.optional() }))
-        .min(1).max(queue.MAX_CLAIM_SCOPES).optional(),
-      waitMs: z.number().int().min(0).max(25_000).optional(),
-      /** False when the runner has no working sandbox: it is then given only runs of unconfined projects. */
-      sandbox: z.boolean().optional(),
-    }).superRefine((v, ctx) => {
-      if ((v.workspaceId === undefined) === (v.scopes === undefined)) {
-        ctx.addIssue({ code: "custom", path: ["workspaceId"], message: "give either workspaceId or scopes" });
-      }
-      if (v.scopes && (v.boardId || v.labels || v.runId || v.runnerId)) {
-        ctx.addIssue({ code: "custom", path: ["scopes"], message: "with scopes, boardId, labels and runnerId go in each scope; runId is for one workspace" });
-      }
-    }))
+    .input(
+      z
+        .object({
+          /** One scope (the original form): a workspace, optionally a board and labels. */
+          workspaceId: zId.optional(),
+          boardId: zId.optional(),
+          labels: zLabels.optional(),
+          runId: zId.optional(),
+          runnerId: zId.optional(),
+          /** Several scopes waited on with one long-poll; the claim is of one run, from whichever has one first. */
+          scopes: z
+            .array(z.object({ workspaceId: zId, runnerId: zId.optional(), boardId: zId.optional(), labels: zLabels.optional() }))
+            .min(1)
+            .max(queue.MAX_CLAIM_SCOPES)
+            .optional(),
+          waitMs: z.number().int().min(0).max(25_000).optional(),
+          /** False when the runner has no working sandbox: it is then given only runs of unconfined projects. */
+          sandbox: z.boolean().optional(),
+        })
+        .superRefine((v, ctx) => {
+          if ((v.workspaceId === undefined) === (v.scopes === undefined)) {
+            ctx.addIssue({ code: "custom", path: ["workspaceId"], message: "give either workspaceId or scopes" });
+          }
+          if (v.scopes && (v.boardId || v.labels || v.runId || v.runnerId)) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["scopes"],
+              message: "with scopes, boardId, labels and runnerId go in each scope; runId is for one workspace",
+            });
+          }
+        }),
+    )
     .mutation(async ({ ctx, input, signal }) => {
       const actor = actorOf(ctx.principal);
       if (input.scopes) {
@@ -358,10 +432,12 @@ export const runRouter = {
       return queue.claimRun(ctx.deps, { runnerId, actor }, { ...input, workspaceId }, signal);
     }),
 
-  start: authedProcedure.input(z.object({ ...zLease, worktreePath: z.string().max(4096).optional(), sizeBytes: zInt64.optional() })).mutation(async ({ ctx, input }) => {
-    await ctx.authorize.run(input.runId, "runner");
-    return queue.startRun(ctx.deps, actorOf(ctx.principal), input);
-  }),
+  start: authedProcedure
+    .input(z.object({ ...zLease, worktreePath: z.string().max(4096).optional(), sizeBytes: zInt64.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.authorize.run(input.runId, "runner");
+      return queue.startRun(ctx.deps, actorOf(ctx.principal), input);
+    }),
 
   heartbeat: authedProcedure.input(z.object(zLease)).mutation(async ({ ctx, input }) => {
     await ctx.authorize.run(input.runId, "runner");
@@ -369,7 +445,15 @@ export const runRouter = {
   }),
 
   appendEvents: authedProcedure
-    .input(z.object({ ...zLease, events: z.array(z.object({ type: zEventType, payload: zPayload.optional() })).min(1).max(500) }))
+    .input(
+      z.object({
+        ...zLease,
+        events: z
+          .array(z.object({ type: zEventType, payload: zPayload.optional() }))
+          .min(1)
+          .max(500),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       await ctx.authorize.run(input.runId, "runner");
       return queue.appendEvents(ctx.deps, actorOf(ctx.principal), input);
@@ -401,20 +485,28 @@ export const runRouter = {
 
   /** Long-polls for a merge's re-verification to run; null when none came within `waitMs`. */
   claimVerification: authedProcedure
-    .input(z.object({
-      workspaceId: zId.optional(),
-      labels: zLabels.optional(),
-      runnerId: zId.optional(),
-      /** Several workspaces waited on with one long-poll, as with `run.claim`. */
-      scopes: z.array(z.object({ workspaceId: zId, runnerId: zId.optional() })).min(1).max(queue.MAX_CLAIM_SCOPES).optional(),
-      waitMs: z.number().int().min(0).max(25_000).optional(),
-      sandbox: z.boolean().optional(),
-    }).superRefine((v, ctx) => {
-      if ((v.workspaceId === undefined) === (v.scopes === undefined)) {
-        ctx.addIssue({ code: "custom", path: ["workspaceId"], message: "give either workspaceId or scopes" });
-      }
-      if (v.scopes && v.runnerId) ctx.addIssue({ code: "custom", path: ["scopes"], message: "with scopes, runnerId goes in each scope" });
-    }))
+    .input(
+      z
+        .object({
+          workspaceId: zId.optional(),
+          labels: zLabels.optional(),
+          runnerId: zId.optional(),
+          /** Several workspaces waited on with one long-poll, as with `run.claim`. */
+          scopes: z
+            .array(z.object({ workspaceId: zId, runnerId: zId.optional() }))
+            .min(1)
+            .max(queue.MAX_CLAIM_SCOPES)
+            .optional(),
+          waitMs: z.number().int().min(0).max(25_000).optional(),
+          sandbox: z.boolean().optional(),
+        })
+        .superRefine((v, ctx) => {
+          if ((v.workspaceId === undefined) === (v.scopes === undefined)) {
+            ctx.addIssue({ code: "custom", path: ["workspaceId"], message: "give either workspaceId or scopes" });
+          }
+          if (v.scopes && v.runnerId) ctx.addIssue({ code: "custom", path: ["scopes"], message: "with scopes, runnerId goes in each scope" });
+        }),
+    )
     .mutation(async ({ ctx, input, signal }) => {
       const asked = input.scopes ?? [{ workspaceId: input.workspaceId!, runnerId: input.runnerId }];
       const scopes: verifications.VerificationScope[] = [];
@@ -432,16 +524,18 @@ export const runRouter = {
 
   /** The runner's report on the integrated state; the server finishes or refuses the merge. */
   completeVerification: authedProcedure
-    .input(z.object({
-      ...zVerificationLease,
-      baseCommit: zCommit,
-      branchCommit: zCommit,
-      head: zCommit.nullable(),
-      conflict: z.array(z.string().min(1).max(4096)).max(1000).optional(),
-      setup: zCheckRun.nullable(),
-      checks: z.array(zCheckRun).max(500),
-      error: z.object({ message: z.string().max(4_000) }).optional(),
-    }))
+    .input(
+      z.object({
+        ...zVerificationLease,
+        baseCommit: zCommit,
+        branchCommit: zCommit,
+        head: zCommit.nullable(),
+        conflict: z.array(z.string().min(1).max(4096)).max(1000).optional(),
+        setup: zCheckRun.nullable(),
+        checks: z.array(zCheckRun).max(500),
+        error: z.object({ message: z.string().max(4_000) }).optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       await ctx.authorize.run(input.runId, "runner");
       return verifications.completeVerification(ctx.deps, actorOf(ctx.principal), input);

@@ -14,15 +14,21 @@ import * as runners from "../services/runners.js";
 
 export const runnerRouter = {
   register: authedProcedure
-    .input(z.object({
-      workspaceId: zId,
-      name: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:@-]+$/, "letters, digits and _.:@-"),
-      labels: zLabels.optional(),
-      capacity: z.number().int().min(1).max(256).optional(),
-      hostname: z.string().max(255).optional(),
-      version: z.string().max(64).optional(),
-      sandbox: zSandboxSupport.optional(),
-    }))
+    .input(
+      z.object({
+        workspaceId: zId,
+        name: z
+          .string()
+          .min(1)
+          .max(100)
+          .regex(/^[A-Za-z0-9_.:@-]+$/, "letters, digits and _.:@-"),
+        labels: zLabels.optional(),
+        capacity: z.number().int().min(1).max(256).optional(),
+        hostname: z.string().max(255).optional(),
+        version: z.string().max(64).optional(),
+        sandbox: zSandboxSupport.optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       await ctx.authorize.workspace(input.workspaceId, "runner");
       return runners.registerRunner(ctx.deps, ctx.principal, input);

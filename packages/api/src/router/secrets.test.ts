@@ -16,8 +16,9 @@ type Step = { path: string; call: () => Promise<unknown>; refuses?: string };
 
 /** Every key anywhere in a value (answers are plain data: objects, arrays, Dates). */
 function keysOf(value: unknown, into = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) value.forEach((v) => keysOf(v, into));
-  else if (value && typeof value === "object" && !(value instanceof Date)) {
+  if (Array.isArray(value)) {
+    for (const v of value) keysOf(v, into);
+  } else if (value && typeof value === "object" && !(value instanceof Date)) {
     for (const [k, v] of Object.entries(value)) {
       into.add(k);
       keysOf(v, into);
@@ -59,7 +60,10 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "board.list", call: () => admin.board.list({ workspaceId: ws.id }) },
       { path: "board.byId", call: () => admin.board.byId({ boardId: ids.board! }) },
       { path: "board.cursor", call: () => admin.board.cursor({ boardId: ids.board! }) },
-      { path: "project.create", call: async () => (ids.project = (await admin.project.create({ workspaceId: ws.id, name: "app", repoPath: repo, baseBranch: "main" })).id) },
+      {
+        path: "project.create",
+        call: async () => (ids.project = (await admin.project.create({ workspaceId: ws.id, name: "app", repoPath: repo, baseBranch: "main" })).id),
+      },
       { path: "project.update", call: () => admin.project.update({ projectId: ids.project!, testCommand: "true" }) },
       { path: "project.list", call: () => admin.project.list({ workspaceId: ws.id }) },
       { path: "project.byId", call: () => admin.project.byId({ projectId: ids.project! }) },
@@ -92,7 +96,10 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "invitation.list", call: () => admin.invitation.list({ workspaceId: ws.id }) },
       { path: "invitation.preview", call: () => api.anonymous.invitation.preview({ code: ids.code! }) },
       { path: "invitation.accept", call: async () => (await people()).bob.caller.invitation.accept({ code: ids.code! }) },
-      { path: "invitation.revoke", call: async () => admin.invitation.revoke({ invitationId: (await admin.invitation.create({ workspaceId: ws.id, role: "viewer" })).id }) },
+      {
+        path: "invitation.revoke",
+        call: async () => admin.invitation.revoke({ invitationId: (await admin.invitation.create({ workspaceId: ws.id, role: "viewer" })).id }),
+      },
       { path: "member.list", call: () => admin.member.list({ workspaceId: ws.id }) },
       { path: "member.changeRole", call: async () => admin.member.changeRole({ workspaceId: ws.id, userId: (await people()).bob.userId, role: "viewer" }) },
       { path: "member.remove", call: async () => admin.member.remove({ workspaceId: ws.id, userId: (await people()).bob.userId }) },
@@ -102,7 +109,14 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
         path: "workflow.create",
         call: async () =>
           (ids.workflow = (
-            await admin.workflow.create({ workspaceId: ws.id, name: "wf", promptTemplate: "Do {{card.title}}", engine: "command", command: "true", dod: [{ key: "tests", title: "Tests pass" }] })
+            await admin.workflow.create({
+              workspaceId: ws.id,
+              name: "wf",
+              promptTemplate: "Do {{card.title}}",
+              engine: "command",
+              command: "true",
+              dod: [{ key: "tests", title: "Tests pass" }],
+            })
           ).id),
       },
       { path: "workflow.update", call: () => admin.workflow.update({ workflowId: ids.workflow!, name: "wf2" }) },
@@ -110,8 +124,14 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "workflow.byId", call: () => admin.workflow.byId({ workflowId: ids.workflow! }) },
       { path: "workflow.archive", call: () => admin.workflow.archive({ workflowId: ids.workflow! }) },
       { path: "workflow.restore", call: () => admin.workflow.restore({ workflowId: ids.workflow! }) },
-      { path: "workflow.previewTemplate", call: () => admin.workflow.previewTemplate({ workspaceId: ws.id, cardId: ids.card!, promptTemplate: "Do {{card.title}}" }) },
-      { path: "agentProfile.create", call: async () => (ids.profile = (await admin.agentProfile.create({ workspaceId: ws.id, name: "agent", command: "my-agent" })).id) },
+      {
+        path: "workflow.previewTemplate",
+        call: () => admin.workflow.previewTemplate({ workspaceId: ws.id, cardId: ids.card!, promptTemplate: "Do {{card.title}}" }),
+      },
+      {
+        path: "agentProfile.create",
+        call: async () => (ids.profile = (await admin.agentProfile.create({ workspaceId: ws.id, name: "agent", command: "my-agent" })).id),
+      },
       { path: "agentProfile.update", call: () => admin.agentProfile.update({ profileId: ids.profile!, args: ["--acp"] }) },
       { path: "agentProfile.list", call: () => admin.agentProfile.list({ workspaceId: ws.id }) },
       { path: "agentProfile.byId", call: () => admin.agentProfile.byId({ profileId: ids.profile! }) },
@@ -128,7 +148,10 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       },
       { path: "run.start", call: () => runner.run.start({ runId: ids.run!, leaseToken: lease, worktreePath: join(api.db.dir, "wt"), sizeBytes: 10 }) },
       { path: "run.heartbeat", call: () => runner.run.heartbeat({ runId: ids.run!, leaseToken: lease }) },
-      { path: "run.appendEvents", call: () => runner.run.appendEvents({ runId: ids.run!, leaseToken: lease, events: [{ type: "agent.message", payload: { text: "hi" } }] }) },
+      {
+        path: "run.appendEvents",
+        call: () => runner.run.appendEvents({ runId: ids.run!, leaseToken: lease, events: [{ type: "agent.message", payload: { text: "hi" } }] }),
+      },
       { path: "run.sendMessage", call: () => admin.run.sendMessage({ runId: ids.run!, text: "also check the README" }) },
       { path: "run.resumeContext", call: () => runner.run.resumeContext({ runId: ids.run!, leaseToken: lease }) },
       { path: "run.events", call: () => runner.run.events({ runId: ids.run! }) },
@@ -141,7 +164,8 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       },
       {
         path: "dod.addEvidence",
-        call: async () => (ids.evidence = (await admin.dod.addEvidence({ runId: ids.run!, itemKey: "tests", kind: "text", payload: { text: "ran them" } })).evidence.id),
+        call: async () =>
+          (ids.evidence = (await admin.dod.addEvidence({ runId: ids.run!, itemKey: "tests", kind: "text", payload: { text: "ran them" } })).evidence.id),
       },
       { path: "dod.validate", call: () => admin.dod.validate({ evidenceId: ids.evidence! }) },
       {
@@ -155,14 +179,27 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "dod.file", call: () => admin.dod.file({ evidenceId: ids.file! }) },
       {
         path: "run.requestApproval",
-        call: () => runner.run.requestApproval({ runId: ids.run!, leaseToken: lease, requestId: "req-1", tool: "run_command", subject: { kind: "command", command: "make" } }),
+        call: () =>
+          runner.run.requestApproval({
+            runId: ids.run!,
+            leaseToken: lease,
+            requestId: "req-1",
+            tool: "run_command",
+            subject: { kind: "command", command: "make" },
+          }),
       },
       { path: "run.approvals", call: () => admin.run.approvals({ runId: ids.run! }) },
       { path: "run.approve", call: () => admin.run.approve({ runId: ids.run!, requestId: "req-1", decision: "approve" }) },
       {
         path: "run.expireApproval",
         call: async () => {
-          await runner.run.requestApproval({ runId: ids.run!, leaseToken: lease, requestId: "req-2", tool: "run_command", subject: { kind: "command", command: "make" } });
+          await runner.run.requestApproval({
+            runId: ids.run!,
+            leaseToken: lease,
+            requestId: "req-2",
+            tool: "run_command",
+            subject: { kind: "command", command: "make" },
+          });
           return runner.run.expireApproval({ runId: ids.run!, leaseToken: lease, requestId: "req-2" });
         },
       },
@@ -175,17 +212,33 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
         path: "run.complete",
         call: () =>
           runner.run.complete({
-            runId: ids.run!, leaseToken: lease, status: "cancelled",
-            output: { diff: "diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# app\n+# app!\n", headCommit: "b".repeat(40), transcript: [{ role: "user", content: "Do it" }] },
+            runId: ids.run!,
+            leaseToken: lease,
+            status: "cancelled",
+            output: {
+              diff: "diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# app\n+# app!\n",
+              headCommit: "b".repeat(40),
+              transcript: [{ role: "user", content: "Do it" }],
+            },
           }),
       },
       { path: "run.thread", call: () => admin.run.thread({ cardId: ids.card! }) },
-      { path: "review.comment", call: async () => (ids.comment = (await admin.review.comment({ runId: ids.run!, path: "README.md", line: 1, side: "new", body: "louder" })).id) },
+      {
+        path: "review.comment",
+        call: async () => (ids.comment = (await admin.review.comment({ runId: ids.run!, path: "README.md", line: 1, side: "new", body: "louder" })).id),
+      },
       { path: "review.list", call: () => admin.review.list({ runId: ids.run! }) },
       { path: "review.resolve", call: () => admin.review.resolve({ commentId: ids.comment! }) },
-      { path: "run.followUp", call: async () => (ids.followUp = (await admin.run.followUp({ runId: ids.run!, message: "again", commentIds: [ids.comment!] })).id) },
+      {
+        path: "run.followUp",
+        call: async () => (ids.followUp = (await admin.run.followUp({ runId: ids.run!, message: "again", commentIds: [ids.comment!] })).id),
+      },
       { path: "review.delete", call: () => admin.review.delete({ commentId: ids.comment! }) },
-      { path: "run.retry", call: async () => admin.run.cancel({ runId: (await admin.run.retry({ runId: ids.followUp!, command: "true" })).id }).catch(() => null), refuses: "RUN_ACTIVE" },
+      {
+        path: "run.retry",
+        call: async () => admin.run.cancel({ runId: (await admin.run.retry({ runId: ids.followUp!, command: "true" })).id }).catch(() => null),
+        refuses: "RUN_ACTIVE",
+      },
       { path: "run.updateFromBase", call: () => admin.run.updateFromBase({ runId: ids.followUp! }), refuses: "RUN_ACTIVE" },
       { path: "run.resolveConflicts", call: () => admin.run.resolveConflicts({ runId: ids.followUp! }), refuses: "RUN_ACTIVE" },
       { path: "worktree.list", call: async () => (ids.worktree = (await admin.worktree.list({ workspaceId: ws.id }))[0]!.id) },
@@ -194,10 +247,24 @@ describe.each(testProviders)("secrets in answers on %s", (provider) => {
       { path: "run.merge", call: () => admin.run.merge({ runId: ids.run! }), refuses: "INVALID_STATE" },
       // No merge is waiting for its re-verification here: nothing to claim, a lease nobody holds.
       { path: "run.claimVerification", call: () => runner.run.claimVerification({ workspaceId: ws.id, waitMs: 0 }) },
-      { path: "run.heartbeatVerification", call: () => runner.run.heartbeatVerification({ runId: ids.run!, verificationId: ids.run!, leaseToken: lease }), refuses: "LEASE_LOST" },
+      {
+        path: "run.heartbeatVerification",
+        call: () => runner.run.heartbeatVerification({ runId: ids.run!, verificationId: ids.run!, leaseToken: lease }),
+        refuses: "LEASE_LOST",
+      },
       {
         path: "run.completeVerification",
-        call: () => runner.run.completeVerification({ runId: ids.run!, verificationId: ids.run!, leaseToken: lease, baseCommit: "a".repeat(40), branchCommit: "b".repeat(40), head: null, setup: null, checks: [] }),
+        call: () =>
+          runner.run.completeVerification({
+            runId: ids.run!,
+            verificationId: ids.run!,
+            leaseToken: lease,
+            baseCommit: "a".repeat(40),
+            branchCommit: "b".repeat(40),
+            head: null,
+            setup: null,
+            checks: [],
+          }),
         refuses: "LEASE_LOST",
       },
       { path: "run.cancelVerification", call: () => admin.run.cancelVerification({ runId: ids.run! }), refuses: "NOT_CANCELLABLE" },

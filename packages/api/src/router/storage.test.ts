@@ -86,9 +86,18 @@ describe.each(testProviders)("storable input on %s", (provider) => {
   it("refuses numbers and dates past their columns with the field", async () => {
     const { run, lease } = await runningRun();
     const big = 2 ** 31;
-    expect(await refusal(runner.run.complete({ ...lease, status: "succeeded", metrics: { toolCalls: big } }))).toMatchObject({ code: "BAD_REQUEST", field: "metrics.toolCalls" });
-    expect(await refusal(runner.run.complete({ ...lease, status: "succeeded", metrics: { durationMs: big } }))).toMatchObject({ code: "BAD_REQUEST", field: "metrics.durationMs" });
-    expect(await refusal(runner.run.complete({ ...lease, status: "succeeded", metrics: { tokensIn: 2 ** 60 } }))).toMatchObject({ code: "BAD_REQUEST", field: "metrics.tokensIn" });
+    expect(await refusal(runner.run.complete({ ...lease, status: "succeeded", metrics: { toolCalls: big } }))).toMatchObject({
+      code: "BAD_REQUEST",
+      field: "metrics.toolCalls",
+    });
+    expect(await refusal(runner.run.complete({ ...lease, status: "succeeded", metrics: { durationMs: big } }))).toMatchObject({
+      code: "BAD_REQUEST",
+      field: "metrics.durationMs",
+    });
+    expect(await refusal(runner.run.complete({ ...lease, status: "succeeded", metrics: { tokensIn: 2 ** 60 } }))).toMatchObject({
+      code: "BAD_REQUEST",
+      field: "metrics.tokensIn",
+    });
     expect(await refusal(runner.run.start({ ...lease, sizeBytes: 2 ** 60 }))).toMatchObject({ code: "BAD_REQUEST", field: "sizeBytes" });
     expect(await refusal(api.admin.run.events({ runId: run.id, afterSeq: big }))).toMatchObject({ code: "BAD_REQUEST", field: "afterSeq" });
     expect(await refusal(api.admin.run.onEvents({ runId: run.id, lastEventId: big }))).toMatchObject({ code: "BAD_REQUEST", field: "lastEventId" });

@@ -49,8 +49,18 @@ describe.each(testProviders)("threads of runs on %s", (provider) => {
     const lease = claim!.leaseToken;
     await who.run.start({ runId: run.id, leaseToken: lease, worktreePath: `/tmp/agentboard-thread-test/${run.id}` });
     await who.run.complete({
-      runId: run.id, leaseToken: lease, status: "succeeded",
-      output: { diff: DIFF, filesChanged: ["src/app.ts"], headCommit: HEAD, transcript: [{ role: "user", content: "do it" }, { role: "assistant", content: [{ type: "text", text: "done" }] }] },
+      runId: run.id,
+      leaseToken: lease,
+      status: "succeeded",
+      output: {
+        diff: DIFF,
+        filesChanged: ["src/app.ts"],
+        headCommit: HEAD,
+        transcript: [
+          { role: "user", content: "do it" },
+          { role: "assistant", content: [{ type: "text", text: "done" }] },
+        ],
+      },
       metrics: { costUsd: 0.5 },
     });
     return run;
@@ -60,7 +70,16 @@ describe.each(testProviders)("threads of runs on %s", (provider) => {
     const parent = await finishedRun(rig1);
     const items = await api.admin.run.byId({ runId: parent.id });
     const next = await member.run.followUp({ runId: parent.id, message: "Also handle c." });
-    expect(next).toMatchObject({ kind: "follow_up", parentRunId: parent.id, branch: parent.branch, engine: "command", command: "true", startCommit: HEAD, prompt: "Also handle c.", createdBy: "member:mia" });
+    expect(next).toMatchObject({
+      kind: "follow_up",
+      parentRunId: parent.id,
+      branch: parent.branch,
+      engine: "command",
+      command: "true",
+      startCommit: HEAD,
+      prompt: "Also handle c.",
+      createdBy: "member:mia",
+    });
     const shown = await api.admin.run.byId({ runId: next.id });
     expect(shown.dodItems.map((d) => [d.key, d.status])).toEqual(items.dodItems.map((d) => [d.key, "pending"]));
     const queued = (await api.admin.run.events({ runId: next.id }))[0];
@@ -72,7 +91,11 @@ describe.each(testProviders)("threads of runs on %s", (provider) => {
     const claim = await rig1.run.claim({ workspaceId: seed.workspace.id });
     expect(claim?.run.id).toBe(next.id);
     const ctx = await rig1.run.resumeContext({ runId: next.id, leaseToken: claim!.leaseToken });
-    expect(ctx).toMatchObject({ parentRunId: parent.id, startCommit: HEAD, transcript: { engine: "command", messages: [{ role: "user", content: "do it" }, { role: "assistant" }] } });
+    expect(ctx).toMatchObject({
+      parentRunId: parent.id,
+      startCommit: HEAD,
+      transcript: { engine: "command", messages: [{ role: "user", content: "do it" }, { role: "assistant" }] },
+    });
     expect(ctx.seed).toContain("## The task");
     // Only with the lease.
     expect(await failure(rig1.run.resumeContext({ runId: next.id, leaseToken: "not-the-lease" }))).toMatchObject({ code: "CONFLICT", reason: "LEASE_LOST" });
@@ -94,7 +117,11 @@ describe.each(testProviders)("threads of runs on %s", (provider) => {
     expect(await failure(member.run.followUp({ runId: parent.id, message: "  " }))).toMatchObject({ code: "CONFLICT", reason: "INVALID_STATE" });
     const next = await member.run.followUp({ runId: parent.id, message: "x" });
     expect(await failure(member.run.followUp({ runId: next.id, message: "y" }))).toMatchObject({ code: "CONFLICT", reason: "RUN_ACTIVE" });
-    expect(await failure(member.run.followUp({ runId: parent.id, message: "y" }))).toMatchObject({ code: "CONFLICT", reason: "NOT_THREAD_HEAD", details: { headRunId: next.id } });
+    expect(await failure(member.run.followUp({ runId: parent.id, message: "y" }))).toMatchObject({
+      code: "CONFLICT",
+      reason: "NOT_THREAD_HEAD",
+      details: { headRunId: next.id },
+    });
     expect(await failure(viewer.run.sendMessage({ runId: next.id, text: "hi" }))).toMatchObject({ code: "FORBIDDEN" });
     expect(await failure(member.run.sendMessage({ runId: next.id, text: "hi" }))).toMatchObject({ code: "CONFLICT", reason: "RUN_NOT_RUNNING" });
   });
@@ -160,13 +187,25 @@ describe.each(testProviders)("threads of runs on %s", (provider) => {
     const ev = (await api.admin.run.events({ runId: run.id })).find((e) => e.type === "user.message");
     expect(ev).toMatchObject({ actor: "member:mia", payload: { messageId: sent.messageId, text: "use the helper in util.ts" } });
     // A runner may not forge one.
-    expect(await failure(rig1.run.appendEvents({ runId: run.id, leaseToken: claim!.leaseToken, events: [{ type: "user.message", payload: { text: "x" } }] }))).toMatchObject({ code: "BAD_REQUEST" });
+    expect(
+      await failure(rig1.run.appendEvents({ runId: run.id, leaseToken: claim!.leaseToken, events: [{ type: "user.message", payload: { text: "x" } }] })),
+    ).toMatchObject({ code: "BAD_REQUEST" });
   });
 
   it("retry keeps the settings: on the same branch from where the run started, or on a fresh branch", async () => {
     const run = await finishedRun(rig1);
     const same = await member.run.retry({ runId: run.id, model: "claude-opus-4-1" });
-    expect(same).toMatchObject({ kind: "retry", branch: run.branch, parentRunId: null, startCommit: null, engine: "command", command: "true", model: "claude-opus-4-1", prompt: run.prompt, preferredRunnerId: null });
+    expect(same).toMatchObject({
+      kind: "retry",
+      branch: run.branch,
+      parentRunId: null,
+      startCommit: null,
+      engine: "command",
+      command: "true",
+      model: "claude-opus-4-1",
+      prompt: run.prompt,
+      preferredRunnerId: null,
+    });
     expect(await failure(member.run.retry({ runId: run.id }))).toMatchObject({ code: "CONFLICT", reason: "NOT_THREAD_HEAD", details: { headRunId: same.id } });
     expect(await failure(member.run.retry({ runId: same.id }))).toMatchObject({ code: "CONFLICT", reason: "RUN_ACTIVE" });
     await api.admin.run.cancel({ runId: same.id });

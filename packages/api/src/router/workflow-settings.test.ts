@@ -17,7 +17,13 @@ describe.each(testProviders)("workflow settings on %s", (provider) => {
   afterAll(() => api.close());
 
   it("an archived workflow leaves the list, takes no new runs or edits, and comes back restored", async () => {
-    const wf = await api.admin.workflow.create({ workspaceId: seed.workspace.id, name: "Scripted", promptTemplate: "do {{card.title}}", engine: "command", command: "true" });
+    const wf = await api.admin.workflow.create({
+      workspaceId: seed.workspace.id,
+      name: "Scripted",
+      promptTemplate: "do {{card.title}}",
+      engine: "command",
+      command: "true",
+    });
     const run = await api.admin.run.create({ cardId: seed.card.id, workflowId: wf.id });
     expect((await api.admin.workflow.archive({ workflowId: wf.id })).archivedAt).toBeInstanceOf(Date);
     expect((await api.admin.workflow.list({ workspaceId: seed.workspace.id })).map((w) => w.id)).not.toContain(wf.id);
@@ -50,13 +56,23 @@ describe.each(testProviders)("workflow settings on %s", (provider) => {
     });
     expect(preview).toEqual({ prompt: "Fix the bug in app on main; then npm test. {{unknown.thing}}", card: { id: seed.card.id, title: "Fix the bug" } });
     // What the preview shows is what a run with that template gets.
-    const wf = await api.admin.workflow.create({ workspaceId: seed.workspace.id, name: "Same", promptTemplate: "{{card.title}} in {{project.name}} on {{project.baseBranch}}; then {{project.testCommand}}. {{unknown.thing}}" });
+    const wf = await api.admin.workflow.create({
+      workspaceId: seed.workspace.id,
+      name: "Same",
+      promptTemplate: "{{card.title}} in {{project.name}} on {{project.baseBranch}}; then {{project.testCommand}}. {{unknown.thing}}",
+    });
     expect((await api.admin.run.previewPrompt({ cardId: seed.card.id, workflowId: wf.id })).prompt).toBe(preview.prompt);
     // A card of another workspace is not previewed, even by its own admin; members do not preview.
-    expect((await failure(api.admin.workflow.previewTemplate({ workspaceId: seed.workspace.id, cardId: other.card.id, promptTemplate: "x" }))).code).toBe("NOT_FOUND");
+    expect((await failure(api.admin.workflow.previewTemplate({ workspaceId: seed.workspace.id, cardId: other.card.id, promptTemplate: "x" }))).code).toBe(
+      "NOT_FOUND",
+    );
     const outsider = await api.as("admin", other.workspace.id);
-    expect((await failure(outsider.workflow.previewTemplate({ workspaceId: seed.workspace.id, cardId: other.card.id, promptTemplate: "x" }))).code).toBe("NOT_FOUND");
+    expect((await failure(outsider.workflow.previewTemplate({ workspaceId: seed.workspace.id, cardId: other.card.id, promptTemplate: "x" }))).code).toBe(
+      "NOT_FOUND",
+    );
     const member = await api.as("member", seed.workspace.id);
-    expect((await failure(member.workflow.previewTemplate({ workspaceId: seed.workspace.id, cardId: seed.card.id, promptTemplate: "x" }))).code).toBe("FORBIDDEN");
+    expect((await failure(member.workflow.previewTemplate({ workspaceId: seed.workspace.id, cardId: seed.card.id, promptTemplate: "x" }))).code).toBe(
+      "FORBIDDEN",
+    );
   });
 });

@@ -39,7 +39,11 @@ export const ZDodSchema = z
     });
   });
 
-const zModel = z.string().min(1).max(100).regex(/^[A-Za-z0-9._:@-]+$/, "invalid model name");
+const zModel = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9._:@-]+$/, "invalid model name");
 
 export const ZCreateWorkflowInput = z.object({
   workspaceId: zId,
@@ -50,7 +54,12 @@ export const ZCreateWorkflowInput = z.object({
   model: zModel.nullish(),
   command: zShellCommand.nullish(),
   maxTurns: z.number().int().min(1).max(1000).nullish(),
-  timeoutMs: z.number().int().min(1000).max(24 * 3600 * 1000).nullish(),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 3600 * 1000)
+    .nullish(),
   budgetUsd: z.number().positive().max(100_000).nullish(),
   dod: ZDodSchema.default([]),
   isDefault: z.boolean().optional(),
@@ -70,7 +79,12 @@ export const ZUpdateWorkflowInput = z.object({
   model: zModel.nullish(),
   command: zShellCommand.nullish(),
   maxTurns: z.number().int().min(1).max(1000).nullish(),
-  timeoutMs: z.number().int().min(1000).max(24 * 3600 * 1000).nullish(),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 3600 * 1000)
+    .nullish(),
   budgetUsd: z.number().positive().max(100_000).nullish(),
   dod: ZDodSchema.optional(),
   isDefault: z.boolean().optional(),
@@ -112,13 +126,11 @@ export const workflowRouter = {
   }),
 
   /** A template being edited, rendered against a card of the workspace: the editor's live preview. */
-  previewTemplate: authedProcedure
-    .input(z.object({ workspaceId: zId, cardId: zId, promptTemplate: z.string().max(200_000) }))
-    .query(async ({ ctx, input }) => {
-      await ctx.authorize.workspace(input.workspaceId, "admin");
-      if ((await ctx.authorize.card(input.cardId, "viewer")) !== input.workspaceId) throw notFound("card", input.cardId);
-      return workflows.previewTemplate(ctx.deps, input);
-    }),
+  previewTemplate: authedProcedure.input(z.object({ workspaceId: zId, cardId: zId, promptTemplate: z.string().max(200_000) })).query(async ({ ctx, input }) => {
+    await ctx.authorize.workspace(input.workspaceId, "admin");
+    if ((await ctx.authorize.card(input.cardId, "viewer")) !== input.workspaceId) throw notFound("card", input.cardId);
+    return workflows.previewTemplate(ctx.deps, input);
+  }),
 
   byId: authedProcedure.input(z.object({ workflowId: zId })).query(async ({ ctx, input }) => {
     await ctx.authorize.workflow(input.workflowId, "viewer");

@@ -19,10 +19,8 @@ export const worktreeRouter = {
   }),
 
   /** Runner: it removed this run's worktree on its machine (stale sweep); the record follows. */
-  markRemoved: authedProcedure
-    .input(z.object({ runId: zId, path: z.string().min(1).max(4096) }))
-    .mutation(async ({ ctx, input }) => {
-      await ctx.authorize.run(input.runId, "runner");
-      return worktrees.markWorktreeRemoved(ctx.deps, actorOf(ctx.principal), input);
-    }),
+  markRemoved: authedProcedure.input(z.object({ runId: zId, path: z.string().min(1).max(4096) })).mutation(async ({ ctx, input }) => {
+    await ctx.authorize.run(input.runId, "runner");
+    return worktrees.markWorktreeRemoved(ctx.deps, actorOf(ctx.principal), input);
+  }),
 } satisfies TRPCRouterRecord;

@@ -27,7 +27,8 @@ async function tryAbort(deps: Deps, actor: string, seen: Run, reason: string | n
   events.push({ type: "run.aborted", actor, payload: { reason, from: seen.status, runnerId: seen.runnerId } });
   return deps.db.prisma.$transaction(async (tx) => {
     const run = await transition(
-      tx, seen.id,
+      tx,
+      seen.id,
       // Conditional on the status we decided on: a run that moved meanwhile is looked at again.
       { status: seen.status },
       {
@@ -74,13 +75,16 @@ export async function abortRun(deps: Deps, actor: string, input: AbortInput) {
     }
     repoPath = seen.project.repoPath;
     const { project: _p, ...row } = seen;
-    aborted = seen.status === "succeeded" ? await withRunPipelineLock(repoPath, () => tryAbort(deps, actor, row, reason)) : await tryAbort(deps, actor, row, reason);
+    aborted =
+      seen.status === "succeeded" ? await withRunPipelineLock(repoPath, () => tryAbort(deps, actor, row, reason)) : await tryAbort(deps, actor, row, reason);
   }
   if (!aborted) throw conflict("INVALID_STATE", `run ${input.runId} kept changing; retry`, { retryable: true });
   await publishRunChange(deps.notifier, aborted.id, aborted.boardId);
 
   const run = aborted;
-  const cleanup: CleanupReport = await withRunPipelineLock(repoPath, (heldLock) => removeRunWorktrees(deps, run, repoPath, { deleteBranch: true, ...(heldLock ? { heldLock } : {}) }));
+  const cleanup: CleanupReport = await withRunPipelineLock(repoPath, (heldLock) =>
+    removeRunWorktrees(deps, run, repoPath, { deleteBranch: true, ...(heldLock ? { heldLock } : {}) }),
+  );
   // The runner may still be finishing its last steps in the worktree (the cancel reaches it
   // as this runs): what could not be removed yet is left to finishPendingCleanups.
   await recordCleanup(deps, run.id, actor, "run.cleaned", cleanup, { retry: true });

@@ -17,7 +17,17 @@ export interface AgentProfileFields {
 /** What a run keeps of its profile and its runner starts. */
 export type AgentSpec = AgentProfileFields;
 
-function view(row: { id: string; workspaceId: string; name: string; command: string; args: unknown; env: unknown; permissions: string; createdAt: Date; updatedAt: Date }) {
+function view(row: {
+  id: string;
+  workspaceId: string;
+  name: string;
+  command: string;
+  args: unknown;
+  env: unknown;
+  permissions: string;
+  createdAt: Date;
+  updatedAt: Date;
+}) {
   return {
     ...row,
     args: row.args as string[],
@@ -26,9 +36,19 @@ function view(row: { id: string; workspaceId: string; name: string; command: str
   };
 }
 
-export async function createAgentProfile(deps: Deps, input: { workspaceId: string } & Partial<AgentProfileFields> & Pick<AgentProfileFields, "name" | "command">) {
+export async function createAgentProfile(
+  deps: Deps,
+  input: { workspaceId: string } & Partial<AgentProfileFields> & Pick<AgentProfileFields, "name" | "command">,
+) {
   const row = await deps.db.prisma.agentProfile.create({
-    data: { workspaceId: input.workspaceId, name: input.name, command: input.command, args: input.args ?? [], env: input.env ?? {}, permissions: input.permissions ?? "allow" },
+    data: {
+      workspaceId: input.workspaceId,
+      name: input.name,
+      command: input.command,
+      args: input.args ?? [],
+      env: input.env ?? {},
+      permissions: input.permissions ?? "allow",
+    },
   });
   return view(row);
 }

@@ -32,7 +32,6 @@ function leaseLost(runId: string) {
   return conflict("LEASE_LOST", `the lease on run ${runId} is not held by this token (expired, reclaimed or finished)`);
 }
 
-
 /** The runner asks. Only the holder of a running run's lease may. */
 export async function requestApproval(deps: Deps, actor: string, input: RequestApprovalInput) {
   const asked = await deps.db.prisma.approvalRequest.findUnique({ where: { id: input.requestId } });
@@ -51,7 +50,11 @@ export async function requestApproval(deps: Deps, actor: string, input: RequestA
       data: { id: input.requestId, runId: input.runId, tool: input.tool, kind, subject: subject as Prisma.InputJsonValue, createdAt: now, expiresAt },
     });
     const run = await transition(tx, input.runId, { leaseToken: input.leaseToken, status: "running" }, {}, [
-      { type: "approval.requested", actor, payload: { requestId: request.id, tool: input.tool, kind, subject: subject as Prisma.InputJsonValue, timeoutMs, expiresAt: expiresAt.toISOString() } },
+      {
+        type: "approval.requested",
+        actor,
+        payload: { requestId: request.id, tool: input.tool, kind, subject: subject as Prisma.InputJsonValue, timeoutMs, expiresAt: expiresAt.toISOString() },
+      },
     ]);
     // Throwing rolls the request back: nothing is half-written.
     if (!run) throw leaseLost(input.runId);
@@ -94,15 +97,20 @@ async function refusal(tx: Tx, runId: string, requestId: string, now: Date) {
   const request = await tx.approvalRequest.findUnique({ where: { id: requestId } });
   if (!request || request.runId !== runId) return conflict("APPROVAL_UNKNOWN", `run ${runId} has no approval request ${requestId}`, { requestId });
   if (request.status !== "pending") {
-    return conflict("APPROVAL_ANSWERED", `approval request ${requestId} was already answered (${request.status}${request.decidedBy ? ` by ${request.decidedBy}` : ""})`, {
-      requestId,
-      status: request.status,
-      decidedBy: request.decidedBy,
-    });
+    return conflict(
+      "APPROVAL_ANSWERED",
+      `approval request ${requestId} was already answered (${request.status}${request.decidedBy ? ` by ${request.decidedBy}` : ""})`,
+      {
+        requestId,
+        status: request.status,
+        decidedBy: request.decidedBy,
+      },
+    );
   }
   const run = await tx.run.findUnique({ where: { id: runId }, select: { status: true } });
   if (run?.status !== "running") return notRunning(runId, run?.status);
-  if (request.expiresAt <= now) return conflict("APPROVAL_EXPIRED", `approval request ${requestId} timed out at ${request.expiresAt.toISOString()}`, { requestId });
+  if (request.expiresAt <= now)
+    return conflict("APPROVAL_EXPIRED", `approval request ${requestId} timed out at ${request.expiresAt.toISOString()}`, { requestId });
   // Unreachable unless the row changed between the update and this read: answered meanwhile.
   return conflict("APPROVAL_ANSWERED", `approval request ${requestId} was answered at the same moment`, { requestId });
 }
@@ -128,12 +136,25 @@ export async function expireApproval(deps: Deps, actor: string, input: { runId: 
   });
   if (run) await publishRunChange(deps.notifier, run.id, run.boardId);
   const request = await deps.db.prisma.approvalRequest.findUnique({ where: { id: input.requestId } });
-  if (!request || request.runId !== input.runId) throw conflict("APPROVAL_UNKNOWN", `run ${input.runId} has no approval request ${input.requestId}`, { requestId: input.requestId });
+  if (!request || request.runId !== input.runId)
+    throw conflict("APPROVAL_UNKNOWN", `run ${input.runId} has no approval request ${input.requestId}`, { requestId: input.requestId });
   return viewApproval(request);
 }
 
 export function viewApproval(r: ApprovalRequest) {
-  return { id: r.id, runId: r.runId, tool: r.tool, kind: r.kind, subject: r.subject, status: r.status, createdAt: r.createdAt, expiresAt: r.expiresAt, decidedAt: r.decidedAt, decidedBy: r.decidedBy, note: r.note };
+  return {
+    id: r.id,
+    runId: r.runId,
+    tool: r.tool,
+    kind: r.kind,
+    subject: r.subject,
+    status: r.status,
+    createdAt: r.createdAt,
+    expiresAt: r.expiresAt,
+    decidedAt: r.decidedAt,
+    decidedBy: r.decidedBy,
+    note: r.note,
+  };
 }
 
 export async function listApprovals(deps: Deps, runId: string) {

@@ -27,7 +27,10 @@ export async function assertActiveCard(deps: Deps, cardId: string) {
 }
 
 export async function assertActive(deps: Deps, what: "board" | "project", id: string) {
-  const row = what === "board" ? await deps.db.prisma.board.findUnique({ where: { id }, select: { archivedAt: true } }) : await deps.db.prisma.project.findUnique({ where: { id }, select: { archivedAt: true } });
+  const row =
+    what === "board"
+      ? await deps.db.prisma.board.findUnique({ where: { id }, select: { archivedAt: true } })
+      : await deps.db.prisma.project.findUnique({ where: { id }, select: { archivedAt: true } });
   if (!row) throw notFound(what, id);
   if (row.archivedAt) throw archived(what);
 }
@@ -74,7 +77,8 @@ export async function restore(deps: Deps, actor: string, what: Archivable, id: s
 export async function deleteCardWithoutHistory(deps: Deps, cardId: string) {
   const card = await deps.db.prisma.card.findUnique({ where: { id: cardId }, select: { boardId: true, _count: { select: { runs: true } } } });
   if (!card) throw notFound("card", cardId);
-  if (card._count.runs > 0) throw conflict("HAS_RUNS", "this card has runs: archive it to keep their history (a server administrator can purge it)", { runs: card._count.runs });
+  if (card._count.runs > 0)
+    throw conflict("HAS_RUNS", "this card has runs: archive it to keep their history (a server administrator can purge it)", { runs: card._count.runs });
   await deps.db.prisma.card.delete({ where: { id: cardId } });
   await deps.notifier.publish(topics.cards(card.boardId));
   return { id: cardId };
@@ -95,7 +99,8 @@ export async function purge(deps: Deps, what: Archivable, id: string, confirmati
         : await prisma.project.findUnique({ where: { id }, select: { name: true, archivedAt: true } });
   if (!row) throw notFound(what, id);
   if (!row.archivedAt) throw conflict("INVALID_STATE", `archive the ${what} before purging it`);
-  if (confirmation !== row.name) throw new AppError("BAD_REQUEST", "BAD_REQUEST", `type the ${what}'s name exactly ("${row.name}") to purge it`, { field: "confirm" });
+  if (confirmation !== row.name)
+    throw new AppError("BAD_REQUEST", "BAD_REQUEST", `type the ${what}'s name exactly ("${row.name}") to purge it`, { field: "confirm" });
   if (what === "card") await prisma.card.delete({ where: { id } });
   else if (what === "board") await prisma.board.delete({ where: { id } });
   else await prisma.project.delete({ where: { id } });

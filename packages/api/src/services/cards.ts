@@ -39,7 +39,11 @@ export async function createCard(
  * someone saved in between, it answers CONFLICT `STALE_VERSION` with the card as it is now
  * and who changed it, and writes nothing.
  */
-export async function updateCard(deps: Deps, actor: string, input: { cardId: string; version?: number; title?: string; description?: string; labels?: string[]; projectId?: string; budgetUsd?: number | null }) {
+export async function updateCard(
+  deps: Deps,
+  actor: string,
+  input: { cardId: string; version?: number; title?: string; description?: string; labels?: string[]; projectId?: string; budgetUsd?: number | null },
+) {
   const before = await getCard(deps, input.cardId);
   if (input.projectId && input.projectId !== before.projectId) {
     const active = await deps.db.prisma.run.count({ where: { cardId: input.cardId, status: { in: ["queued", "claimed", "running"] } } });
@@ -47,13 +51,28 @@ export async function updateCard(deps: Deps, actor: string, input: { cardId: str
   }
   const { count } = await deps.db.prisma.card.updateMany({
     where: { id: input.cardId, ...(input.version !== undefined ? { version: input.version } : {}) },
-    data: { title: input.title, description: input.description, labels: input.labels, projectId: input.projectId, budgetUsd: input.budgetUsd, updatedBy: actor, version: { increment: 1 } },
+    data: {
+      title: input.title,
+      description: input.description,
+      labels: input.labels,
+      projectId: input.projectId,
+      budgetUsd: input.budgetUsd,
+      updatedBy: actor,
+      version: { increment: 1 },
+    },
   });
   if (count === 0) {
     const current = await getCard(deps, input.cardId);
     throw conflict("STALE_VERSION", `someone else saved this card meanwhile (${current.updatedBy ?? "unknown"}): review their change and save again`, {
       version: current.version,
-      current: { title: current.title, description: current.description, labels: current.labels, projectId: current.projectId, updatedBy: current.updatedBy, updatedAt: current.updatedAt },
+      current: {
+        title: current.title,
+        description: current.description,
+        labels: current.labels,
+        projectId: current.projectId,
+        updatedBy: current.updatedBy,
+        updatedAt: current.updatedAt,
+      },
     });
   }
   const card = await getCard(deps, input.cardId);
@@ -117,12 +136,15 @@ export async function listCards(deps: Deps, boardId: string, opts: { archived?: 
 
 /** Cards with their latest run each, for a page of cards (at most a few hundred ids). */
 async function withLatestRuns<C extends { id: string }>(deps: Deps, cards: C[]) {
-  const runs = cards.length === 0 ? [] : await deps.db.prisma.run.findMany({
-    where: { cardId: { in: cards.map((c) => c.id) } },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    distinct: ["cardId"],
-    select: LATEST_RUN_OF_CARD,
-  });
+  const runs =
+    cards.length === 0
+      ? []
+      : await deps.db.prisma.run.findMany({
+          where: { cardId: { in: cards.map((c) => c.id) } },
+          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+          distinct: ["cardId"],
+          select: LATEST_RUN_OF_CARD,
+        });
   return attachLatest(cards, runs, await unreadMessages(deps, runs));
 }
 
@@ -142,7 +164,11 @@ async function unreadMessages(deps: Deps, runs: LatestRunRow[]): Promise<Map<str
   const unread = new Map<string, number>();
   for (let i = 0; i < written.length; i += UNREAD_CHUNK) {
     const chunk = written.slice(i, i + UNREAD_CHUNK);
-    const taken = await deps.db.prisma.runEvent.groupBy({ by: ["runId"], where: { runId: { in: chunk.map((r) => r.id) }, type: "agent.user_message" }, _count: { _all: true } });
+    const taken = await deps.db.prisma.runEvent.groupBy({
+      by: ["runId"],
+      where: { runId: { in: chunk.map((r) => r.id) }, type: "agent.user_message" },
+      _count: { _all: true },
+    });
     const takenBy = new Map(taken.map((t) => [t.runId, t._count._all]));
     for (const r of chunk) {
       const n = r._count.events - (takenBy.get(r.id) ?? 0);
@@ -193,7 +219,8 @@ export async function listColumnPage(deps: Deps, input: { boardId: string; colum
   if (input.after) {
     // A card moved away since the page before: its column is read from its first page again.
     const anchor = await deps.db.prisma.card.findUnique({ where: { id: input.after }, select: { boardId: true, column: true } });
-    if (!anchor || anchor.boardId !== input.boardId || anchor.column !== input.column) throw badRequest("after is not a card of this column (it may have moved since: read the column from the start)", "after");
+    if (!anchor || anchor.boardId !== input.boardId || anchor.column !== input.column)
+      throw badRequest("after is not a card of this column (it may have moved since: read the column from the start)", "after");
   }
   const where = { boardId: input.boardId, column: input.column, archivedAt: null };
   const [rows, total] = await Promise.all([
@@ -215,11 +242,18 @@ export async function listColumnPage(deps: Deps, input: { boardId: string; colum
  * of cards is never sent to the browser to be filtered there.
  */
 export async function searchCards(deps: Deps, input: { boardId: string; query: string; archived?: CardSearchArchived; limit?: number }) {
-  const words = input.query.trim().split(/\s+/).filter((w) => w !== "").slice(0, 10);
+  const words = input.query
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== "")
+    .slice(0, 10);
   const ids = await deps.db.queue.searchCards(input.boardId, words, input.archived ?? "exclude", input.limit ?? 50);
   const rows = await deps.db.prisma.card.findMany({ where: { id: { in: ids } } });
   const byId = new Map(rows.map((c) => [c.id, c]));
-  return withLatestRuns(deps, ids.flatMap((id) => byId.get(id) ?? []));
+  return withLatestRuns(
+    deps,
+    ids.flatMap((id) => byId.get(id) ?? []),
+  );
 }
 
 export async function getCard(deps: Deps, id: string) {

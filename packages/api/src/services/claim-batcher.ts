@@ -53,9 +53,9 @@ async function drain(queue: QueueSql, lanes: Map<string, Lane>, key: string, lan
       const batch = lane.waiting.splice(0, MAX_BATCH);
       try {
         const claimed = await queue.claimNext({ ...lane.scope, claimants: batch.map((w) => w.claimant) });
-        batch.forEach((w, i) => w.resolve(claimed[i] ?? null));
+        for (const [i, w] of batch.entries()) w.resolve(claimed[i] ?? null);
       } catch (err) {
-        batch.forEach((w) => w.reject(err));
+        for (const w of batch) w.reject(err);
       }
     }
   } finally {

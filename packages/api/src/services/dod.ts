@@ -87,7 +87,10 @@ export function staleItems(
  * checks review nothing. The reason when the merger may not merge alone, else null.
  */
 export function independentReviewBlock(
-  run: { requireIndependentReview: boolean; dodItems: readonly { required: boolean; evidence: readonly Pick<DodEvidence, "kind" | "validatedAt" | "rejectedAt" | "validatedById">[] }[] },
+  run: {
+    requireIndependentReview: boolean;
+    dodItems: readonly { required: boolean; evidence: readonly Pick<DodEvidence, "kind" | "validatedAt" | "rejectedAt" | "validatedById">[] }[];
+  },
   mergerId: string | null,
 ): string | null {
   if (!run.requireIndependentReview || !mergerId) return null;
@@ -216,7 +219,11 @@ export async function addEvidence(deps: Deps, actor: string, input: AddEvidenceI
     const evidence = await tx.dodEvidence.create({ data: { ...columns, itemId: item.id, runId: input.runId, createdBy: actor, commit: run.headCommit } });
     const itemStatus = await refreshItemStatus(tx, item.id);
     await transition(tx, input.runId, {}, {}, [
-      { type: "dod.evidence", actor, payload: { evidenceId: evidence.id, itemId: item.id, itemKey: item.key, kind: evidence.kind, createdItem: created, itemStatus } },
+      {
+        type: "dod.evidence",
+        actor,
+        payload: { evidenceId: evidence.id, itemId: item.id, itemKey: item.key, kind: evidence.kind, createdItem: created, itemStatus },
+      },
     ]);
     return { evidence, item: { ...item, status: itemStatus }, boardId: run.boardId };
   }).catch(async (err: unknown) => {
@@ -260,10 +267,14 @@ async function decide(deps: Deps, actor: string, evidenceId: string, decision: D
     if (decision.kind === "validate" && current.item.required && current.kind !== "check" && actorId) {
       const asked = await tx.run.findUniqueOrThrow({ where: { id: runId }, select: { requireIndependentReview: true, createdById: true } });
       if (asked.requireIndependentReview && asked.createdById === actorId) {
-        throw conflict("INDEPENDENT_REVIEW", "this workflow asks for four eyes: who asked for the run cannot validate its required items; someone else validates them", {
-          evidenceId,
-          itemKey: current.item.key,
-        });
+        throw conflict(
+          "INDEPENDENT_REVIEW",
+          "this workflow asks for four eyes: who asked for the run cannot validate its required items; someone else validates them",
+          {
+            evidenceId,
+            itemKey: current.item.key,
+          },
+        );
       }
     }
     const unchanged = decision.kind === "validate" ? current.validatedAt !== null && current.rejectedAt === null : false;
@@ -335,7 +346,19 @@ export async function reportCheck(deps: Deps, actor: string, input: ReportCheckI
     const itemStatus = await refreshItemStatus(tx, item.id);
     const base = { evidenceId: evidence.id, itemId: item.id, itemKey: item.key };
     const events: NewEvent[] = [
-      { type: "dod.evidence", actor, payload: { ...base, kind: "check", createdItem: created, exitCode: input.exitCode, durationMs: input.durationMs, timedOut: input.timedOut ?? false, itemStatus } },
+      {
+        type: "dod.evidence",
+        actor,
+        payload: {
+          ...base,
+          kind: "check",
+          createdItem: created,
+          exitCode: input.exitCode,
+          durationMs: input.durationMs,
+          timedOut: input.timedOut ?? false,
+          itemStatus,
+        },
+      },
     ];
     if (auto) events.push({ type: "dod.validated", actor, payload: { ...base, auto: true, itemStatus } });
     await transition(tx, input.runId, {}, {}, events);

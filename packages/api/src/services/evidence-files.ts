@@ -28,7 +28,7 @@ export function displayNameProblem(name: string): string | null {
   if (name !== name.trim()) return "must not start or end with whitespace";
   if (name === "." || name === "..") return "must be a file name, not a path";
   if (/[/\\]/.test(name)) return "must be a file name without / or \\";
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the check refuses.
   if (/[\u0000-\u001f\u007f]/.test(name)) return "must not contain control characters";
   return null;
 }

@@ -16,7 +16,15 @@ export async function listMembers(deps: Deps, workspaceId: string) {
     select: { userId: true, role: true, createdAt: true, version: true, user: { select: { name: true, email: true, serverAdmin: true } } },
     orderBy: { createdAt: "asc" },
   });
-  return rows.map((r) => ({ userId: r.userId, name: r.user.name, email: r.user.email, role: r.role, serverAdmin: r.user.serverAdmin, since: r.createdAt, version: r.version }));
+  return rows.map((r) => ({
+    userId: r.userId,
+    name: r.user.name,
+    email: r.user.email,
+    role: r.role,
+    serverAdmin: r.user.serverAdmin,
+    since: r.createdAt,
+    version: r.version,
+  }));
 }
 
 async function adminCount(deps: Deps, workspaceId: string): Promise<number> {
@@ -100,7 +108,8 @@ export async function revokeInvitation(deps: Deps, id: string) {
   return { id, revoked: true };
 }
 
-const invalidInvitation = () => new AppError("NOT_FOUND", "INVITATION_INVALID", "this invitation link is not valid (unknown, expired, revoked or already used)");
+const invalidInvitation = () =>
+  new AppError("NOT_FOUND", "INVITATION_INVALID", "this invitation link is not valid (unknown, expired, revoked or already used)");
 
 /** What an invitation link offers, for the page that accepts it. Knowing the code is the permission. */
 export async function previewInvitation(deps: Deps, code: string) {

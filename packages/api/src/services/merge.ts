@@ -209,9 +209,13 @@ async function mergeableRun(deps: Deps, runId: string, mergerId: string | null =
   const run = await loadRun(deps, runId);
   if (!run) throw notFound("run", runId);
   if (run.status !== "succeeded") {
-    throw conflict("INVALID_STATE", run.status === "merged" ? `run ${run.id} is already merged` : `run ${run.id} is ${run.status}; only a succeeded run can be merged`, {
-      status: run.status,
-    });
+    throw conflict(
+      "INVALID_STATE",
+      run.status === "merged" ? `run ${run.id} is already merged` : `run ${run.id} is ${run.status}; only a succeeded run can be merged`,
+      {
+        status: run.status,
+      },
+    );
   }
   const gate = gateOf(run.dodItems);
   if (!gate.satisfied) {
@@ -219,7 +223,9 @@ async function mergeableRun(deps: Deps, runId: string, mergerId: string | null =
   }
   const stale = staleItems(run.dodItems, run.headCommit);
   if (stale.length > 0) {
-    throw conflict("DOD_INCOMPLETE", `validated on an older head of the branch: ${stale.map((m) => m.key).join(", ")}; validate them again`, { missing: stale });
+    throw conflict("DOD_INCOMPLETE", `validated on an older head of the branch: ${stale.map((m) => m.key).join(", ")}; validate them again`, {
+      missing: stale,
+    });
   }
   await assertThreadHead(deps, run);
   const fourEyes = independentReviewBlock(run, mergerId);
@@ -240,15 +246,33 @@ async function completeMerge(
   const cleanup = cleanupAfter ? await removeRunWorktrees(deps, run, repoPath, { deleteBranch: true, ...(heldLock ? { heldLock } : {}) }) : null;
   const updated = await finishMerge(deps, actor, run, merged, reverify !== null, cleanup);
   const { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout } = merged;
-  return { status: "merged", run: updated, merge: { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout }, reverify, cleanup, verification: null };
+  return {
+    status: "merged",
+    run: updated,
+    merge: { status, mergeCommit, baseBefore, branchCommit: tip, parents, checkout },
+    reverify,
+    cleanup,
+    verification: null,
+  };
 }
 
 /** The open re-verification of the run, or a new one for the current base and branch tips. */
-async function queueVerification(deps: Deps, actor: string, run: LoadedRun, repoPath: string, branchTip: string, cleanup: boolean): Promise<StoredVerification> {
-  const open = await deps.db.prisma.mergeVerification.findFirst({ where: { runId: run.id, status: { in: ["queued", "claimed"] } }, orderBy: { createdAt: "desc" } });
+async function queueVerification(
+  deps: Deps,
+  actor: string,
+  run: LoadedRun,
+  repoPath: string,
+  branchTip: string,
+  cleanup: boolean,
+): Promise<StoredVerification> {
+  const open = await deps.db.prisma.mergeVerification.findFirst({
+    where: { runId: run.id, status: { in: ["queued", "claimed"] } },
+    orderBy: { createdAt: "desc" },
+  });
   if (open) return open;
   const baseTip = await branchCommit(repoPath, run.baseBranch);
-  if (baseTip === null) throw conflict("BRANCH_MISSING", `base branch ${run.baseBranch} does not exist in the project's repository`, { branch: run.baseBranch });
+  if (baseTip === null)
+    throw conflict("BRANCH_MISSING", `base branch ${run.baseBranch} does not exist in the project's repository`, { branch: run.baseBranch });
   const v = await deps.db.prisma.mergeVerification.create({
     data: { runId: run.id, workspaceId: run.workspaceId, baseCommit: baseTip, branchCommit: branchTip, requestedBy: actor, cleanup },
   });
@@ -262,7 +286,10 @@ function refusal(run: LoadedRun, r: ReverifyReport): { reason: ErrorReason; mess
   if (r.conflict) return { reason: "MERGE_CONFLICT", message: `${run.baseBranch} does not merge cleanly into ${run.branch}: ${r.conflict.join(", ")}` };
   if (r.passed) return null;
   const failed = [r.setup, ...r.checks].filter((c): c is CheckRun => c !== null && !c.passed && c.required);
-  return { reason: "REVERIFY_FAILED", message: `re-verification on the integrated state failed: ${failed.map((c) => c.key).join(", ") || "incomplete report"}` };
+  return {
+    reason: "REVERIFY_FAILED",
+    message: `re-verification on the integrated state failed: ${failed.map((c) => c.key).join(", ") || "incomplete report"}`,
+  };
 }
 
 export type VerifiedOutcome =
@@ -291,7 +318,11 @@ export async function mergeVerified(deps: Deps, v: StoredVerification, report: R
     if (refused) return { kind: "refused", ...refused };
     const [baseNow, branchNow] = await Promise.all([branchCommit(repoPath, run.baseBranch), branchCommit(repoPath, run.branch)]);
     if (baseNow === null || branchNow === null) {
-      return { kind: "refused", reason: "BRANCH_MISSING", message: `branch ${baseNow === null ? run.baseBranch : run.branch} does not exist in the project's repository` };
+      return {
+        kind: "refused",
+        reason: "BRANCH_MISSING",
+        message: `branch ${baseNow === null ? run.baseBranch : run.branch} does not exist in the project's repository`,
+      };
     }
     if (baseNow !== v.baseCommit || branchNow !== v.branchCommit) return { kind: "moved", baseCommit: baseNow, branchCommit: branchNow };
     let merged: MergeRunBranchResult;
@@ -354,7 +385,10 @@ async function gitMerge(
   }
 }
 
-function mapMergeError(err: unknown, baseBranch: string): { reason: ErrorReason; message: string; details: Record<string, unknown> & { files?: string[] } } | null {
+function mapMergeError(
+  err: unknown,
+  baseBranch: string,
+): { reason: ErrorReason; message: string; details: Record<string, unknown> & { files?: string[] } } | null {
   if (err instanceof MergeConflictError) {
     return { reason: "MERGE_CONFLICT", message: err.message, details: { files: err.files, baseCommit: err.baseCommit, branchCommit: err.branchCommit } };
   }
@@ -376,24 +410,35 @@ async function finishMerge(
   const now = new Date();
   const updated = await deps.db.prisma.$transaction(async (tx) => {
     const r = await transition(
-      tx, run.id, { status: "succeeded" },
-      { status: "merged", mergedBy: actor, mergedAt: now, mergeCommit: merged.mergeCommit, ...(cleanup ? { cleanupRetryAt: cleanupRetryAt(cleanup, now) } : {}) },
-      [{
-        type: "run.merged",
-        actor,
-        payload: {
-          by: actor,
-          mergeCommit: merged.mergeCommit,
-          baseBefore: merged.baseBefore,
-          branchCommit: merged.branchCommit,
-          parents: merged.parents,
-          baseBranch: run.baseBranch,
-          branch: run.branch,
-          alreadyMerged: merged.status === "already-merged",
-          reverified,
-          checkout: merged.checkout ? { path: merged.checkout.path, updated: merged.checkout.updated, reason: merged.checkout.reason ?? null } : null,
+      tx,
+      run.id,
+      { status: "succeeded" },
+      {
+        status: "merged",
+        mergedBy: actor,
+        mergedAt: now,
+        mergeCommit: merged.mergeCommit,
+        ...(cleanup ? { cleanupRetryAt: cleanupRetryAt(cleanup, now) } : {}),
+      },
+      [
+        {
+          type: "run.merged",
+          actor,
+          payload: {
+            by: actor,
+            mergeCommit: merged.mergeCommit,
+            baseBefore: merged.baseBefore,
+            branchCommit: merged.branchCommit,
+            parents: merged.parents,
+            baseBranch: run.baseBranch,
+            branch: run.branch,
+            alreadyMerged: merged.status === "already-merged",
+            reverified,
+            checkout: merged.checkout ? { path: merged.checkout.path, updated: merged.checkout.updated, reason: merged.checkout.reason ?? null } : null,
+          },
         },
-      }, ...(cleanup ? [cleanupEvent("run.cleaned", actor, cleanup)] : [])],
+        ...(cleanup ? [cleanupEvent("run.cleaned", actor, cleanup)] : []),
+      ],
     );
     if (r) await moveCardToDone(tx, run.cardId, run.boardId);
     return r;
@@ -429,13 +474,18 @@ export interface MergeBlocker {
  */
 /** The latest run of the run's thread (its card, its branch). */
 async function threadHeadOf(deps: Deps, run: { cardId: string; branch: string }) {
-  return deps.db.prisma.run.findFirst({ where: { cardId: run.cardId, branch: run.branch }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], select: { id: true, status: true } });
+  return deps.db.prisma.run.findFirst({
+    where: { cardId: run.cardId, branch: run.branch },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    select: { id: true, status: true },
+  });
 }
 
 /** Only the thread's latest run is merged: an earlier one's evidence is for an older head. */
 async function assertThreadHead(deps: Deps, run: { id: string; cardId: string; branch: string }) {
   const head = await threadHeadOf(deps, run);
-  if (head && head.id !== run.id) throw conflict("NOT_THREAD_HEAD", `a later run of this thread exists: merge ${head.id}`, { headRunId: head.id, status: head.status });
+  if (head && head.id !== run.id)
+    throw conflict("NOT_THREAD_HEAD", `a later run of this thread exists: merge ${head.id}`, { headRunId: head.id, status: head.status });
 }
 
 export async function mergeability(deps: Deps, runId: string, opts: { callerCanMerge: boolean; callerCanAbort: boolean; callerId?: string }) {
@@ -452,7 +502,11 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
   }
   const gate = gateOf(run.dodItems);
   if (!gate.satisfied) {
-    reasons.push({ reason: "DOD_INCOMPLETE", message: `missing validated evidence: ${gate.missing.map((m) => m.title).join(", ")}`, details: { missing: gate.missing } });
+    reasons.push({
+      reason: "DOD_INCOMPLETE",
+      message: `missing validated evidence: ${gate.missing.map((m) => m.title).join(", ")}`,
+      details: { missing: gate.missing },
+    });
   }
   const stale = staleItems(run.dodItems, run.headCommit);
   if (stale.length > 0) {
@@ -461,7 +515,11 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
       .map((m) => `${m.title} (${checked.has(m.itemId) ? "its check passed" : "validated"} on ${m.validatedOn?.slice(0, 7) ?? "?"}, before the branch moved)`)
       .join(", ");
     const rerun = stale.filter((m) => checked.has(m.itemId)).map((m) => m.key);
-    reasons.push({ reason: "DOD_INCOMPLETE", message: `validate again on the new head: ${on}`, details: { missing: stale, stale: true, checksToRerun: rerun } });
+    reasons.push({
+      reason: "DOD_INCOMPLETE",
+      message: `validate again on the new head: ${on}`,
+      details: { missing: stale, stale: true, checksToRerun: rerun },
+    });
   }
   const head = await threadHeadOf(deps, run);
   if (head && head.id !== run.id) {
@@ -489,7 +547,10 @@ export async function mergeability(deps: Deps, runId: string, opts: { callerCanM
   const missing: GateItem[] = gate.missing;
   const latest = await deps.db.prisma.mergeVerification.findFirst({ where: { runId: run.id }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
   if (latest && (latest.status === "queued" || latest.status === "claimed")) {
-    reasons.push({ reason: "VERIFYING", message: latest.status === "queued" ? "re-verification is waiting for a runner" : "a runner is re-verifying the integrated state" });
+    reasons.push({
+      reason: "VERIFYING",
+      message: latest.status === "queued" ? "re-verification is waiting for a runner" : "a runner is re-verifying the integrated state",
+    });
   }
   return {
     runId: run.id,

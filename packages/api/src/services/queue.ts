@@ -136,7 +136,10 @@ export async function claimAny(
   const signal = untilStopped(deps, requestSignal);
   const deadline = Date.now() + waitMs;
   const workspaces = [...new Set(scopes.map((s) => s.workspaceId))];
-  const waiter = createWaiter(deps.notifier, workspaces.map((w) => topics.queued(w)));
+  const waiter = createWaiter(
+    deps.notifier,
+    workspaces.map((w) => topics.queued(w)),
+  );
   try {
     let pending: readonly ClaimScopeInput[] = scopes;
     for (;;) {
@@ -161,11 +164,23 @@ export async function claimAny(
  */
 async function claimPreferred(deps: Deps, actor: string, scope: ClaimScopeInput): Promise<Claim | null> {
   const event = { actor, payload: { runnerId: scope.runnerId } };
-  const candidates = await deps.db.queue.preferredQueued({ runnerId: scope.runnerId, workspaceId: scope.workspaceId, boardId: scope.boardId ?? null, limit: 3 });
+  const candidates = await deps.db.queue.preferredQueued({
+    runnerId: scope.runnerId,
+    workspaceId: scope.workspaceId,
+    boardId: scope.boardId ?? null,
+    limit: 3,
+  });
   for (const runId of candidates) {
     const leaseToken = newLeaseToken();
     try {
-      const got = await deps.db.queue.claimById({ runId, workspaceId: scope.workspaceId, runnerId: scope.runnerId, leaseToken, leaseMs: deps.config.leaseMs, event });
+      const got = await deps.db.queue.claimById({
+        runId,
+        workspaceId: scope.workspaceId,
+        runnerId: scope.runnerId,
+        leaseToken,
+        leaseMs: deps.config.leaseMs,
+        event,
+      });
       if (got) return claimed(deps, got, leaseToken);
     } catch (err) {
       if (!(err instanceof RowLockedError)) throw err;
@@ -185,7 +200,11 @@ async function loadClaim(deps: Deps, runId: string): Promise<Claimed> {
     where: { id: runId },
     include: {
       project: true,
-      dodItems: { where: { check: { not: null } }, orderBy: { position: "asc" }, select: { id: true, key: true, title: true, check: true, autoValidate: true, required: true } },
+      dodItems: {
+        where: { check: { not: null } },
+        orderBy: { position: "asc" },
+        select: { id: true, key: true, title: true, check: true, autoValidate: true, required: true },
+      },
     },
   });
   return { run, project, checks: dodItems };
@@ -205,7 +224,9 @@ export async function startRun(deps: Deps, actor: string, input: LeaseInput & { 
   const holder = await deps.db.prisma.run.findUnique({ where: { id: input.runId }, select: { runnerId: true } });
   const result = await deps.db.prisma.$transaction(async (tx) => {
     const run = await transition(
-      tx, input.runId, { leaseToken: input.leaseToken, status: "claimed" },
+      tx,
+      input.runId,
+      { leaseToken: input.leaseToken, status: "claimed" },
       { status: "running", startedAt: now, worktreePath: input.worktreePath ?? undefined },
       [{ type: "run.started", actor, payload: { runnerId: holder?.runnerId ?? null, worktreePath: input.worktreePath ?? null } }],
     );
@@ -213,7 +234,14 @@ export async function startRun(deps: Deps, actor: string, input: LeaseInput & { 
       await tx.card.updateMany({ where: { id: run.cardId, column: { in: ["backlog", "todo"] } }, data: { column: "in_progress" } });
       if (input.worktreePath) {
         await tx.worktree.create({
-          data: { runId: run.id, projectId: run.projectId, runnerId: run.runnerId, path: input.worktreePath, branch: run.branch, sizeBytes: input.sizeBytes ?? null },
+          data: {
+            runId: run.id,
+            projectId: run.projectId,
+            runnerId: run.runnerId,
+            path: input.worktreePath,
+            branch: run.branch,
+            sizeBytes: input.sizeBytes ?? null,
+          },
         });
       }
     }
@@ -292,7 +320,9 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
   const durationMs = m.durationMs ?? (current.startedAt ? Math.min(INT32_MAX, now.getTime() - current.startedAt.getTime()) : null);
   const run = await deps.db.prisma.$transaction(async (tx) => {
     const done = await transition(
-      tx, input.runId, { leaseToken: input.leaseToken, status: { in: [...ACTIVE_STATUSES] } },
+      tx,
+      input.runId,
+      { leaseToken: input.leaseToken, status: { in: [...ACTIVE_STATUSES] } },
       {
         status: input.status,
         finishedAt: now,
@@ -317,16 +347,18 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
         error: input.error?.message ?? null,
         errorReason: input.error?.reason ?? (input.status === "failed" ? "engine_error" : null),
       },
-      [{
-        type: `run.${input.status}`,
-        actor,
-        payload: {
-          summary: o.summary ?? null,
-          error: input.error ?? null,
-          metrics: { tokensIn: m.tokensIn ?? 0, tokensOut: m.tokensOut ?? 0, costUsd: m.costUsd ?? 0, toolCalls: m.toolCalls ?? 0, durationMs },
-          filesChanged: o.filesChanged?.length ?? 0,
+      [
+        {
+          type: `run.${input.status}`,
+          actor,
+          payload: {
+            summary: o.summary ?? null,
+            error: input.error ?? null,
+            metrics: { tokensIn: m.tokensIn ?? 0, tokensOut: m.tokensOut ?? 0, costUsd: m.costUsd ?? 0, toolCalls: m.toolCalls ?? 0, durationMs },
+            filesChanged: o.filesChanged?.length ?? 0,
+          },
         },
-      }],
+      ],
     );
     if (!done) return null;
     if (o.transcript) {

@@ -27,9 +27,9 @@ export async function reapExpiredLeases(deps: Deps, limit = 100): Promise<ReapRe
     const fence = { leaseToken: lease.leaseToken, status: lease.status };
     const run = await deps.db.prisma.$transaction(async (tx) => {
       if (lease.cancelRequested) {
-        const r = await transition(tx, lease.id, fence,
-          { status: "cancelled", finishedAt: now, leaseExpiresAt: null, errorReason: "lease_expired" },
-          [{ type: "run.cancelled", actor: REAPER, payload: { reason: "lease expired with a cancel pending" } }]);
+        const r = await transition(tx, lease.id, fence, { status: "cancelled", finishedAt: now, leaseExpiresAt: null, errorReason: "lease_expired" }, [
+          { type: "run.cancelled", actor: REAPER, payload: { reason: "lease expired with a cancel pending" } },
+        ]);
         if (r) {
           result.cancelled.push(r.id);
           await releaseCardAfterRun(tx, r);
@@ -38,15 +38,23 @@ export async function reapExpiredLeases(deps: Deps, limit = 100): Promise<ReapRe
       }
       const current = await tx.run.findUnique({ where: { id: lease.id }, select: { attempt: true, maxAttempts: true } });
       if (lease.status === "claimed" && current && current.attempt < current.maxAttempts) {
-        const r = await transition(tx, lease.id, fence,
+        const r = await transition(
+          tx,
+          lease.id,
+          fence,
           { status: "queued", runner: { disconnect: true }, leaseToken: null, leaseExpiresAt: null, heartbeatAt: null, claimedAt: null },
-          [{ type: "run.requeued", actor: REAPER, payload: { reason: "claim expired before start", attempt: current.attempt } }]);
+          [{ type: "run.requeued", actor: REAPER, payload: { reason: "claim expired before start", attempt: current.attempt } }],
+        );
         if (r) result.requeued.push(r.id);
         return r;
       }
-      const r = await transition(tx, lease.id, fence,
+      const r = await transition(
+        tx,
+        lease.id,
+        fence,
         { status: "failed", finishedAt: now, leaseExpiresAt: null, errorReason: "runner_lost", error: "the runner stopped heartbeating and its lease expired" },
-        [{ type: "run.failed", actor: REAPER, payload: { reason: "runner_lost" } }]);
+        [{ type: "run.failed", actor: REAPER, payload: { reason: "runner_lost" } }],
+      );
       if (r) {
         result.failed.push(r.id);
         await releaseCardAfterRun(tx, r);

@@ -25,7 +25,10 @@ export interface CommentInput {
 export const MAX_RANGE_LINES = 500;
 
 export async function addComment(deps: Deps, author: string, input: CommentInput) {
-  const run = await deps.db.prisma.run.findUnique({ where: { id: input.runId }, select: { id: true, cardId: true, boardId: true, diff: true, headCommit: true } });
+  const run = await deps.db.prisma.run.findUnique({
+    where: { id: input.runId },
+    select: { id: true, cardId: true, boardId: true, diff: true, headCommit: true },
+  });
   if (!run) throw notFound("run", input.runId);
   const lines = linesOfDiff(run.diff ?? "", input.path);
   if (lines.length === 0) throw badRequest(`the run's diff does not change ${input.path}`, "path");
@@ -43,7 +46,18 @@ export async function addComment(deps: Deps, author: string, input: CommentInput
     if (!whole) throw badRequest(`lines ${input.line}-${endLine} (${input.side}) of ${input.path} are not all in the run's diff`, "endLine");
   }
   const comment = await deps.db.prisma.reviewComment.create({
-    data: { runId: run.id, cardId: run.cardId, commit: run.headCommit, path: input.path, line: input.line, endLine, side: input.side, lineText: covered.map((l) => l.text).join("\n"), body: input.body, author },
+    data: {
+      runId: run.id,
+      cardId: run.cardId,
+      commit: run.headCommit,
+      path: input.path,
+      line: input.line,
+      endLine,
+      side: input.side,
+      lineText: covered.map((l) => l.text).join("\n"),
+      body: input.body,
+      author,
+    },
   });
   await deps.notifier.publish(topics.board(run.boardId));
   return comment;

@@ -1,4 +1,4 @@
-import type { Prisma, PublicRun, RunEvent } from "@agentboard/db";
+import type { Prisma, PublicRun } from "@agentboard/db";
 import { isRecordNotFound } from "../errors.js";
 
 /**
@@ -45,6 +45,3 @@ export async function transition(
   }
   return run;
 }
-
-/** The public shape of a run event. */
-export type RunEventView = Pick<RunEvent, "id" | "runId" | "seq" | "type" | "actor" | "payload" | "createdAt">;

@@ -33,11 +33,7 @@ export async function planRun(deps: Deps, input: RunPlanInput) {
   const engine: Engine = input.engine ?? workflow?.engine ?? "anthropic";
   if (engine !== "acp" && input.agentProfile) throw badRequest("agentProfile is for engine acp only", "agentProfile");
   const agent = engine === "acp" ? await agentSpecFor(deps, workspaceId, input.agentProfile) : null;
-  const prompt =
-    input.prompt ??
-    (workflow
-      ? renderPrompt(workflow.promptTemplate, promptVars(card))
-      : `${card.title}\n\n${card.description}`.trim());
+  const prompt = input.prompt ?? (workflow ? renderPrompt(workflow.promptTemplate, promptVars(card)) : `${card.title}\n\n${card.description}`.trim());
   return {
     card,
     workspaceId,

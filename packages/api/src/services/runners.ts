@@ -104,4 +104,3 @@ export async function listRunners(deps: Deps, workspaceId: string) {
   });
   return runners;
 }
-

@@ -9,7 +9,6 @@ import { branchNameForRun } from "@agentboard/git";
 import { isConfined, runLabels } from "@agentboard/sandbox/policy";
 
 export const ACTIVE_STATUSES = ["claimed", "running"] as const satisfies RunStatus[];
-export const TERMINAL_STATUSES = ["succeeded", "failed", "cancelled", "merged", "aborted"] as const satisfies RunStatus[];
 
 export interface CreateRunInput extends RunPlanInput {
   priority?: number;
@@ -56,16 +55,24 @@ export async function createRun(deps: Deps, actor: string, input: CreateRunInput
     });
     if (dod.length > 0) {
       await tx.dodItem.createMany({
-        data: dod.map((d, i) => ({ runId: created.id, key: d.key, title: d.title, required: d.required, check: d.check ?? null, autoValidate: d.autoValidate ?? false, position: i })),
+        data: dod.map((d, i) => ({
+          runId: created.id,
+          key: d.key,
+          title: d.title,
+          required: d.required,
+          check: d.check ?? null,
+          autoValidate: d.autoValidate ?? false,
+          position: i,
+        })),
       });
     }
-    return transition(
-      tx,
-      created.id,
-      {},
-      { branch: branchNameForRun({ runId: created.id, title: card.title }) },
-      [{ type: "run.queued", actor, payload: { engine, model: created.model, priority: created.priority, workflowId: created.workflowId, approval: created.approval } }],
-    );
+    return transition(tx, created.id, {}, { branch: branchNameForRun({ runId: created.id, title: card.title }) }, [
+      {
+        type: "run.queued",
+        actor,
+        payload: { engine, model: created.model, priority: created.priority, workflowId: created.workflowId, approval: created.approval },
+      },
+    ]);
   });
   if (!run) throw new Error("run vanished while being created");
   await Promise.all([deps.notifier.publish(topics.queued(workspaceId)), deps.notifier.publish(topics.board(run.boardId))]);
@@ -136,13 +143,17 @@ export async function cancelRun(deps: Deps, actor: string, runId: string, reason
   const now = new Date();
   const updated = await deps.db.prisma.$transaction(async (tx) => {
     const cancelled = await transition(
-      tx, runId, { status: "queued" },
+      tx,
+      runId,
+      { status: "queued" },
       { status: "cancelled", finishedAt: now, closedBy: actor, closedReason: reason ?? null, cancelRequestedAt: now, cancelRequestedBy: actor },
       [{ type: "run.cancelled", actor, payload: { reason: reason ?? null, from: "queued" } }],
     );
     if (cancelled) return cancelled;
     return transition(
-      tx, runId, { status: { in: [...ACTIVE_STATUSES] }, cancelRequestedAt: null },
+      tx,
+      runId,
+      { status: { in: [...ACTIVE_STATUSES] }, cancelRequestedAt: null },
       { cancelRequestedAt: now, cancelRequestedBy: actor, closedReason: reason ?? null },
       [{ type: "run.cancel_requested", actor, payload: { reason: reason ?? null } }],
     );
@@ -201,9 +212,7 @@ export async function listRunEvents(deps: Deps, input: { runId: string; afterSeq
 export async function sendMessage(deps: Deps, actor: string, input: { runId: string; text: string }) {
   const messageId = randomUUID();
   const updated = await deps.db.prisma.$transaction((tx) =>
-    transition(tx, input.runId, { status: { in: [...ACTIVE_STATUSES] } }, {}, [
-      { type: "user.message", actor, payload: { messageId, text: input.text } },
-    ]),
+    transition(tx, input.runId, { status: { in: [...ACTIVE_STATUSES] } }, {}, [{ type: "user.message", actor, payload: { messageId, text: input.text } }]),
   );
   if (!updated) {
     const current = await deps.db.prisma.run.findUnique({ where: { id: input.runId }, select: { status: true } });

@@ -42,8 +42,23 @@ export async function cardThreads(deps: Deps, cardId: string) {
     where: { cardId },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
     select: {
-      id: true, kind: true, status: true, parentRunId: true, branch: true, engine: true, model: true, prompt: true, createdBy: true,
-      createdAt: true, finishedAt: true, costUsd: true, tokensIn: true, tokensOut: true, headCommit: true, errorReason: true, summary: true,
+      id: true,
+      kind: true,
+      status: true,
+      parentRunId: true,
+      branch: true,
+      engine: true,
+      model: true,
+      prompt: true,
+      createdBy: true,
+      createdAt: true,
+      finishedAt: true,
+      costUsd: true,
+      tokensIn: true,
+      tokensOut: true,
+      headCommit: true,
+      errorReason: true,
+      summary: true,
     },
   });
   const card = await deps.db.prisma.card.findUnique({ where: { id: cardId }, select: { budgetUsd: true } });
@@ -123,7 +138,11 @@ export async function queueThreadRun(deps: Deps, actor: string, parent: Run, spe
   const preferHolder = spec.preferHolder ?? true;
   const [holder, items] = await Promise.all([
     preferHolder
-      ? deps.db.prisma.worktree.findFirst({ where: { runId: parent.id, removedAt: null, runnerId: { not: null } }, orderBy: { createdAt: "desc" }, select: { runnerId: true } })
+      ? deps.db.prisma.worktree.findFirst({
+          where: { runId: parent.id, removedAt: null, runnerId: { not: null } },
+          orderBy: { createdAt: "desc" },
+          select: { runnerId: true },
+        })
       : null,
     deps.db.prisma.dodItem.findMany({ where: { runId: parent.id }, orderBy: { position: "asc" } }),
   ]);
@@ -161,16 +180,36 @@ export async function queueThreadRun(deps: Deps, actor: string, parent: Run, spe
     });
     if (items.length > 0) {
       await tx.dodItem.createMany({
-        data: items.map((d) => ({ runId: created.id, key: d.key, title: d.title, required: d.required, check: d.check, autoValidate: d.autoValidate, position: d.position })),
+        data: items.map((d) => ({
+          runId: created.id,
+          key: d.key,
+          title: d.title,
+          required: d.required,
+          check: d.check,
+          autoValidate: d.autoValidate,
+          position: d.position,
+        })),
       });
     }
     if (sentComments.length > 0) await tx.reviewComment.updateMany({ where: { id: { in: sentComments } }, data: { sentInRunId: created.id } });
     const branch = spec.freshBranchTitle === undefined ? {} : { branch: branchNameForRun({ runId: created.id, title: spec.freshBranchTitle }) };
-    return transition(tx, created.id, {}, branch, [{
-      type: "run.queued",
-      actor,
-      payload: { engine, model: created.model, priority: created.priority, workflowId: created.workflowId, approval: created.approval, kind: spec.kind, parentRunId: spec.parentRunId === undefined ? parent.id : spec.parentRunId, from: parent.id, comments: sentComments.length },
-    }]);
+    return transition(tx, created.id, {}, branch, [
+      {
+        type: "run.queued",
+        actor,
+        payload: {
+          engine,
+          model: created.model,
+          priority: created.priority,
+          workflowId: created.workflowId,
+          approval: created.approval,
+          kind: spec.kind,
+          parentRunId: spec.parentRunId === undefined ? parent.id : spec.parentRunId,
+          from: parent.id,
+          comments: sentComments.length,
+        },
+      },
+    ]);
   });
   if (!run) throw new Error("run vanished while being created");
   await Promise.all([deps.notifier.publish(topics.queued(run.workspaceId)), deps.notifier.publish(topics.board(run.boardId))]);
@@ -183,7 +222,10 @@ export async function followUp(deps: Deps, actor: string, input: FollowUpInput) 
   let prompt = input.message.trim();
   const ids = [...new Set(input.commentIds ?? [])];
   if (ids.length > 0) {
-    const comments = await deps.db.prisma.reviewComment.findMany({ where: { id: { in: ids }, cardId: parent.cardId }, orderBy: [{ path: "asc" }, { line: "asc" }, { createdAt: "asc" }, { id: "asc" }] });
+    const comments = await deps.db.prisma.reviewComment.findMany({
+      where: { id: { in: ids }, cardId: parent.cardId },
+      orderBy: [{ path: "asc" }, { line: "asc" }, { createdAt: "asc" }, { id: "asc" }],
+    });
     const missing = ids.filter((id) => !comments.some((c) => c.id === id));
     if (missing.length > 0) throw notFound("review comment", missing[0] ?? "");
     const forPrompt: CommentForPrompt[] = await Promise.all(comments.map(async (c) => ({ ...c, code: await codeAround(deps, parent, c) })));
@@ -219,8 +261,13 @@ export async function retryRun(deps: Deps, actor: string, input: RetryInput) {
     const card = await deps.db.prisma.card.findUniqueOrThrow({ where: { id: run.cardId }, select: { title: true } });
     return queueThreadRun(deps, actor, run, { ...spec, parentRunId: null, startCommit: null, preferHolder: false, freshBranchTitle: card.title });
   }
-  const head = await deps.db.prisma.run.findFirst({ where: { cardId: run.cardId, branch: run.branch }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], select: { id: true, status: true } });
-  if (head && head.id !== run.id) throw conflict("NOT_THREAD_HEAD", `run ${run.id} is not the latest run of its thread; retry ${head.id}`, { headRunId: head.id, status: head.status });
+  const head = await deps.db.prisma.run.findFirst({
+    where: { cardId: run.cardId, branch: run.branch },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    select: { id: true, status: true },
+  });
+  if (head && head.id !== run.id)
+    throw conflict("NOT_THREAD_HEAD", `run ${run.id} is not the latest run of its thread; retry ${head.id}`, { headRunId: head.id, status: head.status });
   return queueThreadRun(deps, actor, run, { ...spec, parentRunId: run.parentRunId, startCommit: run.startCommit, preferHolder: false });
 }
 
@@ -228,7 +275,11 @@ export async function retryRun(deps: Deps, actor: string, input: RetryInput) {
  * The lines a comment points at, from the diff of the run it was made on: the commented line,
  * or every line of a range, marked with `>`, and a couple of lines of context either side.
  */
-async function codeAround(deps: Deps, _parent: Run, c: { runId: string; path: string; line: number; endLine: number | null; side: "old" | "new"; lineText: string }): Promise<string[]> {
+async function codeAround(
+  deps: Deps,
+  _parent: Run,
+  c: { runId: string; path: string; line: number; endLine: number | null; side: "old" | "new"; lineText: string },
+): Promise<string[]> {
   const run = await deps.db.prisma.run.findUnique({ where: { id: c.runId }, select: { diff: true } });
   const lines = linesOfDiff(run?.diff ?? "", c.path);
   const last = c.endLine ?? c.line;
@@ -264,7 +315,10 @@ export async function resumeContext(deps: Deps, input: { runId: string; leaseTok
  */
 export async function threadSummary(deps: Deps, run: Run): Promise<string> {
   const runs = (await threadRuns(deps, run)).filter((r) => r.id !== run.id);
-  const open = await deps.db.prisma.reviewComment.findMany({ where: { cardId: run.cardId, resolvedAt: null, runId: { in: runs.map((r) => r.id) } }, orderBy: [{ path: "asc" }, { line: "asc" }, { createdAt: "asc" }, { id: "asc" }] });
+  const open = await deps.db.prisma.reviewComment.findMany({
+    where: { cardId: run.cardId, resolvedAt: null, runId: { in: runs.map((r) => r.id) } },
+    orderBy: [{ path: "asc" }, { line: "asc" }, { createdAt: "asc" }, { id: "asc" }],
+  });
   const last = runs.at(-1);
   const stat = last?.diffStat as { files?: number; additions?: number; deletions?: number } | null | undefined;
   const files = Array.isArray(last?.filesChanged) ? (last.filesChanged as unknown[]).filter((f): f is string => typeof f === "string") : [];
@@ -273,8 +327,13 @@ export async function threadSummary(deps: Deps, run: Run): Promise<string> {
     `## The task\n${runs[0]?.prompt ?? run.prompt}`,
     ...runs.slice(1).map((r, i) => `## Follow-up ${i + 1} (${r.status})\n${r.prompt}`),
     ...runs.flatMap((r, i) => (r.summary ? [`## What run ${i + 1} reported\n${r.summary}`] : [])),
-    stat ? `## What the branch changes so far\n${stat.files ?? 0} files, +${stat.additions ?? 0} -${stat.deletions ?? 0}${files.length ? `: ${files.slice(0, 50).join(", ")}` : ""}` : "",
+    stat
+      ? `## What the branch changes so far\n${stat.files ?? 0} files, +${stat.additions ?? 0} -${stat.deletions ?? 0}${files.length ? `: ${files.slice(0, 50).join(", ")}` : ""}`
+      : "",
     open.length ? `## Open review comments\n${open.map((c) => `- ${whereOf(c)} (${c.author}): ${c.body}`).join("\n")}` : "",
   ];
-  return parts.filter((p) => p !== "").join("\n\n").slice(0, 60_000);
+  return parts
+    .filter((p) => p !== "")
+    .join("\n\n")
+    .slice(0, 60_000);
 }

@@ -4,7 +4,6 @@ import type { Role } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import type { Principal } from "../auth/principal.js";
 import { generateToken, hashToken, tokenPrefix } from "../auth/tokens.js";
-import { notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
 
 export async function createToken(deps: Deps, input: { workspaceId: string; role: Role; name: string }) {
@@ -38,12 +37,6 @@ export async function listTokens(deps: Deps, workspaceId: string | null) {
     select: { id: true, name: true, role: true, prefix: true, createdAt: true, lastUsedAt: true, revokedAt: true, workspaceId: true },
     orderBy: { createdAt: "asc" },
   });
-}
-
-export async function getTokenWorkspace(deps: Deps, tokenId: string): Promise<string | null> {
-  const row = await deps.db.prisma.apiToken.findUnique({ where: { id: tokenId }, select: { workspaceId: true } });
-  if (!row) throw notFound("token", tokenId);
-  return row.workspaceId;
 }
 
 export async function revokeToken(deps: Deps, tokenId: string, cache: TokenCache) {

@@ -33,8 +33,13 @@ async function threadHead(deps: Deps, runId: string) {
     throw conflict("RUN_ACTIVE", `run ${runId} is ${run.status}; wait for it to end`, { status: run.status });
   }
   if (run.status === "merged" || run.status === "aborted") throw conflict("INVALID_STATE", `run ${runId} is ${run.status}`, { status: run.status });
-  const head = await deps.db.prisma.run.findFirst({ where: { cardId: run.cardId, branch: run.branch }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], select: { id: true, status: true } });
-  if (head && head.id !== run.id) throw conflict("NOT_THREAD_HEAD", `run ${runId} is not the latest run of its thread; use ${head.id}`, { headRunId: head.id, status: head.status });
+  const head = await deps.db.prisma.run.findFirst({
+    where: { cardId: run.cardId, branch: run.branch },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    select: { id: true, status: true },
+  });
+  if (head && head.id !== run.id)
+    throw conflict("NOT_THREAD_HEAD", `run ${runId} is not the latest run of its thread; use ${head.id}`, { headRunId: head.id, status: head.status });
   if (!(await repositoryAvailable(run.project.repoPath))) {
     throw conflict("REPOSITORY_UNAVAILABLE", `the repository of project ${run.project.name} is not on this server`, { projectId: run.projectId });
   }
@@ -45,7 +50,7 @@ export async function updateFromBase(deps: Deps, actor: string, input: { runId: 
   const run = await threadHead(deps, input.runId);
   const repoPath = run.project.repoPath;
   return withRunPipelineLock(repoPath, async (heldLock) => {
-    let result;
+    let result: Awaited<ReturnType<typeof updateBranchFromBase>>;
     try {
       result = await updateBranchFromBase({ repoPath, baseBranch: run.baseBranch, branch: run.branch, ...(heldLock ? { heldLock } : {}) });
     } catch (err) {
@@ -67,13 +72,25 @@ export async function updateFromBase(deps: Deps, actor: string, input: { runId: 
       // longer counts at the gate, which asks for it again on the new head.
       await tx.dodEvidence.updateMany({ where: { runId: run.id, commit: null }, data: { commit: result.branchBefore } });
       const stale = await staleCheckKeys(tx, run.id, result.head);
-      return transition(tx, run.id, {}, {
-        headCommit: result.head,
-        diff: diff.diff,
-        diffHash: diff.hash,
-        diffStat: { ...diff.stat },
-        filesChanged: diff.files.map((f) => f.path),
-      }, [{ type: "run.branch_updated", actor, payload: { from: result.branchBefore, to: result.head, baseCommit: result.baseCommit, baseBranch: run.baseBranch, staleChecks: stale } }]);
+      return transition(
+        tx,
+        run.id,
+        {},
+        {
+          headCommit: result.head,
+          diff: diff.diff,
+          diffHash: diff.hash,
+          diffStat: { ...diff.stat },
+          filesChanged: diff.files.map((f) => f.path),
+        },
+        [
+          {
+            type: "run.branch_updated",
+            actor,
+            payload: { from: result.branchBefore, to: result.head, baseCommit: result.baseCommit, baseBranch: run.baseBranch, staleChecks: stale },
+          },
+        ],
+      );
     });
     await Promise.all([deps.notifier.publish(topics.run(run.id)), deps.notifier.publish(topics.board(run.boardId))]);
     return { status: result.status, head: result.head, files: [] as string[], run: updated ?? run };
@@ -87,6 +104,8 @@ export async function resolveConflicts(deps: Deps, actor: string, input: { runId
     `Merging the base branch ${run.baseBranch} into this branch conflicts. The merge has been started in your worktree and the conflicts are left in the files (see \`git status\`).`,
     "Resolve every conflict so that both sides' intent is kept, and remove all conflict markers. Do not commit: the merge is committed for you once no conflict marker remains.",
     input.note?.trim() ? `Note from the reviewer:\n${input.note.trim()}` : "",
-  ].filter((p) => p !== "").join("\n\n");
+  ]
+    .filter((p) => p !== "")
+    .join("\n\n");
   return queueThreadRun(deps, actor, run, { kind: "resolve_conflicts", prompt, command: input.command });
 }

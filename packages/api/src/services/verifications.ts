@@ -4,7 +4,16 @@ import { parsePolicy, claimLabels } from "@agentboard/sandbox/policy";
 import { untilStopped, type Deps } from "./deps.js";
 import { conflict, notFound } from "../errors.js";
 import { createWaiter, publishRunChange, topics } from "../infra/notifier.js";
-import { appendEvent, MAX_VERIFY_ATTEMPTS, mergeVerified, reverifyPayload, verificationView, type CheckRun, type ReverifyReport, type VerificationView } from "./merge.js";
+import {
+  appendEvent,
+  MAX_VERIFY_ATTEMPTS,
+  mergeVerified,
+  reverifyPayload,
+  verificationView,
+  type CheckRun,
+  type ReverifyReport,
+  type VerificationView,
+} from "./merge.js";
 
 /**
  * Re-verification at merge time as work for runners (docs/dod-and-merge.md): `run.merge`
@@ -73,9 +82,16 @@ async function loadClaim(deps: Deps, id: string, leaseToken: string): Promise<Ve
     include: {
       run: {
         select: {
-          id: true, projectId: true, branch: true, baseBranch: true,
+          id: true,
+          projectId: true,
+          branch: true,
+          baseBranch: true,
           project: { select: { id: true, repoPath: true, remoteUrl: true, setupScript: true, sandbox: true } },
-          dodItems: { where: { check: { not: null } }, orderBy: { position: "asc" }, select: { id: true, key: true, title: true, check: true, required: true } },
+          dodItems: {
+            where: { check: { not: null } },
+            orderBy: { position: "asc" },
+            select: { id: true, key: true, title: true, check: true, required: true },
+          },
         },
       },
     },
@@ -87,11 +103,6 @@ async function loadClaim(deps: Deps, id: string, leaseToken: string): Promise<Ve
     project,
     checks: dodItems.map((i) => ({ ...i, check: i.check ?? "" })),
   };
-}
-
-/** The oldest waiting re-verification this runner can do, waiting up to `waitMs` for one. */
-export async function claimVerification(deps: Deps, runnerId: string, input: VerificationClaimInput, requestSignal?: AbortSignal): Promise<VerificationClaim | null> {
-  return claimVerificationAny(deps, [{ workspaceId: input.workspaceId, runnerId }], input, requestSignal);
 }
 
 /** One workspace of a multi-scope claim, with the runner record claiming there. */
@@ -151,7 +162,8 @@ export interface VerificationLease {
   leaseToken: string;
 }
 
-const leaseLost = (id: string) => conflict("LEASE_LOST", `the lease on verification ${id} is not held by this token (expired, reclaimed, cancelled or finished)`);
+const leaseLost = (id: string) =>
+  conflict("LEASE_LOST", `the lease on verification ${id} is not held by this token (expired, reclaimed, cancelled or finished)`);
 
 export async function heartbeatVerification(deps: Deps, input: VerificationLease) {
   const leaseExpiresAt = new Date(Date.now() + deps.config.leaseMs);
@@ -181,14 +193,24 @@ export interface VerificationReportInput extends VerificationLease {
  * refused, or — base or branch moved meanwhile — is verified again on the new commits.
  */
 export async function completeVerification(deps: Deps, actor: string, input: VerificationReportInput): Promise<VerificationView> {
-  const v = await deps.db.prisma.mergeVerification.findFirst({ where: { id: input.verificationId, runId: input.runId, status: "claimed" }, omit: { leaseToken: false } });
+  const v = await deps.db.prisma.mergeVerification.findFirst({
+    where: { id: input.verificationId, runId: input.runId, status: "claimed" },
+    omit: { leaseToken: false },
+  });
   if (!v || v.leaseToken !== input.leaseToken) throw leaseLost(input.verificationId);
   const run = await deps.db.prisma.run.findUniqueOrThrow({
     where: { id: v.runId },
     select: { boardId: true, dodItems: { where: { check: { not: null } }, select: { key: true, required: true } } },
   });
   const report = judge(input, run.dodItems);
-  await appendEvent(deps, v.runId, run.boardId, "run.reverified", actor, reverifyPayload(report, { verificationId: v.id, attempt: v.attempt, error: input.error?.message ?? null }));
+  await appendEvent(
+    deps,
+    v.runId,
+    run.boardId,
+    "run.reverified",
+    actor,
+    reverifyPayload(report, { verificationId: v.id, attempt: v.attempt, error: input.error?.message ?? null }),
+  );
 
   const finish = async (data: Prisma.MergeVerificationUpdateManyMutationInput) => {
     // Compare-and-swap on the lease: a cancel that came first wins — except over a merge
@@ -210,17 +232,37 @@ export async function completeVerification(deps: Deps, actor: string, input: Ver
       outcome = await mergeVerified(deps, v, report);
     } catch (err) {
       // Not the report's fault (git or the database failed): refused, so that nobody waits on it; merging again retries.
-      outcome = { kind: "refused", reason: "INVALID_STATE", message: `the merge failed after re-verification: ${err instanceof Error ? err.message : String(err)}` };
+      outcome = {
+        kind: "refused",
+        reason: "INVALID_STATE",
+        message: `the merge failed after re-verification: ${err instanceof Error ? err.message : String(err)}`,
+      };
     }
     if (outcome.kind === "merged") await finish({ status: "merged", finishedAt: new Date() });
     else if (outcome.kind === "refused") await finish({ status: "failed", finishedAt: new Date(), reason: outcome.reason, message: outcome.message });
     else if (v.attempt >= MAX_VERIFY_ATTEMPTS) {
-      await finish({ status: "failed", finishedAt: new Date(), reason: "BASE_MOVED", message: `the base or the branch moved during each of ${v.attempt} verifications; merge again` });
+      await finish({
+        status: "failed",
+        finishedAt: new Date(),
+        reason: "BASE_MOVED",
+        message: `the base or the branch moved during each of ${v.attempt} verifications; merge again`,
+      });
     } else {
       // Verify again, on the commits as they are now.
-      await finish({ status: "queued", runnerId: null, claimedAt: null, attempt: v.attempt + 1, baseCommit: outcome.baseCommit, branchCommit: outcome.branchCommit });
+      await finish({
+        status: "queued",
+        runnerId: null,
+        claimedAt: null,
+        attempt: v.attempt + 1,
+        baseCommit: outcome.baseCommit,
+        branchCommit: outcome.branchCommit,
+      });
       await appendEvent(deps, v.runId, run.boardId, "run.reverify_requested", actor, {
-        verificationId: v.id, baseCommit: outcome.baseCommit, branchCommit: outcome.branchCommit, attempt: v.attempt + 1, because: "moved",
+        verificationId: v.id,
+        baseCommit: outcome.baseCommit,
+        branchCommit: outcome.branchCommit,
+        attempt: v.attempt + 1,
+        because: "moved",
       });
       await deps.notifier.publish(topics.queued(v.workspaceId));
     }
@@ -260,10 +302,4 @@ export async function cancelVerification(deps: Deps, actor: string, runId: strin
   if (!run) throw notFound("run", runId);
   await appendEvent(deps, runId, run.boardId, "run.reverify_cancelled", actor, { verificationId: open.id });
   return verificationView(await deps.db.prisma.mergeVerification.findUniqueOrThrow({ where: { id: open.id } }));
-}
-
-/** The run's latest re-verification (what the merge panel shows), or null. */
-export async function latestVerification(deps: Deps, runId: string): Promise<VerificationView | null> {
-  const v = await deps.db.prisma.mergeVerification.findFirst({ where: { runId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
-  return v ? verificationView(v) : null;
 }

@@ -230,7 +230,12 @@ export async function previewTemplate(deps: Deps, input: { cardId: string; promp
 }
 
 /** The variables a prompt template may use. */
-export function promptVars(card: { id: string; title: string; description: string; project: { name: string; baseBranch: string; testCommand: string | null } }) {
+export function promptVars(card: {
+  id: string;
+  title: string;
+  description: string;
+  project: { name: string; baseBranch: string; testCommand: string | null };
+}) {
   return {
     card: { title: card.title, description: card.description, id: card.id },
     project: { name: card.project.name, baseBranch: card.project.baseBranch, testCommand: card.project.testCommand },

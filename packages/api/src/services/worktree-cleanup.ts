@@ -202,7 +202,6 @@ export function cleanupRetryAt(report: CleanupReport, now: Date, delayMs = CLEAN
   return report.pending ? new Date(now.getTime() + delayMs) : null;
 }
 
-
 /**
  * Appends a cleanup outcome to the run's events. `retry` (merge and abort) also records
  * whether the sweep must come back for what is left.
@@ -252,12 +251,20 @@ export async function finishPendingCleanups(deps: Deps, opts: { now?: Date; limi
     // Only merged and aborted runs are ever marked; anything else has nothing to finish.
     const report =
       run.status === "merged" || run.status === "aborted"
-        ? await withRunPipelineLock(run.project.repoPath, (heldLock) => removeRunWorktrees(deps, run, run.project.repoPath, { deleteBranch: true, ...(heldLock ? { heldLock } : {}) }))
+        ? await withRunPipelineLock(run.project.repoPath, (heldLock) =>
+            removeRunWorktrees(deps, run, run.project.repoPath, { deleteBranch: true, ...(heldLock ? { heldLock } : {}) }),
+          )
         : null;
     const progressed = report !== null && (report.branch.deleted || report.worktrees.some((w) => w.outcome === "removed"));
     const next = report?.pending ? new Date(now.getTime() + CLEANUP_RETRY_EVERY_MS) : null;
     const updated = await deps.db.prisma.$transaction((tx) =>
-      transition(tx, run.id, { cleanupRetryAt: due }, { cleanupRetryAt: next }, report && (progressed || !report.pending) ? [cleanupEvent("run.cleaned", SWEEP_ACTOR, report)] : []),
+      transition(
+        tx,
+        run.id,
+        { cleanupRetryAt: due },
+        { cleanupRetryAt: next },
+        report && (progressed || !report.pending) ? [cleanupEvent("run.cleaned", SWEEP_ACTOR, report)] : [],
+      ),
     );
     if (updated && report && (progressed || !report.pending)) await publishRunChange(deps.notifier, updated.id, updated.boardId);
     (next ? result.left : result.finished).push(run.id);

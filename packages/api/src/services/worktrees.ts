@@ -92,8 +92,6 @@ export async function listWorktrees(deps: Deps, input: ListWorktreesInput) {
   });
 }
 
-export { removeRunWorktrees, recordCleanup, type CleanupReport, type WorktreeOutcome } from "./worktree-cleanup.js";
-
 // ── worktree.remove ────────────────────────────────────────────────────────────────────
 
 export async function runIdOfWorktree(deps: Deps, worktreeId: string): Promise<string> {
@@ -145,7 +143,6 @@ export interface SweepReport {
   skipped: string[];
   failed: { worktreeId: string; error: string }[];
 }
-
 
 /**
  * Removes the worktrees of runs that finished (any terminal status) more than

@@ -46,7 +46,14 @@ export interface StartedRun {
 }
 
 /** Claims the run by id, makes its worktree with the agent's work committed, and starts it. */
-export async function claimAndWork(runner: Caller, workspaceId: string, runId: string, fx: RepoFixture, work: RunnerWork, opts: { start?: boolean } = {}): Promise<StartedRun> {
+export async function claimAndWork(
+  runner: Caller,
+  workspaceId: string,
+  runId: string,
+  fx: RepoFixture,
+  work: RunnerWork,
+  opts: { start?: boolean } = {},
+): Promise<StartedRun> {
   const claim = await runner.run.claim({ workspaceId, runId });
   if (!claim) throw new Error(`run ${runId} could not be claimed`);
   const dir = path.join(fx.worktrees, runId);
@@ -61,7 +68,13 @@ export async function claimAndWork(runner: Caller, workspaceId: string, runId: s
 }
 
 export async function complete(runner: Caller, started: StartedRun) {
-  return runner.run.complete({ runId: started.runId, leaseToken: started.leaseToken, status: "succeeded", output: { summary: "done", diffHash: "d".repeat(64) }, metrics: { tokensIn: 10, tokensOut: 20, costUsd: 0.01 } });
+  return runner.run.complete({
+    runId: started.runId,
+    leaseToken: started.leaseToken,
+    status: "succeeded",
+    output: { summary: "done", diffHash: "d".repeat(64) },
+    metrics: { tokensIn: 10, tokensOut: 20, costUsd: 0.01 },
+  });
 }
 
 /** Every item of the run gets text evidence validated by `validator`. */

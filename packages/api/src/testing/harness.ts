@@ -26,7 +26,11 @@ export interface TestApi {
    * A person with an account (made through better-auth, as sign-up does) holding `role` in
    * each given workspace: a caller through their session cookie, the cookie, their id.
    */
-  person(email: string, roles: Record<string, "admin" | "member" | "viewer">, opts?: { serverAdmin?: boolean }): Promise<{ caller: Caller; cookie: string; userId: string }>;
+  person(
+    email: string,
+    roles: Record<string, "admin" | "member" | "viewer">,
+    opts?: { serverAdmin?: boolean },
+  ): Promise<{ caller: Caller; cookie: string; userId: string }>;
   close(): Promise<void>;
 }
 
@@ -52,11 +56,17 @@ export async function startTestApi(provider: Provider, opts: Partial<ApiCoreOpti
     },
     anonymous: core.callerFor(null),
     async person(email, roles, personOpts) {
-      const made = await core.accounts.auth.api.signUpEmail({ body: { name: email.split("@")[0] ?? email, email, password: "correct horse battery" }, returnHeaders: true });
+      const made = await core.accounts.auth.api.signUpEmail({
+        body: { name: email.split("@")[0] ?? email, email, password: "correct horse battery" },
+        returnHeaders: true,
+      });
       const userId = made.response.user.id;
       if (personOpts?.serverAdmin) await core.deps.db.prisma.user.update({ where: { id: userId }, data: { serverAdmin: true } });
       for (const [workspaceId, role] of Object.entries(roles)) await core.deps.db.prisma.workspaceMember.create({ data: { workspaceId, userId, role } });
-      const cookie = made.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+      const cookie = made.headers
+        .getSetCookie()
+        .map((c) => c.split(";")[0])
+        .join("; ");
       const caller = core.callerFor((await core.createContext({ cookie })).principal);
       return { caller, cookie, userId };
     },

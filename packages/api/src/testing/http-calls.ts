@@ -41,7 +41,10 @@ export function readAnswer(status: number, text: string): HttpAnswer {
     return { status, text };
   }
   const envelope = (Array.isArray(parsed) ? parsed[0] : parsed) as
-    | { result?: { data?: SuperJSONResult }; error?: { json?: { message: string; code?: number; data?: { code?: string; httpStatus?: number; reason?: string } } } }
+    | {
+        result?: { data?: SuperJSONResult };
+        error?: { json?: { message: string; code?: number; data?: { code?: string; httpStatus?: number; reason?: string } } };
+      }
     | undefined;
   if (envelope?.result?.data !== undefined) return { status, text, data: superjson.deserialize(envelope.result.data) };
   const e = envelope?.error?.json;

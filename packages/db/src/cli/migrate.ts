@@ -10,8 +10,11 @@ const config = resolveDatabaseConfig({
 });
 try {
   const result = await migrate(config);
-  console.log(`${describeDatabase(config)}: applied ${result.applied.length} migration(s)` +
-    (result.applied.length ? `: ${result.applied.join(", ")}` : "") + `; ${result.alreadyApplied} already applied`);
+  console.log(
+    `${describeDatabase(config)}: applied ${result.applied.length} migration(s)` +
+      (result.applied.length ? `: ${result.applied.join(", ")}` : "") +
+      `; ${result.alreadyApplied} already applied`,
+  );
 } catch (err) {
   console.error(`migration failed: ${(err as Error).message}`);
   process.exit(1);

@@ -29,9 +29,20 @@ describe.each(testProviders)("board cursors on %s", (provider) => {
     const board = await db.prisma.board.create({ data: { workspaceId: scope.workspaceId, name } });
     const card = await db.prisma.card.create({ data: { boardId: board.id, projectId: scope.projectId, title: name } });
     const run = await db.prisma.run.create({
-      data: { ...scope, boardId: board.id, cardId: card.id, prompt: "p", engine: "command", branch: `b-${name}`, baseBranch: "main", status: "running", leaseToken: "held" },
+      data: {
+        ...scope,
+        boardId: board.id,
+        cardId: card.id,
+        prompt: "p",
+        engine: "command",
+        branch: `b-${name}`,
+        baseBranch: "main",
+        status: "running",
+        leaseToken: "held",
+      },
     });
-    const append = (...types: string[]) => db.queue.appendEvents({ runId: run.id, leaseToken: "held", actor: "runner:a", events: types.map((type) => ({ type, payload: {} })) });
+    const append = (...types: string[]) =>
+      db.queue.appendEvents({ runId: run.id, leaseToken: "held", actor: "runner:a", events: types.map((type) => ({ type, payload: {} })) });
     return { board, card, run, append };
   }
 
@@ -60,7 +71,10 @@ describe.each(testProviders)("board cursors on %s", (provider) => {
     expect(all.events[0]!.createdAt).toBeInstanceOf(Date);
     for (const [i, e] of all.events.entries()) {
       const rest = await readAll(a.board.id, e.cursor, 3);
-      expect(rest.events.map((r) => r.type), `after ${e.type}`).toEqual(all.events.slice(i + 1).map((r) => r.type));
+      expect(
+        rest.events.map((r) => r.type),
+        `after ${e.type}`,
+      ).toEqual(all.events.slice(i + 1).map((r) => r.type));
     }
     expect((await readAll(a.board.id, now, 10)).events.map((e) => e.type)).toEqual(["a4", "a5"]);
 

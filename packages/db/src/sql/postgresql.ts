@@ -2,7 +2,20 @@ import type pg from "pg";
 import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
 import { withStatementRetry } from "../transient.js";
 import { fromRowJson } from "./rows.js";
-import { InvalidCursorError, MAX_EVENT_ID, PREFERRED_GRACE_S, RowLockedError, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimCheck, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import {
+  InvalidCursorError,
+  MAX_EVENT_ID,
+  PREFERRED_GRACE_S,
+  RowLockedError,
+  type BoardEvent,
+  type BoardEventsPage,
+  type BoardSnapshotRows,
+  type ClaimCheck,
+  type Claimed,
+  type ExpiredLease,
+  type LeaseState,
+  type QueueSql,
+} from "./types.js";
 
 /**
  * PostgreSQL: a claim is one statement — FOR UPDATE SKIP LOCKED, the claim event, and the
@@ -48,8 +61,10 @@ function prepared(name: string, text: string) {
 }
 
 /** Claimant `ord` (1-based, in arrival order) gets the `ord`-th eligible run. */
-const CLAIM_NEXT = prepared("claim_next", bind(
-  `WITH want AS (
+const CLAIM_NEXT = prepared(
+  "claim_next",
+  bind(
+    `WITH want AS (
     SELECT * FROM unnest($RUNNERS::text[], $TOKENS::text[], $ACTORS::text[], $PAYLOADS::jsonb[])
       WITH ORDINALITY AS w(runner_id, lease_token, actor, payload, ord)
   ), picked AS MATERIALIZED (
@@ -73,30 +88,42 @@ const CLAIM_NEXT = prepared("claim_next", bind(
     FROM (SELECT id, row_number() OVER (ORDER BY priority DESC, created_at, id) AS ord FROM picked) n
     JOIN want ON want.ord = n.ord
   ), ${claimPairs}`,
-  ["WS", "BOARD", "LABELS", "LEASE", "RUNNERS", "TOKENS", "ACTORS", "PAYLOADS"],
-));
+    ["WS", "BOARD", "LABELS", "LEASE", "RUNNERS", "TOKENS", "ACTORS", "PAYLOADS"],
+  ),
+);
 
-const CLAIM_BY_ID = prepared("claim_by_id", bind(
-  `WITH pair AS (
+const CLAIM_BY_ID = prepared(
+  "claim_by_id",
+  bind(
+    `WITH pair AS (
     SELECT id, $RUNNER::text AS runner_id, $TOKEN::text AS lease_token, $ACTOR::text AS actor, $PAYLOAD::jsonb AS payload, 1::bigint AS ord
     FROM runs WHERE id = $RUN AND workspace_id = $WS AND status = 'queued'
     FOR UPDATE NOWAIT
   ), ${claimPairs}`,
-  ["RUN", "WS", "RUNNER", "TOKEN", "LEASE", "ACTOR", "PAYLOAD"],
-));
+    ["RUN", "WS", "RUNNER", "TOKEN", "LEASE", "ACTOR", "PAYLOAD"],
+  ),
+);
 
-const EXTEND_LEASE = prepared("extend_lease", `
+const EXTEND_LEASE = prepared(
+  "extend_lease",
+  `
   UPDATE runs SET lease_expires_at = ${NOW} + $3 * interval '1 millisecond', heartbeat_at = ${NOW}
   WHERE id = $1 AND lease_token = $2 AND status IN ('claimed', 'running')
-  RETURNING (extract(epoch FROM lease_expires_at) * 1000)::float8 AS "leaseExpiresAtMs", cancel_requested_at IS NOT NULL AS "cancelRequested"`);
+  RETURNING (extract(epoch FROM lease_expires_at) * 1000)::float8 AS "leaseExpiresAtMs", cancel_requested_at IS NOT NULL AS "cancelRequested"`,
+);
 
-const EXPIRED_LEASES = prepared("expired_leases", `
+const EXPIRED_LEASES = prepared(
+  "expired_leases",
+  `
   SELECT id, status::text AS status, lease_token AS "leaseToken", cancel_requested_at IS NOT NULL AS "cancelRequested"
   FROM runs WHERE status IN ('claimed', 'running') AND lease_expires_at < ${NOW}
-  ORDER BY lease_expires_at LIMIT $1`);
+  ORDER BY lease_expires_at LIMIT $1`,
+);
 
-const APPEND_EVENTS = prepared("append_events", bind(
-  `WITH r AS (
+const APPEND_EVENTS = prepared(
+  "append_events",
+  bind(
+    `WITH r AS (
     UPDATE runs SET event_seq = event_seq + $COUNT, updated_at = ${NOW}
     WHERE id = $RUN AND lease_token = $TOKEN AND status IN ('claimed', 'running')
     RETURNING id, event_seq, board_id
@@ -110,8 +137,9 @@ const APPEND_EVENTS = prepared("append_events", bind(
     (SELECT json_agg(json_build_object('id', id, 'runId', run_id, 'seq', seq, 'type', type, 'actor', actor, 'payload', payload,
         'createdAtMs', (extract(epoch FROM created_at) * 1000)::float8) ORDER BY seq) FROM ins) AS events
   FROM r`,
-  ["RUN", "TOKEN", "COUNT", "ACTOR", "EVENTS"],
-));
+    ["RUN", "TOKEN", "COUNT", "ACTOR", "EVENTS"],
+  ),
+);
 
 /**
  * A follower's page: `limit` + 1 rows at most, cut where their payloads pass the byte
@@ -119,14 +147,17 @@ const APPEND_EVENTS = prepared("append_events", bind(
  * decompressing anything (so a compressible payload counts for less than it takes in
  * memory); only the rows within the budget are then read.
  */
-const EVENTS_AFTER = prepared("events_after", `
+const EVENTS_AFTER = prepared(
+  "events_after",
+  `
   WITH page AS (
     SELECT seq, sum(bytes) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - bytes AS before, count(*) OVER () AS total
     FROM (SELECT seq, pg_column_size(payload) AS bytes FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) sizes
   )
   SELECT e.id, e.run_id AS "runId", e.seq, e.type, e.actor, e.payload, (extract(epoch FROM e.created_at) * 1000)::float8 AS "createdAtMs", page.total
   FROM page JOIN run_events e ON e.run_id = $1 AND e.seq = page.seq
-  WHERE page.before < $4 ORDER BY e.seq`);
+  WHERE page.before < $4 ORDER BY e.seq`,
+);
 
 /**
  * Board cursors. Event ids come from one sequence, and two transactions can commit them out
@@ -170,21 +201,27 @@ function formatCursor(seen: string, page?: { upTo: string; afterId: number }): s
 }
 
 /** strpos, not LIKE: the words are plain text (a `%` in one is a percent sign). */
-const PREFERRED_QUEUED = prepared("preferred_queued", `
+const PREFERRED_QUEUED = prepared(
+  "preferred_queued",
+  `
   SELECT id FROM runs
   WHERE preferred_runner_id = $1 AND status = 'queued' AND workspace_id = $2 AND ($3::text IS NULL OR board_id = $3)
     -- A card's budget caps what its runs cost together: none is claimed once it is reached.
     AND NOT EXISTS (SELECT 1 FROM cards c
       WHERE c.id = runs.card_id AND c.budget_usd IS NOT NULL
         AND c.budget_usd <= (SELECT COALESCE(SUM(x.cost_usd), 0) FROM runs x WHERE x.card_id = c.id))
-  ORDER BY priority DESC, created_at, id LIMIT $4`);
+  ORDER BY priority DESC, created_at, id LIMIT $4`,
+);
 
-const SEARCH_CARDS = prepared("search_cards", `
+const SEARCH_CARDS = prepared(
+  "search_cards",
+  `
   SELECT c.id FROM cards c
   WHERE c.board_id = $1 AND NOT EXISTS (
     SELECT 1 FROM unnest($2::text[]) w WHERE strpos(lower(c.title || ' ' || c.description), lower(w)) = 0)
     AND CASE $3::text WHEN 'only' THEN c.archived_at IS NOT NULL WHEN 'include' THEN true ELSE c.archived_at IS NULL END
-  ORDER BY c.position, c.id LIMIT $4`);
+  ORDER BY c.position, c.id LIMIT $4`,
+);
 
 const BOARD_CURSOR = prepared("board_cursor", "SELECT pg_current_snapshot()::text AS snapshot");
 
@@ -214,7 +251,9 @@ const BOARD_EVENTS_AFTER_SQL = bind(
 const BOARD_EVENTS_AFTER = (values: unknown[]): pg.QueryConfig => ({ text: BOARD_EVENTS_AFTER_SQL, values });
 
 /** The board's last events visible to the statement, and the statement's snapshot (what they are the end of). */
-const BOARD_TAIL = prepared("board_tail", `
+const BOARD_TAIL = prepared(
+  "board_tail",
+  `
   WITH s AS (SELECT pg_current_snapshot() AS now)
   SELECT s.now::text AS snapshot, e.id, e.run_id AS "runId", e.card_id AS "cardId", e.type, e.actor, e.status,
     (extract(epoch FROM e.created_at) * 1000)::float8 AS "createdAtMs"
@@ -224,15 +263,19 @@ const BOARD_TAIL = prepared("board_tail", `
     FROM run_events e JOIN runs r ON r.id = e.run_id
     WHERE r.board_id = $1 ORDER BY e.id DESC LIMIT $2
   ) e ON true
-  ORDER BY e.id`);
+  ORDER BY e.id`,
+);
 
 /** Each card's latest run, through the (card_id, created_at) index: one lookup per card, whatever the history. */
-const BOARD_LATEST_RUNS = prepared("board_latest_runs", `
+const BOARD_LATEST_RUNS = prepared(
+  "board_latest_runs",
+  `
   SELECT r.id AS "runId", r.card_id AS "cardId", r.status
   FROM cards c JOIN LATERAL (
     SELECT id, card_id, status, created_at FROM runs WHERE card_id = c.id ORDER BY created_at DESC, id DESC LIMIT 1
   ) r ON true
-  WHERE c.board_id = $1 ORDER BY r.created_at DESC, r.id DESC`);
+  WHERE c.board_id = $1 ORDER BY r.created_at DESC, r.id DESC`,
+);
 
 type BoardEventRow = { snapshot: string } & ({ id: null } | (Omit<BoardEvent, "createdAt" | "cursor"> & { createdAtMs: number }));
 
@@ -289,20 +332,27 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
   const read = <R extends pg.QueryResultRow>(q: pg.QueryConfig) => withStatementRetry(false, () => pool.query<R>(q));
   return {
     async claimNext(a) {
-      const { rows } = await write<ClaimRow>(CLAIM_NEXT([
-        a.workspaceId, a.boardId, JSON.stringify(a.labels), a.leaseMs,
-        a.claimants.map((c) => c.runnerId), a.claimants.map((c) => c.leaseToken),
-        a.claimants.map((c) => c.event.actor), a.claimants.map((c) => JSON.stringify(c.event.payload)),
-      ]));
+      const { rows } = await write<ClaimRow>(
+        CLAIM_NEXT([
+          a.workspaceId,
+          a.boardId,
+          JSON.stringify(a.labels),
+          a.leaseMs,
+          a.claimants.map((c) => c.runnerId),
+          a.claimants.map((c) => c.leaseToken),
+          a.claimants.map((c) => c.event.actor),
+          a.claimants.map((c) => JSON.stringify(c.event.payload)),
+        ]),
+      );
       const byOrd = new Map(rows.map((row) => [Number(row.ord), row]));
       return a.claimants.map((_, i) => toClaimed(byOrd.get(i + 1)));
     },
 
     async claimById(a) {
       try {
-        const { rows } = await write<ClaimRow>(CLAIM_BY_ID([
-          a.runId, a.workspaceId, a.runnerId, a.leaseToken, a.leaseMs, a.event.actor, JSON.stringify(a.event.payload),
-        ]));
+        const { rows } = await write<ClaimRow>(
+          CLAIM_BY_ID([a.runId, a.workspaceId, a.runnerId, a.leaseToken, a.leaseMs, a.event.actor, JSON.stringify(a.event.payload)]),
+        );
         return toClaimed(rows[0]);
       } catch (err) {
         rethrowLocked(err);
@@ -325,9 +375,9 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
     },
 
     async appendEvents(a) {
-      const { rows } = await write<{ lastSeq: number; boardId: string; events: StoredEvent[] }>(APPEND_EVENTS([
-        a.runId, a.leaseToken, a.events.length, a.actor, JSON.stringify(a.events),
-      ]));
+      const { rows } = await write<{ lastSeq: number; boardId: string; events: StoredEvent[] }>(
+        APPEND_EVENTS([a.runId, a.leaseToken, a.events.length, a.actor, JSON.stringify(a.events)]),
+      );
       const row = rows[0];
       return row ? { lastSeq: Number(row.lastSeq), boardId: row.boardId, events: row.events.map(fromStored) } : null;
     },
@@ -373,7 +423,6 @@ export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
       const more = await readBoardPage(pool, boardId, { seen: page.cursor, upTo: null, afterId: 0 }, limit - page.events.length);
       return { events: [...page.events, ...more.events], cursor: more.cursor };
     },
-
 
     async searchCards(boardId, words, archived, limit) {
       const { rows } = await read<{ id: string }>(SEARCH_CARDS([boardId, words, archived, limit]));

@@ -51,7 +51,9 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
       expect(c.run).toMatchObject({ status: "claimed", runnerId: runners[i], attempt: 1, eventSeq: 1 });
       // The lease is the claimant's, and the run as returned does not carry it (only the claim's answer does).
       expect("leaseToken" in c.run).toBe(false);
-      expect(await db.prisma.run.findUniqueOrThrow({ where: { id: c.run.id }, select: { leaseToken: true } })).toEqual({ leaseToken: claimants[i]!.leaseToken });
+      expect(await db.prisma.run.findUniqueOrThrow({ where: { id: c.run.id }, select: { leaseToken: true } })).toEqual({
+        leaseToken: claimants[i]!.leaseToken,
+      });
       expect(c.project.id).toBe(scope.projectId);
       const events = await db.prisma.runEvent.findMany({ where: { runId: c.run.id } });
       expect(events).toEqual([expect.objectContaining({ seq: 1, type: "run.claimed", actor: claimants[i]!.event.actor, payload: { runnerId: runners[i] } })]);
@@ -64,7 +66,13 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
     });
     const rounds = await Promise.all(
       Array.from({ length: 8 }, (_, g) =>
-        db.queue.claimNext({ workspaceId: scope.workspaceId, boardId: scope.boardId, labels: [], leaseMs: 30_000, claimants: runners.map((r, i) => claimant(r, g * 10 + i)) }),
+        db.queue.claimNext({
+          workspaceId: scope.workspaceId,
+          boardId: scope.boardId,
+          labels: [],
+          leaseMs: 30_000,
+          claimants: runners.map((r, i) => claimant(r, g * 10 + i)),
+        }),
       ),
     );
     const ids = rounds.flat().flatMap((c) => (c ? [c.run.id] : []));
@@ -76,7 +84,9 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
     const base = Date.UTC(2026, 1, 1);
     const [a, b] = runners as [string, string];
     const mk = (branch: string, preferredRunnerId: string | null, priority: number, ms: number, extra: { status?: "claimed"; boardId?: string } = {}) =>
-      db.prisma.run.create({ data: { ...scope, ...extra, prompt: "p", engine: "command", branch, baseBranch: "main", priority, preferredRunnerId, createdAt: new Date(base + ms) } });
+      db.prisma.run.create({
+        data: { ...scope, ...extra, prompt: "p", engine: "command", branch, baseBranch: "main", priority, preferredRunnerId, createdAt: new Date(base + ms) },
+      });
     const otherBoard = await db.prisma.board.create({ data: { workspaceId: scope.workspaceId, name: "other" } });
     const older = await mk("pref-older", a, 0, 0);
     const urgent = await mk("pref-urgent", a, 3, 5);
@@ -98,7 +108,12 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
       data: { ...scope, prompt: "p", engine: "command", branch: "events", baseBranch: "main", status: "running", leaseToken: "held", eventSeq: 2 },
     });
     const payloads = [{ text: "é ✓", n: 1.5, nested: { list: [1, null, "x"] } }, {}, { quote: "\"'\\" }];
-    const done = await db.queue.appendEvents({ runId: run.id, leaseToken: "held", actor: "runner:a", events: payloads.map((payload, i) => ({ type: `t.${i}`, payload })) });
+    const done = await db.queue.appendEvents({
+      runId: run.id,
+      leaseToken: "held",
+      actor: "runner:a",
+      events: payloads.map((payload, i) => ({ type: `t.${i}`, payload })),
+    });
     expect(done).toEqual({
       lastSeq: 5,
       boardId: scope.boardId,
@@ -109,7 +124,10 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
 
     const viaClient = await db.prisma.runEvent.findMany({ where: { runId: run.id, seq: { gt: 3 } }, orderBy: { seq: "asc" } });
     expect(await db.queue.eventsAfter(run.id, 3, 500, 1024 * 1024)).toEqual({ events: viaClient, more: false });
-    expect(viaClient.map((e) => [e.seq, e.type, e.payload])).toEqual([[4, "t.1", {}], [5, "t.2", payloads[2]]]);
+    expect(viaClient.map((e) => [e.seq, e.type, e.payload])).toEqual([
+      [4, "t.1", {}],
+      [5, "t.2", payloads[2]],
+    ]);
     expect(await db.queue.eventsAfter(run.id, 2, 1, 1024 * 1024)).toEqual({ events: [expect.objectContaining({ seq: 3, payload: payloads[0] })], more: true });
     // A page ends before its payloads pass the byte budget, but always holds one event.
     expect(await db.queue.eventsAfter(run.id, 0, 500, 1)).toEqual({ events: [expect.objectContaining({ seq: 3 })], more: true });
@@ -122,12 +140,18 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
     });
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    let opened!: () => void;
+    const open = new Promise<void>((r) => (opened = r));
     let appended = false;
-    const tx = db.prisma.$transaction(async (t) => {
-      await t.card.update({ where: { id: scope.cardId }, data: { title: "held open" } });
-      await held;
-    }, { timeout: 10_000 });
-    await new Promise((r) => setTimeout(r, 50));
+    const tx = db.prisma.$transaction(
+      async (t) => {
+        await t.card.update({ where: { id: scope.cardId }, data: { title: "held open" } });
+        opened();
+        await held;
+      },
+      { timeout: 10_000 },
+    );
+    await open;
     const append = db.queue.appendEvents({ runId: run.id, leaseToken: "held", actor: "runner:a", events: [{ type: "t", payload: {} }] }).then((r) => {
       appended = true;
       return r;

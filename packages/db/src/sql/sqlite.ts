@@ -1,7 +1,27 @@
 import BetterSqlite3 from "better-sqlite3";
 import type { AppPrismaClient } from "../client.js";
 import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
-import { InvalidCursorError, MAX_EVENT_ID, PREFERRED_GRACE_S, type AppendedEvents, type AppendEventsArgs, type BoardEvent, type BoardEventsPage, type BoardSnapshotRows, type ClaimByIdArgs, type ClaimCheck, type ClaimEvent, type ClaimNextArgs, type PreferredQueuedArgs, type CardSearchArchived, type RunEventsPage, type Claimed, type ExpiredLease, type LeaseState, type QueueSql } from "./types.js";
+import {
+  InvalidCursorError,
+  MAX_EVENT_ID,
+  PREFERRED_GRACE_S,
+  type AppendedEvents,
+  type AppendEventsArgs,
+  type BoardEvent,
+  type BoardEventsPage,
+  type BoardSnapshotRows,
+  type ClaimByIdArgs,
+  type ClaimCheck,
+  type ClaimEvent,
+  type ClaimNextArgs,
+  type PreferredQueuedArgs,
+  type CardSearchArchived,
+  type RunEventsPage,
+  type Claimed,
+  type ExpiredLease,
+  type LeaseState,
+  type QueueSql,
+} from "./types.js";
 
 /**
  * SQLite: one writer at a time, so a claim is a single UPDATE … WHERE id = (SELECT …)
@@ -210,9 +230,7 @@ function openHotPath(file: string) {
     boardCursor: (): Promise<string> => whenNotBusy(() => String(lastEventId.get()!.id)),
     boardEventsAfter: async (boardId: string, cursor: string, limit: number): Promise<BoardEventsPage> => {
       const afterId = parseCursor(cursor);
-      const events = await whenNotBusy(() =>
-        boardAfter.all(boardId, afterId, limit).map(toBoardEvent),
-      );
+      const events = await whenNotBusy(() => boardAfter.all(boardId, afterId, limit).map(toBoardEvent));
       return { events, cursor: events.at(-1)?.cursor ?? String(afterId) };
     },
     // One synchronous read: nothing commits between the last id, the tail and the runs.
@@ -237,7 +255,9 @@ function openHotPath(file: string) {
  */
 function rowReader(conn: BetterSqlite3.Database, table: string) {
   const columns = conn.pragma(`table_info(${table})`) as { name: string; type: string }[];
-  const kinds = new Map(columns.map((c) => [c.name, { field: c.name.replace(/_([a-z0-9])/g, (_, ch: string) => ch.toUpperCase()), type: c.type.toUpperCase() }]));
+  const kinds = new Map(
+    columns.map((c) => [c.name, { field: c.name.replace(/_([a-z0-9])/g, (_, ch: string) => ch.toUpperCase()), type: c.type.toUpperCase() }]),
+  );
   return <T>(row: Record<string, unknown>): T => {
     const out: Record<string, unknown> = {};
     for (const column in row) {
@@ -280,39 +300,40 @@ async function whenNotBusy<T>(run: () => T): Promise<T> {
 export function createSqliteQueue(db: AppPrismaClient, file: string): QueueSql {
   const hot = openHotPath(file);
   return {
-  claimNext: (a) => hot.claimNext(a),
+    claimNext: (a) => hot.claimNext(a),
 
-  claimById: (a) => hot.claimById(a),
+    claimById: (a) => hot.claimById(a),
 
-  preferredQueued: (a) => hot.preferredQueued(a),
+    preferredQueued: (a) => hot.preferredQueued(a),
 
-  async extendLease(a): Promise<LeaseState | null> {
-    const rows = await db.$queryRawUnsafe<{ leaseExpiresAt: number | bigint; cancelRequested: number | bigint }[]>(
-      EXTEND_LEASE, a.leaseMs, a.runId, a.leaseToken,
-    );
-    const row = rows[0];
-    return row ? { leaseExpiresAt: new Date(Number(row.leaseExpiresAt)), cancelRequested: Number(row.cancelRequested) === 1 } : null;
-  },
+    async extendLease(a): Promise<LeaseState | null> {
+      const rows = await db.$queryRawUnsafe<{ leaseExpiresAt: number | bigint; cancelRequested: number | bigint }[]>(
+        EXTEND_LEASE,
+        a.leaseMs,
+        a.runId,
+        a.leaseToken,
+      );
+      const row = rows[0];
+      return row ? { leaseExpiresAt: new Date(Number(row.leaseExpiresAt)), cancelRequested: Number(row.cancelRequested) === 1 } : null;
+    },
 
-  async expiredLeases(limit): Promise<ExpiredLease[]> {
-    const rows = await db.$queryRawUnsafe<(Omit<ExpiredLease, "cancelRequested"> & { cancelRequested: number | bigint })[]>(
-      EXPIRED_LEASES, limit,
-    );
-    return rows.map((r) => ({ ...r, cancelRequested: Number(r.cancelRequested) === 1 }));
-  },
+    async expiredLeases(limit): Promise<ExpiredLease[]> {
+      const rows = await db.$queryRawUnsafe<(Omit<ExpiredLease, "cancelRequested"> & { cancelRequested: number | bigint })[]>(EXPIRED_LEASES, limit);
+      return rows.map((r) => ({ ...r, cancelRequested: Number(r.cancelRequested) === 1 }));
+    },
 
-  appendEvents: (a) => hot.appendEvents(a),
+    appendEvents: (a) => hot.appendEvents(a),
 
-  eventsAfter: (runId, afterSeq, limit, maxBytes) => hot.eventsAfter(runId, afterSeq, limit, maxBytes),
+    eventsAfter: (runId, afterSeq, limit, maxBytes) => hot.eventsAfter(runId, afterSeq, limit, maxBytes),
 
-  boardCursor: () => hot.boardCursor(),
+    boardCursor: () => hot.boardCursor(),
 
-  boardEventsAfter: (boardId, cursor, limit) => hot.boardEventsAfter(boardId, cursor, limit),
+    boardEventsAfter: (boardId, cursor, limit) => hot.boardEventsAfter(boardId, cursor, limit),
 
-  boardSnapshot: (boardId, tail) => hot.boardSnapshot(boardId, tail),
+    boardSnapshot: (boardId, tail) => hot.boardSnapshot(boardId, tail),
 
-  searchCards: (boardId, words, archived, limit) => hot.searchCards(boardId, words, archived, limit),
+    searchCards: (boardId, words, archived, limit) => hot.searchCards(boardId, words, archived, limit),
 
-  close: () => hot.close(),
-};
+    close: () => hot.close(),
+  };
 }

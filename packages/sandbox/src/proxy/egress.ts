@@ -71,7 +71,17 @@ export async function decide(rules: EgressRules | null, host: string, port: numb
 }
 
 // Hop-by-hop headers end at the proxy.
-const HOP = new Set(["connection", "keep-alive", "proxy-authorization", "proxy-authenticate", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
+const HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
 
 export interface EgressProxyOptions {
   socketPath: string;
@@ -160,15 +170,12 @@ export class EgressProxy {
     }
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP.has(k)) headers[k] = v;
-    const upstream = httpRequest(
-      { host: d.detail, port, method: req.method, path: `${url.pathname}${url.search}`, headers, setHost: false },
-      (up) => {
-        const out: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP.has(k)) out[k] = v;
-        res.writeHead(up.statusCode ?? 502, out);
-        up.pipe(res);
-      },
-    );
+    const upstream = httpRequest({ host: d.detail, port, method: req.method, path: `${url.pathname}${url.search}`, headers, setHost: false }, (up) => {
+      const out: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP.has(k)) out[k] = v;
+      res.writeHead(up.statusCode ?? 502, out);
+      up.pipe(res);
+    });
     upstream.on("error", () => {
       if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
       res.end();

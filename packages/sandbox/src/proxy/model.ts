@@ -55,7 +55,12 @@ export class ModelProxy {
     const incoming = new URL(req.url ?? "/", "http://sandbox");
     if (req.method !== "POST" || !ALLOWED.has(incoming.pathname)) {
       res.writeHead(404, { "content-type": "application/json" });
-      res.end(JSON.stringify({ type: "error", error: { type: "not_found_error", message: `the agentboard model proxy only forwards the Messages API, not ${req.method} ${incoming.pathname}` } }));
+      res.end(
+        JSON.stringify({
+          type: "error",
+          error: { type: "not_found_error", message: `the agentboard model proxy only forwards the Messages API, not ${req.method} ${incoming.pathname}` },
+        }),
+      );
       return;
     }
     const headers: Record<string, string | string[]> = {};

@@ -48,7 +48,12 @@ describe("the egress proxy's decisions", () => {
 
 describe("sandbox policies", () => {
   it("default to confined: setup open, everything else off", () => {
-    expect(parsePolicy(null)).toMatchObject({ unconfined: false, network: { setup: "open", hooks: "off", agent: "off", checks: "off" }, allowlist: [], secrets: [] });
+    expect(parsePolicy(null)).toMatchObject({
+      unconfined: false,
+      network: { setup: "open", hooks: "off", agent: "off", checks: "off" },
+      allowlist: [],
+      secrets: [],
+    });
   });
   it("refuse the runner's own variables as secrets, and bad hosts", () => {
     expect(() => parsePolicy({ secrets: ["ANTHROPIC_API_KEY"] })).toThrow(/runner's own/);
@@ -82,7 +87,12 @@ describe("the model proxy", () => {
     await proxy.listen();
     try {
       const body = JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 10, messages: [{ role: "user", content: "hello" }] });
-      const ok = await post(path.join(dir, "model.sock"), "/v1/messages", { "x-api-key": MODEL_PROXY_KEY, authorization: "Bearer stolen", "anthropic-version": "2023-06-01" }, body);
+      const ok = await post(
+        path.join(dir, "model.sock"),
+        "/v1/messages",
+        { "x-api-key": MODEL_PROXY_KEY, authorization: "Bearer stolen", "anthropic-version": "2023-06-01" },
+        body,
+      );
       expect(ok.text).not.toContain("error");
       expect(ok.status).toBe(200);
       expect(ok.text).toContain("hi");

@@ -168,6 +168,13 @@ export class AcpEngine implements AgentEngine {
     }
     if (response.stopReason === "max_turn_requests") throw new EngineError("max_turns", `the agent ${agent.name} stopped: too many turns`);
     if (response.stopReason !== "end_turn") throw new EngineError("engine_error", `the agent ${agent.name} stopped: ${response.stopReason}`);
-    return { summary: updates.lastMessage || `${agent.name} finished`, tokensIn: 0, tokensOut: 0, costUsd: updates.costUsd, toolCalls: updates.toolCalls, turns: 1 };
+    return {
+      summary: updates.lastMessage || `${agent.name} finished`,
+      tokensIn: 0,
+      tokensOut: 0,
+      costUsd: updates.costUsd,
+      toolCalls: updates.toolCalls,
+      turns: 1,
+    };
   }
 }

@@ -64,7 +64,15 @@ export function subjectOf(call: CallFacts): ApprovalSubject {
   const what = call.kind === "delete" || call.kind === "move" ? `${call.kind}: ${call.title}\n${JSON.stringify(call.rawInput ?? null)}` : null;
   const preview = cut(what ?? diff?.newText ?? field(call.rawInput, "content", "new_string", "newText") ?? JSON.stringify(call.rawInput ?? null));
   // Without a diff, whether the file is there says if it is made or overwritten.
-  const action = diff ? (diff.oldText === null || diff.oldText === undefined ? "create" : "edit") : what ? "edit" : call.exists === false ? "create" : "overwrite";
+  const action = diff
+    ? diff.oldText === null || diff.oldText === undefined
+      ? "create"
+      : "edit"
+    : what
+      ? "edit"
+      : call.exists === false
+        ? "create"
+        : "overwrite";
   return { kind: "write", path: file.slice(0, 4096) || call.title, action, preview: preview.text, ...(preview.truncated ? { truncated: true } : {}) };
 }
 
@@ -103,8 +111,15 @@ export async function answerPermission(req: RequestPermissionRequest, p: Permiss
   if (kind !== null) {
     let subject = subjectOf(p.call);
     // Only a file of the worktree is looked at (the path is the agent's word).
-    if (subject.kind === "write" && subject.path.startsWith(`${p.ctx.worktree}${path.sep}`)) subject = subjectOf({ ...p.call, exists: await stat(subject.path).then(() => true, () => false) });
-    let answer;
+    if (subject.kind === "write" && subject.path.startsWith(`${p.ctx.worktree}${path.sep}`))
+      subject = subjectOf({
+        ...p.call,
+        exists: await stat(subject.path).then(
+          () => true,
+          () => false,
+        ),
+      });
+    let answer: Awaited<ReturnType<typeof approvalFor>>;
     try {
       answer = await approvalFor(p.ctx, `acp.${p.call.kind ?? "other"}`, subject);
     } catch (err) {

@@ -56,7 +56,10 @@ export class Terminals {
       if (Buffer.byteLength(kept.output) > limit) {
         // Keep the end, cut at a character boundary.
         const bytes = Buffer.from(kept.output);
-        kept.output = bytes.subarray(bytes.length - limit).toString("utf8").replace(/^\uFFFD+/, "");
+        kept.output = bytes
+          .subarray(bytes.length - limit)
+          .toString("utf8")
+          .replace(/^\uFFFD+/, "");
         kept.truncated = true;
       }
     };

@@ -82,7 +82,13 @@ export class UpdateMapper {
   callFacts(call: ToolCallUpdate): CallFacts {
     this.remember(call);
     const known = this.facts.get(call.toolCallId);
-    return { title: call.title ?? this.titleOf(call.toolCallId), kind: known?.kind ?? null, rawInput: known?.rawInput ?? null, content: known?.content ?? [], locations: known?.locations ?? [] };
+    return {
+      title: call.title ?? this.titleOf(call.toolCallId),
+      kind: known?.kind ?? null,
+      rawInput: known?.rawInput ?? null,
+      content: known?.content ?? [],
+      locations: known?.locations ?? [],
+    };
   }
 
   private remember(u: ToolCallUpdate): void {
@@ -97,16 +103,19 @@ export class UpdateMapper {
   apply(u: SessionUpdate): void {
     switch (u.sessionUpdate) {
       case "agent_message_chunk":
-        return this.append("message", blockText(u.content));
+        this.append("message", blockText(u.content));
+        return;
       case "agent_thought_chunk":
-        return this.append("thought", blockText(u.content));
+        this.append("thought", blockText(u.content));
+        return;
       case "tool_call":
       case "tool_call_update": {
         this.flush();
         this.remember(u);
         if (u.title) this.titles.set(u.toolCallId, u.title);
         if (!isEmpty(u.rawInput)) this.inputs.set(u.toolCallId, u.rawInput);
-        else if (!this.inputs.has(u.toolCallId) && u.sessionUpdate === "tool_call") this.inputs.set(u.toolCallId, { kind: u.kind ?? "other", locations: u.locations ?? [] });
+        else if (!this.inputs.has(u.toolCallId) && u.sessionUpdate === "tool_call")
+          this.inputs.set(u.toolCallId, { kind: u.kind ?? "other", locations: u.locations ?? [] });
         // Agents often announce a call before its input is complete (and announce it again,
         // or update it, once it is): the call is reported once, with its input.
         if (!isEmpty(u.rawInput) || u.status === "in_progress") this.announce(u.toolCallId);
@@ -115,7 +124,8 @@ export class UpdateMapper {
       }
       case "plan":
         this.flush();
-        return this.emit({ type: "agent.plan", payload: { entries: u.entries.map((e) => ({ content: e.content, priority: e.priority, status: e.status })) } });
+        this.emit({ type: "agent.plan", payload: { entries: u.entries.map((e) => ({ content: e.content, priority: e.priority, status: e.status })) } });
+        return;
       case "usage_update":
         if (u.cost && u.cost.currency.toUpperCase() === "USD") {
           this.costUsd = u.cost.amount;
@@ -146,7 +156,8 @@ export class UpdateMapper {
     this.announce(id);
     if (this.finished.has(id)) return;
     this.finished.add(id);
-    const text = contentText(content) || (rawOutput === undefined || rawOutput === null ? "" : typeof rawOutput === "string" ? rawOutput : JSON.stringify(rawOutput));
+    const text =
+      contentText(content) || (rawOutput === undefined || rawOutput === null ? "" : typeof rawOutput === "string" ? rawOutput : JSON.stringify(rawOutput));
     this.emit({ type: "tool.result", payload: { id, name: this.titleOf(id), output: text, isError: status === "failed" } });
   }
 }

@@ -14,7 +14,12 @@ function bounded(text: string): { preview: string; truncated: boolean } {
 }
 
 /** `before` null: the file does not exist yet. */
-export function changePreview(rel: string, before: string | null, after: string, action: "create" | "overwrite" | "edit"): Extract<ApprovalSubject, { kind: "write" }> {
+export function changePreview(
+  rel: string,
+  before: string | null,
+  after: string,
+  action: "create" | "overwrite" | "edit",
+): Extract<ApprovalSubject, { kind: "write" }> {
   const text = before === null ? after : createPatch(rel, before, after, "", "", { context: 3 });
   return { kind: "write", path: rel, action, ...bounded(text) };
 }

@@ -69,8 +69,7 @@ export const readFileTool = defineTool({
 
 export const writeFileTool = defineTool({
   name: "write_file",
-  description:
-    "Create or overwrite a file in the worktree with the given content. Missing parent directories are created.",
+  description: "Create or overwrite a file in the worktree with the given content. Missing parent directories are created.",
   input: z.object({
     path: z.string().describe("File path relative to the worktree root"),
     content: z.string().describe("The complete new content of the file"),

@@ -16,7 +16,10 @@ export const runCommandTool = defineTool({
     "are killed when the command finishes.",
   input: z.object({
     // A person may have to read it before it runs.
-    command: z.string().min(1).max(64 * 1024),
+    command: z
+      .string()
+      .min(1)
+      .max(64 * 1024),
     timeout_seconds: z.number().positive().max(MAX_TIMEOUT_S).optional(),
   }),
   async approval(input) {

@@ -63,7 +63,21 @@ async function gitListedFiles(dir: string, ctx: ToolContext): Promise<string[] |
   const proc = ctx.starter.start(
     "git",
     // safe.directory: inside a sandbox the checkout may belong to another uid than git's.
-    ["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", `safe.directory=${ctx.ws.root}`, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+    [
+      "-c",
+      "core.fsmonitor=false",
+      "-c",
+      "core.hooksPath=/dev/null",
+      "-c",
+      `safe.directory=${ctx.ws.root}`,
+      "ls-files",
+      "-z",
+      "--cached",
+      "--others",
+      "--exclude-standard",
+      "--",
+      ".",
+    ],
     {
       cwd: dir,
       signal: ctx.signal,
@@ -216,7 +230,9 @@ export const searchFilesTool = defineTool({
       .min(1)
       .max(1_000)
       .optional()
-      .describe("Only files whose name (or path relative to the worktree root, if it has a '/') matches this glob, e.g. *.ts, src/**/*.{ts,tsx} or !(*.test).ts"),
+      .describe(
+        "Only files whose name (or path relative to the worktree root, if it has a '/') matches this glob, e.g. *.ts, src/**/*.{ts,tsx} or !(*.test).ts",
+      ),
     max_results: z.number().int().min(1).max(1_000).optional().describe("Default 200"),
   }),
   async run(input, ctx) {
@@ -240,9 +256,7 @@ export const searchFilesTool = defineTool({
     const glob = input.glob !== undefined ? globMatcher(input.glob) : undefined;
 
     const st = await stat(base);
-    const files: AsyncIterable<string> | string[] = st.isFile()
-      ? [base]
-      : searchableFiles(base, ctx);
+    const files: AsyncIterable<string> | string[] = st.isFile() ? [base] : searchableFiles(base, ctx);
 
     const out: string[] = [];
     let filesSearched = 0;

@@ -44,7 +44,15 @@ export function AddCardForm({ boardId, column, onCreated }: { boardId: string; c
         setTitle("");
         const store = browserStore();
         const s = store ? loadStartSettings(store, { cardId: card.id, projectId: card.projectId }) : {};
-        startRun.mutate({ cardId: card.id, workflowId: s.workflowId, engine: s.engine, model: s.model, command: s.command, agentProfile: s.agentProfile, budgetUsd: s.budgetUsd });
+        startRun.mutate({
+          cardId: card.id,
+          workflowId: s.workflowId,
+          engine: s.engine,
+          model: s.model,
+          command: s.command,
+          agentProfile: s.agentProfile,
+          budgetUsd: s.budgetUsd,
+        });
         await qc.invalidateQueries({ queryKey: trpc.card.list.queryKey({ boardId }) });
         onCreated(card.id);
       },
@@ -76,7 +84,11 @@ export function AddCardForm({ boardId, column, onCreated }: { boardId: string; c
   if (projects.length === 0) {
     return (
       <p className="rounded-md bg-white p-2 text-xs text-zinc-600 dark:bg-zinc-900 dark:text-zinc-400">
-        Cards need a project (a git repository). <Link className="text-indigo-600 underline" href="/">Add one</Link> first.
+        Cards need a project (a git repository).{" "}
+        <Link className="text-indigo-600 underline" href="/">
+          Add one
+        </Link>{" "}
+        first.
       </p>
     );
   }
@@ -120,7 +132,13 @@ export function AddCardForm({ boardId, column, onCreated }: { boardId: string; c
         <Button type="submit" size="sm" variant="primary" disabled={busy || !title.trim()}>
           Add card
         </Button>
-        <Button size="sm" onClick={() => submit(undefined, true)} disabled={busy || !title.trim()} data-testid="add-and-start" title="Create the card and start its run with the project's last settings">
+        <Button
+          size="sm"
+          onClick={() => submit(undefined, true)}
+          disabled={busy || !title.trim()}
+          data-testid="add-and-start"
+          title="Create the card and start its run with the project's last settings"
+        >
           Add and start
         </Button>
         <Button size="sm" variant="ghost" onClick={() => setOpen(false)}>

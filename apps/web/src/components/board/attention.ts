@@ -41,7 +41,12 @@ export interface CardWithLatestRun {
   runs: readonly { id: string; createdBy: string | null; attention: Attention | null }[];
 }
 
-export function newAttention(seen: Map<string, Attention | null>, cards: readonly CardWithLatestRun[], me: string | null, firstLoad: boolean): AttentionNotice[] {
+export function newAttention(
+  seen: Map<string, Attention | null>,
+  cards: readonly CardWithLatestRun[],
+  me: string | null,
+  firstLoad: boolean,
+): AttentionNotice[] {
   const out: AttentionNotice[] = [];
   for (const card of cards) {
     const run = card.runs[0];

@@ -30,7 +30,19 @@ const GAP = 8;
  * One column: a drop target and a virtualized list, so a column of thousands of cards
  * renders only what is on screen.
  */
-export const BoardColumn = memo(function BoardColumn({ boardId, column, title, cardIds, total, onNeedMore, cardsById, projectNames, canEdit, onOpen, onMoveKey }: Props) {
+export const BoardColumn = memo(function BoardColumn({
+  boardId,
+  column,
+  title,
+  cardIds,
+  total,
+  onNeedMore,
+  cardsById,
+  projectNames,
+  canEdit,
+  onOpen,
+  onMoveKey,
+}: Props) {
   const { setNodeRef, isOver } = useDroppable({ id: column });
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
@@ -59,7 +71,11 @@ export const BoardColumn = memo(function BoardColumn({ boardId, column, title, c
         <h2 id={`col-${column}`} className="text-sm font-semibold text-zinc-700 dark:text-zinc-200">
           {title}
         </h2>
-        <span className="rounded-full bg-zinc-200 px-2 text-xs text-zinc-600 tabular-nums dark:bg-zinc-800 dark:text-zinc-400" aria-label={`${count} cards`}>
+        <span
+          className="rounded-full bg-zinc-200 px-2 text-xs text-zinc-600 tabular-nums dark:bg-zinc-800 dark:text-zinc-400"
+          role="img"
+          aria-label={`${count} cards`}
+        >
           {count}
         </span>
       </header>

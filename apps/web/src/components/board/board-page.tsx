@@ -64,7 +64,12 @@ export function BoardPage({ boardId }: { boardId: string }) {
     );
   }
   if (board.isLoading || cards.isLoading || !info) return <Loading label="Loading the board" />;
-  if (cards.error) return <div className="p-6"><ErrorState error={cards.error} retry={() => void cards.refetch()} /></div>;
+  if (cards.error)
+    return (
+      <div className="p-6">
+        <ErrorState error={cards.error} retry={() => void cards.refetch()} />
+      </div>
+    );
 
   const archived = !!board.data?.archivedAt;
   const canEdit = can(session, "member", workspaceId) && !archived;
@@ -80,7 +85,15 @@ export function BoardPage({ boardId }: { boardId: string }) {
           <BoardSearch boardId={boardId} onOpen={onOpenFound} />
         </div>
         <div className="min-h-0 flex-1">
-          <BoardView boardId={boardId} cards={cards.data ?? []} totals={cards.totals} onNeedMore={cards.loadMore} projectNames={projectNames} canEdit={canEdit} onOpen={onOpen} />
+          <BoardView
+            boardId={boardId}
+            cards={cards.data ?? []}
+            totals={cards.totals}
+            onNeedMore={cards.loadMore}
+            projectNames={projectNames}
+            canEdit={canEdit}
+            onOpen={onOpen}
+          />
         </div>
       </div>
       <CardDialog
@@ -104,7 +117,10 @@ function CardCount({ count }: { count: number }) {
 function NotifyToggle({ state, onToggle }: { state: NotifyState; onToggle: () => void }) {
   if (state === "unsupported") return <span className="ml-auto" />;
   return (
-    <label className="ml-auto flex items-center gap-1.5 text-xs text-zinc-500" title={state === "denied" ? "The browser blocks notifications for this site" : "A browser notification when a run you started needs you"}>
+    <label
+      className="ml-auto flex items-center gap-1.5 text-xs text-zinc-500"
+      title={state === "denied" ? "The browser blocks notifications for this site" : "A browser notification when a run you started needs you"}
+    >
       <input type="checkbox" checked={state === "on"} disabled={state === "denied"} onChange={onToggle} data-testid="notify-toggle" />
       Notify me
     </label>

@@ -56,8 +56,7 @@ export function BoardSearch({ boardId, onOpen }: { boardId: string; onOpen: (car
         </Select>
       </div>
       {result ? (
-        <div
-          role="region"
+        <section
           aria-label="Search results"
           data-testid="search-results"
           className="absolute top-full right-0 z-20 mt-1 max-h-96 w-[min(28rem,calc(100vw-2rem))] overflow-y-auto rounded-lg bg-white p-2 shadow-lg ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-700"
@@ -76,14 +75,16 @@ export function BoardSearch({ boardId, onOpen }: { boardId: string; onOpen: (car
                 >
                   <span className="truncate">{c.title}</span>
                   <span className="shrink-0 text-xs text-zinc-500">
-                    {c.archivedAt ? <span className="mr-1 rounded bg-amber-100 px-1 text-amber-800 dark:bg-amber-900 dark:text-amber-100">archived</span> : null}
+                    {c.archivedAt ? (
+                      <span className="mr-1 rounded bg-amber-100 px-1 text-amber-800 dark:bg-amber-900 dark:text-amber-100">archived</span>
+                    ) : null}
                     {columnTitle(c.column)}
                   </span>
                 </button>
               </li>
             ))}
           </ul>
-        </div>
+        </section>
       ) : null}
     </div>
   );

@@ -8,7 +8,7 @@ import { useTRPC } from "@/trpc/react";
 import type { CardRow } from "@/trpc/types";
 import { COLUMNS, isColumn } from "@/lib/columns";
 import { toastError } from "@/lib/errors";
-import { labelsOf } from "@/lib/format";
+import { stringsOf } from "@/lib/format";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, Input, Select, Textarea } from "@/components/ui/field";
@@ -34,23 +34,50 @@ export function CardDialog({ card, boardId, canEdit, onClose }: Props) {
     onClose();
   };
   return (
-    <Dialog open={!!card} onClose={close} title={card ? card.title : "Card"} wide mayClose={() => !dirty.current || window.confirm("Discard your unsaved changes to this card?")}>
+    <Dialog
+      open={!!card}
+      onClose={close}
+      title={card ? card.title : "Card"}
+      wide
+      mayClose={() => !dirty.current || window.confirm("Discard your unsaved changes to this card?")}
+    >
       {/* Keyed by card so the form starts from the card it shows. */}
-      {card ? <CardDetail key={card.id} card={card} boardId={boardId} canEdit={canEdit} onClose={close} onDirty={(d) => {
+      {card ? (
+        <CardDetail
+          key={card.id}
+          card={card}
+          boardId={boardId}
+          canEdit={canEdit}
+          onClose={close}
+          onDirty={(d) => {
             dirty.current = d;
-          }} /> : null}
+          }}
+        />
+      ) : null}
     </Dialog>
   );
 }
 
-function CardDetail({ card, boardId, canEdit: mayEdit, onClose, onDirty }: { card: CardRow; boardId: string; canEdit: boolean; onClose: () => void; onDirty: (dirty: boolean) => void }) {
+function CardDetail({
+  card,
+  boardId,
+  canEdit: mayEdit,
+  onClose,
+  onDirty,
+}: {
+  card: CardRow;
+  boardId: string;
+  canEdit: boolean;
+  onClose: () => void;
+  onDirty: (dirty: boolean) => void;
+}) {
   // An archived card is read-only until restored (the server refuses new work on it too).
   const canEdit = mayEdit && !card.archivedAt;
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [title, setTitle] = useState(card.title);
   const [description, setDescription] = useState(card.description);
-  const [labels, setLabels] = useState(labelsOf(card.labels).join(", "));
+  const [labels, setLabels] = useState(stringsOf(card.labels).join(", "));
   const [starting, setStarting] = useState(false);
   const [started, setStarted] = useState<string | null>(null);
   const cardsKey = trpc.card.list.queryKey({ boardId });
@@ -64,7 +91,8 @@ function CardDetail({ card, boardId, canEdit: mayEdit, onClose, onDirty }: { car
         void qc.invalidateQueries({ queryKey: cardsKey });
       },
       onError: (err) => {
-        const data = (err as { data?: { reason?: string; details?: { current?: { title?: string; description?: string; updatedBy?: string | null } } | null } }).data;
+        const data = (err as { data?: { reason?: string; details?: { current?: { title?: string; description?: string; updatedBy?: string | null } } | null } })
+          .data;
         if (data?.reason === "STALE_VERSION") {
           // Keep the unsaved text; load the newer card so that saving again is a decision.
           setStale({ message: err.message, ...data.details?.current });
@@ -110,7 +138,7 @@ function CardDetail({ card, boardId, canEdit: mayEdit, onClose, onDirty }: { car
     .split(",")
     .map((l) => l.trim())
     .filter(Boolean);
-  const dirty = title.trim() !== card.title || description !== card.description || parsedLabels.join(",") !== labelsOf(card.labels).join(",");
+  const dirty = title.trim() !== card.title || description !== card.description || parsedLabels.join(",") !== stringsOf(card.labels).join(",");
   useEffect(() => {
     onDirty(dirty);
   }, [dirty, onDirty]);
@@ -122,7 +150,11 @@ function CardDetail({ card, boardId, canEdit: mayEdit, onClose, onDirty }: { car
   return (
     <div className="space-y-6">
       {card.archivedAt ? (
-        <div role="status" data-testid="card-archived" className="flex flex-wrap items-center justify-between gap-2 rounded-md bg-amber-50 p-3 text-sm dark:bg-amber-950/40">
+        <div
+          role="status"
+          data-testid="card-archived"
+          className="flex flex-wrap items-center justify-between gap-2 rounded-md bg-amber-50 p-3 text-sm dark:bg-amber-950/40"
+        >
           <span>Archived {new Date(card.archivedAt).toLocaleString()}: off the board, its runs stay readable.</span>
           {mayEdit ? (
             <Button size="sm" variant="primary" disabled={restore.isPending} onClick={() => restore.mutate({ cardId: card.id })}>
@@ -175,7 +207,8 @@ function CardDetail({ card, boardId, canEdit: mayEdit, onClose, onDirty }: { car
           <div role="alert" className="space-y-1 rounded-md bg-amber-50 p-3 text-sm dark:bg-amber-950/40" data-testid="stale-version">
             <p className="font-medium">{stale.message}</p>
             <p className="text-xs">
-              Their version — title: “{stale.title}”; description: “{(stale.description ?? "").slice(0, 300)}”. Your text is kept here: save again to replace theirs.
+              Their version — title: “{stale.title}”; description: “{(stale.description ?? "").slice(0, 300)}”. Your text is kept here: save again to replace
+              theirs.
             </p>
           </div>
         ) : null}

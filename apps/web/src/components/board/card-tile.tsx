@@ -1,5 +1,5 @@
 import type { CardRow } from "@/trpc/types";
-import { labelsOf, formatCost } from "@/lib/format";
+import { stringsOf, formatCost } from "@/lib/format";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { cn } from "@/components/ui/cn";
 import { ATTENTION_LABEL } from "./attention";
@@ -14,7 +14,7 @@ const ATTENTION_CLASS = {
 /** What a card shows on the board; shared by the list and the drag overlay. */
 export function CardTile({ card, projectName, dragging, overlay }: { card: CardRow; projectName?: string; dragging?: boolean; overlay?: boolean }) {
   const run = card.runs[0];
-  const labels = labelsOf(card.labels);
+  const labels = stringsOf(card.labels);
   return (
     <div
       className={cn(
@@ -42,11 +42,19 @@ export function CardTile({ card, projectName, dragging, overlay }: { card: CardR
         {run ? (
           <span className="flex shrink-0 items-center gap-1.5" data-testid="card-run">
             {run.pendingApprovals > 0 ? (
-              <span className="rounded bg-amber-100 px-1.5 py-0.5 font-medium text-amber-800 dark:bg-amber-950 dark:text-amber-300" data-testid="card-awaiting-approval">
+              <span
+                className="rounded bg-amber-100 px-1.5 py-0.5 font-medium text-amber-800 dark:bg-amber-950 dark:text-amber-300"
+                data-testid="card-awaiting-approval"
+              >
                 needs approval
               </span>
             ) : run.attention ? (
-              <span className={cn("rounded px-1.5 py-0.5 font-medium", ATTENTION_CLASS[run.attention])} data-testid="card-attention" data-attention={run.attention} title="This run needs a person">
+              <span
+                className={cn("rounded px-1.5 py-0.5 font-medium", ATTENTION_CLASS[run.attention])}
+                data-testid="card-attention"
+                data-attention={run.attention}
+                title="This run needs a person"
+              >
                 {ATTENTION_LABEL[run.attention]}
               </span>
             ) : null}

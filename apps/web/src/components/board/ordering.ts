@@ -54,3 +54,15 @@ export function positionBetween(after: number | null, before: number | null, las
   if (before != null) return before - 1024;
   return (lastInColumn ?? 0) + 1024;
 }
+
+/** The position `card.move` will give `move.cardId`, read from the cards as they are before the move. */
+export function positionOfMove(
+  cards: readonly Positioned[],
+  move: { cardId: string; column: CardColumn; afterCardId?: string | null; beforeCardId?: string | null },
+): number {
+  const pos = (id: string | null | undefined) => (id ? (cards.find((c) => c.id === id)?.position ?? null) : null);
+  const last = cards
+    .filter((c) => c.column === move.column && c.id !== move.cardId)
+    .reduce<number | null>((max, c) => (max == null || c.position > max ? c.position : max), null);
+  return positionBetween(pos(move.afterCardId), pos(move.beforeCardId), last);
+}

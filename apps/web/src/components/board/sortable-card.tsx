@@ -24,11 +24,15 @@ const isMoveKey = (k: string): k is (typeof MOVE_KEYS)[number] => (MOVE_KEYS as 
 export const SortableCard = memo(function SortableCard({ card, projectName, disabled, onOpen, onMoveKey }: Props) {
   const { attributes, listeners, setNodeRef, transform, transition, isDragging } = useSortable({ id: card.id, disabled });
   return (
+    // biome-ignore lint/a11y/useSemanticElements: the tile is block content, which a <button> may not hold; the role and tabIndex make it one.
     <div
       ref={setNodeRef}
       style={{ transform: CSS.Translate.toString(transform), transition }}
       // Read-only sessions get a plain button that opens the card: no drag handle to announce.
-      {...(disabled ? { role: "button", tabIndex: 0 } : { ...attributes, ...listeners })}
+      // dnd-kit's attributes say role="button" and tabIndex 0 too.
+      role="button"
+      tabIndex={0}
+      {...(disabled ? {} : { ...attributes, ...listeners })}
       aria-roledescription={disabled ? undefined : "draggable card"}
       aria-label={`${card.title}${card.runs[0] ? `, latest run ${card.runs[0].status}` : ""}`}
       data-card-id={card.id}

@@ -13,7 +13,6 @@ import { useBoardInfo } from "./board-context";
 import { browserStore, loadStartSettings, saveStartSettings } from "./start-settings";
 import { ENGINES, MODELS, isEngine } from "@/lib/engines";
 
-
 /** Keeps a value until it stops changing for a moment (the preview is a server round trip). */
 function useSettled<T>(value: T, ms = 300): T {
   const [settled, setSettled] = useState(value);
@@ -51,10 +50,23 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
   const effectiveEngine: Engine = engine || wf?.engine || "anthropic";
   const profiles = useQuery(trpc.agentProfile.list.queryOptions({ workspaceId }, { enabled: effectiveEngine === "acp" }));
   const profile = effectiveEngine === "acp" ? agentProfile || profiles.data?.[0]?.name || undefined : undefined;
-  const settled = useSettled({ workflowId: wf?.id, engine: effectiveEngine, model: model.trim() || undefined, command: command.trim() || undefined, agentProfile: profile });
+  const settled = useSettled({
+    workflowId: wf?.id,
+    engine: effectiveEngine,
+    model: model.trim() || undefined,
+    command: command.trim() || undefined,
+    agentProfile: profile,
+  });
   const preview = useQuery(
     trpc.run.previewPrompt.queryOptions(
-      { cardId: card.id, workflowId: settled.workflowId, engine: settled.engine, model: settled.model, command: settled.command, agentProfile: settled.agentProfile },
+      {
+        cardId: card.id,
+        workflowId: settled.workflowId,
+        engine: settled.engine,
+        model: settled.model,
+        command: settled.command,
+        agentProfile: settled.agentProfile,
+      },
       { placeholderData: keepPreviousData, enabled: !workflows.isLoading },
     ),
   );
@@ -64,14 +76,18 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
       onSuccess: (run, input) => {
         const store = browserStore();
         if (store) {
-          saveStartSettings(store, { cardId: card.id, projectId: card.projectId }, {
-            workflowId: input.workflowId,
-            engine: run.engine,
-            model: input.model,
-            command: input.command,
-            agentProfile: input.agentProfile,
-            budgetUsd: input.budgetUsd,
-          });
+          saveStartSettings(
+            store,
+            { cardId: card.id, projectId: card.projectId },
+            {
+              workflowId: input.workflowId,
+              engine: run.engine,
+              model: input.model,
+              command: input.command,
+              agentProfile: input.agentProfile,
+              budgetUsd: input.budgetUsd,
+            },
+          );
         }
         toast.success("Run queued", { description: `${run.engine}${run.model ? ` · ${run.model}` : ""} on ${run.branch}` });
         void qc.invalidateQueries({ queryKey: trpc.card.list.queryKey({ boardId }) });
@@ -86,7 +102,8 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
     e.preventDefault();
     if (effectiveEngine === "command" && !command.trim() && !preview.data?.command) return toast.error("The command engine needs a command");
     const budgetUsd = budget.trim() ? Number(budget) : undefined;
-    if (budgetUsd !== undefined && !(Number.isFinite(budgetUsd) && budgetUsd > 0 && budgetUsd <= 100_000)) return toast.error("The budget is a positive amount of US dollars");
+    if (budgetUsd !== undefined && !(Number.isFinite(budgetUsd) && budgetUsd > 0 && budgetUsd <= 100_000))
+      return toast.error("The budget is a positive amount of US dollars");
     create.mutate({
       budgetUsd,
       cardId: card.id,
@@ -104,7 +121,13 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
       <div className="grid gap-3 sm:grid-cols-3">
         <Field
           label="Workflow"
-          hint={wf?.approval === "commands" ? "Its commands wait for a member's approval." : wf?.approval === "writes" ? "Its commands and file changes wait for a member's approval." : undefined}
+          hint={
+            wf?.approval === "commands"
+              ? "Its commands wait for a member's approval."
+              : wf?.approval === "writes"
+                ? "Its commands and file changes wait for a member's approval."
+                : undefined
+          }
         >
           <Select value={wf?.id ?? ""} onChange={(e) => setWorkflowId(e.target.value)} disabled={!workflows.data?.length}>
             {workflows.data?.length ? null : <option value="">(none)</option>}
@@ -126,7 +149,13 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
           </Select>
         </Field>
         <Field label="Model">
-          <Input list="run-models" value={model} placeholder={wf?.model ?? "runner default"} onChange={(e) => setModel(e.target.value)} disabled={effectiveEngine === "command" || effectiveEngine === "acp"} />
+          <Input
+            list="run-models"
+            value={model}
+            placeholder={wf?.model ?? "runner default"}
+            onChange={(e) => setModel(e.target.value)}
+            disabled={effectiveEngine === "command" || effectiveEngine === "acp"}
+          />
         </Field>
         <datalist id="run-models">
           {MODELS.map((m) => (
@@ -135,7 +164,17 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
         </datalist>
       </div>
       <Field label="Budget (USD)" hint="The run stops when it has cost this much; blank: the workflow's or the workspace's limit.">
-        <Input type="number" inputMode="decimal" min="0" step="0.01" value={budget} placeholder="no run limit" onChange={(e) => setBudget(e.target.value)} className="w-32" data-testid="run-budget" />
+        <Input
+          type="number"
+          inputMode="decimal"
+          min="0"
+          step="0.01"
+          value={budget}
+          placeholder="no run limit"
+          onChange={(e) => setBudget(e.target.value)}
+          className="w-32"
+          data-testid="run-budget"
+        />
       </Field>
       {effectiveEngine === "command" ? (
         <Field label="Command" hint="Runs with /bin/sh in the run's worktree.">
@@ -143,7 +182,10 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
         </Field>
       ) : null}
       {effectiveEngine === "acp" ? (
-        <Field label="Agent profile" hint="A workspace's ACP agents: admins add them through the API (agentProfile.create, or REST /api/v1/workspaces/{id}/agent-profiles).">
+        <Field
+          label="Agent profile"
+          hint="A workspace's ACP agents: admins add them through the API (agentProfile.create, or REST /api/v1/workspaces/{id}/agent-profiles)."
+        >
           <Select value={profile ?? ""} onChange={(e) => setAgentProfile(e.target.value)} disabled={!profiles.data?.length}>
             {profiles.data?.length ? null : <option value="">(no profiles yet)</option>}
             {profiles.data?.map((p) => (
@@ -174,15 +216,16 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
         ) : preview.error ? (
           <p className="text-sm text-red-600">{errorMessage(preview.error)}</p>
         ) : preview.data ? (
-          <pre data-testid="prompt-preview" className="max-h-64 overflow-auto rounded-md bg-white p-3 font-mono text-xs whitespace-pre-wrap ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
+          <pre
+            data-testid="prompt-preview"
+            className="max-h-64 overflow-auto rounded-md bg-white p-3 font-mono text-xs whitespace-pre-wrap ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800"
+          >
             {preview.data.prompt}
           </pre>
         ) : (
           <Spinner label="Rendering the prompt" />
         )}
-        {preview.data?.dod.length ? (
-          <p className="mt-1 text-xs text-zinc-500">Definition of Done: {preview.data.dod.map((d) => d.title).join(" · ")}</p>
-        ) : null}
+        {preview.data?.dod.length ? <p className="mt-1 text-xs text-zinc-500">Definition of Done: {preview.data.dod.map((d) => d.title).join(" · ")}</p> : null}
       </div>
       <div className="flex justify-end gap-2">
         <Button variant="ghost" onClick={() => onDone()}>

@@ -34,9 +34,12 @@ export function useBoardLive(boardId: string): LiveState {
       void qc.invalidateQueries({ queryKey: trpc.card.list.queryKey({ boardId }) });
     }, REFRESH_EVERY_MS);
   }, [qc, trpc, boardId]);
-  useEffect(() => () => {
-    if (timer.current) clearTimeout(timer.current);
-  }, []);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
 
   const [state, setState] = useState<LiveState>("connecting");
 

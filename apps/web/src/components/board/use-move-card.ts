@@ -4,7 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/trpc/react";
 import type { CardRow } from "@/trpc/types";
 import { toastError } from "@/lib/errors";
-import { positionBetween } from "./ordering";
+import { positionOfMove } from "./ordering";
 
 /**
  * `card.move` with the card put in place at once: the position is computed as the server
@@ -20,10 +20,11 @@ export function useMoveCard(boardId: string) {
         await qc.cancelQueries({ queryKey: key });
         const before = qc.getQueryData<CardRow[]>(key);
         if (before) {
-          const pos = (id: string | null) => (id ? (before.find((c) => c.id === id)?.position ?? null) : null);
-          const last = before.filter((c) => c.column === m.column && c.id !== m.cardId).reduce<number | null>((max, c) => (max == null || c.position > max ? c.position : max), null);
-          const position = positionBetween(pos(m.afterCardId ?? null), pos(m.beforeCardId ?? null), last);
-          qc.setQueryData<CardRow[]>(key, before.map((c) => (c.id === m.cardId ? { ...c, column: m.column, position } : c)));
+          const position = positionOfMove(before, m);
+          qc.setQueryData<CardRow[]>(
+            key,
+            before.map((c) => (c.id === m.cardId ? { ...c, column: m.column, position } : c)),
+          );
         }
         return { before };
       },

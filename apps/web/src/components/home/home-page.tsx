@@ -30,7 +30,9 @@ export function HomePage() {
           {isGlobalAdmin(session) ? "Create the first one with the button above." : "Ask an admin to create a workspace for you."}
         </Empty>
       ) : null}
-      {workspaces.data?.map((ws) => <WorkspaceSection key={ws.id} workspace={ws} />)}
+      {workspaces.data?.map((ws) => (
+        <WorkspaceSection key={ws.id} workspace={ws} />
+      ))}
     </div>
   );
 }

@@ -17,7 +17,10 @@ export function WorkspaceSection({ workspace }: { workspace: Workspace }) {
   const { session } = useSession();
   const boards = useQuery(trpc.board.list.queryOptions({ workspaceId: workspace.id }));
   return (
-    <section aria-labelledby={`ws-${workspace.id}`} className="space-y-4 rounded-xl bg-white p-5 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
+    <section
+      aria-labelledby={`ws-${workspace.id}`}
+      className="space-y-4 rounded-xl bg-white p-5 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800"
+    >
       <div className="flex flex-wrap items-baseline justify-between gap-2">
         <h2 id={`ws-${workspace.id}`} className="text-lg font-semibold">
           {workspace.name} <span className="text-sm font-normal text-zinc-500">/{workspace.slug}</span>

@@ -31,8 +31,12 @@ export function MembersPage() {
     void qc.invalidateQueries({ queryKey: trpc.member.list.queryKey() });
     void qc.invalidateQueries({ queryKey: trpc.invitation.list.queryKey() });
   };
-  const changeRole = useMutation(trpc.member.changeRole.mutationOptions({ onSuccess: refresh, onError: (e) => toast.error("Role not changed", { description: errorMessage(e) }) }));
-  const remove = useMutation(trpc.member.remove.mutationOptions({ onSuccess: refresh, onError: (e) => toast.error("Not removed", { description: errorMessage(e) }) }));
+  const changeRole = useMutation(
+    trpc.member.changeRole.mutationOptions({ onSuccess: refresh, onError: (e) => toast.error("Role not changed", { description: errorMessage(e) }) }),
+  );
+  const remove = useMutation(
+    trpc.member.remove.mutationOptions({ onSuccess: refresh, onError: (e) => toast.error("Not removed", { description: errorMessage(e) }) }),
+  );
   const revoke = useMutation(trpc.invitation.revoke.mutationOptions({ onSuccess: refresh }));
 
   return (
@@ -54,7 +58,11 @@ export function MembersPage() {
               <th className="px-4 py-2 font-medium">Person</th>
               <th className="px-4 py-2 font-medium">Role</th>
               <th className="px-4 py-2 font-medium">Since</th>
-              {isAdmin ? <th className="px-4 py-2 font-medium"><span className="sr-only">Actions</span></th> : null}
+              {isAdmin ? (
+                <th className="px-4 py-2 font-medium">
+                  <span className="sr-only">Actions</span>
+                </th>
+              ) : null}
             </tr>
           </thead>
           <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">
@@ -66,7 +74,11 @@ export function MembersPage() {
                 </td>
                 <td className="px-4 py-2">
                   {isAdmin ? (
-                    <Select aria-label={`Role of ${m.email}`} value={m.role} onChange={(e) => changeRole.mutate({ workspaceId, userId: m.userId, role: e.target.value as MemberRole })}>
+                    <Select
+                      aria-label={`Role of ${m.email}`}
+                      value={m.role}
+                      onChange={(e) => changeRole.mutate({ workspaceId, userId: m.userId, role: e.target.value as MemberRole })}
+                    >
                       {ROLES.map((r) => (
                         <option key={r} value={r}>
                           {r}
@@ -80,7 +92,11 @@ export function MembersPage() {
                 <td className="px-4 py-2 text-xs text-zinc-500">{timeAgo(m.since, Date.now())}</td>
                 {isAdmin ? (
                   <td className="px-4 py-2 text-right">
-                    <Button size="sm" variant="ghost" onClick={() => confirm(`Remove ${m.email} from this workspace?`) && remove.mutate({ workspaceId, userId: m.userId })}>
+                    <Button
+                      size="sm"
+                      variant="ghost"
+                      onClick={() => confirm(`Remove ${m.email} from this workspace?`) && remove.mutate({ workspaceId, userId: m.userId })}
+                    >
                       Remove
                     </Button>
                   </td>
@@ -99,7 +115,13 @@ export function MembersPage() {
               <li key={i.id} className="flex items-center justify-between gap-4 px-4 py-2">
                 <span>
                   {i.email ?? "anyone with the link"} · {i.role} ·{" "}
-                  {i.acceptedAt ? `accepted by ${i.acceptedBy ?? "?"}` : i.revokedAt ? "revoked" : new Date(i.expiresAt) < new Date() ? "expired" : `open until ${new Date(i.expiresAt).toLocaleDateString()}`}
+                  {i.acceptedAt
+                    ? `accepted by ${i.acceptedBy ?? "?"}`
+                    : i.revokedAt
+                      ? "revoked"
+                      : new Date(i.expiresAt) < new Date()
+                        ? "expired"
+                        : `open until ${new Date(i.expiresAt).toLocaleDateString()}`}
                 </span>
                 {!i.acceptedAt && !i.revokedAt ? (
                   <Button size="sm" variant="ghost" onClick={() => revoke.mutate({ invitationId: i.id })}>
@@ -154,7 +176,11 @@ function InviteForm({ workspaceId, onInvited }: { workspaceId: string; onInvited
           Create invitation link
         </Button>
       </form>
-      {create.error ? <p role="alert" className="text-sm text-red-600">{errorMessage(create.error)}</p> : null}
+      {create.error ? (
+        <p role="alert" className="text-sm text-red-600">
+          {errorMessage(create.error)}
+        </p>
+      ) : null}
       {link ? (
         <div className="space-y-1">
           <p className="text-xs text-zinc-500">{emailed ? `Mailed to ${emailed}. ` : ""}Send this link; it works once and is shown only now.</p>

@@ -36,8 +36,9 @@ type AddEvidenceInput = RouterInputs["dod"]["addEvidence"];
 export function fileProblem(file: File): string | null {
   if (file.size > EVIDENCE_MAX_BYTES) return `${file.name} is ${formatBytes(file.size)}; the limit is ${formatBytes(EVIDENCE_MAX_BYTES)}`;
   if (file.size === 0) return `${file.name} is empty`;
-  // eslint-disable-next-line no-control-regex
-  if (/[/\\\u0000-\u001f\u007f]/.test(file.name) || file.name !== file.name.trim() || file.name.length > 255) return "the file name is not one the server accepts; rename the file";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the check refuses.
+  if (/[/\\\u0000-\u001f\u007f]/.test(file.name) || file.name !== file.name.trim() || file.name.length > 255)
+    return "the file name is not one the server accepts; rename the file";
   return null;
 }
 
@@ -132,7 +133,14 @@ function AddEvidenceForm({ run, initialItemId, onDone }: { run: RunDetail; initi
       {isNew ? (
         <div className="grid gap-3 sm:grid-cols-2">
           <Field label="Key" hint={keyProblem ?? "e.g. screenshots, perf.report"}>
-            <Input value={newKey} onChange={(e) => setNewKey(e.target.value)} required maxLength={64} className="font-mono" aria-invalid={keyProblem ? true : undefined} />
+            <Input
+              value={newKey}
+              onChange={(e) => setNewKey(e.target.value)}
+              required
+              maxLength={64}
+              className="font-mono"
+              aria-invalid={keyProblem ? true : undefined}
+            />
           </Field>
           <Field label="Title">
             <Input value={newTitle} onChange={(e) => setNewTitle(e.target.value)} maxLength={200} placeholder="defaults to the key" />
@@ -164,7 +172,12 @@ function AddEvidenceForm({ run, initialItemId, onDone }: { run: RunDetail; initi
         </>
       ) : null}
       {kind === "file" ? (
-        <Field label="File" hint={fileIssue ?? (file ? `${file.name} · ${formatBytes(file.size)}` : `Up to ${formatBytes(EVIDENCE_MAX_BYTES)}. Only the name is kept as a label.`)}>
+        <Field
+          label="File"
+          hint={
+            fileIssue ?? (file ? `${file.name} · ${formatBytes(file.size)}` : `Up to ${formatBytes(EVIDENCE_MAX_BYTES)}. Only the name is kept as a label.`)
+          }
+        >
           <input
             type="file"
             required

@@ -32,7 +32,11 @@ export function ApprovalsPanel({ run }: { run: RunDetail }) {
   const pending = (approvals.data ?? []).filter((a) => a.status === "pending");
   if (run.status !== "running" || pending.length === 0) return null;
   return (
-    <section aria-labelledby="approvals" className="space-y-3 rounded-xl bg-amber-50 p-4 ring-2 ring-amber-400 dark:bg-amber-950/40 dark:ring-amber-700" data-testid="approvals">
+    <section
+      aria-labelledby="approvals"
+      className="space-y-3 rounded-xl bg-amber-50 p-4 ring-2 ring-amber-400 dark:bg-amber-950/40 dark:ring-amber-700"
+      data-testid="approvals"
+    >
       <h2 id="approvals" className="text-sm font-semibold text-amber-900 dark:text-amber-200">
         Waiting for approval
       </h2>
@@ -63,11 +67,15 @@ function PendingRequest({ runId, workspaceId, approval }: { runId: string; works
   const subject = zSubject.safeParse(approval.subject);
   const decide = (decision: "approve" | "deny") => answer.mutate({ runId, requestId: approval.id, decision, note: note.trim() || undefined });
   return (
-    <li className="space-y-2 rounded-lg bg-white p-3 ring-1 ring-amber-200 dark:bg-zinc-900 dark:ring-amber-900" data-testid="approval-request" data-request-id={approval.id}>
+    <li
+      className="space-y-2 rounded-lg bg-white p-3 ring-1 ring-amber-200 dark:bg-zinc-900 dark:ring-amber-900"
+      data-testid="approval-request"
+      data-request-id={approval.id}
+    >
       <p className="text-xs text-zinc-600 dark:text-zinc-400">
         <span className="font-mono font-semibold text-zinc-900 dark:text-zinc-100">{approval.tool}</span>{" "}
-        {approval.kind === "command" ? "wants to run a command" : "wants to change a file"} · asked {formatTime(approval.createdAt)} · denied if unanswered
-        by {formatTime(approval.expiresAt)}
+        {approval.kind === "command" ? "wants to run a command" : "wants to change a file"} · asked {formatTime(approval.createdAt)} · denied if unanswered by{" "}
+        {formatTime(approval.expiresAt)}
       </p>
       {subject.success ? <SubjectView subject={subject.data} /> : <pre className="overflow-x-auto text-xs">{JSON.stringify(approval.subject, null, 2)}</pre>}
       {member ? (

@@ -16,7 +16,8 @@ export function describeCleanup(report: CleanupReport | null | undefined): strin
   if (removed) parts.push(removed === 1 ? "worktree removed" : `${removed} worktrees removed`);
   for (const w of troubled) parts.push(`${w.path} ${w.outcome}${w.error ? ` (${w.error})` : ""}`);
   if (report.branch.deleted) parts.push(`branch ${report.branch.name} deleted`);
-  else if (report.branch.kept === "checked-out") parts.push(`branch ${report.branch.name} kept: still checked out in ${report.branch.checkedOutAt ?? "a worktree"}`);
+  else if (report.branch.kept === "checked-out")
+    parts.push(`branch ${report.branch.name} kept: still checked out in ${report.branch.checkedOutAt ?? "a worktree"}`);
   else if (report.branch.error) parts.push(`branch ${report.branch.name} not deleted: ${report.branch.error}`);
   else if (report.branch.kept === "missing") parts.push(`branch ${report.branch.name} was already gone`);
   else parts.push(`branch ${report.branch.name} kept`);

@@ -1,6 +1,6 @@
 "use client";
 
-import { memo, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { Diff, getChangeKey, Hunk, markEdits, parseDiff, tokenize, type ChangeData, type FileData, type GutterOptions, type HunkData } from "react-diff-view";
 import { cn } from "@/components/ui/cn";
 import { diffHighlighter, languageOf } from "./highlight";
@@ -27,6 +27,11 @@ function statOf(file: FileData): FileStat {
   }
   const path = file.type === "delete" ? file.oldPath : file.newPath;
   return { file, path, additions, deletions };
+}
+
+/** The lines between two of one side, in order. */
+function rangeOf(from: LineRef, to: LineRef): LineRef {
+  return { path: to.path, side: to.side, line: Math.min(from.line, to.line), endLine: Math.max(from.line, to.line) };
 }
 
 /** A change's line as review comments name it: added and unchanged lines by their new number, removed ones by their old. */
@@ -60,13 +65,19 @@ export function DiffViewer({ diff, review }: { diff: string; review?: DiffReview
     <div className="grid gap-4 lg:grid-cols-[16rem_1fr]" data-testid="diff-viewer">
       <nav aria-label="Changed files" className="lg:sticky lg:top-14 lg:self-start">
         <p className="mb-2 text-xs text-zinc-500">
-          {files.length === 1 ? "1 file" : `${files.length} files`} · <span className="text-emerald-600">+{totals.a}</span> <span className="text-red-600">−{totals.d}</span>
+          {files.length === 1 ? "1 file" : `${files.length} files`} · <span className="text-emerald-600">+{totals.a}</span>{" "}
+          <span className="text-red-600">−{totals.d}</span>
         </p>
         <ul className="space-y-0.5 text-xs" data-testid="diff-files">
           {files.map((f, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: a path can be listed twice (a type change is a delete and an add); the list is fixed per diff.
             <li key={`${f.path}-${i}`}>
               <a href={`#diff-file-${i}`} className="flex items-center gap-2 rounded px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-800">
-                <span className={cn("w-3 font-mono", f.file.type === "add" ? "text-emerald-600" : f.file.type === "delete" ? "text-red-600" : "text-amber-600")} aria-label={f.file.type}>
+                <span
+                  className={cn("w-3 font-mono", f.file.type === "add" ? "text-emerald-600" : f.file.type === "delete" ? "text-red-600" : "text-amber-600")}
+                  role="img"
+                  aria-label={f.file.type}
+                >
                   {f.file.type === "add" ? "A" : f.file.type === "delete" ? "D" : f.file.type === "rename" ? "R" : "M"}
                 </span>
                 <span className="min-w-0 flex-1 truncate font-mono" title={f.path}>
@@ -78,9 +89,16 @@ export function DiffViewer({ diff, review }: { diff: string; review?: DiffReview
             </li>
           ))}
         </ul>
+        {/* biome-ignore lint/a11y/useSemanticElements: two toggle buttons, not form fields: a fieldset would say otherwise. */}
         <div className="mt-3 flex gap-1 text-xs" role="group" aria-label="Diff layout">
           {(["unified", "split"] as const).map((v) => (
-            <button key={v} type="button" aria-pressed={view === v} onClick={() => setView(v)} className={cn("rounded px-2 py-1", view === v ? "bg-zinc-200 dark:bg-zinc-700" : "hover:bg-zinc-100 dark:hover:bg-zinc-800")}>
+            <button
+              key={v}
+              type="button"
+              aria-pressed={view === v}
+              onClick={() => setView(v)}
+              className={cn("rounded px-2 py-1", view === v ? "bg-zinc-200 dark:bg-zinc-700" : "hover:bg-zinc-100 dark:hover:bg-zinc-800")}
+            >
               {v}
             </button>
           ))}
@@ -89,6 +107,7 @@ export function DiffViewer({ diff, review }: { diff: string; review?: DiffReview
       <div className="min-w-0 space-y-4">
         {review ? <OutdatedComments comments={review.comments} review={review} /> : null}
         {files.map((f, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: a path can be listed twice (a type change is a delete and an add); the list is fixed per diff.
           <FileDiff key={`${f.path}-${i}`} index={i} stat={f} view={view} review={review} />
         ))}
       </div>
@@ -102,31 +121,56 @@ const FileDiff = memo(function FileDiff({ index, stat, view, review }: { index: 
   return (
     <section id={`diff-file-${index}`} aria-label={path} className="overflow-hidden rounded-lg ring-1 ring-zinc-200 dark:ring-zinc-800">
       <header className="flex items-center gap-2 bg-zinc-50 px-3 py-2 text-xs dark:bg-zinc-900">
-        <button type="button" aria-expanded={open} onClick={() => setOpen((o) => !o)} className="font-mono" aria-label={open ? `Collapse ${path}` : `Expand ${path}`}>
+        <button
+          type="button"
+          aria-expanded={open}
+          onClick={() => setOpen((o) => !o)}
+          className="font-mono"
+          aria-label={open ? `Collapse ${path}` : `Expand ${path}`}
+        >
           {open ? "▾" : "▸"}
         </button>
         <span className="font-mono font-medium">{file.type === "rename" ? `${file.oldPath} → ${file.newPath}` : path}</span>
         <span className="ml-auto text-emerald-600">+{stat.additions}</span>
         <span className="text-red-600">−{stat.deletions}</span>
       </header>
-      {open ? file.isBinary ? <p className="p-3 text-xs text-zinc-500">Binary file</p> : <FileHunks hunks={file.hunks} path={path} view={view} type={file.type} review={review} /> : null}
+      {open ? (
+        file.isBinary ? (
+          <p className="p-3 text-xs text-zinc-500">Binary file</p>
+        ) : (
+          <FileHunks hunks={file.hunks} path={path} view={view} type={file.type} review={review} />
+        )
+      ) : null}
     </section>
   );
 });
 
-function FileHunks({ hunks, path, view, type, review }: { hunks: HunkData[]; path: string; view: "unified" | "split"; type: FileData["type"]; review?: DiffReview }) {
+function FileHunks({
+  hunks,
+  path,
+  view,
+  type,
+  review,
+}: {
+  hunks: HunkData[];
+  path: string;
+  view: "unified" | "split";
+  type: FileData["type"];
+  review?: DiffReview;
+}) {
   const [draft, setDraft] = useState<LineRef | null>(null);
-  // The line a range starts from: the last line whose number was clicked without Shift.
-  const [anchor, setAnchor] = useState<LineRef | null>(null);
-  const rangeOf = (from: LineRef, to: LineRef): LineRef => ({ path, side: to.side, line: Math.min(from.line, to.line), endLine: Math.max(from.line, to.line) });
-  const pick = (at: LineRef, extend: boolean) => {
-    if (extend && anchor && anchor.side === at.side && anchor.line !== at.line) {
-      setDraft(rangeOf(anchor, at));
+  // The line a range starts from: the last line whose number was clicked without Shift, or
+  // where a drag started.
+  const anchor = useRef<LineRef | null>(null);
+  const pick = useCallback((at: LineRef, extend: boolean) => {
+    const from = anchor.current;
+    if (extend && from && from.side === at.side && from.line !== at.line) {
+      setDraft(rangeOf(from, at));
       return;
     }
-    setAnchor(at);
+    anchor.current = at;
     setDraft(at);
-  };
+  }, []);
   // Dragging from one line number to another on the same side selects the range too.
   const dragFrom = useRef<LineRef | null>(null);
   useEffect(() => {
@@ -136,12 +180,12 @@ function FileHunks({ hunks, path, view, type, review }: { hunks: HunkData[]; pat
     window.addEventListener("mouseup", end);
     return () => window.removeEventListener("mouseup", end);
   }, []);
-  const dragOver = (at: LineRef, buttons: number) => {
+  const dragOver = useCallback((at: LineRef, buttons: number) => {
     const from = dragFrom.current;
     if (!from || (buttons & 1) === 0 || from.side !== at.side || from.line === at.line) return;
-    setAnchor(from);
+    anchor.current = from;
     setDraft(rangeOf(from, at));
-  };
+  }, []);
   const widgets = useMemo(() => {
     if (!review) return undefined;
     const here = review.comments.filter((c) => c.path === path && !c.outdated && c.placedLine !== null);
@@ -164,10 +208,12 @@ function FileHunks({ hunks, path, view, type, review }: { hunks: HunkData[]; pat
     if (!draft || draft.endLine === undefined) return [];
     const last = draft.endLine;
     return hunks.flatMap((h) =>
-      h.changes.filter((c) => {
-        const at = lineOf(c);
-        return at.side === draft.side && at.line >= draft.line && at.line <= last;
-      }).map(getChangeKey),
+      h.changes
+        .filter((c) => {
+          const at = lineOf(c);
+          return at.side === draft.side && at.line >= draft.line && at.line <= last;
+        })
+        .map(getChangeKey),
     );
   }, [hunks, draft]);
   // The line number that names a line (new for added and unchanged lines, old for removed
@@ -204,8 +250,7 @@ function FileHunks({ hunks, path, view, type, review }: { hunks: HunkData[]; pat
             );
           }
         : undefined,
-    // `pick` reads `anchor`: the gutter is rendered again when it moves.
-    [review?.canComment, path, anchor],
+    [review?.canComment, path, pick, dragOver],
   );
   const tokens = useMemo(() => {
     const language = languageOf(path);

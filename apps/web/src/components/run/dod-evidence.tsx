@@ -59,7 +59,9 @@ export function EvidenceEntry({ evidence: e, itemTitle, canDecide }: { evidence:
       data-decision={decision}
     >
       <div className="flex flex-wrap items-start gap-x-3 gap-y-1">
-        <span className="mt-0.5 rounded bg-zinc-200/70 px-1.5 py-0.5 text-[10px] font-semibold tracking-wide text-zinc-700 uppercase dark:bg-zinc-800 dark:text-zinc-300">{e.kind}</span>
+        <span className="mt-0.5 rounded bg-zinc-200/70 px-1.5 py-0.5 text-[10px] font-semibold tracking-wide text-zinc-700 uppercase dark:bg-zinc-800 dark:text-zinc-300">
+          {e.kind}
+        </span>
         <div className="min-w-0 flex-1">
           <EvidenceBody evidence={e} />
         </div>
@@ -130,7 +132,12 @@ function SafeLink({ url }: { url: string | null }) {
   }
   if (!safe) return <code className="break-all">{url}</code>;
   return (
-    <a href={url} target="_blank" rel="noopener noreferrer nofollow" className="break-all text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-400">
+    <a
+      href={url}
+      target="_blank"
+      rel="noopener noreferrer nofollow"
+      className="break-all text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-400"
+    >
       {url}
     </a>
   );
@@ -192,7 +199,9 @@ function CheckResult({ evidence: e }: { evidence: DodEvidence }) {
   const passed = e.exitCode === 0;
   return (
     <div className="min-w-0 space-y-1">
-      <code className="block rounded bg-white px-1.5 py-0.5 font-mono text-xs break-all ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">$ {e.command}</code>
+      <code className="block rounded bg-white px-1.5 py-0.5 font-mono text-xs break-all ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
+        $ {e.command}
+      </code>
       <p className="flex flex-wrap gap-3 text-xs">
         <span className={passed ? "text-emerald-700 dark:text-emerald-400" : "text-red-700 dark:text-red-400"} data-testid="check-exit">
           {e.exitCode === null ? "killed (timeout or signal)" : `exit ${e.exitCode}`}

@@ -30,13 +30,21 @@ export function DodPanel({ run }: { run: RunDetail }) {
   const satisfied = required.filter(isSatisfied).length;
 
   return (
-    <section aria-labelledby="dod" className="rounded-xl bg-white p-4 ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800" data-slot="dod-panel" data-testid="dod-panel">
+    <section
+      aria-labelledby="dod"
+      className="rounded-xl bg-white p-4 ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800"
+      data-slot="dod-panel"
+      data-testid="dod-panel"
+    >
       <div className="mb-3 flex flex-wrap items-center gap-3">
         <h2 id="dod" className="text-sm font-semibold">
           Definition of Done
         </h2>
         {required.length ? (
-          <span className={cn("text-xs", satisfied === required.length ? "text-emerald-700 dark:text-emerald-400" : "text-zinc-500")} data-testid="dod-progress">
+          <span
+            className={cn("text-xs", satisfied === required.length ? "text-emerald-700 dark:text-emerald-400" : "text-zinc-500")}
+            data-testid="dod-progress"
+          >
             {satisfied} of {required.length} required {required.length === 1 ? "item" : "items"} validated
           </span>
         ) : null}
@@ -49,15 +57,11 @@ export function DodPanel({ run }: { run: RunDetail }) {
       </div>
 
       {!open ? (
-        <p className="mb-2 text-xs text-zinc-500">
-          The checklist is closed: the run is {run.status}. It is kept as the record of what was checked.
-        </p>
+        <p className="mb-2 text-xs text-zinc-500">The checklist is closed: the run is {run.status}. It is kept as the record of what was checked.</p>
       ) : null}
 
       {run.dodItems.length === 0 ? (
-        <p className="text-sm text-zinc-500">
-          This run has no checklist{canDecide ? ": evidence added under a new key starts one (as optional items)." : "."}
-        </p>
+        <p className="text-sm text-zinc-500">This run has no checklist{canDecide ? ": evidence added under a new key starts one (as optional items)." : "."}</p>
       ) : (
         <ul className="divide-y divide-zinc-100 dark:divide-zinc-800">
           {run.dodItems.map((item) => (
@@ -82,7 +86,10 @@ function DodItemRow({ item, canDecide, onAddEvidence }: { item: DodItem; canDeci
         </h3>
         <code className="text-[11px] text-zinc-500">{item.key}</code>
         {item.required ? (
-          <span className="rounded bg-zinc-100 px-1.5 py-0.5 text-[11px] font-medium text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300" title="The merge waits for validated evidence of this item">
+          <span
+            className="rounded bg-zinc-100 px-1.5 py-0.5 text-[11px] font-medium text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300"
+            title="The merge waits for validated evidence of this item"
+          >
             required
           </span>
         ) : (

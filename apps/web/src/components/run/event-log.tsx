@@ -89,10 +89,15 @@ export function EventLog({ live }: { live: RunEvents }) {
         aria-live="off"
       >
         {older !== null ? (
-          <button type="button" className="mb-2 w-full rounded-md py-1 text-xs text-indigo-600 hover:bg-indigo-50 dark:hover:bg-indigo-950/40" onClick={() => {
-            setFollow(false);
-            readOlder();
-          }} data-testid="load-older">
+          <button
+            type="button"
+            className="mb-2 w-full rounded-md py-1 text-xs text-indigo-600 hover:bg-indigo-50 dark:hover:bg-indigo-950/40"
+            onClick={() => {
+              setFollow(false);
+              readOlder();
+            }}
+            data-testid="load-older"
+          >
             {loadingOlder ? "Loading older events…" : "Load older events"}
           </button>
         ) : null}
@@ -136,7 +141,12 @@ function ItemBody({ item }: { item: LogItem }) {
   switch (item.kind) {
     case "message":
       return (
-        <div className={cn("rounded-lg px-3 py-2 whitespace-pre-wrap break-words", item.role === "assistant" ? "bg-indigo-50 dark:bg-indigo-950/40" : "bg-zinc-100 dark:bg-zinc-800")}>
+        <div
+          className={cn(
+            "rounded-lg px-3 py-2 whitespace-pre-wrap break-words",
+            item.role === "assistant" ? "bg-indigo-50 dark:bg-indigo-950/40" : "bg-zinc-100 dark:bg-zinc-800",
+          )}
+        >
           <span className="mb-0.5 block text-[11px] font-medium text-zinc-500 uppercase">{item.role}</span>
           {item.text}
         </div>
@@ -154,7 +164,12 @@ function ItemBody({ item }: { item: LogItem }) {
           <summary className="flex cursor-pointer items-center gap-2 px-3 py-1.5 text-xs">
             <span className="font-mono font-semibold">{item.name}</span>
             <span className="truncate font-mono text-zinc-500">{summarize(item.input)}</span>
-            <span className={cn("ml-auto shrink-0", item.output == null ? (item.awaitingApproval ? "text-amber-600" : "text-zinc-400") : item.isError ? "text-red-600" : "text-emerald-600")}>
+            <span
+              className={cn(
+                "ml-auto shrink-0",
+                item.output == null ? (item.awaitingApproval ? "text-amber-600" : "text-zinc-400") : item.isError ? "text-red-600" : "text-emerald-600",
+              )}
+            >
               {item.output == null ? (item.awaitingApproval ? "waiting for approval" : "running…") : item.isError ? "error" : "done"}
             </span>
           </summary>
@@ -243,6 +258,10 @@ function describeStatus(payload: unknown): string {
   const reason = typeof p.reason === "string" ? p.reason : null;
   const error = p.error && typeof p.error === "object" && "message" in p.error && typeof p.error.message === "string" ? p.error.message : null;
   const summary = typeof p.summary === "string" ? p.summary : null;
-  const parts = [reason && `reason: ${reason}`, error && `error: ${error}`, summary && `— ${summary.length > 200 ? `${summary.slice(0, 200)}…` : summary}`].filter(Boolean);
+  const parts = [
+    reason && `reason: ${reason}`,
+    error && `error: ${error}`,
+    summary && `— ${summary.length > 200 ? `${summary.slice(0, 200)}…` : summary}`,
+  ].filter(Boolean);
   return parts.length ? ` · ${parts.join(" · ")}` : "";
 }

@@ -40,13 +40,24 @@ function BranchActions({ run }: { run: RunDetail }) {
     toast.success(what);
     router.push(`/runs/${next.id}`);
   };
-  const retry = useMutation(trpc.run.retry.mutationOptions({ onSuccess: goTo("Queued again with the same settings"), onError: toastError("Could not re-run") }));
-  const resolve = useMutation(trpc.run.resolveConflicts.mutationOptions({ onSuccess: goTo("The agent is resolving the conflicts"), onError: toastError("Could not hand the conflicts to the agent") }));
+  const retry = useMutation(
+    trpc.run.retry.mutationOptions({ onSuccess: goTo("Queued again with the same settings"), onError: toastError("Could not re-run") }),
+  );
+  const resolve = useMutation(
+    trpc.run.resolveConflicts.mutationOptions({
+      onSuccess: goTo("The agent is resolving the conflicts"),
+      onError: toastError("Could not hand the conflicts to the agent"),
+    }),
+  );
   const update = useMutation(
     trpc.run.updateFromBase.mutationOptions({
       onSuccess: (r) => {
         setConflicts(null);
-        toast.success(r.status === "updated" ? `${run.baseBranch} merged into the branch: validate again on the new head` : `The branch already has everything of ${run.baseBranch}`);
+        toast.success(
+          r.status === "updated"
+            ? `${run.baseBranch} merged into the branch: validate again on the new head`
+            : `The branch already has everything of ${run.baseBranch}`,
+        );
         refresh();
       },
       onError: (err) => {
@@ -132,7 +143,11 @@ function MessageBox({ runId }: { runId: string }) {
     }),
   );
   return (
-    <section aria-labelledby="message-agent" className="rounded-xl bg-white p-4 ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800" data-testid="message-agent">
+    <section
+      aria-labelledby="message-agent"
+      className="rounded-xl bg-white p-4 ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800"
+      data-testid="message-agent"
+    >
       <h2 id="message-agent" className="mb-2 text-sm font-semibold">
         Message the agent
       </h2>
@@ -143,7 +158,13 @@ function MessageBox({ runId }: { runId: string }) {
           if (text.trim()) send.mutate({ runId, text });
         }}
       >
-        <Input aria-label="Message to the agent" value={text} onChange={(e) => setText(e.target.value)} placeholder="It hears it at its next turn" className="flex-1" />
+        <Input
+          aria-label="Message to the agent"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder="It hears it at its next turn"
+          className="flex-1"
+        />
         <Button type="submit" disabled={send.isPending || !text.trim()}>
           Send
         </Button>

@@ -7,7 +7,16 @@ export type LogItem =
   | { kind: "thinking"; key: string; at: Date; text: string }
   | { kind: "tool"; key: string; at: Date; name: string; input: unknown; output: string | null; isError: boolean; awaitingApproval?: boolean }
   | { kind: "output"; key: string; at: Date; stream: "stdout" | "stderr"; text: string }
-  | { kind: "approval"; key: string; at: Date; phase: "requested" | "granted" | "denied" | "expired"; requestId: string; actor: string; what: string; note: string | null }
+  | {
+      kind: "approval";
+      key: string;
+      at: Date;
+      phase: "requested" | "granted" | "denied" | "expired";
+      requestId: string;
+      actor: string;
+      what: string;
+      note: string | null;
+    }
   | { kind: "status"; key: string; at: Date; type: string; actor: string; payload: unknown }
   | { kind: "other"; key: string; at: Date; type: string; actor: string; payload: unknown };
 
@@ -69,7 +78,16 @@ export function toLogItems(events: readonly RunEventRow[]): LogItem[] {
       if (p) {
         const what = typeof p.subject.command === "string" ? p.subject.command : `${String(p.subject.action ?? "change")} ${String(p.subject.path ?? "")}`;
         markOpenTool(items, true);
-        items.push({ kind: "approval", key, at: e.createdAt, phase: "requested", requestId: p.requestId, actor: e.actor, what: `${p.tool}: ${what}`, note: null });
+        items.push({
+          kind: "approval",
+          key,
+          at: e.createdAt,
+          phase: "requested",
+          requestId: p.requestId,
+          actor: e.actor,
+          what: `${p.tool}: ${what}`,
+          note: null,
+        });
         continue;
       }
     } else if (e.type === "approval.granted" || e.type === "approval.denied" || e.type === "approval.expired") {
@@ -77,7 +95,16 @@ export function toLogItems(events: readonly RunEventRow[]): LogItem[] {
       if (p) {
         const phase = e.type === "approval.granted" ? "granted" : e.type === "approval.denied" ? "denied" : "expired";
         markOpenTool(items, false);
-        items.push({ kind: "approval", key, at: e.createdAt, phase, requestId: p.requestId, actor: e.actor, what: "", note: "note" in p ? (p.note ?? null) : null });
+        items.push({
+          kind: "approval",
+          key,
+          at: e.createdAt,
+          phase,
+          requestId: p.requestId,
+          actor: e.actor,
+          what: "",
+          note: "note" in p ? (p.note ?? null) : null,
+        });
         continue;
       }
     }

@@ -88,7 +88,9 @@ function MergeGate({ run }: { run: RunDetail }) {
       onMutate: () => setFailure(null),
       onSuccess: (r) => {
         if (r.status === "verifying" || !r.merge) {
-          toast.info("Re-verifying on a runner", { description: `the merge happens once a runner has run the checks on ${run.baseBranch} merged into the branch` });
+          toast.info("Re-verifying on a runner", {
+            description: `the merge happens once a runner has run the checks on ${run.baseBranch} merged into the branch`,
+          });
           void gate.refetch();
           return;
         }
@@ -118,7 +120,7 @@ function MergeGate({ run }: { run: RunDetail }) {
   );
 
   const g = gate.data;
-  const blocked = !g || !g.canMerge;
+  const blocked = !g?.canMerge;
   const verification = g?.verification ?? null;
   const verifying = isOpen(verification);
   // The request ended in a merge: the run's own record follows.
@@ -177,7 +179,13 @@ function MergeGate({ run }: { run: RunDetail }) {
             {merge.isPending ? (reverify ? "Asking a runner to re-verify…" : "Merging…") : verifying ? "Re-verifying…" : `Merge into ${run.baseBranch}`}
           </Button>
           {verifying ? (
-            <Button variant="secondary" className="w-full" disabled={cancel.isPending} onClick={() => cancel.mutate({ runId: run.id })} data-testid="cancel-verification">
+            <Button
+              variant="secondary"
+              className="w-full"
+              disabled={cancel.isPending}
+              onClick={() => cancel.mutate({ runId: run.id })}
+              data-testid="cancel-verification"
+            >
               Cancel the re-verification
             </Button>
           ) : null}
@@ -207,7 +215,17 @@ type Verification = NonNullable<Mergeability["verification"]>;
 const isOpen = (v: Verification | null | undefined) => v?.status === "queued" || v?.status === "claimed";
 
 // What a runner reported (docs/dod-and-merge.md), checked before it is shown.
-const zCheckRun = z.object({ key: z.string(), title: z.string(), command: z.string(), required: z.boolean(), passed: z.boolean(), exitCode: z.number().nullable(), timedOut: z.boolean(), durationMs: z.number(), output: z.string() });
+const zCheckRun = z.object({
+  key: z.string(),
+  title: z.string(),
+  command: z.string(),
+  required: z.boolean(),
+  passed: z.boolean(),
+  exitCode: z.number().nullable(),
+  timedOut: z.boolean(),
+  durationMs: z.number(),
+  output: z.string(),
+});
 const zReport = z.object({ conflict: z.array(z.string()).nullable().optional(), setup: zCheckRun.nullable(), checks: z.array(zCheckRun) });
 
 /** The latest re-verification: waiting for a runner, running, or why it refused the merge. */
@@ -233,7 +251,12 @@ function VerificationState({ verification: v }: { verification: Verification }) 
   const report = zReport.safeParse(v.report);
   const failed = report.success ? [report.data.setup, ...report.data.checks].filter((c) => c !== null && !c.passed) : [];
   return (
-    <div role="alert" className="mt-3 rounded-lg bg-red-50 p-3 text-sm text-red-900 ring-1 ring-red-200 dark:bg-red-950 dark:text-red-100 dark:ring-red-900" data-testid="merge-error" data-reason={v.reason ?? undefined}>
+    <div
+      role="alert"
+      className="mt-3 rounded-lg bg-red-50 p-3 text-sm text-red-900 ring-1 ring-red-200 dark:bg-red-950 dark:text-red-100 dark:ring-red-900"
+      data-testid="merge-error"
+      data-reason={v.reason ?? undefined}
+    >
       <p className="font-medium">
         {v.reason ? <span className="font-mono">{v.reason}: </span> : null}
         {v.message}
@@ -251,13 +274,15 @@ function VerificationState({ verification: v }: { verification: Verification }) 
             c ? (
               <li key={c.key} className="text-xs">
                 <p>
-                  <span className="font-medium">{c.title}</span> <code>$ {c.command}</code> — {c.timedOut ? "timed out" : c.exitCode === null ? "killed" : `exit ${c.exitCode}`} after{" "}
-                  {formatDuration(c.durationMs)}
+                  <span className="font-medium">{c.title}</span> <code>$ {c.command}</code> —{" "}
+                  {c.timedOut ? "timed out" : c.exitCode === null ? "killed" : `exit ${c.exitCode}`} after {formatDuration(c.durationMs)}
                 </p>
                 {c.output ? (
                   <details>
                     <summary className="cursor-pointer">Output (tail)</summary>
-                    <pre className="mt-1 max-h-48 overflow-auto rounded bg-zinc-900 p-2 font-mono text-[11px] whitespace-pre-wrap text-zinc-100">{c.output}</pre>
+                    <pre className="mt-1 max-h-48 overflow-auto rounded bg-zinc-900 p-2 font-mono text-[11px] whitespace-pre-wrap text-zinc-100">
+                      {c.output}
+                    </pre>
                   </details>
                 ) : null}
               </li>
@@ -291,7 +316,11 @@ function BaseState({ gate, run }: { gate: Mergeability; run: RunDetail }) {
   const conflicting = base.conflicts.length > 0;
   if (base.behind === 0) return null;
   return (
-    <div className="mt-3 rounded-lg bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-amber-200 dark:bg-amber-950 dark:text-amber-100 dark:ring-amber-900" data-testid="base-moved" data-behind={base.behind}>
+    <div
+      className="mt-3 rounded-lg bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-amber-200 dark:bg-amber-950 dark:text-amber-100 dark:ring-amber-900"
+      data-testid="base-moved"
+      data-behind={base.behind}
+    >
       <p>
         ⚠ <code>{run.baseBranch}</code> has moved: {base.behind} new {base.behind === 1 ? "commit" : "commits"} since this branch was based on it (now at{" "}
         <code>{base.baseCommit.slice(0, 7)}</code>). The run&apos;s checks ran without {base.behind === 1 ? "it" : "them"}
@@ -313,7 +342,11 @@ function WaysForward({ run, conflicting }: { run: RunDetail; conflicting: boolea
     trpc.run.updateFromBase.mutationOptions({
       onSuccess: (r) => {
         setFiles(null);
-        toast.success(r.status === "updated" ? `${run.baseBranch} merged into the branch: evidence is asked for again on the new head` : `The branch already has everything of ${run.baseBranch}`);
+        toast.success(
+          r.status === "updated"
+            ? `${run.baseBranch} merged into the branch: evidence is asked for again on the new head`
+            : `The branch already has everything of ${run.baseBranch}`,
+        );
         refresh();
       },
       onError: (err) => {
@@ -340,7 +373,13 @@ function WaysForward({ run, conflicting }: { run: RunDetail; conflicting: boolea
         {update.isPending ? "Merging the base in…" : `Update from ${run.baseBranch}`}
       </Button>
       {conflicting || files ? (
-        <Button size="sm" variant="primary" onClick={() => resolve.mutate({ runId: run.id })} disabled={resolve.isPending} data-testid="merge-resolve-conflicts">
+        <Button
+          size="sm"
+          variant="primary"
+          onClick={() => resolve.mutate({ runId: run.id })}
+          disabled={resolve.isPending}
+          data-testid="merge-resolve-conflicts"
+        >
           Ask the agent to resolve
         </Button>
       ) : null}
@@ -364,6 +403,7 @@ function GateReasons({ gate }: { gate: Mergeability }) {
   return (
     <ul className="space-y-2" data-testid="merge-reasons" aria-label="Why this run cannot be merged yet">
       {gate.reasons.map((r, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a reason can be given more than once; the list is read-only and replaced whole.
         <li key={`${r.reason}-${i}`} className="text-sm" data-reason={r.reason}>
           <span className="block text-xs font-semibold text-amber-800 dark:text-amber-300">{REASON_LABEL[r.reason] ?? r.reason}</span>
           {r.reason === "VERIFYING" ? (
@@ -382,7 +422,8 @@ function GateReasons({ gate }: { gate: Mergeability }) {
               The branch moved since this evidence was given; {r.message}
               {staleOf(r.details)!.checksToRerun.length > 0 ? (
                 <span className="block text-xs text-zinc-500">
-                  Automatic checks ({staleOf(r.details)!.checksToRerun.join(", ")}) ran on the old head: give evidence on the new head, or send a follow-up, whose runner runs them again.
+                  Automatic checks ({staleOf(r.details)!.checksToRerun.join(", ")}) ran on the old head: give evidence on the new head, or send a follow-up,
+                  whose runner runs them again.
                 </span>
               ) : null}
             </span>
@@ -429,20 +470,32 @@ function MergeFailure({ error, run, onDismiss }: { error: unknown; run: RunDetai
   const reverify = reason === "REVERIFY_FAILED" ? zReverifyFailed.safeParse(details) : null;
   const incomplete = reason === "DOD_INCOMPLETE" ? zIncomplete.safeParse(details) : null;
   return (
-    <div role="alert" className="mt-3 rounded-lg bg-red-50 p-3 text-sm text-red-900 ring-1 ring-red-200 dark:bg-red-950 dark:text-red-100 dark:ring-red-900" data-testid="merge-error" data-reason={reason}>
+    <div
+      role="alert"
+      className="mt-3 rounded-lg bg-red-50 p-3 text-sm text-red-900 ring-1 ring-red-200 dark:bg-red-950 dark:text-red-100 dark:ring-red-900"
+      data-testid="merge-error"
+      data-reason={reason}
+    >
       <div className="flex items-start gap-2">
         <p className="flex-1 font-medium">
           {reason ? <span className="font-mono">{reason}: </span> : null}
           {errorMessage(error)}
         </p>
-        <button type="button" onClick={onDismiss} className="rounded px-1 text-red-700 hover:bg-red-100 dark:text-red-300 dark:hover:bg-red-900" aria-label="Dismiss the merge error">
+        <button
+          type="button"
+          onClick={onDismiss}
+          className="rounded px-1 text-red-700 hover:bg-red-100 dark:text-red-300 dark:hover:bg-red-900"
+          aria-label="Dismiss the merge error"
+        >
           ✕
         </button>
       </div>
       {conflict?.success ? (
         <div className="mt-2">
           <p className="text-xs">
-            {conflict.data.stage === "reverify" ? "The base does not merge cleanly into the branch; conflicting files:" : "Conflicting files (the base branch is unchanged):"}
+            {conflict.data.stage === "reverify"
+              ? "The base does not merge cleanly into the branch; conflicting files:"
+              : "Conflicting files (the base branch is unchanged):"}
           </p>
           <ul className="mt-1 list-disc pl-5 font-mono text-xs" data-testid="merge-conflict-files">
             {conflict.data.files.map((f) => (
@@ -471,9 +524,7 @@ function MergeFailure({ error, run, onDismiss }: { error: unknown; run: RunDetai
           ))}
         </ul>
       ) : null}
-      {incomplete?.success ? (
-        <p className="mt-1 text-xs">Missing: {incomplete.data.missing.map((m) => `${m.title} (${m.status})`).join(", ")}</p>
-      ) : null}
+      {incomplete?.success ? <p className="mt-1 text-xs">Missing: {incomplete.data.missing.map((m) => `${m.title} (${m.status})`).join(", ")}</p> : null}
     </div>
   );
 }

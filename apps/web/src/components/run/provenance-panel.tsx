@@ -51,7 +51,16 @@ function ProvenanceBody({ p }: { p: Provenance }) {
   const stat = zDiffStat.safeParse(p.diffStat);
   const rows: [string, ReactNode][] = [
     ["Engine", `${p.engine}${p.model ? ` · ${p.model}` : ""}`],
-    ...(p.command ? ([["Command", <code key="c" className="break-all">{p.command}</code>]] as [string, ReactNode][]) : []),
+    ...(p.command
+      ? ([
+          [
+            "Command",
+            <code key="c" className="break-all">
+              {p.command}
+            </code>,
+          ],
+        ] as [string, ReactNode][])
+      : []),
     ["Workflow", p.workflow?.name ?? "—"],
     ["Runner", p.runner ? `${p.runner.name}${p.runner.hostname ? ` (${p.runner.hostname})` : ""} · attempt ${p.attempt}` : "—"],
     [
@@ -65,7 +74,10 @@ function ProvenanceBody({ p }: { p: Provenance }) {
         "—"
       ),
     ],
-    ["Cost", `${formatCost(p.cost.usd)} · ${formatTokens(p.cost.tokensIn)} in · ${formatTokens(p.cost.tokensOut)} out · ${p.cost.toolCalls} tool calls · ${formatDuration(p.cost.durationMs)}`],
+    [
+      "Cost",
+      `${formatCost(p.cost.usd)} · ${formatTokens(p.cost.tokensIn)} in · ${formatTokens(p.cost.tokensOut)} out · ${p.cost.toolCalls} tool calls · ${formatDuration(p.cost.durationMs)}`,
+    ],
     ["Created", `${p.createdBy ?? "?"} · ${formatDateTime(p.timestamps.createdAt)}`],
   ];
   if (p.merge) rows.push(["Merged", `${p.merge.by} · ${formatDateTime(p.merge.at)}${p.merge.commit ? ` · ${p.merge.commit.slice(0, 12)}` : ""}`]);

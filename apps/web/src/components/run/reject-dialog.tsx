@@ -11,7 +11,19 @@ import { Field, Textarea } from "@/components/ui/field";
 import { useRefreshRun } from "./use-refresh-run";
 
 /** A rejection needs a reason: it is what the agent's author and the next reviewer read. */
-export function RejectDialog({ evidenceId, runId, itemTitle, open, onClose }: { evidenceId: string; runId: string; itemTitle: string; open: boolean; onClose: () => void }) {
+export function RejectDialog({
+  evidenceId,
+  runId,
+  itemTitle,
+  open,
+  onClose,
+}: {
+  evidenceId: string;
+  runId: string;
+  itemTitle: string;
+  open: boolean;
+  onClose: () => void;
+}) {
   const trpc = useTRPC();
   const refresh = useRefreshRun(runId);
   const [reason, setReason] = useState("");

@@ -80,7 +80,12 @@ export function LineComments({
   const [body, setBody] = useState("");
   const [busy, setBusy] = useState(false);
   return (
-    <div className="space-y-2 border-y border-zinc-200 bg-zinc-50 px-3 py-2 font-sans text-xs dark:border-zinc-800 dark:bg-zinc-900" data-testid="line-comments" data-path={at.path} data-line={at.line}>
+    <div
+      className="space-y-2 border-y border-zinc-200 bg-zinc-50 px-3 py-2 font-sans text-xs dark:border-zinc-800 dark:bg-zinc-900"
+      data-testid="line-comments"
+      data-path={at.path}
+      data-line={at.line}
+    >
       {comments.map((c) => (
         <CommentView key={c.id} comment={c} review={review} />
       ))}
@@ -106,7 +111,14 @@ export function LineComments({
               Commenting on {linesLabel(composing)}
             </p>
           ) : null}
-          <Textarea aria-label={`Your comment on ${composing.path} ${linesLabel(composing)}`} value={body} onChange={(e) => setBody(e.target.value)} rows={3} autoFocus placeholder="What should change here?" />
+          <Textarea
+            aria-label={`Your comment on ${composing.path} ${linesLabel(composing)}`}
+            value={body}
+            onChange={(e) => setBody(e.target.value)}
+            rows={3}
+            autoFocus
+            placeholder="What should change here?"
+          />
           <div className="flex gap-2">
             <Button type="submit" variant="primary" size="sm" disabled={busy || !body.trim()}>
               Comment
@@ -125,7 +137,15 @@ export function CommentView({ comment: c, review }: { comment: ReviewComment; re
   const resolved = c.resolvedAt !== null;
   const ranged = c.endLine !== null && c.endLine > c.line;
   return (
-    <article className={cn("rounded-md bg-white p-2 ring-1 ring-zinc-200 dark:bg-zinc-950 dark:ring-zinc-800", resolved && "opacity-60")} data-testid="review-comment" data-comment-id={c.id} data-outdated={c.outdated} data-resolved={resolved} data-line={c.placedLine ?? undefined} data-end-line={c.placedEndLine ?? undefined}>
+    <article
+      className={cn("rounded-md bg-white p-2 ring-1 ring-zinc-200 dark:bg-zinc-950 dark:ring-zinc-800", resolved && "opacity-60")}
+      data-testid="review-comment"
+      data-comment-id={c.id}
+      data-outdated={c.outdated}
+      data-resolved={resolved}
+      data-line={c.placedLine ?? undefined}
+      data-end-line={c.placedEndLine ?? undefined}
+    >
       <header className="mb-1 flex flex-wrap items-center gap-2 text-zinc-500">
         <span className="font-medium text-zinc-700 dark:text-zinc-200">{c.author}</span>
         <span>{timeAgo(c.createdAt)}</span>

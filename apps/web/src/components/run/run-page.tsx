@@ -37,7 +37,11 @@ export function RunPage({ runId }: { runId: string }) {
   if (run.error) {
     return (
       <div className="p-6">
-        {isNotFound(run.error) ? <Empty title="This run does not exist (or is not yours to see)" /> : <ErrorState error={run.error} retry={() => void run.refetch()} />}
+        {isNotFound(run.error) ? (
+          <Empty title="This run does not exist (or is not yours to see)" />
+        ) : (
+          <ErrorState error={run.error} retry={() => void run.refetch()} />
+        )}
       </div>
     );
   }
@@ -121,7 +125,11 @@ export function RunPage({ runId }: { runId: string }) {
         <h2 id="diff" className="mb-3 text-sm font-semibold">
           Changes
         </h2>
-        {r.diff ? <DiffViewer diff={r.diff} review={review} /> : <p className="text-sm text-zinc-500">{r.finishedAt ? "This run changed no files." : "The diff appears when the run finishes."}</p>}
+        {r.diff ? (
+          <DiffViewer diff={r.diff} review={review} />
+        ) : (
+          <p className="text-sm text-zinc-500">{r.finishedAt ? "This run changed no files." : "The diff appears when the run finishes."}</p>
+        )}
       </section>
     </div>
   );
@@ -136,7 +144,10 @@ function ConnectionBadge({ state }: { state: RunEventsState["connection"] }) {
   const label = state === "live" ? "Live" : state === "connecting" ? "Connecting" : state === "reconnecting" ? "Reconnecting" : "Disconnected";
   return (
     <span className="flex items-center gap-1.5 text-xs text-zinc-500" data-testid="live-state" data-state={state} role="status">
-      <span className={cn("size-2 rounded-full", state === "live" ? "bg-emerald-500" : state === "error" ? "bg-red-500" : "animate-pulse-dot bg-amber-500")} aria-hidden />
+      <span
+        className={cn("size-2 rounded-full", state === "live" ? "bg-emerald-500" : state === "error" ? "bg-red-500" : "animate-pulse-dot bg-amber-500")}
+        aria-hidden
+      />
       {label}
     </span>
   );

@@ -16,14 +16,24 @@ export function SandboxBadge({ events }: { events: readonly RunEventRow[] }) {
   if (!event) return null;
   const p = (event.payload ?? {}) as SandboxPayload;
   const confined = p.confined !== false;
-  const network = p.network ? Object.entries(p.network).map(([phase, mode]) => `${phase}: ${mode}`).join(", ") : "";
+  const network = p.network
+    ? Object.entries(p.network)
+        .map(([phase, mode]) => `${phase}: ${mode}`)
+        .join(", ")
+    : "";
   return (
     <span
       data-testid="sandbox-badge"
-      title={confined ? `Every process ran in a sandbox as ${p.user ?? "an unprivileged user"}; network ${network}` : "This project runs without a sandbox: its processes had the runner's rights (an admin's choice)"}
+      title={
+        confined
+          ? `Every process ran in a sandbox as ${p.user ?? "an unprivileged user"}; network ${network}`
+          : "This project runs without a sandbox: its processes had the runner's rights (an admin's choice)"
+      }
       className={cn(
         "rounded-full px-2.5 py-0.5 text-xs font-medium",
-        confined ? "bg-zinc-100 text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300" : "bg-amber-100 text-amber-900 ring-1 ring-amber-400 dark:bg-amber-950 dark:text-amber-200",
+        confined
+          ? "bg-zinc-100 text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300"
+          : "bg-amber-100 text-amber-900 ring-1 ring-amber-400 dark:bg-amber-950 dark:text-amber-200",
       )}
     >
       {confined ? "sandboxed" : "UNCONFINED"}

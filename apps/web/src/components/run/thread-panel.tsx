@@ -45,22 +45,43 @@ export function CardThreads({ cardId, currentRunId }: { cardId: string; currentR
 
 function ThreadView({ thread, currentRunId }: { thread: Thread; currentRunId?: string }) {
   return (
-    <section aria-label={`Thread on ${thread.branch}`} className="rounded-lg ring-1 ring-zinc-200 dark:ring-zinc-800" data-testid="thread" data-branch={thread.branch}>
+    <section
+      aria-label={`Thread on ${thread.branch}`}
+      className="rounded-lg ring-1 ring-zinc-200 dark:ring-zinc-800"
+      data-testid="thread"
+      data-branch={thread.branch}
+    >
       <header className="flex flex-wrap gap-2 border-b border-zinc-100 px-3 py-1.5 text-xs text-zinc-500 dark:border-zinc-800">
         <code className="truncate">{thread.branch}</code>
         <span className="ml-auto" data-testid="thread-totals">
-          {thread.runs.length} run{thread.runs.length === 1 ? "" : "s"} · {formatTokens(thread.tokensIn + thread.tokensOut)} tokens · {formatCost(thread.costUsd)}
+          {thread.runs.length} run{thread.runs.length === 1 ? "" : "s"} · {formatTokens(thread.tokensIn + thread.tokensOut)} tokens ·{" "}
+          {formatCost(thread.costUsd)}
         </span>
       </header>
       <ol className="divide-y divide-zinc-100 dark:divide-zinc-800">
         {thread.runs.map((r) => (
-          <li key={r.id} data-testid="thread-run" data-run-id={r.id} data-kind={r.kind} data-status={r.status} data-superseded={r.id !== thread.headRunId ? "true" : undefined}>
-            <Link href={`/runs/${r.id}`} className={cn("block px-3 py-2 text-xs hover:bg-zinc-50 dark:hover:bg-zinc-800/60", r.id === currentRunId && "bg-sky-50 dark:bg-sky-950/40")} aria-current={r.id === currentRunId ? "page" : undefined} data-testid="card-run-link">
+          <li
+            key={r.id}
+            data-testid="thread-run"
+            data-run-id={r.id}
+            data-kind={r.kind}
+            data-status={r.status}
+            data-superseded={r.id !== thread.headRunId ? "true" : undefined}
+          >
+            <Link
+              href={`/runs/${r.id}`}
+              className={cn("block px-3 py-2 text-xs hover:bg-zinc-50 dark:hover:bg-zinc-800/60", r.id === currentRunId && "bg-sky-50 dark:bg-sky-950/40")}
+              aria-current={r.id === currentRunId ? "page" : undefined}
+              data-testid="card-run-link"
+            >
               <span className="flex items-center gap-2">
                 <StatusBadge status={r.status} />
                 <span className="font-medium">{KIND[r.kind]}</span>
                 {r.id !== thread.headRunId ? (
-                  <span className="rounded bg-zinc-100 px-1 text-[10px] text-zinc-500 dark:bg-zinc-800" title="A later run of this thread continues it: only the latest run is continued or merged">
+                  <span
+                    className="rounded bg-zinc-100 px-1 text-[10px] text-zinc-500 dark:bg-zinc-800"
+                    title="A later run of this thread continues it: only the latest run is continued or merged"
+                  >
                     superseded
                   </span>
                 ) : null}

@@ -43,7 +43,17 @@ export interface RunEvents extends RunEventsState {
   setFollowing(following: boolean): void;
 }
 
-const initial: RunEventsState = { events: [], milestones: [], older: null, loadingOlder: false, lastSeq: 0, duplicates: 0, gaps: 0, connection: "connecting", error: null };
+const initial: RunEventsState = {
+  events: [],
+  milestones: [],
+  older: null,
+  loadingOlder: false,
+  lastSeq: 0,
+  duplicates: 0,
+  gaps: 0,
+  connection: "connecting",
+  error: null,
+};
 
 /**
  * The run's event log, live: the latest page first (`run.eventsPage`), then `run.onEvents`

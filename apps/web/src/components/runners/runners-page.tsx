@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/trpc/react";
 import type { RunnerRow } from "@/trpc/types";
-import { labelsOf, timeAgo } from "@/lib/format";
+import { stringsOf, timeAgo } from "@/lib/format";
 import { useWorkspaceChoice } from "@/components/workspace/use-workspace-choice";
 import { WorkspacePicker } from "@/components/workspace/workspace-picker";
 import { StatusBadge } from "@/components/ui/status-badge";
@@ -81,7 +81,7 @@ export function RunnersPage() {
                     </td>
                     <td className="px-4 py-2">
                       <div className="flex flex-wrap gap-1">
-                        {labelsOf(r.labels).map((l) => (
+                        {stringsOf(r.labels).map((l) => (
                           <span key={l} className="rounded bg-zinc-100 px-1.5 py-0.5 text-xs dark:bg-zinc-800">
                             {l}
                           </span>

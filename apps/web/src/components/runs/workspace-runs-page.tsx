@@ -50,10 +50,12 @@ export function WorkspaceRunsPage() {
   const runs = useQuery(trpc.run.list.queryOptions(filters, { enabled: !!chosen, placeholderData: keepPreviousData }));
   const boardName = new Map((boards.data ?? []).map((b) => [b.id, b.name]));
   /** A filter changed: back to the newest page. */
-  const refilter = <T,>(set: (v: T) => void) => (v: T) => {
-    set(v);
-    setCursors([]);
-  };
+  const refilter =
+    <T,>(set: (v: T) => void) =>
+    (v: T) => {
+      set(v);
+      setCursors([]);
+    };
 
   return (
     <div className="mx-auto w-full max-w-6xl space-y-4 px-4 py-8">
@@ -64,6 +66,7 @@ export function WorkspaceRunsPage() {
         </div>
         <WorkspacePicker workspaces={workspaces.data ?? []} value={chosen?.id} onChange={refilter(choose)} />
       </div>
+      {/* biome-ignore lint/a11y/useSemanticElements: role=search on the form itself; a <search> wrapper would add an element for the same landmark. */}
       <form role="search" aria-label="Filter runs" className="grid gap-3 sm:grid-cols-5" onSubmit={(e) => e.preventDefault()}>
         <Field label="Status">
           <Select value={status} onChange={(e) => refilter(setStatus)(isStatus(e.target.value) ? e.target.value : "")}>

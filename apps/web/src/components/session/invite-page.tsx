@@ -40,7 +40,11 @@ export function InvitePage() {
     <main className="flex min-h-full items-center justify-center px-4 py-16">
       <div className="w-full max-w-md space-y-4">
         <h1 className="text-2xl font-semibold tracking-tight">Join a workspace</h1>
-        {code === null ? <p role="alert">Open the invitation link you were sent (it ends in <code>#code=…</code>).</p> : null}
+        {code === null ? (
+          <p role="alert">
+            Open the invitation link you were sent (it ends in <code>#code=…</code>).
+          </p>
+        ) : null}
         {preview.error ? (
           <p role="alert" className="text-sm text-red-600 dark:text-red-400">
             {errorMessage(preview.error)}
@@ -66,7 +70,11 @@ export function InvitePage() {
               <>
                 <SignUpForm code={code!} email={preview.data.email} submitLabel="Create account and join" />
                 <p className="text-sm text-zinc-600 dark:text-zinc-400">
-                  Already have an account? <Link href="/login" className="underline">Sign in</Link>, then open this page again.
+                  Already have an account?{" "}
+                  <Link href="/login" className="underline">
+                    Sign in
+                  </Link>
+                  , then open this page again.
                 </p>
               </>
             )}

@@ -24,6 +24,7 @@ export function LoginForm({ openedDirectly }: { openedDirectly: boolean }) {
   /** The token of a link that waits for a click. */
   const [linked, setLinked] = useState<string | null>(null);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: signIn only sets state and navigates; subscribing again on every render would change nothing.
   useEffect(() => {
     const takeLinkToken = () => {
       const token = new URLSearchParams(window.location.hash.slice(1)).get("token")?.trim();
@@ -68,14 +69,29 @@ export function LoginForm({ openedDirectly }: { openedDirectly: boolean }) {
 
   return (
     // Without JavaScript the form posts itself and the server redirects.
-    <form method="post" action="/api/session" onSubmit={submit} className="space-y-4 rounded-xl bg-white p-6 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
+    <form
+      method="post"
+      action="/api/session"
+      onSubmit={submit}
+      className="space-y-4 rounded-xl bg-white p-6 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800"
+    >
       {linked ? (
         <p role="status" className="text-sm text-amber-700 dark:text-amber-400">
           This sign-in link was opened from another page. Sign in only if you opened it yourself.
         </p>
       ) : null}
       <Field label="API token">
-        <Input key={linked ?? ""} defaultValue={linked ?? undefined} name="token" type="password" autoComplete="off" autoFocus required placeholder="ab_…" aria-describedby={error ? "login-error" : undefined} />
+        <Input
+          key={linked ?? ""}
+          defaultValue={linked ?? undefined}
+          name="token"
+          type="password"
+          autoComplete="off"
+          autoFocus
+          required
+          placeholder="ab_…"
+          aria-describedby={error ? "login-error" : undefined}
+        />
       </Field>
       {error ? (
         <p id="login-error" role="alert" className="text-sm text-red-600 dark:text-red-400">

@@ -11,7 +11,10 @@ export function PasswordSignIn({ then = "/" }: { then?: string }) {
   const [busy, setBusy] = useState(false);
   const [oidc, setOidc] = useState<{ providerId: string; name: string } | null>(null);
   useEffect(() => {
-    providers().then((p) => setOidc(p.oidc), () => undefined);
+    providers().then(
+      (p) => setOidc(p.oidc),
+      () => undefined,
+    );
   }, []);
 
   async function submit(e: FormEvent<HTMLFormElement>) {
@@ -30,7 +33,11 @@ export function PasswordSignIn({ then = "/" }: { then?: string }) {
 
   return (
     <div className="space-y-3">
-      <form onSubmit={submit} aria-label="Sign in with email" className="space-y-4 rounded-xl bg-white p-6 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
+      <form
+        onSubmit={submit}
+        aria-label="Sign in with email"
+        className="space-y-4 rounded-xl bg-white p-6 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800"
+      >
         <Field label="Email">
           <Input name="email" type="email" autoComplete="email" required />
         </Field>
@@ -47,7 +54,11 @@ export function PasswordSignIn({ then = "/" }: { then?: string }) {
         </Button>
       </form>
       {oidc ? (
-        <Button type="button" className="w-full" onClick={() => void signInWithOidc(oidc.providerId).catch((err: unknown) => setError(err instanceof Error ? err.message : "single sign-on failed"))}>
+        <Button
+          type="button"
+          className="w-full"
+          onClick={() => void signInWithOidc(oidc.providerId).catch((err: unknown) => setError(err instanceof Error ? err.message : "single sign-on failed"))}
+        >
           Continue with {oidc.name}
         </Button>
       ) : null}

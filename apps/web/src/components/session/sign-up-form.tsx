@@ -27,7 +27,11 @@ export function SignUpForm({ code, email, submitLabel }: { code: string; email?:
   }
 
   return (
-    <form onSubmit={submit} aria-label="Create your account" className="space-y-4 rounded-xl bg-white p-6 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
+    <form
+      onSubmit={submit}
+      aria-label="Create your account"
+      className="space-y-4 rounded-xl bg-white p-6 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800"
+    >
       <Field label="Name">
         <Input name="name" autoComplete="name" required maxLength={200} />
       </Field>

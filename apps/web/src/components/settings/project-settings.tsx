@@ -138,20 +138,24 @@ export function ProjectSettings({ project }: { project: ProjectRow }) {
         ))}
         <div className="flex flex-wrap items-start justify-between gap-2 sm:col-span-2">
           <div>
-          {save.error ? (
-            <p role="alert" className="mb-2 text-sm text-red-600">
-              {errorMessage(save.error)}
-            </p>
-          ) : null}
-          <Button type="submit" variant="primary" disabled={save.isPending}>
-            Save project
-          </Button>
+            {save.error ? (
+              <p role="alert" className="mb-2 text-sm text-red-600">
+                {errorMessage(save.error)}
+              </p>
+            ) : null}
+            <Button type="submit" variant="primary" disabled={save.isPending}>
+              Save project
+            </Button>
           </div>
           <Button
             variant="ghost"
             disabled={archive.isPending}
             onClick={() => {
-              if (window.confirm(`Archive the project “${project.name}”? Its active runs are cancelled; it takes no new cards or runs; its history stays readable.`))
+              if (
+                window.confirm(
+                  `Archive the project “${project.name}”? Its active runs are cancelled; it takes no new cards or runs; its history stays readable.`,
+                )
+              )
                 archive.mutate({ projectId: project.id });
             }}
           >

@@ -28,7 +28,9 @@ function TokenTable({ rows, onRevoke, testId }: { rows: TokenRow[]; onRevoke: (i
           <th className="py-1 font-medium">Role</th>
           <th className="py-1 font-medium">Starts with</th>
           <th className="py-1 font-medium">Last used</th>
-          <th className="py-1 font-medium"><span className="sr-only">Actions</span></th>
+          <th className="py-1 font-medium">
+            <span className="sr-only">Actions</span>
+          </th>
         </tr>
       </thead>
       <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">
@@ -71,7 +73,14 @@ export function PersonalTokens() {
   const [secret, setSecret] = useState<string | null>(null);
   const list = useQuery(trpc.token.listPersonal.queryOptions());
   const refresh = () => void qc.invalidateQueries({ queryKey: trpc.token.listPersonal.queryKey() });
-  const create = useMutation(trpc.token.createPersonal.mutationOptions({ onSuccess: (t) => (setSecret(t.token), refresh()) }));
+  const create = useMutation(
+    trpc.token.createPersonal.mutationOptions({
+      onSuccess: (t) => {
+        setSecret(t.token);
+        refresh();
+      },
+    }),
+  );
   const revoke = useMutation(trpc.token.revoke.mutationOptions({ onSuccess: refresh }));
   function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -97,7 +106,11 @@ export function PersonalTokens() {
           Create token
         </Button>
       </form>
-      {create.error ? <p role="alert" className="text-sm text-red-600">{errorMessage(create.error)}</p> : null}
+      {create.error ? (
+        <p role="alert" className="text-sm text-red-600">
+          {errorMessage(create.error)}
+        </p>
+      ) : null}
       <Secret value={secret} />
       <TokenTable rows={list.data ?? []} onRevoke={(tokenId) => revoke.mutate({ tokenId })} testId="personal-tokens" />
     </section>
@@ -111,7 +124,14 @@ export function RunnerTokens({ workspaceId }: { workspaceId: string }) {
   const [secret, setSecret] = useState<string | null>(null);
   const list = useQuery(trpc.token.list.queryOptions({ workspaceId }));
   const refresh = () => void qc.invalidateQueries({ queryKey: trpc.token.list.queryKey() });
-  const create = useMutation(trpc.token.create.mutationOptions({ onSuccess: (t) => (setSecret(t.token), refresh()) }));
+  const create = useMutation(
+    trpc.token.create.mutationOptions({
+      onSuccess: (t) => {
+        setSecret(t.token);
+        refresh();
+      },
+    }),
+  );
   const revoke = useMutation(trpc.token.revoke.mutationOptions({ onSuccess: refresh }));
   function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -130,7 +150,11 @@ export function RunnerTokens({ workspaceId }: { workspaceId: string }) {
           Create runner token
         </Button>
       </form>
-      {create.error ? <p role="alert" className="text-sm text-red-600">{errorMessage(create.error)}</p> : null}
+      {create.error ? (
+        <p role="alert" className="text-sm text-red-600">
+          {errorMessage(create.error)}
+        </p>
+      ) : null}
       <Secret value={secret} />
       <TokenTable rows={(list.data ?? []).filter((t) => t.role === "runner")} onRevoke={(tokenId) => revoke.mutate({ tokenId })} testId="runner-tokens" />
     </section>

@@ -64,7 +64,12 @@ export function WorkflowSettings({ workspaceId }: { workspaceId: string }) {
         {(list.data ?? []).map((w) => (
           <li key={w.id} className="flex items-center justify-between px-4 py-2">
             <span>
-              {w.name} <span className="text-xs text-zinc-500">· {w.engine}{w.isDefault ? " · default" : ""}{w.requireIndependentReview ? " · four eyes" : ""}</span>
+              {w.name}{" "}
+              <span className="text-xs text-zinc-500">
+                · {w.engine}
+                {w.isDefault ? " · default" : ""}
+                {w.requireIndependentReview ? " · four eyes" : ""}
+              </span>
             </span>
             <span className="flex gap-1">
               <Button size="sm" variant="ghost" onClick={() => setEditing(w.id)} aria-label={`Edit ${w.name}`}>
@@ -77,7 +82,8 @@ export function WorkflowSettings({ workspaceId }: { workspaceId: string }) {
                   aria-label={`Archive ${w.name}`}
                   disabled={archive.isPending}
                   onClick={() => {
-                    if (window.confirm(`Archive the workflow “${w.name}”? New runs cannot use it; its runs keep their prompt and checklist.`)) archive.mutate({ workflowId: w.id });
+                    if (window.confirm(`Archive the workflow “${w.name}”? New runs cannot use it; its runs keep their prompt and checklist.`))
+                      archive.mutate({ workflowId: w.id });
                   }}
                 >
                   Archive
@@ -120,7 +126,9 @@ function WorkflowForm({ workspaceId, workflow, onDone }: { workspaceId: string; 
   const qc = useQueryClient();
   const [engine, setEngine] = useState<Engine>(workflow?.engine ?? "anthropic");
   const [template, setTemplate] = useState(workflow?.promptTemplate ?? "{{card.title}}\n\n{{card.description}}");
-  const [dod, setDod] = useState<DodRow[]>(workflow ? workflow.dod.map((d) => ({ ...d, check: d.check ?? "", autoValidate: d.autoValidate ?? false })) : [blank()]);
+  const [dod, setDod] = useState<DodRow[]>(
+    workflow ? workflow.dod.map((d) => ({ ...d, check: d.check ?? "", autoValidate: d.autoValidate ?? false })) : [blank()],
+  );
   const done = () => {
     toast.success("Workflow saved");
     void qc.invalidateQueries({ queryKey: trpc.workflow.list.queryKey() });
@@ -137,7 +145,13 @@ function WorkflowForm({ workspaceId, workflow, onDone }: { workspaceId: string; 
     const timeoutMin = numberOrNull(f.get("timeoutMin"));
     const items = dod
       .filter((d) => d.key.trim() !== "")
-      .map((d) => ({ key: d.key.trim(), title: d.title.trim() || d.key.trim(), required: d.required, check: d.check.trim() || null, autoValidate: d.autoValidate && d.check.trim() !== "" }));
+      .map((d) => ({
+        key: d.key.trim(),
+        title: d.title.trim() || d.key.trim(),
+        required: d.required,
+        check: d.check.trim() || null,
+        autoValidate: d.autoValidate && d.check.trim() !== "",
+      }));
     const common = {
       name: String(f.get("name") ?? "").trim(),
       promptTemplate: template,
@@ -157,7 +171,11 @@ function WorkflowForm({ workspaceId, workflow, onDone }: { workspaceId: string; 
 
   const setRow = (i: number, patch: Partial<DodRow>) => setDod((rows) => rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
   return (
-    <form onSubmit={submit} aria-label={workflow ? `Edit workflow ${workflow.name}` : "New workflow"} className="space-y-3 rounded-xl bg-white p-4 ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
+    <form
+      onSubmit={submit}
+      aria-label={workflow ? `Edit workflow ${workflow.name}` : "New workflow"}
+      className="space-y-3 rounded-xl bg-white p-4 ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800"
+    >
       <div className="grid gap-3 sm:grid-cols-2">
         <Field label="Workflow name">
           <Input name="name" defaultValue={workflow?.name} required />
@@ -198,13 +216,17 @@ function WorkflowForm({ workspaceId, workflow, onDone }: { workspaceId: string; 
           <Input name="budgetUsd" type="number" min={0.01} max={100000} step="any" defaultValue={workflow?.budgetUsd ?? ""} />
         </Field>
       </fieldset>
-      <Field label="Prompt template" hint="{{card.title}}, {{card.description}}, {{card.id}}, {{project.name}}, {{project.baseBranch}}, {{project.testCommand}}">
+      <Field
+        label="Prompt template"
+        hint="{{card.title}}, {{card.description}}, {{card.id}}, {{project.name}}, {{project.baseBranch}}, {{project.testCommand}}"
+      >
         <Textarea name="promptTemplate" rows={4} value={template} onChange={(e) => setTemplate(e.target.value)} required />
       </Field>
       {engine === "command" ? null : <TemplatePreview workspaceId={workspaceId} template={template} />}
       <fieldset className="space-y-2">
         <legend className="text-xs font-medium text-zinc-600 dark:text-zinc-400">Definition of Done</legend>
         {dod.map((d, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: rows have no id until saved and every input is controlled, so an index key loses no state.
           <div key={i} className="flex flex-wrap items-end gap-2" data-testid="dod-row">
             <Field label="Key">
               <Input value={d.key} onChange={(e) => setRow(i, { key: e.target.value })} />
@@ -231,7 +253,8 @@ function WorkflowForm({ workspaceId, workflow, onDone }: { workspaceId: string; 
         </Button>
       </fieldset>
       <label className="flex items-center gap-2 text-sm">
-        <input type="checkbox" name="requireIndependentReview" defaultChecked={workflow?.requireIndependentReview ?? false} /> Four eyes: who asks for a run does not validate it, and its only reviewer does not merge it
+        <input type="checkbox" name="requireIndependentReview" defaultChecked={workflow?.requireIndependentReview ?? false} /> Four eyes: who asks for a run
+        does not validate it, and its only reviewer does not merge it
       </label>
       <label className="flex items-center gap-2 text-sm">
         <input type="checkbox" name="isDefault" defaultChecked={workflow?.isDefault ?? false} /> Default workflow of the workspace
@@ -272,7 +295,10 @@ function TemplatePreview({ workspaceId, template }: { workspaceId: string; templ
   const card = cards.data?.some((c) => c.id === cardId) ? cardId : (cards.data?.[0]?.id ?? "");
   const settled = useSettled(template);
   const preview = useQuery(
-    trpc.workflow.previewTemplate.queryOptions({ workspaceId, cardId: card, promptTemplate: settled }, { enabled: !!card && settled.trim() !== "", placeholderData: keepPreviousData }),
+    trpc.workflow.previewTemplate.queryOptions(
+      { workspaceId, cardId: card, promptTemplate: settled },
+      { enabled: !!card && settled.trim() !== "", placeholderData: keepPreviousData },
+    ),
   );
   return (
     <section aria-label="Prompt preview" className="space-y-2 rounded-lg bg-zinc-50 p-3 dark:bg-zinc-950">
@@ -301,7 +327,10 @@ function TemplatePreview({ workspaceId, template }: { workspaceId: string; templ
       {!card ? <p className="text-xs text-zinc-500">Add a card to a board to see the prompt it would get.</p> : null}
       {preview.error ? <p className="text-xs text-red-600">{errorMessage(preview.error)}</p> : null}
       {preview.data ? (
-        <pre data-testid="template-preview" className="max-h-48 overflow-auto whitespace-pre-wrap rounded bg-white p-2 font-mono text-xs ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
+        <pre
+          data-testid="template-preview"
+          className="max-h-48 overflow-auto whitespace-pre-wrap rounded bg-white p-2 font-mono text-xs ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800"
+        >
           {preview.data.prompt}
         </pre>
       ) : null}

@@ -11,7 +11,13 @@ const variants: Record<Variant, string> = {
   danger: "bg-red-600 text-white hover:bg-red-500 disabled:bg-red-400",
 };
 
-export function Button({ variant = "secondary", size = "md", className, type = "button", ...props }: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant; size?: "sm" | "md" }) {
+export function Button({
+  variant = "secondary",
+  size = "md",
+  className,
+  type = "button",
+  ...props
+}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant; size?: "sm" | "md" }) {
   return (
     <button
       type={type}

@@ -70,11 +70,16 @@ function RemoveWorktreeDialog({ worktree: w, open, onClose }: { worktree: Worktr
     >
       <div className="space-y-3 text-sm">
         <p>
-          <code className="break-all">{w.path}</code> is deleted from disk (with anything not committed in it). The branch <code>{w.branch}</code> stays, so the run
-          can still be merged.
+          <code className="break-all">{w.path}</code> is deleted from disk (with anything not committed in it). The branch <code>{w.branch}</code> stays, so the
+          run can still be merged.
         </p>
         {remove.error ? (
-          <div role="alert" className="rounded-lg bg-red-50 p-3 text-red-900 ring-1 ring-red-200 dark:bg-red-950 dark:text-red-100 dark:ring-red-900" data-testid="worktree-remove-error" data-reason={reason}>
+          <div
+            role="alert"
+            className="rounded-lg bg-red-50 p-3 text-red-900 ring-1 ring-red-200 dark:bg-red-950 dark:text-red-100 dark:ring-red-900"
+            data-testid="worktree-remove-error"
+            data-reason={reason}
+          >
             <p className="font-medium">
               {reason ? <span className="font-mono">{reason}: </span> : null}
               {(reason && REFUSAL[reason]) ?? "The worktree could not be removed."}

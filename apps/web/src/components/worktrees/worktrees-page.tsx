@@ -36,7 +36,9 @@ export function WorktreesPage() {
   const session = useSession().session;
   const isAdmin = can(session, "admin", chosen?.id);
   const [includeRemoved, setIncludeRemoved] = useState(false);
-  const worktrees = useQuery(trpc.worktree.list.queryOptions({ workspaceId: chosen?.id ?? "", includeRemoved }, { enabled: !!chosen, refetchInterval: 10_000 }));
+  const worktrees = useQuery(
+    trpc.worktree.list.queryOptions({ workspaceId: chosen?.id ?? "", includeRemoved }, { enabled: !!chosen, refetchInterval: 10_000 }),
+  );
   const now = worktrees.dataUpdatedAt || Date.now();
 
   return (
