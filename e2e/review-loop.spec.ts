@@ -8,9 +8,10 @@ import { signIn } from "./support/ui";
 /**
  * The review loop from the browser (docs/review-loop.md), against a real repository and a
  * real runner process (`command` engine, whose command does the first change and, run
- * again on the branch, a second one): an admin comments on two lines of a finished run,
- * sends both to the agent, follows the follow-up in the card's thread, sees the new diff
- * with one comment outdated, validates and merges. A second browser sees the thread grow.
+ * again on the branch, a second one): an admin comments on two lines and on a range of
+ * lines (shift-click; Shift+Enter and a drag select ranges too) of a finished run, sends them to the agent, follows the follow-up in
+ * the card's thread, sees the new diff with the comments whose lines changed outdated,
+ * validates and merges. A second browser sees the thread grow.
  */
 
 const COMMAND = "if [ -f notes.txt ]; then sed -i 's/^two$/TWO/' notes.txt; else printf 'one\\ntwo\\nthree\\n' > notes.txt; fi";
@@ -35,7 +36,10 @@ test.describe("the review loop", () => {
     runner = undefined;
   });
 
-  test("comment on two lines, send them to the agent, watch the follow-up, one comment outdated, validate and merge", async ({ page, browser }) => {
+  test("comment on two lines and a range, send them to the agent, watch the follow-up, the comments whose lines changed outdated, validate and merge", async ({
+    page,
+    browser,
+  }) => {
     test.setTimeout(150_000);
     const api = adminClient();
     const { workspace, board, project, repoPath } = await seedWorkspace(api);
@@ -67,8 +71,39 @@ test.describe("the review loop", () => {
 
     await comment(page, 2, "Say it louder.");
     await comment(page, 3, "Keep this one as it is.");
+
+    // A range: click line 1's number, shift-click line 2's; the two lines are highlighted
+    // and the box under line 2 is for both.
+    const file = page.getByRole("region", { name: "notes.txt" });
+    await page.getByRole("button", { name: "Comment on notes.txt line 1", exact: true }).click();
+    await page.getByRole("button", { name: "Comment on notes.txt line 2", exact: true }).click({ modifiers: ["Shift"] });
+    await expect(page.getByTestId("comment-range")).toHaveText("Commenting on lines 1–2");
+    await expect(file.locator(".diff-code-selected")).toHaveCount(2);
+    await page.getByRole("textbox", { name: "Your comment on notes.txt lines 1–2" }).fill("These two read as one.");
+    await page.getByRole("button", { name: "Comment", exact: true }).click();
+    const ranged = page.locator('[data-testid="line-comments"][data-line="2"]').getByTestId("review-comment").filter({ hasText: "These two read as one." });
+    await expect(ranged).toBeVisible();
+    await expect(ranged.getByTestId("comment-lines")).toHaveText("lines 1–2");
+    await expect(file.locator(".diff-code-selected")).toHaveCount(0);
+    // From the keyboard: Enter on line 3's number, then Shift+Enter on line 1's selects 1–3.
+    await page.getByRole("button", { name: "Comment on notes.txt line 3", exact: true }).press("Enter");
+    await page.getByRole("button", { name: "Comment on notes.txt line 1", exact: true }).press("Shift+Enter");
+    await expect(page.getByRole("textbox", { name: "Your comment on notes.txt lines 1–3" })).toBeFocused();
+    await expect(file.locator(".diff-code-selected")).toHaveCount(3);
+    await page.getByRole("button", { name: "Cancel", exact: true }).click();
+    await expect(page.getByTestId("comment-range")).toHaveCount(0);
+    // Dragging from line 2's number to line 3's selects 2–3.
+    await page.getByRole("button", { name: "Comment on notes.txt line 2", exact: true }).hover();
+    await page.mouse.down();
+    await page.getByRole("button", { name: "Comment on notes.txt line 3", exact: true }).hover();
+    await page.mouse.up();
+    await expect(page.getByTestId("comment-range")).toHaveText("Commenting on lines 2–3");
+    await expect(file.locator(".diff-code-selected")).toHaveCount(2);
+    await page.getByRole("button", { name: "Cancel", exact: true }).click();
+    await expect(page.getByTestId("comment-range")).toHaveCount(0);
+
     const send = page.getByTestId("send-follow-up");
-    await expect(send).toHaveText("Send 2 comments to the agent");
+    await expect(send).toHaveText("Send 3 comments to the agent");
     await page.getByLabel("Note (optional)").fill("Only line two.");
     await send.click();
 
@@ -90,11 +125,15 @@ test.describe("the review loop", () => {
     expect(second.prompt).toContain("> two");
     expect(second.prompt).toContain("notes.txt:3 — admin:");
     expect(second.prompt).toContain("> three");
+    expect(second.prompt).toContain("notes.txt:1-2 — admin:bootstrap:\nThese two read as one.\n```\n> one\n> two\n  three\n```");
     expect(second.prompt).toContain("Note from the reviewer:\nOnly line two.");
 
-    // The new diff: line 2 changed, so its comment is outdated; line 3's still shows on its line.
+    // The new diff: line 2 changed, so its comment is outdated, and so is the range 1–2 that
+    // holds it; line 3's still shows on its line.
     await expect(page.getByTestId("outdated-comments")).toContainText("Say it louder.");
     await expect(page.getByTestId("outdated-comments")).toContainText("notes.txt:2 was two");
+    await expect(page.getByTestId("outdated-comments")).toContainText("These two read as one.");
+    await expect(page.getByTestId("outdated-comments")).toContainText(/notes\.txt:1-2 was one\s+two/);
     await expect(page.locator('[data-testid="line-comments"][data-line="3"]')).toContainText("Keep this one as it is.");
 
     // Validate on the new head and merge: the branch carries both runs' commits.

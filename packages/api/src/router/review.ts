@@ -12,16 +12,27 @@ const zDiffPath = z
   .max(4096)
   .refine((p) => !p.includes("\0") && !p.startsWith("/") && !p.split("/").includes(".."), "a relative path inside the repository");
 
-export const ZReviewCommentInput = z.object({
-  runId: zId,
-  path: zDiffPath,
-  line: z.number().int().min(1).max(10_000_000),
-  side: z.enum(["old", "new"]).default("new"),
-  body: z.string().trim().min(1).max(20_000),
-});
+const zLine = z.number().int().min(1).max(10_000_000);
+
+export const ZReviewCommentInput = z
+  .object({
+    runId: zId,
+    path: zDiffPath,
+    line: zLine,
+    /** The last line of a range (same side as `line`); absent for a one-line comment. */
+    endLine: zLine.optional(),
+    side: z.enum(["old", "new"]).default("new"),
+    body: z.string().trim().min(1).max(20_000),
+  })
+  .superRefine((v, ctx) => {
+    if (v.endLine === undefined) return;
+    if (v.endLine < v.line) ctx.addIssue({ code: "custom", path: ["endLine"], message: "endLine must be at least line" });
+    else if (v.endLine - v.line + 1 > review.MAX_RANGE_LINES)
+      ctx.addIssue({ code: "custom", path: ["endLine"], message: `a comment covers at most ${review.MAX_RANGE_LINES} lines` });
+  });
 
 export const reviewRouter = {
-  /** A comment on one line of the run's diff (member). */
+  /** A comment on one line, or a range of lines (`endLine`), of the run's diff (member). */
   comment: authedProcedure.input(ZReviewCommentInput).mutation(async ({ ctx, input }) => {
     await ctx.authorize.run(input.runId, "member");
     return review.addComment(ctx.deps, actorOf(ctx.principal), input);

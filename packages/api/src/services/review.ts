@@ -1,8 +1,9 @@
 /**
- * Inline review comments (docs/review-loop.md): a reviewer's comment on one line of a run's
- * diff, anchored to the run's head commit and the text of the line. On a later run of the
- * thread a comment shows where its line still exists (by its text, nearest to where it
- * was), and as outdated otherwise.
+ * Inline review comments (docs/review-loop.md): a reviewer's comment on one line, or a range
+ * of lines, of a run's diff, anchored to the run's head commit and the text of its lines. On
+ * a later run of the thread a comment shows where its lines still exist, all of them
+ * unchanged and in a row (by their text, nearest to where they were), and as outdated
+ * otherwise: a range is outdated as soon as any of its lines changed.
  */
 import type { ReviewComment } from "@agentboard/db";
 import type { Deps } from "./deps.js";
@@ -14,9 +15,14 @@ export interface CommentInput {
   runId: string;
   path: string;
   line: number;
+  /** The last line of a range (same side, ≥ line); absent or equal to `line` for one line. */
+  endLine?: number | undefined;
   side: "old" | "new";
   body: string;
 }
+
+/** The most lines one comment may cover. */
+export const MAX_RANGE_LINES = 500;
 
 export async function addComment(deps: Deps, author: string, input: CommentInput) {
   const run = await deps.db.prisma.run.findUnique({
@@ -26,8 +32,19 @@ export async function addComment(deps: Deps, author: string, input: CommentInput
   if (!run) throw notFound("run", input.runId);
   const lines = linesOfDiff(run.diff ?? "", input.path);
   if (lines.length === 0) throw badRequest(`the run's diff does not change ${input.path}`, "path");
-  const at = lines.find((l) => l.side === input.side && l.line === input.line);
-  if (!at) throw badRequest(`line ${input.line} (${input.side}) of ${input.path} is not in the run's diff`, "line");
+  const side = lines.filter((l) => l.side === input.side);
+  const start = side.findIndex((l) => l.line === input.line);
+  if (start < 0) throw badRequest(`line ${input.line} (${input.side}) of ${input.path} is not in the run's diff`, "line");
+  const endLine = input.endLine !== undefined && input.endLine !== input.line ? input.endLine : null;
+  let covered = [side[start]!];
+  if (endLine !== null) {
+    if (endLine < input.line) throw badRequest("endLine must not be before line", "endLine");
+    if (endLine - input.line + 1 > MAX_RANGE_LINES) throw badRequest(`a comment covers at most ${MAX_RANGE_LINES} lines`, "endLine");
+    covered = side.slice(start, start + (endLine - input.line + 1));
+    // Every line of the range is in the diff, in a row (no gap between hunks).
+    const whole = covered.length === endLine - input.line + 1 && covered.every((l, i) => l.line === input.line + i);
+    if (!whole) throw badRequest(`lines ${input.line}-${endLine} (${input.side}) of ${input.path} are not all in the run's diff`, "endLine");
+  }
   const comment = await deps.db.prisma.reviewComment.create({
     data: {
       runId: run.id,
@@ -35,8 +52,9 @@ export async function addComment(deps: Deps, author: string, input: CommentInput
       commit: run.headCommit,
       path: input.path,
       line: input.line,
+      endLine,
       side: input.side,
-      lineText: at.text,
+      lineText: covered.map((l) => l.text).join("\n"),
       body: input.body,
       author,
     },
@@ -46,17 +64,36 @@ export async function addComment(deps: Deps, author: string, input: CommentInput
 }
 
 export interface PlacedComment extends ReviewComment {
-  /** Where the comment shows on the asked run's diff; null when outdated. */
+  /** Where the comment (its first line) shows on the asked run's diff; null when outdated. */
   placedLine: number | null;
+  /** Where a range comment's last line shows; null for one line or when outdated. */
+  placedEndLine: number | null;
   outdated: boolean;
 }
 
-/** Where a comment's line is in `lines`: the same side and text, nearest to its old place. */
-export function place(c: Pick<ReviewComment, "line" | "side" | "lineText">, lines: DiffLine[]): number | null {
-  const same = lines.filter((l) => l.side === c.side && l.text === c.lineText);
-  if (same.length === 0) return null;
-  same.sort((a, b) => Math.abs(a.line - c.line) - Math.abs(b.line - c.line));
-  return same[0]?.line ?? null;
+/** The texts of the lines a comment covers (one for a single-line comment). */
+export function textsOf(c: Pick<ReviewComment, "line" | "endLine" | "lineText">): string[] {
+  return c.endLine !== null && c.endLine > c.line ? c.lineText.split("\n") : [c.lineText];
+}
+
+/**
+ * Where a comment's lines are in `lines`: on the same side, all of its lines with the same
+ * text and in a row (consecutive numbers), the nearest to its old place. Null when any line
+ * of the range changed or is no longer in the diff.
+ */
+export function place(c: Pick<ReviewComment, "line" | "endLine" | "side" | "lineText">, lines: DiffLine[]): number | null {
+  const texts = textsOf(c);
+  const side = lines.filter((l) => l.side === c.side);
+  let best: number | null = null;
+  for (let i = 0; i + texts.length <= side.length; i++) {
+    const first = side[i]!;
+    const fits = texts.every((t, k) => {
+      const l = side[i + k]!;
+      return l.text === t && l.line === first.line + k;
+    });
+    if (fits && (best === null || Math.abs(first.line - c.line) < Math.abs(best - c.line))) best = first.line;
+  }
+  return best;
 }
 
 /** The comments of the run's thread, placed on this run's diff. */
@@ -75,7 +112,8 @@ export async function listComments(deps: Deps, runId: string): Promise<PlacedCom
   };
   return comments.map((c) => {
     const placedLine = c.runId === run.id ? c.line : place(c, linesOf(c.path));
-    return { ...c, placedLine, outdated: placedLine === null };
+    const placedEndLine = placedLine !== null && c.endLine !== null ? placedLine + (c.endLine - c.line) : null;
+    return { ...c, placedLine, placedEndLine, outdated: placedLine === null };
   });
 }
 

@@ -13,7 +13,7 @@ import { transition } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
 import { branchNameForRun } from "@agentboard/git";
 import { linesOfDiff } from "./diff-lines.js";
-import { commentsMessage, type CommentForPrompt } from "./review-prompt.js";
+import { commentsMessage, whereOf, type CommentForPrompt } from "./review-prompt.js";
 
 export interface FollowUpInput {
   runId: string;
@@ -224,7 +224,7 @@ export async function followUp(deps: Deps, actor: string, input: FollowUpInput) 
   if (ids.length > 0) {
     const comments = await deps.db.prisma.reviewComment.findMany({
       where: { id: { in: ids }, cardId: parent.cardId },
-      orderBy: [{ path: "asc" }, { line: "asc" }],
+      orderBy: [{ path: "asc" }, { line: "asc" }, { createdAt: "asc" }, { id: "asc" }],
     });
     const missing = ids.filter((id) => !comments.some((c) => c.id === id));
     if (missing.length > 0) throw notFound("review comment", missing[0] ?? "");
@@ -271,17 +271,26 @@ export async function retryRun(deps: Deps, actor: string, input: RetryInput) {
   return queueThreadRun(deps, actor, run, { ...spec, parentRunId: run.parentRunId, startCommit: run.startCommit, preferHolder: false });
 }
 
-/** The lines a comment points at, from the diff of the run it was made on (a few lines of context). */
+/**
+ * The lines a comment points at, from the diff of the run it was made on: the commented line,
+ * or every line of a range, marked with `>`, and a couple of lines of context either side.
+ */
 async function codeAround(
   deps: Deps,
   _parent: Run,
-  c: { runId: string; path: string; line: number; side: "old" | "new"; lineText: string },
+  c: { runId: string; path: string; line: number; endLine: number | null; side: "old" | "new"; lineText: string },
 ): Promise<string[]> {
   const run = await deps.db.prisma.run.findUnique({ where: { id: c.runId }, select: { diff: true } });
   const lines = linesOfDiff(run?.diff ?? "", c.path);
-  const at = lines.findIndex((l) => l.side === c.side && l.line === c.line);
-  if (at < 0) return c.lineText ? [c.lineText] : [];
-  return lines.slice(Math.max(0, at - 2), at + 3).map((l) => `${l.line === c.line && l.side === c.side ? ">" : " "} ${l.text}`);
+  const last = c.endLine ?? c.line;
+  const inRange = (l: { side: "old" | "new"; line: number }) => l.side === c.side && l.line >= c.line && l.line <= last;
+  const from = lines.findIndex(inRange);
+  if (from < 0) return c.lineText ? c.lineText.split("\n").map((t) => `> ${t}`) : [];
+  let to = from;
+  lines.forEach((l, i) => {
+    if (inRange(l)) to = i;
+  });
+  return lines.slice(Math.max(0, from - 2), to + 3).map((l) => `${inRange(l) ? ">" : " "} ${l.text}`);
 }
 
 /** What a runner needs to continue a thread: where it starts and the conversation so far. */
@@ -308,7 +317,7 @@ export async function threadSummary(deps: Deps, run: Run): Promise<string> {
   const runs = (await threadRuns(deps, run)).filter((r) => r.id !== run.id);
   const open = await deps.db.prisma.reviewComment.findMany({
     where: { cardId: run.cardId, resolvedAt: null, runId: { in: runs.map((r) => r.id) } },
-    orderBy: [{ path: "asc" }, { line: "asc" }],
+    orderBy: [{ path: "asc" }, { line: "asc" }, { createdAt: "asc" }, { id: "asc" }],
   });
   const last = runs.at(-1);
   const stat = last?.diffStat as { files?: number; additions?: number; deletions?: number } | null | undefined;
@@ -321,7 +330,7 @@ export async function threadSummary(deps: Deps, run: Run): Promise<string> {
     stat
       ? `## What the branch changes so far\n${stat.files ?? 0} files, +${stat.additions ?? 0} -${stat.deletions ?? 0}${files.length ? `: ${files.slice(0, 50).join(", ")}` : ""}`
       : "",
-    open.length ? `## Open review comments\n${open.map((c) => `- ${c.path}:${c.line} (${c.author}): ${c.body}`).join("\n")}` : "",
+    open.length ? `## Open review comments\n${open.map((c) => `- ${whereOf(c)} (${c.author}): ${c.body}`).join("\n")}` : "",
   ];
   return parts
     .filter((p) => p !== "")

@@ -1,6 +1,6 @@
 "use client";
 
-import { memo, useMemo, useState, type ReactNode } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { Diff, getChangeKey, Hunk, markEdits, parseDiff, tokenize, type ChangeData, type FileData, type GutterOptions, type HunkData } from "react-diff-view";
 import { cn } from "@/components/ui/cn";
 import { diffHighlighter, languageOf } from "./highlight";
@@ -29,6 +29,11 @@ function statOf(file: FileData): FileStat {
   return { file, path, additions, deletions };
 }
 
+/** The lines between two of one side, in order. */
+function rangeOf(from: LineRef, to: LineRef): LineRef {
+  return { path: to.path, side: to.side, line: Math.min(from.line, to.line), endLine: Math.max(from.line, to.line) };
+}
+
 /** A change's line as review comments name it: added and unchanged lines by their new number, removed ones by their old. */
 function lineOf(change: ChangeData): { side: "old" | "new"; line: number } {
   if (change.type === "insert") return { side: "new", line: change.lineNumber };
@@ -38,8 +43,10 @@ function lineOf(change: ChangeData): { side: "old" | "new"; line: number } {
 
 /**
  * The run's diff: a file list with counts, and each file with syntax highlighting. With
- * `review`, clicking a line's number opens a comment box under it, and the thread's comments
- * show under their lines (outdated ones above the files).
+ * `review`, clicking a line's number opens a comment box under it; shift-clicking a second
+ * line's number on the same side (or Shift+Enter on it), or dragging from one line's number
+ * to another's, selects the range between and opens the box under its last line. The thread's comments show under their (last) lines, outdated
+ * ones above the files.
  */
 export function DiffViewer({ diff, review }: { diff: string; review?: DiffReview }) {
   const files = useMemo(() => {
@@ -152,6 +159,33 @@ function FileHunks({
   review?: DiffReview;
 }) {
   const [draft, setDraft] = useState<LineRef | null>(null);
+  // The line a range starts from: the last line whose number was clicked without Shift, or
+  // where a drag started.
+  const anchor = useRef<LineRef | null>(null);
+  const pick = useCallback((at: LineRef, extend: boolean) => {
+    const from = anchor.current;
+    if (extend && from && from.side === at.side && from.line !== at.line) {
+      setDraft(rangeOf(from, at));
+      return;
+    }
+    anchor.current = at;
+    setDraft(at);
+  }, []);
+  // Dragging from one line number to another on the same side selects the range too.
+  const dragFrom = useRef<LineRef | null>(null);
+  useEffect(() => {
+    const end = () => {
+      dragFrom.current = null;
+    };
+    window.addEventListener("mouseup", end);
+    return () => window.removeEventListener("mouseup", end);
+  }, []);
+  const dragOver = useCallback((at: LineRef, buttons: number) => {
+    const from = dragFrom.current;
+    if (!from || (buttons & 1) === 0 || from.side !== at.side || from.line === at.line) return;
+    anchor.current = from;
+    setDraft(rangeOf(from, at));
+  }, []);
   const widgets = useMemo(() => {
     if (!review) return undefined;
     const here = review.comments.filter((c) => c.path === path && !c.outdated && c.placedLine !== null);
@@ -159,35 +193,64 @@ function FileHunks({
     for (const h of hunks) {
       for (const change of h.changes) {
         const at = { path, ...lineOf(change) };
-        const onLine: ReviewComment[] = here.filter((c) => c.side === at.side && c.placedLine === at.line);
-        const composing = draft !== null && draft.side === at.side && draft.line === at.line;
+        const onLine: ReviewComment[] = here.filter((c) => c.side === at.side && (c.placedEndLine ?? c.placedLine) === at.line);
+        const composing = draft !== null && draft.side === at.side && (draft.endLine ?? draft.line) === at.line ? draft : null;
         if (onLine.length === 0 && !composing) continue;
-        out[getChangeKey(change)] = <LineComments at={at} comments={onLine} review={review} composing={composing} onClose={() => setDraft(null)} />;
+        // A new box (focused) whenever the line or range being commented on changes.
+        const key = composing ? `draft-${composing.side}-${composing.line}-${composing.endLine ?? ""}` : "comments";
+        out[getChangeKey(change)] = <LineComments key={key} at={at} comments={onLine} review={review} composing={composing} onClose={() => setDraft(null)} />;
       }
     }
     return out;
   }, [review, hunks, path, draft]);
+  // The lines of the range being commented on, highlighted.
+  const selected = useMemo(() => {
+    if (!draft || draft.endLine === undefined) return [];
+    const last = draft.endLine;
+    return hunks.flatMap((h) =>
+      h.changes
+        .filter((c) => {
+          const at = lineOf(c);
+          return at.side === draft.side && at.line >= draft.line && at.line <= last;
+        })
+        .map(getChangeKey),
+    );
+  }, [hunks, draft]);
   // The line number that names a line (new for added and unchanged lines, old for removed
-  // ones) is a button that opens a comment box under the line.
+  // ones) is a button that opens a comment box under the line; with Shift (click, or Enter
+  // from the keyboard) it extends the last line picked to a range.
   const renderGutter = useMemo(
     () =>
       review?.canComment
         ? ({ change, side, renderDefault }: GutterOptions) => {
             const at = lineOf(change);
             if (side !== at.side) return renderDefault();
+            const ref = { path, ...at };
             return (
               <button
                 type="button"
                 className="w-full text-right hover:text-sky-600 hover:underline"
                 aria-label={`Comment on ${path} line ${at.line}${at.side === "old" ? " (removed)" : ""}`}
-                onClick={() => setDraft({ path, ...at })}
+                aria-keyshortcuts="Shift+Enter"
+                title="Click to comment; Shift-click another line, or drag, to comment on a range"
+                onClick={(e) => pick(ref, e.shiftKey)}
+                onMouseDown={(e) => {
+                  if (e.button === 0 && !e.shiftKey) dragFrom.current = ref;
+                }}
+                onMouseEnter={(e) => dragOver(ref, e.buttons)}
+                onKeyDown={(e) => {
+                  if (e.key === "Enter" && e.shiftKey) {
+                    e.preventDefault();
+                    pick(ref, true);
+                  }
+                }}
               >
                 {renderDefault()}
               </button>
             );
           }
         : undefined,
-    [review?.canComment, path],
+    [review?.canComment, path, pick, dragOver],
   );
   const tokens = useMemo(() => {
     const language = languageOf(path);
@@ -201,7 +264,7 @@ function FileHunks({
   }, [hunks, path]);
   return (
     <div className="overflow-x-auto">
-      <Diff viewType={view} diffType={type} hunks={hunks} tokens={tokens} widgets={widgets} renderGutter={renderGutter}>
+      <Diff viewType={view} diffType={type} hunks={hunks} tokens={tokens} widgets={widgets} renderGutter={renderGutter} selectedChanges={selected}>
         {(hs) => hs.map((h) => <Hunk key={h.content} hunk={h} />)}
       </Diff>
     </div>

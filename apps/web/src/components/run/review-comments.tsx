@@ -13,11 +13,17 @@ import { cn } from "@/components/ui/cn";
 
 export type ReviewComment = RouterOutputs["review"]["list"][number];
 
-/** A line of the diff, as review comments name it. */
+/** A line of the diff, or a range of lines on one side (`line`..`endLine`), as review comments name it. */
 export interface LineRef {
   path: string;
   line: number;
+  endLine?: number;
   side: "old" | "new";
+}
+
+/** "line 3", or "lines 3–5" for a range. */
+export function linesLabel(r: { line: number; endLine?: number | null }): string {
+  return r.endLine != null && r.endLine > r.line ? `lines ${r.line}–${r.endLine}` : `line ${r.line}`;
 }
 
 /** What the diff viewer needs to show and take comments. */
@@ -54,7 +60,10 @@ export function useDiffReview(runId: string, canComment: boolean): DiffReview & 
   };
 }
 
-/** The comments on one line, and the box for a new one (shown under the line in the diff). */
+/**
+ * The comments that end on one line (a range comment shows under its last line), and the box
+ * for a new one on `composing` (the line, or the range that ends here).
+ */
 export function LineComments({
   at,
   comments,
@@ -65,7 +74,7 @@ export function LineComments({
   at: LineRef;
   comments: ReviewComment[];
   review: DiffReview;
-  composing: boolean;
+  composing: LineRef | null;
   onClose: () => void;
 }) {
   const [body, setBody] = useState("");
@@ -88,7 +97,7 @@ export function LineComments({
             if (!body.trim()) return;
             setBusy(true);
             review
-              .add(at, body.trim())
+              .add(composing, body.trim())
               .then(() => {
                 setBody("");
                 onClose();
@@ -97,8 +106,13 @@ export function LineComments({
               .finally(() => setBusy(false));
           }}
         >
+          {composing.endLine !== undefined ? (
+            <p className="text-zinc-500" data-testid="comment-range">
+              Commenting on {linesLabel(composing)}
+            </p>
+          ) : null}
           <Textarea
-            aria-label={`Your comment on ${at.path} line ${at.line}`}
+            aria-label={`Your comment on ${composing.path} ${linesLabel(composing)}`}
             value={body}
             onChange={(e) => setBody(e.target.value)}
             rows={3}
@@ -121,6 +135,7 @@ export function LineComments({
 
 export function CommentView({ comment: c, review }: { comment: ReviewComment; review: DiffReview }) {
   const resolved = c.resolvedAt !== null;
+  const ranged = c.endLine !== null && c.endLine > c.line;
   return (
     <article
       className={cn("rounded-md bg-white p-2 ring-1 ring-zinc-200 dark:bg-zinc-950 dark:ring-zinc-800", resolved && "opacity-60")}
@@ -128,10 +143,17 @@ export function CommentView({ comment: c, review }: { comment: ReviewComment; re
       data-comment-id={c.id}
       data-outdated={c.outdated}
       data-resolved={resolved}
+      data-line={c.placedLine ?? undefined}
+      data-end-line={c.placedEndLine ?? undefined}
     >
       <header className="mb-1 flex flex-wrap items-center gap-2 text-zinc-500">
         <span className="font-medium text-zinc-700 dark:text-zinc-200">{c.author}</span>
         <span>{timeAgo(c.createdAt)}</span>
+        {ranged && !c.outdated ? (
+          <span className="font-mono" data-testid="comment-lines">
+            {linesLabel({ line: c.placedLine ?? c.line, endLine: c.placedEndLine ?? c.endLine })}
+          </span>
+        ) : null}
         {c.outdated ? <span className="rounded bg-amber-100 px-1.5 text-amber-800 dark:bg-amber-950 dark:text-amber-200">outdated</span> : null}
         {c.sentInRunId ? <span className="rounded bg-sky-100 px-1.5 text-sky-800 dark:bg-sky-950 dark:text-sky-200">sent to the agent</span> : null}
         {resolved ? <span>resolved by {c.resolvedBy}</span> : null}
@@ -152,11 +174,11 @@ export function OutdatedComments({ comments, review }: { comments: ReviewComment
   if (outdated.length === 0) return null;
   return (
     <section aria-label="Outdated comments" className="mb-3 space-y-2 text-xs" data-testid="outdated-comments">
-      <p className="font-medium text-zinc-600 dark:text-zinc-300">Outdated comments (their line changed since)</p>
+      <p className="font-medium text-zinc-600 dark:text-zinc-300">Outdated comments (their lines changed since)</p>
       {outdated.map((c) => (
         <div key={c.id}>
-          <p className="mb-1 font-mono text-zinc-500">
-            {c.path}:{c.line} was <code>{c.lineText.trim() || "(empty line)"}</code>
+          <p className="mb-1 whitespace-pre-wrap font-mono text-zinc-500">
+            {c.path}:{c.endLine !== null && c.endLine > c.line ? `${c.line}-${c.endLine}` : c.line} was <code>{c.lineText.trim() || "(empty line)"}</code>
           </p>
           <CommentView comment={c} review={review} />
         </div>

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "review_comments" ADD COLUMN "end_line" INTEGER;
