@@ -9,7 +9,8 @@ const ICON: Record<(typeof ORDER)[number], string> = { system: "â—", light: "â˜
 
 export function ThemeToggle() {
   const { theme, setTheme } = useTheme();
-  // The stored theme is only known in the browser; render a neutral button until then.
+  // The stored theme is only known in the browser; render a neutral button until then,
+  // disabled: before hydration a click would do nothing and be lost.
   const [mounted, setMounted] = useState(false);
   useEffect(() => setMounted(true), []);
   const current = mounted && (theme === "light" || theme === "dark") ? theme : "system";
@@ -18,7 +19,8 @@ export function ThemeToggle() {
     <button
       type="button"
       onClick={() => setTheme(next)}
-      className="rounded-md px-2 py-1 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800"
+      disabled={!mounted}
+      className="rounded-md px-2 py-1 text-sm text-zinc-600 hover:bg-zinc-100 disabled:opacity-60 dark:text-zinc-300 dark:hover:bg-zinc-800"
       aria-label={`${LABEL[current]} (switch to ${next})`}
       title={LABEL[current]}
     >
