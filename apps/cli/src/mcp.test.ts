@@ -25,7 +25,15 @@ const transports: [string, Connect][] = [
         new StdioClientTransport({
           command: process.execPath,
           args: [bin, "mcp"],
-          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", AGENTBOARD_SERVER: h.url, AGENTBOARD_TOKEN: token },
+          // NODE_OPTIONS carries the source condition (vitest.config.ts): without it the bin
+          // loads dist/, which a clean clone has not built.
+          env: {
+            PATH: process.env.PATH ?? "",
+            HOME: process.env.HOME ?? "",
+            NODE_OPTIONS: process.env.NODE_OPTIONS ?? "",
+            AGENTBOARD_SERVER: h.url,
+            AGENTBOARD_TOKEN: token,
+          },
           stderr: "pipe",
         }),
       );
