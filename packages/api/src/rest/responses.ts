@@ -49,7 +49,14 @@ export const ZCard = z
     updatedAt: date,
   })
   .meta({ id: "Card" });
-export const ZDodSpecOut = z.looseObject({ key: z.string(), title: z.string(), required: z.boolean(), check: z.string().nullish(), autoValidate: z.boolean() });
+export const ZDodSpecOut = z.looseObject({
+  key: z.string(),
+  title: z.string(),
+  required: z.boolean(),
+  check: z.string().nullish(),
+  autoValidate: z.boolean(),
+  carryOver: z.boolean(),
+});
 export const ZWorkflow = z
   .looseObject({
     id,
@@ -145,6 +152,7 @@ export const ZDodItem = z
     required: z.boolean(),
     check: z.string().nullable(),
     autoValidate: z.boolean(),
+    carryOver: z.boolean(),
     status: z.enum(["pending", "done", "validated", "failed"]),
     evidence: z.array(ZEvidence),
   })

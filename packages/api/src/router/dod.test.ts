@@ -79,8 +79,8 @@ describe.each(testProviders)("workflows and the Definition of Done on %s", (prov
         ],
       });
       expect(wf.dod).toEqual([
-        { key: "lint", title: "Lint", required: true, check: "npm run lint", autoValidate: true },
-        { key: "docs", title: "Docs", required: false, check: null, autoValidate: false },
+        { key: "lint", title: "Lint", required: true, check: "npm run lint", autoValidate: true, carryOver: false },
+        { key: "docs", title: "Docs", required: false, check: null, autoValidate: false, carryOver: false },
       ]);
       expect(await viewer.workflow.byId({ workflowId: wf.id })).toMatchObject({ id: wf.id, name: "Strict" });
       expect((await failure(member.workflow.update({ workflowId: wf.id, name: "x" }))).code).toBe("FORBIDDEN");

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testProviders } from "@agentboard/testkit";
 import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
-import { claimAndWork, commitOnMain, git, makeRepo, type RepoFixture } from "../testing/git-runs.js";
+import { commitAll } from "@agentboard/git";
+import { claimAndWork, commitOnMain, git, makeRepo, writeFile, type RepoFixture } from "../testing/git-runs.js";
 import { failure } from "../testing/failures.js";
 
 /**
@@ -153,5 +154,79 @@ describe.each(testProviders)("a moving base at the merge gate on %s", (provider)
     expect(await api.admin.run.mergeability({ runId: run.id })).toMatchObject({ canMerge: true, reasons: [] });
     const merged = await api.admin.run.merge({ runId: run.id });
     expect(merged.status).toBe("merged");
+  });
+
+  it("an item with carryOver keeps its validation when the branch moves (a follow-up, an update from the base); the others must be given again", async () => {
+    const wf = await api.admin.workflow.create({
+      workspaceId: seed.workspace.id,
+      name: "Carried",
+      promptTemplate: "{{card.title}}",
+      engine: "command",
+      command: "true",
+      dod: [
+        { key: "design", title: "Design approved", required: true, carryOver: true },
+        { key: "review", title: "Change reviewed", required: true },
+      ],
+    });
+    expect(wf.dod.map((d) => [d.key, d.carryOver])).toEqual([
+      ["design", true],
+      ["review", false],
+    ]);
+    const fx = makeRepo(api);
+    fixtures.push(fx);
+    const project = await api.admin.project.create({ workspaceId: seed.workspace.id, name: `p-${fixtures.length}`, repoPath: fx.repo, baseBranch: "main" });
+    const card = await api.admin.card.create({ boardId: seed.board.id, projectId: project.id, title: "Carry over" });
+    const run = await member.run.create({ cardId: card.id, workflowId: wf.id });
+    const started = await claimAndWork(runner, seed.workspace.id, run.id, fx, { files: { "carry.txt": "one\n" } });
+    const head = git(fx.repo, "rev-parse", started.branch);
+    await runner.run.complete({ runId: run.id, leaseToken: started.leaseToken, status: "succeeded", output: { summary: "done", headCommit: head } });
+    const validateAll = async (runId: string, keys: string[]) => {
+      for (const key of keys) {
+        const { evidence } = await member.dod.addEvidence({ runId, itemKey: key, kind: "text", payload: { text: `looked at ${key}` } });
+        await api.admin.dod.validate({ evidenceId: evidence.id });
+      }
+    };
+    await validateAll(run.id, ["design", "review"]);
+    expect(await api.admin.run.mergeability({ runId: run.id })).toMatchObject({ canMerge: true });
+
+    // A follow-up moves the branch: its runner works on in the parent's checkout and commits.
+    const next = await member.run.followUp({ runId: run.id, message: "one more thing" });
+    const claim = await runner.run.claim({ workspaceId: seed.workspace.id, runId: next.id });
+    expect(claim?.run.id).toBe(next.id);
+    writeFile(started.worktree, "carry.txt", "two\n");
+    await commitAll({ dir: started.worktree, message: "follow-up work" });
+    const head2 = git(fx.repo, "rev-parse", started.branch);
+    expect(head2).not.toBe(head);
+    await runner.run.start({ runId: next.id, leaseToken: claim!.leaseToken, worktreePath: started.worktree, sizeBytes: 1 });
+    await runner.run.complete({ runId: next.id, leaseToken: claim!.leaseToken, status: "succeeded", output: { summary: "done", headCommit: head2 } });
+
+    const shown = await member.run.byId({ runId: next.id });
+    const design = shown.dodItems.find((d) => d.key === "design")!;
+    expect(design).toMatchObject({ carryOver: true, status: "validated" });
+    expect(design.evidence.map((e) => [e.commit, e.validatedBy !== null])).toEqual([[head, true]]);
+    expect(shown.dodItems.find((d) => d.key === "review")).toMatchObject({ carryOver: false, status: "pending", evidence: [] });
+    const gate = await api.admin.run.mergeability({ runId: next.id });
+    expect(gate.canMerge).toBe(false);
+    expect(gate.reasons.filter((r) => r.reason === "DOD_INCOMPLETE").map((r) => r.details)).toEqual([
+      { missing: [expect.objectContaining({ key: "review" })] },
+    ]);
+    const refused = await failure(api.admin.run.merge({ runId: next.id }));
+    expect(refused).toMatchObject({ code: "CONFLICT", reason: "DOD_INCOMPLETE" });
+    expect(((refused.details?.missing ?? []) as { key: string }[]).map((m) => m.key)).toEqual(["review"]);
+
+    // Validated again on the follow-up's head; then the base moves and is merged in.
+    await validateAll(next.id, ["review"]);
+    expect(await api.admin.run.mergeability({ runId: next.id })).toMatchObject({ canMerge: true });
+    commitOnMain(fx.repo, { "other.txt": "other\n" }, "someone else's work");
+    await member.run.updateFromBase({ runId: next.id });
+    const moved = await api.admin.run.mergeability({ runId: next.id });
+    expect(moved.reasons.filter((r) => r.reason === "DOD_INCOMPLETE").map((r) => r.details)).toEqual([
+      { missing: [expect.objectContaining({ key: "review", validatedOn: head2 })], stale: true, checksToRerun: [] },
+    ]);
+    const stale = await failure(api.admin.run.merge({ runId: next.id }));
+    expect(stale).toMatchObject({ code: "CONFLICT", reason: "DOD_INCOMPLETE" });
+    expect(((stale.details?.missing ?? []) as { key: string }[]).map((m) => m.key)).toEqual(["review"]);
+    await validateAll(next.id, ["review"]);
+    expect((await api.admin.run.merge({ runId: next.id })).status).toBe("merged");
   });
 });

@@ -142,6 +142,21 @@ describe.each(testProviders)("threads of runs on %s", (provider) => {
     expect(thread.threads[0]!.runs.map((r) => r.kind)).toEqual(["run", "follow_up"]);
   });
 
+  it("a card budget refuses a new run of the card at create too, on a new thread as well", async () => {
+    const card = await api.admin.card.create({ boardId: seed.board.id, projectId: seed.project.id, title: "Budget at create" });
+    await member.card.update({ cardId: card.id, budgetUsd: 0.5 });
+    await finishedRun(rig1, card.id);
+    const before = await api.core.deps.db.prisma.run.count({ where: { cardId: card.id } });
+    expect(await failure(member.run.create({ cardId: card.id, engine: "command", command: "true" }))).toMatchObject({
+      code: "CONFLICT",
+      reason: "BUDGET_EXCEEDED",
+      details: { budgetUsd: 0.5, spentUsd: 0.5 },
+    });
+    expect(await api.core.deps.db.prisma.run.count({ where: { cardId: card.id } })).toBe(before);
+    await member.card.update({ cardId: card.id, budgetUsd: 2 });
+    expect((await member.run.create({ cardId: card.id, engine: "command", command: "true" })).status).toBe("queued");
+  });
+
   it("a card budget is checked at claim too: a run queued before the budget was reached waits until it is raised", async () => {
     await drain();
     const card = await api.admin.card.create({ boardId: seed.board.id, projectId: seed.project.id, title: "Budget at claim" });

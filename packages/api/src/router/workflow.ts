@@ -25,6 +25,8 @@ export const ZDodSpec = z
     check: zShellCommand.nullish(),
     /** A passing check validates the item without a person. */
     autoValidate: z.boolean().default(false),
+    /** A validation given on an older head keeps counting once the branch moves (a follow-up, an update from the base). */
+    carryOver: z.boolean().default(false),
   })
   .refine((d) => !d.autoValidate || !!d.check, { message: "autoValidate needs a check command", path: ["autoValidate"] });
 

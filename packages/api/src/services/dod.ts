@@ -68,15 +68,18 @@ export interface GateItem {
 
 /**
  * Required items validated only by evidence given on another head than `head` (the branch
- * moved since: an update from the base): they must be validated again.
+ * moved since: an update from the base): they must be validated again — unless the item
+ * carries its validation over (`carryOver`), when any head's counts.
  */
 export function staleItems(
-  items: readonly (Pick<DodItem, "id" | "key" | "title" | "required" | "status"> & { evidence: (EvidenceFacts & { commit: string | null })[] })[],
+  items: readonly (Pick<DodItem, "id" | "key" | "title" | "required" | "status" | "carryOver"> & {
+    evidence: (EvidenceFacts & { commit: string | null })[];
+  })[],
   head: string | null,
 ) {
   if (head === null) return [];
   return items
-    .filter((i) => i.required && i.evidence.some(counts) && !i.evidence.some((e) => counts(e) && (e.commit === null || e.commit === head)))
+    .filter((i) => i.required && !i.carryOver && i.evidence.some(counts) && !i.evidence.some((e) => counts(e) && (e.commit === null || e.commit === head)))
     .map((i) => ({ itemId: i.id, key: i.key, title: i.title, status: i.status, validatedOn: i.evidence.filter(counts).at(-1)?.commit ?? null }));
 }
 

@@ -8,7 +8,7 @@ import { rememberEvents } from "./streams.js";
 import { transition } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
 import { releaseCardAfterRun } from "./card-column.js";
-import { assertCardBudget } from "./thread.js";
+import { assertCardBudget } from "./card-budget.js";
 import { claimLabels, SANDBOX_LABEL } from "@agentboard/sandbox/policy";
 import { INT32_MAX } from "../schemas.js";
 

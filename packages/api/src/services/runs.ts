@@ -5,6 +5,7 @@ import { conflict, notFound } from "../errors.js";
 import { publishRunChange, topics } from "../infra/notifier.js";
 import { transition } from "./run-events.js";
 import { planRun, type RunPlanInput } from "./run-plan.js";
+import { assertCardBudget } from "./card-budget.js";
 import { branchNameForRun } from "@agentboard/git";
 import { isConfined, runLabels } from "@agentboard/sandbox/policy";
 
@@ -22,6 +23,7 @@ export interface CreateRunInput extends RunPlanInput {
 /** `actorId`: the requester's stable identity (auth/principal.ts identityOf), for the four-eyes rules. */
 export async function createRun(deps: Deps, actor: string, input: CreateRunInput, actorId: string | null = null) {
   const { card, workspaceId, workflow, engine, prompt, model, command, dod, agent } = await planRun(deps, input);
+  await assertCardBudget(deps, card.id);
 
   const run = await deps.db.prisma.$transaction(async (tx) => {
     const created = await tx.run.create({
@@ -62,6 +64,7 @@ export async function createRun(deps: Deps, actor: string, input: CreateRunInput
           required: d.required,
           check: d.check ?? null,
           autoValidate: d.autoValidate ?? false,
+          carryOver: d.carryOver ?? false,
           position: i,
         })),
       });

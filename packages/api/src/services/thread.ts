@@ -11,6 +11,7 @@ import { conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
 import { transition } from "./run-events.js";
 import { ACTIVE_STATUSES } from "./runs.js";
+import { assertCardBudget } from "./card-budget.js";
 import { branchNameForRun } from "@agentboard/git";
 import { linesOfDiff } from "./diff-lines.js";
 import { commentsMessage, whereOf, type CommentForPrompt } from "./review-prompt.js";
@@ -77,22 +78,6 @@ export async function cardThreads(deps: Deps, cardId: string) {
   return { budgetUsd: card.budgetUsd, spentUsd: runs.reduce((s, r) => s + r.costUsd, 0), threads };
 }
 
-/** The card's budget and what its runs have cost together; null without a budget. */
-async function cardSpending(deps: Deps, cardId: string): Promise<{ budgetUsd: number; spentUsd: number } | null> {
-  const card = await deps.db.prisma.card.findUnique({ where: { id: cardId }, select: { budgetUsd: true } });
-  if (!card || card.budgetUsd === null) return null;
-  const spent = await deps.db.prisma.run.aggregate({ where: { cardId }, _sum: { costUsd: true } });
-  return { budgetUsd: card.budgetUsd, spentUsd: spent._sum.costUsd ?? 0 };
-}
-
-/** CONFLICT/BUDGET_EXCEEDED when the card's runs together have reached its budget (at create, and at a claim by id). */
-export async function assertCardBudget(deps: Deps, cardId: string): Promise<void> {
-  const s = await cardSpending(deps, cardId);
-  if (s && s.spentUsd >= s.budgetUsd) {
-    throw conflict("BUDGET_EXCEEDED", `the card's runs have cost $${s.spentUsd.toFixed(4)} of its $${s.budgetUsd.toFixed(4)} budget`, s);
-  }
-}
-
 /** The run a new run of the thread continues: the thread's latest, finished and not merged. */
 async function continuableHead(deps: Deps, runId: string) {
   const parent = await deps.db.prisma.run.findUnique({ where: { id: runId } });
@@ -144,8 +129,14 @@ export async function queueThreadRun(deps: Deps, actor: string, parent: Run, spe
           select: { runnerId: true },
         })
       : null,
-    deps.db.prisma.dodItem.findMany({ where: { runId: parent.id }, orderBy: { position: "asc" } }),
+    deps.db.prisma.dodItem.findMany({
+      where: { runId: parent.id },
+      orderBy: { position: "asc" },
+      // What a carry-over item brings along to the same branch: its validations, whatever head they were on.
+      include: { evidence: { where: { validatedAt: { not: null }, rejectedAt: null }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] } },
+    }),
   ]);
+  const sameBranch = spec.freshBranchTitle === undefined;
   const engine = spec.engine ?? parent.engine;
   const run = await deps.db.prisma.$transaction(async (tx) => {
     const created = await tx.run.create({
@@ -178,18 +169,27 @@ export async function queueThreadRun(deps: Deps, actor: string, parent: Run, spe
         createdBy: actor,
       },
     });
-    if (items.length > 0) {
-      await tx.dodItem.createMany({
-        data: items.map((d) => ({
+    for (const d of items) {
+      const carried = sameBranch && d.carryOver ? d.evidence : [];
+      const item = await tx.dodItem.create({
+        data: {
           runId: created.id,
           key: d.key,
           title: d.title,
           required: d.required,
           check: d.check,
           autoValidate: d.autoValidate,
+          carryOver: d.carryOver,
           position: d.position,
-        })),
+          status: carried.length > 0 ? "validated" : "pending",
+        },
       });
+      if (carried.length > 0) {
+        // Copies that keep the head they were given on (`commit`) and who validated them.
+        await tx.dodEvidence.createMany({
+          data: carried.map(({ id: _id, itemId: _item, runId: _run, ...e }) => ({ ...e, itemId: item.id, runId: created.id })),
+        });
+      }
     }
     if (sentComments.length > 0) await tx.reviewComment.updateMany({ where: { id: { in: sentComments } }, data: { sentInRunId: created.id } });
     const branch = spec.freshBranchTitle === undefined ? {} : { branch: branchNameForRun({ runId: created.id, title: spec.freshBranchTitle }) };

@@ -10,6 +10,8 @@ export interface DodSpec {
   check?: string | null;
   /** A passing check validates the item by itself. */
   autoValidate?: boolean;
+  /** A validation given on an older head keeps counting after the branch moves. */
+  carryOver?: boolean;
 }
 
 /** The DoD item a project's test command satisfies when it has no check of its own. */
@@ -69,7 +71,7 @@ export function dodOf(wf: { dod: Prisma.JsonValue }): DodSpec[] {
   const specs: DodSpec[] = [];
   for (const entry of wf.dod) {
     if (typeof entry !== "object" || entry === null || Array.isArray(entry)) continue;
-    const { key, title, required, check, autoValidate } = entry;
+    const { key, title, required, check, autoValidate, carryOver } = entry;
     if (typeof key !== "string" || typeof title !== "string") continue;
     specs.push({
       key,
@@ -77,6 +79,7 @@ export function dodOf(wf: { dod: Prisma.JsonValue }): DodSpec[] {
       required: required !== false,
       check: typeof check === "string" ? check : null,
       autoValidate: autoValidate === true && typeof check === "string",
+      carryOver: carryOver === true,
     });
   }
   return specs;
@@ -124,7 +127,14 @@ export type WorkflowUpdate = Partial<Omit<WorkflowInput, "workspaceId">> & { wor
 
 /** Normalised for storage: optional fields are written explicitly so reads need no defaults. */
 function storedDod(dod: DodSpec[]): Prisma.InputJsonValue {
-  return dod.map((d) => ({ key: d.key, title: d.title, required: d.required, check: d.check ?? null, autoValidate: d.autoValidate ?? false }));
+  return dod.map((d) => ({
+    key: d.key,
+    title: d.title,
+    required: d.required,
+    check: d.check ?? null,
+    autoValidate: d.autoValidate ?? false,
+    carryOver: d.carryOver ?? false,
+  }));
 }
 
 function assertRunnable(engine: Engine, command: string | null | undefined) {

@@ -16,9 +16,10 @@ interface DodRow {
   required: boolean;
   check: string;
   autoValidate: boolean;
+  carryOver: boolean;
 }
 
-const blank = (): DodRow => ({ key: "", title: "", required: true, check: "", autoValidate: false });
+const blank = (): DodRow => ({ key: "", title: "", required: true, check: "", autoValidate: false, carryOver: false });
 
 /**
  * A workspace's workflows: prompt template (with a live preview against a card), engine and
@@ -127,7 +128,7 @@ function WorkflowForm({ workspaceId, workflow, onDone }: { workspaceId: string; 
   const [engine, setEngine] = useState<Engine>(workflow?.engine ?? "anthropic");
   const [template, setTemplate] = useState(workflow?.promptTemplate ?? "{{card.title}}\n\n{{card.description}}");
   const [dod, setDod] = useState<DodRow[]>(
-    workflow ? workflow.dod.map((d) => ({ ...d, check: d.check ?? "", autoValidate: d.autoValidate ?? false })) : [blank()],
+    workflow ? workflow.dod.map((d) => ({ ...d, check: d.check ?? "", autoValidate: d.autoValidate ?? false, carryOver: d.carryOver ?? false })) : [blank()],
   );
   const done = () => {
     toast.success("Workflow saved");
@@ -151,6 +152,7 @@ function WorkflowForm({ workspaceId, workflow, onDone }: { workspaceId: string; 
         required: d.required,
         check: d.check.trim() || null,
         autoValidate: d.autoValidate && d.check.trim() !== "",
+        carryOver: d.carryOver,
       }));
     const common = {
       name: String(f.get("name") ?? "").trim(),
@@ -242,6 +244,9 @@ function WorkflowForm({ workspaceId, workflow, onDone }: { workspaceId: string; 
             </label>
             <label className="flex items-center gap-1 text-xs">
               <input type="checkbox" checked={d.required} onChange={(e) => setRow(i, { required: e.target.checked })} /> required
+            </label>
+            <label className="flex items-center gap-1 text-xs" title="A validation given on an older head keeps counting after the branch moves">
+              <input type="checkbox" checked={d.carryOver} onChange={(e) => setRow(i, { carryOver: e.target.checked })} /> carries over
             </label>
             <Button size="sm" variant="ghost" onClick={() => setDod((rows) => rows.filter((_, j) => j !== i))}>
               Remove item

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "dod_items" ADD COLUMN     "carry_over" BOOLEAN NOT NULL DEFAULT false;
