@@ -396,7 +396,7 @@ export class RunExecution {
       anthropic: { maxResumeChars: config.resumeMaxChars },
       command: { graceMs: config.killGraceMs },
       acp: { graceMs: config.killGraceMs },
-      claudeCode: { bin: config.claudeCodeBin, graceMs: config.killGraceMs },
+      claudeCode: { bin: config.claudeCodeBin, graceMs: config.killGraceMs, sessionsDir: path.join(config.stateDir, "claude-sessions") },
     });
     const timeoutMs = run.timeoutMs ?? config.agentTimeoutMs;
     this.agentTimer = new PausableTimer(timeoutMs, () => this.stop("timeout"));

@@ -262,6 +262,73 @@ describe("claude-code engine with the real CLI against the local Messages API", 
   });
 });
 
+/** Every text the request's conversation holds, in order, with its role. */
+function conversationTexts(req: RecordedRequest): string[] {
+  return req.body.messages.flatMap((m) =>
+    typeof m.content === "string"
+      ? [`${m.role}: ${m.content}`]
+      : m.content.flatMap((b) => (b.type === "text" && !b.text.startsWith("<system-reminder>") ? [`${m.role}: ${b.text}`] : [])),
+  );
+}
+
+describe("claude-code follow-ups (real CLI): the session is resumed on the runner that kept it", () => {
+  async function firstRun(sessionsDir: string) {
+    const rec = context({ prompt: "Remember the word pelican." });
+    let sessionId: string | null = null;
+    rec.ctx.onSession = (id) => {
+      sessionId = id;
+    };
+    const first = await new ClaudeCodeEngine({ bin: REAL_CLAUDE, sessionsDir }).run(rec.ctx);
+    expect(first.summary).toBe("Noted: pelican.");
+    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    return sessionId as unknown as string;
+  }
+
+  it("a follow-up resumes the session: its request to the model carries the earlier turns, then the new message", async () => {
+    const sessions = await makeTempDir("cc-sessions");
+    cleanups.push(sessions.cleanup);
+    server = await startMessagesServer({ apiKey: KEY, script: [{ text: "Noted: pelican." }, { text: "The word was pelican." }] });
+    const sessionId = await firstRun(sessions.dir);
+    expect(await readdir(sessions.dir)).toEqual([`${sessionId}.jsonl`]);
+
+    // The follow-up runs in the checkout the runner took over (renamed for the new run).
+    const moved = await makeTempDir("cc-worktree-followup");
+    cleanups.push(moved.cleanup);
+    const rec = context({
+      worktree: moved.dir,
+      prompt: "Which word did I ask you to remember?",
+      resume: { transcript: null, sessionId, seed: "SEED OF THE THREAD" },
+    });
+    const second = await new ClaudeCodeEngine({ bin: REAL_CLAUDE, sessionsDir: sessions.dir }).run(rec.ctx);
+    expect(second.summary).toBe("The word was pelican.");
+    expect(rec.events).toContainEqual({ type: "agent.context", payload: { mode: "resumed", reason: null, sessionId } });
+
+    expect(server.requests).toHaveLength(2);
+    const texts = conversationTexts(server.requests[1] as RecordedRequest);
+    expect(texts.filter((t) => /pelican|Which word/.test(t))).toEqual([
+      "user: Remember the word pelican.",
+      "assistant: Noted: pelican.",
+      "user: Which word did I ask you to remember?",
+    ]);
+    expect(texts.join("\n")).not.toContain("SEED OF THE THREAD");
+  });
+
+  it("on a runner that does not have the session, the follow-up starts a new one seeded with the thread's summary, and says so", async () => {
+    const here = await makeTempDir("cc-sessions-a");
+    const elsewhere = await makeTempDir("cc-sessions-b");
+    cleanups.push(here.cleanup, elsewhere.cleanup);
+    server = await startMessagesServer({ apiKey: KEY, script: [{ text: "Noted: pelican." }, { text: "I do not know." }] });
+    const sessionId = await firstRun(here.dir);
+    const rec = context({ prompt: "Which word did I ask you to remember?", resume: { transcript: null, sessionId, seed: "SEED OF THE THREAD" } });
+    await new ClaudeCodeEngine({ bin: REAL_CLAUDE, sessionsDir: elsewhere.dir }).run(rec.ctx);
+    expect(rec.events).toContainEqual({ type: "agent.context", payload: { mode: "seeded", reason: "session_not_on_this_runner", messages: 1 } });
+    const texts = conversationTexts(server.requests[1] as RecordedRequest);
+    expect(texts.filter((t) => /pelican|Which word|SEED/.test(t))).toEqual([
+      "user: SEED OF THE THREAD\n\n## What to do now\nWhich word did I ask you to remember?",
+    ]);
+  });
+});
+
 describe("claude-code engine under an approval policy (real CLI, its permission prompt)", () => {
   it("asks before commands and writes: an approved command runs, a denied write is not made, reads never ask", async () => {
     const notes = path.join(worktree, "notes.txt");

@@ -4,7 +4,7 @@
  * engine events and its final `result` line into the run's metrics.
  */
 import { constants } from "node:fs";
-import { access, realpath } from "node:fs/promises";
+import { access, copyFile, mkdir, mkdtemp, readdir, realpath, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { abortError, throwIfAborted } from "./abort.js";
@@ -259,6 +259,74 @@ export interface ClaudeCodeEngineOptions {
   graceMs?: number;
   /** Extra CLI arguments, placed before the prompt. */
   extraArgs?: readonly string[];
+  /**
+   * Runner-owned directory where the CLI's sessions are kept between runs, so that a
+   * follow-up on this runner resumes its parent's session (`--resume`). Without it, or for a
+   * run in a confining sandbox (whose HOME is its own and goes with it), sessions are not
+   * kept and a follow-up starts a new session seeded with the thread's summary.
+   */
+  sessionsDir?: string;
+}
+
+const SESSION_ID = /^[A-Za-z0-9_.:-]+$/;
+
+/** The CLI's folder for a working directory under `<config>/projects/` (every character but a-z A-Z 0-9 becomes "-"). */
+function projectFolder(cwd: string): string {
+  return cwd.replace(/[^a-zA-Z0-9]/g, "-");
+}
+
+/**
+ * Where one CLI process keeps its state (CLAUDE_CONFIG_DIR): a fresh directory under the
+ * sessions directory, seeded with the session to resume. `keep` moves the session the CLI
+ * wrote to `<sessionsDir>/<id>.jsonl` (where the next follow-up looks for it) and removes
+ * the rest.
+ */
+class SessionStore {
+  constructor(private readonly dir: string) {}
+
+  file(sessionId: string): string {
+    return path.join(this.dir, `${sessionId}.jsonl`);
+  }
+
+  async has(sessionId: string): Promise<boolean> {
+    return SESSION_ID.test(sessionId) && (await isReadable(this.file(sessionId)));
+  }
+
+  async configDir(cwd: string, resume: string | null): Promise<string> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const config = await mkdtemp(path.join(this.dir, "config-"));
+    if (resume) {
+      const folder = path.join(config, "projects", projectFolder(cwd));
+      await mkdir(folder, { recursive: true });
+      await copyFile(this.file(resume), path.join(folder, `${resume}.jsonl`));
+    }
+    return config;
+  }
+
+  async keep(config: string, sessionId: string | undefined): Promise<void> {
+    try {
+      if (!sessionId) return;
+      const projects = path.join(config, "projects");
+      for (const folder of await readdir(projects).catch(() => [])) {
+        const written = path.join(projects, folder, `${sessionId}.jsonl`);
+        if (await isReadable(written)) {
+          await rename(written, this.file(sessionId));
+          return;
+        }
+      }
+    } finally {
+      await rm(config, { recursive: true, force: true });
+    }
+  }
+}
+
+async function isReadable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function isExecutable(file: string): Promise<boolean> {
@@ -308,28 +376,63 @@ export class ClaudeCodeEngine implements AgentEngine {
   }
 
   private async runCli(ctx: EngineContext, bin: string, permissionArgs: string[], services: PermissionBridge["service"][]): Promise<EngineResult> {
-    const args = ["-p", "--output-format", "stream-json", "--verbose", ...permissionArgs, "--no-session-persistence"];
+    const starter = ctx.starter ?? plainStarter(ctx.env, ctx.anthropic);
+    // Sessions are kept on this runner when the CLI runs with the runner's rights; a
+    // confining sandbox's HOME is its own and goes with it.
+    const store = this.options.sessionsDir && !starter.confined ? new SessionStore(this.options.sessionsDir) : null;
+    const args = ["-p", "--output-format", "stream-json", "--verbose", ...permissionArgs];
+    if (!store) args.push("--no-session-persistence");
     if (ctx.model) args.push("--model", ctx.model);
     if (ctx.maxTurns != null) args.push("--max-turns", String(ctx.maxTurns));
     if (ctx.budgetUsd != null) args.push("--max-budget-usd", String(ctx.budgetUsd));
     args.push(...(this.options.extraArgs ?? []));
-    // A follow-up: the CLI keeps no sessions between runs (--no-session-persistence, and each
-    // run's sandbox has a home of its own), so the earlier session cannot be resumed; the
-    // new one starts from the thread's summary, and says so.
+    // A follow-up resumes the parent's session when this runner kept it; otherwise (another
+    // runner, sessions not kept) a new session starts from the thread's summary. Either way
+    // an `agent.context` event says which.
     let prompt = ctx.prompt;
+    let resumeId: string | null = null;
     if (ctx.resume) {
-      prompt = `${ctx.resume.seed}\n\n## What to do now\n${ctx.prompt}`;
-      ctx.emit({ type: "agent.context", payload: { mode: "seeded", reason: ctx.resume.sessionId ? "session_not_kept" : "no_session", messages: 1 } });
+      const sessionId = ctx.resume.sessionId;
+      if (store && sessionId && (await store.has(sessionId))) {
+        resumeId = sessionId;
+        args.push("--resume", sessionId);
+        ctx.emit({ type: "agent.context", payload: { mode: "resumed", reason: null, sessionId } });
+      } else {
+        prompt = `${ctx.resume.seed}\n\n## What to do now\n${ctx.prompt}`;
+        const reason = !sessionId ? "no_session" : store ? "session_not_on_this_runner" : "session_not_kept";
+        ctx.emit({ type: "agent.context", payload: { mode: "seeded", reason, messages: 1 } });
+      }
     }
     // `--` so that a prompt starting with "-" is not taken for an option.
     args.push("--", prompt);
 
+    const config = store ? await store.configDir(await realpath(ctx.worktree), resumeId) : null;
+    try {
+      return await this.spawnCli(ctx, bin, args, services, starter, config, (sessionId) =>
+        store && config ? store.keep(config, sessionId) : Promise.resolve(),
+      );
+    } catch (err) {
+      if (store && config) await store.keep(config, undefined);
+      throw err;
+    }
+  }
+
+  private async spawnCli(
+    ctx: EngineContext,
+    bin: string,
+    args: string[],
+    services: PermissionBridge["service"][],
+    starter: NonNullable<EngineContext["starter"]>,
+    config: string | null,
+    keep: (sessionId: string | undefined) => Promise<void>,
+  ): Promise<EngineResult> {
     const env: Record<string, string> = {
       // The CLI phones home for updates and telemetry otherwise; a run needs neither.
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
       DISABLE_AUTOUPDATER: "1",
+      // Its sessions and state in a directory of the runner's, kept for a follow-up.
+      ...(config ? { CLAUDE_CONFIG_DIR: config } : {}),
     };
-    const starter = ctx.starter ?? plainStarter(ctx.env, ctx.anthropic);
     // Claude Code refuses to bypass permissions as root unless told it is sandboxed. In a
     // sandbox it runs as an unprivileged user and needs no such word; only a process with
     // the runner's own rights (an unconfined project, an engine test) running as root does.
@@ -365,6 +468,7 @@ export class ClaudeCodeEngine implements AgentEngine {
       throw new EngineError("engine_error", `could not start Claude Code (${bin}): ${err instanceof Error ? err.message : String(err)}`);
     }
     lines.end();
+    await keep(parser.sessionId);
     if (parser.sessionId) ctx.onSession?.(parser.sessionId);
     if (ctx.signal.aborted) throw abortError(ctx.signal);
     if (!parser.final) {

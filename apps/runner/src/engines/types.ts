@@ -31,7 +31,7 @@ export type EngineEvent =
   | { type: "agent.plan"; payload: { entries: { content: string; priority: string; status: string }[] } }
   | { type: "agent.permission"; payload: { toolCallId: string; title: string; decision: "allowed" | "denied" | "cancelled"; option: string | null } }
   /** How a follow-up's conversation began: the earlier one resumed, or a new one seeded with the thread's summary (and why). */
-  | { type: "agent.context"; payload: { mode: "resumed" | "seeded"; reason: string | null; messages: number } }
+  | { type: "agent.context"; payload: { mode: "resumed" | "seeded"; reason: string | null; messages?: number; sessionId?: string } }
   /** A person's message handed to the agent at its turn (`run.sendMessage`). */
   | { type: "agent.user_message"; payload: { messageId: string; text: string } };
 
