@@ -47,9 +47,12 @@ async function shutdown(signal: string) {
   stopping = true;
   console.log(`[agentboard] ${signal}: shutting down`);
   await api.stopRunner();
+  // No new connections; the calls in progress are answered (the API waits for them, and its
+  // long-polls and streams end) before the database closes and the last connections drop.
   server.close();
-  server.closeAllConnections();
+  server.closeIdleConnections();
   await api.close();
+  server.closeAllConnections();
   process.exit(0);
 }
 process.on("SIGINT", () => void shutdown("SIGINT"));
