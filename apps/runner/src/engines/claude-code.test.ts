@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isProcessAlive } from "@agentboard/sandbox";
 import { ClaudeCodeEngine, outcome, parseClaudeStream } from "./claude-code.js";
+import { RunInbox } from "../inbox.js";
 import { makeTempDir, recordingContext, type RecordingContext } from "./testing.js";
 import { EngineError, type ApprovalAsk, type EngineContext } from "./types.js";
 
@@ -326,6 +327,36 @@ describe("claude-code follow-ups (real CLI): the session is resumed on the runne
     expect(texts.filter((t) => /pelican|Which word|SEED/.test(t))).toEqual([
       "user: SEED OF THE THREAD\n\n## What to do now\nWhich word did I ask you to remember?",
     ]);
+  });
+});
+
+describe("claude-code messages while it works (real CLI, streaming input)", () => {
+  it("a message sent while the CLI works reaches the model's next request, and the run ends once all is answered", async () => {
+    const heard = (req: RecordedRequest) => JSON.stringify(req.body.messages).includes("use tabs");
+    server = await startMessagesServer({
+      apiKey: KEY,
+      script: (req) =>
+        heard(req)
+          ? { text: "Using tabs from now on." }
+          : req.body.messages.length === 1
+            ? { content: [{ type: "tool_use", name: "Bash", input: { command: "sleep 2 && echo slept", description: "Wait" } }] }
+            : { text: "Done, and nobody said anything." },
+    });
+    const inbox = new RunInbox();
+    const rec = context({ inbox, prompt: "Tidy the code." });
+    const running = new ClaudeCodeEngine({ bin: REAL_CLAUDE }).run(rec.ctx);
+    await server.waitForRequest(1);
+    inbox.put({ id: "m1", text: "use tabs", author: "user:mia@example.com" });
+    const result = await running;
+
+    expect(rec.events).toContainEqual({ type: "agent.user_message", payload: { messageId: "m1", text: "use tabs" } });
+    const first = server.requests.findIndex(heard);
+    expect(first).toBeGreaterThan(0);
+    // The CLI hands it to the model with the next tool result (its own reminder around it).
+    expect(lastToolResults(server.requests[first] as RecordedRequest)[0]?.content).toContain("A message from user:mia@example.com while you work:\nuse tabs");
+    expect(conversationTexts(server.requests[0] as RecordedRequest)).toContain("user: Tidy the code.");
+    expect(result.summary).toBe("Using tabs from now on.");
+    expect(inbox.pending()).toBe(0);
   });
 });
 

@@ -6,6 +6,7 @@
 import { constants } from "node:fs";
 import { access, copyFile, mkdir, mkdtemp, readdir, realpath, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import type { Writable } from "node:stream";
 import { z } from "zod";
 import { abortError, throwIfAborted } from "./abort.js";
 import { startPermissionBridge, type PermissionBridge } from "./claude-code-approvals.js";
@@ -96,6 +97,8 @@ export class ClaudeStreamParser {
   toolCalls = 0;
   lastText = "";
   final: ClaudeCodeFinal | undefined;
+  /** How many `result` lines came (one per prompt taken from streaming input). */
+  results = 0;
   /** The CLI's session id, from its init line. */
   sessionId: string | undefined;
 
@@ -204,6 +207,7 @@ export class ClaudeStreamParser {
         cacheCreationInputTokens: u?.cache_creation_input_tokens ?? 0,
         cacheReadInputTokens: u?.cache_read_input_tokens ?? 0,
       });
+    this.results += 1;
     this.final = {
       subtype: line.subtype,
       isError: line.is_error === true || line.subtype !== "success",
@@ -269,6 +273,55 @@ export interface ClaudeCodeEngineOptions {
 }
 
 const SESSION_ID = /^[A-Za-z0-9_.:-]+$/;
+
+/** How often the inbox is looked at while the CLI works. */
+const INBOX_POLL_MS = 200;
+
+/**
+ * The CLI's stdin under `--input-format stream-json`: the prompt first, then each message a
+ * person sends while it works (`run.sendMessage`), as user messages it takes at its next
+ * turn. Once it has answered all it was given, its input ends and it exits.
+ */
+class StreamingInput {
+  private stdin: Writable | null = null;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ctx: EngineContext) {}
+
+  start(stdin: Writable | null, prompt: string): void {
+    if (!stdin) return;
+    this.stdin = stdin;
+    // A CLI that exits early closes the pipe; what it did not read is lost with it.
+    stdin.on("error", () => undefined);
+    this.write(prompt);
+    this.timer = setInterval(() => this.handOver(), INBOX_POLL_MS);
+  }
+
+  /** A `result` line came: messages that are waiting go in (another turn), else the input ends. */
+  answered(): void {
+    if (this.handOver() === 0) this.close();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.stdin?.end();
+    this.stdin = null;
+  }
+
+  private handOver(): number {
+    if (!this.stdin) return 0;
+    const taken = this.ctx.inbox?.take() ?? [];
+    for (const m of taken) {
+      this.ctx.emit({ type: "agent.user_message", payload: { messageId: m.id, text: m.text } });
+      this.write(`A message from ${m.author} while you work:\n${m.text}`);
+    }
+    return taken.length;
+  }
+
+  private write(text: string): void {
+    this.stdin?.write(`${JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text }] } })}\n`);
+  }
+}
 
 /** The CLI's folder for a working directory under `<config>/projects/` (every character but a-z A-Z 0-9 becomes "-"). */
 function projectFolder(cwd: string): string {
@@ -403,12 +456,15 @@ export class ClaudeCodeEngine implements AgentEngine {
         ctx.emit({ type: "agent.context", payload: { mode: "seeded", reason, messages: 1 } });
       }
     }
-    // `--` so that a prompt starting with "-" is not taken for an option.
-    args.push("--", prompt);
+    // With an inbox (a runner's run) the prompt, and then the messages people send while the
+    // CLI works, go in as streaming input; otherwise the prompt is an argument. `--` so that
+    // a prompt starting with "-" is not taken for an option.
+    if (ctx.inbox) args.push("--input-format", "stream-json");
+    else args.push("--", prompt);
 
     const config = store ? await store.configDir(await realpath(ctx.worktree), resumeId) : null;
     try {
-      return await this.spawnCli(ctx, bin, args, services, starter, config, (sessionId) =>
+      return await this.spawnCli(ctx, bin, args, ctx.inbox ? prompt : null, services, starter, config, (sessionId) =>
         store && config ? store.keep(config, sessionId) : Promise.resolve(),
       );
     } catch (err) {
@@ -421,6 +477,7 @@ export class ClaudeCodeEngine implements AgentEngine {
     ctx: EngineContext,
     bin: string,
     args: string[],
+    streamedPrompt: string | null,
     services: PermissionBridge["service"][],
     starter: NonNullable<EngineContext["starter"]>,
     config: string | null,
@@ -442,10 +499,15 @@ export class ClaudeCodeEngine implements AgentEngine {
 
     const parser = new ClaudeStreamParser(ctx.model ?? undefined);
     const stderr = new BoundedOutput(8 * 1024);
+    const input = streamedPrompt === null ? null : new StreamingInput(ctx);
     const lines = createLineSplitter((line) => {
+      const before = parser.results;
       for (const event of parser.push(line)) ctx.emit(event);
+      // The CLI answered everything it was given: hand it what came meanwhile, or end its input.
+      if (parser.results > before) input?.answered();
     });
     const proc = starter.start(program, args, {
+      ...(input ? { stdin: "pipe" as const } : {}),
       cwd: ctx.worktree,
       env,
       readOnly: [path.dirname(program)],
@@ -461,11 +523,14 @@ export class ClaudeCodeEngine implements AgentEngine {
       },
     });
 
+    if (input && streamedPrompt !== null) input.start(proc.child.stdin, streamedPrompt);
     let exit: ExitInfo;
     try {
       exit = await proc.done;
     } catch (err) {
       throw new EngineError("engine_error", `could not start Claude Code (${bin}): ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      input?.close();
     }
     lines.end();
     await keep(parser.sessionId);
