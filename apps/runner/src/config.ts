@@ -111,7 +111,7 @@ const schema = z.object({
 });
 
 export type RunnerConfig = Omit<z.output<typeof schema>, "stateDir"> & {
-  /** The outbox lives here (outbox.ts); by default `state` beside the worktrees directory. */
+  /** The outbox lives here (output/outbox.ts); by default `state` beside the worktrees directory. */
   stateDir: string;
 };
 /** Overrides accepted by {@link loadRunnerConfig} after flags and environment (tests, the local runner). */

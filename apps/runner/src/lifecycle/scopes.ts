@@ -8,9 +8,9 @@
 import { hostname } from "node:os";
 import type { AgentboardClient } from "@agentboard/client";
 import type { SandboxSupport } from "@agentboard/sandbox";
-import type { RunnerConfig } from "./config.js";
-import { ConfigError } from "./config.js";
-import { RUNNER_VERSION } from "./version.js";
+import type { RunnerConfig } from "../config.js";
+import { ConfigError } from "../config.js";
+import { RUNNER_VERSION } from "../version.js";
 
 export interface ClaimScope {
   workspaceId: string;

@@ -7,7 +7,7 @@
  * runner must stop the agent and write nothing more.
  */
 import { errorReason, type AgentboardClient } from "@agentboard/client";
-import { errorMessage, type Logger } from "./log.js";
+import { errorMessage, type Logger } from "../output/log.js";
 
 export interface LeaseOptions {
   client: AgentboardClient;
@@ -53,7 +53,7 @@ export class Lease {
   /**
    * The server itself said the lease is gone (LEASE_LOST). Only then is it definitive: a
    * lease that ran out here because no heartbeat got through may still hold there, and a
-   * finished run's report is still worth delivering (outbox.ts).
+   * finished run's report is still worth delivering (output/outbox.ts).
    */
   get refused(): boolean {
     return this.refusedByServer;

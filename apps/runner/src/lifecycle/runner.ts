@@ -1,21 +1,21 @@
 /**
  * The runner: long-polls `run.claim` while it has a free slot (at most `concurrency`
- * runs at once), executes each claim (execute-run.ts), sweeps stale worktrees, and shuts
+ * runs at once), executes each claim (run/execute-run.ts), sweeps stale worktrees, and shuts
  * down gracefully. It talks to the server only through @agentboard/client.
  */
 import path from "node:path";
 import { createAgentboardClient, errorReason, type AgentboardClient } from "@agentboard/client";
 import { SandboxHost } from "@agentboard/sandbox";
 import { isTransient, sleep } from "./call.js";
-import type { RunnerConfig } from "./config.js";
-import { formatDuration } from "./duration.js";
-import { RunExecution } from "./execute-run.js";
-import { createLogger, errorMessage, type Logger } from "./log.js";
-import { deliverEntry, Outbox } from "./outbox.js";
+import type { RunnerConfig } from "../config.js";
+import { formatDuration } from "../duration.js";
+import { RunExecution } from "../run/execute-run.js";
+import { createLogger, errorMessage, type Logger } from "../output/log.js";
+import { deliverEntry, Outbox } from "../output/outbox.js";
 import { resolveScopes, type ClaimScope } from "./scopes.js";
 import { sweepWorktrees } from "./sweep.js";
-import type { Claim, RunnerObserver } from "./types.js";
-import { executeVerification, type VerificationClaim } from "./verify.js";
+import type { Claim, RunnerObserver } from "../types.js";
+import { executeVerification, type VerificationClaim } from "../checks/verify.js";
 
 export interface RunnerOptions {
   config: RunnerConfig;
@@ -106,7 +106,7 @@ export class Runner {
     this.verifyLoop = this.verificationLoop();
   }
 
-  /** Reports a previous process of this runner finished but could not deliver (outbox.ts). */
+  /** Reports a previous process of this runner finished but could not deliver (output/outbox.ts). */
   private async replayOutbox(): Promise<void> {
     const entries = this.outbox.list(this.log).filter((e) => e.server === this.config.server);
     for (const entry of entries) {
@@ -197,7 +197,7 @@ export class Runner {
 
   /**
    * Long-polls `run.claimVerification` and runs each claimed re-verification to its report
-   * (verify.ts). A second, lighter queue beside the runs': a merge waiting for its checks
+   * (checks/verify.ts). A second, lighter queue beside the runs': a merge waiting for its checks
    * should not wait for a free run slot.
    */
   private async verificationLoop(): Promise<void> {

@@ -10,10 +10,10 @@ import { promises as fs } from "node:fs";
 import { errorReason, type AgentboardClient, type RouterInputs, type RouterOutputs } from "@agentboard/client";
 import { mergeBaseIntoBranchForVerification } from "@agentboard/git";
 import { parsePolicy, type LimitHit, type Phase, type RunSandbox, type SandboxHost, type SandboxPolicy } from "@agentboard/sandbox";
-import type { RunnerConfig } from "./config.js";
-import type { Logger } from "./log.js";
-import { errorMessage } from "./log.js";
-import { runShell, tail, type ShellResult } from "./shell.js";
+import type { RunnerConfig } from "../config.js";
+import type { Logger } from "../output/log.js";
+import { errorMessage } from "../output/log.js";
+import { runShell, tail, type ShellResult } from "../process/shell.js";
 
 export type VerificationClaim = NonNullable<RouterOutputs["run"]["claimVerification"]>;
 type CheckRun = RouterInputs["run"]["completeVerification"]["checks"][number];

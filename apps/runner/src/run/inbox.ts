@@ -3,7 +3,7 @@
  * run's stream): kept here until the engine takes them at its next turn. Each message is
  * handed out once, however often the stream brings it (a resumed stream replays).
  */
-import type { InboxMessage, MessageInbox } from "./engines/types.js";
+import type { InboxMessage, MessageInbox } from "../engines/types.js";
 
 export class RunInbox implements MessageInbox {
   private readonly waiting: InboxMessage[] = [];

@@ -7,8 +7,8 @@
  * its wait times out (`run.expireApproval` returns the answer that stands).
  */
 import type { AgentboardClient, RouterOutputs } from "@agentboard/client";
-import type { InboxMessage } from "./engines/types.js";
-import { errorMessage, type Logger } from "./log.js";
+import type { InboxMessage } from "../engines/types.js";
+import { errorMessage, type Logger } from "../output/log.js";
 
 type RunEvent = RouterOutputs["run"]["events"][number];
 

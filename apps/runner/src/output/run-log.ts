@@ -3,7 +3,7 @@
  * hooks and commands printed, what the agent said and which tools it used. Bounded, head
  * and tail kept, so a runaway command cannot make the report too large to send.
  */
-import type { EngineEvent } from "./engines/types.js";
+import type { EngineEvent } from "../engines/types.js";
 import { BoundedOutput } from "@agentboard/sandbox";
 
 const MAX_LOG_CHARS = 1024 * 1024;

@@ -9,7 +9,7 @@ import { createAgentboardClient, errorReason, isAgentboardError, type Agentboard
 import { startMessagesServer, type MessagesServer, type RecordedRequest, type ScriptFn, type Turn } from "@agentboard/testkit/messages-server";
 import { testProviders } from "@agentboard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventsOf, git, startHarness, waitForFinish, writeFiles, type Harness, type TestRunner } from "./testing/harness.js";
+import { eventsOf, git, startHarness, waitForFinish, writeFiles, type Harness, type TestRunner } from "../testing/harness.js";
 
 const KEY = "sk-ant-follow-up-test";
 const MODEL = "claude-sonnet-4-6";

@@ -10,7 +10,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { cloneForRun, createRunClone, fetchBranch, forkPoint, isRunCloneOf, objectDirsOf, removeWorktree, withMutex, worktreeDirForRun } from "@agentboard/git";
-import { RunFailure } from "./run-failure.js";
+import { RunFailure } from "../run/run-failure.js";
 
 export interface WorktreeSource {
   runId: string;

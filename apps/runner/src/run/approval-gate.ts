@@ -5,8 +5,8 @@
  * agent is told as a denial. A stop (cancel, timeout, lost lease) ends the wait at once.
  */
 import { randomUUID } from "node:crypto";
-import { abortError } from "./engines/abort.js";
-import type { ApprovalAnswer, ApprovalAsk } from "./engines/types.js";
+import { abortError } from "../engines/abort.js";
+import type { ApprovalAnswer, ApprovalAsk } from "../engines/types.js";
 
 export interface HeardAnswer {
   type: string;

@@ -3,7 +3,7 @@
  * command), run in the worktree after the agent. Each result is handed to `onResult`, which
  * reports it as check evidence (the server validates the item when the workflow says so).
  */
-import { runShell, tail, type ShellOptions, type ShellResult } from "./shell.js";
+import { runShell, tail, type ShellOptions, type ShellResult } from "../process/shell.js";
 
 export interface DodCheck {
   id: string;

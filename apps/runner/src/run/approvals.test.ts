@@ -10,8 +10,8 @@ import { createAgentboardClient, errorReason, isAgentboardError, type Agentboard
 import { startMessagesServer, type MessagesServer, type RecordedRequest, type ScriptFn, type Turn } from "@agentboard/testkit/messages-server";
 import { testProviders } from "@agentboard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { acpTestAgent } from "./engines/testing.js";
-import { eventsOf, git, startHarness, waitForEvent, waitForFinish, type Harness, type TestRunner } from "./testing/harness.js";
+import { acpTestAgent } from "../engines/testing.js";
+import { eventsOf, git, startHarness, waitForEvent, waitForFinish, type Harness, type TestRunner } from "../testing/harness.js";
 
 const KEY = "sk-ant-approvals-test";
 const MODEL = "claude-sonnet-4-6";

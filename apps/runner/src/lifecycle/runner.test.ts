@@ -7,9 +7,9 @@ import path from "node:path";
 import { startMessagesServer, type MessagesServer } from "@agentboard/testkit/messages-server";
 import { testProviders } from "@agentboard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { costUsd } from "./engines/pricing.js";
+import { costUsd } from "../engines/pricing.js";
 import { isProcessAlive } from "@agentboard/sandbox";
-import { eventsOf, git, makeRepo, processesIn, startHarness, waitForEvent, waitForFinish, waitForOutput, type Harness } from "./testing/harness.js";
+import { eventsOf, git, makeRepo, processesIn, startHarness, waitForEvent, waitForFinish, waitForOutput, type Harness } from "../testing/harness.js";
 
 const KEY = "sk-ant-runner-test";
 const MODEL = "claude-sonnet-4-6";

@@ -3,8 +3,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorReason } from "@agentboard/client";
 import { testProviders } from "@agentboard/testkit";
-import { git, startHarness, waitForEvent, waitForFinish, writeFiles, type Harness, type TestRunner } from "./testing/harness.js";
-import { watchServerSpawns } from "./testing/server-spawns.js";
+import { git, startHarness, waitForEvent, waitForFinish, writeFiles, type Harness, type TestRunner } from "../testing/harness.js";
+import { watchServerSpawns } from "../testing/server-spawns.js";
 
 /**
  * Re-verification at merge time is work a runner claims: the server queues it, a real

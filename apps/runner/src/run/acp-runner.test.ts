@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { acpTestAgent } from "./engines/testing.js";
-import { eventsOf, hostPidOf, pidsFrom, startHarness, waitForFinish, waitForOutput, type Harness } from "./testing/harness.js";
+import { acpTestAgent } from "../engines/testing.js";
+import { eventsOf, hostPidOf, pidsFrom, startHarness, waitForFinish, waitForOutput, type Harness } from "../testing/harness.js";
 import { isProcessAlive } from "@agentboard/sandbox";
 
 /**

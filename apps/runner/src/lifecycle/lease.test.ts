@@ -7,7 +7,7 @@ import { testProviders } from "@agentboard/testkit";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isProcessAlive } from "@agentboard/sandbox";
-import { processesIn, startHarness, waitForEvent, waitForOutput, type Harness } from "./testing/harness.js";
+import { processesIn, startHarness, waitForEvent, waitForOutput, type Harness } from "../testing/harness.js";
 
 /** A fetch that records every request and can be cut off, like a network partition. */
 function watchedFetch() {

@@ -13,7 +13,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { AgentboardClient } from "@agentboard/client";
 import { isValidRunId, sweepStaleWorktrees } from "@agentboard/git";
-import type { Logger } from "./log.js";
+import type { Logger } from "../output/log.js";
 import { killProcessesIn } from "./orphans.js";
 
 export interface SweepOptions {

@@ -17,8 +17,8 @@ import path from "node:path";
 import { textOf } from "@agentboard/testkit";
 import { startMessagesServer, type MessagesServer, type Turn } from "@agentboard/testkit/messages-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { acpTestAgent } from "./engines/testing.js";
-import { eventsOf, startHarness, waitForFinish, type Harness, type TestRunner } from "./testing/harness.js";
+import { acpTestAgent } from "../engines/testing.js";
+import { eventsOf, startHarness, waitForFinish, type Harness, type TestRunner } from "../testing/harness.js";
 
 const KEY = "sk-ant-hostile-test-key";
 const REAL_CLAUDE = path.join(path.dirname(createRequire(import.meta.url).resolve("@anthropic-ai/claude-code/package.json")), "bin/claude.exe");

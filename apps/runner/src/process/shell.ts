@@ -3,7 +3,7 @@
  * These are shell by design: the project's admin wrote them. Run facts (ids, branch,
  * paths) reach them as environment variables, never spliced into the command text.
  */
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../duration.js";
 import { BoundedOutput, type ProcessStarter } from "@agentboard/sandbox";
 
 export interface ShellResult {

@@ -9,10 +9,10 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import { errorReason, type AgentboardClient } from "@agentboard/client";
-import { isTransient, sleep } from "./call.js";
+import { isTransient, sleep } from "../lifecycle/call.js";
 import type { OutgoingEvent } from "./event-batcher.js";
 import { errorMessage, type Logger } from "./log.js";
-import type { CompleteInput } from "./types.js";
+import type { CompleteInput } from "../types.js";
 
 export interface OutboxEntry {
   /** The server the report is for (an outbox found under another server's runner is left alone). */

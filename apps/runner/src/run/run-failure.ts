@@ -1,7 +1,7 @@
-import { EngineError } from "./engines/types.js";
-import { formatDuration } from "./duration.js";
-import { errorMessage } from "./log.js";
-import type { StopCause } from "./types.js";
+import { EngineError } from "../engines/types.js";
+import { formatDuration } from "../duration.js";
+import { errorMessage } from "../output/log.js";
+import type { StopCause } from "../types.js";
 
 /**
  * A run that cannot go on, with the machine-readable reason the server records

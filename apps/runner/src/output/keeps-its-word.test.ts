@@ -11,7 +11,7 @@ import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { testProviders } from "@agentboard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventsOf, startHarness, waitForEvent, waitForOutput, type Harness } from "./testing/harness.js";
+import { eventsOf, startHarness, waitForEvent, waitForOutput, type Harness } from "../testing/harness.js";
 
 const pathOf = (input: Parameters<typeof fetch>[0]) => new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url).pathname;
 

@@ -4,8 +4,8 @@
  * `error` commands after a failed one — both are reported but do not change the outcome.
  */
 import { z } from "zod";
-import { RunFailure } from "./run-failure.js";
-import { runShell, type ShellOptions, type ShellResult } from "./shell.js";
+import { RunFailure } from "../run/run-failure.js";
+import { runShell, type ShellOptions, type ShellResult } from "../process/shell.js";
 
 export type HookKind = "pre" | "post" | "error";
 

@@ -11,9 +11,9 @@ import { fileURLToPath } from "node:url";
 import { testProviders } from "@agentboard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isProcessAlive } from "@agentboard/sandbox";
-import { eventsOf, processesIn, startHarness, waitForEvent, waitForFinish, waitForOutput, type Harness } from "./testing/harness.js";
+import { eventsOf, processesIn, startHarness, waitForEvent, waitForFinish, waitForOutput, type Harness } from "../testing/harness.js";
 
-const BIN = fileURLToPath(new URL("../bin/agentboard-runner.mjs", import.meta.url));
+const BIN = fileURLToPath(new URL("../../bin/agentboard-runner.mjs", import.meta.url));
 
 interface RunnerProcess {
   child: ChildProcessWithoutNullStreams;

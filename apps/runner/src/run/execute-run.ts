@@ -11,10 +11,10 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { AgentboardClient } from "@agentboard/client";
 import { parsePolicy, type EgressDecision, type LimitHit, type Phase, type RunSandbox, type SandboxHost, type SandboxPolicy } from "@agentboard/sandbox";
-import { callUnderLease, isTransient, LeaseGoneError } from "./call.js";
+import { callUnderLease, isTransient, LeaseGoneError } from "../lifecycle/call.js";
 import { ApprovalGate } from "./approval-gate.js";
-import { deliverEntry, type Outbox } from "./outbox.js";
-import { runChecks } from "./checks.js";
+import { deliverEntry, type Outbox } from "../output/outbox.js";
+import { runChecks } from "../checks/checks.js";
 import { branchCommit } from "@agentboard/git";
 import {
   checkoutStart,
@@ -25,26 +25,26 @@ import {
   pushRunBranch,
   runTestCommand,
   type CollectedChanges,
-} from "./collect.js";
-import type { RunnerConfig } from "./config.js";
-import { formatDuration } from "./duration.js";
-import { createEngine } from "./engines/index.js";
-import { EngineError, type EngineEvent, type EngineResult } from "./engines/types.js";
-import { EventBatcher } from "./event-batcher.js";
-import { outgoing } from "./event-payload.js";
+} from "../output/collect.js";
+import type { RunnerConfig } from "../config.js";
+import { formatDuration } from "../duration.js";
+import { createEngine } from "../engines/index.js";
+import { EngineError, type EngineEvent, type EngineResult } from "../engines/types.js";
+import { EventBatcher } from "../output/event-batcher.js";
+import { outgoing } from "../output/event-payload.js";
 import { PausableTimer } from "./pausable-timer.js";
-import { parseHooks, runHooks, type HookKind, type ProjectHooks } from "./hooks.js";
-import { isLeaseLost, Lease } from "./lease.js";
-import { errorMessage, type Logger } from "./log.js";
-import { prepareWorktree, type PreparedWorktree } from "./prepare-worktree.js";
+import { parseHooks, runHooks, type HookKind, type ProjectHooks } from "../checks/hooks.js";
+import { isLeaseLost, Lease } from "../lifecycle/lease.js";
+import { errorMessage, type Logger } from "../output/log.js";
+import { prepareWorktree, type PreparedWorktree } from "../workspace/prepare-worktree.js";
 import { classifyFailure, RunFailure } from "./run-failure.js";
-import { RunLog } from "./run-log.js";
+import { RunLog } from "../output/run-log.js";
 import { watchRun, type RunWatch } from "./run-watch.js";
-import { describeExit, runShell, shellPayload, tail, type ShellOptions, type ShellResult } from "./shell.js";
-import { worktreeBytes } from "./worktree-size.js";
-import { agentSpecOf } from "./engines/acp/spec.js";
+import { describeExit, runShell, shellPayload, tail, type ShellOptions, type ShellResult } from "../process/shell.js";
+import { worktreeBytes } from "../workspace/worktree-size.js";
+import { agentSpecOf } from "../engines/acp/spec.js";
 import { RunInbox } from "./inbox.js";
-import type { Claim, CompleteInput, ResumeContext, RunnerObserver, RunOutcome, StopCause } from "./types.js";
+import type { Claim, CompleteInput, ResumeContext, RunnerObserver, RunOutcome, StopCause } from "../types.js";
 
 /** The server keeps transcripts up to this size (its run.complete refuses larger ones). */
 const TRANSCRIPT_MAX_CHARS = 8 * 1024 * 1024;

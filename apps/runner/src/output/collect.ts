@@ -15,7 +15,7 @@ import { rm } from "node:fs/promises";
 import { finished } from "node:stream/promises";
 import { diffAgainstBase, fetchRunBundle, pushBranch, setBranch, RESULT_REF, type DiffResult } from "@agentboard/git";
 import { BoundedOutput, type ProcessStarter } from "@agentboard/sandbox";
-import { runShell, type ShellOptions, type ShellResult } from "./shell.js";
+import { runShell, type ShellOptions, type ShellResult } from "../process/shell.js";
 
 /** Diffs beyond this are cut for the run record; the hash still covers the whole diff. */
 const MAX_DIFF_BYTES = 5 * 1024 * 1024;

@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventsOf, git, startHarness, waitForFinish, type Harness } from "./testing/harness.js";
+import { eventsOf, git, startHarness, waitForFinish, type Harness } from "../testing/harness.js";
 
 describe("git inside the sandbox", () => {
   let h: Harness;
