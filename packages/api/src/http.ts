@@ -11,7 +11,7 @@ import { appRouter } from "./root.js";
 import { createRestHandler } from "./rest/handler.js";
 import { createMcpHttpHandler } from "./mcp/http.js";
 import { checkHealth } from "./services/health.js";
-import type { ApiCore } from "./server.js";
+import type { ApiCore } from "./core.js";
 import { createAccountRoutes } from "./auth/account-routes.js";
 import { cookieMayAct } from "./auth/same-origin.js";
 

@@ -1,5 +1,5 @@
 export { appRouter, type AppRouter } from "./root.js";
-export { createApiCore, type ApiCore, type ApiCoreOptions } from "./server.js";
+export { createApiCore, type ApiCore, type ApiCoreOptions } from "./core.js";
 export type { Context } from "./trpc.js";
 export type { Principal } from "./auth/principal.js";
 export { ensureBootstrapAdmin } from "./services/tokens.js";

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorReason } from "@agentboard/client";
 import { testProviders } from "@agentboard/testkit";
 import { git, startHarness, waitForEvent, waitForFinish, writeFiles, type Harness, type TestRunner } from "../testing/harness.js";
-import { watchServerSpawns } from "../testing/server-spawns.js";
+import { watchRequestSpawns } from "../testing/request-spawns.js";
 
 /**
  * Re-verification at merge time is work a runner claims: the server queues it, a real
@@ -38,10 +38,10 @@ async function until<T>(what: string, f: () => Promise<T | null | undefined | fa
 describe.each(testProviders)("merge re-verification on a runner on %s", (provider) => {
   let h: Harness;
   let runner: TestRunner;
-  let watch: ReturnType<typeof watchServerSpawns>;
+  let watch: ReturnType<typeof watchRequestSpawns>;
 
   beforeAll(async () => {
-    watch = watchServerSpawns();
+    watch = watchRequestSpawns();
     h = await startHarness(provider);
     runner = await h.startRunner({ heartbeatMs: 200 });
   });

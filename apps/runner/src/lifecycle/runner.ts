@@ -12,7 +12,7 @@ import { formatDuration } from "../duration.js";
 import { RunExecution } from "../run/execute-run.js";
 import { createLogger, errorMessage, type Logger } from "../output/log.js";
 import { deliverEntry, Outbox } from "../output/outbox.js";
-import { resolveScopes, type ClaimScope } from "./scopes.js";
+import { resolveScopes, type ServedWorkspace } from "./scopes.js";
 import { sweepWorktrees } from "./sweep.js";
 import type { Claim, RunnerObserver } from "../types.js";
 import { executeVerification, type VerificationClaim } from "../checks/verify.js";
@@ -45,7 +45,7 @@ export class Runner {
   private readonly baseEnv: NodeJS.ProcessEnv;
   private readonly active = new Map<string, RunExecution>();
   private readonly inFlight = new Map<string, Promise<void>>();
-  private scopes: ClaimScope[] = [];
+  private scopes: ServedWorkspace[] = [];
   private followsAll = false;
   private scopesReadAt = 0;
   private nextChunk = 0;
@@ -270,7 +270,7 @@ export class Runner {
   }
 
   /** More scopes than one claim takes: a different slice each time (`turn` counts the claims). */
-  private scopeSlice(turn: number): ClaimScope[] {
+  private scopeSlice(turn: number): ServedWorkspace[] {
     const chunks = Math.ceil(this.scopes.length / MAX_SCOPES_PER_CLAIM);
     const chunk = turn % chunks;
     return this.scopes.slice(chunk * MAX_SCOPES_PER_CLAIM, (chunk + 1) * MAX_SCOPES_PER_CLAIM);

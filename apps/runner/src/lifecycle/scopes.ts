@@ -12,19 +12,25 @@ import type { RunnerConfig } from "../config.js";
 import { ConfigError } from "../config.js";
 import { RUNNER_VERSION } from "../version.js";
 
-export interface ClaimScope {
+/** A workspace this runner serves, and the runner record it claims as there. */
+export interface ServedWorkspace {
   workspaceId: string;
   slug: string;
   runnerId: string;
 }
 
 export interface ScopeSet {
-  scopes: ClaimScope[];
+  scopes: ServedWorkspace[];
   /** No --workspace given: every visible workspace, re-read from time to time. */
   followsAll: boolean;
 }
 
-export async function resolveScopes(client: AgentboardClient, config: RunnerConfig, known: readonly ClaimScope[], sandbox: SandboxSupport): Promise<ScopeSet> {
+export async function resolveScopes(
+  client: AgentboardClient,
+  config: RunnerConfig,
+  known: readonly ServedWorkspace[],
+  sandbox: SandboxSupport,
+): Promise<ScopeSet> {
   const visible = await client.workspace.list.query();
   const followsAll = config.workspaces.length === 0;
   const chosen = followsAll
@@ -34,7 +40,7 @@ export async function resolveScopes(client: AgentboardClient, config: RunnerConf
         if (!ws) throw new ConfigError(`workspace ${want} does not exist or this token cannot see it`);
         return ws;
       });
-  const scopes: ClaimScope[] = [];
+  const scopes: ServedWorkspace[] = [];
   for (const ws of chosen) {
     const existing = known.find((s) => s.workspaceId === ws.id);
     if (existing) {

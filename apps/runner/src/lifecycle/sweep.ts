@@ -12,7 +12,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { AgentboardClient } from "@agentboard/client";
-import { isValidRunId, sweepStaleWorktrees } from "@agentboard/git";
+import { isValidRunId, sweepWorktreeDirs } from "@agentboard/git";
 import type { Logger } from "../output/log.js";
 import { killProcessesIn } from "./orphans.js";
 
@@ -81,7 +81,7 @@ export async function sweepWorktrees(opts: SweepOptions): Promise<SweepOutcome> 
     if (groups.length > 0) opts.log.warn("killed processes left in a worktree", { dir, groups: groups.join(",") });
   }
   // Asked again at removal time: a run requeued a moment ago may have been claimed here since.
-  const result = await sweepStaleWorktrees({ root: opts.root, olderThanMs: 0, isKept: (dir) => !doomed.has(dir) || opts.isActive(path.basename(dir)), now });
+  const result = await sweepWorktreeDirs({ root: opts.root, olderThanMs: 0, isKept: (dir) => !doomed.has(dir) || opts.isActive(path.basename(dir)), now });
   for (const dir of result.removed) {
     opts.log.info("swept worktree", { dir });
     // Best effort: the server's record is for display; the directory is already gone.

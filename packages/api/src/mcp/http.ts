@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type { ApiCore } from "../server.js";
+import type { ApiCore } from "../core.js";
 import { callerBackend } from "./backend.js";
 import { createMcpServer } from "./tools.js";
 

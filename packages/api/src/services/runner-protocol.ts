@@ -62,7 +62,7 @@ export async function claimRun(deps: Deps, who: Claimant, input: ClaimInput, req
     const leaseToken = newLeaseToken();
     let got: Claimed | null;
     try {
-      got = await deps.db.queue.claimById({ runId: input.runId, workspaceId: input.workspaceId, runnerId: who.runnerId, leaseToken, leaseMs, event });
+      got = await deps.db.sql.claimById({ runId: input.runId, workspaceId: input.workspaceId, runnerId: who.runnerId, leaseToken, leaseMs, event });
     } catch (err) {
       if (err instanceof RowLockedError) throw conflict("RUN_LOCKED", `run ${input.runId} is being claimed right now; retry`, { retryable: true });
       throw err;
@@ -113,7 +113,7 @@ export async function claimAny(
     if (mine) return mine;
     const leaseToken = newLeaseToken();
     const got = await claimNextBatched(
-      deps.db.queue,
+      deps.db.sql,
       { workspaceId: s.workspaceId, boardId: s.boardId ?? null, labels: claimLabels(s.labels ?? [], hasSandbox), leaseMs },
       { runnerId: s.runnerId, leaseToken, event: { actor, payload: { runnerId: s.runnerId } } },
     );
@@ -164,7 +164,7 @@ export async function claimAny(
  */
 async function claimPreferred(deps: Deps, actor: string, scope: ClaimScopeInput): Promise<Claim | null> {
   const event = { actor, payload: { runnerId: scope.runnerId } };
-  const candidates = await deps.db.queue.preferredQueued({
+  const candidates = await deps.db.sql.preferredQueued({
     runnerId: scope.runnerId,
     workspaceId: scope.workspaceId,
     boardId: scope.boardId ?? null,
@@ -173,7 +173,7 @@ async function claimPreferred(deps: Deps, actor: string, scope: ClaimScopeInput)
   for (const runId of candidates) {
     const leaseToken = newLeaseToken();
     try {
-      const got = await deps.db.queue.claimById({
+      const got = await deps.db.sql.claimById({
         runId,
         workspaceId: scope.workspaceId,
         runnerId: scope.runnerId,
@@ -252,7 +252,7 @@ export async function startRun(deps: Deps, actor: string, input: LeaseInput & { 
     const held = await deps.db.prisma.run.count({ where: { id: input.runId, status: "running", leaseToken: input.leaseToken } });
     if (held === 0) throw leaseLost(input.runId);
   }
-  const lease = await deps.db.queue.extendLease({ runId: input.runId, leaseToken: input.leaseToken, leaseMs: deps.config.leaseMs });
+  const lease = await deps.db.sql.extendLease({ runId: input.runId, leaseToken: input.leaseToken, leaseMs: deps.config.leaseMs });
   if (!lease) throw leaseLost(input.runId);
   const run = await deps.db.prisma.run.findUniqueOrThrow({ where: { id: input.runId } });
   await publishRunChange(deps.notifier, run.id, run.boardId);
@@ -260,7 +260,7 @@ export async function startRun(deps: Deps, actor: string, input: LeaseInput & { 
 }
 
 export async function heartbeat(deps: Deps, input: LeaseInput) {
-  const lease = await deps.db.queue.extendLease({ runId: input.runId, leaseToken: input.leaseToken, leaseMs: deps.config.leaseMs });
+  const lease = await deps.db.sql.extendLease({ runId: input.runId, leaseToken: input.leaseToken, leaseMs: deps.config.leaseMs });
   if (!lease) throw leaseLost(input.runId);
   return lease;
 }
@@ -272,7 +272,7 @@ export interface IncomingEvent {
 
 /** The streaming hot path: one dialect statement does what `transition()` would. */
 export async function appendEvents(deps: Deps, actor: string, input: LeaseInput & { events: IncomingEvent[] }) {
-  const done = await deps.db.queue.appendEvents({
+  const done = await deps.db.sql.appendEvents({
     runId: input.runId,
     leaseToken: input.leaseToken,
     actor,

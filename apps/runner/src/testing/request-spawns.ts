@@ -19,7 +19,7 @@ interface SpawnProto {
   spawn(this: ChildProcess, options: { file: string; args?: string[] }): unknown;
 }
 
-export function watchServerSpawns(): { spawned: Spawned[]; restore(): void } {
+export function watchRequestSpawns(): { spawned: Spawned[]; restore(): void } {
   const inRequest = new AsyncLocalStorage<true>();
   const spawned: Spawned[] = [];
   const proto = ChildProcess.prototype as unknown as SpawnProto;
