@@ -6,6 +6,9 @@
 // npm run bench:claim -- --scopes 20 — instead: enqueue → claim latency for a claimant
 // long-polling 1 and 20 scopes, through the API and through the real runner, on each
 // provider (goal: p99 ≤ 50 ms for both N).
+//
+// --adapter=trpc (either mode): the API servers serve every call through tRPC's own adapter,
+// without the direct paths (default --adapter=direct; bench/support/adapter.ts).
 import { parseArgs } from "node:util";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
@@ -15,6 +18,7 @@ import { join } from "node:path";
 import { createTestDatabase, initRepo } from "@agentboard/testkit";
 import { cpuMeter, type CpuSpent } from "./support/cpu.js";
 import { spawnApiServer } from "./support/spawn-server.js";
+import { useAdapterFromArgs } from "./support/adapter.js";
 import { measureScopeLatency, type ScopeLatency } from "./support/claim-latency.js";
 import { cpus, loadavg } from "node:os";
 
@@ -107,7 +111,9 @@ function perClaim(spent: CpuSpent, n: number): string {
   return `server ${us(spent.servers)}, clients ${us(spent.clients)}, postgres ${us(spent.postgres)}`;
 }
 
-const { values: args } = parseArgs({ options: { scopes: { type: "string" }, samples: { type: "string" } } });
+const { values: args } = parseArgs({ options: { scopes: { type: "string" }, samples: { type: "string" }, adapter: { type: "string" } } });
+const adapter = useAdapterFromArgs();
+console.log(`adapter: ${adapter}`);
 if (args.scopes !== undefined) {
   const n = Number(args.scopes);
   if (!Number.isInteger(n) || n < 1 || n > 500) throw new Error("--scopes takes a whole number from 1 to 500");

@@ -2,6 +2,7 @@
 // HTTP handler the web server mounts. Prints its URL as one JSON line when ready.
 import { createApiCore, ensureBootstrapAdmin, listenApi } from "@agentboard/api";
 import { resolveDatabaseConfig } from "@agentboard/db";
+import { directPathsOn } from "./adapter.js";
 
 const dataDir = process.env.AGENTBOARD_DATA_DIR ?? ".agentboard-bench";
 const core = await createApiCore({
@@ -14,8 +15,8 @@ const core = await createApiCore({
 });
 const { token } = await ensureBootstrapAdmin(core.deps, { envToken: process.env.AGENTBOARD_ADMIN_TOKEN, dataDir });
 const stallMs = process.env.AGENTBOARD_STALL_MS ? Number(process.env.AGENTBOARD_STALL_MS) : undefined;
-const http = await listenApi(core, { port: Number(process.env.PORT ?? 0), stallMs });
-console.log(JSON.stringify({ url: http.url, token }));
+const http = await listenApi(core, { port: Number(process.env.PORT ?? 0), stallMs, direct: directPathsOn() });
+console.log(JSON.stringify({ url: http.url, token, adapter: directPathsOn() ? "direct" : "trpc" }));
 const stop = async () => {
   await http.close();
   await core.close();

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initRepo, testProviders, textOf } from "@agentboard/testkit";
-import { listenApi } from "../http.js";
+import { listenApi } from "../http/handler.js";
 import { appRouter } from "../root.js";
 import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
 import { fuzzCases, jsonSchemaOf } from "./generate.js";

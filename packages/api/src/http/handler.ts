@@ -2,18 +2,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { getTRPCErrorShape, transformTRPCResponse, TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import { createStallWatch } from "./http-backpressure.js";
-import { setSecurityHeaders } from "./http-headers.js";
-import { inputDepthError } from "./http-input.js";
-import { serveMutation, singleMutationPath } from "./http-mutation.js";
-import { serveSubscription, subscriptionCall } from "./http-subscription.js";
-import { appRouter } from "./root.js";
-import { createRestHandler } from "./rest/handler.js";
-import { createMcpHttpHandler } from "./mcp/http.js";
-import { checkHealth } from "./services/health.js";
-import type { ApiCore } from "./core.js";
-import { createAccountRoutes } from "./auth/account-routes.js";
-import { cookieMayAct } from "./auth/same-origin.js";
+import { createStallWatch } from "./backpressure.js";
+import { setSecurityHeaders } from "./headers.js";
+import { inputDepthError } from "./input.js";
+import { serveMutation, singleMutationPath } from "./direct-mutation.js";
+import { serveSubscription, subscriptionCall } from "./direct-subscription.js";
+import { appRouter } from "../root.js";
+import { rootConfig } from "../trpc.js";
+import { createRestHandler } from "../rest/handler.js";
+import { createMcpHttpHandler } from "../mcp/http.js";
+import { checkHealth } from "../services/health.js";
+import type { ApiCore } from "../core.js";
+import { createAccountRoutes } from "../auth/account-routes.js";
+import { cookieMayAct } from "../auth/same-origin.js";
 
 export interface ApiHttpOptions {
   /** Reads a token from the request when there is no Authorization header (browser sessions). */
@@ -21,10 +22,10 @@ export interface ApiHttpOptions {
   onInternalError?: (path: string | undefined, err: unknown) => void;
   /**
    * Serve single mutations and subscriptions directly, without tRPC's fetch-API and
-   * web-stream round trip (default true; see http-mutation.ts, http-subscription.ts).
+   * web-stream round trip (default true; see direct-mutation.ts, direct-subscription.ts).
    */
   direct?: boolean;
-  /** How long a response may wait on a client that takes none of its bytes before it is dropped (http-backpressure.ts). */
+  /** How long a response may wait on a client that takes none of its bytes before it is dropped (backpressure.ts). */
   stallMs?: number;
   /** How often an idle subscription is pinged on the direct path (default: the router's 10 s). */
   pingMs?: number;
@@ -43,7 +44,7 @@ const BASE_PATH = "/api/trpc/";
  */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
-const config = appRouter._def._config;
+const config = rootConfig;
 
 class BodyTooLarge extends Error {}
 

@@ -2,9 +2,9 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testProviders } from "@agentboard/testkit";
-import { listenApi, MAX_BODY_BYTES } from "./http.js";
-import { MAX_INPUT_DEPTH } from "./http-input.js";
-import { seedBoard, startTestApi, type TestApi } from "./testing/harness.js";
+import { listenApi, MAX_BODY_BYTES } from "./handler.js";
+import { MAX_INPUT_DEPTH } from "./input.js";
+import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
 
 /**
  * Malformed requests over real HTTP, on both paths (direct and tRPC's handler): each gets a

@@ -1,22 +1,34 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, transformTRPCResponse, TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import { appRouter, procedurePaths } from "./root.js";
-import type { Context } from "./trpc.js";
+import { appRouter } from "../root.js";
+import { type Context, rootConfig as config, transformer } from "../trpc.js";
 
 /**
  * A single mutation call (`POST /api/trpc/<path>`, JSON, not batched, not streamed) served
  * with tRPC's own public building blocks — procedure call, error shape, response
  * transform — but without its fetch-API round trip (a web Request, abort signals, a web
  * Response piped through web streams), which costs more CPU than the rest of a small call.
- * These are the runner protocol's calls: claim, start, heartbeat, appendEvents, complete.
- * Everything else (queries, batches, streams, subscriptions) goes through tRPC's handler;
- * the wire format is the same either way, and every client test runs through both.
+ * It serves exactly the runner protocol's mutations below, the calls every runner makes
+ * for every run. Everything else (other mutations, queries, batches, streams) goes through
+ * tRPC's handler; the wire format is the same either way, and every client test runs
+ * through both.
  */
 
-const config = appRouter._def._config;
-
-const mutations = procedurePaths("mutation");
+/** The mutations served here: a runner's claims, lease, events, checks, approvals and reports. */
+export const DIRECT_MUTATIONS: ReadonlySet<string> = new Set([
+  "run.claim",
+  "run.start",
+  "run.heartbeat",
+  "run.appendEvents",
+  "run.complete",
+  "run.requestApproval",
+  "run.expireApproval",
+  "dod.reportCheck",
+  "run.claimVerification",
+  "run.heartbeatVerification",
+  "run.completeVerification",
+]);
 
 /** The path of a mutation this path serves, or null to leave the request to tRPC. */
 export function singleMutationPath(req: IncomingMessage, basePath: string): string | null {
@@ -25,7 +37,7 @@ export function singleMutationPath(req: IncomingMessage, basePath: string): stri
   const url = req.url ?? "";
   if (!url.startsWith(basePath) || url.includes("?")) return null;
   const path = url.slice(basePath.length);
-  return mutations.has(path) ? path : null;
+  return DIRECT_MUTATIONS.has(path) ? path : null;
 }
 
 /** What a direct path is given to serve one request. */
@@ -56,7 +68,7 @@ export async function serveMutation(opts: DirectCall & { path: string; body: str
       ctx,
       signal: abort.signal,
       batchIndex: 0,
-      getRawInput: async () => (input = opts.body === "" ? undefined : config.transformer.input.deserialize(parseJson(opts.body))),
+      getRawInput: async () => (input = opts.body === "" ? undefined : transformer.input.deserialize(parseJson(opts.body))),
     });
     payload = transformTRPCResponse(config, { result: { data } });
   } catch (cause) {

@@ -1,8 +1,8 @@
 import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listenApi } from "./http.js";
-import { seedBoard, startTestApi, type TestApi } from "./testing/harness.js";
+import { listenApi } from "./handler.js";
+import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
 
 /**
  * Followers that stop reading, over real sockets: a raw HTTP client subscribes to a run's

@@ -2,8 +2,8 @@ import { getHeapStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentboardClient } from "@agentboard/client";
-import { listenApi } from "./http.js";
-import { seedBoard, startTestApi, type TestApi } from "./testing/harness.js";
+import { listenApi } from "./handler.js";
+import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;

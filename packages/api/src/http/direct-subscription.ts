@@ -1,9 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, isTrackedEnvelope, TRPCError } from "@trpc/server";
-import { whenWritable } from "./http-backpressure.js";
-import { parseJson, type DirectCall } from "./http-mutation.js";
-import { appRouter, procedurePaths } from "./root.js";
-import { isAsyncIterable, type Context } from "./trpc.js";
+import { whenWritable } from "./backpressure.js";
+import { parseJson, type DirectCall } from "./direct-mutation.js";
+import { appRouter } from "../root.js";
+import { type Context, isAsyncIterable, rootConfig as config, SSE_OPTIONS, transformer } from "../trpc.js";
 
 /**
  * A subscription over server-sent events (`GET /api/trpc/<path>?input=…`, what
@@ -21,8 +21,7 @@ import { isAsyncIterable, type Context } from "./trpc.js";
  * stops reading is dropped by the handler's stall watch and resumes by its last event id.
  */
 
-const config = appRouter._def._config;
-const DEFAULT_PING_MS = config.sse?.ping?.enabled ? (config.sse.ping.intervalMs ?? 1_000) : null;
+const DEFAULT_PING_MS = SSE_OPTIONS.ping.enabled ? SSE_OPTIONS.ping.intervalMs : null;
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream",
@@ -32,7 +31,8 @@ const SSE_HEADERS = {
   vary: "trpc-accept, accept",
 };
 
-const subscriptions = procedurePaths("subscription");
+/** The subscriptions served here: every one the API has (a run's events, a board's changes). */
+export const DIRECT_SUBSCRIPTIONS: ReadonlySet<string> = new Set(["run.onEvents", "board.onChanges"]);
 
 export interface SubscriptionCall {
   path: string;
@@ -45,7 +45,7 @@ export function subscriptionCall(req: IncomingMessage, basePath: string): Subscr
   if (req.method !== "GET" || !url.startsWith(basePath)) return null;
   const q = url.indexOf("?");
   const path = url.slice(basePath.length, q === -1 ? undefined : q);
-  if (!subscriptions.has(path)) return null;
+  if (!DIRECT_SUBSCRIPTIONS.has(path)) return null;
   const search = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
   if (search.get("batch") === "1") return null;
   return { path, search };
@@ -88,7 +88,7 @@ export async function serveSubscription(opts: DirectCall & { call: SubscriptionC
   const { path, search } = call;
   const abort = new AbortController();
   res.once("close", () => abort.abort());
-  const serialize = (v: unknown) => JSON.stringify(config.transformer.output.serialize(v));
+  const serialize = (v: unknown) => JSON.stringify(transformer.output.serialize(v));
 
   let lastWrite = Date.now();
   const send = (text: string) => {
@@ -97,7 +97,7 @@ export async function serveSubscription(opts: DirectCall & { call: SubscriptionC
     res.write(text);
   };
   res.writeHead(200, SSE_HEADERS);
-  send(frame({ event: "connected", data: JSON.stringify(config.sse?.client ?? {}) }));
+  send(frame({ event: "connected", data: JSON.stringify(SSE_OPTIONS.client) }));
   const ping = pingMs
     ? setInterval(
         () => {
@@ -117,7 +117,7 @@ export async function serveSubscription(opts: DirectCall & { call: SubscriptionC
     ctx = await opts.createContext();
     const getRawInput = async () => {
       const raw = search.get("input");
-      let value: unknown = raw ? config.transformer.input.deserialize(parseJson(raw)) : undefined;
+      let value: unknown = raw ? transformer.input.deserialize(parseJson(raw)) : undefined;
       if (requested) value = typeof value === "object" && value !== null ? { ...value, lastEventId: requested } : (value ?? { lastEventId: requested });
       return (input = value);
     };
