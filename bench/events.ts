@@ -253,7 +253,8 @@ for (const provider of providers) {
     ]);
     const p99 = percentile(l, 99);
     console.log(
-      `${provider}, ${runs} runs: append→receipt p50 ${percentile(l, 50)} ms, p99 ${p99} ms over ${l.length} deliveries (${p99 <= 100 ? "meets" : "misses"} the p99 ≤ 100 ms goal)`,
+      `${provider}, ${runs} runs: append→receipt p50 ${percentile(l, 50)} ms, p99 ${p99} ms over ` +
+        `${l.length} deliveries (${p99 <= 100 ? "meets" : "misses"} the p99 ≤ 100 ms goal)`,
     );
     if (r.cpu) console.log(`  CPU, in cores busy: ${cpuShares(r.cpu)} of ${availableParallelism()}`);
   }

@@ -42,13 +42,21 @@ export function commitMessage(summary: string, fallback: string): string {
   return body ? `${subject}\n\n${body.slice(0, 50_000)}` : subject;
 }
 
+// Every git command the runner runs in a checkout: hooks, fsmonitor and signing off, our own identity.
+const GIT_WRAPPER = `g() {
+  git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c commit.gpgSign=false \\
+    -c user.name=agentboard -c user.email=agentboard@localhost "$@"
+}`;
+
 // Everything staged (new files too, .gitignore respected), committed without hooks or
 // signing, the result named by a ref of ours, its id printed. Agent commits count: the
 // run's result is whatever HEAD is.
 const COMMIT_SCRIPT = `set -e
-g() { git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c commit.gpgSign=false -c user.name=agentboard -c user.email=agentboard@localhost "$@"; }
+${GIT_WRAPPER}
 g add --all -- .
-if ! g diff --cached --quiet --no-ext-diff || g rev-parse -q --verify MERGE_HEAD >/dev/null; then g commit --quiet --no-verify --no-edit --cleanup=whitespace -m "$AGENTBOARD_COMMIT_MESSAGE"; fi
+if ! g diff --cached --quiet --no-ext-diff || g rev-parse -q --verify MERGE_HEAD >/dev/null; then
+  g commit --quiet --no-verify --no-edit --cleanup=whitespace -m "$AGENTBOARD_COMMIT_MESSAGE"
+fi
 g update-ref ${RESULT_REF} HEAD
 g rev-parse HEAD`;
 
@@ -151,7 +159,7 @@ export async function runTestCommand(command: string | null | undefined, opts: S
 
 // The base merged in, not committed: conflicts stay in the files for the agent. Prints the
 // conflicting files, one a line.
-const START_MERGE_SCRIPT = `g() { git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c commit.gpgSign=false -c user.name=agentboard -c user.email=agentboard@localhost "$@"; }
+const START_MERGE_SCRIPT = `${GIT_WRAPPER}
 g merge --quiet --no-ff --no-commit --no-edit "$AGENTBOARD_MERGE_COMMIT" >/dev/null 2>&1 || true
 g diff --name-only --diff-filter=U`;
 

@@ -172,41 +172,44 @@ describe.each(testProviders)("approvals on %s", (provider) => {
     }
   });
 
-  it("who may answer: viewers and runner tokens are refused, another workspace sees nothing, a second answer conflicts; a cancel ends the wait at once", async () => {
-    const s = await scenario([command("touch never.txt")], { approval: "commands" });
-    try {
-      const { requestId } = (await s.requested()).payload as { requestId: string };
-      const runId = s.queued.id;
-      const viewer = createAgentboardClient({
-        url: h.url,
-        token: (await h.admin.token.create.mutate({ workspaceId: h.workspace.id, role: "viewer", name: "val" })).token,
-      });
-      const runnerClient = createAgentboardClient({ url: h.url, token: h.runnerToken });
-      const other = await h.admin.workspace.create.mutate({ name: `other-${provider}`, slug: `other-${provider}` });
-      const outsider = createAgentboardClient({
-        url: h.url,
-        token: (await h.admin.token.create.mutate({ workspaceId: other.id, role: "admin", name: "olga" })).token,
-      });
-      const answer = { runId, requestId, decision: "approve" } as const;
+  it(
+    "who may answer: viewers and runner tokens are refused, another workspace sees nothing, a " + "second answer conflicts; a cancel ends the wait at once",
+    async () => {
+      const s = await scenario([command("touch never.txt")], { approval: "commands" });
+      try {
+        const { requestId } = (await s.requested()).payload as { requestId: string };
+        const runId = s.queued.id;
+        const viewer = createAgentboardClient({
+          url: h.url,
+          token: (await h.admin.token.create.mutate({ workspaceId: h.workspace.id, role: "viewer", name: "val" })).token,
+        });
+        const runnerClient = createAgentboardClient({ url: h.url, token: h.runnerToken });
+        const other = await h.admin.workspace.create.mutate({ name: `other-${provider}`, slug: `other-${provider}` });
+        const outsider = createAgentboardClient({
+          url: h.url,
+          token: (await h.admin.token.create.mutate({ workspaceId: other.id, role: "admin", name: "olga" })).token,
+        });
+        const answer = { runId, requestId, decision: "approve" } as const;
 
-      expect(await refusal(viewer.run.approve.mutate(answer))).toMatchObject({ code: "FORBIDDEN" });
-      expect(await refusal(runnerClient.run.approve.mutate(answer))).toMatchObject({ code: "FORBIDDEN" });
-      expect(await refusal(outsider.run.approve.mutate(answer))).toMatchObject({ code: "NOT_FOUND" });
-      expect(await refusal(outsider.run.approvals.query({ runId }))).toMatchObject({ code: "NOT_FOUND" });
-      expect(await refusal(alice.run.approve.mutate({ ...answer, requestId: "no-such-request" }))).toEqual({ code: "CONFLICT", reason: "APPROVAL_UNKNOWN" });
-      // A viewer sees the request (and no one has answered it yet).
-      expect(await viewer.run.approvals.query({ runId })).toMatchObject([{ id: requestId, status: "pending", subject: { command: "touch never.txt" } }]);
+        expect(await refusal(viewer.run.approve.mutate(answer))).toMatchObject({ code: "FORBIDDEN" });
+        expect(await refusal(runnerClient.run.approve.mutate(answer))).toMatchObject({ code: "FORBIDDEN" });
+        expect(await refusal(outsider.run.approve.mutate(answer))).toMatchObject({ code: "NOT_FOUND" });
+        expect(await refusal(outsider.run.approvals.query({ runId }))).toMatchObject({ code: "NOT_FOUND" });
+        expect(await refusal(alice.run.approve.mutate({ ...answer, requestId: "no-such-request" }))).toEqual({ code: "CONFLICT", reason: "APPROVAL_UNKNOWN" });
+        // A viewer sees the request (and no one has answered it yet).
+        expect(await viewer.run.approvals.query({ runId })).toMatchObject([{ id: requestId, status: "pending", subject: { command: "touch never.txt" } }]);
 
-      const cancelled = waitForFinish(h.admin, runId);
-      await alice.run.cancel.mutate({ runId });
-      expect((await cancelled).status).toBe("cancelled");
-      expect(existsSync(path.join(s.worktree, "never.txt"))).toBe(false);
-      expect(s.messages.requests).toHaveLength(1);
-      expect(await refusal(alice.run.approve.mutate(answer))).toEqual({ code: "CONFLICT", reason: "RUN_NOT_RUNNING" });
-    } finally {
-      await s.close();
-    }
-  });
+        const cancelled = waitForFinish(h.admin, runId);
+        await alice.run.cancel.mutate({ runId });
+        expect((await cancelled).status).toBe("cancelled");
+        expect(existsSync(path.join(s.worktree, "never.txt"))).toBe(false);
+        expect(s.messages.requests).toHaveLength(1);
+        expect(await refusal(alice.run.approve.mutate(answer))).toEqual({ code: "CONFLICT", reason: "RUN_NOT_RUNNING" });
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
   it("two answers at once: exactly one counts, the other is CONFLICT / APPROVAL_ANSWERED", async () => {
     const s = await scenario([command("echo once"), { text: "Done." }], { approval: "commands" });
@@ -311,91 +314,96 @@ describe.each(testProviders)("approvals on %s", (provider) => {
     }
   });
 
-  it("acp: under `writes` the agent's permission request for a write waits for a person, and so does a terminal it never asked about; denied or unanswered, it is told no; `commands` holds only the terminal", async () => {
-    const agent = acpTestAgent("allow");
-    const profile = `acp-approvals-${++n}`;
-    await h.admin.agentProfile.create.mutate({ workspaceId: h.workspace.id, name: profile, command: agent.command, args: agent.args, env: agent.env });
-    const runner: TestRunner = await h.startRunner({ heartbeatMs: 200 });
-    try {
-      const project = await h.project();
-      const workflow = (policy: WorkflowInput) =>
-        h.admin.workflow.create.mutate({ workspaceId: h.workspace.id, name: `acp approvals ${++n}`, promptTemplate: "{{card.title}}", ...policy });
-      const writes = await workflow({ approval: "writes", approvalTimeoutMs: 2_000 });
-      const start = (workflowId: string, title: string) => h.createRun(project, { workflowId, engine: "acp", agentProfile: profile, prompt: "work" }, title);
-      const permission = async (runId: string) => (await eventsOf(h.admin, runId)).find((e) => e.type === "agent.permission")?.payload;
-      const requested = (runId: string, kind: "write" | "command") =>
-        waitForEvent(h.admin, runId, (e) => e.type === "approval.requested" && (e.payload as { kind?: string }).kind === kind).then(
-          (e) => e.payload as { requestId: string },
+  it(
+    "acp: under `writes` the agent's permission request for a write waits for a person, and so " +
+      "does a terminal it never asked about; denied or unanswered, it is told no; `commands` " +
+      "holds only the terminal",
+    async () => {
+      const agent = acpTestAgent("allow");
+      const profile = `acp-approvals-${++n}`;
+      await h.admin.agentProfile.create.mutate({ workspaceId: h.workspace.id, name: profile, command: agent.command, args: agent.args, env: agent.env });
+      const runner: TestRunner = await h.startRunner({ heartbeatMs: 200 });
+      try {
+        const project = await h.project();
+        const workflow = (policy: WorkflowInput) =>
+          h.admin.workflow.create.mutate({ workspaceId: h.workspace.id, name: `acp approvals ${++n}`, promptTemplate: "{{card.title}}", ...policy });
+        const writes = await workflow({ approval: "writes", approvalTimeoutMs: 2_000 });
+        const start = (workflowId: string, title: string) => h.createRun(project, { workflowId, engine: "acp", agentProfile: profile, prompt: "work" }, title);
+        const permission = async (runId: string) => (await eventsOf(h.admin, runId)).find((e) => e.type === "agent.permission")?.payload;
+        const requested = (runId: string, kind: "write" | "command") =>
+          waitForEvent(h.admin, runId, (e) => e.type === "approval.requested" && (e.payload as { kind?: string }).kind === kind).then(
+            (e) => e.payload as { requestId: string },
+          );
+        const terminal = { tool: "acp.terminal", kind: "command", subject: { command: "/bin/sh -c 'cat hello.txt; echo done'" } };
+
+        // Approved: the agent writes hello.txt through the client; its terminal (it asks no
+        // permission for it) waits too, and once approved runs.
+        const approved = await start(writes.id, "ACP approve");
+        const worktree = path.join(h.worktreesDir, approved.id);
+        const asked = await requested(approved.id, "write");
+        expect(asked).toMatchObject({
+          tool: "acp.edit",
+          kind: "write",
+          subject: { path: path.join(worktree, "hello.txt"), action: "create", preview: "hello\n" },
+        });
+        expect(existsSync(path.join(worktree, "hello.txt"))).toBe(false);
+        await alice.run.approve.mutate({ runId: approved.id, requestId: asked.requestId, decision: "approve" });
+        const cat = await requested(approved.id, "command");
+        expect(cat).toMatchObject(terminal);
+        // The write it was allowed went through without a second request.
+        expect(readFileSync(path.join(worktree, "hello.txt"), "utf8")).toBe("hello\n");
+        await alice.run.approve.mutate({ runId: approved.id, requestId: cat.requestId, decision: "approve" });
+        const ok = await waitForFinish(h.admin, approved.id);
+        expect(ok.status, ok.error ?? "").toBe("succeeded");
+        expect(git(project.repo, "show", `${ok.branch}:hello.txt`)).toBe("hello");
+        expect(await permission(approved.id)).toMatchObject({ decision: "allowed", option: "yes" });
+        const requests = (await eventsOf(h.admin, approved.id)).filter((e) => e.type === "approval.requested");
+        expect(requests).toHaveLength(2);
+        expect((await eventsOf(h.admin, approved.id)).some((e) => e.type === "command.output" && (e.payload as { text: string }).text.includes("done"))).toBe(
+          true,
         );
-      const terminal = { tool: "acp.terminal", kind: "command", subject: { command: "/bin/sh -c 'cat hello.txt; echo done'" } };
 
-      // Approved: the agent writes hello.txt through the client; its terminal (it asks no
-      // permission for it) waits too, and once approved runs.
-      const approved = await start(writes.id, "ACP approve");
-      const worktree = path.join(h.worktreesDir, approved.id);
-      const asked = await requested(approved.id, "write");
-      expect(asked).toMatchObject({
-        tool: "acp.edit",
-        kind: "write",
-        subject: { path: path.join(worktree, "hello.txt"), action: "create", preview: "hello\n" },
-      });
-      expect(existsSync(path.join(worktree, "hello.txt"))).toBe(false);
-      await alice.run.approve.mutate({ runId: approved.id, requestId: asked.requestId, decision: "approve" });
-      const cat = await requested(approved.id, "command");
-      expect(cat).toMatchObject(terminal);
-      // The write it was allowed went through without a second request.
-      expect(readFileSync(path.join(worktree, "hello.txt"), "utf8")).toBe("hello\n");
-      await alice.run.approve.mutate({ runId: approved.id, requestId: cat.requestId, decision: "approve" });
-      const ok = await waitForFinish(h.admin, approved.id);
-      expect(ok.status, ok.error ?? "").toBe("succeeded");
-      expect(git(project.repo, "show", `${ok.branch}:hello.txt`)).toBe("hello");
-      expect(await permission(approved.id)).toMatchObject({ decision: "allowed", option: "yes" });
-      const requests = (await eventsOf(h.admin, approved.id)).filter((e) => e.type === "approval.requested");
-      expect(requests).toHaveLength(2);
-      expect((await eventsOf(h.admin, approved.id)).some((e) => e.type === "command.output" && (e.payload as { text: string }).text.includes("done"))).toBe(
-        true,
-      );
+        // Denied by a person, although the profile would allow it: the agent gets its reject option.
+        const denied = await start(writes.id, "ACP deny");
+        const { requestId } = await requested(denied.id, "write");
+        await alice.run.approve.mutate({ runId: denied.id, requestId, decision: "deny", note: "not this file" });
+        const no = await waitForFinish(h.admin, denied.id);
+        expect(no).toMatchObject({ status: "succeeded", summary: "I was not allowed to write." });
+        expect(no.filesChanged).toEqual([]);
+        expect(await permission(denied.id)).toMatchObject({ decision: "denied", option: "no" });
 
-      // Denied by a person, although the profile would allow it: the agent gets its reject option.
-      const denied = await start(writes.id, "ACP deny");
-      const { requestId } = await requested(denied.id, "write");
-      await alice.run.approve.mutate({ runId: denied.id, requestId, decision: "deny", note: "not this file" });
-      const no = await waitForFinish(h.admin, denied.id);
-      expect(no).toMatchObject({ status: "succeeded", summary: "I was not allowed to write." });
-      expect(no.filesChanged).toEqual([]);
-      expect(await permission(denied.id)).toMatchObject({ decision: "denied", option: "no" });
+        // Unanswered: the request expires, which the agent is told as a rejection.
+        const late = await start(writes.id, "ACP unanswered");
+        await waitForEvent(h.admin, late.id, (e) => e.type === "approval.expired");
+        const expired = await waitForFinish(h.admin, late.id);
+        expect(expired).toMatchObject({ status: "succeeded", summary: "I was not allowed to write." });
+        expect(expired.filesChanged).toEqual([]);
 
-      // Unanswered: the request expires, which the agent is told as a rejection.
-      const late = await start(writes.id, "ACP unanswered");
-      await waitForEvent(h.admin, late.id, (e) => e.type === "approval.expired");
-      const expired = await waitForFinish(h.admin, late.id);
-      expect(expired).toMatchObject({ status: "succeeded", summary: "I was not allowed to write." });
-      expect(expired.filesChanged).toEqual([]);
+        // A write the agent never asked permission for waits all the same; denied, it is refused and nothing is written.
+        const sneak = await h.createRun(project, { workflowId: writes.id, engine: "acp", agentProfile: profile, prompt: "sneak" }, "ACP sneak");
+        const unasked = await requested(sneak.id, "write");
+        expect(unasked).toMatchObject({ tool: "acp.write_text_file", subject: { path: "sneaky.txt", action: "create", preview: "unasked\n" } });
+        await alice.run.approve.mutate({ runId: sneak.id, requestId: unasked.requestId, decision: "deny", note: "ask first" });
+        const sneaked = await waitForFinish(h.admin, sneak.id);
+        expect(sneaked.status, sneaked.error ?? "").toBe("succeeded");
+        expect(sneaked.summary).toContain("sneaky.txt refused: Denied: member:alice");
+        expect(sneaked.summary).toContain("ask first");
+        expect(sneaked.filesChanged).toEqual([]);
 
-      // A write the agent never asked permission for waits all the same; denied, it is refused and nothing is written.
-      const sneak = await h.createRun(project, { workflowId: writes.id, engine: "acp", agentProfile: profile, prompt: "sneak" }, "ACP sneak");
-      const unasked = await requested(sneak.id, "write");
-      expect(unasked).toMatchObject({ tool: "acp.write_text_file", subject: { path: "sneaky.txt", action: "create", preview: "unasked\n" } });
-      await alice.run.approve.mutate({ runId: sneak.id, requestId: unasked.requestId, decision: "deny", note: "ask first" });
-      const sneaked = await waitForFinish(h.admin, sneak.id);
-      expect(sneaked.status, sneaked.error ?? "").toBe("succeeded");
-      expect(sneaked.summary).toContain("sneaky.txt refused: Denied: member:alice");
-      expect(sneaked.summary).toContain("ask first");
-      expect(sneaked.filesChanged).toEqual([]);
-
-      // `commands` holds commands only: the write goes by the profile's `allow` unasked; the terminal waits.
-      const commands = await workflow({ approval: "commands" });
-      const free = await start(commands.id, "ACP commands");
-      const only = await requested(free.id, "command");
-      expect(only).toMatchObject(terminal);
-      await alice.run.approve.mutate({ runId: free.id, requestId: only.requestId, decision: "approve" });
-      const done = await waitForFinish(h.admin, free.id);
-      expect(done.status, done.error ?? "").toBe("succeeded");
-      const events = await eventsOf(h.admin, free.id);
-      expect(events.filter((e) => e.type === "approval.requested")).toHaveLength(1);
-      expect(await permission(free.id)).toMatchObject({ decision: "allowed" });
-    } finally {
-      await runner.stop(0);
-    }
-  });
+        // `commands` holds commands only: the write goes by the profile's `allow` unasked; the terminal waits.
+        const commands = await workflow({ approval: "commands" });
+        const free = await start(commands.id, "ACP commands");
+        const only = await requested(free.id, "command");
+        expect(only).toMatchObject(terminal);
+        await alice.run.approve.mutate({ runId: free.id, requestId: only.requestId, decision: "approve" });
+        const done = await waitForFinish(h.admin, free.id);
+        expect(done.status, done.error ?? "").toBe("succeeded");
+        const events = await eventsOf(h.admin, free.id);
+        expect(events.filter((e) => e.type === "approval.requested")).toHaveLength(1);
+        expect(await permission(free.id)).toMatchObject({ decision: "allowed" });
+      } finally {
+        await runner.stop(0);
+      }
+    },
+  );
 });

@@ -60,71 +60,75 @@ describe.each(testProviders)("a card's thread of runs on %s", (provider) => {
     };
   }
 
-  it("anthropic: the follow-up's first request carries the whole first conversation, then the new message; both commits on one branch; the thread's cost is the sum", async () => {
-    const m = await withModel([write("a.txt", "one\n"), { text: "Wrote a.txt." }, write("b.txt", "two\n"), { text: "Wrote b.txt too." }]);
-    try {
-      const project = await h.project();
-      const first = await h.createRun(project, { engine: "anthropic", model: MODEL }, "Thread of two");
-      const done1 = await waitForFinish(h.admin, first.id);
-      expect(done1.status).toBe("succeeded");
-      expect(done1.headCommit).toMatch(/^[0-9a-f]{40}$/);
+  it(
+    "anthropic: the follow-up's first request carries the whole first conversation, then the " +
+      "new message; both commits on one branch; the thread's cost is the sum",
+    async () => {
+      const m = await withModel([write("a.txt", "one\n"), { text: "Wrote a.txt." }, write("b.txt", "two\n"), { text: "Wrote b.txt too." }]);
+      try {
+        const project = await h.project();
+        const first = await h.createRun(project, { engine: "anthropic", model: MODEL }, "Thread of two");
+        const done1 = await waitForFinish(h.admin, first.id);
+        expect(done1.status).toBe("succeeded");
+        expect(done1.headCommit).toMatch(/^[0-9a-f]{40}$/);
 
-      // A viewer may not send the agent back; a member may.
-      expect(await refusal(viewer.run.followUp.mutate({ runId: first.id, message: "no" }))).toMatchObject({ code: "FORBIDDEN" });
-      const second = await alice.run.followUp.mutate({ runId: first.id, message: "Now add b.txt as well." });
-      expect(second).toMatchObject({
-        parentRunId: first.id,
-        branch: first.branch,
-        kind: "follow_up",
-        status: "queued",
-        createdBy: "member:alice",
-        startCommit: done1.headCommit,
-      });
-      // Only the thread's latest run can be continued.
-      expect(await refusal(alice.run.followUp.mutate({ runId: first.id, message: "again" }))).toMatchObject({ code: "CONFLICT", reason: "NOT_THREAD_HEAD" });
-      const done2 = await waitForFinish(h.admin, second.id);
-      expect(done2.status).toBe("succeeded");
+        // A viewer may not send the agent back; a member may.
+        expect(await refusal(viewer.run.followUp.mutate({ runId: first.id, message: "no" }))).toMatchObject({ code: "FORBIDDEN" });
+        const second = await alice.run.followUp.mutate({ runId: first.id, message: "Now add b.txt as well." });
+        expect(second).toMatchObject({
+          parentRunId: first.id,
+          branch: first.branch,
+          kind: "follow_up",
+          status: "queued",
+          createdBy: "member:alice",
+          startCommit: done1.headCommit,
+        });
+        // Only the thread's latest run can be continued.
+        expect(await refusal(alice.run.followUp.mutate({ runId: first.id, message: "again" }))).toMatchObject({ code: "CONFLICT", reason: "NOT_THREAD_HEAD" });
+        const done2 = await waitForFinish(h.admin, second.id);
+        expect(done2.status).toBe("succeeded");
 
-      // The model's log: request 3 is the follow-up's first. It starts with everything of
-      // the first run (request 2's messages and the answer to it), then the new message.
-      expect(m.messages.requests).toHaveLength(4);
-      const [, lastOfFirst, firstOfSecond] = m.messages.requests as [RecordedRequest, RecordedRequest, RecordedRequest];
-      const earlier = lastOfFirst.body.messages;
-      expect(firstOfSecond.body.messages.slice(0, earlier.length)).toEqual(earlier);
-      const [answer, asked] = firstOfSecond.body.messages.slice(earlier.length);
-      expect(answer).toMatchObject({ role: "assistant", content: [{ type: "text", text: "Wrote a.txt." }] });
-      expect(asked?.role).toBe("user");
-      expect(userText(asked)).toBe("Now add b.txt as well.");
-      expect(userText(firstOfSecond.body.messages[0])).toBe(first.prompt);
-      const context = (await eventsOf(h.admin, second.id)).find((e) => e.type === "agent.context");
-      expect(context?.payload).toMatchObject({ mode: "resumed", reason: null });
+        // The model's log: request 3 is the follow-up's first. It starts with everything of
+        // the first run (request 2's messages and the answer to it), then the new message.
+        expect(m.messages.requests).toHaveLength(4);
+        const [, lastOfFirst, firstOfSecond] = m.messages.requests as [RecordedRequest, RecordedRequest, RecordedRequest];
+        const earlier = lastOfFirst.body.messages;
+        expect(firstOfSecond.body.messages.slice(0, earlier.length)).toEqual(earlier);
+        const [answer, asked] = firstOfSecond.body.messages.slice(earlier.length);
+        expect(answer).toMatchObject({ role: "assistant", content: [{ type: "text", text: "Wrote a.txt." }] });
+        expect(asked?.role).toBe("user");
+        expect(userText(asked)).toBe("Now add b.txt as well.");
+        expect(userText(firstOfSecond.body.messages[0])).toBe(first.prompt);
+        const context = (await eventsOf(h.admin, second.id)).find((e) => e.type === "agent.context");
+        expect(context?.payload).toMatchObject({ mode: "resumed", reason: null });
 
-      // One branch, both runs' commits, the follow-up's diff the whole branch against main.
-      const log = git(project.repo, "log", "--format=%s", `main..${first.branch}`).split("\n");
-      expect(log).toEqual(["Wrote b.txt too.", "Wrote a.txt."]);
-      expect(git(project.repo, "show", `${first.branch}:a.txt`)).toBe("one");
-      expect(git(project.repo, "show", `${first.branch}:b.txt`)).toBe("two");
-      expect([...(done2.filesChanged as string[])].sort()).toEqual(["a.txt", "b.txt"]);
-      expect(done2.headCommit).toBe(git(project.repo, "rev-parse", first.branch));
+        // One branch, both runs' commits, the follow-up's diff the whole branch against main.
+        const log = git(project.repo, "log", "--format=%s", `main..${first.branch}`).split("\n");
+        expect(log).toEqual(["Wrote b.txt too.", "Wrote a.txt."]);
+        expect(git(project.repo, "show", `${first.branch}:a.txt`)).toBe("one");
+        expect(git(project.repo, "show", `${first.branch}:b.txt`)).toBe("two");
+        expect([...(done2.filesChanged as string[])].sort()).toEqual(["a.txt", "b.txt"]);
+        expect(done2.headCommit).toBe(git(project.repo, "rev-parse", first.branch));
 
-      // The same runner held the first checkout: it took it over.
-      const wt = (await eventsOf(h.admin, second.id)).find((e) => e.type === "runner.worktree");
-      expect(wt?.payload).toMatchObject({ reused: true, startCommit: done1.headCommit });
+        // The same runner held the first checkout: it took it over.
+        const wt = (await eventsOf(h.admin, second.id)).find((e) => e.type === "runner.worktree");
+        expect(wt?.payload).toMatchObject({ reused: true, startCommit: done1.headCommit });
 
-      const threads = await viewer.run.thread.query({ cardId: first.cardId });
-      expect(threads.threads).toHaveLength(1);
-      const t = threads.threads[0]!;
-      expect(t.runs.map((r) => [r.id, r.kind, r.createdBy])).toEqual([
-        [first.id, "run", "admin:bootstrap"],
-        [second.id, "follow_up", "member:alice"],
-      ]);
-      expect(t.costUsd).toBeCloseTo(done1.costUsd + done2.costUsd, 10);
-      expect(t.costUsd).toBeGreaterThan(done1.costUsd);
-      expect(t.tokensIn).toBe(done1.tokensIn + done2.tokensIn);
-    } finally {
-      await m.close();
-    }
-  });
+        const threads = await viewer.run.thread.query({ cardId: first.cardId });
+        expect(threads.threads).toHaveLength(1);
+        const t = threads.threads[0]!;
+        expect(t.runs.map((r) => [r.id, r.kind, r.createdBy])).toEqual([
+          [first.id, "run", "admin:bootstrap"],
+          [second.id, "follow_up", "member:alice"],
+        ]);
+        expect(t.costUsd).toBeCloseTo(done1.costUsd + done2.costUsd, 10);
+        expect(t.costUsd).toBeGreaterThan(done1.costUsd);
+        expect(t.tokensIn).toBe(done1.tokensIn + done2.tokensIn);
+      } finally {
+        await m.close();
+      }
+    },
+  );
 
   it("anthropic: a conversation too large to resume starts anew from the thread's summary, and says so", async () => {
     const m = await withModel([write("c.txt", "x\n".repeat(200)), { text: "Wrote c.txt." }, { text: "Looked again." }], { resumeMaxChars: 500 });
@@ -204,66 +208,70 @@ describe.each(testProviders)("a card's thread of runs on %s", (provider) => {
     }
   });
 
-  it("a moving base: a clean update is a merge commit the run follows; a conflicting one changes nothing; the agent resolves it, or fails with conflicts_unresolved", async () => {
-    const project = await h.project();
-    const run = await h.createRun(
-      project,
-      { engine: "command", command: "echo feature > feature.txt && sed -i 's/b = 2;/b = 20;/' src/app.ts" },
-      "Moving base",
-    );
-    const runner = await h.startRunner({ name: "runner-base" });
-    try {
-      expect((await waitForFinish(h.admin, run.id)).status).toBe("succeeded");
-      const commitOnMain = (files: Record<string, string>, msg: string) => {
-        writeFiles(project.repo, files);
-        git(project.repo, "commit", "-qam", msg);
-        return git(project.repo, "rev-parse", "main");
-      };
+  it(
+    "a moving base: a clean update is a merge commit the run follows; a conflicting one " +
+      "changes nothing; the agent resolves it, or fails with conflicts_unresolved",
+    async () => {
+      const project = await h.project();
+      const run = await h.createRun(
+        project,
+        { engine: "command", command: "echo feature > feature.txt && sed -i 's/b = 2;/b = 20;/' src/app.ts" },
+        "Moving base",
+      );
+      const runner = await h.startRunner({ name: "runner-base" });
+      try {
+        expect((await waitForFinish(h.admin, run.id)).status).toBe("succeeded");
+        const commitOnMain = (files: Record<string, string>, msg: string) => {
+          writeFiles(project.repo, files);
+          git(project.repo, "commit", "-qam", msg);
+          return git(project.repo, "rev-parse", "main");
+        };
 
-      // Clean: a new commit on the branch with both parents; the run's head and diff follow.
-      const tipBefore = git(project.repo, "rev-parse", run.branch);
-      const main1 = commitOnMain({ "README.md": "# demo, documented\n" }, "docs");
-      const clean = await alice.run.updateFromBase.mutate({ runId: run.id });
-      expect(clean.status).toBe("updated");
-      expect(git(project.repo, "rev-list", "--parents", "-n", "1", run.branch).split(" ").slice(1)).toEqual([tipBefore, main1]);
-      const updated = await h.admin.run.byId.query({ runId: run.id });
-      expect(updated.headCommit).toBe(git(project.repo, "rev-parse", run.branch));
-      expect([...(updated.filesChanged as string[])].sort()).toEqual(["feature.txt", "src/app.ts"]);
-      expect((await eventsOf(h.admin, run.id)).find((e) => e.type === "run.branch_updated")?.actor).toBe("member:alice");
-      expect((await alice.run.updateFromBase.mutate({ runId: run.id })).status).toBe("up-to-date");
+        // Clean: a new commit on the branch with both parents; the run's head and diff follow.
+        const tipBefore = git(project.repo, "rev-parse", run.branch);
+        const main1 = commitOnMain({ "README.md": "# demo, documented\n" }, "docs");
+        const clean = await alice.run.updateFromBase.mutate({ runId: run.id });
+        expect(clean.status).toBe("updated");
+        expect(git(project.repo, "rev-list", "--parents", "-n", "1", run.branch).split(" ").slice(1)).toEqual([tipBefore, main1]);
+        const updated = await h.admin.run.byId.query({ runId: run.id });
+        expect(updated.headCommit).toBe(git(project.repo, "rev-parse", run.branch));
+        expect([...(updated.filesChanged as string[])].sort()).toEqual(["feature.txt", "src/app.ts"]);
+        expect((await eventsOf(h.admin, run.id)).find((e) => e.type === "run.branch_updated")?.actor).toBe("member:alice");
+        expect((await alice.run.updateFromBase.mutate({ runId: run.id })).status).toBe("up-to-date");
 
-      // Conflicting: nothing changes, the files are listed.
-      const tip = git(project.repo, "rev-parse", run.branch);
-      commitOnMain({ "src/app.ts": "export const a = 1;\nexport const b = 200;\n" }, "b is 200");
-      const refused = await refusal(alice.run.updateFromBase.mutate({ runId: run.id }));
-      expect(refused).toMatchObject({ code: "CONFLICT", reason: "MERGE_CONFLICT", details: { files: ["src/app.ts"], suggestion: "run.resolveConflicts" } });
-      expect(git(project.repo, "rev-parse", run.branch)).toBe(tip);
+        // Conflicting: nothing changes, the files are listed.
+        const tip = git(project.repo, "rev-parse", run.branch);
+        commitOnMain({ "src/app.ts": "export const a = 1;\nexport const b = 200;\n" }, "b is 200");
+        const refused = await refusal(alice.run.updateFromBase.mutate({ runId: run.id }));
+        expect(refused).toMatchObject({ code: "CONFLICT", reason: "MERGE_CONFLICT", details: { files: ["src/app.ts"], suggestion: "run.resolveConflicts" } });
+        expect(git(project.repo, "rev-parse", run.branch)).toBe(tip);
 
-      // The agent resolves them (here a scripted one that keeps the branch's side): a merge commit.
-      const resolve = await alice.run.resolveConflicts.mutate({
-        runId: run.id,
-        command: "sed -i '/^<<<<<<< /d; /^=======$/d; /^>>>>>>> /d; /b = 200;/d' src/app.ts",
-      });
-      expect(resolve).toMatchObject({ kind: "resolve_conflicts", parentRunId: run.id, branch: run.branch });
-      const resolved = await waitForFinish(h.admin, resolve.id);
-      expect(resolved.status).toBe("succeeded");
-      const mainTip = git(project.repo, "rev-parse", "main");
-      expect(git(project.repo, "rev-list", "--parents", "-n", "1", run.branch).split(" ").slice(1)).toEqual([tip, mainTip]);
-      expect(git(project.repo, "show", `${run.branch}:src/app.ts`)).toBe("export const a = 1;\nexport const b = 20;");
-      expect((await eventsOf(h.admin, resolve.id)).find((e) => e.type === "runner.merge_started")?.payload).toMatchObject({ conflicts: ["src/app.ts"] });
+        // The agent resolves them (here a scripted one that keeps the branch's side): a merge commit.
+        const resolve = await alice.run.resolveConflicts.mutate({
+          runId: run.id,
+          command: "sed -i '/^<<<<<<< /d; /^=======$/d; /^>>>>>>> /d; /b = 200;/d' src/app.ts",
+        });
+        expect(resolve).toMatchObject({ kind: "resolve_conflicts", parentRunId: run.id, branch: run.branch });
+        const resolved = await waitForFinish(h.admin, resolve.id);
+        expect(resolved.status).toBe("succeeded");
+        const mainTip = git(project.repo, "rev-parse", "main");
+        expect(git(project.repo, "rev-list", "--parents", "-n", "1", run.branch).split(" ").slice(1)).toEqual([tip, mainTip]);
+        expect(git(project.repo, "show", `${run.branch}:src/app.ts`)).toBe("export const a = 1;\nexport const b = 20;");
+        expect((await eventsOf(h.admin, resolve.id)).find((e) => e.type === "runner.merge_started")?.payload).toMatchObject({ conflicts: ["src/app.ts"] });
 
-      // An agent that leaves the markers: the run fails, the branch keeps its tip.
-      commitOnMain({ "src/app.ts": "export const a = 1;\nexport const b = 2000;\n" }, "b is 2000");
-      const tip2 = git(project.repo, "rev-parse", run.branch);
-      const lazy = await alice.run.resolveConflicts.mutate({ runId: resolve.id, command: "true" });
-      const failed = await waitForFinish(h.admin, lazy.id);
-      expect(failed).toMatchObject({ status: "failed", errorReason: "conflicts_unresolved" });
-      expect(failed.error).toContain("src/app.ts");
-      expect(git(project.repo, "rev-parse", run.branch)).toBe(tip2);
-    } finally {
-      await runner.stop(0);
-    }
-  });
+        // An agent that leaves the markers: the run fails, the branch keeps its tip.
+        commitOnMain({ "src/app.ts": "export const a = 1;\nexport const b = 2000;\n" }, "b is 2000");
+        const tip2 = git(project.repo, "rev-parse", run.branch);
+        const lazy = await alice.run.resolveConflicts.mutate({ runId: resolve.id, command: "true" });
+        const failed = await waitForFinish(h.admin, lazy.id);
+        expect(failed).toMatchObject({ status: "failed", errorReason: "conflicts_unresolved" });
+        expect(failed.error).toContain("src/app.ts");
+        expect(git(project.repo, "rev-parse", run.branch)).toBe(tip2);
+      } finally {
+        await runner.stop(0);
+      }
+    },
+  );
 
   it("a follow-up of a run still going is refused, and so is a message to a run that ended", async () => {
     const project = await h.project();

@@ -186,7 +186,8 @@ describe.each(testProviders)("fuzz on %s", (provider) => {
           problems.push(`${where}: a refused call wrote to the database`);
       }
       console.log(
-        `[fuzz] ${provider}: ${tried} bad inputs tried over ${paths.length} procedures in ${((Date.now() - started) / 1000).toFixed(1)} s${skipped ? `, ${skipped} skipped past the time budget` : ""}`,
+        `[fuzz] ${provider}: ${tried} bad inputs tried over ${paths.length} procedures in ` +
+          `${((Date.now() - started) / 1000).toFixed(1)} s${skipped ? `, ${skipped} skipped past the time budget` : ""}`,
       );
       expect(problems).toEqual([]);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();

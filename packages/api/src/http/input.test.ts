@@ -96,12 +96,10 @@ describe.each(testProviders)("bad requests on %s", (provider) => {
 
   each("well-formed superjson still works: dates, undefined, and shared objects written out in full", async (url) => {
     const since = new Date(Date.now() - 60_000);
-    const list = await fetch(
-      `${url}/api/trpc/run.list?input=${encodeURIComponent(JSON.stringify({ json: { workspaceId: seed.workspace.id, since: since.toISOString() }, meta: { values: { since: ["Date"] }, v: 1 } }))}`,
-      {
-        headers: { authorization: `Bearer ${api.adminToken}` },
-      },
-    );
+    const input = { json: { workspaceId: seed.workspace.id, since: since.toISOString() }, meta: { values: { since: ["Date"] }, v: 1 } };
+    const list = await fetch(`${url}/api/trpc/run.list?input=${encodeURIComponent(JSON.stringify(input))}`, {
+      headers: { authorization: `Bearer ${api.adminToken}` },
+    });
     expect(list.status).toBe(200);
     // referentialEqualities are ignored: this one would make the payload contain itself.
     const { runId, leaseToken } = await runningRun();
@@ -150,7 +148,8 @@ describe.each(testProviders)("bad requests on %s", (provider) => {
   each("a declared Content-Length over the limit answers 413 before any of the body arrives", async (url) => {
     const head = await raw(
       url,
-      `POST /api/trpc/card.create HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${api.adminToken}\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n{`,
+      `POST /api/trpc/card.create HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ` +
+        `${api.adminToken}\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n{`,
     );
     expect(head).toMatch(/^HTTP\/1\.1 413 /);
     expect(head.toLowerCase()).toContain("connection: close");
