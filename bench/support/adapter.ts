@@ -2,7 +2,8 @@
 // mutations and the subscriptions. `direct` (the default, what production runs) serves them
 // on the direct paths (packages/api/src/http/README.md); `trpc` switches those off, so
 // everything goes through tRPC's own Node adapter and the direct paths' gain can be
-// measured again. The choice reaches every server spawnApiServer starts (BENCH_ADAPTER).
+// measured again. The choice reaches every server spawnApiServer starts (BENCH_ADAPTER, read
+// by api-server.mjs).
 import { parseArgs } from "node:util";
 
 export type Adapter = "direct" | "trpc";
@@ -14,9 +15,4 @@ export function useAdapterFromArgs(argv: string[] = process.argv.slice(2)): Adap
   if (value !== "direct" && value !== "trpc") throw new Error(`--adapter takes direct or trpc, not ${String(value)}`);
   process.env.BENCH_ADAPTER = value;
   return value;
-}
-
-/** In a spawned API server: whether the direct paths are on. */
-export function directPathsOn(): boolean {
-  return (process.env.BENCH_ADAPTER ?? "direct") !== "trpc";
 }

@@ -1,8 +1,11 @@
+// @ts-check
 // A server process with only the API (no Next.js), for benchmarks: the same core and
 // HTTP handler the web server mounts. Prints its URL as one JSON line when ready.
+// Plain JavaScript, so that `node` runs it on the compiled packages (dist/) exactly as
+// production does; started with `--import tsx` and the source condition it runs the
+// TypeScript sources instead (spawn-server.ts chooses).
 import { createApiCore, ensureBootstrapAdmin, listenApi } from "@agentboard/api";
 import { resolveDatabaseConfig } from "@agentboard/db";
-import { directPathsOn } from "./adapter.js";
 
 const dataDir = process.env.AGENTBOARD_DATA_DIR ?? ".agentboard-bench";
 const core = await createApiCore({
@@ -15,8 +18,10 @@ const core = await createApiCore({
 });
 const { token } = await ensureBootstrapAdmin(core.deps, { envToken: process.env.AGENTBOARD_ADMIN_TOKEN, dataDir });
 const stallMs = process.env.AGENTBOARD_STALL_MS ? Number(process.env.AGENTBOARD_STALL_MS) : undefined;
-const http = await listenApi(core, { port: Number(process.env.PORT ?? 0), stallMs, direct: directPathsOn() });
-console.log(JSON.stringify({ url: http.url, token, adapter: directPathsOn() ? "direct" : "trpc" }));
+// BENCH_ADAPTER=trpc (a bench's --adapter=trpc, bench/support/adapter.ts): the direct paths off.
+const adapter = process.env.BENCH_ADAPTER === "trpc" ? "trpc" : "direct";
+const http = await listenApi(core, { port: Number(process.env.PORT ?? 0), stallMs, direct: adapter === "direct" });
+console.log(JSON.stringify({ url: http.url, token, adapter }));
 const stop = async () => {
   await http.close();
   await core.close();
@@ -28,7 +33,8 @@ process.on("SIGINT", () => void stop());
 if (process.env.BENCH_MEM_LOG) {
   setInterval(() => {
     const m = process.memoryUsage();
-    const mb = (n: number) => (n / 1048576).toFixed(0);
+    /** @param {number} n */
+    const mb = (n) => (n / 1048576).toFixed(0);
     process.stderr.write(
       `MEM rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`,
     );
