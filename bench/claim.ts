@@ -6,6 +6,9 @@
 // npm run bench:claim -- --scopes 20 — instead: enqueue → claim latency for a claimant
 // long-polling 1 and 20 scopes, through the API and through the real runner, on each
 // provider (goal: p99 ≤ 50 ms for both N).
+//
+// --adapter=trpc (either mode): the API servers serve every call through tRPC's own adapter,
+// without the direct paths (default --adapter=direct; bench/support/adapter.ts).
 import { parseArgs } from "node:util";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
@@ -15,6 +18,7 @@ import { join } from "node:path";
 import { createTestDatabase, initRepo } from "@agentboard/testkit";
 import { cpuMeter, type CpuSpent } from "./support/cpu.js";
 import { spawnApiServer } from "./support/spawn-server.js";
+import { useAdapterFromArgs } from "./support/adapter.js";
 import { measureScopeLatency, type ScopeLatency } from "./support/claim-latency.js";
 import { cpus, loadavg } from "node:os";
 
@@ -51,8 +55,10 @@ async function rawClaims(config: DatabaseConfig, workspaceId: string): Promise<n
   let claimed = 0;
   if (config.provider === "postgresql") {
     const pool = new pg.Pool({ connectionString: config.url, max: CLAIMERS });
-    const sql = `UPDATE runs SET status = 'claimed', lease_token = $2, lease_expires_at = now() + interval '30 seconds', claimed_at = now(), attempt = attempt + 1
-      WHERE id = (SELECT id FROM runs WHERE workspace_id = $1 AND status = 'queued' ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+    const sql = `UPDATE runs SET status = 'claimed', lease_token = $2, lease_expires_at = now() + interval '30 seconds',
+        claimed_at = now(), attempt = attempt + 1
+      WHERE id = (SELECT id FROM runs WHERE workspace_id = $1 AND status = 'queued'
+        ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
       RETURNING id`;
     await Promise.all(
       Array.from({ length: CLAIMERS }, async (_, w) => {
@@ -68,9 +74,10 @@ async function rawClaims(config: DatabaseConfig, workspaceId: string): Promise<n
     const db = new BetterSqlite3(config.file);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
-    const stmt =
-      db.prepare(`UPDATE runs SET status = 'claimed', lease_token = ?, lease_expires_at = CAST(unixepoch('subsec') * 1000 AS INTEGER) + 30000, attempt = attempt + 1
-      WHERE id = (SELECT id FROM runs WHERE workspace_id = ? AND status = 'queued' ORDER BY priority DESC, created_at, id LIMIT 1) RETURNING id`);
+    const stmt = db.prepare(`UPDATE runs SET status = 'claimed', lease_token = ?,
+        lease_expires_at = CAST(unixepoch('subsec') * 1000 AS INTEGER) + 30000, attempt = attempt + 1
+      WHERE id = (SELECT id FROM runs WHERE workspace_id = ? AND status = 'queued'
+        ORDER BY priority DESC, created_at, id LIMIT 1) RETURNING id`);
     const claimOne = db.transaction(() => stmt.get("raw", workspaceId));
     while (claimOne.immediate()) claimed++;
     db.close();
@@ -107,7 +114,9 @@ function perClaim(spent: CpuSpent, n: number): string {
   return `server ${us(spent.servers)}, clients ${us(spent.clients)}, postgres ${us(spent.postgres)}`;
 }
 
-const { values: args } = parseArgs({ options: { scopes: { type: "string" }, samples: { type: "string" } } });
+const { values: args } = parseArgs({ options: { scopes: { type: "string" }, samples: { type: "string" }, adapter: { type: "string" } } });
+const adapter = useAdapterFromArgs();
+console.log(`adapter: ${adapter}`);
 if (args.scopes !== undefined) {
   const n = Number(args.scopes);
   if (!Number.isInteger(n) || n < 1 || n > 500) throw new Error("--scopes takes a whole number from 1 to 500");
@@ -118,7 +127,8 @@ if (args.scopes !== undefined) {
   console.log("");
   for (const r of rows) {
     console.log(
-      `${r.provider.padEnd(10)} N=${String(r.n).padStart(3)}  enqueue → claim p99 ${r.apiP99.toFixed(1).padStart(6)} ms (goal ≤ ${GOAL}: ${r.apiP99 <= GOAL ? "met" : "NOT met"})` +
+      `${r.provider.padEnd(10)} N=${String(r.n).padStart(3)}  enqueue → claim p99 ` +
+        `${r.apiP99.toFixed(1).padStart(6)} ms (goal ≤ ${GOAL}: ${r.apiP99 <= GOAL ? "met" : "NOT met"})` +
         ` | enqueue → idle runner holds the claim p99 ${r.runnerP99.toFixed(1).padStart(6)} ms (goal ≤ ${GOAL}: ${r.runnerP99 <= GOAL ? "met" : "NOT met"})`,
     );
   }
@@ -167,12 +177,15 @@ for (const provider of providers) {
         raws.push(raw);
         apis.push(api.perSecond);
         console.log(
-          `  ${provider} round ${round}: raw ${raw.toFixed(0)} claims/s, API ${api.perSecond.toFixed(0)} claims/s${cpu ? ` (CPU per API claim: ${perClaim(cpu.spent(), api.claimed)})` : ""}`,
+          `  ${provider} round ${round}: raw ${raw.toFixed(0)} claims/s, API ` +
+            `${api.perSecond.toFixed(0)} claims/s${cpu ? ` (CPU per API claim: ${perClaim(cpu.spent(), api.claimed)})` : ""}`,
         );
       }
       const raw = median(raws);
       const api = median(apis);
-      const line = `${provider.padEnd(10)} raw SQL ${raw.toFixed(0).padStart(6)} claims/s | API over HTTP (${CLAIMERS} claimers) ${api.toFixed(0).padStart(6)} claims/s | ratio ${(api / raw).toFixed(2)}`;
+      const line =
+        `${provider.padEnd(10)} raw SQL ${raw.toFixed(0).padStart(6)} claims/s | API over HTTP ` +
+        `(${CLAIMERS} claimers) ${api.toFixed(0).padStart(6)} claims/s | ratio ${(api / raw).toFixed(2)}`;
       console.log(line);
       results.push(line);
       apiBy.set(provider, api);
@@ -191,7 +204,8 @@ console.log("");
 for (const line of results) console.log(line);
 if (sqliteApi !== undefined && pgApi !== undefined) {
   console.log(
-    `           goal: SQLite API ≥ PostgreSQL API → ${sqliteApi.toFixed(0)} vs ${pgApi.toFixed(0)} claims/s (${(sqliteApi / pgApi).toFixed(2)}×) ${sqliteApi >= pgApi ? "met" : "NOT met"}`,
+    `           goal: SQLite API ≥ PostgreSQL API → ${sqliteApi.toFixed(0)} vs ` +
+      `${pgApi.toFixed(0)} claims/s (${(sqliteApi / pgApi).toFixed(2)}×) ${sqliteApi >= pgApi ? "met" : "NOT met"}`,
   );
 }
 console.log(

@@ -14,7 +14,8 @@
 // measured window is printed beside the figures: they all share this machine.
 // The goal is p99 ≤ 100 ms; nothing is asserted. BENCH_SECONDS (default 10),
 // BENCH_PROVIDERS (default sqlite,postgresql) and BENCH_SUBS (subscribers, default 100)
-// narrow or vary a run.
+// narrow or vary a run. --adapter=trpc: the servers serve the subscriptions and mutations
+// through tRPC's own adapter, without the direct paths (default direct; bench/support/adapter.ts).
 import { availableParallelism } from "node:os";
 import { createAgentboardClient, type AgentboardClient } from "@agentboard/client";
 import type { Provider } from "@agentboard/db";
@@ -22,6 +23,7 @@ import { join } from "node:path";
 import { createTestDatabase, initRepo } from "@agentboard/testkit";
 import { cpuMeter, type CpuSpent } from "./support/cpu.js";
 import { spawnApiServer } from "./support/spawn-server.js";
+import { useAdapterFromArgs } from "./support/adapter.js";
 
 const EVENTS_PER_SECOND = 20;
 const SUBSCRIBERS = Number(process.env.BENCH_SUBS ?? 100);
@@ -32,6 +34,7 @@ const FLUSH_MS = Number(process.env.BENCH_FLUSH_MS ?? 150);
 const WARMUP_MS = 1_000;
 const ADMIN = "ab_bench_admin_token_events_0123456789";
 const providers = (process.env.BENCH_PROVIDERS ?? "sqlite,postgresql").split(",") as Provider[];
+console.log(`adapter: ${useAdapterFromArgs()}`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -250,7 +253,8 @@ for (const provider of providers) {
     ]);
     const p99 = percentile(l, 99);
     console.log(
-      `${provider}, ${runs} runs: append→receipt p50 ${percentile(l, 50)} ms, p99 ${p99} ms over ${l.length} deliveries (${p99 <= 100 ? "meets" : "misses"} the p99 ≤ 100 ms goal)`,
+      `${provider}, ${runs} runs: append→receipt p50 ${percentile(l, 50)} ms, p99 ${p99} ms over ` +
+        `${l.length} deliveries (${p99 <= 100 ? "meets" : "misses"} the p99 ≤ 100 ms goal)`,
     );
     if (r.cpu) console.log(`  CPU, in cores busy: ${cpuShares(r.cpu)} of ${availableParallelism()}`);
   }

@@ -65,7 +65,9 @@ console.log(
     .join(" ")} (1, 5, 15 min)`,
 );
 console.log(
-  `runner-only install (@agentboard/runner ${runnerVersion} + @agentboard/client): ${size} in node_modules (${(bytes / 1e6).toFixed(1)} MB), ${installed.length} packages, npm install ${(installMs / 1000).toFixed(1)} s`,
+  `runner-only install (@agentboard/runner ${runnerVersion} + @agentboard/client): ${size} ` +
+    `in node_modules (${(bytes / 1e6).toFixed(1)} MB), ${installed.length} packages, npm ` +
+    `install ${(installMs / 1000).toFixed(1)} s`,
 );
 console.log(`agentboard-runner --help from the install: ${help.split("\n")[0]}`);
 console.log(`server-only packages installed: ${forbidden.length === 0 ? "none" : forbidden.join(", ")}`);

@@ -84,9 +84,9 @@ try {
   for (const [kind, xs] of Object.entries(times)) {
     const m = median(xs);
     const p90 = [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)] ?? NaN;
-    console.log(
-      `  ${kind.padEnd(16)} ${m.toFixed(1)} ms (p90 ${p90.toFixed(1)} ms)${kind === "plain" || kind === "bwrap alone" ? "" : `, overhead ${(m - plain).toFixed(1)} ms → ${m - plain <= 30 ? "within" : "NOT within"} the 30 ms goal`}`,
-    );
+    const overhead =
+      kind === "plain" || kind === "bwrap alone" ? "" : `, overhead ${(m - plain).toFixed(1)} ms → ${m - plain <= 30 ? "within" : "NOT within"} the 30 ms goal`;
+    console.log(`  ${kind.padEnd(16)} ${m.toFixed(1)} ms (p90 ${p90.toFixed(1)} ms)${overhead}`);
   }
 } finally {
   await box.close();
@@ -98,6 +98,7 @@ console.log("");
 console.log("claim → engine start through the runner:");
 const f = await measureClaimToStart(Number(process.env.BENCH_FILES ?? 10_000), Number(process.env.BENCH_ROUNDS ?? 5), () => undefined);
 console.log(
-  `  ${f.files} files, ${f.rounds} rounds: git worktree add ${f.gitMs.toFixed(0)} ms, runner ${f.runnerMs.toFixed(0)} ms (checkout ${f.worktreeMs.toFixed(0)} ms)`,
+  `  ${f.files} files, ${f.rounds} rounds: git worktree add ${f.gitMs.toFixed(0)} ms, runner ` +
+    `${f.runnerMs.toFixed(0)} ms (checkout ${f.worktreeMs.toFixed(0)} ms)`,
 );
 console.log(`  goal: ≤ 1.2 × git + 100 ms = ${f.goalMs.toFixed(0)} ms → ${f.runnerMs <= f.goalMs ? "met" : "NOT met"}`);

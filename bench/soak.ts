@@ -39,7 +39,8 @@ for (const provider of providers) {
   const p99s = r.appendsByMinute.map((xs) => percentile(xs, 99));
   const worst = Math.max(...p99s);
   console.log(
-    `  appended ${r.appended} events, ${r.deliveries} deliveries to reading followers; stalled subscribers woke ${r.drops + r.held} times: dropped by the server ${r.drops}, still held ${r.held}`,
+    `  appended ${r.appended} events, ${r.deliveries} deliveries to reading followers; stalled ` +
+      `subscribers woke ${r.drops + r.held} times: dropped by the server ${r.drops}, still held ${r.held}`,
   );
   console.log(
     `  server RSS: start ${r.rss.startMb.toFixed(0)} MB, peak ${r.rss.peakMb.toFixed(0)} MB (${meets(r.rss.peakMb <= 400)} ≤ 400 MB), ` +
@@ -56,7 +57,9 @@ for (const provider of providers) {
   if (r.cpu) {
     const share = (s: number) => (s / r.cpu!.seconds).toFixed(2);
     console.log(
-      `  CPU, in cores busy: server ${share(r.cpu.servers)}, clients ${share(r.cpu.clients)}, postgres ${share(r.cpu.postgres)} of ${availableParallelism()}; load average ${load0.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`,
+      `  CPU, in cores busy: server ${share(r.cpu.servers)}, clients ${share(r.cpu.clients)}, ` +
+        `postgres ${share(r.cpu.postgres)} of ${availableParallelism()}; load average ` +
+        `${load0.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`,
     );
   }
 }

@@ -119,7 +119,9 @@ async function seed() {
           return {
             boardId: big.id,
             projectId: project.id,
-            title: `Card ${n}: ${["fix", "add", "remove", "speed up", "document"][n % 5]} the ${["parser", "board", "runner", "merge gate", "login"][Math.floor(n / 5) % 5]} ${n}`,
+            title:
+              `Card ${n}: ${["fix", "add", "remove", "speed up", "document"][n % 5]} the ` +
+              `${["parser", "board", "runner", "merge gate", "login"][Math.floor(n / 5) % 5]} ${n}`,
             column: COLUMNS[Math.floor(n / perColumn)]!,
             position: n % perColumn,
           };

@@ -73,7 +73,8 @@ test("a run of 5,000 events: the log shows the latest, reads older ones on deman
 
   const frames = await p95FrameMs(log, "jump");
   reportPerf(
-    `${EVENTS.toLocaleString("en")} events: latest on screen in ${loadMs} ms, ${rendered} rows in the page, p95 frame ${frames.toFixed(1)} ms jumping through it`,
+    `${EVENTS.toLocaleString("en")} events: latest on screen in ${loadMs} ms, ${rendered} rows ` +
+      `in the page, p95 frame ${frames.toFixed(1)} ms jumping through it`,
   );
 
   // Scrolled to the top, again and again: older pages come, until the first event.

@@ -18,8 +18,10 @@ const core = await createApiCore({
 });
 const { token } = await ensureBootstrapAdmin(core.deps, { envToken: process.env.AGENTBOARD_ADMIN_TOKEN, dataDir });
 const stallMs = process.env.AGENTBOARD_STALL_MS ? Number(process.env.AGENTBOARD_STALL_MS) : undefined;
-const http = await listenApi(core, { port: Number(process.env.PORT ?? 0), stallMs });
-console.log(JSON.stringify({ url: http.url, token }));
+// BENCH_ADAPTER=trpc (a bench's --adapter=trpc, bench/support/adapter.ts): the direct paths off.
+const adapter = process.env.BENCH_ADAPTER === "trpc" ? "trpc" : "direct";
+const http = await listenApi(core, { port: Number(process.env.PORT ?? 0), stallMs, direct: adapter === "direct" });
+console.log(JSON.stringify({ url: http.url, token, adapter }));
 const stop = async () => {
   await http.close();
   await core.close();

@@ -162,7 +162,11 @@ export async function measureScopeLatency(provider: Provider, counts: number[], 
         runnerP99: percentile(viaRunner, 99),
       };
       log(
-        `  ${provider} N=${n}: enqueue → claim p50 ${row.apiP50.toFixed(1)} ms, p99 ${row.apiP99.toFixed(1)} ms (${api.length} samples; the enqueue call alone answered in p50 ${percentile(create, 50).toFixed(1)} ms, p99 ${percentile(create, 99).toFixed(1)} ms); enqueue → idle runner holds the claim p50 ${row.runnerP50.toFixed(1)} ms, p99 ${row.runnerP99.toFixed(1)} ms (${viaRunner.length} samples)`,
+        `  ${provider} N=${n}: enqueue → claim p50 ${row.apiP50.toFixed(1)} ms, p99 ` +
+          `${row.apiP99.toFixed(1)} ms (${api.length} samples; the enqueue call alone answered in ` +
+          `p50 ${percentile(create, 50).toFixed(1)} ms, p99 ${percentile(create, 99).toFixed(1)} ` +
+          `ms); enqueue → idle runner holds the claim p50 ${row.runnerP50.toFixed(1)} ms, p99 ` +
+          `${row.runnerP99.toFixed(1)} ms (${viaRunner.length} samples)`,
       );
       out.push(row);
     }

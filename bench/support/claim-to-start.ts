@@ -109,7 +109,8 @@ export async function measureClaimToStart(files: number, rounds: number, log: (l
         worktreeStep.push(wtMs);
       }
       log(
-        `${i === 0 ? "warm-up" : `round ${i}`}: git worktree add ${gitMs.toFixed(0)} ms, runner claim→engine start ${runnerMs.toFixed(0)} ms (its checkout step ${wtMs} ms)`,
+        `${i === 0 ? "warm-up" : `round ${i}`}: git worktree add ${gitMs.toFixed(0)} ms, runner ` +
+          `claim→engine start ${runnerMs.toFixed(0)} ms (its checkout step ${wtMs} ms)`,
       );
     }
 

@@ -16,6 +16,9 @@ const SOURCE = "--conditions=agentboard-source";
  */
 export async function spawnApiServer(env: Record<string, string>): Promise<{ url: string; token: string; child: ChildProcess; stop(): Promise<void> }> {
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  // BENCH_NODE_FLAGS: node or V8 flags for the server process only (some, like V8's heap
+  // sizing, are not allowed in NODE_OPTIONS).
+  profile.push(...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter((f) => f !== ""));
   const compiled = process.env.BENCH_SERVER === "dist";
   const nodeOptions = (process.env.NODE_OPTIONS ?? "").replace(SOURCE, "").trim();
   const child = spawn(process.execPath, [...profile, ...(compiled ? [] : ["--import", "tsx"]), join(here, "api-server.mjs")], {

@@ -4,8 +4,8 @@
  * a second signal stops the agents at once.
  */
 import { ConfigError, helpText, loadRunnerConfig, wantsHelp } from "./config.js";
-import { createLogger, errorMessage } from "./log.js";
-import { Runner } from "./runner.js";
+import { createLogger, errorMessage } from "./output/log.js";
+import { Runner } from "./lifecycle/runner.js";
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);

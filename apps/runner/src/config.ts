@@ -105,13 +105,17 @@ const schema = z.object({
   anthropicApiKey: z.string().min(1).optional(),
   anthropicBaseUrl: z.url().optional(),
   gitToken: z.string().min(1).optional(),
-  /** A follow-up resumes the anthropic conversation up to this many characters of JSON (about 4 per token); beyond, it starts from the thread's summary. No flag: the default suits a 200k context. */
+  /**
+   * A follow-up resumes the anthropic conversation up to this many characters of JSON (about
+   * 4 per token); beyond, it starts from the thread's summary. No flag: the default suits a
+   * 200k context.
+   */
   resumeMaxChars: z.number().int().min(1).max(100_000_000).optional(),
   logFormat: z.enum(["text", "json"]).default("text"),
 });
 
 export type RunnerConfig = Omit<z.output<typeof schema>, "stateDir"> & {
-  /** The outbox lives here (outbox.ts); by default `state` beside the worktrees directory. */
+  /** The outbox lives here (output/outbox.ts); by default `state` beside the worktrees directory. */
   stateDir: string;
 };
 /** Overrides accepted by {@link loadRunnerConfig} after flags and environment (tests, the local runner). */

@@ -1,5 +1,5 @@
-export { Runner, startRunner, type RunnerOptions } from "./runner.js";
+export { Runner, startRunner, type RunnerOptions } from "./lifecycle/runner.js";
 export { loadRunnerConfig, helpText, ConfigError, FLAGS, type RunnerConfig, type RunnerConfigInput, type LoadConfigOptions } from "./config.js";
-export { createLogger, silentLogger, type Logger, type LogFields } from "./log.js";
+export { createLogger, silentLogger, type Logger, type LogFields } from "./output/log.js";
 export type { Claim, RunOutcome, RunnerObserver, StopCause } from "./types.js";
 export { RUNNER_VERSION } from "./version.js";

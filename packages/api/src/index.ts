@@ -1,5 +1,5 @@
 export { appRouter, type AppRouter } from "./root.js";
-export { createApiCore, type ApiCore, type ApiCoreOptions } from "./server.js";
+export { createApiCore, type ApiCore, type ApiCoreOptions } from "./core.js";
 export type { Context } from "./trpc.js";
 export type { Principal } from "./auth/principal.js";
 export { ensureBootstrapAdmin } from "./services/tokens.js";
@@ -9,8 +9,8 @@ export { VERSION, checkHealth } from "./services/health.js";
 export { AppError, type ErrorReason } from "./errors.js";
 export { topics } from "./infra/notifier.js";
 export type { Deps } from "./services/deps.js";
-export { SECURITY_HEADERS, setSecurityHeaders } from "./http-headers.js";
-export { createApiHttpHandler, listenApi, keepConnectionsAlive, MAX_BODY_BYTES, type ApiHttpHandler, type ApiHttpOptions } from "./http.js";
+export { SECURITY_HEADERS, setSecurityHeaders } from "./http/headers.js";
+export { createApiHttpHandler, listenApi, keepConnectionsAlive, MAX_BODY_BYTES, type ApiHttpHandler, type ApiHttpOptions } from "./http/handler.js";
 export { isSameOrigin, cookieMayAct } from "./auth/same-origin.js";
 export { readSmallBody } from "./auth/small-body.js";
 export { ensureSetupCode } from "./services/members.js";

@@ -5,7 +5,7 @@ import { isTransientDatabaseError, trackWrites } from "@agentboard/db";
 import type { Principal, Need } from "./auth/principal.js";
 import { allows, isServerAdmin, roleIn } from "./auth/principal.js";
 import { appErrorOf, forbidden, notFound, shuttingDown, toTRPCError } from "./errors.js";
-import { inputTransformer } from "./http-input.js";
+import { inputTransformer } from "./http/input.js";
 import { storableInput } from "./input/storable.js";
 import type { Deps } from "./services/deps.js";
 import type { TokenCache } from "./services/tokens.js";
@@ -22,13 +22,18 @@ export interface Context {
   log: (msg: string, err?: unknown) => void;
 }
 
+/** Inputs are superjson too, but checked before superjson walks them (http/input.ts). */
+export const transformer = { input: inputTransformer, output: superjson };
+
+/** Server-sent events: an idle subscription is pinged every 10 s; a client reconnects after 25 s of silence. */
+export const SSE_OPTIONS = {
+  ping: { enabled: true, intervalMs: 10_000 },
+  client: { reconnectAfterInactivityMs: 25_000 },
+};
+
 const t = initTRPC.context<Context>().create({
-  // Inputs are superjson too, but checked before superjson walks them (http-input.ts).
-  transformer: { input: inputTransformer, output: superjson },
-  sse: {
-    ping: { enabled: true, intervalMs: 10_000 },
-    client: { reconnectAfterInactivityMs: 25_000 },
-  },
+  transformer,
+  sse: SSE_OPTIONS,
   errorFormatter({ shape, error }) {
     const app = appErrorOf(error);
     const zod = error.cause instanceof ZodError ? error.cause : null;
@@ -48,6 +53,14 @@ const t = initTRPC.context<Context>().create({
 });
 
 export const router = t.router;
+
+/**
+ * The root configuration tRPC made of the options above (error formatter, transformer). Its
+ * public error-shape and response-transform functions (`getTRPCErrorShape`,
+ * `transformTRPCResponse`) take it as an argument, and tRPC offers no public accessor for
+ * it: this is the one place it is read (by the direct HTTP paths and the REST facade).
+ */
+export const rootConfig = t._config;
 export const createCallerFactory = t.createCallerFactory;
 
 /** How often a call that met a lost database connection before it changed anything is run again. */

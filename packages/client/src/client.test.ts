@@ -69,7 +69,8 @@ describe.each(testProviders)("@agentboard/client over HTTP on %s", (provider) =>
         ["run.heartbeat", json({ runId: run.id, leaseToken: "not-held" })], // CONFLICT / LEASE_LOST
         ["run.heartbeat", json({ runId: run.id })], // BAD_REQUEST with field errors
         ["run.heartbeat", json({ runId: "no-such-run", leaseToken: "x" })], // NOT_FOUND
-        ["run.cancel", json({ runId: run.id })], // FORBIDDEN for a runner token
+        ["run.claimVerification", json({ workspaceId: "not-this-tokens-workspace" })], // refused: another workspace
+        ["run.cancel", json({ runId: run.id })], // FORBIDDEN for a runner token; not a direct procedure
         ["run.heartbeat", "{not json"], // BAD_REQUEST
         ["run.heartbeat", json({ runId: run.id, leaseToken: "x" }), "ab_not_a_token"], // UNAUTHORIZED
         ["run.claim", json({ workspaceId: seed.workspace.id, runId: run.id })], // success, with Dates
@@ -86,7 +87,8 @@ describe.each(testProviders)("@agentboard/client over HTTP on %s", (provider) =>
         expect({ path, ...trpc }).toEqual({ path, ...direct });
         expect(direct.status).toBeGreaterThanOrEqual(400);
       }
-      expect(served).toEqual(cases.flatMap(() => ["direct", "trpc"]));
+      // Only the runner protocol's mutations are served directly (DIRECT_MUTATIONS).
+      expect(served).toEqual(cases.flatMap(([path]) => [path === "run.cancel" ? "trpc" : "direct", "trpc"]));
     } finally {
       await viaTrpc.close();
       await api.core.deps.db.prisma.run.updateMany({ where: { status: { in: ["queued", "claimed"] } }, data: { status: "cancelled" } });

@@ -6,10 +6,10 @@ import pg from "pg";
 import type { DatabaseConfig, Provider } from "./config.js";
 import { PrismaClient } from "./generated/postgresql/client.js";
 import { PrismaClient as SqlitePrismaClient } from "./generated/sqlite/client.js";
-import { createPostgresqlQueue } from "./sql/postgresql.js";
-import { createSqliteQueue } from "./sql/sqlite.js";
+import { createPostgresqlSql } from "./sql/postgresql.js";
+import { createSqliteSql } from "./sql/sqlite.js";
 import { retryingAdapter } from "./transient.js";
-import type { QueueSql } from "./sql/types.js";
+import type { DialectSql } from "./sql/types.js";
 
 export { PrismaClient };
 
@@ -32,7 +32,7 @@ export interface Database {
   readonly provider: Provider;
   readonly config: DatabaseConfig;
   readonly prisma: AppPrismaClient;
-  readonly queue: QueueSql;
+  readonly sql: DialectSql;
   /** The PostgreSQL pool (for LISTEN/NOTIFY); undefined on SQLite. */
   readonly pool?: pg.Pool;
   close(): Promise<void>;
@@ -56,7 +56,7 @@ export function createDatabase(config: DatabaseConfig, opts: CreateDatabaseOptio
       provider: "postgresql",
       config,
       prisma,
-      queue: createPostgresqlQueue(pool),
+      sql: createPostgresqlSql(pool),
       pool,
       async close() {
         await prisma.$disconnect();
@@ -71,14 +71,14 @@ export function createDatabase(config: DatabaseConfig, opts: CreateDatabaseOptio
   // guards the derivation), so the SQLite client has the PostgreSQL client's shape; the
   // services are written once against that shape.
   const prisma = new SqlitePrismaClient({ adapter, omit: secretFields }) as unknown as AppPrismaClient;
-  const queue = createSqliteQueue(prisma, config.file);
+  const sql = createSqliteSql(prisma, config.file);
   return {
     provider: "sqlite",
     config,
     prisma,
-    queue,
+    sql,
     async close() {
-      queue.close();
+      sql.close();
       await prisma.$disconnect();
     },
   };

@@ -9,7 +9,7 @@ export {
   type BoardEventsPage,
   type BoardSnapshotRows,
   type RunEventsPage,
-  type QueueSql,
+  type DialectSql,
   type LeaseState,
   type ExpiredLease,
   type Claimed,

@@ -200,7 +200,7 @@ export interface StatusEntry {
   worktree: string;
 }
 
-export interface WorktreeStatus {
+export interface CheckoutStatus {
   /** Current branch, null when detached. */
   branch: string | null;
   /** null on an unborn branch. */
@@ -216,7 +216,7 @@ export interface WorktreeStatus {
 const CONFLICT_CODES = new Set(["DD", "AU", "UD", "UA", "DU", "AA", "UU"]);
 
 /** `git status --porcelain -z` including untracked files (ignored ones excluded). */
-export async function status(dir: string): Promise<WorktreeStatus> {
+export async function status(dir: string): Promise<CheckoutStatus> {
   const [out, headRes, branchRes] = await Promise.all([
     git(dir, ["status", "--porcelain=v1", "-z", "--untracked-files=all"]),
     gitTry(dir, ["rev-parse", "--verify", "--quiet", "HEAD"]),

@@ -17,13 +17,13 @@ export { GitCommandError, redactSecrets } from "./exec.js";
 export { withRepoLock, withMutex, LockTimeoutError, REPOSITORY_LOCK_NAME, type RepositoryLock, type RepositoryLockOptions } from "./lock.js";
 export {
   BranchCheckedOutError,
-  listWorktrees,
+  listGitWorktrees,
   branchCommit,
   deleteBranch,
   pruneWorktrees,
   createWorktree,
   removeWorktree,
-  sweepStaleWorktrees,
+  sweepWorktreeDirs,
   dirSize,
   treeBytes,
   type WorktreeInfo,
@@ -71,7 +71,7 @@ export {
   type FileChange,
   type FileChangeStatus,
   type StatusEntry,
-  type WorktreeStatus,
+  type CheckoutStatus,
 } from "./changes.js";
 export {
   MergeConflictError,

@@ -170,7 +170,10 @@ describe("mergeRunBranch", () => {
       [
         "-e",
         `const lockfile = require(${JSON.stringify(lib)});
-         lockfile.lock(${JSON.stringify(gitDir)}, { lockfilePath: ${JSON.stringify(path.join(gitDir, REPOSITORY_LOCK_NAME))}, realpath: false }).then((release) => {
+         lockfile.lock(${JSON.stringify(gitDir)}, {
+           lockfilePath: ${JSON.stringify(path.join(gitDir, REPOSITORY_LOCK_NAME))},
+           realpath: false,
+         }).then((release) => {
            console.log("locked");
            setTimeout(() => release(), 700);
          });`,

@@ -6,7 +6,7 @@ import { git, gitTry, splitNul } from "./exec.js";
 import { holdsRepoLock, withRepoLock, type RepositoryLock, type RepositoryLockOptions } from "./lock.js";
 import { assertSafeRefName } from "./names.js";
 import { objectDirsOf } from "./run-clone.js";
-import { branchCommit, listWorktrees } from "./worktree.js";
+import { branchCommit, listGitWorktrees } from "./worktree.js";
 
 /** The run branch does not merge cleanly; nothing was changed. */
 export class MergeConflictError extends Error {
@@ -233,7 +233,7 @@ async function attemptMerge(
 
   // Cleanliness must be judged before the ref moves: afterwards every merged change
   // would show up as a (reverse) modification in that checkout.
-  const holder = (await listWorktrees(repoPath)).find((w) => w.branch === baseBranch && !w.bare && !w.prunable);
+  const holder = (await listGitWorktrees(repoPath)).find((w) => w.branch === baseBranch && !w.bare && !w.prunable);
   const holderClean = holder ? await trackedFilesClean(holder.path) : false;
 
   const cas = await gitTry(repoPath, ["update-ref", "-m", `agentboard: merge ${branch}`, `refs/heads/${baseBranch}`, merged, baseBefore]);

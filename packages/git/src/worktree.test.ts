@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { branchNameForRun, worktreeDirForRun } from "./names.js";
 import { makeRepo, sh, write, type Fixture } from "./test-helpers.js";
-import { BranchCheckedOutError, createWorktree, dirSize, listWorktrees, removeWorktree, sweepStaleWorktrees, treeBytes } from "./worktree.js";
+import { BranchCheckedOutError, createWorktree, dirSize, listGitWorktrees, removeWorktree, sweepWorktreeDirs, treeBytes } from "./worktree.js";
 
 let fx: Fixture;
 beforeEach(() => {
@@ -20,7 +20,7 @@ describe("worktrees", () => {
     expect(existsSync(path.join(dir, "src/app.ts"))).toBe(true);
     expect(sh(dir, "symbolic-ref", "--short", "HEAD")).toBe(branch);
 
-    const list = await listWorktrees(fx.repo);
+    const list = await listGitWorktrees(fx.repo);
     expect(list).toHaveLength(2);
     expect(list[0]).toMatchObject({ path: fx.repo, branch: "main", detached: false, bare: false });
     expect(list[1]).toMatchObject({ path: dir, branch, head: created.baseCommit });
@@ -28,7 +28,7 @@ describe("worktrees", () => {
     const removed = await removeWorktree({ repoPath: fx.repo, dir, branch, deleteBranch: true });
     expect(removed).toEqual({ removed: true, branchDeleted: true });
     expect(existsSync(dir)).toBe(false);
-    expect(await listWorktrees(fx.repo)).toHaveLength(1);
+    expect(await listGitWorktrees(fx.repo)).toHaveLength(1);
     expect(sh(fx.repo, "branch", "--list", branch)).toBe("");
   });
 
@@ -80,7 +80,7 @@ describe("worktrees", () => {
     rmSync(dir, { recursive: true, force: true });
     const removed = await removeWorktree({ repoPath: fx.repo, dir, branch: "agentboard/gone", deleteBranch: true });
     expect(removed).toEqual({ removed: false, branchDeleted: true });
-    expect(await listWorktrees(fx.repo)).toHaveLength(1);
+    expect(await listGitWorktrees(fx.repo)).toHaveLength(1);
     // And again: idempotent.
     expect(await removeWorktree({ repoPath: fx.repo, dir, branch: "agentboard/gone", deleteBranch: true })).toEqual({
       removed: false,
@@ -108,7 +108,7 @@ describe("worktrees", () => {
     symlinkSync(outside, link);
     for (const d of [oldRun, oldPlain, oldKept]) utimesSync(d, old, old);
 
-    const res = await sweepStaleWorktrees({
+    const res = await sweepWorktreeDirs({
       root: fx.worktrees,
       olderThanMs: 3600_000,
       isKept: async (d) => d === oldKept,
@@ -121,10 +121,10 @@ describe("worktrees", () => {
     expect(existsSync(oldPlain)).toBe(false);
     expect(existsSync(path.join(outside, "precious.txt"))).toBe(true);
     // The swept worktree is unregistered too; its branch stays for a later merge.
-    expect((await listWorktrees(fx.repo)).map((w) => w.path)).toEqual([fx.repo]);
+    expect((await listGitWorktrees(fx.repo)).map((w) => w.path)).toEqual([fx.repo]);
     expect(sh(fx.repo, "rev-parse", "--verify", "agentboard/old")).toMatch(/^[0-9a-f]{40}$/);
 
-    expect(await sweepStaleWorktrees({ root: path.join(fx.root, "nope"), olderThanMs: 1, isKept: () => false })).toEqual({
+    expect(await sweepWorktreeDirs({ root: path.join(fx.root, "nope"), olderThanMs: 1, isKept: () => false })).toEqual({
       removed: [],
       kept: [],
       failed: [],

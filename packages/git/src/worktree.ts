@@ -28,7 +28,7 @@ export interface WorktreeInfo {
 }
 
 /** `git worktree list --porcelain -z`; the first entry is the main worktree (or the bare repo). */
-export async function listWorktrees(repoPath: string): Promise<WorktreeInfo[]> {
+export async function listGitWorktrees(repoPath: string): Promise<WorktreeInfo[]> {
   const out = await git(repoPath, ["worktree", "list", "--porcelain", "-z"]);
   const result: WorktreeInfo[] = [];
   let current: WorktreeInfo | null = null;
@@ -111,7 +111,7 @@ export async function createWorktree({ repoPath, baseBranch, branch, dir }: Crea
   // Drop registrations whose directories are gone, so they do not pin the old branch.
   await git(repoPath, ["worktree", "prune"]);
   if ((await branchCommit(repoPath, branch)) !== null) {
-    for (const wt of await listWorktrees(repoPath)) {
+    for (const wt of await listGitWorktrees(repoPath)) {
       if (wt.branch === branch) throw new BranchCheckedOutError(branch, wt.path);
     }
     await git(repoPath, ["branch", "-D", branch]);
@@ -187,7 +187,7 @@ export interface SweepResult {
  * the repository does not keep a dangling entry (and their branch stays checked-out-free).
  * Branches are left: a finished run's branch may still be waiting to be merged.
  */
-export async function sweepStaleWorktrees({ root, olderThanMs, isKept, now = Date.now() }: SweepInput): Promise<SweepResult> {
+export async function sweepWorktreeDirs({ root, olderThanMs, isKept, now = Date.now() }: SweepInput): Promise<SweepResult> {
   const result: SweepResult = { removed: [], kept: [], failed: [] };
   let entries: Dirent[];
   try {

@@ -79,7 +79,10 @@ export function prepareHostLayout(dir: string): HostLayout {
   }
   const u = SANDBOX_USER;
   const files: Record<string, string> = {
-    passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\n${u.name}:x:${u.uid}:${u.gid}:agentboard run:${u.home}:${u.shell}\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
+    passwd:
+      "root:x:0:0:root:/root:/usr/sbin/nologin\n" +
+      `${u.name}:x:${u.uid}:${u.gid}:agentboard run:${u.home}:${u.shell}\n` +
+      "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
     group: `root:x:0:\n${u.name}:x:${u.gid}:\nnogroup:x:65534:\n`,
     hosts: "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
   };

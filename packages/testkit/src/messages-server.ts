@@ -301,7 +301,11 @@ function checkToolPairing(messages: MessagesRequestBody["messages"]): string | n
       );
       const missing = ids.filter((id) => !answered.has(id));
       if (missing.length > 0) {
-        return `messages.${i + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(", ")}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
+        return (
+          `messages.${i + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately ` +
+          `after: ${missing.join(", ")}. Each \`tool_use\` block must have a corresponding ` +
+          `\`tool_result\` block in the next message.`
+        );
       }
     } else {
       const results = msg.content.flatMap((b) => (b.type === "tool_result" ? [b.tool_use_id] : []));
@@ -312,7 +316,11 @@ function checkToolPairing(messages: MessagesRequestBody["messages"]): string | n
       );
       const orphan = results.find((id) => !asked.has(id));
       if (orphan !== undefined) {
-        return `messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${orphan}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
+        return (
+          `messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ` +
+          `${orphan}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the ` +
+          `previous message.`
+        );
       }
     }
   }

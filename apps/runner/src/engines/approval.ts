@@ -23,8 +23,16 @@ export async function approvalFor(
 /** The tool result the model gets instead of the call's output. */
 export function refusalText(answer: ApprovalAnswer, what: string): string {
   if (answer.decision === "expired") {
-    return `Not approved: no one answered the approval request for this ${what} within ${formatDuration(answer.timeoutMs)}, so it was not run (an unanswered request counts as denied). Continue without it, or finish and explain what you need.`;
+    return (
+      `Not approved: no one answered the approval request for this ${what} within ` +
+      `${formatDuration(answer.timeoutMs)}, so it was not run (an unanswered request counts as ` +
+      `denied). Continue without it, or finish and explain what you need.`
+    );
   }
   const reason = answer.note ? ` Their reason: ${answer.note}` : "";
-  return `Denied: ${answer.by ?? "a person"} did not approve this ${what}, so it was not run.${reason} Do not try to do the same another way; continue without it, or finish and explain what you need.`;
+  return (
+    `Denied: ${answer.by ?? "a person"} did not approve this ${what}, so it was not ` +
+    `run.${reason} Do not try to do the same another way; continue without it, or finish and ` +
+    `explain what you need.`
+  );
 }

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isProcessAlive } from "@agentboard/sandbox";
 import { ClaudeCodeEngine, outcome, parseClaudeStream } from "./claude-code.js";
-import { RunInbox } from "../inbox.js";
+import { RunInbox } from "../run/inbox.js";
 import { makeTempDir, recordingContext, type RecordingContext } from "./testing.js";
 import { EngineError, type ApprovalAsk, type EngineContext } from "./types.js";
 

@@ -13,8 +13,8 @@ import { createAgentboardClient, type AgentboardClient, type RouterInputs, type 
 import type { Provider } from "@agentboard/db";
 import { isProcessAlive } from "@agentboard/sandbox";
 import { loadRunnerConfig, type RunnerConfig, type RunnerConfigInput } from "../config.js";
-import { silentLogger } from "../log.js";
-import { Runner } from "../runner.js";
+import { silentLogger } from "../output/log.js";
+import { Runner } from "../lifecycle/runner.js";
 import type { RunOutcome, RunnerObserver } from "../types.js";
 
 type RunEvent = RouterOutputs["run"]["events"][number];

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import superjson from "superjson";
 import { testProviders } from "@agentboard/testkit";
 import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
-import { listenApi } from "../http.js";
+import { listenApi } from "../http/handler.js";
 import { readAnswer } from "../testing/http-calls.js";
 import { ensureSetupCode } from "../services/members.js";
 

@@ -5,7 +5,7 @@ import Provider from "oidc-provider";
 import superjson from "superjson";
 import { testProviders } from "@agentboard/testkit";
 import { startTestApi, type TestApi } from "../testing/harness.js";
-import { listenApi } from "../http.js";
+import { listenApi } from "../http/handler.js";
 import { readAnswer } from "../testing/http-calls.js";
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiCore, type ApiCore } from "../server.js";
+import { createApiCore, type ApiCore } from "../core.js";
 import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
 
 /**

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_PG_URL, testProviders } from "@agentboard/testkit";
-import { listenApi } from "../http.js";
+import { listenApi } from "../http/handler.js";
 import { callOverHttp, type HttpAnswer } from "../testing/http-calls.js";
 import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
 

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initRepo, testProviders, textOf } from "@agentboard/testkit";
-import { listenApi } from "../http.js";
+import { listenApi } from "../http/handler.js";
 import { appRouter } from "../root.js";
 import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
 import { fuzzCases, jsonSchemaOf } from "./generate.js";
@@ -186,7 +186,8 @@ describe.each(testProviders)("fuzz on %s", (provider) => {
           problems.push(`${where}: a refused call wrote to the database`);
       }
       console.log(
-        `[fuzz] ${provider}: ${tried} bad inputs tried over ${paths.length} procedures in ${((Date.now() - started) / 1000).toFixed(1)} s${skipped ? `, ${skipped} skipped past the time budget` : ""}`,
+        `[fuzz] ${provider}: ${tried} bad inputs tried over ${paths.length} procedures in ` +
+          `${((Date.now() - started) / 1000).toFixed(1)} s${skipped ? `, ${skipped} skipped past the time budget` : ""}`,
       );
       expect(problems).toEqual([]);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();

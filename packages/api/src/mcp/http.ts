@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ApiCore } from "../server.js";
+import type { ApiCore } from "../core.js";
 import { callerBackend } from "./backend.js";
 
 /**

@@ -114,7 +114,8 @@ export function createMcpServer(api: McpBackend): McpServer {
     "start_run",
     {
       description:
-        "Start a run for a card: an agent (engine anthropic, claude-code, acp) or a shell command (engine command) works on the card in its own worktree and branch.",
+        "Start a run for a card: an agent (engine anthropic, claude-code, acp) or a shell command " +
+        "(engine command) works on the card in its own worktree and branch.",
       inputSchema: {
         cardId: id("card"),
         engine: z.enum(["anthropic", "claude-code", "command", "acp"]).optional(),

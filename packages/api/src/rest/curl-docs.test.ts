@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listenApi } from "../http.js";
+import { listenApi } from "../http/handler.js";
 import { seedRepo, startTestApi, type TestApi } from "../testing/harness.js";
 
 const run = promisify(execFile);

@@ -96,7 +96,9 @@ export function openApiDocument() {
       title: "agentboard REST API",
       version: VERSION,
       description:
-        "The same procedures as the typed tRPC API, over plain HTTP and JSON. Authenticate with `Authorization: Bearer <token>`. Timestamps are ISO 8601 strings; counters are JSON numbers. Errors: `{ error: { code, reason, message, field?, details? } }`. See docs/rest-api.md.",
+        "The same procedures as the typed tRPC API, over plain HTTP and JSON. Authenticate with " +
+        "`Authorization: Bearer <token>`. Timestamps are ISO 8601 strings; counters are JSON " +
+        "numbers. Errors: `{ error: { code, reason, message, field?, details? } }`. See docs/rest-api.md.",
     },
     servers: [{ url: REST_BASE }],
     security: [{ bearerAuth: [] }],

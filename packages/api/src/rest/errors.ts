@@ -1,8 +1,5 @@
 import { getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError } from "@trpc/server";
-import { appRouter } from "../root.js";
-import type { Context } from "../trpc.js";
-
-const config = appRouter._def._config;
+import { type Context, rootConfig as config } from "../trpc.js";
 
 /** The one error body of the REST API (documented as the `Error` schema). */
 export interface RestErrorBody {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { callTRPCProcedure, type TRPCError } from "@trpc/server";
 import { appRouter } from "../root.js";
-import type { ApiCore } from "../server.js";
+import type { ApiCore } from "../core.js";
 import type { Context } from "../trpc.js";
 import { openApiDocument, REST_BASE } from "./document.js";
 import { badJson, httpError, restError, type RestErrorBody } from "./errors.js";

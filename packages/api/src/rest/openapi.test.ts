@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listenApi, MAX_BODY_BYTES } from "../http.js";
+import { listenApi, MAX_BODY_BYTES } from "../http/handler.js";
 import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
 import { openApiDocument } from "./document.js";
 import type { RestErrorBody } from "./errors.js";

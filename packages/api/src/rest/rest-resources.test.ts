@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listenApi } from "../http.js";
+import { listenApi } from "../http/handler.js";
 import { seedRepo, startTestApi, type TestApi } from "../testing/harness.js";
 import type { RestErrorBody } from "./errors.js";
 import type { ZBoard, ZCard, ZProject, ZWorkflow, ZWorkspace } from "./responses.js";

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testProviders } from "@agentboard/testkit";
-import { listenApi } from "../http.js";
+import { listenApi } from "../http/handler.js";
 import { branchExists, claimAndWork, complete, makeRepo, type RepoFixture } from "../testing/git-runs.js";
 import { seedBoard, startTestApi, type Caller, type TestApi } from "../testing/harness.js";
 import type { RestErrorBody } from "./errors.js";

@@ -49,7 +49,9 @@ export const restRoutes: RestRoute[] = [
     procedure: "run.claim",
     ...runner(
       "Claim the next queued run (long-poll)",
-      "Claims the next eligible run of the workspace (or the run named by `runId`) in one atomic statement and returns it with a lease token. With `waitMs` (≤ 25,000) the call waits that long and is woken the moment a run is queued; `204` when none came. Runner or admin token.",
+      "Claims the next eligible run of the workspace (or the run named by `runId`) in one atomic " +
+        "statement and returns it with a lease token. With `waitMs` (≤ 25,000) the call waits that " +
+        "long and is woken the moment a run is queued; `204` when none came. Runner or admin token.",
     ),
     response: R.ZClaim,
     noContentWhenNull: true,
@@ -101,7 +103,8 @@ export const restRoutes: RestRoute[] = [
     procedure: "run.list",
     ...run(
       "List runs",
-      "Newest first. Filter by `status` (repeat the parameter for several), board, card, project, `engine`, `createdBy` (the requester as events name it) and `since`; page with `cursor`.",
+      "Newest first. Filter by `status` (repeat the parameter for several), board, card, " +
+        "project, `engine`, `createdBy` (the requester as events name it) and `since`; page with `cursor`.",
     ),
     response: R.ZRunPage,
   },
@@ -112,7 +115,10 @@ export const restRoutes: RestRoute[] = [
     procedure: "run.events",
     ...run(
       "A run's events, or its live event stream",
-      "As JSON: a page of events after `afterSeq`. With `Accept: text/event-stream`: server-sent events, one per run event (`id:` its sequence number, `event:` its type, `data:` the event as JSON), backfilled from the start or after `Last-Event-ID` (or `afterSeq`), then live; a comment line every 10 s keeps idle connections open.",
+      "As JSON: a page of events after `afterSeq`. With `Accept: text/event-stream`: server-sent " +
+        "events, one per run event (`id:` its sequence number, `event:` its type, `data:` the " +
+        "event as JSON), backfilled from the start or after `Last-Event-ID` (or `afterSeq`), then " +
+        "live; a comment line every 10 s keeps idle connections open.",
     ),
     response: R.ZRunEvent.array(),
     eventStream: true,
@@ -140,7 +146,11 @@ export const restRoutes: RestRoute[] = [
     procedure: "run.merge",
     ...run(
       "Merge a succeeded run into its base branch (admin)",
-      'Gated on every required DoD item having validated evidence (409 `DOD_INCOMPLETE` with `details.missing`); `--no-ff`; 409 `MERGE_CONFLICT` with `details.files` changes nothing. With `reverify: true` the answer is at once `status: "verifying"` and a `verification` request a runner re-verifies; the merge finishes (or is refused, the reason on the request) when it reports — follow it with `GET /runs/{runId}/mergeability`.',
+      "Gated on every required DoD item having validated evidence (409 `DOD_INCOMPLETE` with " +
+        "`details.missing`); `--no-ff`; 409 `MERGE_CONFLICT` with `details.files` changes nothing. " +
+        'With `reverify: true` the answer is at once `status: "verifying"` and a `verification` ' +
+        "request a runner re-verifies; the merge finishes (or is refused, the reason on the " +
+        "request) when it reports — follow it with `GET /runs/{runId}/mergeability`.",
     ),
     response: R.ZObject(
       "MergeResult",
@@ -170,7 +180,8 @@ export const restRoutes: RestRoute[] = [
     tag: "Evidence",
     summary: "Add evidence to a DoD item",
     description:
-      "Give exactly one of `itemId` and `itemKey`; an unknown `itemKey` creates the item (with `itemTitle`). Kinds: `text`, `url`, `file` (base64 or text content), `check`.",
+      "Give exactly one of `itemId` and `itemKey`; an unknown `itemKey` creates the item (with " +
+      "`itemTitle`). Kinds: `text`, `url`, `file` (base64 or text content), `check`.",
     status: 201,
     response: R.ZObject("EvidenceAdded", "The evidence and its item."),
   },
@@ -325,7 +336,8 @@ export const restRoutes: RestRoute[] = [
     tag: "Agent profiles",
     summary: "Create an agent profile (admin)",
     description:
-      "A named ACP agent: the program a runner starts for runs of engine `acp` that name it, its arguments, extra environment, and how its permission requests are answered.",
+      "A named ACP agent: the program a runner starts for runs of engine `acp` that name it, its " +
+      "arguments, extra environment, and how its permission requests are answered.",
     status: 201,
     response: R.ZAgentProfile,
   },

@@ -7,7 +7,7 @@ import { authedProcedure } from "../trpc.js";
 import { INT32_MAX, zEngine, zId, zInt32, zInt64, zLabels, zLeaseToken, zRunStatus, zStoredDate } from "../schemas.js";
 import * as runs from "../services/runs.js";
 import { planRun } from "../services/run-plan.js";
-import * as queue from "../services/queue.js";
+import * as runnerProtocol from "../services/runner-protocol.js";
 import { followRunEvents } from "../services/streams.js";
 import { mergeability, mergeRun } from "../services/merge.js";
 import * as verifications from "../services/verifications.js";
@@ -393,7 +393,7 @@ export const runRouter = {
           scopes: z
             .array(z.object({ workspaceId: zId, runnerId: zId.optional(), boardId: zId.optional(), labels: zLabels.optional() }))
             .min(1)
-            .max(queue.MAX_CLAIM_SCOPES)
+            .max(runnerProtocol.MAX_CLAIM_SCOPES)
             .optional(),
           waitMs: z.number().int().min(0).max(25_000).optional(),
           /** False when the runner has no working sandbox: it is then given only runs of unconfined projects. */
@@ -415,33 +415,33 @@ export const runRouter = {
     .mutation(async ({ ctx, input, signal }) => {
       const actor = actorOf(ctx.principal);
       if (input.scopes) {
-        const scopes: queue.ClaimScopeInput[] = [];
+        const scopes: runnerProtocol.ClaimScopeInput[] = [];
         for (const s of input.scopes) {
           await ctx.authorize.workspace(s.workspaceId, "runner");
           const runnerId = await ctx.runners.resolve(ctx.deps, ctx.principal, s.workspaceId, s.runnerId);
           void ctx.runners.touch(ctx.deps, runnerId).catch(() => undefined);
           scopes.push({ workspaceId: s.workspaceId, runnerId, boardId: s.boardId, labels: s.labels });
         }
-        return queue.claimAny(ctx.deps, actor, scopes, { waitMs: input.waitMs, sandbox: input.sandbox }, signal);
+        return runnerProtocol.claimAny(ctx.deps, actor, scopes, { waitMs: input.waitMs, sandbox: input.sandbox }, signal);
       }
       const workspaceId = input.workspaceId!;
       await ctx.authorize.workspace(workspaceId, "runner");
       const runnerId = await ctx.runners.resolve(ctx.deps, ctx.principal, workspaceId, input.runnerId);
       // An idle runner's only sign of life is its claim long-poll: the runners page shows it.
       void ctx.runners.touch(ctx.deps, runnerId).catch(() => undefined);
-      return queue.claimRun(ctx.deps, { runnerId, actor }, { ...input, workspaceId }, signal);
+      return runnerProtocol.claimRun(ctx.deps, { runnerId, actor }, { ...input, workspaceId }, signal);
     }),
 
   start: authedProcedure
     .input(z.object({ ...zLease, worktreePath: z.string().max(4096).optional(), sizeBytes: zInt64.optional() }))
     .mutation(async ({ ctx, input }) => {
       await ctx.authorize.run(input.runId, "runner");
-      return queue.startRun(ctx.deps, actorOf(ctx.principal), input);
+      return runnerProtocol.startRun(ctx.deps, actorOf(ctx.principal), input);
     }),
 
   heartbeat: authedProcedure.input(z.object(zLease)).mutation(async ({ ctx, input }) => {
     await ctx.authorize.run(input.runId, "runner");
-    return queue.heartbeat(ctx.deps, input);
+    return runnerProtocol.heartbeat(ctx.deps, input);
   }),
 
   appendEvents: authedProcedure
@@ -456,7 +456,7 @@ export const runRouter = {
     )
     .mutation(async ({ ctx, input }) => {
       await ctx.authorize.run(input.runId, "runner");
-      return queue.appendEvents(ctx.deps, actorOf(ctx.principal), input);
+      return runnerProtocol.appendEvents(ctx.deps, actorOf(ctx.principal), input);
     }),
 
   /**
@@ -478,7 +478,7 @@ export const runRouter = {
 
   complete: authedProcedure.input(ZCompleteInput).mutation(async ({ ctx, input }) => {
     await ctx.authorize.run(input.runId, "runner");
-    return queue.completeRun(ctx.deps, actorOf(ctx.principal), input);
+    return runnerProtocol.completeRun(ctx.deps, actorOf(ctx.principal), input);
   }),
 
   // ── Re-verification at merge time: work a runner claims (docs/runner-protocol.md) ─────
@@ -495,7 +495,7 @@ export const runRouter = {
           scopes: z
             .array(z.object({ workspaceId: zId, runnerId: zId.optional() }))
             .min(1)
-            .max(queue.MAX_CLAIM_SCOPES)
+            .max(runnerProtocol.MAX_CLAIM_SCOPES)
             .optional(),
           waitMs: z.number().int().min(0).max(25_000).optional(),
           sandbox: z.boolean().optional(),

@@ -27,5 +27,5 @@ export async function getBoard(deps: Deps, id: string) {
  * committed so far. The same for every board (a cursor orders all events of the database).
  */
 export async function boardCursor(deps: Deps): Promise<string> {
-  return deps.db.queue.boardCursor();
+  return deps.db.sql.boardCursor();
 }

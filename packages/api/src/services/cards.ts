@@ -247,7 +247,7 @@ export async function searchCards(deps: Deps, input: { boardId: string; query: s
     .split(/\s+/)
     .filter((w) => w !== "")
     .slice(0, 10);
-  const ids = await deps.db.queue.searchCards(input.boardId, words, input.archived ?? "exclude", input.limit ?? 50);
+  const ids = await deps.db.sql.searchCards(input.boardId, words, input.archived ?? "exclude", input.limit ?? 50);
   const rows = await deps.db.prisma.card.findMany({ where: { id: { in: ids } } });
   const byId = new Map(rows.map((c) => [c.id, c]));
   return withLatestRuns(

@@ -1,4 +1,4 @@
-import type { ClaimantLease, Claimed, QueueSql } from "@agentboard/db";
+import type { ClaimantLease, Claimed, DialectSql } from "@agentboard/db";
 
 /**
  * Group claiming: while a claim statement runs for one scope (workspace, board, labels),
@@ -28,11 +28,11 @@ interface Lane {
 /** The most claimants one statement serves. */
 const MAX_BATCH = 64;
 
-const lanesByQueue = new WeakMap<QueueSql, Map<string, Lane>>();
+const lanesBySql = new WeakMap<DialectSql, Map<string, Lane>>();
 
-export function claimNextBatched(queue: QueueSql, scope: ClaimScope, claimant: ClaimantLease): Promise<Claimed | null> {
-  let lanes = lanesByQueue.get(queue);
-  if (!lanes) lanesByQueue.set(queue, (lanes = new Map()));
+export function claimNextBatched(sql: DialectSql, scope: ClaimScope, claimant: ClaimantLease): Promise<Claimed | null> {
+  let lanes = lanesBySql.get(sql);
+  if (!lanes) lanesBySql.set(sql, (lanes = new Map()));
   const labels = [...new Set(scope.labels)].sort();
   const key = JSON.stringify([scope.workspaceId, scope.boardId, labels, scope.leaseMs]);
   return new Promise<Claimed | null>((resolve, reject) => {
@@ -43,16 +43,16 @@ export function claimNextBatched(queue: QueueSql, scope: ClaimScope, claimant: C
     }
     const fresh: Lane = { scope: { ...scope, labels }, waiting: [{ claimant, resolve, reject }] };
     lanes.set(key, fresh);
-    void drain(queue, lanes, key, fresh);
+    void drain(sql, lanes, key, fresh);
   });
 }
 
-async function drain(queue: QueueSql, lanes: Map<string, Lane>, key: string, lane: Lane): Promise<void> {
+async function drain(sql: DialectSql, lanes: Map<string, Lane>, key: string, lane: Lane): Promise<void> {
   try {
     while (lane.waiting.length > 0) {
       const batch = lane.waiting.splice(0, MAX_BATCH);
       try {
-        const claimed = await queue.claimNext({ ...lane.scope, claimants: batch.map((w) => w.claimant) });
+        const claimed = await sql.claimNext({ ...lane.scope, claimants: batch.map((w) => w.claimant) });
         for (const [i, w] of batch.entries()) w.resolve(claimed[i] ?? null);
       } catch (err) {
         for (const w of batch) w.reject(err);

@@ -80,7 +80,10 @@ export async function createInvitation(deps: Deps, actor: string, input: { works
     await deps.mailer.send({
       to: row.email,
       subject: `You are invited to ${workspace.name} on agentboard`,
-      text: `${actor.replace(/^user:/, "")} invited you to the workspace ${workspace.name} as ${row.role}.\n\nJoin: ${deps.mailer.publicUrl}${path}\n\nThe link works once and expires on ${row.expiresAt.toUTCString()}.\n`,
+      text:
+        `${actor.replace(/^user:/, "")} invited you to the workspace ${workspace.name} as ` +
+        `${row.role}.\n\nJoin: ${deps.mailer.publicUrl}${path}\n\nThe link works once and expires ` +
+        `on ${row.expiresAt.toUTCString()}.\n`,
     });
     emailed = true;
   }

@@ -20,7 +20,7 @@ const REAPER = "system:reaper";
  * server replicas may reap at once.
  */
 export async function reapExpiredLeases(deps: Deps, limit = 100): Promise<ReapResult> {
-  const expired = await deps.db.queue.expiredLeases(limit);
+  const expired = await deps.db.sql.expiredLeases(limit);
   const result: ReapResult = { requeued: [], failed: [], cancelled: [] };
   const now = new Date();
   for (const lease of expired) {

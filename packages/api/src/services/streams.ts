@@ -62,7 +62,7 @@ function readRunEvents(deps: Deps, runId: string, afterSeq: number): Promise<Run
   const key = `${runId}:${afterSeq}`;
   const pending = reads.get(key);
   if (pending) return pending;
-  const read = deps.db.queue.eventsAfter(runId, afterSeq, PAGE, PAGE_BYTES).finally(() => reads.delete(key));
+  const read = deps.db.sql.eventsAfter(runId, afterSeq, PAGE, PAGE_BYTES).finally(() => reads.delete(key));
   reads.set(key, read);
   return read;
 }
@@ -95,7 +95,7 @@ export const BOARD_TAIL = 100;
 
 /**
  * Changes of a board, for live boards: its runs' events, each with the cursor that resumes
- * right after it (exact on both databases: see QueueSql.boardEventsAfter), and card edits
+ * right after it (exact on both databases: see DialectSql.boardEventsAfter), and card edits
  * (live only, cursor null). Without a cursor (`from` null) it starts from a snapshot of the
  * board instead of replaying its history.
  */
@@ -115,7 +115,7 @@ export async function* followBoardChanges(
   try {
     let cursor: string;
     if (from === null) {
-      const snapshot = await deps.db.queue.boardSnapshot(boardId, BOARD_TAIL);
+      const snapshot = await deps.db.sql.boardSnapshot(boardId, BOARD_TAIL);
       yield { change: { kind: "snapshot", runs: snapshot.runs }, cursor: snapshot.from };
       for (const { cursor: after, ...event } of snapshot.tail) yield { change: { kind: "run", ...event }, cursor: after };
       cursor = snapshot.cursor;
@@ -125,7 +125,7 @@ export async function* followBoardChanges(
         cardsChanged = false;
         yield { change: { kind: "cards" }, cursor: null };
       }
-      const page = await deps.db.queue.boardEventsAfter(boardId, cursor, PAGE).catch((err: unknown) => {
+      const page = await deps.db.sql.boardEventsAfter(boardId, cursor, PAGE).catch((err: unknown) => {
         throw err instanceof InvalidCursorError ? badRequest(`lastEventId: ${err.message}`, "lastEventId") : err;
       });
       for (const { cursor: after, ...event } of page.events) yield { change: { kind: "run", ...event }, cursor: after };

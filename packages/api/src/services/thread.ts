@@ -2,7 +2,7 @@
  * A card's thread of runs (docs/review-loop.md): runs on one branch, each continuing the
  * one before it. A follow-up is a queued run with `parentRunId`, the parent's branch and
  * settings, starting from the parent's head; the runner that still holds the parent's
- * checkout is preferred for it (queue.ts), and the agent resumes the conversation
+ * checkout is preferred for it (runner-protocol.ts), and the agent resumes the conversation
  * (`resumeContext`).
  */
 import type { Engine, Prisma, PublicRun as Run, RunKind } from "@agentboard/db";

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { deleteBranch, isRunCloneOf, pruneWorktrees, listWorktrees as gitWorktrees, removeWorktree, type RepositoryLock } from "@agentboard/git";
+import { deleteBranch, isRunCloneOf, pruneWorktrees, listGitWorktrees, removeWorktree, type RepositoryLock } from "@agentboard/git";
 import type { Prisma, Run } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { publishRunChange } from "../infra/notifier.js";
@@ -103,7 +103,7 @@ export async function removeRunWorktrees(
     return report;
   }
 
-  const registered = await gitWorktrees(repoPath);
+  const registered = await listGitWorktrees(repoPath);
   const mainPath = registered[0] ? await realOrResolved(registered[0].path) : null;
   const linked = new Map<string, string>();
   for (const w of registered.slice(1)) {
@@ -175,7 +175,7 @@ export async function removeRunWorktrees(
 async function deleteRunBranch(repoPath: string, branch: string, report: CleanupReport): Promise<void> {
   // A registration whose directory is gone still counts as a checkout for `git branch -D`.
   await pruneWorktrees(repoPath).catch(() => undefined);
-  const holder = (await gitWorktrees(repoPath).catch(() => [])).find((w) => w.branch === branch && !w.bare);
+  const holder = (await listGitWorktrees(repoPath).catch(() => [])).find((w) => w.branch === branch && !w.bare);
   if (holder) {
     report.branch.kept = "checked-out";
     report.branch.checkedOutAt = holder.path;

@@ -1,7 +1,7 @@
 import type { Provider } from "@agentboard/db";
 import { join } from "node:path";
 import { createTestDatabase, initRepo, type TestDatabase } from "@agentboard/testkit";
-import { createApiCore, type ApiCore, type ApiCoreOptions, type Caller } from "../server.js";
+import { createApiCore, type ApiCore, type ApiCoreOptions, type Caller } from "../core.js";
 import { ensureBootstrapAdmin } from "../services/tokens.js";
 
 export type { Caller };

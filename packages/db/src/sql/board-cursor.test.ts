@@ -42,7 +42,7 @@ describe.each(testProviders)("board cursors on %s", (provider) => {
       },
     });
     const append = (...types: string[]) =>
-      db.queue.appendEvents({ runId: run.id, leaseToken: "held", actor: "runner:a", events: types.map((type) => ({ type, payload: {} })) });
+      db.sql.appendEvents({ runId: run.id, leaseToken: "held", actor: "runner:a", events: types.map((type) => ({ type, payload: {} })) });
     return { board, card, run, append };
   }
 
@@ -50,7 +50,7 @@ describe.each(testProviders)("board cursors on %s", (provider) => {
   async function readAll(boardId: string, cursor: string, limit: number): Promise<{ events: BoardEvent[]; cursor: string }> {
     const events: BoardEvent[] = [];
     for (;;) {
-      const page = await db.queue.boardEventsAfter(boardId, cursor, limit);
+      const page = await db.sql.boardEventsAfter(boardId, cursor, limit);
       events.push(...page.events);
       cursor = page.cursor;
       if (page.events.length < limit) return { events, cursor };
@@ -62,7 +62,7 @@ describe.each(testProviders)("board cursors on %s", (provider) => {
     const other = await boardWithRun("other");
     await a.append("a1", "a2", "a3");
     await other.append("o1", "o2");
-    const now = await db.queue.boardCursor();
+    const now = await db.sql.boardCursor();
     await a.append("a4", "a5");
 
     const all = await readAll(a.board.id, "0", 2);
@@ -79,9 +79,9 @@ describe.each(testProviders)("board cursors on %s", (provider) => {
     expect((await readAll(a.board.id, now, 10)).events.map((e) => e.type)).toEqual(["a4", "a5"]);
 
     // Nothing new: the end cursor reads nothing, until something commits.
-    expect((await db.queue.boardEventsAfter(a.board.id, all.cursor, 10)).events).toEqual([]);
+    expect((await db.sql.boardEventsAfter(a.board.id, all.cursor, 10)).events).toEqual([]);
     await a.append("a6");
-    expect((await db.queue.boardEventsAfter(a.board.id, all.cursor, 10)).events.map((e) => e.type)).toEqual(["a6"]);
+    expect((await db.sql.boardEventsAfter(a.board.id, all.cursor, 10)).events.map((e) => e.type)).toEqual(["a6"]);
 
     // A plain event id is a cursor too: everything after it.
     const afterA3 = await readAll(a.board.id, String(all.events[2]!.id), 10);
@@ -92,7 +92,7 @@ describe.each(testProviders)("board cursors on %s", (provider) => {
     const { board } = await boardWithRun("bad");
     const bad = ["", "abc", "-1", "1.5", "1~2", "1:1:~1:1:", "1:1:~1:1:~x", provider === "sqlite" ? "1:1:" : "12:10:"];
     for (const cursor of bad) {
-      await expect(db.queue.boardEventsAfter(board.id, cursor, 10), JSON.stringify(cursor)).rejects.toBeInstanceOf(InvalidCursorError);
+      await expect(db.sql.boardEventsAfter(board.id, cursor, 10), JSON.stringify(cursor)).rejects.toBeInstanceOf(InvalidCursorError);
     }
   });
 
@@ -101,7 +101,7 @@ describe.each(testProviders)("board cursors on %s", (provider) => {
     const { board, run: slowRun } = await boardWithRun("late");
     const fast = await boardWithRun("late-fast");
     await db.prisma.run.update({ where: { id: fast.run.id }, data: { boardId: board.id } });
-    const start = await db.queue.boardCursor();
+    const start = await db.sql.boardCursor();
 
     const conn = new pg.Client({ connectionString: tdb.config.provider === "postgresql" ? tdb.config.url : "" });
     await conn.connect();
@@ -116,17 +116,17 @@ describe.each(testProviders)("board cursors on %s", (provider) => {
       // The premise: the later id commits first.
       expect(appended!.events[0]!.id).toBeGreaterThan(slowId);
 
-      const first = await db.queue.boardEventsAfter(board.id, start, 10);
+      const first = await db.sql.boardEventsAfter(board.id, start, 10);
       expect(first.events.map((e) => e.type)).toEqual(["fast"]);
       await conn.query("COMMIT");
 
       // From the event's own cursor and from the page's: the late one, and only it.
-      expect((await db.queue.boardEventsAfter(board.id, first.events[0]!.cursor, 10)).events.map((e) => e.type)).toEqual(["slow"]);
-      const second = await db.queue.boardEventsAfter(board.id, first.cursor, 10);
+      expect((await db.sql.boardEventsAfter(board.id, first.events[0]!.cursor, 10)).events.map((e) => e.type)).toEqual(["slow"]);
+      const second = await db.sql.boardEventsAfter(board.id, first.cursor, 10);
       expect(second.events.map((e) => [e.type, e.id])).toEqual([["slow", slowId]]);
-      expect((await db.queue.boardEventsAfter(board.id, second.cursor, 10)).events).toEqual([]);
+      expect((await db.sql.boardEventsAfter(board.id, second.cursor, 10)).events).toEqual([]);
       // What an id cursor would have done: "after the fast one" never sees the slow one.
-      expect((await db.queue.boardEventsAfter(board.id, String(appended!.events[0]!.id), 10)).events).toEqual([]);
+      expect((await db.sql.boardEventsAfter(board.id, String(appended!.events[0]!.id), 10)).events).toEqual([]);
     } finally {
       await conn.end();
     }

@@ -14,7 +14,7 @@ import {
   type Claimed,
   type ExpiredLease,
   type LeaseState,
-  type QueueSql,
+  type DialectSql,
 } from "./types.js";
 
 /**
@@ -325,7 +325,7 @@ function toClaimed(row: ClaimRow | undefined): Claimed | null {
   return { run, project: fromRowJson<Project>(row.project), checks: row.checks };
 }
 
-export function createPostgresqlQueue(pool: pg.Pool): QueueSql {
+export function createPostgresqlSql(pool: pg.Pool): DialectSql {
   // Each statement is one autocommit statement: one that met a lost connection did not
   // happen and is sent again (transient.ts).
   const write = <R extends pg.QueryResultRow>(q: pg.QueryConfig) => withStatementRetry(true, () => pool.query<R>(q));

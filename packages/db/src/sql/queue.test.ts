@@ -43,7 +43,7 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
     const young = await mk("young", 0, 1);
 
     const claimants = runners.map((r, i) => claimant(r, i));
-    const got = await db.queue.claimNext({ workspaceId: scope.workspaceId, boardId: null, labels: [], leaseMs: 30_000, claimants });
+    const got = await db.sql.claimNext({ workspaceId: scope.workspaceId, boardId: null, labels: [], leaseMs: 30_000, claimants });
 
     expect(got.map((c) => c?.run.id ?? null)).toEqual([urgent.id, old.id, young.id, null]);
     for (const [i, c] of got.entries()) {
@@ -66,7 +66,7 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
     });
     const rounds = await Promise.all(
       Array.from({ length: 8 }, (_, g) =>
-        db.queue.claimNext({
+        db.sql.claimNext({
           workspaceId: scope.workspaceId,
           boardId: scope.boardId,
           labels: [],
@@ -96,10 +96,10 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
     const elsewhere = await mk("pref-other-board", a, 0, 4, { boardId: otherBoard.id });
 
     const args = { runnerId: a, workspaceId: scope.workspaceId, limit: 10 };
-    expect(await db.queue.preferredQueued({ ...args, boardId: null })).toEqual([urgent.id, older.id, elsewhere.id]);
-    expect(await db.queue.preferredQueued({ ...args, boardId: scope.boardId })).toEqual([urgent.id, older.id]);
-    expect(await db.queue.preferredQueued({ ...args, boardId: null, limit: 1 })).toEqual([urgent.id]);
-    expect(await db.queue.preferredQueued({ ...args, boardId: null, workspaceId: "no-such-workspace" })).toEqual([]);
+    expect(await db.sql.preferredQueued({ ...args, boardId: null })).toEqual([urgent.id, older.id, elsewhere.id]);
+    expect(await db.sql.preferredQueued({ ...args, boardId: scope.boardId })).toEqual([urgent.id, older.id]);
+    expect(await db.sql.preferredQueued({ ...args, boardId: null, limit: 1 })).toEqual([urgent.id]);
+    expect(await db.sql.preferredQueued({ ...args, boardId: null, workspaceId: "no-such-workspace" })).toEqual([]);
     await db.prisma.run.updateMany({ where: { branch: { startsWith: "pref-" } }, data: { status: "cancelled" } });
   });
 
@@ -108,7 +108,7 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
       data: { ...scope, prompt: "p", engine: "command", branch: "events", baseBranch: "main", status: "running", leaseToken: "held", eventSeq: 2 },
     });
     const payloads = [{ text: "é ✓", n: 1.5, nested: { list: [1, null, "x"] } }, {}, { quote: "\"'\\" }];
-    const done = await db.queue.appendEvents({
+    const done = await db.sql.appendEvents({
       runId: run.id,
       leaseToken: "held",
       actor: "runner:a",
@@ -120,18 +120,18 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
       // The events as stored, as the client reads them.
       events: await db.prisma.runEvent.findMany({ where: { runId: run.id }, orderBy: { seq: "asc" } }),
     });
-    expect(await db.queue.appendEvents({ runId: run.id, leaseToken: "stale", actor: "runner:a", events: [{ type: "t.x", payload: {} }] })).toBeNull();
+    expect(await db.sql.appendEvents({ runId: run.id, leaseToken: "stale", actor: "runner:a", events: [{ type: "t.x", payload: {} }] })).toBeNull();
 
     const viaClient = await db.prisma.runEvent.findMany({ where: { runId: run.id, seq: { gt: 3 } }, orderBy: { seq: "asc" } });
-    expect(await db.queue.eventsAfter(run.id, 3, 500, 1024 * 1024)).toEqual({ events: viaClient, more: false });
+    expect(await db.sql.eventsAfter(run.id, 3, 500, 1024 * 1024)).toEqual({ events: viaClient, more: false });
     expect(viaClient.map((e) => [e.seq, e.type, e.payload])).toEqual([
       [4, "t.1", {}],
       [5, "t.2", payloads[2]],
     ]);
-    expect(await db.queue.eventsAfter(run.id, 2, 1, 1024 * 1024)).toEqual({ events: [expect.objectContaining({ seq: 3, payload: payloads[0] })], more: true });
+    expect(await db.sql.eventsAfter(run.id, 2, 1, 1024 * 1024)).toEqual({ events: [expect.objectContaining({ seq: 3, payload: payloads[0] })], more: true });
     // A page ends before its payloads pass the byte budget, but always holds one event.
-    expect(await db.queue.eventsAfter(run.id, 0, 500, 1)).toEqual({ events: [expect.objectContaining({ seq: 3 })], more: true });
-    expect(await db.queue.eventsAfter(run.id, 5, 500, 1)).toEqual({ events: [], more: false });
+    expect(await db.sql.eventsAfter(run.id, 0, 500, 1)).toEqual({ events: [expect.objectContaining({ seq: 3 })], more: true });
+    expect(await db.sql.eventsAfter(run.id, 5, 500, 1)).toEqual({ events: [], more: false });
   });
 
   it("an append waits for a transaction the client holds open, then lands", async () => {
@@ -152,7 +152,7 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
       { timeout: 10_000 },
     );
     await open;
-    const append = db.queue.appendEvents({ runId: run.id, leaseToken: "held", actor: "runner:a", events: [{ type: "t", payload: {} }] }).then((r) => {
+    const append = db.sql.appendEvents({ runId: run.id, leaseToken: "held", actor: "runner:a", events: [{ type: "t", payload: {} }] }).then((r) => {
       appended = true;
       return r;
     });

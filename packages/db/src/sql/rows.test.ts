@@ -184,7 +184,7 @@ describe.each(testProviders)("a claim's rows on %s", (provider) => {
       data: { workspaceId: ws.id, boardId: board.id, cardId: card.id, projectId: bare.id, prompt: "p", engine: "command", branch: "b2", baseBranch: "main" },
     });
     for (const run of [full, empty]) {
-      const got = await db.queue.claimById({
+      const got = await db.sql.claimById({
         runId: run.id,
         workspaceId: ws.id,
         runnerId: runner.id,
@@ -204,7 +204,7 @@ describe.each(testProviders)("a claim's rows on %s", (provider) => {
       );
     }
     expect(
-      await db.queue.claimById({
+      await db.sql.claimById({
         runId: full.id,
         workspaceId: ws.id,
         runnerId: runner.id,

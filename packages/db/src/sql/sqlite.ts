@@ -20,7 +20,7 @@ import {
   type Claimed,
   type ExpiredLease,
   type LeaseState,
-  type QueueSql,
+  type DialectSql,
 } from "./types.js";
 
 /**
@@ -297,7 +297,7 @@ async function whenNotBusy<T>(run: () => T): Promise<T> {
   }
 }
 
-export function createSqliteQueue(db: AppPrismaClient, file: string): QueueSql {
+export function createSqliteSql(db: AppPrismaClient, file: string): DialectSql {
   const hot = openHotPath(file);
   return {
     claimNext: (a) => hot.claimNext(a),

@@ -7,7 +7,7 @@ import type { DodItem, Project, Run, RunEvent } from "../generated/postgresql/cl
  * One implementation per dialect, side by side: postgresql.ts and sqlite.ts, each made for
  * one database connection.
  */
-export interface QueueSql {
+export interface DialectSql {
   /**
    * Claims the next eligible queued run (priority, then age) for each claimant, in one
    * statement, appends a `run.claimed` for each, and returns what each runner needs: the

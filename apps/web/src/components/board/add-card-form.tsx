@@ -75,7 +75,10 @@ export function AddCardForm({ boardId, column, onCreated }: { boardId: string; c
       <button
         type="button"
         onClick={() => setOpen(true)}
-        className="w-full rounded-md px-2 py-1 text-left text-sm text-zinc-500 hover:bg-zinc-200/70 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200"
+        className={
+          "w-full rounded-md px-2 py-1 text-left text-sm text-zinc-500 hover:bg-zinc-200/70 " +
+          "hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200"
+        }
       >
         + Add card
       </button>

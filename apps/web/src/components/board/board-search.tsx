@@ -59,7 +59,10 @@ export function BoardSearch({ boardId, onOpen }: { boardId: string; onOpen: (car
         <section
           aria-label="Search results"
           data-testid="search-results"
-          className="absolute top-full right-0 z-20 mt-1 max-h-96 w-[min(28rem,calc(100vw-2rem))] overflow-y-auto rounded-lg bg-white p-2 shadow-lg ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-700"
+          className={
+            "absolute top-full right-0 z-20 mt-1 max-h-96 w-[min(28rem,calc(100vw-2rem))] " +
+            "overflow-y-auto rounded-lg bg-white p-2 shadow-lg ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-700"
+          }
         >
           {result.isLoading ? <Spinner label="Searching" /> : null}
           {result.error ? <p className="text-sm text-red-600">{result.error.message}</p> : null}

@@ -173,7 +173,8 @@ export function BoardView({ boardId, cards, totals, onNeedMore, projectNames, ca
         announcements,
         screenReaderInstructions: {
           draggable:
-            "Press Space to pick up the card, arrow keys to move it, Space to drop it, Escape to cancel. Alt with an arrow key moves it to the next column or place at once. Enter opens it.",
+            "Press Space to pick up the card, arrow keys to move it, Space to drop it, Escape to " +
+            "cancel. Alt with an arrow key moves it to the next column or place at once. Enter opens it.",
         },
       }}
     >

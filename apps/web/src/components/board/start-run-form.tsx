@@ -218,7 +218,10 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
         ) : preview.data ? (
           <pre
             data-testid="prompt-preview"
-            className="max-h-64 overflow-auto rounded-md bg-white p-3 font-mono text-xs whitespace-pre-wrap ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800"
+            className={
+              "max-h-64 overflow-auto rounded-md bg-white p-3 font-mono text-xs whitespace-pre-wrap " +
+              "ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800"
+            }
           >
             {preview.data.prompt}
           </pre>

@@ -43,7 +43,10 @@ export function WorkspaceSection({ workspace }: { workspace: Workspace }) {
             <li key={b.id}>
               <Link
                 href={`/boards/${b.id}`}
-                className="block rounded-lg border border-zinc-200 px-4 py-3 hover:border-indigo-400 hover:bg-indigo-50/40 dark:border-zinc-700 dark:hover:border-indigo-500 dark:hover:bg-indigo-950/30"
+                className={
+                  "block rounded-lg border border-zinc-200 px-4 py-3 hover:border-indigo-400 " +
+                  "hover:bg-indigo-50/40 dark:border-zinc-700 dark:hover:border-indigo-500 dark:hover:bg-indigo-950/30"
+                }
               >
                 <span className="font-medium">{b.name}</span>
                 <span className="block text-xs text-zinc-500">created {b.createdAt.toLocaleDateString()}</span>

@@ -183,7 +183,10 @@ function AddEvidenceForm({ run, initialItemId, onDone }: { run: RunDetail; initi
             required
             onChange={(e) => setFile(e.target.files?.[0] ?? null)}
             aria-invalid={fileIssue ? true : undefined}
-            className="block w-full text-sm file:mr-3 file:rounded-md file:border-0 file:bg-zinc-100 file:px-3 file:py-1.5 file:text-sm file:font-medium hover:file:bg-zinc-200 dark:file:bg-zinc-800 dark:file:text-zinc-100"
+            className={
+              "block w-full text-sm file:mr-3 file:rounded-md file:border-0 file:bg-zinc-100 file:px-3 " +
+              "file:py-1.5 file:text-sm file:font-medium hover:file:bg-zinc-200 dark:file:bg-zinc-800 dark:file:text-zinc-100"
+            }
           />
         </Field>
       ) : null}

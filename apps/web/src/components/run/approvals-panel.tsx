@@ -65,6 +65,7 @@ function PendingRequest({ runId, workspaceId, approval }: { runId: string; works
     }),
   );
   const subject = zSubject.safeParse(approval.subject);
+  const wants = approval.kind === "command" ? "wants to run a command" : "wants to change a file";
   const decide = (decision: "approve" | "deny") => answer.mutate({ runId, requestId: approval.id, decision, note: note.trim() || undefined });
   return (
     <li
@@ -73,9 +74,8 @@ function PendingRequest({ runId, workspaceId, approval }: { runId: string; works
       data-request-id={approval.id}
     >
       <p className="text-xs text-zinc-600 dark:text-zinc-400">
-        <span className="font-mono font-semibold text-zinc-900 dark:text-zinc-100">{approval.tool}</span>{" "}
-        {approval.kind === "command" ? "wants to run a command" : "wants to change a file"} · asked {formatTime(approval.createdAt)} · denied if unanswered by{" "}
-        {formatTime(approval.expiresAt)}
+        <span className="font-mono font-semibold text-zinc-900 dark:text-zinc-100">{approval.tool}</span> {wants} · asked {formatTime(approval.createdAt)} ·
+        denied if unanswered by {formatTime(approval.expiresAt)}
       </p>
       {subject.success ? <SubjectView subject={subject.data} /> : <pre className="overflow-x-auto text-xs">{JSON.stringify(approval.subject, null, 2)}</pre>}
       {member ? (

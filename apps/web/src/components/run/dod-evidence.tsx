@@ -59,7 +59,12 @@ export function EvidenceEntry({ evidence: e, itemTitle, canDecide }: { evidence:
       data-decision={decision}
     >
       <div className="flex flex-wrap items-start gap-x-3 gap-y-1">
-        <span className="mt-0.5 rounded bg-zinc-200/70 px-1.5 py-0.5 text-[10px] font-semibold tracking-wide text-zinc-700 uppercase dark:bg-zinc-800 dark:text-zinc-300">
+        <span
+          className={
+            "mt-0.5 rounded bg-zinc-200/70 px-1.5 py-0.5 text-[10px] font-semibold tracking-wide " +
+            "text-zinc-700 uppercase dark:bg-zinc-800 dark:text-zinc-300"
+          }
+        >
           {e.kind}
         </span>
         <div className="min-w-0 flex-1">
@@ -178,7 +183,9 @@ function FileDownload({ evidence: e }: { evidence: DodEvidence }) {
         type="button"
         onClick={() => void download()}
         disabled={state.busy}
-        className="inline-flex items-center gap-1 break-all text-left text-indigo-700 underline-offset-2 hover:underline disabled:opacity-60 dark:text-indigo-400"
+        className={
+          "inline-flex items-center gap-1 break-all text-left text-indigo-700 underline-offset-2 " + "hover:underline disabled:opacity-60 dark:text-indigo-400"
+        }
       >
         <span aria-hidden>⬇</span>
         <span>{name}</span>

@@ -95,7 +95,9 @@ function MergeGate({ run }: { run: RunDetail }) {
           return;
         }
         toast.success(`Merged into ${r.run.baseBranch}`, {
-          description: `${r.merge.status === "already-merged" ? "already contained in the base" : `merge commit ${r.merge.mergeCommit.slice(0, 12)}`} · ${describeCleanup(r.cleanup)}`,
+          description:
+            `${r.merge.status === "already-merged" ? "already contained in the base" : `merge commit ${r.merge.mergeCommit.slice(0, 12)}`} ` +
+            `· ${describeCleanup(r.cleanup)}`,
         });
         refresh();
         void qc.invalidateQueries({ queryKey: trpc.card.list.queryKey({ boardId: run.boardId }) });
@@ -159,7 +161,9 @@ function MergeGate({ run }: { run: RunDetail }) {
               Re-verify on the integrated state
               <span className="block text-zinc-500">
                 {g && g.reverifiableChecks > 0
-                  ? `merges ${run.baseBranch} into the branch in a scratch copy and runs ${g.reverifiableChecks} ${g.reverifiableChecks === 1 ? "check" : "checks"} there first, in a sandbox`
+                  ? `merges ${run.baseBranch} into the branch in a scratch copy and runs ` +
+                    `${g.reverifiableChecks} ${g.reverifiableChecks === 1 ? "check" : "checks"} there first, ` +
+                    `in a sandbox`
                   : `merges ${run.baseBranch} into the branch in a scratch copy first (this run has no automatic checks)`}
               </span>
             </span>

@@ -76,7 +76,8 @@ function ProvenanceBody({ p }: { p: Provenance }) {
     ],
     [
       "Cost",
-      `${formatCost(p.cost.usd)} · ${formatTokens(p.cost.tokensIn)} in · ${formatTokens(p.cost.tokensOut)} out · ${p.cost.toolCalls} tool calls · ${formatDuration(p.cost.durationMs)}`,
+      `${formatCost(p.cost.usd)} · ${formatTokens(p.cost.tokensIn)} in · ` +
+        `${formatTokens(p.cost.tokensOut)} out · ${p.cost.toolCalls} tool calls · ${formatDuration(p.cost.durationMs)}`,
     ],
     ["Created", `${p.createdBy ?? "?"} · ${formatDateTime(p.timestamps.createdAt)}`],
   ];

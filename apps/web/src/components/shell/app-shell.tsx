@@ -25,7 +25,10 @@ export function AppShell({ children }: { children: ReactNode }) {
     <div className="flex min-h-full flex-col">
       <a
         href="#main"
-        className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 dark:focus:bg-zinc-900"
+        className={
+          "sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 " +
+          "focus:rounded focus:bg-white focus:px-3 focus:py-2 dark:focus:bg-zinc-900"
+        }
       >
         Skip to content
       </a>

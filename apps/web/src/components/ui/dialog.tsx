@@ -55,7 +55,8 @@ export function Dialog({
         if (e.target === ref.current) requestClose();
       }}
       className={cn(
-        "m-auto max-h-[90vh] w-[calc(100%-2rem)] overflow-hidden rounded-xl bg-white p-0 text-zinc-900 shadow-2xl ring-1 ring-zinc-200 dark:bg-zinc-900 dark:text-zinc-100 dark:ring-zinc-700",
+        "m-auto max-h-[90vh] w-[calc(100%-2rem)] overflow-hidden rounded-xl bg-white p-0 " +
+          "text-zinc-900 shadow-2xl ring-1 ring-zinc-200 dark:bg-zinc-900 dark:text-zinc-100 dark:ring-zinc-700",
         wide ? "max-w-3xl" : "max-w-lg",
       )}
     >

@@ -10,7 +10,9 @@ import {
 import { cn } from "./cn";
 
 export const inputClass =
-  "block w-full rounded-md border-0 bg-white px-2.5 py-1.5 text-sm text-zinc-900 ring-1 ring-inset ring-zinc-300 placeholder:text-zinc-400 focus:ring-2 focus:ring-indigo-500 dark:bg-zinc-900 dark:text-zinc-100 dark:ring-zinc-700";
+  "block w-full rounded-md border-0 bg-white px-2.5 py-1.5 text-sm text-zinc-900 ring-1 " +
+  "ring-inset ring-zinc-300 placeholder:text-zinc-400 focus:ring-2 focus:ring-indigo-500 " +
+  "dark:bg-zinc-900 dark:text-zinc-100 dark:ring-zinc-700";
 
 type Control = ReactElement<{ id?: string; "aria-describedby"?: string }>;
 
