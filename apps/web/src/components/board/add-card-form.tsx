@@ -21,7 +21,7 @@ import { browserStore, loadStartSettings } from "./start-settings";
 export function AddCardForm({ boardId, column, onCreated }: { boardId: string; column: CardColumn; onCreated: (cardId: string) => void }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const { projects } = useBoardInfo();
+  const { projects, lastProjectId } = useBoardInfo();
   const [open, setOpen] = useState(false);
   const [title, setTitle] = useState("");
   const [projectId, setProjectId] = useState<string>("");
@@ -64,6 +64,7 @@ export function AddCardForm({ boardId, column, onCreated }: { boardId: string; c
       onSuccess: async (card) => {
         setTitle("");
         await qc.invalidateQueries({ queryKey: trpc.card.list.queryKey({ boardId }) });
+        void qc.invalidateQueries({ queryKey: trpc.board.byId.queryKey({ boardId }) });
         onCreated(card.id);
       },
       onError: toastError("Could not create the card"),
@@ -92,7 +93,8 @@ export function AddCardForm({ boardId, column, onCreated }: { boardId: string; c
       </p>
     );
   }
-  const chosen = projectId || projects[0]?.id || "";
+  // The one picked here, else the board's last-used project, else the first.
+  const chosen = projectId || projects.find((p) => p.id === lastProjectId)?.id || projects[0]?.id || "";
   const submit = (e?: FormEvent, start = false) => {
     e?.preventDefault();
     const t = title.trim();
