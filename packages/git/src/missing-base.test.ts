@@ -30,7 +30,11 @@ describe("a run's checkout of a repository that cannot give its base branch", ()
   it("names a path that does not exist, and a branch the repository lacks", async () => {
     const gone = path.join(scratch, "gone");
     const dir = path.join(scratch, "wt");
-    await expect(createRunClone({ repoPath: gone, baseBranch: "main", branch: "agentboard/x", dir })).rejects.toThrow(`the repository ${gone} does not exist on this machine`);
-    await expect(createWorktree({ repoPath: fx.repo, baseBranch: "trunk", branch: "agentboard/x", dir })).rejects.toThrow(`base branch trunk does not exist in ${fx.repo}`);
+    await expect(createRunClone({ repoPath: gone, baseBranch: "main", branch: "agentboard/x", dir })).rejects.toThrow(
+      `the repository ${gone} does not exist on this machine`,
+    );
+    await expect(createWorktree({ repoPath: fx.repo, baseBranch: "trunk", branch: "agentboard/x", dir })).rejects.toThrow(
+      `base branch trunk does not exist in ${fx.repo}`,
+    );
   });
 });

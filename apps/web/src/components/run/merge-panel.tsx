@@ -60,7 +60,8 @@ function AbortedSummary({ run }: { run: RunDetail }) {
       </h2>
       <p className="mt-1 text-sm">
         Aborted by {run.closedBy ?? "?"}
-        {run.finishedAt ? ` · ${formatDateTime(run.finishedAt)}` : ""}. Its worktree and branch are removed; nothing was merged.
+        {run.abortedAt ? <span data-testid="aborted-at"> · {formatDateTime(run.abortedAt)}</span> : ""}. Its worktree and branch are removed; nothing was
+        merged.
       </p>
       {run.closedReason ? <p className="mt-1 text-sm whitespace-pre-wrap text-zinc-600 dark:text-zinc-300">“{run.closedReason}”</p> : null}
     </section>
