@@ -332,3 +332,49 @@ test("filter the board by label and by person; the runs page picks a member; a n
   await expect(page.getByTestId("run-row")).toHaveCount(1);
   await expect(page.getByTestId("run-row")).toContainText("Parser crash");
 });
+
+/**
+ * What the walk-through found on a card: a pasted title over the limit is said with its
+ * length (not cut to 300), a refused label is named with the rule before anything is sent
+ * (nothing typed is lost), and the command engine shows no prompt, since none is sent.
+ */
+test("a too-long title and a refused label are said before a save; the command engine shows no prompt", async ({ page }) => {
+  const client = adminClient();
+  const { board, project } = await seedWorkspace(client);
+  await client.card.create.mutate({ boardId: board.id, projectId: project.id, title: "Label me", column: "todo" });
+  await signIn(page);
+  await page.goto(`/boards/${board.id}`);
+  await expect(page.getByTestId("live-state")).toHaveAttribute("data-state", "live");
+
+  const todo = column(page, "todo");
+  await todo.getByRole("button", { name: "+ Add card" }).click();
+  const newTitle = todo.getByLabel("New card title (todo)");
+  await newTitle.fill("x".repeat(10_000));
+  await expect(newTitle).toHaveValue("x".repeat(10_000));
+  await expect(todo.getByTestId("title-problem")).toHaveText(
+    "A title is at most 300 characters; this one has 10,000. Shorten it and put the rest in the description.",
+  );
+  await expect(todo.getByRole("button", { name: "Add card", exact: true })).toBeDisabled();
+  await newTitle.fill("x".repeat(300));
+  await expect(todo.getByTestId("title-problem")).toHaveCount(0);
+  await newTitle.press("Escape");
+
+  await cardIn(todo, "Label me").click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Labels").fill("ui, needs review");
+  await expect(dialog.getByTestId("labels-problem")).toHaveText("“needs review”: a label is 1–64 letters, digits and . _ : - (no spaces)");
+  await expect(dialog.getByRole("button", { name: "Save" })).toBeDisabled();
+  await dialog.getByLabel("Labels").fill("ui, needs-review");
+  await expect(dialog.getByTestId("labels-problem")).toHaveCount(0);
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect
+    .poll(async () => (await client.card.list.query({ boardId: board.id })).find((c) => c.title === "Label me")?.labels)
+    .toEqual(["ui", "needs-review"]);
+
+  await dialog.getByRole("button", { name: "Start run" }).click();
+  await expect(dialog.getByTestId("prompt-preview")).toContainText("Label me");
+  await dialog.getByLabel("Engine").selectOption("command");
+  await expect(dialog.getByTestId("no-prompt")).toContainText("no prompt is sent");
+  await expect(dialog.getByText("Prompt that will be sent")).toHaveCount(0);
+  await expect(dialog.getByTestId("prompt-preview")).toHaveCount(0);
+});

@@ -10,7 +10,7 @@ import * as history from "../services/archive.js";
 /** What a purge asks to be typed: the thing's name (a card's title). */
 export const zPurge = z.object({ confirm: z.string().min(1).max(300) });
 
-const zTitle = z.string().trim().min(1).max(300);
+const zTitle = z.string().trim().min(1).max(300, "a title is at most 300 characters: put the rest in the description");
 const zDescription = z.string().max(50_000);
 
 export const cardRouter = {

@@ -7,6 +7,7 @@ import type { CardRow, RunStatus } from "@/trpc/types";
 import { columnTitle } from "@/lib/columns";
 import { Input, Select } from "@/components/ui/field";
 import { Spinner } from "@/components/ui/states";
+import { isLabel, LABEL_RULE } from "@/lib/card-fields";
 
 type Archived = "exclude" | "include" | "only";
 type StatusFilter = RunStatus | "none";
@@ -14,8 +15,6 @@ type StatusFilter = RunStatus | "none";
 const isArchivedMode = (v: string): v is Archived => v === "exclude" || v === "include" || v === "only";
 const STATUSES: StatusFilter[] = ["none", "queued", "claimed", "running", "succeeded", "failed", "cancelled", "merged", "aborted"];
 const isStatus = (v: string): v is StatusFilter => (STATUSES as string[]).includes(v);
-/** The server's label rule (packages/api schemas): a label that breaks it finds nothing. */
-const LABEL = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
  * Search and filter the board on the server (`card.search`): every word in title or
@@ -56,7 +55,7 @@ export function BoardSearch({
     return () => clearTimeout(t);
   }, [text, labelText]);
 
-  const labelInvalid = label !== "" && !LABEL.test(label);
+  const labelInvalid = label !== "" && !isLabel(label);
   const filtered = (label !== "" && !labelInvalid) || status !== "" || projectId !== "" || personId !== "";
   const searching = query !== "" || filtered;
   const listingArchived = !searching && archived === "only";
@@ -97,7 +96,7 @@ export function BoardSearch({
           value={labelText}
           onChange={(e) => setLabelText(e.target.value)}
           aria-invalid={labelInvalid || undefined}
-          title={labelInvalid ? "A label is 1–64 letters, digits, and . _ : -" : undefined}
+          title={labelInvalid ? LABEL_RULE : undefined}
         />
         <datalist id={labelListId}>
           {knownLabels.map((l) => (
@@ -150,9 +149,7 @@ export function BoardSearch({
         >
           {result?.isLoading ? <Spinner label="Searching" /> : null}
           {result?.error ? <p className="text-sm text-red-600">{result.error.message}</p> : null}
-          {labelInvalid ? (
-            <p className="px-2 py-1 text-xs text-amber-700 dark:text-amber-300">A label is 1–64 letters, digits, and . _ : - (no spaces).</p>
-          ) : null}
+          {labelInvalid ? <p className="px-2 py-1 text-xs text-amber-700 dark:text-amber-300">{`“${label}”: ${LABEL_RULE}`}</p> : null}
           {result?.data?.length === 0 ? <p className="px-2 py-1 text-sm text-zinc-500">{searching ? "No card matches." : "No archived cards."}</p> : null}
           <ul className="space-y-1">
             {result?.data?.map((c) => (

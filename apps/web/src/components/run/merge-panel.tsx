@@ -174,7 +174,12 @@ function MergeGate({ run }: { run: RunDetail }) {
             className="w-full"
             disabled={blocked || merge.isPending}
             aria-describedby={reasonsId}
-            onClick={() => merge.mutate({ runId: run.id, reverify, cleanup })}
+            onClick={() => {
+              // Like cancel and abort, a merge asks first: it lands the work on the base branch.
+              const then = reverify ? " once a runner has re-verified it" : "";
+              const after = cleanup ? " Its worktree and branch are removed afterwards." : "";
+              if (window.confirm(`Merge ${run.branch} into ${run.baseBranch}${then}?${after}`)) merge.mutate({ runId: run.id, reverify, cleanup });
+            }}
             data-testid="merge-button"
           >
             {merge.isPending ? (reverify ? "Asking a runner to re-verify…" : "Merging…") : verifying ? "Re-verifying…" : `Merge into ${run.baseBranch}`}
