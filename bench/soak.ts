@@ -8,7 +8,8 @@
 // Goals, printed: server RSS peak ≤ 400 MB and within 50 MB of its start after the
 // subscribers leave; append p99 ≤ 100 ms in every minute; 0 errors, nothing missing or
 // doubled. Nothing is asserted. BENCH_SECONDS (default 600), BENCH_PROVIDERS (default
-// sqlite,postgresql), BENCH_SETTLE_SECONDS (default 60) vary a run.
+// sqlite,postgresql), BENCH_SETTLE_SECONDS (default 60) vary a run. The server is the compiled
+// one (`npm run build` first, plain `node`, as `npm start` runs it; BENCH_SERVER=source for tsx).
 import { availableParallelism, loadavg } from "node:os";
 import type { Provider } from "@agentboard/db";
 import { percentile, runSoak } from "./support/soak.js";
@@ -16,11 +17,12 @@ import { percentile, runSoak } from "./support/soak.js";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 600);
 const SETTLE = Number(process.env.BENCH_SETTLE_SECONDS ?? 60);
 const providers = (process.env.BENCH_PROVIDERS ?? "sqlite,postgresql").split(",") as Provider[];
+const server = process.env.BENCH_SERVER === "dist" ? "compiled server (node on dist/)" : "server on the sources (tsx)";
 const meets = (ok: boolean) => (ok ? "meets" : "MISSES");
 
 for (const provider of providers) {
   const load0 = loadavg()[0]!;
-  console.log(`\n${provider}: 50 runs × 20 events/s for ${SECONDS} s, 200 subscribers (100 run followers, 40 board followers, 60 never reading)`);
+  console.log(`\n${provider}: 50 runs × 20 events/s for ${SECONDS} s, 200 subscribers (100 run followers, 40 board followers, 60 never reading); ${server}`);
   const r = await runSoak({
     provider,
     boards: 10,

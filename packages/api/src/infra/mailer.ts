@@ -1,4 +1,4 @@
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 
 /** Sends the server's few e-mails (invitations), when SMTP is configured. */
 export interface Mailer {
@@ -14,12 +14,19 @@ export interface MailOptions {
   publicUrl: string;
 }
 
+/** nodemailer is loaded by the first mail, not at start (about 14 MB of the server's memory). */
 export function createMailer(opts: MailOptions): Mailer {
-  const transport = nodemailer.createTransport(opts.smtpUrl);
+  let transport: Promise<Transporter> | undefined;
   return {
     publicUrl: opts.publicUrl.replace(/\/+$/, ""),
     async send(message) {
-      await transport.sendMail({ from: opts.from, ...message });
+      transport ??= import("nodemailer")
+        .then(({ default: nodemailer }) => nodemailer.createTransport(opts.smtpUrl))
+        .catch((err: unknown) => {
+          transport = undefined; // the next mail tries again
+          throw err;
+        });
+      await (await transport).sendMail({ from: opts.from, ...message });
     },
   };
 }

@@ -1,8 +1,18 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { ApiCore } from "../server.js";
 import { callerBackend } from "./backend.js";
-import { createMcpServer } from "./tools.js";
+
+/**
+ * The MCP SDK and the tools are loaded by the first MCP request, not at start: a board that
+ * no MCP client talks to does not carry them (about 10 MB of the server's memory).
+ */
+const loadMcp = async () => {
+  const [{ StreamableHTTPServerTransport }, { createMcpServer }] = await Promise.all([
+    import("@modelcontextprotocol/sdk/server/streamableHttp.js"),
+    import("./tools.js"),
+  ]);
+  return { StreamableHTTPServerTransport, createMcpServer };
+};
 
 export const MCP_PATH = "/api/mcp";
 
@@ -55,6 +65,7 @@ export function createMcpHttpHandler(core: ApiCore, opts: { maxBodyBytes: number
     } catch (err) {
       return err instanceof RangeError ? sendError(res, 413, "the body is too large") : sendError(res, 400, "the body is not JSON");
     }
+    const { StreamableHTTPServerTransport, createMcpServer } = await loadMcp();
     const server = createMcpServer(callerBackend(core.callerFor(ctx.principal)));
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on("close", () => {

@@ -1,5 +1,9 @@
+// @ts-check
 // A server process with only the API (no Next.js), for benchmarks: the same core and
 // HTTP handler the web server mounts. Prints its URL as one JSON line when ready.
+// Plain JavaScript, so that `node` runs it on the compiled packages (dist/) exactly as
+// production does; started with `--import tsx` and the source condition it runs the
+// TypeScript sources instead (spawn-server.ts chooses).
 import { createApiCore, ensureBootstrapAdmin, listenApi } from "@agentboard/api";
 import { resolveDatabaseConfig } from "@agentboard/db";
 
@@ -27,7 +31,8 @@ process.on("SIGINT", () => void stop());
 if (process.env.BENCH_MEM_LOG) {
   setInterval(() => {
     const m = process.memoryUsage();
-    const mb = (n: number) => (n / 1048576).toFixed(0);
+    /** @param {number} n */
+    const mb = (n) => (n / 1048576).toFixed(0);
     process.stderr.write(
       `MEM rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`,
     );
