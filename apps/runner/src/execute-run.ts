@@ -102,6 +102,8 @@ export class RunExecution {
   private resume: ResumeContext | null = null;
   private transcript: unknown[] | null = null;
   private sessionId: string | null = null;
+  /** The model the engine said it used: recorded on a run that named none (the default applied). */
+  private modelUsed: string | null = null;
   private readonly inbox = new RunInbox();
   /** A resolve-conflicts run: the files the merge of the base left conflicting. */
   private conflicts: string[] = [];
@@ -431,6 +433,9 @@ export class RunExecution {
         onSession: (id) => {
           this.sessionId = id;
         },
+        onModel: (model) => {
+          this.modelUsed = model;
+        },
         inbox: this.inbox,
         emit: (e) => this.onEngineEvent(e),
       });
@@ -553,9 +558,10 @@ export class RunExecution {
   }
 
   /** What a follow-up resumes: the engine's transcript (when it fits) and session id. */
-  private conversationOutput(): Pick<Output, "transcript" | "sessionId"> {
-    const out: Pick<Output, "transcript" | "sessionId"> = {};
+  private conversationOutput(): Pick<Output, "transcript" | "sessionId" | "model"> {
+    const out: Pick<Output, "transcript" | "sessionId" | "model"> = {};
     if (this.sessionId) out.sessionId = this.sessionId;
+    if (this.modelUsed) out.model = this.modelUsed;
     if (this.transcript) {
       const text = JSON.stringify(this.transcript);
       if (text.length <= TRANSCRIPT_MAX_CHARS) out.transcript = JSON.parse(text) as NonNullable<Output["transcript"]>;

@@ -92,7 +92,8 @@ function toolResultText(content: z.infer<typeof toolResultBlock>["content"]): st
  */
 export class ClaudeStreamParser {
   private readonly toolNames = new Map<string, string>();
-  private model: string | undefined;
+  /** The run's model, then the one the CLI says it uses (its init line). */
+  model: string | undefined;
   toolCalls = 0;
   lastText = "";
   final: ClaudeCodeFinal | undefined;
@@ -374,6 +375,7 @@ export class ClaudeCodeEngine implements AgentEngine {
     }
     lines.end();
     if (parser.sessionId) ctx.onSession?.(parser.sessionId);
+    if (parser.model) ctx.onModel?.(parser.model);
     if (ctx.signal.aborted) throw abortError(ctx.signal);
     if (!parser.final) {
       const how = exit.code !== null ? `exited with code ${exit.code}` : `was killed by ${exit.signal ?? "a signal"}`;
