@@ -18,17 +18,17 @@ const dev = env.NODE_ENV !== "production";
 // compiled dist/server.js that `npm start` runs.
 const here = dirname(fileURLToPath(import.meta.url));
 const app = next({ dev, dir: basename(here) === "dist" ? dirname(here) : here, hostname: env.HOST, port: env.PORT });
-await app.prepare();
-const handleNext = app.getRequestHandler();
-
+// Next.js and the API (database, migrations, the reaper) get ready side by side.
+const nextReady = app.prepare();
 let api: ApiServer;
 try {
-  api = await startApiServer(env);
+  [api] = await Promise.all([startApiServer(env), nextReady]);
 } catch (err) {
   // A refusal to start (another server holds the database, say) is a message, not a stack.
   console.error(`[agentboard] cannot start: ${(err as Error).message}`);
   process.exit(1);
 }
+const handleNext = app.getRequestHandler();
 const server = createServer((req, res) => {
   if (!admitRequest(req, res)) return;
   if (api.handles(req)) return api.handle(req, res);
@@ -47,9 +47,12 @@ async function shutdown(signal: string) {
   stopping = true;
   console.log(`[agentboard] ${signal}: shutting down`);
   await api.stopRunner();
+  // No new connections; the calls in progress are answered (the API waits for them, and its
+  // long-polls and streams end) before the database closes and the last connections drop.
   server.close();
-  server.closeAllConnections();
+  server.closeIdleConnections();
   await api.close();
+  server.closeAllConnections();
   process.exit(0);
 }
 process.on("SIGINT", () => void shutdown("SIGINT"));

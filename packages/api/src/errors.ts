@@ -70,6 +70,9 @@ export class AppError extends Error {
 export const notFound = (what: string, id: string) => new AppError("NOT_FOUND", "NOT_FOUND", `${what} ${id} not found`, { id });
 export const conflict = (reason: ErrorReason, message: string, details?: Record<string, unknown>) => new AppError("CONFLICT", reason, message, details);
 export const forbidden = (message = "not allowed") => new AppError("FORBIDDEN", "FORBIDDEN", message);
+/** A call that arrives while the API is closing: nothing was done, and a retry elsewhere (or later) is safe. */
+export const shuttingDown = () =>
+  new AppError("SERVICE_UNAVAILABLE", "RETRYABLE", "the server is shutting down: nothing was done, call again", { retryable: true });
 export const badRequest = (message: string, field?: string) => new AppError("BAD_REQUEST", "BAD_REQUEST", message, field ? { field } : undefined);
 
 /**

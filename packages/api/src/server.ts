@@ -13,6 +13,7 @@ import { appRouter } from "./root.js";
 import type { Principal } from "./auth/principal.js";
 import { createAccounts, type Accounts, type AccountsOptions } from "./auth/accounts.js";
 import { topics } from "./infra/notifier.js";
+import { createCallTracker } from "./infra/calls.js";
 import { createMailer, type MailOptions } from "./infra/mailer.js";
 
 /**
@@ -20,6 +21,8 @@ import { createMailer, type MailOptions } from "./infra/mailer.js";
  * caches. The web server and the tests build it the same way.
  */
 const createCaller = createCallerFactory(appRouter);
+/** How long closing waits for calls in progress before it closes the database anyway. */
+const CLOSE_WAIT_MS = 5_000;
 export type Caller = ReturnType<typeof createCaller>;
 
 export interface ApiCore {
@@ -71,7 +74,7 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
     repoRoots: resolveRepoRoots(opts.dataDir, opts.repoRoots),
   };
   const stopping = new AbortController();
-  const deps: Deps = { db, notifier, config, stopping: stopping.signal, ...(opts.mail ? { mailer: createMailer(opts.mail) } : {}) };
+  const deps: Deps = { db, notifier, config, stopping: stopping.signal, calls: createCallTracker(), ...(opts.mail ? { mailer: createMailer(opts.mail) } : {}) };
   const tokens = new TokenCache();
   const accounts = createAccounts(deps, opts.accounts ?? {});
   const stopListening = notifier.subscribe(topics.tokens, () => tokens.clear());
@@ -119,6 +122,8 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
       stopping.abort();
       stopListening();
       for (const task of background) task?.stop();
+      // Calls woken by `stopping` (long-polls, streams) end at once; a mutation gets a moment.
+      await deps.calls.settled(CLOSE_WAIT_MS);
       await notifier.close();
       await db.close();
     },

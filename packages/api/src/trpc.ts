@@ -4,7 +4,7 @@ import { ZodError, z } from "zod";
 import { isTransientDatabaseError, trackWrites } from "@agentboard/db";
 import type { Principal, Need } from "./auth/principal.js";
 import { allows, isServerAdmin, roleIn } from "./auth/principal.js";
-import { appErrorOf, forbidden, notFound, toTRPCError } from "./errors.js";
+import { appErrorOf, forbidden, notFound, shuttingDown, toTRPCError } from "./errors.js";
 import { inputTransformer } from "./http-input.js";
 import { storableInput } from "./input/storable.js";
 import type { Deps } from "./services/deps.js";
@@ -105,7 +105,22 @@ export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown>
 /** Every input's text is made storable before any schema sees it (input/storable.ts). */
 const storableInputs = t.middleware(({ next, getRawInput }) => next({ getRawInput: async () => storableInput(await getRawInput()) }));
 
-export const publicProcedure = t.procedure.use(mapErrors).use(storableInputs);
+/**
+ * Every call is counted while it runs: closing the API waits for the calls in progress
+ * (infra/calls.ts), and refuses new ones as retryable rather than start them on a closing
+ * database.
+ */
+const counted = t.middleware(async ({ ctx, next }) => {
+  if (ctx.deps.stopping.aborted) throw shuttingDown();
+  const end = ctx.deps.calls.begin();
+  try {
+    return await next();
+  } finally {
+    end();
+  }
+});
+
+export const publicProcedure = t.procedure.use(mapErrors).use(counted).use(storableInputs);
 
 /** Every procedure but health: a valid bearer token is required. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {

@@ -1,5 +1,6 @@
 import type { Database } from "@agentboard/db";
 import type { Notifier } from "../infra/notifier.js";
+import type { CallTracker } from "../infra/calls.js";
 import type { Mailer } from "../infra/mailer.js";
 
 export interface ServiceConfig {
@@ -22,6 +23,8 @@ export interface Deps {
   config: ServiceConfig;
   /** Aborted when the process closes its API: long-polls and streams end before the database does. */
   stopping: AbortSignal;
+  /** The procedure calls in progress: closing waits for them before the database closes. */
+  calls: CallTracker;
   /** Present when SMTP is configured (invitations by e-mail). */
   mailer?: Mailer;
 }
