@@ -200,6 +200,41 @@ test("cards are reordered within a column by mouse and moved by keyboard", async
   await expect.poll(order).toEqual([titles[0], titles[2]]);
 });
 
+/**
+ * Keyboard drag across columns: Space, an arrow, Space at once. The drop must land where the
+ * last arrow put the card, even when Space comes before the board has re-rendered the move.
+ */
+test("a keyboard drag to the next column lands there, however fast the drop follows", async ({ browser }) => {
+  const { board, project } = await seedWorkspace();
+  const api = adminClient();
+  const titles = ["Mover", "Stayer"].map((t) => unique(t));
+  for (const t of titles) await api.card.create.mutate({ boardId: board.id, projectId: project.id, title: t, column: "todo" });
+  const doing = unique("Doing");
+  await api.card.create.mutate({ boardId: board.id, projectId: project.id, title: doing, column: "in_progress" });
+  const page = await openBoard(browser, board.id);
+  const todo = column(page, "todo");
+  const announcer = page.locator("[id^=DndLiveRegion]");
+  const mover = (await api.card.list.query({ boardId: board.id })).find((c) => c.title === titles[0])!;
+  const stayer = (await api.card.list.query({ boardId: board.id })).find((c) => c.title === titles[1])!;
+  for (let round = 0; round < 3; round++) {
+    // Back on top of Todo for each round.
+    await api.card.move.mutate({ cardId: mover.id, column: "todo", beforeCardId: stayer.id });
+    await expect(todo.getByTestId("card-title")).toHaveText([titles[0]!, titles[1]!]);
+    await cardIn(todo, titles[0]!).focus();
+    await page.keyboard.press("Space");
+    await expect(announcer).toContainText("is over Todo, position 1 of 2");
+    // Wait until the sensor hears arrows (see the test above), then move across and drop at once.
+    await expect(async () => {
+      await page.keyboard.press("ArrowDown");
+      await expect(announcer).toContainText("is over Todo, position 2 of 2", { timeout: 1_000 });
+    }).toPass();
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("Space");
+    await expect(cardIn(column(page, "in_progress"), titles[0]!)).toBeVisible();
+    await expect.poll(async () => (await api.card.byId.query({ cardId: mover.id })).column).toBe("in_progress");
+  }
+});
+
 test("a run started on a card shows its live status on every board", async ({ browser }) => {
   const { workspace, board, project } = await seedWorkspace();
   const api = adminClient();

@@ -147,6 +147,18 @@ test.describe("Definition of Done, merge and abort from the run page", () => {
     await member.context().close();
 
     await page.getByLabel("Re-verify on the integrated state").check();
+    // The merge asks first, as cancel and abort do: declined, nothing happens.
+    const asked: string[] = [];
+    page.once("dialog", (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await mergeButton.click();
+    await expect.poll(() => asked.length).toBe(1);
+    expect(asked[0]).toBe(`Merge ${run.branch} into main once a runner has re-verified it? Its worktree and branch are removed afterwards.`);
+    await expect(page.getByTestId("run-status")).toContainText("succeeded");
+    expect((await api.run.byId.query({ runId: run.id })).status).toBe("succeeded");
+    page.once("dialog", (d) => void d.accept());
     await mergeButton.click();
     // The merge is work for the runner first: it re-verifies in its sandbox, then the server merges.
     await expect(page.getByTestId("run-status")).toContainText("merged", { timeout: 30_000 });

@@ -105,6 +105,7 @@ test.describe("a moving base at the merge panel", () => {
     expect(await api.run.byId.query({ runId: resolveId })).toMatchObject({ kind: "resolve_conflicts", parentRunId: retryId });
     expect(git(repoPath, "show", `${first.branch}:notes.txt`)).toBe("resolved");
     await expect(page.getByTestId("merge-ready")).toBeVisible();
+    page.once("dialog", (d) => void d.accept());
     await page.getByTestId("merge-button").click();
     await expect(page.getByTestId("run-status")).toContainText("merged");
     expect(git(repoPath, "show", "main:notes.txt")).toBe("resolved");

@@ -146,6 +146,7 @@ test.describe("the review loop", () => {
     await review.locator('[data-testid="dod-evidence"][data-decision="waiting"]').getByRole("button", { name: "Validate" }).click();
     await expect(review).toHaveAttribute("data-status", "validated");
     const mainBefore = git(repoPath, "rev-parse", "main");
+    page.once("dialog", (d) => void d.accept());
     await page.getByTestId("merge-button").click();
     await expect(page.getByTestId("run-status")).toContainText("merged");
     const parents = git(repoPath, "rev-list", "--parents", "-n", "1", "main").split(" ").slice(1);

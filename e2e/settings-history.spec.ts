@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { adminClient, seedWorkspace } from "./support/api";
+import { adminClient, makeRepo, seedWorkspace, unique } from "./support/api";
 import { cardIn, column, shot, signIn } from "./support/ui";
 
 /** Answers the next window.confirm / alert with `accept`, checking what it asked. */
@@ -262,4 +262,119 @@ test("at 390 px no page is wider than the screen", async ({ page }) => {
   await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API" })).toBeAttached();
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
   await expect(page.getByRole("heading", { name: "Settings", level: 1 })).toBeVisible();
+});
+
+/**
+ * The board's filters run on the server: by label, and by person (who asked for one of the
+ * card's runs); the runs page picks the person from the workspace's members. A new card is
+ * offered the board's last-used project, not the first one made.
+ */
+test("filter the board by label and by person; the runs page picks a member; a new card gets the last-used project", async ({ page, browser }) => {
+  const client = adminClient();
+  const { workspace, board, project } = await seedWorkspace(client);
+  const second = await client.project.create.mutate({ workspaceId: workspace.id, name: "mobile", repoPath: makeRepo(), baseBranch: "main" });
+  await client.card.create.mutate({ boardId: board.id, projectId: project.id, title: "Login form", labels: ["ui"] });
+  await client.card.create.mutate({ boardId: board.id, projectId: project.id, title: "Dark mode", labels: ["ui"] });
+  const parser = await client.card.create.mutate({ boardId: board.id, projectId: second.id, title: "Parser crash", labels: ["bug"] });
+
+  // A member joins by link and asks for the parser's run from their own browser session.
+  const invitation = await client.invitation.create.mutate({ workspaceId: workspace.id, role: "member" });
+  const email = `${unique("pat")}@team.test`;
+  const memberContext = await browser.newContext();
+  const member = await memberContext.newPage();
+  await member.goto(invitation.path);
+  await member.getByLabel("Name").fill("Pat Person");
+  await member.getByLabel("Email").fill(email);
+  await member.getByLabel("Password", { exact: true }).fill("a long enough passphrase");
+  await member.getByLabel("Password again").fill("a long enough passphrase");
+  await member.getByRole("button", { name: "Create account and join" }).click();
+  await expect(member.getByRole("heading", { name: "Boards", level: 1 })).toBeVisible();
+  const status = await member.evaluate(async (cardId) => {
+    const res = await fetch("/api/trpc/run.create", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ json: { cardId, engine: "command", command: "true" } }),
+    });
+    return res.status;
+  }, parser.id);
+  expect(status).toBe(200);
+  await memberContext.close();
+
+  await signIn(page);
+  await page.goto(`/boards/${board.id}`);
+  await expect(page.getByTestId("live-state")).toHaveAttribute("data-state", "live");
+  const results = page.getByTestId("search-results");
+  const hits = results.getByTestId("search-hit");
+  await page.getByLabel("Filter by label").fill("ui");
+  await expect(hits).toHaveCount(2);
+  await expect(results).toContainText("Login form");
+  await expect(results).toContainText("Dark mode");
+  await page.getByLabel("Filter by label").fill("no spaces");
+  await expect(results).toContainText("no spaces");
+  await page.getByLabel("Filter by label").fill("");
+  await page.getByLabel("Filter by person").selectOption({ label: "Pat Person" });
+  await expect(hits).toHaveCount(1);
+  await expect(hits).toContainText("Parser crash");
+  await page.getByLabel("Filter by label").fill("ui");
+  await expect(results).toContainText("No card matches.");
+  await page.getByLabel("Filter by label").fill("");
+  await page.getByLabel("Filter by person").selectOption({ label: "Anyone" });
+  await expect(results).toHaveCount(0);
+
+  // The newest card is in "mobile": the form offers it, though "webapp" was made first.
+  await column(page, "todo").getByRole("button", { name: "+ Add card" }).click();
+  await expect(column(page, "todo").getByLabel("Project")).toHaveValue(second.id);
+
+  // The runs page: "Asked by" is a choice of the workspace's members.
+  await page.goto(`/runs?workspace=${workspace.id}`);
+  const filters = page.getByRole("search", { name: "Filter runs" });
+  await filters.getByLabel("Asked by").selectOption({ label: `Pat Person (${email})` });
+  await expect(page.getByTestId("run-row")).toHaveCount(1);
+  await expect(page.getByTestId("run-row")).toContainText("Parser crash");
+});
+
+/**
+ * What the walk-through found on a card: a pasted title over the limit is said with its
+ * length (not cut to 300), a refused label is named with the rule before anything is sent
+ * (nothing typed is lost), and the command engine shows no prompt, since none is sent.
+ */
+test("a too-long title and a refused label are said before a save; the command engine shows no prompt", async ({ page }) => {
+  const client = adminClient();
+  const { board, project } = await seedWorkspace(client);
+  await client.card.create.mutate({ boardId: board.id, projectId: project.id, title: "Label me", column: "todo" });
+  await signIn(page);
+  await page.goto(`/boards/${board.id}`);
+  await expect(page.getByTestId("live-state")).toHaveAttribute("data-state", "live");
+
+  const todo = column(page, "todo");
+  await todo.getByRole("button", { name: "+ Add card" }).click();
+  const newTitle = todo.getByLabel("New card title (todo)");
+  await newTitle.fill("x".repeat(10_000));
+  await expect(newTitle).toHaveValue("x".repeat(10_000));
+  await expect(todo.getByTestId("title-problem")).toHaveText(
+    "A title is at most 300 characters; this one has 10,000. Shorten it and put the rest in the description.",
+  );
+  await expect(todo.getByRole("button", { name: "Add card", exact: true })).toBeDisabled();
+  await newTitle.fill("x".repeat(300));
+  await expect(todo.getByTestId("title-problem")).toHaveCount(0);
+  await newTitle.press("Escape");
+
+  await cardIn(todo, "Label me").click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Labels").fill("ui, needs review");
+  await expect(dialog.getByTestId("labels-problem")).toHaveText("“needs review”: a label is 1–64 letters, digits and . _ : - (no spaces)");
+  await expect(dialog.getByRole("button", { name: "Save" })).toBeDisabled();
+  await dialog.getByLabel("Labels").fill("ui, needs-review");
+  await expect(dialog.getByTestId("labels-problem")).toHaveCount(0);
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect
+    .poll(async () => (await client.card.list.query({ boardId: board.id })).find((c) => c.title === "Label me")?.labels)
+    .toEqual(["ui", "needs-review"]);
+
+  await dialog.getByRole("button", { name: "Start run" }).click();
+  await expect(dialog.getByTestId("prompt-preview")).toContainText("Label me");
+  await dialog.getByLabel("Engine").selectOption("command");
+  await expect(dialog.getByTestId("no-prompt")).toContainText("no prompt is sent");
+  await expect(dialog.getByText("Prompt that will be sent")).toHaveCount(0);
+  await expect(dialog.getByTestId("prompt-preview")).toHaveCount(0);
 });

@@ -14,9 +14,9 @@ export const zSlug = z
   .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, "lowercase letters, digits and dashes");
 export const zLabel = z
   .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_.:-]+$/, "invalid label");
+  .min(1, "a label is 1–64 letters, digits and . _ : - (no spaces)")
+  .max(64, "a label is 1–64 letters, digits and . _ : - (no spaces)")
+  .regex(/^[A-Za-z0-9_.:-]+$/, "a label is 1–64 letters, digits and . _ : - (no spaces)");
 export const zLabels = z.array(zLabel).max(32);
 /** A git branch name (checked again by git before use). */
 export const zBranch = z

@@ -18,6 +18,8 @@ export {
   type ClaimantLease,
   type AppendedEvents,
   type CardSearchArchived,
+  type CardSearch,
+  type CardRunStatus,
 } from "./sql/types.js";
 export { fromRowJson } from "./sql/rows.js";
 export { DatabaseInUseError, lockSqliteDatabase, restrictSqliteFiles, type SqliteLock } from "./sqlite-files.js";

@@ -16,7 +16,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { git } from "./exec.js";
 import { assertSafeRefName, assertSafeRevision } from "./names.js";
-import { branchCommit } from "./worktree.js";
+import { branchCommit, missingBase } from "./worktree.js";
 
 /** The ref a run's result is bundled under inside its clone. */
 export const RESULT_REF = "refs/agentboard/result";
@@ -67,7 +67,7 @@ export async function createRunClone({ repoPath, baseBranch, branch, dir, startC
   assertSafeRefName(branch);
   const target = path.resolve(dir);
   const baseTip = await branchCommit(repoPath, baseBranch);
-  if (baseTip === null) throw new Error(`base branch ${baseBranch} does not exist in ${repoPath}`);
+  if (baseTip === null) throw await missingBase(repoPath, baseBranch);
   const { start, fork } = await startOf(repoPath, baseTip, startCommit ?? null);
   await fs.mkdir(path.dirname(target), { recursive: true });
   await git(path.dirname(target), [

@@ -1,7 +1,8 @@
-import { promises as fs, type Dirent } from "node:fs";
+import { existsSync, promises as fs, type Dirent } from "node:fs";
 import path from "node:path";
 import { git, gitClient, gitTry, viaClient } from "./exec.js";
 import { assertInside, assertSafeRefName } from "./names.js";
+import { repositoryTopLevel } from "./repository.js";
 
 /** The branch to (re)create is checked out in some worktree, so deleting it would lose that checkout's branch. */
 export class BranchCheckedOutError extends Error {
@@ -75,6 +76,17 @@ export async function deleteBranch(repoPath: string, branch: string): Promise<bo
   return true;
 }
 
+/**
+ * Why a repository has no commit for its base branch, said plainly: the path is missing, is
+ * not a git repository at all, or lacks the branch. (Asking a plain directory for its branch
+ * would otherwise read as a missing branch.)
+ */
+export async function missingBase(repoPath: string, baseBranch: string): Promise<Error> {
+  if (!existsSync(repoPath)) return new Error(`the repository ${repoPath} does not exist on this machine`);
+  if ((await repositoryTopLevel(repoPath)) === null) return new Error(`${repoPath} is not a git repository`);
+  return new Error(`base branch ${baseBranch} does not exist in ${repoPath}`);
+}
+
 /** Commit id of `refs/heads/<branch>`, or null when the branch does not exist. */
 export async function branchCommit(repoPath: string, branch: string): Promise<string | null> {
   assertSafeRefName(branch);
@@ -106,7 +118,7 @@ export async function createWorktree({ repoPath, baseBranch, branch, dir }: Crea
   const target = path.resolve(dir);
 
   const baseCommit = await branchCommit(repoPath, baseBranch);
-  if (baseCommit === null) throw new Error(`base branch ${baseBranch} does not exist in ${repoPath}`);
+  if (baseCommit === null) throw await missingBase(repoPath, baseBranch);
 
   // Drop registrations whose directories are gone, so they do not pin the old branch.
   await git(repoPath, ["worktree", "prune"]);

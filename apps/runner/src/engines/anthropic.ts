@@ -113,6 +113,7 @@ export class AnthropicEngine implements AgentEngine {
     throwIfAborted(ctx.signal);
 
     const model = ctx.model || this.options.defaultModel || DEFAULT_MODEL;
+    ctx.onModel?.(model);
     const maxTurns = ctx.maxTurns ?? this.options.defaultMaxTurns ?? DEFAULT_MAX_TURNS;
     const client = new Anthropic({
       apiKey,

@@ -122,7 +122,17 @@ describe("claude-code stream parser (recorded transcript)", () => {
     expect(budget.events.at(-1)).toEqual({ type: "agent.usage", payload: { tokensIn: 1_200, tokensOut: 40, costUsd: 0.00366 } });
     const failed = parseClaudeStream('{"type":"result","subtype":"error_during_execution","is_error":true,"errors":["API Error: 500"]}');
     expect(() => outcome(failed.parser)).toThrow(expect.objectContaining({ reason: "engine_error", message: expect.stringContaining("API Error: 500") }));
-    expect(() => outcome(parseClaudeStream("not json\n").parser)).toThrow(expect.objectContaining({ reason: "engine_error" }));
+    expect(() => outcome(parseClaudeStream("not json\n").parser)).toThrow(expect.objectContaining({ reason: "engine_error" })); // Claude Code without credentials: a "success" that is an error, "Not logged in".
+    const loggedOut = parseClaudeStream('{"type":"result","subtype":"success","is_error":true,"result":"Not logged in · Please run /login","num_turns":1}');
+    expect(() => outcome(loggedOut.parser)).toThrow(
+      expect.objectContaining({
+        reason: "no_api_key",
+        message: expect.stringMatching(/^Claude Code is not signed in on this runner: give the runner an Anthropic API key/),
+      }),
+    );
+    expect(() => outcome(loggedOut.parser)).not.toThrow(/failed \(success\)/);
+    const oddSuccess = parseClaudeStream('{"type":"result","subtype":"success","is_error":true,"result":"something else"}');
+    expect(() => outcome(oddSuccess.parser)).toThrow("Claude Code reported an error: something else");
   });
 });
 

@@ -93,7 +93,8 @@ function toolResultText(content: z.infer<typeof toolResultBlock>["content"]): st
  */
 export class ClaudeStreamParser {
   private readonly toolNames = new Map<string, string>();
-  private model: string | undefined;
+  /** The run's model, then the one the CLI says it uses (its init line). */
+  model: string | undefined;
   toolCalls = 0;
   lastText = "";
   final: ClaudeCodeFinal | undefined;
@@ -241,7 +242,15 @@ export function outcome(parser: ClaudeStreamParser): EngineResult {
   }
   if (f.isError) {
     const why = [...f.errors, f.summary].filter((s) => s.trim() !== "").join("; ");
-    throw new EngineError("engine_error", `Claude Code failed (${f.subtype})${why ? `: ${why}` : ""}`);
+    // Without credentials Claude Code ends with subtype "success", is_error and "Not logged in".
+    if (/not logged in|invalid api key|please run \/login/i.test(why)) {
+      throw new EngineError(
+        "no_api_key",
+        `Claude Code is not signed in on this runner: give the runner an Anthropic API key (ANTHROPIC_API_KEY) or sign Claude Code in on its machine (Claude Code said: ${why})`,
+      );
+    }
+    const what = f.subtype === "success" ? "Claude Code reported an error" : `Claude Code failed (${f.subtype})`;
+    throw new EngineError("engine_error", `${what}${why ? `: ${why}` : ""}`);
   }
   return {
     summary: f.summary || parser.lastText,
@@ -535,6 +544,7 @@ export class ClaudeCodeEngine implements AgentEngine {
     lines.end();
     await keep(parser.sessionId);
     if (parser.sessionId) ctx.onSession?.(parser.sessionId);
+    if (parser.model) ctx.onModel?.(parser.model);
     if (ctx.signal.aborted) throw abortError(ctx.signal);
     if (!parser.final) {
       const how = exit.code !== null ? `exited with code ${exit.code}` : `was killed by ${exit.signal ?? "a signal"}`;

@@ -130,6 +130,8 @@ export interface EngineContext {
   onTranscript?(messages: unknown[]): void;
   /** Called when the engine learns its session id (Claude Code). */
   onSession?(sessionId: string): void;
+  /** Called with the model the engine actually uses (the run's, else its default), for the run's record. */
+  onModel?(model: string): void;
   /** Messages people send while the agent works. */
   inbox?: MessageInbox;
   emit(event: EngineEvent): void;

@@ -176,9 +176,10 @@ function changesOutput(c: CollectedChanges): Output {
 }
 
 /** What a follow-up resumes: the engine's transcript (when it fits) and session id. */
-function conversationOutput(ctx: RunContext): Pick<Output, "transcript" | "sessionId"> {
-  const out: Pick<Output, "transcript" | "sessionId"> = {};
+function conversationOutput(ctx: RunContext): Pick<Output, "transcript" | "sessionId" | "model"> {
+  const out: Pick<Output, "transcript" | "sessionId" | "model"> = {};
   if (ctx.sessionId) out.sessionId = ctx.sessionId;
+  if (ctx.modelUsed) out.model = ctx.modelUsed;
   if (ctx.transcript) {
     const text = JSON.stringify(ctx.transcript);
     if (text.length <= TRANSCRIPT_MAX_CHARS) out.transcript = JSON.parse(text) as NonNullable<Output["transcript"]>;

@@ -80,6 +80,8 @@ export class RunContext {
   resume: ResumeContext | null = null;
   transcript: unknown[] | null = null;
   sessionId: string | null = null;
+  /** The model the engine said it used: recorded on a run that named none (the default applied). */
+  modelUsed: string | null = null;
   /** A resolve-conflicts run: the files the merge of the base left conflicting. */
   conflicts: string[] = [];
   readonly usage = { tokensIn: 0, tokensOut: 0, costUsd: 0, toolCalls: 0 };

@@ -71,6 +71,9 @@ async function runEngine(ctx: RunContext, wt: PreparedWorktree): Promise<EngineR
       onSession: (id) => {
         ctx.sessionId = id;
       },
+      onModel: (model) => {
+        ctx.modelUsed = model;
+      },
       inbox: ctx.inbox,
       emit: (e) => onEngineEvent(ctx, e),
     });

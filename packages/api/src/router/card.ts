@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { authedProcedure } from "../trpc.js";
-import { zColumn, zId, zInt32, zLabels } from "../schemas.js";
+import { zColumn, zId, zInt32, zLabels, zRunStatus } from "../schemas.js";
 import * as cards from "../services/cards.js";
 import { badRequest } from "../errors.js";
 import { actorOf } from "../auth/principal.js";
@@ -10,7 +10,7 @@ import * as history from "../services/archive.js";
 /** What a purge asks to be typed: the thing's name (a card's title). */
 export const zPurge = z.object({ confirm: z.string().min(1).max(300) });
 
-const zTitle = z.string().trim().min(1).max(300);
+const zTitle = z.string().trim().min(1).max(300, "a title is at most 300 characters: put the rest in the description");
 const zDescription = z.string().max(50_000);
 
 export const cardRouter = {
@@ -85,17 +85,32 @@ export const cardRouter = {
       return cards.listColumnPage(ctx.deps, input);
     }),
   /**
-   * The board's cards whose title or description holds every word of `query`, found by the
-   * server; `archived`: leave archived cards out (the default), find them too, or only them.
+   * The board's cards found by the server: every word of `query` in the title or
+   * description, every one of `labels`, the latest run's status among `statuses` (`none`:
+   * never run), the project, and `personId`: someone who asked for one of the card's runs.
+   * At least one of these is needed. `archived`: leave archived cards out (the default),
+   * find them too, or only them.
    */
   search: authedProcedure
     .input(
-      z.object({
-        boardId: zId,
-        query: z.string().trim().min(1).max(200),
-        archived: z.enum(["exclude", "include", "only"]).optional(),
-        limit: z.number().int().min(1).max(200).optional(),
-      }),
+      z
+        .object({
+          boardId: zId,
+          query: z.string().trim().max(200).optional(),
+          archived: z.enum(["exclude", "include", "only"]).optional(),
+          labels: zLabels.max(10).optional(),
+          statuses: z
+            .array(z.union([zRunStatus, z.literal("none")]))
+            .max(9)
+            .optional(),
+          projectId: zId.optional(),
+          personId: zId.optional(),
+          limit: z.number().int().min(1).max(200).optional(),
+        })
+        .refine((s) => !!s.query || !!s.labels?.length || !!s.statuses?.length || !!s.projectId || !!s.personId, {
+          message: "give words to search for or a filter (labels, statuses, project, person)",
+          path: ["query"],
+        }),
     )
     .query(async ({ ctx, input }) => {
       await ctx.authorize.board(input.boardId, "viewer");

@@ -138,6 +138,8 @@ export const ZCompleteInput = z.object({
         .optional(),
       worktreePath: z.string().max(4096).optional(),
       headCommit: zCommit.optional(),
+      /** The model the engine used; recorded when the run named none (the runner's default applied). */
+      model: z.string().trim().min(1).max(200).optional(),
       sessionId: z
         .string()
         .min(1)

@@ -16,10 +16,20 @@ export async function renameBoard(deps: Deps, input: { boardId: string; name: st
   return deps.db.prisma.board.update({ where: { id: input.boardId }, data: { name: input.name } });
 }
 
+/**
+ * A board, with `lastProjectId`: the project of its most recently created card whose
+ * project is not archived (null before the first card), which the add-card form offers
+ * first. One is usually working on one repository at a time.
+ */
 export async function getBoard(deps: Deps, id: string) {
   const board = await deps.db.prisma.board.findUnique({ where: { id } });
   if (!board) throw notFound("board", id);
-  return board;
+  const last = await deps.db.prisma.card.findFirst({
+    where: { boardId: id, project: { archivedAt: null } },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    select: { projectId: true },
+  });
+  return { ...board, lastProjectId: last?.projectId ?? null };
 }
 
 /**

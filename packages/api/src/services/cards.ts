@@ -1,4 +1,4 @@
-import type { CardColumn, CardSearchArchived, Prisma, RunStatus } from "@agentboard/db";
+import type { CardColumn, CardRunStatus, CardSearchArchived, Prisma, RunStatus } from "@agentboard/db";
 import type { Deps } from "./deps.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { topics } from "../infra/notifier.js";
@@ -236,18 +236,44 @@ export async function listColumnPage(deps: Deps, input: { boardId: string; colum
   return { cards: await withLatestRuns(deps, page), next: rows.length > limit ? page.at(-1)!.id : null, total };
 }
 
+export interface SearchCardsInput {
+  boardId: string;
+  /** Every word in the title or description (case does not matter). */
+  query?: string;
+  archived?: CardSearchArchived;
+  /** Every one of these among the card's labels. */
+  labels?: string[];
+  /** The card's latest run has one of these statuses (`none`: never run). */
+  statuses?: CardRunStatus[];
+  projectId?: string;
+  /** A person (user id) who asked for at least one of the card's runs. */
+  personId?: string;
+  limit?: number;
+}
+
 /**
- * Cards of a board whose title or description holds every word of `query` (case does not
- * matter), in column order (position, then id), at most `limit`: done by the database, so a board of thousands
- * of cards is never sent to the browser to be filtered there.
+ * Cards of a board that meet every given part of the search (words, labels, latest run
+ * status, project, the person who asked for a run), in column order (position, then id), at
+ * most `limit`: done by the database, so a board of thousands of cards is never sent to the
+ * browser to be filtered there. Cards record no creator; the person is the one who asked for
+ * a run of the card (a run's `createdById`, `user:<id>`).
  */
-export async function searchCards(deps: Deps, input: { boardId: string; query: string; archived?: CardSearchArchived; limit?: number }) {
-  const words = input.query
+export async function searchCards(deps: Deps, input: SearchCardsInput) {
+  const words = (input.query ?? "")
     .trim()
     .split(/\s+/)
     .filter((w) => w !== "")
     .slice(0, 10);
-  const ids = await deps.db.sql.searchCards(input.boardId, words, input.archived ?? "exclude", input.limit ?? 50);
+  const ids = await deps.db.sql.searchCards({
+    boardId: input.boardId,
+    words,
+    archived: input.archived ?? "exclude",
+    labels: input.labels ?? [],
+    statuses: input.statuses ?? [],
+    projectId: input.projectId ?? null,
+    requestedBy: input.personId ? `user:${input.personId}` : null,
+    limit: input.limit ?? 50,
+  });
   const rows = await deps.db.prisma.card.findMany({ where: { id: { in: ids } } });
   const byId = new Map(rows.map((c) => [c.id, c]));
   return withLatestRuns(

@@ -301,6 +301,8 @@ export interface CompleteInput extends LeaseInput {
     headCommit?: string;
     /** Claude Code's session id. */
     sessionId?: string;
+    /** The model the engine used: kept when the run named none. */
+    model?: string;
     /** The engine's conversation (anthropic: Messages API messages), for a follow-up to resume. */
     transcript?: ReadonlyArray<Prisma.InputJsonValue | null>;
   };
@@ -339,6 +341,8 @@ export async function completeRun(deps: Deps, actor: string, input: CompleteInpu
         worktreePath: o.worktreePath,
         headCommit: o.headCommit,
         sessionId: o.sessionId,
+        // A run that named no model records the default that applied; a named one stays.
+        ...(o.model && !current.model ? { model: o.model } : {}),
         tokensIn: m.tokensIn ?? 0,
         tokensOut: m.tokensOut ?? 0,
         costUsd: m.costUsd ?? 0,

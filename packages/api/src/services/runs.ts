@@ -92,7 +92,13 @@ export async function getRun(deps: Deps, runId: string) {
     },
   });
   if (!run) throw notFound("run", runId);
-  return run;
+  // When it was aborted: its `run.aborted` event. `finishedAt` stays when the agent stopped
+  // (a succeeded run aborted days later keeps the time it finished).
+  const aborted =
+    run.status === "aborted"
+      ? await deps.db.prisma.runEvent.findFirst({ where: { runId, type: "run.aborted" }, orderBy: { seq: "desc" }, select: { createdAt: true } })
+      : null;
+  return { ...run, abortedAt: aborted?.createdAt ?? null };
 }
 
 export interface ListRunsInput {

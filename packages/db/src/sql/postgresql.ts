@@ -220,6 +220,12 @@ const SEARCH_CARDS = prepared(
   WHERE c.board_id = $1 AND NOT EXISTS (
     SELECT 1 FROM unnest($2::text[]) w WHERE strpos(lower(c.title || ' ' || c.description), lower(w)) = 0)
     AND CASE $3::text WHEN 'only' THEN c.archived_at IS NOT NULL WHEN 'include' THEN true ELSE c.archived_at IS NULL END
+    AND c.labels @> to_jsonb($5::text[])
+    AND ($6::text IS NULL OR c.project_id = $6)
+    AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM runs r WHERE r.card_id = c.id AND r.created_by_id = $7))
+    AND (cardinality($8::text[]) = 0 OR COALESCE(
+      (SELECT r.status::text FROM runs r WHERE r.card_id = c.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1), 'none'
+    ) = ANY($8::text[]))
   ORDER BY c.position, c.id LIMIT $4`,
 );
 
@@ -424,8 +430,8 @@ export function createPostgresqlSql(pool: pg.Pool): DialectSql {
       return { events: [...page.events, ...more.events], cursor: more.cursor };
     },
 
-    async searchCards(boardId, words, archived, limit) {
-      const { rows } = await read<{ id: string }>(SEARCH_CARDS([boardId, words, archived, limit]));
+    async searchCards(s) {
+      const { rows } = await read<{ id: string }>(SEARCH_CARDS([s.boardId, s.words, s.archived, s.limit, s.labels, s.projectId, s.requestedBy, s.statuses]));
       return rows.map((r) => r.id);
     },
 

@@ -15,7 +15,7 @@ import {
   type ClaimEvent,
   type ClaimNextArgs,
   type PreferredQueuedArgs,
-  type CardSearchArchived,
+  type CardSearch,
   type RunEventsPage,
   type Claimed,
   type ExpiredLease,
@@ -145,12 +145,21 @@ const PREFERRED_QUEUED = `
         AND c.budget_usd <= (SELECT COALESCE(SUM(x.cost_usd), 0) FROM runs x WHERE x.card_id = c.id))
   ORDER BY priority DESC, created_at, id LIMIT ?`;
 
+/** The lists arrive as JSON arrays; an empty one leaves its part out. */
 const SEARCH_CARDS = `
   SELECT c.id FROM cards c
-  WHERE c.board_id = ? AND NOT EXISTS (
-    SELECT 1 FROM json_each(?) w WHERE instr(lower(c.title || ' ' || c.description), lower(w.value)) = 0)
-    AND CASE ? WHEN 'only' THEN c.archived_at IS NOT NULL WHEN 'include' THEN 1 ELSE c.archived_at IS NULL END
-  ORDER BY c.position, c.id LIMIT ?`;
+  WHERE c.board_id = @boardId AND NOT EXISTS (
+    SELECT 1 FROM json_each(@words) w WHERE instr(lower(c.title || ' ' || c.description), lower(w.value)) = 0)
+    AND CASE @archived WHEN 'only' THEN c.archived_at IS NOT NULL WHEN 'include' THEN 1 ELSE c.archived_at IS NULL END
+    AND NOT EXISTS (SELECT 1 FROM json_each(@labels) l WHERE l.value NOT IN (SELECT value FROM json_each(c.labels)))
+    AND (@projectId IS NULL OR c.project_id = @projectId)
+    AND (@requestedBy IS NULL OR EXISTS (SELECT 1 FROM runs r WHERE r.card_id = c.id AND r.created_by_id = @requestedBy))
+    AND (json_array_length(@statuses) = 0 OR COALESCE(
+      (SELECT r.status FROM runs r WHERE r.card_id = c.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1), 'none'
+    ) IN (SELECT value FROM json_each(@statuses)))
+  ORDER BY c.position, c.id LIMIT @limit`;
+
+type SearchParams = Omit<CardSearch, "words" | "labels" | "statuses"> & { words: string; labels: string; statuses: string };
 
 /** How long an append waits, in all, for the client's open transaction to end. */
 const BUSY_WAIT_MS = 5_000;
@@ -178,7 +187,7 @@ function openHotPath(file: string) {
   const lastEventId = conn.prepare<[], { id: number }>(LAST_EVENT_ID);
   const boardTail = conn.prepare<[string, number, number], StoredBoardEvent>(BOARD_TAIL);
   const latestRuns = conn.prepare<[string], BoardSnapshotRows["runs"][number]>(BOARD_LATEST_RUNS);
-  const searchCards = conn.prepare<[string, string, CardSearchArchived, number], { id: string }>(SEARCH_CARDS);
+  const searchCards = conn.prepare<[SearchParams], { id: string }>(SEARCH_CARDS);
   const toBoardEvent = (e: StoredBoardEvent): BoardEvent => ({ ...e, createdAt: new Date(e.createdAt), cursor: String(e.id) });
   const fromStored = (e: StoredEvent): RunEvent => ({ ...e, payload: JSON.parse(e.payload) as RunEvent["payload"], createdAt: new Date(e.createdAt) });
   const claimNextStmt = conn.prepare<unknown[], Record<string, unknown>>(CLAIM_NEXT);
@@ -241,8 +250,12 @@ function openHotPath(file: string) {
         const first = events[0];
         return { runs: latestRuns.all(boardId), tail: events, from: String(first ? first.id - 1 : now), cursor: String(now) };
       }),
-    searchCards: (boardId: string, words: string[], archived: CardSearchArchived, limit: number): Promise<string[]> =>
-      whenNotBusy(() => searchCards.all(boardId, JSON.stringify(words), archived, limit).map((r) => r.id)),
+    searchCards: (search: CardSearch): Promise<string[]> =>
+      whenNotBusy(() =>
+        searchCards
+          .all({ ...search, words: JSON.stringify(search.words), labels: JSON.stringify(search.labels), statuses: JSON.stringify(search.statuses) })
+          .map((r) => r.id),
+      ),
     close: () => conn.close(),
   };
 }
@@ -332,7 +345,7 @@ export function createSqliteSql(db: AppPrismaClient, file: string): DialectSql {
 
     boardSnapshot: (boardId, tail) => hot.boardSnapshot(boardId, tail),
 
-    searchCards: (boardId, words, archived, limit) => hot.searchCards(boardId, words, archived, limit),
+    searchCards: (search) => hot.searchCards(search),
 
     close: () => hot.close(),
   };

@@ -1,4 +1,5 @@
 import type { DodItem, Project, Run, RunEvent } from "../generated/postgresql/client.js";
+import type { RunStatus } from "../generated/postgresql/enums.js";
 
 /**
  * The few statements of the run queue that must be one atomic statement or must use the
@@ -63,12 +64,10 @@ export interface DialectSql {
    */
   boardSnapshot(boardId: string, tail: number): Promise<BoardSnapshotRows>;
   /**
-   * The ids of a board's cards whose title or description holds every one of `words`
-   * (as plain text, whatever the case: no LIKE wildcards), in board order (position, id),
-   * at most `limit`; `archived` says whether archived cards are left out (`exclude`), found
-   * too (`include`) or the only ones found (`only`).
+   * The ids of a board's cards that meet every part of `search` (see CardSearch), in board
+   * order (position, id), at most `search.limit`.
    */
-  searchCards(boardId: string, words: string[], archived: CardSearchArchived, limit: number): Promise<string[]>;
+  searchCards(search: CardSearch): Promise<string[]>;
   /** Releases what the queue holds beyond the shared client (SQLite: its own connection). */
   close(): void;
 }
@@ -203,3 +202,22 @@ export class InvalidCursorError extends Error {
 
 /** Which cards a search looks at: the board's (`exclude`), archived ones too, or only those. */
 export type CardSearchArchived = "exclude" | "include" | "only";
+
+/** A card's run status as a search sees it: its latest run's, or `none` before its first run. */
+export type CardRunStatus = RunStatus | "none";
+
+/** What a board search asks for; an empty list or null leaves that part out. */
+export interface CardSearch {
+  boardId: string;
+  /** Each one in the title or description, as plain text whatever the case (no LIKE wildcards). */
+  words: string[];
+  archived: CardSearchArchived;
+  /** Each one among the card's labels (exactly as written). */
+  labels: string[];
+  /** The card's latest run has one of these statuses (`none`: the card has no run yet). */
+  statuses: CardRunStatus[];
+  projectId: string | null;
+  /** Asked for at least one of the card's runs: a run's `createdById` (`user:<id>`, `token:<id>`). */
+  requestedBy: string | null;
+  limit: number;
+}

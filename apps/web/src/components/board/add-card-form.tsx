@@ -12,6 +12,7 @@ import { Button } from "@/components/ui/button";
 import { Select, Textarea } from "@/components/ui/field";
 import { useBoardInfo } from "./board-context";
 import { browserStore, loadStartSettings } from "./start-settings";
+import { titleProblem } from "@/lib/card-fields";
 
 /**
  * Create a card in place: type a title, Enter. The form stays open for the next one.
@@ -21,7 +22,7 @@ import { browserStore, loadStartSettings } from "./start-settings";
 export function AddCardForm({ boardId, column, onCreated }: { boardId: string; column: CardColumn; onCreated: (cardId: string) => void }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const { projects } = useBoardInfo();
+  const { projects, lastProjectId } = useBoardInfo();
   const [open, setOpen] = useState(false);
   const [title, setTitle] = useState("");
   const [projectId, setProjectId] = useState<string>("");
@@ -64,6 +65,7 @@ export function AddCardForm({ boardId, column, onCreated }: { boardId: string; c
       onSuccess: async (card) => {
         setTitle("");
         await qc.invalidateQueries({ queryKey: trpc.card.list.queryKey({ boardId }) });
+        void qc.invalidateQueries({ queryKey: trpc.board.byId.queryKey({ boardId }) });
         onCreated(card.id);
       },
       onError: toastError("Could not create the card"),
@@ -95,15 +97,18 @@ export function AddCardForm({ boardId, column, onCreated }: { boardId: string; c
       </p>
     );
   }
-  const chosen = projectId || projects[0]?.id || "";
+  // The one picked here, else the board's last-used project, else the first.
+  const chosen = projectId || projects.find((p) => p.id === lastProjectId)?.id || projects[0]?.id || "";
   const submit = (e?: FormEvent, start = false) => {
     e?.preventDefault();
     const t = title.trim();
-    if (!t) return;
+    if (!t || titleProblem(t)) return;
     if (!chosen) return toast.error("Pick a project");
     (start ? createAndStart : create).mutate({ boardId, projectId: chosen, title: t, column });
   };
   const busy = create.isPending || createAndStart.isPending || startRun.isPending;
+  // A pasted title over the limit is said, with its length, rather than cut without a word.
+  const tooLong = titleProblem(title);
   return (
     <form onSubmit={submit} className="space-y-2 rounded-lg bg-white p-2 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-700">
       <Textarea
@@ -112,7 +117,7 @@ export function AddCardForm({ boardId, column, onCreated }: { boardId: string; c
         rows={2}
         autoFocus
         value={title}
-        maxLength={300}
+        aria-invalid={tooLong ? true : undefined}
         onChange={(e) => setTitle(e.target.value)}
         onKeyDown={(e) => {
           if (e.key === "Enter" && !e.shiftKey) {
@@ -122,6 +127,11 @@ export function AddCardForm({ boardId, column, onCreated }: { boardId: string; c
           if (e.key === "Escape") setOpen(false);
         }}
       />
+      {tooLong ? (
+        <p role="alert" className="text-xs text-red-600 dark:text-red-400" data-testid="title-problem">
+          {tooLong}
+        </p>
+      ) : null}
       {projects.length > 1 ? (
         <Select aria-label="Project" value={chosen} onChange={(e) => setProjectId(e.target.value)}>
           {projects.map((p) => (
@@ -132,13 +142,13 @@ export function AddCardForm({ boardId, column, onCreated }: { boardId: string; c
         </Select>
       ) : null}
       <div className="flex gap-2">
-        <Button type="submit" size="sm" variant="primary" disabled={busy || !title.trim()}>
+        <Button type="submit" size="sm" variant="primary" disabled={busy || !title.trim() || !!tooLong}>
           Add card
         </Button>
         <Button
           size="sm"
           onClick={() => submit(undefined, true)}
-          disabled={busy || !title.trim()}
+          disabled={busy || !title.trim() || !!tooLong}
           data-testid="add-and-start"
           title="Create the card and start its run with the project's last settings"
         >

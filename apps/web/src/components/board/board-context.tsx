@@ -7,6 +7,8 @@ export interface BoardInfo {
   boardId: string;
   workspaceId: string;
   projects: Project[];
+  /** The project of the board's most recently created card (board.byId), offered first for a new one. */
+  lastProjectId: string | null;
 }
 
 const BoardContext = createContext<BoardInfo | null>(null);

@@ -10,6 +10,7 @@ import { isNotFound } from "@/lib/errors";
 import { rememberWorkspace } from "@/components/workspace/use-workspace-choice";
 import { Empty, ErrorState, Loading } from "@/components/ui/states";
 import { cn } from "@/components/ui/cn";
+import { stringsOf } from "@/lib/format";
 import { BoardProvider, type BoardInfo } from "./board-context";
 import { BoardView } from "./board-view";
 import { CardDialog } from "./card-dialog";
@@ -43,9 +44,10 @@ export function BoardPage({ boardId }: { boardId: string }) {
   }, [workspaceId]);
 
   const projectNames = useMemo(() => new Map((projects.data ?? []).map((p) => [p.id, p.name])), [projects.data]);
+  const knownLabels = useMemo(() => [...new Set((cards.data ?? []).flatMap((c) => stringsOf(c.labels)))].sort(), [cards.data]);
   const info = useMemo<BoardInfo | null>(
-    () => (workspaceId ? { boardId, workspaceId, projects: projects.data ?? [] } : null),
-    [boardId, workspaceId, projects.data],
+    () => (workspaceId ? { boardId, workspaceId, projects: projects.data ?? [], lastProjectId: board.data?.lastProjectId ?? null } : null),
+    [boardId, workspaceId, projects.data, board.data?.lastProjectId],
   );
 
   if (board.error) {
@@ -82,7 +84,7 @@ export function BoardPage({ boardId }: { boardId: string }) {
           <LiveIndicator state={live} />
           <NotifyToggle state={notify.state} onToggle={() => void notify.toggle()} />
           <CardCount count={cards.totals ? Object.values(cards.totals).reduce((a, b) => a + b, 0) : (cards.data?.length ?? 0)} />
-          <BoardSearch boardId={boardId} onOpen={onOpenFound} />
+          <BoardSearch boardId={boardId} workspaceId={info.workspaceId} projects={info.projects} knownLabels={knownLabels} onOpen={onOpenFound} />
         </div>
         <div className="min-h-0 flex-1">
           <BoardView

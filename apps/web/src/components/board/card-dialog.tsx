@@ -9,6 +9,7 @@ import type { CardRow } from "@/trpc/types";
 import { COLUMNS, isColumn } from "@/lib/columns";
 import { toastError } from "@/lib/errors";
 import { stringsOf } from "@/lib/format";
+import { labelsProblem, titleProblem } from "@/lib/card-fields";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, Input, Select, Textarea } from "@/components/ui/field";
@@ -142,8 +143,12 @@ function CardDetail({
   useEffect(() => {
     onDirty(dirty);
   }, [dirty, onDirty]);
+  const labelsWrong = labelsProblem(parsedLabels);
+  const titleWrong = titleProblem(title);
   const save = () => {
     if (!title.trim()) return toast.error("A card needs a title");
+    // Said here, next to the field, before anything is sent: nothing typed is lost.
+    if (labelsWrong || titleWrong) return;
     update.mutate({ cardId: card.id, version: card.version, title: title.trim(), description, labels: parsedLabels });
   };
 
@@ -177,14 +182,30 @@ function CardDetail({
         }}
       >
         <Field label="Title">
-          <Input value={title} onChange={(e) => setTitle(e.target.value)} readOnly={!canEdit} maxLength={300} />
+          <Input value={title} onChange={(e) => setTitle(e.target.value)} readOnly={!canEdit} aria-invalid={titleWrong ? true : undefined} />
         </Field>
+        {titleWrong ? (
+          <p role="alert" className="text-xs text-red-600 dark:text-red-400" data-testid="title-problem">
+            {titleWrong}
+          </p>
+        ) : null}
         <Field label="Description" hint={canEdit ? "Ctrl+Enter saves." : undefined}>
           <Textarea rows={5} value={description} onChange={(e) => setDescription(e.target.value)} readOnly={!canEdit} />
         </Field>
         <div className="grid gap-3 sm:grid-cols-2">
-          <Field label="Labels" hint="Comma separated.">
-            <Input value={labels} onChange={(e) => setLabels(e.target.value)} readOnly={!canEdit} />
+          <Field
+            label="Labels"
+            hint={
+              labelsWrong ? (
+                <span className="text-red-600 dark:text-red-400" data-testid="labels-problem">
+                  {labelsWrong}
+                </span>
+              ) : (
+                "Comma separated: letters, digits and . _ : -"
+              )
+            }
+          >
+            <Input value={labels} onChange={(e) => setLabels(e.target.value)} readOnly={!canEdit} aria-invalid={labelsWrong ? true : undefined} />
           </Field>
           <Field label="Column">
             <Select
@@ -236,7 +257,7 @@ function CardDetail({
                 Archive card
               </Button>
             )}
-            <Button type="submit" variant="primary" disabled={!dirty || update.isPending}>
+            <Button type="submit" variant="primary" disabled={!dirty || update.isPending || !!labelsWrong || !!titleWrong}>
               {update.isPending ? "Saving…" : "Save"}
             </Button>
           </div>

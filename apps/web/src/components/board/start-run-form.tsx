@@ -196,40 +196,52 @@ export function StartRunForm({ card, boardId, onDone }: { card: CardRow; boardId
           </Select>
         </Field>
       ) : null}
-      <div>
-        <div className="mb-1 flex items-center justify-between">
-          <span className="text-xs font-medium text-zinc-600 dark:text-zinc-400">Prompt that will be sent</span>
-          <label className="flex items-center gap-1.5 text-xs text-zinc-600 dark:text-zinc-400">
-            <input
-              type="checkbox"
-              checked={editPrompt}
-              onChange={(e) => {
-                setEditPrompt(e.target.checked);
-                if (e.target.checked && !prompt) setPrompt(preview.data?.prompt ?? "");
-              }}
-            />
-            Edit
-          </label>
+      {effectiveEngine === "command" ? (
+        // The command engine runs its command; no prompt goes anywhere, so none is shown.
+        <div data-testid="no-prompt">
+          <p className="text-xs text-zinc-500">The command engine runs the command above in the run's worktree; no prompt is sent.</p>
+          {preview.data?.dod.length ? (
+            <p className="mt-1 text-xs text-zinc-500">Definition of Done: {preview.data.dod.map((d) => d.title).join(" · ")}</p>
+          ) : null}
         </div>
-        {editPrompt ? (
-          <Textarea aria-label="Prompt" rows={10} value={prompt} onChange={(e) => setPrompt(e.target.value)} className="font-mono text-xs" />
-        ) : preview.error ? (
-          <p className="text-sm text-red-600">{errorMessage(preview.error)}</p>
-        ) : preview.data ? (
-          <pre
-            data-testid="prompt-preview"
-            className={
-              "max-h-64 overflow-auto rounded-md bg-white p-3 font-mono text-xs whitespace-pre-wrap " +
-              "ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800"
-            }
-          >
-            {preview.data.prompt}
-          </pre>
-        ) : (
-          <Spinner label="Rendering the prompt" />
-        )}
-        {preview.data?.dod.length ? <p className="mt-1 text-xs text-zinc-500">Definition of Done: {preview.data.dod.map((d) => d.title).join(" · ")}</p> : null}
-      </div>
+      ) : (
+        <div>
+          <div className="mb-1 flex items-center justify-between">
+            <span className="text-xs font-medium text-zinc-600 dark:text-zinc-400">Prompt that will be sent</span>
+            <label className="flex items-center gap-1.5 text-xs text-zinc-600 dark:text-zinc-400">
+              <input
+                type="checkbox"
+                checked={editPrompt}
+                onChange={(e) => {
+                  setEditPrompt(e.target.checked);
+                  if (e.target.checked && !prompt) setPrompt(preview.data?.prompt ?? "");
+                }}
+              />
+              Edit
+            </label>
+          </div>
+          {editPrompt ? (
+            <Textarea aria-label="Prompt" rows={10} value={prompt} onChange={(e) => setPrompt(e.target.value)} className="font-mono text-xs" />
+          ) : preview.error ? (
+            <p className="text-sm text-red-600">{errorMessage(preview.error)}</p>
+          ) : preview.data ? (
+            <pre
+              data-testid="prompt-preview"
+              className={
+                "max-h-64 overflow-auto rounded-md bg-white p-3 font-mono text-xs whitespace-pre-wrap " +
+                "ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800"
+              }
+            >
+              {preview.data.prompt}
+            </pre>
+          ) : (
+            <Spinner label="Rendering the prompt" />
+          )}
+          {preview.data?.dod.length ? (
+            <p className="mt-1 text-xs text-zinc-500">Definition of Done: {preview.data.dod.map((d) => d.title).join(" · ")}</p>
+          ) : null}
+        </div>
+      )}
       <div className="flex justify-end gap-2">
         <Button variant="ghost" onClick={() => onDone()}>
           Cancel

@@ -8,14 +8,7 @@ import { toastError } from "@/lib/errors";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, Input } from "@/components/ui/field";
-
-function slugify(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 64);
-}
+import { slugify } from "@/lib/slug";
 
 export function CreateWorkspaceForm() {
   const trpc = useTRPC();

@@ -4,7 +4,7 @@ import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "rea
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { formatTime } from "@/lib/format";
 import { cn } from "@/components/ui/cn";
-import { toLogItems, type LogItem } from "./log-items";
+import { blockTone, toLogItems, type LogItem } from "./log-items";
 import type { RunEvents } from "./use-run-events";
 
 const PREVIEW_CHARS = 20_000;
@@ -226,13 +226,7 @@ function Block({ label, text, error, terminal }: { label?: string; text: string;
   return (
     <div>
       {label ? <span className="text-[11px] font-medium text-zinc-500 uppercase">{label}</span> : null}
-      <pre
-        className={cn(
-          "max-h-96 overflow-auto rounded-md px-3 py-2 font-mono text-xs whitespace-pre-wrap break-words",
-          terminal ? "bg-zinc-900 text-zinc-100 dark:bg-black" : "bg-zinc-50 dark:bg-zinc-950",
-          error && "text-red-600 dark:text-red-400",
-        )}
-      >
+      <pre className={cn("max-h-96 overflow-auto rounded-md px-3 py-2 font-mono text-xs whitespace-pre-wrap break-words", blockTone({ terminal, error }))}>
         {shown}
       </pre>
       {long ? (

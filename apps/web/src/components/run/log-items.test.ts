@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RunEventRow } from "../../trpc/types";
-import { countToolCalls, latestUsage, toLogItems } from "./log-items";
+import { blockTone, countToolCalls, latestUsage, toLogItems } from "./log-items";
 
 let seq = 0;
 const ev = (type: string, payload: unknown): RunEventRow => ({
@@ -51,5 +51,19 @@ describe("event log items", () => {
       { kind: "approval", phase: "requested" },
       { kind: "approval", phase: "denied", actor: "member:ann", note: "not on Fridays" },
     ]);
+  });
+});
+
+describe("blockTone", () => {
+  it("makes stderr red on the terminal block in every theme, with one text colour", () => {
+    const classes = blockTone({ terminal: true, error: true }).split(" ");
+    expect(classes).toContain("text-red-400");
+    expect(classes.filter((c) => /^text-/.test(c))).toEqual(["text-red-400"]);
+    expect(
+      blockTone({ terminal: true })
+        .split(" ")
+        .filter((c) => /^text-/.test(c)),
+    ).toEqual(["text-zinc-100"]);
+    expect(blockTone({ error: true }).split(" ")).toEqual(expect.arrayContaining(["text-red-600", "dark:text-red-400"]));
   });
 });

@@ -136,3 +136,13 @@ export function latestUsage(events: readonly RunEventRow[]): { tokensIn: number;
 export function countToolCalls(events: readonly RunEventRow[]): number {
   return events.reduce((n, e) => (e.type === "tool.call" ? n + 1 : n), 0);
 }
+
+/**
+ * The colours of a log block. A terminal block is dark in both themes; its stderr is red
+ * there too (one text colour only: two would leave the winner to the stylesheet's order,
+ * which is how stderr once showed in the terminal's grey in the light theme).
+ */
+export function blockTone({ terminal, error }: { terminal?: boolean; error?: boolean }): string {
+  if (terminal) return `bg-zinc-900 dark:bg-black ${error ? "text-red-400" : "text-zinc-100"}`;
+  return `bg-zinc-50 dark:bg-zinc-950${error ? " text-red-600 dark:text-red-400" : ""}`;
+}

@@ -60,7 +60,8 @@ function AbortedSummary({ run }: { run: RunDetail }) {
       </h2>
       <p className="mt-1 text-sm">
         Aborted by {run.closedBy ?? "?"}
-        {run.finishedAt ? ` · ${formatDateTime(run.finishedAt)}` : ""}. Its worktree and branch are removed; nothing was merged.
+        {run.abortedAt ? <span data-testid="aborted-at"> · {formatDateTime(run.abortedAt)}</span> : ""}. Its worktree and branch are removed; nothing was
+        merged.
       </p>
       {run.closedReason ? <p className="mt-1 text-sm whitespace-pre-wrap text-zinc-600 dark:text-zinc-300">“{run.closedReason}”</p> : null}
     </section>
@@ -177,7 +178,12 @@ function MergeGate({ run }: { run: RunDetail }) {
             className="w-full"
             disabled={blocked || merge.isPending}
             aria-describedby={reasonsId}
-            onClick={() => merge.mutate({ runId: run.id, reverify, cleanup })}
+            onClick={() => {
+              // Like cancel and abort, a merge asks first: it lands the work on the base branch.
+              const then = reverify ? " once a runner has re-verified it" : "";
+              const after = cleanup ? " Its worktree and branch are removed afterwards." : "";
+              if (window.confirm(`Merge ${run.branch} into ${run.baseBranch}${then}?${after}`)) merge.mutate({ runId: run.id, reverify, cleanup });
+            }}
             data-testid="merge-button"
           >
             {merge.isPending ? (reverify ? "Asking a runner to re-verify…" : "Merging…") : verifying ? "Re-verifying…" : `Merge into ${run.baseBranch}`}

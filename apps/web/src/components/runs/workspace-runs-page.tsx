@@ -29,6 +29,7 @@ export function WorkspaceRunsPage() {
   const { workspaces, chosen, choose } = useWorkspaceChoice();
   const workspaceId = chosen?.id ?? "";
   const boards = useQuery(trpc.board.list.queryOptions({ workspaceId }, { enabled: !!chosen }));
+  const members = useQuery(trpc.member.list.queryOptions({ workspaceId }, { enabled: !!chosen }));
   const [status, setStatus] = useState<RunStatus | "">("");
   const [boardId, setBoardId] = useState("");
   const [engine, setEngine] = useState<Engine | "">("");
@@ -43,7 +44,7 @@ export function WorkspaceRunsPage() {
     ...(status ? { status } : {}),
     ...(boardId ? { boardId } : {}),
     ...(engine ? { engine } : {}),
-    ...(createdBy.trim() ? { createdBy: createdBy.trim() } : {}),
+    ...(createdBy ? { createdBy } : {}),
     ...(since ? { since: new Date(`${since}T00:00:00`) } : {}),
     ...(cursor ? { cursor } : {}),
   };
@@ -98,8 +99,16 @@ export function WorkspaceRunsPage() {
             ))}
           </Select>
         </Field>
-        <Field label="Asked by" hint="As the run names them, e.g. user:ada@team.test">
-          <Input value={createdBy} onChange={(e) => refilter(setCreatedBy)(e.target.value)} placeholder="anyone" />
+        <Field label="Asked by">
+          <Select value={createdBy} onChange={(e) => refilter(setCreatedBy)(e.target.value)}>
+            <option value="">Anyone</option>
+            {/* A person's runs name them `user:<email>` (the actor of their events). */}
+            {members.data?.map((m) => (
+              <option key={m.userId} value={`user:${m.email}`}>
+                {m.name && m.name !== m.email ? `${m.name} (${m.email})` : m.email}
+              </option>
+            ))}
+          </Select>
         </Field>
         <Field label="Since">
           <Input type="date" value={since} onChange={(e) => refilter(setSince)(e.target.value)} />
