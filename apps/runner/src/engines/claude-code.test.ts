@@ -111,18 +111,35 @@ describe("claude-code stream parser (recorded transcript)", () => {
 
   it("maps error results to engine errors", () => {
     const maxTurns = parseClaudeStream(
-      '{"type":"result","subtype":"error_max_turns","is_error":true,"num_turns":2,"total_cost_usd":0.01,"usage":{"input_tokens":10,"output_tokens":2},"errors":["Reached maximum number of turns (1)"]}',
+      JSON.stringify({
+        type: "result",
+        subtype: "error_max_turns",
+        is_error: true,
+        num_turns: 2,
+        total_cost_usd: 0.01,
+        usage: { input_tokens: 10, output_tokens: 2 },
+        errors: ["Reached maximum number of turns (1)"],
+      }),
     );
     expect(() => outcome(maxTurns.parser)).toThrow(expect.objectContaining({ reason: "max_turns" }));
     const budget = parseClaudeStream(
-      '{"type":"result","subtype":"error_max_budget_usd","is_error":true,"num_turns":1,"total_cost_usd":0.00366,"usage":{"input_tokens":0,"output_tokens":0},"modelUsage":{"claude-sonnet-4-6":{"inputTokens":1000,"outputTokens":40,"cacheReadInputTokens":200}}}',
+      JSON.stringify({
+        type: "result",
+        subtype: "error_max_budget_usd",
+        is_error: true,
+        num_turns: 1,
+        total_cost_usd: 0.00366,
+        usage: { input_tokens: 0, output_tokens: 0 },
+        modelUsage: { "claude-sonnet-4-6": { inputTokens: 1000, outputTokens: 40, cacheReadInputTokens: 200 } },
+      }),
     );
     expect(() => outcome(budget.parser)).toThrow(expect.objectContaining({ reason: "budget_exceeded" }));
     // Zero `usage` on this failure: the tokens come from modelUsage.
     expect(budget.events.at(-1)).toEqual({ type: "agent.usage", payload: { tokensIn: 1_200, tokensOut: 40, costUsd: 0.00366 } });
     const failed = parseClaudeStream('{"type":"result","subtype":"error_during_execution","is_error":true,"errors":["API Error: 500"]}');
     expect(() => outcome(failed.parser)).toThrow(expect.objectContaining({ reason: "engine_error", message: expect.stringContaining("API Error: 500") }));
-    expect(() => outcome(parseClaudeStream("not json\n").parser)).toThrow(expect.objectContaining({ reason: "engine_error" })); // Claude Code without credentials: a "success" that is an error, "Not logged in".
+    expect(() => outcome(parseClaudeStream("not json\n").parser)).toThrow(expect.objectContaining({ reason: "engine_error" }));
+    // Claude Code without credentials: a "success" that is an error, "Not logged in".
     const loggedOut = parseClaudeStream('{"type":"result","subtype":"success","is_error":true,"result":"Not logged in · Please run /login","num_turns":1}');
     expect(() => outcome(loggedOut.parser)).toThrow(
       expect.objectContaining({

@@ -246,7 +246,8 @@ export function outcome(parser: ClaudeStreamParser): EngineResult {
     if (/not logged in|invalid api key|please run \/login/i.test(why)) {
       throw new EngineError(
         "no_api_key",
-        `Claude Code is not signed in on this runner: give the runner an Anthropic API key (ANTHROPIC_API_KEY) or sign Claude Code in on its machine (Claude Code said: ${why})`,
+        "Claude Code is not signed in on this runner: give the runner an Anthropic API key (ANTHROPIC_API_KEY) " +
+          `or sign Claude Code in on its machine (Claude Code said: ${why})`,
       );
     }
     const what = f.subtype === "success" ? "Claude Code reported an error" : `Claude Code failed (${f.subtype})`;

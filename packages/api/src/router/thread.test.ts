@@ -66,7 +66,7 @@ describe.each(testProviders)("threads of runs on %s", (provider) => {
     return run;
   }
 
-  it("a follow-up keeps the branch and settings, starts at the parent's head, brings the DoD again, and goes first to the runner that holds the checkout", async () => {
+  it("a follow-up keeps the branch and settings, starts at the parent's head, brings the DoD, goes first to the runner holding the checkout", async () => {
     const parent = await finishedRun(rig1);
     const items = await api.admin.run.byId({ runId: parent.id });
     const next = await member.run.followUp({ runId: parent.id, message: "Also handle c." });

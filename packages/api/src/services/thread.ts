@@ -328,7 +328,8 @@ export async function threadSummary(deps: Deps, run: Run): Promise<string> {
     ...runs.slice(1).map((r, i) => `## Follow-up ${i + 1} (${r.status})\n${r.prompt}`),
     ...runs.flatMap((r, i) => (r.summary ? [`## What run ${i + 1} reported\n${r.summary}`] : [])),
     stat
-      ? `## What the branch changes so far\n${stat.files ?? 0} files, +${stat.additions ?? 0} -${stat.deletions ?? 0}${files.length ? `: ${files.slice(0, 50).join(", ")}` : ""}`
+      ? `## What the branch changes so far\n${stat.files ?? 0} files, +${stat.additions ?? 0} -${stat.deletions ?? 0}` +
+        (files.length ? `: ${files.slice(0, 50).join(", ")}` : "")
       : "",
     open.length ? `## Open review comments\n${open.map((c) => `- ${whereOf(c)} (${c.author}): ${c.body}`).join("\n")}` : "",
   ];

@@ -101,8 +101,10 @@ export async function updateFromBase(deps: Deps, actor: string, input: { runId: 
 export async function resolveConflicts(deps: Deps, actor: string, input: { runId: string; note?: string; command?: string }) {
   const run = await threadHead(deps, input.runId);
   const prompt = [
-    `Merging the base branch ${run.baseBranch} into this branch conflicts. The merge has been started in your worktree and the conflicts are left in the files (see \`git status\`).`,
-    "Resolve every conflict so that both sides' intent is kept, and remove all conflict markers. Do not commit: the merge is committed for you once no conflict marker remains.",
+    `Merging the base branch ${run.baseBranch} into this branch conflicts. ` +
+      "The merge has been started in your worktree and the conflicts are left in the files (see `git status`).",
+    "Resolve every conflict so that both sides' intent is kept, and remove all conflict markers. " +
+      "Do not commit: the merge is committed for you once no conflict marker remains.",
     input.note?.trim() ? `Note from the reviewer:\n${input.note.trim()}` : "",
   ]
     .filter((p) => p !== "")
