@@ -53,6 +53,12 @@ export interface StartOptions extends Omit<SpawnGroupOptions, "cwd" | "env" | "s
 export interface ProcessStarter {
   /** False when the processes run with the runner's rights (an unconfined project, or no sandbox at all). */
   readonly confined: boolean;
+  /**
+   * The processes' HOME on the host and as they see it, when it is a directory of the
+   * runner's that outlives them until the run ends (a sandbox's own HOME): what a process
+   * writes there, the runner can read after it.
+   */
+  readonly home?: { host: string; inside: string };
   start(file: string, args: readonly string[], opts: StartOptions): GroupProcess;
 }
 
@@ -258,6 +264,7 @@ export class RunSandbox {
   starter(phase: Phase | "collect", extraFacts: Readonly<Record<string, string>> = {}): ProcessStarter {
     return {
       confined: this.confined,
+      home: { host: this.home, inside: this.confined ? SANDBOX_USER.home : this.home },
       start: (file, args, opts) => this.start(phase, file, args, { ...opts, env: { ...extraFacts, ...opts.env } }),
     };
   }

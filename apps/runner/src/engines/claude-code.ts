@@ -355,15 +355,21 @@ class SessionStore {
     return SESSION_ID.test(sessionId) && (await isReadable(this.file(sessionId)));
   }
 
-  async configDir(cwd: string, resume: string | null): Promise<string> {
+  /**
+   * A new state directory for one CLI process, with the session to resume in it: under the
+   * sessions directory, or for a confined CLI inside its sandbox's HOME (`home`, which it can
+   * write and the runner reads after it). `inside` is the path the CLI is given.
+   */
+  async configDir(cwd: string, resume: string | null, home: { host: string; inside: string } | null): Promise<{ host: string; inside: string }> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const config = await mkdtemp(path.join(this.dir, "config-"));
+    const host = await mkdtemp(path.join(home?.host ?? this.dir, home ? ".claude-" : "config-"));
+    const inside = home ? path.join(home.inside, path.basename(host)) : host;
     if (resume) {
-      const folder = path.join(config, "projects", projectFolder(cwd));
+      const folder = path.join(host, "projects", projectFolder(cwd));
       await mkdir(folder, { recursive: true });
       await copyFile(this.file(resume), path.join(folder, `${resume}.jsonl`));
     }
-    return config;
+    return { host, inside };
   }
 
   async keep(config: string, sessionId: string | undefined): Promise<void> {
@@ -440,9 +446,10 @@ export class ClaudeCodeEngine implements AgentEngine {
 
   private async runCli(ctx: EngineContext, bin: string, permissionArgs: string[], services: PermissionBridge["service"][]): Promise<EngineResult> {
     const starter = ctx.starter ?? plainStarter(ctx.env, ctx.anthropic);
-    // Sessions are kept on this runner when the CLI runs with the runner's rights; a
-    // confining sandbox's HOME is its own and goes with it.
-    const store = this.options.sessionsDir && !starter.confined ? new SessionStore(this.options.sessionsDir) : null;
+    // Sessions are kept on this runner: a confined CLI writes its state into its sandbox's
+    // HOME, from where the runner takes the session when it ends.
+    const home = starter.confined ? (starter.home ?? null) : null;
+    const store = this.options.sessionsDir && (!starter.confined || home) ? new SessionStore(this.options.sessionsDir) : null;
     const args = ["-p", "--output-format", "stream-json", "--verbose", ...permissionArgs];
     if (!store) args.push("--no-session-persistence");
     if (ctx.model) args.push("--model", ctx.model);
@@ -472,13 +479,13 @@ export class ClaudeCodeEngine implements AgentEngine {
     if (ctx.inbox) args.push("--input-format", "stream-json");
     else args.push("--", prompt);
 
-    const config = store ? await store.configDir(await realpath(ctx.worktree), resumeId) : null;
+    const config = store ? await store.configDir(await realpath(ctx.worktree), resumeId, home) : null;
     try {
-      return await this.spawnCli(ctx, bin, args, ctx.inbox ? prompt : null, services, starter, config, (sessionId) =>
-        store && config ? store.keep(config, sessionId) : Promise.resolve(),
+      return await this.spawnCli(ctx, bin, args, ctx.inbox ? prompt : null, services, starter, config?.inside ?? null, (sessionId) =>
+        store && config ? store.keep(config.host, sessionId) : Promise.resolve(),
       );
     } catch (err) {
-      if (store && config) await store.keep(config, undefined);
+      if (store && config) await store.keep(config.host, undefined);
       throw err;
     }
   }

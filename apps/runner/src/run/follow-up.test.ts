@@ -4,6 +4,7 @@
  * request log is the witness of what the model was sent.
  */
 import { rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { createAgentboardClient, errorReason, isAgentboardError, type AgentboardClient } from "@agentboard/client";
 import { startMessagesServer, type MessagesServer, type RecordedRequest, type ScriptFn, type Turn } from "@agentboard/testkit/messages-server";
@@ -13,6 +14,7 @@ import { eventsOf, git, startHarness, waitForFinish, writeFiles, type Harness, t
 
 const KEY = "sk-ant-follow-up-test";
 const MODEL = "claude-sonnet-4-6";
+const REAL_CLAUDE = path.join(path.dirname(createRequire(import.meta.url).resolve("@anthropic-ai/claude-code/package.json")), "bin/claude.exe");
 
 const write = (path: string, content: string): Turn => ({ content: [{ type: "tool_use", name: "write_file", input: { path, content } }] });
 
@@ -272,6 +274,34 @@ describe.each(testProviders)("a card's thread of runs on %s", (provider) => {
       }
     },
   );
+
+  it("claude-code confined in the run's sandbox: the follow-up resumes the session the first run kept", async () => {
+    const m = await withModel([{ text: "Noted: pelican." }, { text: "The word was pelican." }], { claudeCodeBin: REAL_CLAUDE, model: MODEL });
+    try {
+      const project = await h.project();
+      const first = await h.createRun(project, { engine: "claude_code", model: MODEL }, "Remember the word pelican");
+      expect((await waitForFinish(h.admin, first.id)).status).toBe("succeeded");
+      const second = await alice.run.followUp.mutate({ runId: first.id, message: "Which word did I ask you to remember?" });
+      expect((await waitForFinish(h.admin, second.id)).status).toBe("succeeded");
+
+      // Both runs were confined (the CLI ran as the sandbox's user), and the second resumed.
+      for (const run of [first, second]) {
+        const sandbox = (await eventsOf(h.admin, run.id)).find((e) => e.type === "runner.sandbox")?.payload;
+        expect(sandbox).toMatchObject({ confined: true, user: "agent" });
+      }
+      const context = (await eventsOf(h.admin, second.id)).find((e) => e.type === "agent.context")?.payload;
+      expect(context).toMatchObject({ mode: "resumed", reason: null });
+      // The follow-up's request carries the first run's turns, then the new message.
+      expect(m.messages.requests).toHaveLength(2);
+      const sent = (m.messages.requests[1] as RecordedRequest).body.messages;
+      const said = sent.map((msg) => `${msg.role}: ${userText(msg) || JSON.stringify(msg.content)}`);
+      expect(said.some((t) => t.startsWith("user:") && t.includes("pelican"))).toBe(true);
+      expect(said.some((t) => t.startsWith("assistant:") && t.includes("Noted: pelican."))).toBe(true);
+      expect(userText(sent.at(-1))).toContain("Which word did I ask you to remember?");
+    } finally {
+      await m.close();
+    }
+  });
 
   it("a follow-up of a run still going is refused, and so is a message to a run that ended", async () => {
     const project = await h.project();
