@@ -189,6 +189,31 @@ describe("claude-code engine with a fake CLI replaying the transcript", () => {
     expect(rec.events.filter((e) => e.type === "tool.call")).toHaveLength(4);
   });
 
+  it("keeps a session only as a regular file inside the CLI's own state: links to host files put in its place are not taken", async () => {
+    const id = "d063ddbd-21d5-48fc-a5e0-e812d9b87454"; // the fixture's session
+    const secret = path.join(home, "host-secret.txt");
+    await writeFile(secret, "HOST-SECRET\n");
+    const elsewhere = path.join(home, "elsewhere");
+    await mkdir(path.join(elsewhere, "x"), { recursive: true });
+    await writeFile(path.join(elsewhere, "x", `${id}.jsonl`), "NOT THE CLI'S\n");
+    const sessions = await makeTempDir("cc-sessions-links");
+    cleanups.push(sessions.cleanup);
+    // What a hostile agent inside the sandbox could leave in its HOME, then the honest case.
+    const writes = {
+      "a link to a host file": `mkdir -p "$CLAUDE_CONFIG_DIR/projects/x" && ln -s '${secret}' "$CLAUDE_CONFIG_DIR/projects/x/${id}.jsonl"`,
+      "the projects folder swapped for a link": `ln -s '${elsewhere}' "$CLAUDE_CONFIG_DIR/projects"`,
+      "a regular file": `mkdir -p "$CLAUDE_CONFIG_DIR/projects/x" && echo SESSION > "$CLAUDE_CONFIG_DIR/projects/x/${id}.jsonl"`,
+    };
+    const kept: Record<string, string[]> = {};
+    for (const [what, write] of Object.entries(writes)) {
+      const bin = await fakeClaude(`${write}\ncat '${FIXTURE}'`);
+      await new ClaudeCodeEngine({ bin, sessionsDir: sessions.dir }).run(context().ctx);
+      kept[what] = await readdir(sessions.dir);
+    }
+    expect(kept).toEqual({ "a link to a host file": [], "the projects folder swapped for a link": [], "a regular file": [`${id}.jsonl`] });
+    expect(await readFile(path.join(sessions.dir, `${id}.jsonl`), "utf8")).toBe("SESSION\n");
+  });
+
   it("finds the CLI through CLAUDE_CODE_BIN", async () => {
     const bin = await fakeClaude(`cat '${FIXTURE}'`);
     const rec = context({ env: { PATH: "/usr/bin:/bin", HOME: home, CLAUDE_CODE_BIN: bin } });

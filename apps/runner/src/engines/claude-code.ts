@@ -4,7 +4,8 @@
  * engine events and its final `result` line into the run's metrics.
  */
 import { constants } from "node:fs";
-import { access, copyFile, mkdir, mkdtemp, readdir, realpath, rename, rm } from "node:fs/promises";
+import { access, copyFile, mkdir, mkdtemp, open, readdir, realpath, rm } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
 import path from "node:path";
 import type { Writable } from "node:stream";
 import { z } from "zod";
@@ -283,6 +284,8 @@ export interface ClaudeCodeEngineOptions {
 }
 
 const SESSION_ID = /^[A-Za-z0-9_.:-]+$/;
+/** The largest session file a runner keeps for a follow-up. */
+const SESSION_MAX_BYTES = 64 * 1024 * 1024;
 
 /** How often the inbox is looked at while the CLI works. */
 const INBOX_POLL_MS = 200;
@@ -372,19 +375,40 @@ class SessionStore {
     return { host, inside };
   }
 
+  /**
+   * Takes the session the CLI wrote in `config` into the sessions directory. What a
+   * confined CLI leaves in its HOME is the agent's to shape, so only a regular file that
+   * really lies inside `config` is taken (no symbolic link, no directory swapped for a link
+   * elsewhere on the host), by its contents, up to SESSION_MAX_BYTES: the next follow-up
+   * copies this file into its sandbox.
+   */
   async keep(config: string, sessionId: string | undefined): Promise<void> {
     try {
-      if (!sessionId) return;
+      if (!sessionId || !SESSION_ID.test(sessionId)) return;
+      // `config` itself must still be the directory made for the CLI, not a link put in its place.
+      const root = await realpath(config).catch(() => null);
+      if (!root || root !== path.join(await realpath(path.dirname(config)), path.basename(config))) return;
       const projects = path.join(config, "projects");
       for (const folder of await readdir(projects).catch(() => [])) {
-        const written = path.join(projects, folder, `${sessionId}.jsonl`);
-        if (await isReadable(written)) {
-          await rename(written, this.file(sessionId));
-          return;
-        }
+        if (await this.take(root, path.join(projects, folder, `${sessionId}.jsonl`), sessionId)) return;
       }
     } finally {
       await rm(config, { recursive: true, force: true });
+    }
+  }
+
+  private async take(root: string, written: string, sessionId: string): Promise<boolean> {
+    const file = await open(written, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => null);
+    if (!file) return false;
+    try {
+      const stat = await file.stat();
+      const where = await realpath(`/proc/self/fd/${file.fd}`).catch(() => written);
+      if (!stat.isFile() || stat.size > SESSION_MAX_BYTES || !where.startsWith(`${root}${path.sep}`)) return false;
+      const kept = this.file(sessionId);
+      await pipeline(file.createReadStream({ autoClose: false }), (await open(kept, "w", 0o600)).createWriteStream());
+      return true;
+    } finally {
+      await file.close();
     }
   }
 }
