@@ -31,7 +31,9 @@ async function startRunInUi(page: Page, title: string, engine: "command" | "anth
   await dialog.getByLabel("Engine").selectOption(engine);
   if (opts.command) await dialog.getByLabel("Command", { exact: true }).fill(opts.command);
   if (opts.model) await dialog.getByLabel("Model", { exact: true }).fill(opts.model);
-  await expect(dialog.getByTestId("prompt-preview")).toContainText(title);
+  // The anthropic engine shows the prompt it will send; the command engine sends none and says so.
+  if (engine === "command") await expect(dialog.getByTestId("no-prompt")).toBeVisible();
+  else await expect(dialog.getByTestId("prompt-preview")).toContainText(title);
   await dialog.getByRole("button", { name: "Start run" }).click();
   await dialog.getByTestId("open-run").click();
   await expect(page).toHaveURL(/\/runs\//);
