@@ -8,7 +8,7 @@
 // Goals, printed: server RSS peak ≤ 400 MB and within 50 MB of its start after the
 // subscribers leave; append p99 ≤ 100 ms in every minute; 0 errors, nothing missing or
 // doubled. Nothing is asserted. BENCH_SECONDS (default 600), BENCH_PROVIDERS (default
-// sqlite,postgresql), BENCH_SETTLE_SECONDS (default 60) vary a run. The server is the compiled
+// sqlite,postgresql), BENCH_SETTLE_SECONDS (default 60: the most it waits for the memory to come back) vary a run. The server is the compiled
 // one (`npm run build` first, plain `node`, as `npm start` runs it; BENCH_SERVER=source for tsx).
 import { availableParallelism, loadavg } from "node:os";
 import type { Provider } from "@agentboard/db";
@@ -34,6 +34,7 @@ for (const provider of providers) {
     seconds: SECONDS,
     historyBytes: 8 * 1024 * 1024,
     settleSeconds: SETTLE,
+    settleWithinMb: 50,
     log: (line) => console.log(`  ${line}`),
   });
   const p99s = r.appendsByMinute.map((xs) => percentile(xs, 99));
@@ -44,7 +45,8 @@ for (const provider of providers) {
   );
   console.log(
     `  server RSS: start ${r.rss.startMb.toFixed(0)} MB, peak ${r.rss.peakMb.toFixed(0)} MB (${meets(r.rss.peakMb <= 400)} ≤ 400 MB), ` +
-      `${SETTLE} s after the subscribers left ${r.rss.endMb.toFixed(0)} MB (${meets(r.rss.endMb - r.rss.startMb <= 50)} within 50 MB of the start)`,
+      `${(r.rss.settledMs / 1000).toFixed(1)} s after the subscribers left ${r.rss.endMb.toFixed(0)} MB ` +
+      `(${meets(r.rss.endMb - r.rss.startMb <= 50)} within 50 MB of the start; watched up to ${SETTLE} s)`,
   );
   console.log(
     `  append p99 by minute: ${p99s.map((p) => `${p} ms`).join(", ")} (${meets(worst <= 100)} ≤ 100 ms in every minute); p50 overall ${percentile(

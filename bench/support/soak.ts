@@ -33,14 +33,20 @@ export interface SoakOptions {
   historyBytes: number;
   /** The server's stall bound (AGENTBOARD_STALL_MS); its default when unset. */
   stallMs?: number;
-  /** How long the server is watched after the subscribers left. */
+  /**
+   * How long the server is watched after the subscribers left, at most: the watch ends once its
+   * RSS is back within `settleWithinMb` of the start. V8 gives a heap back when the process has
+   * been idle a while (its memory reducer), which took 10–25 s after a soak on this machine.
+   */
   settleSeconds: number;
+  settleWithinMb?: number;
   flushMs?: number;
   log?: (line: string) => void;
 }
 
 export interface SoakResult {
-  rss: { startMb: number; peakMb: number; endMb: number };
+  /** `settledMs`: how long after the subscribers left `endMb` was read. */
+  rss: { startMb: number; peakMb: number; endMb: number; settledMs: number };
   /** Append call latencies (ms), one sorted list per minute of the soak. */
   appendsByMinute: number[][];
   appended: number;
@@ -114,7 +120,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     log(`seeded ${o.boards} boards × ${o.runsPerBoard} runs, ${(o.historyBytes / 1024 / 1024).toFixed(1)} MB of history each`);
 
     await sleep(2_000); // the seeding's garbage settles before the start is measured
-    const rss = { startMb: rssMb(pid), peakMb: 0, endMb: NaN };
+    const rss = { startMb: rssMb(pid), peakMb: 0, endMb: NaN, settledMs: NaN };
     const sampler = setInterval(() => (rss.peakMb = Math.max(rss.peakMb, rssMb(pid))), 500);
 
     // Reading followers: every run event exactly once, in order.
@@ -259,9 +265,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     for (const f of [...runFollowers, ...boardFollowers]) f.sub.unsubscribe();
     for (const t of wakeUps) clearTimeout(t);
     for (const s of stalledSockets) s.destroy();
-    await sleep(o.settleSeconds * 1000);
+    const left = Date.now();
+    const within = o.settleWithinMb ?? 0;
+    for (const deadline = left + o.settleSeconds * 1000; ; await sleep(500)) {
+      rss.endMb = rssMb(pid);
+      rss.settledMs = Date.now() - left;
+      if (rss.endMb - rss.startMb <= within || Date.now() >= deadline) break;
+    }
     clearInterval(sampler);
-    rss.endMb = rssMb(pid);
     for (const xs of appendsByMinute) xs?.sort((a, b) => a - b);
     return {
       rss,
