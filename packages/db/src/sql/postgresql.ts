@@ -201,7 +201,7 @@ function formatCursor(seen: string, page?: { upTo: string; afterId: number }): s
 }
 
 /** strpos, not LIKE: the words are plain text (a `%` in one is a percent sign). */
-const PREFERRED_QUEUED = prepared(
+export const PREFERRED_QUEUED = prepared(
   "preferred_queued",
   `
   SELECT id FROM runs

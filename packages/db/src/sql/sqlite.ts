@@ -136,7 +136,7 @@ function parseCursor(text: string): number {
   return Number(text);
 }
 
-const PREFERRED_QUEUED = `
+export const PREFERRED_QUEUED = `
   SELECT id FROM runs
   WHERE preferred_runner_id = ? AND status = 'queued' AND workspace_id = ? AND (? IS NULL OR board_id = ?)
     -- A card's budget caps what its runs cost together: none is claimed once it is reached.
