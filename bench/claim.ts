@@ -49,10 +49,15 @@ async function insertRuns(config: DatabaseConfig, scope: { workspaceId: string; 
   }
 }
 
-/** The claim statement alone, as a database would run it for a hand-written queue. */
-async function rawClaims(config: DatabaseConfig, workspaceId: string): Promise<number> {
+/**
+ * The claim statement alone, as a database would run it for a hand-written queue. The CPU
+ * is read before the pool ends: a PostgreSQL backend's time leaves /proc with it.
+ */
+async function rawClaims(config: DatabaseConfig, workspaceId: string): Promise<{ perSecond: number; spent: CpuSpent | undefined }> {
+  const cpu = cpuMeter([process.pid]);
   const t0 = performance.now();
   let claimed = 0;
+  let spent: CpuSpent | undefined;
   if (config.provider === "postgresql") {
     const pool = new pg.Pool({ connectionString: config.url, max: CLAIMERS });
     const sql = `UPDATE runs SET status = 'claimed', lease_token = $2, lease_expires_at = now() + interval '30 seconds',
@@ -69,6 +74,7 @@ async function rawClaims(config: DatabaseConfig, workspaceId: string): Promise<n
         }
       }),
     );
+    spent = cpu?.spent();
     await pool.end();
   } else {
     const db = new BetterSqlite3(config.file);
@@ -80,9 +86,10 @@ async function rawClaims(config: DatabaseConfig, workspaceId: string): Promise<n
         ORDER BY priority DESC, created_at, id LIMIT 1) RETURNING id`);
     const claimOne = db.transaction(() => stmt.get("raw", workspaceId));
     while (claimOne.immediate()) claimed++;
+    spent = cpu?.spent();
     db.close();
   }
-  return claimed / ((performance.now() - t0) / 1000);
+  return { perSecond: claimed / ((performance.now() - t0) / 1000), spent };
 }
 
 async function apiClaims(url: string, tokens: string[], workspaceId: string): Promise<{ perSecond: number; claimed: number; unique: number }> {
@@ -112,6 +119,12 @@ function median(xs: number[]): number {
 function perClaim(spent: CpuSpent, n: number): string {
   const us = (seconds: number) => `${((seconds * 1e6) / n).toFixed(0)} us`;
   return `server ${us(spent.servers)}, clients ${us(spent.clients)}, postgres ${us(spent.postgres)}`;
+}
+
+/** The raw loop runs in this process (the server is idle meanwhile). */
+function perRawClaim(spent: CpuSpent, n: number): string {
+  const us = (seconds: number) => `${((seconds * 1e6) / n).toFixed(0)} us`;
+  return `this process ${us(spent.clients)}, postgres ${us(spent.postgres)}`;
 }
 
 const { values: args } = parseArgs({ options: { scopes: { type: "string" }, samples: { type: "string" }, adapter: { type: "string" } } });
@@ -169,7 +182,7 @@ for (const provider of providers) {
       const apis: number[] = [];
       for (let round = 1; round <= ROUNDS; round++) {
         await insertRuns(tdb.config, scope, RUNS);
-        const raw = await rawClaims(tdb.config, ws.id);
+        const { perSecond: raw, spent: rawSpent } = await rawClaims(tdb.config, ws.id);
         await insertRuns(tdb.config, scope, RUNS);
         const cpu = cpuMeter([server.child.pid]);
         const api = await apiClaims(server.url, tokens, ws.id);
@@ -177,7 +190,7 @@ for (const provider of providers) {
         raws.push(raw);
         apis.push(api.perSecond);
         console.log(
-          `  ${provider} round ${round}: raw ${raw.toFixed(0)} claims/s, API ` +
+          `  ${provider} round ${round}: raw ${raw.toFixed(0)} claims/s${rawSpent ? ` (CPU per raw claim: ${perRawClaim(rawSpent, RUNS)})` : ""}, API ` +
             `${api.perSecond.toFixed(0)} claims/s${cpu ? ` (CPU per API claim: ${perClaim(cpu.spent(), api.claimed)})` : ""}`,
         );
       }

@@ -51,6 +51,27 @@ describe.each(testProviders)("multi-scope claims on %s", (provider) => {
     expect(await api.admin.run.claim({ scopes: scopes() })).toBeNull();
   });
 
+  it("over many scopes, asks which have work and tries those: a run queued in the last of twenty is claimed at once, a preferred follow-up by its runner", async () => {
+    const more = [];
+    for (let i = 0; i < 17; i++) more.push(await seedBoard(api, `more-${i}`));
+    const twenty = [...seeds, ...more].map((s) => ({ workspaceId: s.workspace.id }));
+    expect(twenty).toHaveLength(20);
+    await drain();
+    const last = await api.admin.run.create({ cardId: more.at(-1)!.card.id, engine: "command", command: "true" });
+    const claim = await api.admin.run.claim({ scopes: twenty });
+    expect(claim?.run.id).toBe(last.id);
+    expect(await api.admin.run.claim({ scopes: twenty })).toBeNull();
+    // A follow-up held for this claimant's runner in that workspace (others wait out its grace).
+    const runnerId = claim!.run.runnerId!;
+    const lastWorkspace = more.at(-1)!;
+    const followUp = await api.admin.run.create({ cardId: lastWorkspace.card.id, engine: "command", command: "true" });
+    await api.core.deps.db.prisma.run.update({ where: { id: followUp.id }, data: { preferredRunnerId: runnerId } });
+    // Another token's claim does not get it within the grace; this claimant does.
+    const other = await api.as("runner", lastWorkspace.workspace.id, "other");
+    expect(await other.run.claim({ workspaceId: lastWorkspace.workspace.id })).toBeNull();
+    expect((await api.admin.run.claim({ scopes: twenty }))?.run.id).toBe(followUp.id);
+  });
+
   it("never hands one run to two claimants: concurrent claimants over overlapping scopes claim each run exactly once", async () => {
     await drain();
     const prisma = api.core.deps.db.prisma;

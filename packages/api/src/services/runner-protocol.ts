@@ -121,7 +121,15 @@ export async function claimAny(
   };
   // Where a round starts turns, so that a busy first scope does not starve the others.
   let start = Math.floor(Math.random() * scopes.length);
-  const tryScopes = async (which: readonly ClaimScopeInput[]): Promise<Claim | null> => {
+  const tryScopes = async (all: readonly ClaimScopeInput[]): Promise<Claim | null> => {
+    // Over many scopes, one question first: which of their workspaces has anything queued.
+    // An idle runner serving twenty workspaces then asks once, not forty times, before it
+    // waits. (A run queued after the answer wakes the wait below, as one queued before it.)
+    let which = all;
+    if (all.length > 1) {
+      const queued = await deps.db.sql.queuedWorkspaces([...new Set(all.map((s) => s.workspaceId))]);
+      which = all.filter((s) => queued.has(s.workspaceId));
+    }
     for (let i = 0; i < which.length; i++) {
       const got = await tryScope(which[(start + i) % which.length]!);
       if (got) return got;

@@ -73,6 +73,30 @@ describe.each(testProviders)("the preferred follow-ups query on %s", (provider) 
     expect(got).toEqual([...args.preferred].reverse());
   });
 
+  it("tells which workspaces have a queued run: not one with only claimed or finished runs, not an unknown id", async () => {
+    const p = db.prisma;
+    const other = await p.workspace.create({ data: { name: "O", slug: "o" } });
+    const board = await p.board.create({ data: { workspaceId: other.id, name: "B" } });
+    const project = await p.project.create({ data: { workspaceId: other.id, name: "P", repoPath: "/o" } });
+    const card = await p.card.create({ data: { boardId: board.id, projectId: project.id, title: "T" } });
+    const run = {
+      workspaceId: other.id,
+      boardId: board.id,
+      cardId: card.id,
+      projectId: project.id,
+      prompt: "p",
+      engine: "command" as const,
+      baseBranch: "main",
+    };
+    await p.run.create({ data: { ...run, branch: "claimed", status: "claimed" } });
+    await p.run.create({ data: { ...run, branch: "done", status: "succeeded" } });
+    expect(await db.sql.queuedWorkspaces([args.workspaceId, other.id, "no-such-workspace"])).toEqual(new Set([args.workspaceId]));
+    expect(await db.sql.queuedWorkspaces([])).toEqual(new Set());
+    const queued = await p.run.create({ data: { ...run, branch: "queued" } });
+    expect(await db.sql.queuedWorkspaces([other.id])).toEqual(new Set([other.id]));
+    await p.run.delete({ where: { id: queued.id } });
+  });
+
   it("reads only the claimant's preferred runs, not the queue", async () => {
     if (tdb.config.provider === "postgresql") {
       const client = new pg.Client({ connectionString: tdb.config.url });

@@ -213,6 +213,14 @@ export const PREFERRED_QUEUED = prepared(
   ORDER BY priority DESC, created_at, id LIMIT $4`,
 );
 
+/** Walks the claim-order index's (workspace_id, status) prefix: one row at most per workspace. */
+const QUEUED_WORKSPACES = prepared(
+  "queued_workspaces",
+  `
+  SELECT w.id FROM unnest($1::text[]) AS w(id)
+  WHERE EXISTS (SELECT 1 FROM runs WHERE workspace_id = w.id AND status = 'queued')`,
+);
+
 const SEARCH_CARDS = prepared(
   "search_cards",
   `
@@ -368,6 +376,11 @@ export function createPostgresqlSql(pool: pg.Pool): DialectSql {
     async preferredQueued(a) {
       const { rows } = await read<{ id: string }>(PREFERRED_QUEUED([a.runnerId, a.workspaceId, a.boardId, a.limit]));
       return rows.map((r) => r.id);
+    },
+
+    async queuedWorkspaces(workspaceIds) {
+      const { rows } = await read<{ id: string }>(QUEUED_WORKSPACES([workspaceIds]));
+      return new Set(rows.map((r) => r.id));
     },
 
     async extendLease(a): Promise<LeaseState | null> {

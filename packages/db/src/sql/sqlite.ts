@@ -145,6 +145,11 @@ export const PREFERRED_QUEUED = `
         AND c.budget_usd <= (SELECT COALESCE(SUM(x.cost_usd), 0) FROM runs x WHERE x.card_id = c.id))
   ORDER BY priority DESC, created_at, id LIMIT ?`;
 
+/** Walks the claim-order index's (workspace_id, status) prefix: one row at most per workspace. */
+const QUEUED_WORKSPACES = `
+  SELECT w.value AS id FROM json_each(?) w
+  WHERE EXISTS (SELECT 1 FROM runs WHERE workspace_id = w.value AND status = 'queued')`;
+
 /** The lists arrive as JSON arrays; an empty one leaves its part out. */
 const SEARCH_CARDS = `
   SELECT c.id FROM cards c
@@ -193,6 +198,7 @@ function openHotPath(file: string) {
   const claimNextStmt = conn.prepare<unknown[], Record<string, unknown>>(CLAIM_NEXT);
   const claimByIdStmt = conn.prepare<unknown[], Record<string, unknown>>(CLAIM_BY_ID);
   const preferred = conn.prepare<[string, string, string | null, string | null, number], { id: string }>(PREFERRED_QUEUED);
+  const queuedWorkspaces = conn.prepare<[string], { id: string }>(QUEUED_WORKSPACES);
   const claimEvent = conn.prepare<[string, number, string, string]>(INSERT_EVENT);
   const claimProject = conn.prepare<[string], Record<string, unknown>>(CLAIM_PROJECT);
   const claimChecks = conn.prepare<[string], Record<string, unknown>>(CLAIM_CHECKS);
@@ -229,6 +235,8 @@ function openHotPath(file: string) {
     claimById: (a: ClaimByIdArgs) => whenNotBusy(() => claimOne.immediate(a)),
     preferredQueued: (a: PreferredQueuedArgs): Promise<string[]> =>
       whenNotBusy(() => preferred.all(a.runnerId, a.workspaceId, a.boardId, a.boardId, a.limit).map((r) => r.id)),
+    queuedWorkspaces: (workspaceIds: readonly string[]): Promise<Set<string>> =>
+      whenNotBusy(() => new Set(queuedWorkspaces.all(JSON.stringify(workspaceIds)).map((r) => r.id))),
     appendEvents: (a: AppendEventsArgs) => whenNotBusy(() => append.immediate(a)),
     eventsAfter: (runId: string, afterSeq: number, limit: number, maxBytes: number): Promise<RunEventsPage> =>
       whenNotBusy(() => {
@@ -318,6 +326,8 @@ export function createSqliteSql(db: AppPrismaClient, file: string): DialectSql {
     claimById: (a) => hot.claimById(a),
 
     preferredQueued: (a) => hot.preferredQueued(a),
+
+    queuedWorkspaces: (workspaceIds) => hot.queuedWorkspaces(workspaceIds),
 
     async extendLease(a): Promise<LeaseState | null> {
       const rows = await db.$queryRawUnsafe<{ leaseExpiresAt: number | bigint; cancelRequested: number | bigint }[]>(

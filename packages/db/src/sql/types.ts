@@ -24,6 +24,11 @@ export interface DialectSql {
    * beside the claim's own statement rather than a query through the client.
    */
   preferredQueued(args: PreferredQueuedArgs): Promise<string[]>;
+  /**
+   * Which of these workspaces have a queued run: one indexed probe each, in one round trip,
+   * so that a claim over many scopes tries only the scopes that can have work.
+   */
+  queuedWorkspaces(workspaceIds: readonly string[]): Promise<Set<string>>;
   /** Extends a held lease by `leaseMs` from database time; null when the lease is not held. */
   extendLease(args: ExtendLeaseArgs): Promise<LeaseState | null>;
   /** Claimed or running runs whose lease ran out by database time. */
