@@ -108,9 +108,8 @@ export async function claimAny(
 ): Promise<Claim | null> {
   const leaseMs = deps.config.leaseMs;
   const hasSandbox = opts.sandbox !== false;
+  // The claim statement offers each claimant its runner's own follow-ups first (the queue SQL).
   const tryScope = async (s: ClaimScopeInput): Promise<Claim | null> => {
-    const mine = await claimPreferred(deps, actor, s);
-    if (mine) return mine;
     const leaseToken = newLeaseToken();
     const got = await claimNextBatched(
       deps.db.sql,
@@ -164,37 +163,6 @@ export async function claimAny(
   } finally {
     waiter.close();
   }
-}
-
-/**
- * A follow-up whose parent's checkout this runner still holds goes to it first (others
- * skip it for PREFERRED_GRACE_S, see the queue SQL): claimed by id, oldest first.
- */
-async function claimPreferred(deps: Deps, actor: string, scope: ClaimScopeInput): Promise<Claim | null> {
-  const event = { actor, payload: { runnerId: scope.runnerId } };
-  const candidates = await deps.db.sql.preferredQueued({
-    runnerId: scope.runnerId,
-    workspaceId: scope.workspaceId,
-    boardId: scope.boardId ?? null,
-    limit: 3,
-  });
-  for (const runId of candidates) {
-    const leaseToken = newLeaseToken();
-    try {
-      const got = await deps.db.sql.claimById({
-        runId,
-        workspaceId: scope.workspaceId,
-        runnerId: scope.runnerId,
-        leaseToken,
-        leaseMs: deps.config.leaseMs,
-        event,
-      });
-      if (got) return claimed(deps, got, leaseToken);
-    } catch (err) {
-      if (!(err instanceof RowLockedError)) throw err;
-    }
-  }
-  return null;
 }
 
 function claimed(deps: Deps, got: Claimed, leaseToken: string): Claim {

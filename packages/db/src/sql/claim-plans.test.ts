@@ -4,15 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, testProviders, type TestDatabase } from "@agentboard/testkit";
 import { createDatabase, type Database } from "../client.js";
 import { migrate } from "../migrate.js";
-import { PREFERRED_QUEUED as PG_PREFERRED_QUEUED } from "./postgresql.js";
-import { PREFERRED_QUEUED as SQLITE_PREFERRED_QUEUED } from "./sqlite.js";
+import { CLAIM_NEXT as PG_CLAIM_NEXT } from "./postgresql.js";
+import { PREFERRED_NEXT as SQLITE_PREFERRED_NEXT } from "./sqlite.js";
 
 /**
- * Every claim first asks for the claimant's preferred follow-ups. With a long queue that
- * question must not cost the length of the queue: it walked the workspace's whole queue
- * through the claim-order index (4 ms at 6,000 queued runs on PostgreSQL, four times the
- * claim itself) until the preferred index also held the claim order. The plans are read
- * right after a bulk enqueue, before any ANALYZE, as a claim meets them then.
+ * Every claim first looks for the claimant's own follow-ups. With a long queue that must
+ * not cost the length of the queue: it walked the workspace's whole queue through the
+ * claim-order index (4 ms at 6,000 queued runs on PostgreSQL, four times the claim itself)
+ * until the preferred index also held the claim order. The plans are read right after a
+ * bulk enqueue, before any ANALYZE, as a claim meets them then.
  */
 const QUEUED = 3_000;
 
@@ -31,10 +31,10 @@ function* nodes(plan: PlanNode): Generator<PlanNode> {
   for (const child of plan.Plans ?? []) yield* nodes(child);
 }
 
-describe.each(testProviders)("the preferred follow-ups query on %s", (provider) => {
+describe.each(testProviders)("what a claim reads on %s", (provider) => {
   let tdb: TestDatabase;
   let db: Database;
-  let args: { runnerId: string; workspaceId: string; preferred: string[] };
+  let args: { runnerId: string; otherRunnerId: string; workspaceId: string; preferred: string[] };
 
   beforeAll(async () => {
     tdb = await createTestDatabase(provider);
@@ -61,16 +61,12 @@ describe.each(testProviders)("the preferred follow-ups query on %s", (provider) 
     const preferred = await Promise.all(
       [0, 1].map(async (i) => (await p.run.create({ data: { ...scope, branch: `follow-up-${i}`, preferredRunnerId: runner.id, priority: i } })).id),
     );
-    args = { runnerId: runner.id, workspaceId: ws.id, preferred };
+    const other = await p.runner.create({ data: { workspaceId: ws.id, name: "other" } });
+    args = { runnerId: runner.id, otherRunnerId: other.id, workspaceId: ws.id, preferred };
   });
   afterAll(async () => {
     await db.close();
     await tdb.drop();
-  });
-
-  it("finds them, highest priority first", async () => {
-    const got = await db.sql.preferredQueued({ runnerId: args.runnerId, workspaceId: args.workspaceId, boardId: null, limit: 3 });
-    expect(got).toEqual([...args.preferred].reverse());
   });
 
   it("tells which workspaces have a queued run: not one with only claimed or finished runs, not an unknown id", async () => {
@@ -97,29 +93,47 @@ describe.each(testProviders)("the preferred follow-ups query on %s", (provider) 
     await p.run.delete({ where: { id: queued.id } });
   });
 
-  it("reads only the claimant's preferred runs, not the queue", async () => {
+  it("reads the claimant's own follow-ups, not the queue, and then only the head of the queue", async () => {
     if (tdb.config.provider === "postgresql") {
       const client = new pg.Client({ connectionString: tdb.config.url });
       await client.connect();
+      const lit = (v: string) => client.escapeLiteral(v);
+      /** What the claim statement reads of `runs` for one claimant of `runnerId` (claimed, then rolled back). */
+      const readFor = async (runnerId: string) => {
+        await client.query("BEGIN");
+        try {
+          const { rows } = await client.query<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(
+            `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim(${lit(args.workspaceId)}, NULL, '[]', 30000, ` +
+              `ARRAY[${lit(runnerId)}], ARRAY['lease'], ARRAY['runner:x'], ARRAY['{}'::jsonb])`,
+          );
+          const scans = [...nodes(rows[0]!["QUERY PLAN"][0].Plan)].filter((n) => n["Relation Name"] === "runs" && n["Node Type"] !== "ModifyTable");
+          return {
+            indexes: scans.map((n) => n["Index Name"]),
+            rows: scans.reduce((sum, n) => sum + (n["Actual Rows"] ?? 0) * (n["Actual Loops"] ?? 1) + (n["Rows Removed by Filter"] ?? 0), 0),
+          };
+        } finally {
+          await client.query("ROLLBACK");
+        }
+      };
       try {
         // A named statement runs on a generic plan once the server settles on one: plan it so now.
         await client.query("SET plan_cache_mode = force_generic_plan");
-        await client.query(`PREPARE preferred(text, text, text, int) AS ${PG_PREFERRED_QUEUED([]).text}`);
-        const { rows } = await client.query<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(
-          `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE preferred(${client.escapeLiteral(args.runnerId)}, ${client.escapeLiteral(args.workspaceId)}, NULL, 3)`,
-        );
-        const scans = [...nodes(rows[0]!["QUERY PLAN"][0].Plan)].filter((n) => n["Relation Name"] === "runs");
-        const read = scans.reduce((sum, n) => sum + (n["Actual Rows"] ?? 0) * (n["Actual Loops"] ?? 1) + (n["Rows Removed by Filter"] ?? 0), 0);
-        expect(scans.map((n) => n["Index Name"])).toContain("runs_preferred_runner_id_status_priority_created_at_id_idx");
-        expect(read).toBeLessThanOrEqual(args.preferred.length);
+        await client.query(`PREPARE claim AS ${PG_CLAIM_NEXT([]).text}`);
+        const mine = await readFor(args.runnerId);
+        expect(mine.indexes).toContain("runs_preferred_runner_id_status_priority_created_at_id_idx");
+        // The follow-up, and the update of its row: not the 3,000 queued before it.
+        expect(mine.rows).toBeLessThanOrEqual(4);
+        const other = await readFor(args.otherRunnerId);
+        // Nothing of its own; the head of the queue, past the follow-ups it must leave alone.
+        expect(other.rows).toBeLessThanOrEqual(4 + args.preferred.length);
       } finally {
         await client.end();
       }
     } else {
       const conn = new BetterSqlite3(tdb.config.file, { readonly: true });
       try {
-        const plan = conn.prepare(`EXPLAIN QUERY PLAN ${SQLITE_PREFERRED_QUEUED}`).all(args.runnerId, args.workspaceId, null, null, 3) as { detail: string }[];
-        const runsScan = plan.map((r) => r.detail).find((d) => /^(SEARCH|SCAN) runs\b/.test(d));
+        const plan = conn.prepare(`EXPLAIN QUERY PLAN ${SQLITE_PREFERRED_NEXT}`).all(args.runnerId, args.workspaceId, null, null, "[]") as { detail: string }[];
+        const runsScan = plan.map((r) => r.detail).find((d) => /^(SEARCH|SCAN) r\b/.test(d));
         expect(runsScan).toMatch(/USING INDEX runs_preferred_runner_id_status_priority_created_at_id_idx \(preferred_runner_id=\? AND status=\?\)/);
         // The index gives the claim order: no sort of what it finds.
         expect(plan.map((r) => r.detail)).not.toContain("USE TEMP B-TREE FOR ORDER BY");

@@ -18,7 +18,8 @@ import {
 } from "./types.js";
 
 /**
- * PostgreSQL: a claim is one statement — FOR UPDATE SKIP LOCKED, the claim event, and the
+ * PostgreSQL: a claim is one statement — the claimant's own follow-ups first, then FOR
+ * UPDATE SKIP LOCKED in claim order, the claim event, and the
  * run, its project and its checks returned as JSON. Concurrent claims of one scope are
  * claimed together by one such statement, each claimant paired with one run. The queue's
  * statements go straight through the `pg` driver: they are every runner's hot path, and
@@ -60,33 +61,67 @@ function prepared(name: string, text: string) {
   return (values: unknown[]): pg.QueryConfig => ({ name: `agentboard_${name}`, text, values });
 }
 
-/** Claimant `ord` (1-based, in arrival order) gets the `ord`-th eligible run. */
-const CLAIM_NEXT = prepared(
+/** A run a claim may take: its card's budget (if any) is not spent. */
+const CARD_BUDGET_LEFT = `NOT EXISTS (SELECT 1 FROM cards c
+        WHERE c.id = runs.card_id AND c.budget_usd IS NOT NULL
+          AND c.budget_usd <= (SELECT COALESCE(SUM(x.cost_usd), 0) FROM runs x WHERE x.card_id = c.id))`;
+
+/**
+ * One statement for a batch of claimants (1-based `ord`, in arrival order). First the
+ * claimants' own follow-ups (`mine`: runs whose `preferred_runner_id` is a claimant's
+ * runner, the one holding the parent's checkout; others skip them for PREFERRED_GRACE_S),
+ * read through the preferred index, a runner's n-th claimant getting its n-th follow-up;
+ * the `k`-th of the other claimants then gets the `k`-th eligible run in claim order.
+ */
+export const CLAIM_NEXT = prepared(
   "claim_next",
   bind(
     `WITH want AS (
     SELECT * FROM unnest($RUNNERS::text[], $TOKENS::text[], $ACTORS::text[], $PAYLOADS::jsonb[])
       WITH ORDINALITY AS w(runner_id, lease_token, actor, payload, ord)
+  ), budget_spent AS (
+    SELECT 1 FROM workspaces w WHERE w.id = $WS AND w.budget_usd IS NOT NULL AND w.spent_usd >= w.budget_usd
+  ), offered AS MATERIALIZED (
+    -- Per runner, so that each is one lookup in the preferred index.
+    SELECT f.* FROM (SELECT DISTINCT runner_id FROM want) w CROSS JOIN LATERAL (
+      SELECT id, preferred_runner_id, priority, created_at FROM runs
+      WHERE preferred_runner_id = w.runner_id AND status = 'queued' AND workspace_id = $WS
+        AND ($BOARD::text IS NULL OR board_id = $BOARD)
+        AND labels <@ $LABELS::jsonb
+        AND NOT EXISTS (SELECT 1 FROM budget_spent)
+        AND ${CARD_BUDGET_LEFT}
+      FOR UPDATE SKIP LOCKED
+    ) f
+  ), mine AS (
+    -- A runner's n-th claimant of the batch gets its n-th follow-up in claim order.
+    SELECT o.id, w.ord
+    FROM (SELECT id, preferred_runner_id,
+        row_number() OVER (PARTITION BY preferred_runner_id ORDER BY priority DESC, created_at, id) AS nth FROM offered) o
+    JOIN (SELECT runner_id, ord, row_number() OVER (PARTITION BY runner_id ORDER BY ord) AS nth FROM want) w
+      ON w.runner_id = o.preferred_runner_id AND w.nth = o.nth
+  ), rest AS (
+    SELECT ord, row_number() OVER (ORDER BY ord) AS k FROM want WHERE ord NOT IN (SELECT ord FROM mine)
   ), picked AS MATERIALIZED (
     SELECT id, priority, created_at FROM runs
     WHERE workspace_id = $WS AND status = 'queued'
       AND ($BOARD::text IS NULL OR board_id = $BOARD)
       AND labels <@ $LABELS::jsonb
-      -- A follow-up waits ${PREFERRED_GRACE_S} s for the runner holding its parent's checkout (it claims it by id).
+      -- A follow-up waits ${PREFERRED_GRACE_S} s for the runner holding its parent's checkout (mine, above).
       AND (preferred_runner_id IS NULL OR created_at < ${NOW} - interval '${PREFERRED_GRACE_S} seconds')
-      AND NOT EXISTS (SELECT 1 FROM workspaces w
-        WHERE w.id = $WS AND w.budget_usd IS NOT NULL AND w.spent_usd >= w.budget_usd)
+      AND id NOT IN (SELECT id FROM offered)
+      AND NOT EXISTS (SELECT 1 FROM budget_spent)
       -- A card's budget caps what its runs cost together: none is claimed once it is reached.
-      AND NOT EXISTS (SELECT 1 FROM cards c
-        WHERE c.id = runs.card_id AND c.budget_usd IS NOT NULL
-          AND c.budget_usd <= (SELECT COALESCE(SUM(x.cost_usd), 0) FROM runs x WHERE x.card_id = c.id))
+      AND ${CARD_BUDGET_LEFT}
     ORDER BY priority DESC, created_at, id
-    LIMIT cardinality($RUNNERS::text[])
+    LIMIT (SELECT count(*) FROM rest)
     FOR UPDATE SKIP LOCKED
   ), pair AS (
+    SELECT mine.id, want.runner_id, want.lease_token, want.actor, want.payload, want.ord
+    FROM mine JOIN want ON want.ord = mine.ord
+    UNION ALL
     SELECT n.id, want.runner_id, want.lease_token, want.actor, want.payload, want.ord
-    FROM (SELECT id, row_number() OVER (ORDER BY priority DESC, created_at, id) AS ord FROM picked) n
-    JOIN want ON want.ord = n.ord
+    FROM (SELECT id, row_number() OVER (ORDER BY priority DESC, created_at, id) AS k FROM picked) n
+    JOIN rest ON rest.k = n.k JOIN want ON want.ord = rest.ord
   ), ${claimPairs}`,
     ["WS", "BOARD", "LABELS", "LEASE", "RUNNERS", "TOKENS", "ACTORS", "PAYLOADS"],
   ),
@@ -200,19 +235,6 @@ function formatCursor(seen: string, page?: { upTo: string; afterId: number }): s
   return page ? `${seen}~${page.upTo}~${page.afterId}` : seen;
 }
 
-/** strpos, not LIKE: the words are plain text (a `%` in one is a percent sign). */
-export const PREFERRED_QUEUED = prepared(
-  "preferred_queued",
-  `
-  SELECT id FROM runs
-  WHERE preferred_runner_id = $1 AND status = 'queued' AND workspace_id = $2 AND ($3::text IS NULL OR board_id = $3)
-    -- A card's budget caps what its runs cost together: none is claimed once it is reached.
-    AND NOT EXISTS (SELECT 1 FROM cards c
-      WHERE c.id = runs.card_id AND c.budget_usd IS NOT NULL
-        AND c.budget_usd <= (SELECT COALESCE(SUM(x.cost_usd), 0) FROM runs x WHERE x.card_id = c.id))
-  ORDER BY priority DESC, created_at, id LIMIT $4`,
-);
-
 /** Walks the claim-order index's (workspace_id, status) prefix: one row at most per workspace. */
 const QUEUED_WORKSPACES = prepared(
   "queued_workspaces",
@@ -221,6 +243,7 @@ const QUEUED_WORKSPACES = prepared(
   WHERE EXISTS (SELECT 1 FROM runs WHERE workspace_id = w.id AND status = 'queued')`,
 );
 
+/** strpos, not LIKE: the words are plain text (a `%` in one is a percent sign). */
 const SEARCH_CARDS = prepared(
   "search_cards",
   `
@@ -371,11 +394,6 @@ export function createPostgresqlSql(pool: pg.Pool): DialectSql {
       } catch (err) {
         rethrowLocked(err);
       }
-    },
-
-    async preferredQueued(a) {
-      const { rows } = await read<{ id: string }>(PREFERRED_QUEUED([a.runnerId, a.workspaceId, a.boardId, a.limit]));
-      return rows.map((r) => r.id);
     },
 
     async queuedWorkspaces(workspaceIds) {

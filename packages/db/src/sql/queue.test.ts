@@ -80,9 +80,10 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
     expect(new Set(ids).size).toBe(32);
   });
 
-  it("preferredQueued lists only the queued runs waiting for that runner, in claim order, scoped by workspace and board", async () => {
-    const base = Date.UTC(2026, 1, 1);
-    const [a, b] = runners as [string, string];
+  it("gives each claimant its runner's own follow-ups first, in claim order and scope; another runner's only after the grace", async () => {
+    await db.prisma.run.updateMany({ where: { status: "queued" }, data: { status: "cancelled" } });
+    const base = Date.now() - 1000;
+    const [a, b, c] = runners as [string, string, string];
     const mk = (branch: string, preferredRunnerId: string | null, priority: number, ms: number, extra: { status?: "claimed"; boardId?: string } = {}) =>
       db.prisma.run.create({
         data: { ...scope, ...extra, prompt: "p", engine: "command", branch, baseBranch: "main", priority, preferredRunnerId, createdAt: new Date(base + ms) },
@@ -91,15 +92,22 @@ describe.each(testProviders)("claimNext for several claimants on %s", (provider)
     const older = await mk("pref-older", a, 0, 0);
     const urgent = await mk("pref-urgent", a, 3, 5);
     await mk("pref-claimed", a, 9, 1, { status: "claimed" });
-    await mk("pref-of-b", b, 9, 2);
-    await mk("pref-none", null, 9, 3);
+    const ofB = await mk("pref-of-b", b, 9, 2);
+    const none = await mk("pref-none", null, 1, 3);
     const elsewhere = await mk("pref-other-board", a, 0, 4, { boardId: otherBoard.id });
+    const claim = (boardId: string | null, who: ClaimantLease[]) =>
+      db.sql.claimNext({ workspaceId: scope.workspaceId, boardId, labels: [], leaseMs: 30_000, claimants: who });
 
-    const args = { runnerId: a, workspaceId: scope.workspaceId, limit: 10 };
-    expect(await db.sql.preferredQueued({ ...args, boardId: null })).toEqual([urgent.id, older.id, elsewhere.id]);
-    expect(await db.sql.preferredQueued({ ...args, boardId: scope.boardId })).toEqual([urgent.id, older.id]);
-    expect(await db.sql.preferredQueued({ ...args, boardId: null, limit: 1 })).toEqual([urgent.id]);
-    expect(await db.sql.preferredQueued({ ...args, boardId: null, workspaceId: "no-such-workspace" })).toEqual([]);
+    // Two claimants of runner a and one of c on this board: a's two follow-ups go to a's
+    // claimants, highest priority first; c gets the only run nobody waits for (b's is b's
+    // for the grace, whatever its priority).
+    const first = await claim(scope.boardId, [claimant(a, 1), claimant(c, 2), claimant(a, 3)]);
+    expect(first.map((x) => x?.run.id)).toEqual([urgent.id, none.id, older.id]);
+    expect(first.map((x) => x?.run.runnerId)).toEqual([a, c, a]);
+    // Nothing else is claimable on this board but for b; the other board's follow-up is a's.
+    expect(await claim(scope.boardId, [claimant(a, 4), claimant(c, 5)])).toEqual([null, null]);
+    expect((await claim(scope.boardId, [claimant(b, 6)]))[0]?.run.id).toBe(ofB.id);
+    expect((await claim(null, [claimant(c, 7), claimant(a, 8)])).map((x) => x?.run.id ?? null)).toEqual([null, elsewhere.id]);
     await db.prisma.run.updateMany({ where: { branch: { startsWith: "pref-" } }, data: { status: "cancelled" } });
   });
 

@@ -14,7 +14,6 @@ import {
   type ClaimCheck,
   type ClaimEvent,
   type ClaimNextArgs,
-  type PreferredQueuedArgs,
   type CardSearch,
   type RunEventsPage,
   type Claimed,
@@ -35,21 +34,27 @@ const CLAIM_SET = `status = 'claimed', runner_id = ?, lease_token = ?,
   lease_expires_at = ${NOW_MS} + ?, heartbeat_at = ${NOW_MS}, claimed_at = ${NOW_MS},
   attempt = attempt + 1, event_seq = event_seq + 1, updated_at = ${NOW_MS}`;
 
+/** The run's labels are all among the claimant's (a JSON array parameter). */
+const LABELS_HELD = "NOT EXISTS (SELECT 1 FROM json_each(r.labels) l WHERE l.value NOT IN (SELECT value FROM json_each(?)))";
+
+/** Neither the workspace's budget nor the run's card's is spent. */
+const BUDGETS_LEFT = `NOT EXISTS (SELECT 1 FROM workspaces w
+        WHERE w.id = r.workspace_id AND w.budget_usd IS NOT NULL AND w.spent_usd >= w.budget_usd)
+      -- A card's budget caps what its runs cost together: none is claimed once it is reached.
+      AND NOT EXISTS (SELECT 1 FROM cards c
+        WHERE c.id = r.card_id AND c.budget_usd IS NOT NULL
+          AND c.budget_usd <= (SELECT COALESCE(SUM(x.cost_usd), 0) FROM runs x WHERE x.card_id = c.id))`;
+
 const CLAIM_NEXT = `
   UPDATE runs SET ${CLAIM_SET}
   WHERE id = (
     SELECT r.id FROM runs r
     WHERE r.workspace_id = ? AND r.status = 'queued'
       AND (? IS NULL OR r.board_id = ?)
-      AND NOT EXISTS (SELECT 1 FROM json_each(r.labels) l WHERE l.value NOT IN (SELECT value FROM json_each(?)))
-      -- A follow-up waits ${PREFERRED_GRACE_S} s for the runner holding its parent's checkout (it claims it by id).
+      AND ${LABELS_HELD}
+      -- A follow-up waits ${PREFERRED_GRACE_S} s for the runner holding its parent's checkout (PREFERRED_NEXT).
       AND (r.preferred_runner_id IS NULL OR r.created_at < ${NOW_MS} - ${PREFERRED_GRACE_S * 1000})
-      AND NOT EXISTS (SELECT 1 FROM workspaces w
-        WHERE w.id = r.workspace_id AND w.budget_usd IS NOT NULL AND w.spent_usd >= w.budget_usd)
-      -- A card's budget caps what its runs cost together: none is claimed once it is reached.
-      AND NOT EXISTS (SELECT 1 FROM cards c
-        WHERE c.id = r.card_id AND c.budget_usd IS NOT NULL
-          AND c.budget_usd <= (SELECT COALESCE(SUM(x.cost_usd), 0) FROM runs x WHERE x.card_id = c.id))
+      AND ${BUDGETS_LEFT}
     ORDER BY r.priority DESC, r.created_at, r.id
     LIMIT 1)
   RETURNING *`;
@@ -136,14 +141,13 @@ function parseCursor(text: string): number {
   return Number(text);
 }
 
-export const PREFERRED_QUEUED = `
-  SELECT id FROM runs
-  WHERE preferred_runner_id = ? AND status = 'queued' AND workspace_id = ? AND (? IS NULL OR board_id = ?)
-    -- A card's budget caps what its runs cost together: none is claimed once it is reached.
-    AND NOT EXISTS (SELECT 1 FROM cards c
-      WHERE c.id = runs.card_id AND c.budget_usd IS NOT NULL
-        AND c.budget_usd <= (SELECT COALESCE(SUM(x.cost_usd), 0) FROM runs x WHERE x.card_id = c.id))
-  ORDER BY priority DESC, created_at, id LIMIT ?`;
+/** The claimant's own next follow-up (through the preferred index), claimed before the queue's next run. */
+export const PREFERRED_NEXT = `
+  SELECT r.id FROM runs r
+  WHERE r.preferred_runner_id = ? AND r.status = 'queued' AND r.workspace_id = ? AND (? IS NULL OR r.board_id = ?)
+    AND ${LABELS_HELD}
+    AND ${BUDGETS_LEFT}
+  ORDER BY r.priority DESC, r.created_at, r.id LIMIT 1`;
 
 /** Walks the claim-order index's (workspace_id, status) prefix: one row at most per workspace. */
 const QUEUED_WORKSPACES = `
@@ -197,7 +201,7 @@ function openHotPath(file: string) {
   const fromStored = (e: StoredEvent): RunEvent => ({ ...e, payload: JSON.parse(e.payload) as RunEvent["payload"], createdAt: new Date(e.createdAt) });
   const claimNextStmt = conn.prepare<unknown[], Record<string, unknown>>(CLAIM_NEXT);
   const claimByIdStmt = conn.prepare<unknown[], Record<string, unknown>>(CLAIM_BY_ID);
-  const preferred = conn.prepare<[string, string, string | null, string | null, number], { id: string }>(PREFERRED_QUEUED);
+  const preferredNext = conn.prepare<[string, string, string | null, string | null, string], { id: string }>(PREFERRED_NEXT);
   const queuedWorkspaces = conn.prepare<[string], { id: string }>(QUEUED_WORKSPACES);
   const claimEvent = conn.prepare<[string, number, string, string]>(INSERT_EVENT);
   const claimProject = conn.prepare<[string], Record<string, unknown>>(CLAIM_PROJECT);
@@ -213,12 +217,17 @@ function openHotPath(file: string) {
   };
   // Every claimant of a batch in one synchronous write transaction: no other statement
   // interleaves, so two claimants never see the same queued run.
-  const claimBatch = conn.transaction((a: ClaimNextArgs): (Claimed | null)[] =>
-    a.claimants.map((c) => {
-      const row = claimNextStmt.get(c.runnerId, c.leaseToken, a.leaseMs, a.workspaceId, a.boardId, a.boardId, JSON.stringify(a.labels));
+  const claimBatch = conn.transaction((a: ClaimNextArgs): (Claimed | null)[] => {
+    const labels = JSON.stringify(a.labels);
+    return a.claimants.map((c) => {
+      // The claimant's own follow-up first (the runner holding its parent's checkout).
+      const mine = preferredNext.get(c.runnerId, a.workspaceId, a.boardId, a.boardId, labels);
+      const row = mine
+        ? claimByIdStmt.get(c.runnerId, c.leaseToken, a.leaseMs, mine.id, a.workspaceId)
+        : claimNextStmt.get(c.runnerId, c.leaseToken, a.leaseMs, a.workspaceId, a.boardId, a.boardId, labels);
       return row ? toClaimed(row, c.event) : null;
-    }),
-  );
+    });
+  });
   const claimOne = conn.transaction((a: ClaimByIdArgs): Claimed | null => {
     const row = claimByIdStmt.get(a.runnerId, a.leaseToken, a.leaseMs, a.runId, a.workspaceId);
     return row ? toClaimed(row, a.event) : null;
@@ -233,8 +242,6 @@ function openHotPath(file: string) {
   return {
     claimNext: (a: ClaimNextArgs) => whenNotBusy(() => claimBatch.immediate(a)),
     claimById: (a: ClaimByIdArgs) => whenNotBusy(() => claimOne.immediate(a)),
-    preferredQueued: (a: PreferredQueuedArgs): Promise<string[]> =>
-      whenNotBusy(() => preferred.all(a.runnerId, a.workspaceId, a.boardId, a.boardId, a.limit).map((r) => r.id)),
     queuedWorkspaces: (workspaceIds: readonly string[]): Promise<Set<string>> =>
       whenNotBusy(() => new Set(queuedWorkspaces.all(JSON.stringify(workspaceIds)).map((r) => r.id))),
     appendEvents: (a: AppendEventsArgs) => whenNotBusy(() => append.immediate(a)),
@@ -324,8 +331,6 @@ export function createSqliteSql(db: AppPrismaClient, file: string): DialectSql {
     claimNext: (a) => hot.claimNext(a),
 
     claimById: (a) => hot.claimById(a),
-
-    preferredQueued: (a) => hot.preferredQueued(a),
 
     queuedWorkspaces: (workspaceIds) => hot.queuedWorkspaces(workspaceIds),
 

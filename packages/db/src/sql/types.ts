@@ -10,20 +10,16 @@ import type { RunStatus } from "../generated/postgresql/enums.js";
  */
 export interface DialectSql {
   /**
-   * Claims the next eligible queued run (priority, then age) for each claimant, in one
-   * statement, appends a `run.claimed` for each, and returns what each runner needs: the
-   * run, its project and its automatic DoD checks. Result `i` is claimant `i`'s, null when
-   * no eligible run was left for it; earlier claimants get the earlier runs.
+   * Claims a run for each claimant, in one statement: its own follow-up first (a queued run
+   * whose `preferredRunnerId` is the claimant's runner, which holds the parent's checkout),
+   * else the next eligible queued run (priority, then age; another runner's follow-up only
+   * after PREFERRED_GRACE_S). Appends a `run.claimed` for each and returns what each runner
+   * needs: the run, its project and its automatic DoD checks. Result `i` is claimant `i`'s,
+   * null when no eligible run was left for it; earlier claimants get the earlier runs.
    */
   claimNext(args: ClaimNextArgs): Promise<(Claimed | null)[]>;
   /** Claims one queued run by id the same way; null when it is not queued. */
   claimById(args: ClaimByIdArgs): Promise<Claimed | null>;
-  /**
-   * Queued runs waiting for this runner (a follow-up whose parent's checkout it holds),
-   * in claim order, at most `limit`: asked before every claim, so it is one indexed read
-   * beside the claim's own statement rather than a query through the client.
-   */
-  preferredQueued(args: PreferredQueuedArgs): Promise<string[]>;
   /**
    * Which of these workspaces have a queued run: one indexed probe each, in one round trip,
    * so that a claim over many scopes tries only the scopes that can have work.
@@ -156,13 +152,6 @@ export interface ClaimNextArgs {
   labels: string[];
   leaseMs: number;
   claimants: ClaimantLease[];
-}
-
-export interface PreferredQueuedArgs {
-  runnerId: string;
-  workspaceId: string;
-  boardId: string | null;
-  limit: number;
 }
 
 export interface ClaimByIdArgs {
