@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, type Locator, test } from "@playwright/test";
 import type { RouterInputs } from "@agentboard/client";
 import { adminClient, seedWorkspace } from "./support/api";
 import { p95FrameMs, reportPerf } from "./support/perf";
@@ -35,6 +35,18 @@ function eventAt(i: number): NewEvent {
   }
 }
 
+/**
+ * The row with this text is on screen: the log scrolled to it inside its box, and the box
+ * scrolled into the window (again on each try: the panels above the log load on their own
+ * and may push it down after the first scroll).
+ */
+async function expectShown(log: Locator, text: string) {
+  await expect(async () => {
+    await log.evaluate((el) => el.scrollIntoView({ block: "end" }));
+    await expect(log.getByText(text)).toBeInViewport({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+}
+
 test("a run of 5,000 events: the log shows the latest, reads older ones on demand, scrolls smoothly and keeps following", async ({ page }) => {
   test.setTimeout(180_000);
   const api = adminClient();
@@ -66,10 +78,13 @@ test("a run of 5,000 events: the log shows the latest, reads older ones on deman
   expect(Number(await log.getAttribute("data-count"))).toBeLessThan(total);
   expect(await log.getAttribute("data-duplicates")).toBe("0");
   expect(await log.getAttribute("data-gaps")).toBe("0");
-  // Following: the newest item is on screen (the log's box scrolled into the window first).
-  await log.evaluate((el) => el.scrollIntoView({ block: "end" }));
-  await expect(log.getByText(`test ${EVENTS / 5 - 1} passed`)).toBeInViewport();
+  // Following: the newest item is on screen.
+  await expectShown(log, `test ${EVENTS / 5 - 1} passed`);
   const rendered = await log.locator("li.event-row").count();
+  // And stays there when its rows change height: a narrower window wraps them anew.
+  await page.setViewportSize({ width: 420, height: 900 });
+  await expectShown(log, `test ${EVENTS / 5 - 1} passed`);
+  await page.setViewportSize({ width: 1440, height: 900 });
 
   const frames = await p95FrameMs(log, "jump");
   reportPerf(
@@ -100,7 +115,7 @@ test("a run of 5,000 events: the log shows the latest, reads older ones on deman
   await expect.poll(() => log.getAttribute("data-last-seq"), { intervals: [50] }).toBe(String(total + 1));
   // Following lets the oldest go: the page holds a window, not the whole run.
   expect(Number(await log.getAttribute("data-count"))).toBeLessThanOrEqual(2_000);
-  await expect(log.getByText("One more, live.")).toBeInViewport();
+  await expectShown(log, "One more, live.");
 
   await api.run.cancel.mutate({ runId: run.id });
 });

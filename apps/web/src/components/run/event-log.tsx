@@ -1,6 +1,6 @@
 "use client";
 
-import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { memo, useEffect, useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { formatTime } from "@/lib/format";
 import { cn } from "@/components/ui/cn";
@@ -19,35 +19,29 @@ export function EventLog({ live }: { live: RunEvents }) {
   const items = useMemo(() => toLogItems(events), [events]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(true);
+  // Anchored at the end, as a log is: older events put in front keep what is on screen
+  // where it was, and a log scrolled to its end stays there while its rows are measured
+  // or grow (the library's own end anchoring, not a one-off scroll that a late measurement
+  // undoes).
   const virtualizer = useVirtualizer({
     count: items.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => 44,
     overscan: 10,
     getItemKey: (i) => items[i]?.key ?? i,
+    anchorTo: "end",
+    followOnAppend: follow,
   });
 
   useEffect(() => setFollowing(follow), [follow, setFollowing]);
 
-  // Older events put in front keep what is on screen where it was.
-  const firstKey = items[0]?.key;
-  const anchor = useRef<{ key: string | undefined; fromBottom: number } | null>(null);
-  useLayoutEffect(() => {
-    const el = scrollRef.current;
-    const a = anchor.current;
-    if (el && a && a.key !== firstKey && !follow) el.scrollTop = el.scrollHeight - a.fromBottom;
-    anchor.current = null;
-  }, [firstKey, follow]);
-
+  // Following: to the end when following starts, and whenever the window of events moves.
   useEffect(() => {
-    const el = scrollRef.current;
-    if (follow && el && items.length > 0) virtualizer.scrollToIndex(items.length - 1, { align: "end" });
+    if (follow && items.length > 0) virtualizer.scrollToEnd();
   }, [items, follow, virtualizer]);
 
   const readOlder = () => {
-    const el = scrollRef.current;
-    if (!el || older === null || loadingOlder) return;
-    anchor.current = { key: firstKey, fromBottom: el.scrollHeight - el.scrollTop };
+    if (!scrollRef.current || older === null || loadingOlder) return;
     loadOlder();
   };
 
