@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, isTrackedEnvelope, TRPCError } from "@trpc/server";
+import { LRUCache } from "lru-cache";
 import { whenWritable } from "./backpressure.js";
 import { parseJson, type DirectCall } from "./direct-mutation.js";
 import { appRouter } from "../root.js";
@@ -82,13 +83,29 @@ function nextOrStop(it: AsyncIterator<unknown>, signal: AbortSignal): Promise<It
   });
 }
 
+const serialize = (v: unknown) => JSON.stringify(transformer.output.serialize(v));
+
+/**
+ * Each tracked event serialized once for all its followers: the followers of a run, or of a
+ * board, get the very same event objects from one shared read (services/streams.ts) at
+ * about the same moment, and events are never changed once read. Only the latest texts are
+ * kept (bounded in entries and characters), so a follower far behind serializes its own.
+ */
+const serializedEvents = new LRUCache<object, string>({ max: 4_096, maxSize: 4 * 1024 * 1024, sizeCalculation: (text) => Math.max(1, text.length) });
+
+function serializeEvent(data: unknown): string {
+  if (typeof data !== "object" || data === null) return serialize(data);
+  let text = serializedEvents.get(data);
+  if (text === undefined) serializedEvents.set(data, (text = serialize(data)));
+  return text;
+}
+
 export async function serveSubscription(opts: DirectCall & { call: SubscriptionCall; pingMs?: number }): Promise<void> {
   const { req, res, call } = opts;
   const pingMs = opts.pingMs ?? DEFAULT_PING_MS;
   const { path, search } = call;
   const abort = new AbortController();
   res.once("close", () => abort.abort());
-  const serialize = (v: unknown) => JSON.stringify(transformer.output.serialize(v));
 
   let lastWrite = Date.now();
   const send = (text: string) => {
@@ -136,7 +153,7 @@ export async function serveSubscription(opts: DirectCall & { call: SubscriptionC
       const value = next.value;
       if (isTrackedEnvelope(value)) {
         lastEventId = value[0];
-        send(frame({ data: serialize(value[1]), id: value[0] }));
+        send(frame({ data: serializeEvent(value[1]), id: value[0] }));
       } else if (lastEventId === null) {
         send(frame({ data: serialize(value) }));
       } else {

@@ -47,24 +47,32 @@ export function rememberEvents(deps: Deps, runId: string, events: RunEvent[]): v
 }
 
 /**
- * Reads in flight, by run and cursor. Every live follower of a run sits at the same cursor
- * and is woken by the same notification, so one query serves them all instead of one each.
+ * Reads in flight, by what they read (a run or a board, and the cursor). Every live
+ * follower of a run or board sits at the same cursor and is woken by the same
+ * notification, so one query serves them all instead of one each; they also get the same
+ * objects, which the SSE writer serializes once for all of them.
  */
-const inFlight = new WeakMap<Deps, Map<string, Promise<RunEventsPage>>>();
+function sharedReads<T>(): (deps: Deps, key: string, read: () => Promise<T>) => Promise<T> {
+  const byDeps = new WeakMap<Deps, Map<string, Promise<T>>>();
+  return (deps, key, read) => {
+    let reads = byDeps.get(deps);
+    if (!reads) byDeps.set(deps, (reads = new Map()));
+    const pending = reads.get(key);
+    if (pending) return pending;
+    const started = read().finally(() => reads.delete(key));
+    reads.set(key, started);
+    return started;
+  };
+}
+
+const runReads = sharedReads<RunEventsPage>();
 
 function readRunEvents(deps: Deps, runId: string, afterSeq: number): Promise<RunEventsPage> {
   // What this process appended last is everything there is, unless another replica wrote
   // since, and then a notification brings the follower back here.
   const recent = recentByDeps.get(deps)?.after(runId, afterSeq, PAGE);
   if (recent) return Promise.resolve({ events: recent, more: false });
-  let reads = inFlight.get(deps);
-  if (!reads) inFlight.set(deps, (reads = new Map()));
-  const key = `${runId}:${afterSeq}`;
-  const pending = reads.get(key);
-  if (pending) return pending;
-  const read = deps.db.sql.eventsAfter(runId, afterSeq, PAGE, PAGE_BYTES).finally(() => reads.delete(key));
-  reads.set(key, read);
-  return read;
+  return runReads(deps, `${runId}:${afterSeq}`, () => deps.db.sql.eventsAfter(runId, afterSeq, PAGE, PAGE_BYTES));
 }
 
 /** A run event of one of the board's cards, with its run's status when it was read. */
@@ -125,16 +133,26 @@ export async function* followBoardChanges(
         cardsChanged = false;
         yield { change: { kind: "cards" }, cursor: null };
       }
-      const page = await deps.db.sql.boardEventsAfter(boardId, cursor, PAGE).catch((err: unknown) => {
-        throw err instanceof InvalidCursorError ? badRequest(`lastEventId: ${err.message}`, "lastEventId") : err;
-      });
-      for (const { cursor: after, ...event } of page.events) yield { change: { kind: "run", ...event }, cursor: after };
+      const page = await readBoardChanges(deps, boardId, cursor);
+      yield* page.changes;
       cursor = page.cursor;
-      if (page.events.length === PAGE || cardsChanged) continue;
+      if (page.changes.length === PAGE || cardsChanged) continue;
       await waiter.wait(POLL_MS, signal);
     }
   } finally {
     stopCards();
     waiter.close();
   }
+}
+
+const boardReads = sharedReads<{ changes: { change: BoardRunChange; cursor: string }[]; cursor: string }>();
+
+/** The board's run events after `cursor` as changes, read once for all its followers there. */
+function readBoardChanges(deps: Deps, boardId: string, cursor: string) {
+  return boardReads(deps, `${boardId}:${cursor}`, async () => {
+    const page = await deps.db.sql.boardEventsAfter(boardId, cursor, PAGE).catch((err: unknown) => {
+      throw err instanceof InvalidCursorError ? badRequest(`lastEventId: ${err.message}`, "lastEventId") : err;
+    });
+    return { changes: page.events.map(({ cursor: after, ...event }) => ({ change: { kind: "run" as const, ...event }, cursor: after })), cursor: page.cursor };
+  });
 }
