@@ -91,7 +91,7 @@ const serialize = (v: unknown) => JSON.stringify(transformer.output.serialize(v)
  * about the same moment, and events are never changed once read. Only the latest texts are
  * kept (bounded in entries and characters), so a follower far behind serializes its own.
  */
-const serializedEvents = new LRUCache<object, string>({ max: 4_096, maxSize: 4 * 1024 * 1024, sizeCalculation: (text) => Math.max(1, text.length) });
+const serializedEvents = new LRUCache<object, string>({ max: 4_096, maxSize: 4 * 1024 * 1024, sizeCalculation: (text) => text.length });
 
 function serializeEvent(data: unknown): string {
   if (typeof data !== "object" || data === null) return serialize(data);

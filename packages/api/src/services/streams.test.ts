@@ -58,10 +58,9 @@ describe.each(testProviders)("board followers on %s", (provider) => {
     }
     const seen = await Promise.all(followers).finally(() => stop.abort());
 
-    const payloads = (items: Followed[]) => items.map((item) => item.change.type);
     for (const items of seen) {
       expect(items).toHaveLength(30);
-      expect(payloads(items)).toEqual(Array.from({ length: 30 }, () => "agent.message"));
+      expect(items.map((item) => item.change.type)).toEqual(Array.from({ length: 30 }, () => "agent.message"));
       expect(new Set(items.map((item) => item.cursor)).size).toBe(30);
     }
     // The same cursors in the same order for all, and the very same change objects.

@@ -41,7 +41,7 @@ export function EventLog({ live }: { live: RunEvents }) {
   }, [items, follow, virtualizer]);
 
   const readOlder = () => {
-    if (!scrollRef.current || older === null || loadingOlder) return;
+    if (older === null || loadingOlder) return;
     loadOlder();
   };
 
