@@ -22,15 +22,44 @@ const stallMs = process.env.AGENTBOARD_STALL_MS ? Number(process.env.AGENTBOARD_
 const adapter = process.env.BENCH_ADAPTER === "trpc" ? "trpc" : "direct";
 const http = await listenApi(core, { port: Number(process.env.PORT ?? 0), stallMs, direct: adapter === "direct" });
 console.log(JSON.stringify({ url: http.url, token, adapter }));
+// BENCH_HEAP_PROMOTED=<file>: a sampling heap profile of what outlived a young-generation
+// collection (kept in the profile even when a full collection freed it later), written at
+// exit: who fills the old generation between full collections (open it in Chrome DevTools, Memory).
+const promoted = process.env.BENCH_HEAP_PROMOTED ? await samplePromoted() : null;
+async function samplePromoted() {
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.startSampling", {
+    samplingInterval: 32 * 1024,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: false,
+  });
+  return async () => {
+    const { profile } = await session.post("HeapProfiler.stopSampling");
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(/** @type {string} */ (process.env.BENCH_HEAP_PROMOTED), JSON.stringify(profile));
+  };
+}
 const stop = async () => {
+  await promoted?.();
   await http.close();
   await core.close();
   process.exit(0);
 };
 process.on("SIGTERM", () => void stop());
 process.on("SIGINT", () => void stop());
-// BENCH_MEM_LOG=1: the server's memory every second on stderr, to tell heap from buffers when RSS grows.
+// BENCH_MEM_LOG=1: the server's memory every second on stderr, to tell heap from buffers when
+// RSS grows, and each full garbage collection (its pause, the heap it left).
 if (process.env.BENCH_MEM_LOG) {
+  const { PerformanceObserver, constants } = await import("node:perf_hooks");
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = /** @type {{ kind?: number }} */ (e.detail)?.kind;
+      if (kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
+      process.stderr.write(`GC major ${e.duration.toFixed(1)} ms, heapUsed after ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MB\n`);
+    }
+  }).observe({ entryTypes: ["gc"] });
   setInterval(() => {
     const m = process.memoryUsage();
     /** @param {number} n */

@@ -92,6 +92,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   try {
     // The board: runs started and given a history, one card per run.
     const ws = await api.workspace.create.mutate({ name: "Soak", slug: "soak" });
+    // The runs are a runner's, as in production: claimed and written with a runner token
+    // (the subscribers are the admin's).
+    const { token: runnerToken } = await api.token.create.mutate({ workspaceId: ws.id, role: "runner", name: "soak-runner" });
+    const runner = createAgentboardClient({ url: server.url, token: runnerToken });
     const project = await api.project.create.mutate({
       workspaceId: ws.id,
       name: "soak",
@@ -106,11 +110,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       for (let r = 0; r < o.runsPerBoard; r++) {
         const card = await api.card.create.mutate({ boardId: board.id, projectId: project.id, title: `run ${b}.${r}` });
         const run = await api.run.create.mutate({ cardId: card.id, engine: "command", command: "true" });
-        const claim = await api.run.claim.mutate({ workspaceId: ws.id, runId: run.id });
-        await api.run.start.mutate({ runId: run.id, leaseToken: claim!.leaseToken });
+        const claim = await runner.run.claim.mutate({ workspaceId: ws.id, runId: run.id });
+        await runner.run.start.mutate({ runId: run.id, leaseToken: claim!.leaseToken });
         for (let left = Math.ceil(o.historyBytes / history.length); left > 0; left -= 16) {
           const events = Array.from({ length: Math.min(16, left) }, () => ({ type: "command.output", payload: { text: history } }));
-          await api.run.appendEvents.mutate({ runId: run.id, leaseToken: claim!.leaseToken, events });
+          await runner.run.appendEvents.mutate({ runId: run.id, leaseToken: claim!.leaseToken, events });
         }
         runs.push({ id: run.id, leaseToken: claim!.leaseToken, appended: 0 });
       }
@@ -223,7 +227,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         owed -= n;
         const events = Array.from({ length: n }, (_, k) => ({ type: "agent.message", payload: { role: "assistant", text: `soak ${run.appended + k}` } }));
         try {
-          await api.run.appendEvents.mutate({ runId: run.id, leaseToken: run.leaseToken, events });
+          await runner.run.appendEvents.mutate({ runId: run.id, leaseToken: run.leaseToken, events });
           run.appended += n;
           (appendsByMinute[Math.floor((started - t0) / 60_000)] ??= []).push(Date.now() - started);
         } catch (err) {
@@ -233,7 +237,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
     });
     const heartbeats = setInterval(() => {
-      for (const run of allRuns) void api.run.heartbeat.mutate({ runId: run.id, leaseToken: run.leaseToken }).catch(fail(`heartbeat of ${run.id}`));
+      for (const run of allRuns) void runner.run.heartbeat.mutate({ runId: run.id, leaseToken: run.leaseToken }).catch(fail(`heartbeat of ${run.id}`));
     }, 10_000);
     const progress = setInterval(
       () =>

@@ -9,7 +9,8 @@ import { type Context, isAsyncIterable, rootConfig as config, SSE_OPTIONS, trans
 /**
  * A subscription over server-sent events (`GET /api/trpc/<path>?input=…`, what
  * httpSubscriptionLink sends), served with tRPC's public building blocks and written
- * straight to the socket: one write per event. tRPC's own producer passes every event
+ * straight to the socket: the frames ready in one turn of the event loop (a page of a
+ * board's events, an append's events) go in one write. tRPC's own producer passes every event
  * through several async-generator layers, a ping timer race, a transform stream and a
  * text-encoder stream; on a live board with many followers that was most of the server's
  * CPU. The frames are tRPC's, byte for byte (a test compares both paths): `connected`
@@ -21,6 +22,9 @@ import { type Context, isAsyncIterable, rootConfig as config, SSE_OPTIONS, trans
  * (a database cursor, a page of events) simply waits; pings are skipped meanwhile. One that
  * stops reading is dropped by the handler's stall watch and resumes by its last event id.
  */
+
+/** Frames gathered into one write, at most (characters). */
+const WRITE_CHARS = 64 * 1024;
 
 const DEFAULT_PING_MS = SSE_OPTIONS.ping.enabled ? SSE_OPTIONS.ping.intervalMs : null;
 
@@ -61,42 +65,59 @@ function frame(fields: { event?: string; data?: string; id?: string }): string {
 }
 
 /**
- * The iterator's next value, or done as soon as `signal` aborts. Nothing stays attached to
- * the signal afterwards: racing every `next()` against one long-lived "stopped" promise
- * would leave a reaction on that promise per event for as long as the stream lives (about
- * 400 bytes each, hundreds of megabytes over a day of a busy board).
+ * The iterator's next value, or done as soon as `signal` aborts. One abort listener serves
+ * the whole stream, through the slot of the read in progress: a listener added and removed
+ * per event lives as long as the follower waits for that event (seconds, on a quiet run),
+ * so each one ended up in the old generation; and racing every `next()` against one
+ * long-lived "stopped" promise would leave a reaction on it per event for as long as the
+ * stream lives (about 400 bytes each, hundreds of megabytes over a day of a busy board).
  */
-function nextOrStop(it: AsyncIterator<unknown>, signal: AbortSignal): Promise<IteratorResult<unknown>> {
-  return new Promise((resolve, reject) => {
-    const stop = () => resolve({ done: true, value: undefined });
-    signal.addEventListener("abort", stop, { once: true });
-    it.next().then(
-      (next) => {
-        signal.removeEventListener("abort", stop);
-        resolve(next);
-      },
-      (err: unknown) => {
-        signal.removeEventListener("abort", stop);
-        reject(err);
-      },
-    );
-  });
+function nextOrStop(it: AsyncIterator<unknown>, signal: AbortSignal): () => Promise<IteratorResult<unknown>> {
+  let stopRead: (() => void) | null = null;
+  signal.addEventListener("abort", () => stopRead?.(), { once: true });
+  return () =>
+    new Promise((resolve, reject) => {
+      if (signal.aborted) return resolve({ done: true, value: undefined });
+      stopRead = () => resolve({ done: true, value: undefined });
+      it.next().then(
+        (next) => {
+          stopRead = null;
+          resolve(next);
+        },
+        (err: unknown) => {
+          stopRead = null;
+          reject(err);
+        },
+      );
+    });
 }
 
 const serialize = (v: unknown) => JSON.stringify(transformer.output.serialize(v));
 
 /**
- * Each tracked event serialized once for all its followers: the followers of a run, or of a
+ * Each tracked event framed once for all its followers: the followers of a run, or of a
  * board, get the very same event objects from one shared read (services/streams.ts) at
- * about the same moment, and events are never changed once read. Only the latest texts are
- * kept (bounded in entries and characters), so a follower far behind serializes its own.
+ * about the same moment, and events are never changed once read, so every follower is
+ * written the same string (no text, and no frame around it, per follower). Only the latest
+ * frames are kept, bounded in entries and characters, and a large one is not kept at all:
+ * it would push out hundreds of the small ones live followers share, and such an event is
+ * mostly read by one follower catching up, which frames its own.
  */
-const serializedEvents = new LRUCache<object, string>({ max: 4_096, maxSize: 4 * 1024 * 1024, sizeCalculation: (text) => text.length });
+const FRAME_CACHE_CHARS = 4 * 1024 * 1024;
+const FRAME_CACHE_ENTRY_CHARS = 16 * 1024;
+const trackedFrames = new LRUCache<object, { id: string; text: string }>({
+  max: 4_096,
+  maxSize: FRAME_CACHE_CHARS,
+  maxEntrySize: FRAME_CACHE_ENTRY_CHARS,
+  sizeCalculation: (f) => f.text.length,
+});
 
-function serializeEvent(data: unknown): string {
-  if (typeof data !== "object" || data === null) return serialize(data);
-  let text = serializedEvents.get(data);
-  if (text === undefined) serializedEvents.set(data, (text = serialize(data)));
+function trackedFrame(id: string, data: unknown): string {
+  if (typeof data !== "object" || data === null) return frame({ data: serialize(data), id });
+  const kept = trackedFrames.get(data);
+  if (kept?.id === id) return kept.text;
+  const text = frame({ data: serialize(data), id });
+  trackedFrames.set(data, { id, text });
   return text;
 }
 
@@ -108,10 +129,25 @@ export async function serveSubscription(opts: DirectCall & { call: SubscriptionC
   res.once("close", () => abort.abort());
 
   let lastWrite = Date.now();
+  // Frames wait here for the end of this turn, or until they fill a write: the backpressure
+  // check below sees the socket once they are written, so at most WRITE_CHARS wait unseen.
+  let pending = "";
+  let flushQueued = false;
+  const flush = () => {
+    flushQueued = false;
+    const text = pending;
+    pending = "";
+    if (text !== "" && !res.destroyed && !res.writableEnded) res.write(text);
+  };
   const send = (text: string) => {
     if (res.destroyed || res.writableEnded) return;
     lastWrite = Date.now();
-    res.write(text);
+    pending += text;
+    if (pending.length >= WRITE_CHARS) flush();
+    else if (!flushQueued) {
+      flushQueued = true;
+      setImmediate(flush);
+    }
   };
   res.writeHead(200, SSE_HEADERS);
   send(frame({ event: "connected", data: JSON.stringify(SSE_OPTIONS.client) }));
@@ -144,16 +180,17 @@ export async function serveSubscription(opts: DirectCall & { call: SubscriptionC
     }
     const it = result[Symbol.asyncIterator]();
     iterator = it;
+    const next = nextOrStop(it, abort.signal);
     for (;;) {
       const writable = whenWritable(res);
       if (writable) await writable;
       if (abort.signal.aborted) break;
-      const next = await nextOrStop(it, abort.signal);
-      if (next.done) break;
-      const value = next.value;
+      const read = await next();
+      if (read.done) break;
+      const value = read.value;
       if (isTrackedEnvelope(value)) {
         lastEventId = value[0];
-        send(frame({ data: serializeEvent(value[1]), id: value[0] }));
+        send(trackedFrame(value[0], value[1]));
       } else if (lastEventId === null) {
         send(frame({ data: serialize(value) }));
       } else {
@@ -171,6 +208,7 @@ export async function serveSubscription(opts: DirectCall & { call: SubscriptionC
   } finally {
     if (ping) clearInterval(ping);
     void iterator?.return?.(undefined)?.catch(() => undefined);
+    flush();
     if (!res.writableEnded) res.end();
   }
 }
