@@ -21,7 +21,7 @@ export {
   type CardSearch,
   type CardRunStatus,
 } from "./sql/types.js";
-export { fromRowJson } from "./sql/rows.js";
+export { fromRowJson, rawPayload } from "./sql/rows.js";
 export { DatabaseInUseError, lockSqliteDatabase, restrictSqliteFiles, type SqliteLock } from "./sqlite-files.js";
 export * from "./generated/postgresql/enums.js";
 export type {

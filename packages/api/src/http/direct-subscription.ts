@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, isTrackedEnvelope, TRPCError } from "@trpc/server";
 import { LRUCache } from "lru-cache";
+import { rawPayload } from "@agentboard/db";
 import { whenWritable } from "./backpressure.js";
 import { parseJson, type DirectCall } from "./direct-mutation.js";
 import { appRouter } from "../root.js";
@@ -94,6 +95,26 @@ function nextOrStop(it: AsyncIterator<unknown>, signal: AbortSignal): () => Prom
 
 const serialize = (v: unknown) => JSON.stringify(transformer.output.serialize(v));
 
+const PAYLOAD_KEY = '"payload":null';
+
+/**
+ * A tracked value serialized as tRPC's transformer would, except that a run event read from
+ * the database sends its payload's stored JSON text as it is (rawPayload), unparsed: the
+ * rest of the event goes through the transformer with the payload as null, and the text
+ * takes the null's place. (The key can only appear once unescaped: every string value's
+ * quotes are escaped.) Stored payloads are JSON, which the transformer passes through as
+ * is, so the client reads the same value either way.
+ */
+function serializeTracked(data: object): string {
+  const raw = rawPayload(data);
+  if (raw === undefined) return serialize(data);
+  const rest: Record<string, unknown> = {};
+  for (const key of Object.keys(data)) rest[key] = key === "payload" ? null : (data as Record<string, unknown>)[key];
+  const text = serialize(rest);
+  const at = text.indexOf(PAYLOAD_KEY);
+  return `${text.slice(0, at)}"payload":${raw}${text.slice(at + PAYLOAD_KEY.length)}`;
+}
+
 /**
  * Each tracked event framed once for all its followers: the followers of a run, or of a
  * board, get the very same event objects from one shared read (services/streams.ts) at
@@ -116,7 +137,7 @@ function trackedFrame(id: string, data: unknown): string {
   if (typeof data !== "object" || data === null) return frame({ data: serialize(data), id });
   const kept = trackedFrames.get(data);
   if (kept?.id === id) return kept.text;
-  const text = frame({ data: serialize(data), id });
+  const text = frame({ data: serializeTracked(data), id });
   trackedFrames.set(data, { id, text });
   return text;
 }

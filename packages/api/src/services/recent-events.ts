@@ -1,4 +1,4 @@
-import type { RunEvent } from "@agentboard/db";
+import { rawPayload, type RunEvent } from "@agentboard/db";
 
 /**
  * Events this process appended lately, by run: its own followers take them from here
@@ -35,7 +35,7 @@ export class RecentEvents {
     const next: Kept = last && events[0]!.seq === last.seq + 1 ? kept! : { events: [], sizes: [], bytes: 0 };
     if (next !== kept && kept) this.bytes -= kept.bytes;
     for (const e of events) {
-      const size = EVENT_OVERHEAD + (JSON.stringify(e.payload)?.length ?? 0);
+      const size = EVENT_OVERHEAD + ((rawPayload(e) ?? JSON.stringify(e.payload))?.length ?? 0);
       next.events.push(e);
       next.sizes.push(size);
       next.bytes += size;

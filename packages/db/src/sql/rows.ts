@@ -1,3 +1,5 @@
+import type { Prisma } from "../generated/postgresql/client.js";
+
 /**
  * A row as PostgreSQL's `row_to_json` gives it → the shape the Prisma client gives: keys
  * in camelCase (every column is the snake_case of its field, by the schema's @map
@@ -29,4 +31,40 @@ function fieldOf(column: string): { name: string; isTime: boolean; isBigInt: boo
     fields.set(column, (f = { name, isTime: name.endsWith("At"), isBigInt: BIGINT_FIELDS.has(name) }));
   }
   return f;
+}
+
+/**
+ * Where a run event read from the database keeps its payload's JSON text, for a writer that
+ * sends the text on as it is (the SSE writer: a follower catching up on a long run is sent
+ * megabytes of payloads it would otherwise parse, walk and stringify again). Not enumerable,
+ * so a copy of the event (`{ ...event }`) does not carry it, and gone once the payload is
+ * replaced.
+ */
+const RAW_PAYLOAD = Symbol("agentboard.rawPayload");
+
+type WithRaw = { [RAW_PAYLOAD]?: string };
+
+/** The payload's JSON text as stored, if `event` was read with it and its payload is unchanged. */
+export function rawPayload(event: object): string | undefined {
+  return (event as WithRaw)[RAW_PAYLOAD];
+}
+
+/**
+ * A run event whose `payload` (a key of `event`, holding the JSON text) is parsed on first
+ * use: most events a follower is sent are never looked into on the server.
+ */
+export function withJsonPayload<T extends { payload: string }>(event: T): Omit<T, "payload"> & { payload: Prisma.JsonValue } {
+  const json = event.payload;
+  let parsed: { value: unknown } | null = null;
+  Object.defineProperty(event, RAW_PAYLOAD, { value: json, enumerable: false, configurable: true });
+  Object.defineProperty(event, "payload", {
+    enumerable: true,
+    configurable: true,
+    get: () => (parsed ??= { value: JSON.parse(json) }).value,
+    set: (value: unknown) => {
+      parsed = { value };
+      delete (event as WithRaw)[RAW_PAYLOAD];
+    },
+  });
+  return event as unknown as Omit<T, "payload"> & { payload: Prisma.JsonValue };
 }

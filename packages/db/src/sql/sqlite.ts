@@ -1,6 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import type { AppPrismaClient } from "../client.js";
 import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
+import { withJsonPayload } from "./rows.js";
 import {
   InvalidCursorError,
   MAX_EVENT_ID,
@@ -198,7 +199,7 @@ function openHotPath(file: string) {
   const latestRuns = conn.prepare<[string], BoardSnapshotRows["runs"][number]>(BOARD_LATEST_RUNS);
   const searchCards = conn.prepare<[SearchParams], { id: string }>(SEARCH_CARDS);
   const toBoardEvent = (e: StoredBoardEvent): BoardEvent => ({ ...e, createdAt: new Date(e.createdAt), cursor: String(e.id) });
-  const fromStored = (e: StoredEvent): RunEvent => ({ ...e, payload: JSON.parse(e.payload) as RunEvent["payload"], createdAt: new Date(e.createdAt) });
+  const fromStored = (e: StoredEvent): RunEvent => withJsonPayload({ ...e, createdAt: new Date(e.createdAt) });
   const claimNextStmt = conn.prepare<unknown[], Record<string, unknown>>(CLAIM_NEXT);
   const claimByIdStmt = conn.prepare<unknown[], Record<string, unknown>>(CLAIM_BY_ID);
   const preferredNext = conn.prepare<[string, string, string | null, string | null, string], { id: string }>(PREFERRED_NEXT);
