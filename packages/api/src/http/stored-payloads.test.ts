@@ -11,13 +11,17 @@ import { seedBoard, startTestApi, type TestApi } from "../testing/harness.js";
  * same payloads either way, whatever they hold: the writer splices the text into the frame
  * at the payload's key, which a string value spelling that key must not confuse.
  */
-const PAYLOADS = [
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+let deep: Json = "bottom";
+for (let i = 0; i < 40; i++) deep = [deep];
+
+const PAYLOADS: Record<string, Json>[] = [
   { text: 'a "payload":null here, and "payload":{"x":1} there' },
   { text: 'quotes " and backslashes \\ and \\" and \\\\"' },
   { text: "unicode é ✓ 🚀 \u2028 \u2029 \t\n\r" },
   { payload: null, nested: { payload: null, list: [1, "two", null, true, { payload: [] }] } },
   { numbers: [0, -1, 0.1, 1e21, 123456789012345, -2.5e-7], flags: [true, false], none: null, empty: {}, hole: [] },
-  { deep: JSON.parse(`${"[".repeat(40)}"bottom"${"]".repeat(40)}`) as unknown },
+  { deep },
   { big: "x".repeat(200 * 1024) },
 ];
 
@@ -35,7 +39,7 @@ describe.each(testProviders)("stored payloads streamed on %s", (provider) => {
     runId = run.id;
     const claim = await api.admin.run.claim({ workspaceId: seed.workspace.id, runId });
     await api.admin.run.start({ runId, leaseToken: claim!.leaseToken });
-    const append = (events: { type: string; payload: Record<string, unknown> }[]) =>
+    const append = (events: { type: string; payload: Record<string, Json> }[]) =>
       api.admin.run.appendEvents({ runId, leaseToken: claim!.leaseToken, events });
     await append(PAYLOADS.map((payload) => ({ type: "agent.message", payload })));
     // Enough after them that the server's memory of recent appends no longer holds them:
