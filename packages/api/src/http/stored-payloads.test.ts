@@ -39,8 +39,7 @@ describe.each(testProviders)("stored payloads streamed on %s", (provider) => {
     runId = run.id;
     const claim = await api.admin.run.claim({ workspaceId: seed.workspace.id, runId });
     await api.admin.run.start({ runId, leaseToken: claim!.leaseToken });
-    const append = (events: { type: string; payload: Record<string, Json> }[]) =>
-      api.admin.run.appendEvents({ runId, leaseToken: claim!.leaseToken, events });
+    const append = (events: { type: string; payload: Record<string, Json> }[]) => api.admin.run.appendEvents({ runId, leaseToken: claim!.leaseToken, events });
     await append(PAYLOADS.map((payload) => ({ type: "agent.message", payload })));
     // Enough after them that the server's memory of recent appends no longer holds them:
     // a follower from the start reads them back from the database.
