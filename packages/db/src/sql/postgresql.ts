@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Project, Run, RunEvent } from "../generated/postgresql/client.js";
 import { withStatementRetry } from "../transient.js";
-import { fromRowJson, withJsonPayload } from "./rows.js";
+import { fromRowJson } from "./rows.js";
 import {
   InvalidCursorError,
   MAX_EVENT_ID,
@@ -189,7 +189,7 @@ const EVENTS_AFTER = prepared(
     SELECT seq, sum(bytes) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - bytes AS before, count(*) OVER () AS total
     FROM (SELECT seq, pg_column_size(payload) AS bytes FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) sizes
   )
-  SELECT e.id, e.run_id AS "runId", e.seq, e.type, e.actor, e.payload::text AS payload, (extract(epoch FROM e.created_at) * 1000)::float8 AS "createdAtMs", page.total
+  SELECT e.id, e.run_id AS "runId", e.seq, e.type, e.actor, e.payload, (extract(epoch FROM e.created_at) * 1000)::float8 AS "createdAtMs", page.total
   FROM page JOIN run_events e ON e.run_id = $1 AND e.seq = page.seq
   WHERE page.before < $4 ORDER BY e.seq`,
 );
@@ -420,11 +420,11 @@ export function createPostgresqlSql(pool: pg.Pool): DialectSql {
     },
 
     async eventsAfter(runId, afterSeq, limit, maxBytes) {
-      // The payloads as text, parsed only if used (rows.ts, withJsonPayload).
-      const { rows } = await read<Omit<StoredEvent, "payload"> & { payload: string; total: string }>(EVENTS_AFTER([runId, afterSeq, limit + 1, maxBytes]));
+      // The driver parses the payloads here (no rawPayload): jsonb's text form has spaces the
+      // transformer's JSON has not, and the direct paths send the bytes tRPC's handler sends.
+      const { rows } = await read<StoredEvent & { total: string }>(EVENTS_AFTER([runId, afterSeq, limit + 1, maxBytes]));
       const more = rows.length > limit || Number(rows[0]?.total ?? 0) > rows.length;
-      const events = rows.slice(0, limit).map(({ total: _, createdAtMs, ...e }) => withJsonPayload({ ...e, createdAt: new Date(createdAtMs) }));
-      return { events, more };
+      return { events: rows.slice(0, limit).map(({ total: _, ...e }) => fromStored(e)), more };
     },
 
     async boardCursor() {

@@ -34,7 +34,7 @@ function fieldOf(column: string): { name: string; isTime: boolean; isBigInt: boo
 }
 
 /**
- * Where a run event read from the database keeps its payload's JSON text, for a writer that
+ * Where a run event read from SQLite keeps its payload's JSON text, for a writer that
  * sends the text on as it is (the SSE writer: a follower catching up on a long run is sent
  * megabytes of payloads it would otherwise parse, walk and stringify again). Not enumerable,
  * so a copy of the event (`{ ...event }`) does not carry it, and gone once the payload is
