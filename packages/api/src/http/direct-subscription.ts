@@ -99,7 +99,7 @@ const PAYLOAD_KEY = '"payload":null';
 
 /**
  * A tracked value serialized as tRPC's transformer would, except that a run event read from
- * the database sends its payload's stored JSON text as it is (rawPayload), unparsed: the
+ * SQLite sends its payload's stored JSON text as it is (rawPayload), unparsed: the
  * rest of the event goes through the transformer with the payload as null, and the text
  * takes the null's place. (The key can only appear once unescaped: every string value's
  * quotes are escaped.) Stored payloads are JSON, which the transformer passes through as
