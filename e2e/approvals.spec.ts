@@ -121,12 +121,15 @@ test.describe("approvals", () => {
       approval: "commands",
       approvalTimeoutMs: 4_000,
     });
-    runner = startRunner({ server: E2E.baseURL, token: E2E.adminToken, workspaceId: workspace.id, anthropicBaseUrl: messages.url });
     const card = await api.card.create.mutate({ boardId: board.id, projectId: project.id, title: "Nobody answers", column: "todo" });
     const run = await api.run.create.mutate({ cardId: card.id, workflowId: workflow.id, model: "claude-sonnet-4-6" });
 
+    // The page is open before the runner starts: the request lives only 4 s, and a page
+    // still loading when it expired would never show it (the test failed so once).
     await signIn(page, E2E.adminToken);
     await page.goto(`/runs/${run.id}`);
+    await expect(page.getByTestId("run-status")).toContainText("queued");
+    runner = startRunner({ server: E2E.baseURL, token: E2E.adminToken, workspaceId: workspace.id, anthropicBaseUrl: messages.url });
     await expect(page.getByTestId("approval-command")).toHaveText(ASKED, { timeout: 30_000 });
     // Nobody answers: the request ends as expired, the panel goes, and the run goes on without the command.
     await expect(page.getByTestId("event-log").locator('[data-testid="approval-event"][data-phase="expired"]')).toBeVisible({ timeout: 30_000 });
